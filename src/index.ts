@@ -1,0 +1,47 @@
+/**
+ * @file tsadjoint: algorithmic differentiation for TypeScript in the spirit of pyadjoint. A program runs
+ * normally while every differentiable operation records a Block on the working tape; the chain rule over
+ * the tape gives gradients, tangent-linear actions and Hessian actions.
+ */
+export * from "./errors.js";
+export { continueAnnotation, annotating, pauseAnnotation, stopAnnotating } from "./tape/annotation.js";
+export {
+  type AdjContext,
+  Block,
+  type BlockContext,
+  type HessianContext,
+  type RecomputeContext,
+  type TlmContext,
+} from "./tape/block.js";
+export { BlockVariable } from "./tape/block-variable.js";
+export { getWorkingTape, recordBlock, setWorkingTape, Tape, type TapeOption, withTape } from "./tape/tape.js";
+export { OverloadedValue, isOverloaded } from "./values/overloaded.js";
+export {
+  createOverloadedObject,
+  type OverloadedTypeSpec,
+  registerOverloadedType,
+  scalarSpace,
+  spaceOf,
+  toRaw,
+  type VectorSpace,
+  wrapRaw,
+} from "./values/space.js";
+export { AdjFloat, type Scalar } from "./values/adj-float.js";
+export { Control } from "./reduced/control.js";
+export {
+  type AdjointOptions,
+  type Controls,
+  computeGradient,
+  computeHessian,
+  computeTLM,
+  type PerControl,
+} from "./reduced/drivers.js";
+export {
+  ReducedFunctional,
+  type ReducedFunctionalCallbacks,
+  type ReducedFunctionalOptions,
+} from "./reduced/reduced-functional.js";
+export { type TaylorOptions, type TaylorReport, type TaylorSeries, taylorTest, taylorToDict } from "./verify/taylor.js";
+export { assertRule, checkRule, type RuleCheckOptions, type RuleCheckReport, ruleThresholds } from "./verify/check-rule.js";
+export { tapeToDot } from "./viz/dot.js";
+export * as np from "./numpy/index.js";

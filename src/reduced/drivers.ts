@@ -1,0 +1,189 @@
+/**
+ * @file Drivers: gradient, tangent-linear action and Hessian action of a recorded value with respect to
+ * controls. Each visits only the blocks between the controls and the value.
+ */
+import { ControlCountMismatchError, InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
+import { getWorkingTape, type TapeOption } from "../tape/tape.js";
+import { OverloadedValue } from "../values/overloaded.js";
+import { describeShape, describeType, spaceOf, toRaw, wrapRaw } from "../values/space.js";
+import type { Control } from "./control.js";
+import {
+  adjointSweep,
+  checkSameShape,
+  checkFiniteInputs,
+  checkFiniteResults,
+  findPath,
+  hessianSweep,
+  type SweepPath,
+  tlmSweep,
+} from "./sweeps.js";
+
+/** One control or a list of them. */
+export type Controls = Control | readonly Control[];
+
+/** One value per control: a single value for a single control, an array for an array of controls. */
+export type PerControl<C extends Controls> = C extends readonly Control[] ? OverloadedValue[] : OverloadedValue;
+
+/** Options of `computeGradient` and `computeHessian`. */
+export interface AdjointOptions extends TapeOption {
+  /** The adjoint seed of the output (default 1 for a scalar; required for other outputs). */
+  adjValue?: unknown;
+}
+
+/** @internal normalises the controls argument */
+export function controlList(controls: Controls): readonly Control[] {
+  return Array.isArray(controls) ? (controls as readonly Control[]) : [controls as Control];
+}
+
+/** @internal shapes a per-control result like the controls argument */
+export function perControl<C extends Controls>(controls: C, values: OverloadedValue[]): PerControl<C> {
+  return (Array.isArray(controls) ? values : values[0]) as PerControl<C>;
+}
+
+/** @internal the raw adjoint seed for an output: the given one, or 1 for a scalar */
+export function adjointSeed(outputRaw: unknown, adjValue: unknown, operation: string): unknown {
+  if (adjValue !== undefined) {
+    const raw = toRaw(adjValue, operation);
+    checkSameShape(outputRaw, raw, 0, operation);
+    return raw;
+  }
+  if (typeof outputRaw === "number") return 1;
+  const space = spaceOf(outputRaw, operation);
+  if (space.size(outputRaw) === 1) return space.fromFloat64Array(outputRaw, Float64Array.of(1));
+  throw new NonScalarFunctionalError(
+    operation,
+    `the functional has shape ${describeShape(outputRaw)}, not a scalar; reduce it to a scalar (np.sum) or give adjValue`,
+  );
+}
+
+function checkFunctional(value: unknown, operation: string): OverloadedValue {
+  if (!(value instanceof OverloadedValue)) {
+    throw new InvalidArgumentError(
+      operation,
+      `the functional must be a recorded overloaded value (AdjFloat, NDArray, ...), got ${describeType(value)}`,
+    );
+  }
+  return value;
+}
+
+/** @internal the raw directions, one per control, checked against the controls */
+export function directionList(
+  controls: readonly Control[],
+  directions: unknown,
+  operation: string,
+  name = "direction",
+): unknown[] {
+  const list = controls.length === 1 && !Array.isArray(directions) ? [directions] : directions;
+  if (!Array.isArray(list) || list.length !== controls.length) {
+    throw new ControlCountMismatchError(
+      operation,
+      `${controls.length} control(s) but ${Array.isArray(list) ? list.length : 1} ${name}(s); give one ${name} per control`,
+    );
+  }
+  return list.map((value, index) => {
+    const raw = toRaw(value, operation);
+    checkSameShape(controls[index].blockVariable.saved, raw, index, operation);
+    return raw;
+  });
+}
+
+/** @internal the per-control results of a sweep, zero where nothing reached a control */
+export function collectSlot(path: SweepPath, slot: "adj" | "hessian"): unknown[] {
+  return path.controls.map((control) => control[slot] ?? spaceOf(control.saved).zerosLike(control.saved));
+}
+
+/**
+ * Gradient of `functional` with respect to `controls` at the values the tape holds: one reverse sweep
+ * over the blocks between them. A single control gives a single value; an array gives an array.
+ *
+ * @example
+ * const x = new AdjFloat(2);
+ * const J = np.multiply(x, np.sin(x));
+ * computeGradient(J, new Control(x)).value; // sin(2) + 2 cos(2)
+ */
+export function computeGradient<C extends Controls>(
+  functional: OverloadedValue,
+  controls: C,
+  options: AdjointOptions = {},
+): PerControl<C> {
+  const operation = "computeGradient";
+  const output = checkFunctional(functional, operation).blockVariable;
+  const list = controlList(controls);
+  const seed = adjointSeed(output.saved, options.adjValue, operation);
+  const path = findPath(
+    options.tape ?? getWorkingTape(),
+    list.map((c) => c.blockVariable),
+    [output],
+    operation,
+  );
+  checkFiniteInputs(path, operation);
+  adjointSweep(path, [seed]);
+  const results = collectSlot(path, "adj");
+  checkFiniteResults(path, results, "adj", operation);
+  return perControl(controls, results.map((raw) => wrapRaw(raw, operation)));
+}
+
+/**
+ * Tangent-linear action: the directional derivative of `output` along `direction` (one per control),
+ * one forward sweep.
+ *
+ * @example
+ * const x = new AdjFloat(2);
+ * computeTLM(np.square(x), new Control(x), 1).value; // 4
+ */
+export function computeTLM(
+  output: OverloadedValue,
+  controls: Controls,
+  direction: unknown,
+  options: TapeOption = {},
+): OverloadedValue {
+  const operation = "computeTLM";
+  const variable = checkFunctional(output, operation).blockVariable;
+  const list = controlList(controls);
+  const seeds = directionList(list, direction, operation);
+  const path = findPath(
+    options.tape ?? getWorkingTape(),
+    list.map((c) => c.blockVariable),
+    [variable],
+    operation,
+  );
+  checkFiniteInputs(path, operation);
+  tlmSweep(path, seeds);
+  const result = variable.tlm ?? spaceOf(variable.saved).zerosLike(variable.saved);
+  checkFiniteResults(path, [result], "tlm", operation);
+  return wrapRaw(result, operation);
+}
+
+/**
+ * Hessian action: H m for the Hessian of `functional` (or of `<adjValue, output>`) with respect to
+ * `controls`, by one forward tangent-linear sweep and one reverse second-order sweep. Needs no prior
+ * `computeGradient`.
+ *
+ * @example
+ * const x = new AdjFloat(2);
+ * computeHessian(np.power(x, 3), new Control(x), 1).value; // 6 x = 12
+ */
+export function computeHessian<C extends Controls>(
+  functional: OverloadedValue,
+  controls: C,
+  direction: unknown,
+  options: AdjointOptions = {},
+): PerControl<C> {
+  const operation = "computeHessian";
+  const output = checkFunctional(functional, operation).blockVariable;
+  const list = controlList(controls);
+  const seeds = directionList(list, direction, operation);
+  const seed = adjointSeed(output.saved, options.adjValue, operation);
+  const path = findPath(
+    options.tape ?? getWorkingTape(),
+    list.map((c) => c.blockVariable),
+    [output],
+    operation,
+  );
+  checkFiniteInputs(path, operation);
+  tlmSweep(path, seeds);
+  hessianSweep(path, [seed]);
+  const results = collectSlot(path, "hessian");
+  checkFiniteResults(path, results, "hessian", operation);
+  return perControl(controls, results.map((raw) => wrapRaw(raw, operation)));
+}

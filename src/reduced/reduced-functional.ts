@@ -1,0 +1,234 @@
+/**
+ * @file ReducedFunctional: a scalar functional seen as a function of its controls, J(m). Evaluates by
+ * replaying the tape; gives the gradient, tangent-linear action and Hessian action at the tape's values.
+ */
+import { ControlCountMismatchError, InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
+import { getWorkingTape, type Tape } from "../tape/tape.js";
+import type { OverloadedValue } from "../values/overloaded.js";
+import { describeShape, spaceOf, toRaw, wrapRaw } from "../values/space.js";
+import type { Control } from "./control.js";
+import { type Controls, collectSlot, controlList, directionList, type PerControl, perControl } from "./drivers.js";
+import {
+  adjointSweep,
+  checkFiniteInputs,
+  checkFiniteResults,
+  checkSameShape,
+  findPath,
+  hessianSweep,
+  replay,
+  type SweepPath,
+  tlmSweep,
+} from "./sweeps.js";
+
+/** Hooks called around evaluations and derivatives (for logging, plotting, stopping). */
+export interface ReducedFunctionalCallbacks {
+  /** Before an evaluation, with the new control values. */
+  evalCbPre?(values: OverloadedValue[]): void;
+  /** After an evaluation, with the functional's value and the control values. */
+  evalCbPost?(value: number, values: OverloadedValue[]): void;
+  /** Before a derivative, with the control values. */
+  deriveCbPre?(values: OverloadedValue[]): void;
+  /** After a derivative, with the functional's value, the derivatives and the control values. */
+  deriveCbPost?(value: number, derivatives: OverloadedValue[], values: OverloadedValue[]): void;
+  /** Before a Hessian action, with the control values and the direction. */
+  hessianCbPre?(values: OverloadedValue[], direction: OverloadedValue[]): void;
+  /** After a Hessian action, with its result. */
+  hessianCbPost?(result: OverloadedValue[], values: OverloadedValue[]): void;
+}
+
+/** Options of `new ReducedFunctional`. */
+export interface ReducedFunctionalOptions {
+  /** The tape the functional was recorded on (default: the working tape at construction). */
+  tape?: Tape;
+  /** Indices of the controls to differentiate; the others get zero derivatives. Default: all. */
+  derivativeComponents?: readonly number[];
+  /** Multiplies the functional and its derivatives (e.g. -1 to maximise with a minimiser). */
+  scale?: number;
+  /** Hooks around evaluations and derivatives. */
+  callbacks?: ReducedFunctionalCallbacks;
+}
+
+/**
+ * A recorded scalar functional J as a function of its controls m. `evaluate(m)` replays the tape at new
+ * control values without recording anything; `derivative`, `tlm` and `hessian` work at the values the
+ * tape holds (after `evaluate(m)`, at m). No call leaves state that changes the next one: `hessian`
+ * works without a prior `derivative`.
+ *
+ * @example
+ * const x = new AdjFloat(1);
+ * const J = np.sin(np.square(x));
+ * const rf = new ReducedFunctional(J, new Control(x));
+ * rf.evaluate(2); // sin(4)
+ * rf.derivative().value; // 4 cos(4)
+ * rf.hessian(1).value; // 2 cos(4) - 16 sin(4)
+ */
+export class ReducedFunctional<C extends Controls = Controls> {
+  /** The recorded functional. */
+  readonly functional: OverloadedValue;
+  /** The controls, always as a list. */
+  readonly controls: readonly Control[];
+  /** The tape the functional lives on. */
+  readonly tape: Tape;
+  /** Multiplier applied to the functional and its derivatives. */
+  readonly scale: number;
+  private readonly controlsArgument: C;
+  private readonly components: readonly number[] | undefined;
+  private readonly callbacks: ReducedFunctionalCallbacks;
+
+  constructor(functional: OverloadedValue, controls: C, options: ReducedFunctionalOptions = {}) {
+    const operation = "new ReducedFunctional";
+    this.functional = functional;
+    this.controlsArgument = controls;
+    this.controls = controlList(controls);
+    this.tape = options.tape ?? getWorkingTape();
+    this.scale = options.scale ?? 1;
+    this.callbacks = options.callbacks ?? {};
+    this.components = options.derivativeComponents;
+    const saved = functional?.blockVariable?.saved;
+    if (typeof saved !== "number") {
+      throw new NonScalarFunctionalError(
+        operation,
+        `the functional has shape ${describeShape(saved)}, not a scalar; reduce it to a scalar (np.sum) or use ReducedFunction for vector outputs`,
+      );
+    }
+    for (const index of this.components ?? []) {
+      if (!Number.isInteger(index) || index < 0 || index >= this.controls.length) {
+        throw new InvalidArgumentError(operation, `derivativeComponents entry ${index} is not a control index (0..${this.controls.length - 1})`);
+      }
+    }
+    // Fail early when a control or the functional is not on the tape.
+    this.path("new ReducedFunctional", false);
+  }
+
+  private path(operation: string, onlyComponents: boolean): SweepPath {
+    const variables = this.controls.map((c) => c.blockVariable);
+    const chosen =
+      onlyComponents && this.components !== undefined ? this.components.map((i) => variables[i]) : variables;
+    return findPath(this.tape, chosen, [this.functional.blockVariable], operation);
+  }
+
+  /** The values the tape holds for the controls now. */
+  controlValues(): OverloadedValue[] {
+    return this.controls.map((c) => c.tapeValue());
+  }
+
+  /**
+   * J at new control values (one per control; a single value for a single control), by replaying the
+   * blocks between the controls and J. Nothing is recorded. The tape keeps the new values.
+   *
+   * @example
+   * rf.evaluate(0.5);
+   * rf.evaluate([x0, y0]); // two controls
+   */
+  evaluate(values: unknown): number {
+    const operation = "ReducedFunctional.evaluate";
+    const raws = this.controlRaws(values, operation);
+    this.callbacks.evalCbPre?.(raws.map((raw) => wrapRaw(raw)));
+    const path = this.path(operation, false);
+    replay(path, raws);
+    const value = this.value();
+    this.callbacks.evalCbPost?.(value, raws.map((raw) => wrapRaw(raw)));
+    return value;
+  }
+
+  /** The scaled functional value the tape holds now. */
+  value(): number {
+    return (this.functional.blockVariable.saved as number) * this.scale;
+  }
+
+  private controlRaws(values: unknown, operation: string): unknown[] {
+    const list = Array.isArray(values) && Array.isArray(this.controlsArgument) ? values : [values];
+    if (!Array.isArray(this.controlsArgument) && Array.isArray(values) && this.controls.length !== 1) {
+      throw new ControlCountMismatchError(operation, `${this.controls.length} controls but one value`);
+    }
+    if (list.length !== this.controls.length) {
+      throw new ControlCountMismatchError(
+        operation,
+        `${this.controls.length} control(s) but ${list.length} value(s); give one value per control, in order`,
+      );
+    }
+    return list.map((value, index) => {
+      const raw = toRaw(value, operation);
+      checkSameShape(this.controls[index].blockVariable.saved, raw, index, operation);
+      return raw;
+    });
+  }
+
+  /**
+   * dJ/dm at the tape's control values, by one reverse sweep. A single control gives a single value.
+   * `adjInput` multiplies the result (default 1).
+   *
+   * @example
+   * const g = rf.derivative(); // AdjFloat for an AdjFloat control
+   */
+  derivative(options: { adjInput?: number } = {}): PerControl<C> {
+    const operation = "ReducedFunctional.derivative";
+    const values = this.controlValues();
+    this.callbacks.deriveCbPre?.(values);
+    const path = this.path(operation, true);
+    checkFiniteInputs(path, operation);
+    adjointSweep(path, [(options.adjInput ?? 1) * this.scale]);
+    const results = this.expand(path, collectSlot(path, "adj"));
+    checkFiniteResults(path, results, "adj", operation);
+    const wrapped = results.map((raw) => wrapRaw(raw, operation));
+    this.callbacks.deriveCbPost?.(this.value(), wrapped, values);
+    return perControl(this.controlsArgument, wrapped);
+  }
+
+  /**
+   * dJ/dm . mDot, the directional derivative along `mDot` (one direction per control), by one forward
+   * sweep.
+   *
+   * @example
+   * rf.tlm(1); // dJ/dx for a single AdjFloat control
+   */
+  tlm(mDot: unknown): number {
+    const operation = "ReducedFunctional.tlm";
+    const seeds = directionList(this.controls, mDot, operation);
+    const path = this.path(operation, true);
+    checkFiniteInputs(path, operation);
+    tlmSweep(path, this.chosen(seeds));
+    const tlm = this.functional.blockVariable.tlm;
+    const result = typeof tlm === "number" ? tlm * this.scale : 0;
+    checkFiniteResults(path, [result], "tlm", operation);
+    return result;
+  }
+
+  /**
+   * The Hessian action H mDot (one direction per control), by a forward tangent-linear sweep and one
+   * reverse second-order sweep. Needs no prior `derivative()`.
+   *
+   * @example
+   * rf.hessian(1); // d2J/dx2 for a single AdjFloat control
+   */
+  hessian(mDot: unknown): PerControl<C> {
+    const operation = "ReducedFunctional.hessian";
+    const seeds = directionList(this.controls, mDot, operation);
+    const values = this.controlValues();
+    this.callbacks.hessianCbPre?.(values, seeds.map((raw) => wrapRaw(raw)));
+    const path = this.path(operation, true);
+    checkFiniteInputs(path, operation);
+    tlmSweep(path, this.chosen(seeds));
+    hessianSweep(path, [this.scale]);
+    const results = this.expand(path, collectSlot(path, "hessian"));
+    checkFiniteResults(path, results, "hessian", operation);
+    const wrapped = results.map((raw) => wrapRaw(raw, operation));
+    this.callbacks.hessianCbPost?.(wrapped, values);
+    return perControl(this.controlsArgument, wrapped);
+  }
+
+  /** The seeds of the differentiated components, in path order. */
+  private chosen(seeds: unknown[]): unknown[] {
+    return this.components === undefined ? seeds : this.components.map((i) => seeds[i]);
+  }
+
+  /** Per-control results from per-component results: zeros for controls not differentiated. */
+  private expand(_path: SweepPath, results: unknown[]): unknown[] {
+    if (this.components === undefined) return results;
+    const full = this.controls.map((c) => spaceOf(c.blockVariable.saved).zerosLike(c.blockVariable.saved));
+    this.components.forEach((controlIndex, k) => {
+      full[controlIndex] = results[k];
+    });
+    return full;
+  }
+}

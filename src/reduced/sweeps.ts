@@ -1,0 +1,299 @@
+/**
+ * @file The sweeps every driver is built on: the walk that finds the blocks between controls and outputs,
+ * replay, the tangent-linear sweep, the adjoint sweep and the second-order (Hessian) sweep.
+ */
+import {
+  ControlNotOnTapeError,
+  NonFiniteValueError,
+  ShapeMismatchError,
+  ValueNotOnTapeError,
+} from "../errors.js";
+import { stopAnnotating } from "../tape/annotation.js";
+import type { Block } from "../tape/block.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { type Tape, walkBetween } from "../tape/tape.js";
+import { addRaw, describeShape, isFiniteRaw, spaceOf } from "../values/space.js";
+
+/** @internal the blocks between some controls and some outputs, found by one walk */
+export interface SweepPath {
+  readonly blocks: Block[];
+  readonly forwardEpoch: number;
+  readonly controls: readonly BlockVariable[];
+  readonly outputs: readonly BlockVariable[];
+  /** Blocks on the path that produce a control (a control on an intermediate value): never overwritten. */
+  readonly controlWriters: ReadonlySet<Block> | undefined;
+}
+
+/**
+ * @internal Walks the tape once and checks that the controls and outputs belong to it.
+ * Throws ControlNotOnTapeError / ValueNotOnTapeError with the operation's name.
+ */
+export function findPath(
+  tape: Tape,
+  controls: readonly BlockVariable[],
+  outputs: readonly BlockVariable[],
+  operation: string,
+): SweepPath {
+  const { blocks, forwardEpoch } = walkBetween(tape.blocks, controls, outputs);
+  controls.forEach((control, index) => {
+    if (control.usedMark !== forwardEpoch && !outputs.includes(control)) {
+      throw new ControlNotOnTapeError(
+        operation,
+        `control ${index} was not used by any block on this tape; create the control from a value the recorded ` +
+          "computation used (and record it on the same tape, with annotation on)",
+      );
+    }
+  });
+  outputs.forEach((output, index) => {
+    if (controls.includes(output)) return;
+    if (output.block === undefined || !tape.blocks.includes(output.block)) {
+      throw new ValueNotOnTapeError(
+        operation,
+        `output ${index} was not computed on this tape (it is ${output.block === undefined ? "an independent value" : "recorded on another tape"}); ` +
+          "compute it from the controls with annotation on, on the tape you differentiate",
+      );
+    }
+  });
+  let controlWriters: Set<Block> | undefined;
+  const controlSet = new Set(controls);
+  for (const block of blocks) {
+    for (const output of block.outputs) {
+      if (controlSet.has(output)) {
+        controlWriters ??= new Set();
+        controlWriters.add(block);
+      }
+    }
+  }
+  return { blocks, forwardEpoch, controls, outputs, controlWriters };
+}
+
+function inputsOf(block: Block): unknown[] {
+  const dependencies = block.dependencies;
+  const inputs = new Array<unknown>(dependencies.length);
+  for (let i = 0; i < dependencies.length; i++) inputs[i] = dependencies[i].saved;
+  return inputs;
+}
+
+function outputsOf(block: Block): unknown[] {
+  const outs = block.outputs;
+  const values = new Array<unknown>(outs.length);
+  for (let i = 0; i < outs.length; i++) values[i] = outs[i].saved;
+  return values;
+}
+
+/** @internal checks a raw value against the value it stands for (a control's, an output's): type and shape */
+export function checkSameShape(current: unknown, value: unknown, index: number, operation: string): void {
+  if (typeof current === "number" && typeof value === "number") return;
+  const space = spaceOf(current, operation);
+  const valueSpace = spaceOf(value, operation);
+  const shapeA = space.shape(current);
+  const shapeB = valueSpace.shape(value);
+  if (space !== valueSpace || shapeA.length !== shapeB.length || shapeA.some((n, i) => n !== shapeB[i])) {
+    throw new ShapeMismatchError(
+      operation,
+      [shapeA, shapeB],
+      `value ${index} (${describeShape(value)}) does not match the value it stands for (${describeShape(current)}); give a value of the same type and shape`,
+    );
+  }
+}
+
+/** @internal sets the controls to `values` and recomputes the path's blocks, recording nothing */
+export function replay(path: SweepPath, values: readonly unknown[]): void {
+  const controls = path.controls;
+  for (let i = 0; i < controls.length; i++) controls[i].saved = values[i];
+  const writers = path.controlWriters;
+  stopAnnotating(() => {
+    for (const block of path.blocks) {
+      const results = block.recompute({ inputs: inputsOf(block) });
+      const outs = block.outputs;
+      for (let i = 0; i < outs.length; i++) {
+        if (writers !== undefined && writers.has(block) && controls.includes(outs[i])) continue;
+        outs[i].saved = results[i];
+      }
+    }
+  });
+}
+
+function resetSlots(path: SweepPath, slot: "adj" | "tlm" | "hessian"): void {
+  for (const control of path.controls) control[slot] = undefined;
+  for (const output of path.outputs) output[slot] = undefined;
+  for (const block of path.blocks) {
+    const dependencies = block.dependencies;
+    for (let i = 0; i < dependencies.length; i++) dependencies[i][slot] = undefined;
+    const outs = block.outputs;
+    for (let i = 0; i < outs.length; i++) outs[i][slot] = undefined;
+  }
+}
+
+/** @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls */
+export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
+  resetSlots(path, "tlm");
+  const controls = path.controls;
+  for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
+  const epoch = path.forwardEpoch;
+  const writers = path.controlWriters;
+  for (const block of path.blocks) {
+    const dependencies = block.dependencies;
+    const tlmInputs = new Array<unknown>(dependencies.length);
+    let any = false;
+    for (let i = 0; i < dependencies.length; i++) {
+      const dependency = dependencies[i];
+      const value = dependency.forwardMark === epoch ? dependency.tlm : undefined;
+      tlmInputs[i] = value;
+      if (value !== undefined) any = true;
+    }
+    if (!any) continue;
+    const results = block.evaluateTlm({ inputs: inputsOf(block), outputs: outputsOf(block), tlmInputs });
+    const outs = block.outputs;
+    for (let i = 0; i < outs.length; i++) {
+      if (writers !== undefined && writers.has(block) && controls.includes(outs[i])) continue;
+      outs[i].tlm = results[i];
+    }
+  }
+}
+
+function seedAdjoint(path: SweepPath, seeds: readonly unknown[]): void {
+  resetSlots(path, "adj");
+  const outputs = path.outputs;
+  for (let i = 0; i < outputs.length; i++) outputs[i].adj = addRaw(outputs[i].adj, seeds[i]);
+}
+
+function neededOf(block: Block, epoch: number): boolean[] {
+  const dependencies = block.dependencies;
+  const needed = new Array<boolean>(dependencies.length);
+  for (let i = 0; i < dependencies.length; i++) needed[i] = dependencies[i].forwardMark === epoch;
+  return needed;
+}
+
+function accumulate(block: Block, results: readonly unknown[], needed: readonly boolean[], slot: "adj" | "hessian"): void {
+  const dependencies = block.dependencies;
+  for (let i = 0; i < dependencies.length; i++) {
+    if (!needed[i]) continue;
+    const value = results[i];
+    if (value === undefined) continue;
+    const dependency = dependencies[i];
+    const current = dependency[slot];
+    dependency[slot] = current === undefined ? value : addRaw(current, value);
+  }
+}
+
+/** @internal reverse sweep: adjoint values of every value on the path, seeded at the outputs */
+export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
+  seedAdjoint(path, seeds);
+  const epoch = path.forwardEpoch;
+  const blocks = path.blocks;
+  for (let b = blocks.length - 1; b >= 0; b--) {
+    const block = blocks[b];
+    const outs = block.outputs;
+    const adjInputs = new Array<unknown>(outs.length);
+    let any = false;
+    for (let i = 0; i < outs.length; i++) {
+      const value = outs[i].adj;
+      adjInputs[i] = value;
+      if (value !== undefined) any = true;
+    }
+    if (!any) continue;
+    const needed = neededOf(block, epoch);
+    const results = block.evaluateAdj({ inputs: inputsOf(block), outputs: outputsOf(block), adjInputs, needed });
+    accumulate(block, results, needed, "adj");
+  }
+}
+
+/**
+ * @internal reverse sweep computing first- and second-order adjoints together; needs a tlmSweep first.
+ * Seeds: first-order adjoints of the outputs (the second-order seeds are zero).
+ */
+export function hessianSweep(path: SweepPath, seeds: readonly unknown[]): void {
+  seedAdjoint(path, seeds);
+  resetSlots(path, "hessian");
+  const epoch = path.forwardEpoch;
+  const blocks = path.blocks;
+  for (let b = blocks.length - 1; b >= 0; b--) {
+    const block = blocks[b];
+    const outs = block.outputs;
+    const adjInputs = new Array<unknown>(outs.length);
+    const hessianInputs = new Array<unknown>(outs.length);
+    let anyAdj = false;
+    let anyHessian = false;
+    for (let i = 0; i < outs.length; i++) {
+      adjInputs[i] = outs[i].adj;
+      hessianInputs[i] = outs[i].hessian;
+      if (adjInputs[i] !== undefined) anyAdj = true;
+      if (hessianInputs[i] !== undefined) anyHessian = true;
+    }
+    if (!anyAdj && !anyHessian) continue;
+    const needed = neededOf(block, epoch);
+    const inputs = inputsOf(block);
+    const outputs = outputsOf(block);
+    if (anyAdj) accumulate(block, block.evaluateAdj({ inputs, outputs, adjInputs, needed }), needed, "adj");
+    const dependencies = block.dependencies;
+    const tlmInputs = new Array<unknown>(dependencies.length);
+    for (let i = 0; i < dependencies.length; i++) {
+      tlmInputs[i] = dependencies[i].forwardMark === epoch ? dependencies[i].tlm : undefined;
+    }
+    const results = block.evaluateHessian({ inputs, outputs, adjInputs, hessianInputs, tlmInputs, needed });
+    accumulate(block, results, needed, "hessian");
+  }
+}
+
+/** @internal throws NonFiniteValueError when a control's or an output's value is not finite */
+export function checkFiniteInputs(path: SweepPath, operation: string): void {
+  path.controls.forEach((control, index) => {
+    if (!isFiniteRaw(control.saved)) {
+      throw new NonFiniteValueError(operation, `control ${index} holds a non-finite value; a derivative needs finite values`);
+    }
+  });
+  path.outputs.forEach((output, index) => {
+    if (!isFiniteRaw(output.saved)) {
+      throw new NonFiniteValueError(
+        operation,
+        `output ${index} is not finite (${describeShape(output.saved)}); a derivative needs a finite value`,
+      );
+    }
+  });
+}
+
+/**
+ * @internal throws NonFiniteValueError naming the first block (in sweep order) whose derivative came out
+ * non-finite, when a result slot holds a non-finite value
+ */
+export function checkFiniteResults(
+  path: SweepPath,
+  results: readonly unknown[],
+  slot: "adj" | "tlm" | "hessian",
+  operation: string,
+): void {
+  const bad = results.findIndex((value) => value !== undefined && !isFiniteRaw(value));
+  if (bad < 0) return;
+  const blocks = path.blocks;
+  let culprit: Block | undefined;
+  if (slot === "tlm") {
+    culprit = blocks.find(
+      (block) =>
+        block.dependencies.every((d) => d.forwardMark !== path.forwardEpoch || d.tlm === undefined || isFiniteRaw(d.tlm)) &&
+        block.outputs.some((o) => o.tlm !== undefined && !isFiniteRaw(o.tlm)),
+    );
+  } else {
+    for (let b = blocks.length - 1; b >= 0 && culprit === undefined; b--) {
+      const block = blocks[b];
+      const outsFinite = block.outputs.every((o) => o[slot] === undefined || isFiniteRaw(o[slot]));
+      const depsBad = block.dependencies.some(
+        (d) => d.forwardMark === path.forwardEpoch && d[slot] !== undefined && !isFiniteRaw(d[slot]),
+      );
+      if (outsFinite && depsBad) culprit = block;
+    }
+  }
+  const where =
+    culprit === undefined
+      ? "on the path"
+      : `in block '${culprit.name}' (inputs ${culprit.dependencies.map((d) => describeValue(d.saved)).join(", ")})`;
+  throw new NonFiniteValueError(
+    operation,
+    `the derivative is not finite: it became non-finite ${where}; the operation is not differentiable there ` +
+      "(e.g. sqrt or a power at 0, log at 0): move the point or change the formula",
+  );
+}
+
+function describeValue(raw: unknown): string {
+  return typeof raw === "number" ? String(raw) : describeShape(raw);
+}

@@ -1,0 +1,50 @@
+/** @file Annotation switches: whether overloaded operations record blocks on the working tape. */
+
+let pauseDepth = 0;
+
+/**
+ * Whether operations are being recorded now. True from import: tsadjoint starts annotating.
+ *
+ * @example
+ * annotating(); // true
+ * stopAnnotating(() => annotating()); // false
+ */
+export function annotating(): boolean {
+  return pauseDepth === 0;
+}
+
+/**
+ * Runs `fn` with annotation off and returns its result; annotation is restored even if `fn` throws.
+ *
+ * @example
+ * const y = stopAnnotating(() => np.sin(x)); // computed, not recorded
+ */
+export function stopAnnotating<T>(fn: () => T): T {
+  pauseDepth++;
+  try {
+    return fn();
+  } finally {
+    pauseDepth--;
+  }
+}
+
+/**
+ * Turns annotation off until the matching `continueAnnotation()`. Calls nest.
+ *
+ * @example
+ * pauseAnnotation(); const y = np.sin(x); continueAnnotation();
+ */
+export function pauseAnnotation(): void {
+  pauseDepth++;
+}
+
+/**
+ * Undoes one `pauseAnnotation()`; returns whether annotation is now on.
+ *
+ * @example
+ * pauseAnnotation(); continueAnnotation(); // true
+ */
+export function continueAnnotation(): boolean {
+  if (pauseDepth > 0) pauseDepth--;
+  return pauseDepth === 0;
+}

@@ -1,0 +1,36 @@
+/** @file BlockVariable: one value as the tape saw it, with its adjoint, tangent-linear and Hessian slots. */
+import type { Block } from "./block.js";
+
+/**
+ * The tape's record of one value. `saved` is the value the tape currently holds for it (a reference:
+ * values are immutable, so nothing is copied); a replay replaces it. The `adj`, `tlm` and `hessian` slots
+ * hold the first-order adjoint, the tangent-linear value and the second-order adjoint during a sweep;
+ * `undefined` means zero. Sweeps reset the slots they use before they start, so no state carries over.
+ *
+ * @example
+ * const x = new AdjFloat(2);
+ * x.blockVariable.saved; // 2
+ */
+export class BlockVariable {
+  /** The value the tape holds now (raw: a number, an NDArray, or a registered type's raw value). */
+  saved: unknown;
+  /** The block that produced this value; `undefined` for an independent value (an input, a control). */
+  readonly block: Block | undefined;
+  /** First-order adjoint (reverse sweep). */
+  adj: unknown = undefined;
+  /** Tangent-linear value (forward sweep). */
+  tlm: unknown = undefined;
+  /** Second-order adjoint (Hessian sweep). */
+  hessian: unknown = undefined;
+  /** @internal sweep marker: equals the sweep's forward epoch when the value depends on a control. */
+  forwardMark = 0;
+  /** @internal sweep marker: equals the sweep's backward epoch when an output depends on the value. */
+  backwardMark = 0;
+  /** @internal sweep marker: equals the sweep's forward epoch when a block on the tape used the value. */
+  usedMark = 0;
+
+  constructor(saved: unknown, block?: Block) {
+    this.saved = saved;
+    this.block = block;
+  }
+}

@@ -1,0 +1,123 @@
+/** @file Block: one recorded operation with its four modes, each given one typed context object. */
+import { MissingRuleError, TsadjointError } from "../errors.js";
+import { OverloadedValue } from "../values/overloaded.js";
+import { BlockVariable } from "./block-variable.js";
+
+/** What every mode sees: the saved values of the block's dependencies, in order. */
+export interface BlockContext {
+  /** Values of `block.dependencies` as the tape holds them now. */
+  readonly inputs: readonly unknown[];
+}
+
+/** Context of `recompute`: compute the outputs again from `inputs`. */
+export type RecomputeContext = BlockContext;
+
+/** Context of `evaluateTlm`: push tangent-linear values of the inputs forward. */
+export interface TlmContext extends BlockContext {
+  /** Values of `block.outputs` as the tape holds them now. */
+  readonly outputs: readonly unknown[];
+  /** Tangent-linear value of each dependency; `undefined` means zero. */
+  readonly tlmInputs: readonly unknown[];
+}
+
+/** Context of `evaluateAdj`: pull adjoint values of the outputs back. */
+export interface AdjContext extends BlockContext {
+  /** Values of `block.outputs` as the tape holds them now. */
+  readonly outputs: readonly unknown[];
+  /** Adjoint value of each output; `undefined` means zero. */
+  readonly adjInputs: readonly unknown[];
+  /** Which dependencies need an adjoint (those that depend on a control); skip the others. */
+  readonly needed: readonly boolean[];
+}
+
+/** Context of `evaluateHessian`: the second-order adjoint, after a tangent-linear sweep. */
+export interface HessianContext extends AdjContext {
+  /** Tangent-linear value of each dependency; `undefined` means zero. */
+  readonly tlmInputs: readonly unknown[];
+  /** Second-order adjoint of each output; `undefined` means zero. */
+  readonly hessianInputs: readonly unknown[];
+}
+
+/**
+ * One recorded operation. Subclass it to add an operation with hand-written derivatives: implement
+ * `recompute` and the modes you can give. A mode left out throws `MissingRuleError` when a driver needs
+ * it, never a silent zero.
+ *
+ * With outputs y = f(x), adjoint inputs ybar, second-order inputs yhat and tangents xdot:
+ * - `evaluateTlm` returns ydot = J xdot (one entry per output),
+ * - `evaluateAdj` returns xbar = J^T ybar (one entry per dependency),
+ * - `evaluateHessian` returns xhat = J^T yhat + (d/dx (J^T ybar)) xdot (one entry per dependency).
+ * Return `undefined` for a zero entry.
+ *
+ * @example
+ * class Cube extends Block {
+ *   constructor(x: AdjFloat) { super(); this.addDependency(x); }
+ *   recompute({ inputs }: RecomputeContext) { const x = inputs[0] as number; return [x * x * x]; }
+ *   evaluateTlm({ inputs, tlmInputs }: TlmContext) { const x = inputs[0] as number; return [3 * x * x * (tlmInputs[0] as number ?? 0)]; }
+ *   evaluateAdj({ inputs, adjInputs }: AdjContext) { const x = inputs[0] as number; return [3 * x * x * (adjInputs[0] as number ?? 0)]; }
+ * }
+ */
+export abstract class Block {
+  /** The values this block reads. */
+  readonly dependencies: BlockVariable[] = [];
+  /** The values this block produces. */
+  readonly outputs: BlockVariable[] = [];
+  /** A user label, for `tape.getBlocks(tag)`. */
+  tag: string | undefined = undefined;
+  /** The tape timestep the block was recorded in. */
+  timestep = 0;
+
+  /** A short name for messages and graph export; defaults to the class name. */
+  get name(): string {
+    return this.constructor.name;
+  }
+
+  /**
+   * Declares that this block reads `value` (an overloaded value or a BlockVariable).
+   *
+   * @example
+   * block.addDependency(x);
+   */
+  addDependency(value: OverloadedValue | BlockVariable): void {
+    if (value instanceof BlockVariable) this.dependencies.push(value);
+    else if (value instanceof OverloadedValue) this.dependencies.push(value.blockVariable);
+    else throw new TsadjointError(`${this.name}.addDependency`, "a dependency must be an overloaded value");
+  }
+
+  /**
+   * Declares that this block produced `value`, linking the value to the tape. Returns the value.
+   *
+   * @example
+   * const y = block.addOutput(new AdjFloat(3));
+   */
+  addOutput<T extends OverloadedValue>(value: T): T {
+    if (value._blockVariable !== undefined) {
+      throw new TsadjointError(
+        `${this.name}.addOutput`,
+        "this value is already on a tape; create a new value for each block output",
+      );
+    }
+    const variable = new BlockVariable(value.raw(), this);
+    value._blockVariable = variable;
+    this.outputs.push(variable);
+    return value;
+  }
+
+  /** Computes the outputs again from `inputs` (values change, shapes do not). One entry per output. */
+  abstract recompute(context: RecomputeContext): readonly unknown[];
+
+  /** Tangent-linear mode: one entry per output (`undefined` for zero). */
+  evaluateTlm(_context: TlmContext): readonly unknown[] {
+    throw new MissingRuleError(this.name, "this block has no tangent-linear rule (evaluateTlm)");
+  }
+
+  /** Adjoint mode: one entry per dependency (`undefined` for zero or not needed). */
+  evaluateAdj(_context: AdjContext): readonly unknown[] {
+    throw new MissingRuleError(this.name, "this block has no adjoint rule (evaluateAdj)");
+  }
+
+  /** Second-order adjoint mode: one entry per dependency (`undefined` for zero or not needed). */
+  evaluateHessian(_context: HessianContext): readonly unknown[] {
+    throw new MissingRuleError(this.name, "this block has no Hessian rule (evaluateHessian)");
+  }
+}

@@ -1,0 +1,260 @@
+/** @file Tape: the ordered record of blocks, the working tape, tags, timesteps, pruning and DOT export. */
+import { annotating } from "./annotation.js";
+import type { Block } from "./block.js";
+import type { BlockVariable } from "./block-variable.js";
+import { tapeToDot } from "../viz/dot.js";
+
+/** Options every entry point accepts: the tape to use instead of the working tape. */
+export interface TapeOption {
+  /** The tape to read or record on; defaults to the working tape. */
+  tape?: Tape;
+}
+
+/**
+ * An ordered record of blocks. A working tape exists from import and annotation is on, so a program
+ * records without any setup; `withTape` and the `{ tape }` option choose another one.
+ *
+ * @example
+ * const tape = new Tape();
+ * withTape(tape, () => np.sin(x));
+ * tape.blocks.length; // 1
+ */
+export class Tape {
+  private readonly blockList: Block[];
+  private readonly timestepStarts: number[] = [0];
+  private currentTag: string | undefined = undefined;
+  /** @internal increases whenever the block list changes; caches compare it. */
+  version = 0;
+
+  constructor(blocks: readonly Block[] = []) {
+    this.blockList = blocks.slice();
+  }
+
+  /** The recorded blocks, in order. */
+  get blocks(): readonly Block[] {
+    return this.blockList;
+  }
+
+  /** Number of timesteps (one more than the number of `endTimestep` calls since the last clear). */
+  get timesteps(): number {
+    return this.timestepStarts.length;
+  }
+
+  /**
+   * Appends a block (custom blocks call this; built-in operations do it for you). The block gets the
+   * current timestep and tag.
+   *
+   * @example
+   * getWorkingTape().addBlock(new MyBlock(x));
+   */
+  addBlock(block: Block): void {
+    block.timestep = this.timestepStarts.length - 1;
+    if (this.currentTag !== undefined && block.tag === undefined) block.tag = this.currentTag;
+    this.blockList.push(block);
+    this.version++;
+  }
+
+  /**
+   * Removes every block and timestep.
+   *
+   * @example
+   * getWorkingTape().clear();
+   */
+  clear(): void {
+    this.blockList.length = 0;
+    this.timestepStarts.length = 1;
+    this.version++;
+  }
+
+  /**
+   * Blocks with the given tag (all blocks when `tag` is omitted).
+   *
+   * @example
+   * tape.withTag("assembly", () => assemble(u)); tape.getBlocks("assembly");
+   */
+  getBlocks(tag?: string): Block[] {
+    if (tag === undefined) return this.blockList.slice();
+    return this.blockList.filter((block) => block.tag === tag);
+  }
+
+  /**
+   * Runs `fn`, giving every block it records the tag `tag`.
+   *
+   * @example
+   * tape.withTag("loss", () => np.square(x));
+   */
+  withTag<T>(tag: string, fn: () => T): T {
+    const previous = this.currentTag;
+    this.currentTag = tag;
+    try {
+      return fn();
+    } finally {
+      this.currentTag = previous;
+    }
+  }
+
+  /**
+   * Ends the current timestep; later blocks belong to the next one (kept for checkpointing).
+   *
+   * @example
+   * for (let t = 0; t < steps; t++) { u = step(u); tape.endTimestep(); }
+   */
+  endTimestep(): void {
+    this.timestepStarts.push(this.blockList.length);
+  }
+
+  /**
+   * Blocks recorded in timestep `index`.
+   *
+   * @example
+   * tape.timestepBlocks(0);
+   */
+  timestepBlocks(index: number): Block[] {
+    const start = this.timestepStarts[index];
+    if (start === undefined) return [];
+    const end = this.timestepStarts[index + 1] ?? this.blockList.length;
+    return this.blockList.slice(start, end);
+  }
+
+  /**
+   * A new tape with only the blocks that lie between `controls` and `outputs` (those that depend on a
+   * control and that an output depends on). The original tape is left as it is.
+   *
+   * @example
+   * const small = tape.optimize({ controls: [new Control(x)], outputs: [J] });
+   */
+  optimize(options: { controls: readonly { blockVariable: BlockVariable }[]; outputs: readonly { blockVariable: BlockVariable }[] }): Tape {
+    const kept = blocksBetween(
+      this.blockList,
+      options.controls.map((c) => c.blockVariable),
+      options.outputs.map((o) => o.blockVariable),
+    );
+    return new Tape(kept);
+  }
+
+  /**
+   * The tape as Graphviz DOT text.
+   *
+   * @example
+   * writeFileSync("tape.dot", tape.toDot());
+   */
+  toDot(name?: string): string {
+    return tapeToDot(this, name);
+  }
+}
+
+let markEpoch = 0;
+
+/** @internal a fresh marker value for one graph walk */
+export function nextMarkEpoch(): number {
+  markEpoch++;
+  return markEpoch;
+}
+
+/**
+ * @internal The blocks between `controls` and `outputs`, in tape order: a forward walk marks values that
+ * depend on a control, a backward walk keeps the marked blocks that an output depends on.
+ * Returns the blocks and the forward epoch (a dependency needs derivatives iff its forwardMark equals it).
+ */
+export function walkBetween(
+  blocks: readonly Block[],
+  controls: readonly BlockVariable[],
+  outputs: readonly BlockVariable[],
+): { blocks: Block[]; forwardEpoch: number } {
+  const forwardEpoch = nextMarkEpoch();
+  for (const control of controls) control.forwardMark = forwardEpoch;
+  const forward: Block[] = [];
+  for (const block of blocks) {
+    const dependencies = block.dependencies;
+    let depends = false;
+    for (let i = 0; i < dependencies.length; i++) {
+      const dependency = dependencies[i];
+      dependency.usedMark = forwardEpoch;
+      if (dependency.forwardMark === forwardEpoch) depends = true;
+    }
+    if (depends) {
+      const outs = block.outputs;
+      for (let i = 0; i < outs.length; i++) outs[i].forwardMark = forwardEpoch;
+      forward.push(block);
+    }
+  }
+  const backwardEpoch = nextMarkEpoch();
+  for (const output of outputs) output.backwardMark = backwardEpoch;
+  const kept: Block[] = [];
+  for (let b = forward.length - 1; b >= 0; b--) {
+    const block = forward[b];
+    const outs = block.outputs;
+    let needed = false;
+    for (let i = 0; i < outs.length; i++) {
+      if (outs[i].backwardMark === backwardEpoch) {
+        needed = true;
+        break;
+      }
+    }
+    if (!needed) continue;
+    const dependencies = block.dependencies;
+    for (let i = 0; i < dependencies.length; i++) dependencies[i].backwardMark = backwardEpoch;
+    kept.push(block);
+  }
+  kept.reverse();
+  return { blocks: kept, forwardEpoch };
+}
+
+function blocksBetween(
+  blocks: readonly Block[],
+  controls: readonly BlockVariable[],
+  outputs: readonly BlockVariable[],
+): Block[] {
+  return walkBetween(blocks, controls, outputs).blocks;
+}
+
+let workingTape = new Tape();
+
+/**
+ * The tape operations record on by default. Exists from import.
+ *
+ * @example
+ * getWorkingTape().blocks.length;
+ */
+export function getWorkingTape(): Tape {
+  return workingTape;
+}
+
+/**
+ * Makes `tape` the working tape.
+ *
+ * @example
+ * setWorkingTape(new Tape());
+ */
+export function setWorkingTape(tape: Tape): void {
+  workingTape = tape;
+}
+
+/**
+ * Runs `fn` with `tape` as the working tape, then restores the previous one (also when `fn` throws).
+ *
+ * @example
+ * const tape = new Tape();
+ * const y = withTape(tape, () => np.exp(x));
+ */
+export function withTape<T>(tape: Tape, fn: () => T): T {
+  const previous = workingTape;
+  workingTape = tape;
+  try {
+    return fn();
+  } finally {
+    workingTape = previous;
+  }
+}
+
+/**
+ * Records `block` on the working tape when annotation is on; returns whether it was recorded.
+ *
+ * @example
+ * if (annotating()) { const block = new MyBlock(x); const y = block.addOutput(new AdjFloat(v)); recordBlock(block); }
+ */
+export function recordBlock(block: Block, options?: TapeOption): boolean {
+  if (!annotating()) return false;
+  (options?.tape ?? workingTape).addBlock(block);
+  return true;
+}

@@ -1,0 +1,211 @@
+/**
+ * @file The rule checker every operation family is tested with: recompute equals a fresh forward run,
+ * the tangent-linear value matches central finite differences, the dot-product test holds, and the
+ * Taylor remainders shrink at rates 1, 2 and 3.
+ */
+import { Control } from "../reduced/control.js";
+import { adjointSweep, findPath, hessianSweep, replay, tlmSweep } from "../reduced/sweeps.js";
+import { stopAnnotating } from "../tape/annotation.js";
+import { Tape, withTape } from "../tape/tape.js";
+import type { OverloadedValue } from "../values/overloaded.js";
+import { spaceOf, toRaw, wrapRaw } from "../values/space.js";
+
+/** Options of `checkRule`. */
+export interface RuleCheckOptions {
+  /** Seed of the random directions (default 1). */
+  seed?: number;
+  /** Central finite-difference step (default 1e-6). */
+  fdStep?: number;
+  /** Taylor step sizes (default 1e-2 / 2^i, i = 0..3). */
+  epsilons?: readonly number[];
+  /** Skip the Hessian checks (for rules that have no second-order mode). */
+  skipHessian?: boolean;
+}
+
+/** What `checkRule` measured. Rates are `Infinity` when the remainder is already at round-off. */
+export interface RuleCheckReport {
+  /** Relative difference between a replay at a new point and a fresh forward run there. */
+  recomputeError: number;
+  /** Relative difference between the tangent-linear value and central finite differences. */
+  tlmError: number;
+  /** Relative mismatch of <w, J v> and <J^T w, v>. */
+  dotProductError: number;
+  /** Smallest rate of |J(x+eh) - J(x)| (about 1). */
+  rateR0: number;
+  /** Smallest rate of the first-order remainder (about 2). */
+  rateR1: number;
+  /** Smallest rate of the second-order remainder (about 3); NaN when skipped. */
+  rateR2: number;
+}
+
+function rng(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomLike(raw: unknown, next: () => number): unknown {
+  const space = spaceOf(raw);
+  const data = new Float64Array(space.size(raw));
+  for (let i = 0; i < data.length; i++) data[i] = 2 * next() - 1;
+  return space.fromFloat64Array(raw, data);
+}
+
+function axpy(a: number, x: unknown, y: unknown): unknown {
+  const space = spaceOf(y);
+  return space.add(y, space.scale(x, a));
+}
+
+function dot(a: unknown, b: unknown): number {
+  return spaceOf(a).dot(a, b);
+}
+
+function relative(difference: number, scale: number): number {
+  return difference / Math.max(scale, 1e-300);
+}
+
+function minRate(residuals: number[], epsilons: readonly number[], floor: number): number {
+  if (Math.max(...residuals) <= floor) return Number.POSITIVE_INFINITY;
+  let smallest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i + 1 < residuals.length; i++) {
+    if (residuals[i + 1] <= floor) continue;
+    smallest = Math.min(smallest, Math.log(residuals[i] / residuals[i + 1]) / Math.log(epsilons[i] / epsilons[i + 1]));
+  }
+  return smallest;
+}
+
+/**
+ * Checks an operation's four modes at `inputs` (numbers, NDArrays or other raw values) on a private tape.
+ * `fn` receives fresh overloaded inputs and returns one overloaded output.
+ *
+ * @example
+ * const report = checkRule((x) => np.sin(x), [0.7]);
+ * report.rateR2; // about 3
+ */
+export function checkRule(
+  fn: (...inputs: OverloadedValue[]) => OverloadedValue,
+  inputs: readonly unknown[],
+  options: RuleCheckOptions = {},
+): RuleCheckReport {
+  const next = rng(options.seed ?? 1);
+  const x = inputs.map((value) => toRaw(value, "checkRule"));
+  const tape = new Tape();
+  const overloaded = x.map((raw) => wrapRaw(raw));
+  const output = withTape(tape, () => fn(...overloaded));
+  const controls = overloaded.map((value) => new Control(value).blockVariable);
+  const path = findPath(tape, controls, [output.blockVariable], "checkRule");
+  const forward = (values: readonly unknown[]): unknown =>
+    stopAnnotating(() => toRaw(fn(...values.map((raw) => wrapRaw(raw)))));
+  const y = output.blockVariable.saved;
+  const v = x.map((raw) => randomLike(raw, next));
+  const w = randomLike(y, next);
+  const outputSpace = spaceOf(y);
+
+  // recompute at a new point equals a fresh forward run there
+  const moved = x.map((raw, i) => axpy(0.3, v[i], raw));
+  replay(path, moved);
+  const replayed = output.blockVariable.saved;
+  const fresh = forward(moved);
+  const recomputeError = relative(
+    outputSpace.norm(axpy(-1, fresh, replayed)),
+    Math.max(outputSpace.norm(fresh), 1e-12),
+  );
+  replay(path, x);
+
+  // tangent-linear value against central finite differences
+  tlmSweep(path, v);
+  const tlm = output.blockVariable.tlm ?? outputSpace.zerosLike(y);
+  const step = options.fdStep ?? 1e-6;
+  const plus = forward(x.map((raw, i) => axpy(step, v[i], raw)));
+  const minus = forward(x.map((raw, i) => axpy(-step, v[i], raw)));
+  const fd = outputSpace.scale(axpy(-1, minus, plus), 1 / (2 * step));
+  const tlmError = relative(
+    outputSpace.norm(axpy(-1, fd, tlm)),
+    Math.max(outputSpace.norm(fd), outputSpace.norm(tlm), 1e-8),
+  );
+
+  // dot-product test <w, J v> = <J^T w, v>
+  adjointSweep(path, [w]);
+  const adjoints = controls.map((c) => c.adj ?? spaceOf(c.saved).zerosLike(c.saved));
+  const left = dot(w, tlm);
+  let right = 0;
+  for (let i = 0; i < x.length; i++) right += dot(adjoints[i], v[i]);
+  const dotProductError = relative(Math.abs(left - right), Math.max(Math.abs(left), Math.abs(right), 1e-12));
+
+  // Taylor remainders of J(x) = <w, F(x)> along v
+  let hessianTerm = Number.NaN;
+  if (!options.skipHessian) {
+    tlmSweep(path, v);
+    hessianSweep(path, [w]);
+    hessianTerm = 0;
+    for (let i = 0; i < x.length; i++) {
+      const c = controls[i];
+      hessianTerm += dot(c.hessian ?? spaceOf(c.saved).zerosLike(c.saved), v[i]);
+    }
+  }
+  const epsilons = options.epsilons ?? [1e-2, 5e-3, 2.5e-3, 1.25e-3];
+  const J0 = dot(w, y);
+  const R0: number[] = [];
+  const R1: number[] = [];
+  const R2: number[] = [];
+  for (const eps of epsilons) {
+    const Je = dot(w, forward(x.map((raw, i) => axpy(eps, v[i], raw))));
+    R0.push(Math.abs(Je - J0));
+    R1.push(Math.abs(Je - J0 - eps * right));
+    R2.push(Math.abs(Je - J0 - eps * right - 0.5 * eps * eps * hessianTerm));
+  }
+  const floor = 1e-13 * (Math.abs(J0) + outputSpace.norm(w) * outputSpace.norm(y) + 1);
+  return {
+    recomputeError,
+    tlmError,
+    dotProductError,
+    rateR0: minRate(R0, epsilons, floor),
+    rateR1: minRate(R1, epsilons, floor),
+    rateR2: options.skipHessian ? Number.NaN : minRate(R2, epsilons, floor),
+  };
+}
+
+/** Thresholds `assertRule` applies. */
+export const ruleThresholds = {
+  recompute: 1e-12,
+  tlm: 1e-6,
+  dotProduct: 1e-10,
+  rateR0: 0.9,
+  rateR1: 1.9,
+  rateR2: 2.9,
+} as const;
+
+/**
+ * Runs `checkRule` and throws an Error listing every failed check (with the report) when one fails.
+ *
+ * @example
+ * assertRule((x, y) => np.multiply(x, y), [1.5, -2]);
+ */
+export function assertRule(
+  fn: (...inputs: OverloadedValue[]) => OverloadedValue,
+  inputs: readonly unknown[],
+  options: RuleCheckOptions = {},
+): RuleCheckReport {
+  const report = checkRule(fn, inputs, options);
+  const failures: string[] = [];
+  if (!(report.recomputeError <= ruleThresholds.recompute)) failures.push(`recompute error ${report.recomputeError}`);
+  if (!(report.tlmError <= ruleThresholds.tlm)) failures.push(`TLM vs finite differences ${report.tlmError}`);
+  if (!(report.dotProductError <= ruleThresholds.dotProduct)) failures.push(`dot-product test ${report.dotProductError}`);
+  if (!(report.rateR0 >= ruleThresholds.rateR0)) failures.push(`R0 rate ${report.rateR0}`);
+  if (!(report.rateR1 >= ruleThresholds.rateR1)) failures.push(`R1 rate ${report.rateR1}`);
+  if (!options.skipHessian && !(report.rateR2 >= ruleThresholds.rateR2)) failures.push(`R2 rate ${report.rateR2}`);
+  if (failures.length > 0) {
+    throw new Error(`rule check failed at inputs ${JSON.stringify(inputs.map(describe))}: ${failures.join("; ")}`);
+  }
+  return report;
+}
+
+function describe(value: unknown): unknown {
+  const raw = toRaw(value);
+  return typeof raw === "number" ? raw : Array.from(spaceOf(raw).toFloat64Array(raw));
+}

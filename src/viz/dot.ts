@@ -1,0 +1,35 @@
+/** @file Graph export: a tape as Graphviz DOT text (blocks as boxes, values as ellipses). */
+import type { Tape } from "../tape/tape.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { describeShape } from "../values/space.js";
+
+/**
+ * The tape as a Graphviz DOT digraph: a box per block, an ellipse per value, edges in data-flow order.
+ *
+ * @example
+ * writeFileSync("tape.dot", tapeToDot(getWorkingTape()));
+ */
+export function tapeToDot(tape: Tape, name = "tape"): string {
+  const ids = new Map<BlockVariable, string>();
+  const lines: string[] = [`digraph "${name}" {`, "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];'];
+  const valueId = (variable: BlockVariable): string => {
+    let id = ids.get(variable);
+    if (id === undefined) {
+      id = `v${ids.size}`;
+      ids.set(variable, id);
+      const saved = variable.saved;
+      const label = typeof saved === "number" ? saved.toPrecision(4) : describeShape(saved);
+      lines.push(`  ${id} [shape=ellipse, label="${label}"];`);
+    }
+    return id;
+  };
+  tape.blocks.forEach((block, index) => {
+    const blockId = `b${index}`;
+    const tag = block.tag === undefined ? "" : `\\n[${block.tag}]`;
+    lines.push(`  ${blockId} [shape=box, style=filled, fillcolor="#e8eef7", label="${block.name}${tag}"];`);
+    for (const dependency of block.dependencies) lines.push(`  ${valueId(dependency)} -> ${blockId};`);
+    for (const output of block.outputs) lines.push(`  ${blockId} -> ${valueId(output)};`);
+  });
+  lines.push("}");
+  return lines.join("\n");
+}
