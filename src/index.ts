@@ -4,29 +4,7 @@
  * the tape gives gradients, tangent-linear actions and Hessian actions.
  */
 export * from "./errors.js";
-export { continueAnnotation, annotating, pauseAnnotation, stopAnnotating } from "./tape/annotation.js";
-export {
-  type AdjContext,
-  Block,
-  type BlockContext,
-  type HessianContext,
-  type RecomputeContext,
-  type TlmContext,
-} from "./tape/block.js";
-export { BlockVariable } from "./tape/block-variable.js";
-export { getWorkingTape, recordBlock, setWorkingTape, Tape, type TapeOption, withTape } from "./tape/tape.js";
-export { OverloadedValue, isOverloaded } from "./values/overloaded.js";
-export {
-  createOverloadedObject,
-  type OverloadedTypeSpec,
-  registerOverloadedType,
-  scalarSpace,
-  spaceOf,
-  toRaw,
-  type VectorSpace,
-  wrapRaw,
-} from "./values/space.js";
-export { AdjFloat, type Scalar } from "./values/adj-float.js";
+export * as np from "./numpy/index.js";
 export { Control } from "./reduced/control.js";
 export {
   type AdjointOptions,
@@ -41,7 +19,41 @@ export {
   type ReducedFunctionalCallbacks,
   type ReducedFunctionalOptions,
 } from "./reduced/reduced-functional.js";
-export { type TaylorOptions, type TaylorReport, type TaylorSeries, taylorTest, taylorToDict } from "./verify/taylor.js";
-export { assertRule, checkRule, type RuleCheckOptions, type RuleCheckReport, ruleThresholds } from "./verify/check-rule.js";
+export { annotating, continueAnnotation, pauseAnnotation, stopAnnotating } from "./tape/annotation.js";
+export {
+  type AdjContext,
+  Block,
+  type BlockContext,
+  type HessianContext,
+  type RecomputeContext,
+  type TlmContext,
+} from "./tape/block.js";
+export { BlockVariable } from "./tape/block-variable.js";
+export { getWorkingTape, recordBlock, setWorkingTape, Tape, type TapeOption, withTape } from "./tape/tape.js";
+export { AdjFloat, type Scalar } from "./values/adj-float.js";
+export { isOverloaded, OverloadedValue } from "./values/overloaded.js";
+export {
+  createOverloadedObject,
+  type OverloadedTypeSpec,
+  registerOverloadedType,
+  scalarSpace,
+  spaceOf,
+  toRaw,
+  type VectorSpace,
+  wrapRaw,
+} from "./values/space.js";
+export {
+  assertRule,
+  checkRule,
+  type RuleCheckOptions,
+  type RuleCheckReport,
+  ruleThresholds,
+} from "./verify/check-rule.js";
+export {
+  type TaylorOptions,
+  type TaylorReport,
+  type TaylorSeries,
+  taylorTest,
+  taylorToDict,
+} from "./verify/taylor.js";
 export { tapeToDot } from "./viz/dot.js";
-export * as np from "./numpy/index.js";

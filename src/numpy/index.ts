@@ -3,8 +3,9 @@
  * NumPy-like code with these functions and it becomes differentiable. Plain numbers in give plain numbers
  * out (nothing recorded); an AdjFloat operand gives an AdjFloat and records one block.
  */
-import { binaryRules, unaryRules } from "../ops/elementwise-rules.js";
+
 import { applyBinary, applyUnary, type ScalarOperand } from "../ops/elementwise.js";
+import { binaryRules, unaryRules } from "../ops/elementwise-rules.js";
 import type { AdjFloat } from "../values/adj-float.js";
 
 /** Result type of a unary function: number for a number, AdjFloat otherwise. */
@@ -12,7 +13,10 @@ export type UnaryResult<X> = X extends number ? number : AdjFloat;
 /** Result type of a binary function: number when both are numbers, AdjFloat otherwise. */
 export type BinaryResult<A, B> = A extends number ? (B extends number ? number : AdjFloat) : AdjFloat;
 
-function unary<X extends ScalarOperand>(rule: (typeof unaryRules)[keyof typeof unaryRules], x: X): UnaryResult<X> {
+function unary<X extends ScalarOperand>(
+  rule: (typeof unaryRules)[keyof typeof unaryRules],
+  x: X,
+): UnaryResult<X> {
   return applyUnary(rule, x) as UnaryResult<X>;
 }
 function binary<A extends ScalarOperand, B extends ScalarOperand>(
@@ -24,7 +28,8 @@ function binary<A extends ScalarOperand, B extends ScalarOperand>(
 }
 
 /** a + b. @example np.add(x, 1) */
-export const add = <A extends ScalarOperand, B extends ScalarOperand>(a: A, b: B) => binary(binaryRules.add, a, b);
+export const add = <A extends ScalarOperand, B extends ScalarOperand>(a: A, b: B) =>
+  binary(binaryRules.add, a, b);
 /** a - b. @example np.subtract(x, 1) */
 export const subtract = <A extends ScalarOperand, B extends ScalarOperand>(a: A, b: B) =>
   binary(binaryRules.subtract, a, b);

@@ -316,8 +316,8 @@ export const powerRule: BinaryRule = {
   dab: (a, b) => a ** (b - 1) * (1 + b * Math.log(a)),
   dbb: (a, _b, z) => (z === 0 ? 0 : z * Math.log(a) ** 2),
   domain: [
-    [0.2, 5],
-    [-3, 3],
+    [0.5, 4],
+    [-2, 2],
   ],
 };
 export const arctan2Rule: BinaryRule = {
@@ -331,7 +331,7 @@ export const arctan2Rule: BinaryRule = {
   dab: (a, b) => (a * a - b * b) / ((a * a + b * b) * (a * a + b * b)),
   dbb: (a, b) => (2 * a * b) / ((a * a + b * b) * (a * a + b * b)),
   domain: [
-    [0.2, 5],
+    [0.5, 5],
     [-5, 5],
   ],
 };
@@ -345,8 +345,8 @@ export const hypotRule: BinaryRule = {
   dab: (a, b, z) => (-a * b) / (z * z * z),
   dbb: (a, _b, z) => (a * a) / (z * z * z),
   domain: [
-    [0.2, 5],
-    [0.2, 5],
+    [0.5, 5],
+    [0.5, 5],
   ],
 };
 export const minimumRule: BinaryRule = {

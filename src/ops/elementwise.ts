@@ -1,7 +1,14 @@
 /** @file Elementwise operation blocks: one block class for unary and one for binary rules, all four modes. */
 import { InvalidArgumentError } from "../errors.js";
 import { annotating } from "../tape/annotation.js";
-import { type AdjContext, Block, type HessianContext, type RecomputeContext, type TlmContext } from "../tape/block.js";
+import {
+  type AdjContext,
+  Block,
+  type HessianContext,
+  type RecomputeContext,
+  type TlmContext,
+} from "../tape/block.js";
+import { BlockVariable } from "../tape/block-variable.js";
 import { getWorkingTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import type { BinaryRule, UnaryRule } from "./elementwise-rules.js";
@@ -11,8 +18,12 @@ import type { BinaryRule, UnaryRule } from "./elementwise-rules.js";
  * TLM: ydot = f'(x) xdot. Adjoint: xbar = f'(x) ybar. Hessian: xhat = f'(x) yhat + f''(x) ybar xdot.
  */
 export class UnaryElementwiseBlock extends Block {
-  constructor(readonly rule: UnaryRule) {
-    super();
+  constructor(
+    readonly rule: UnaryRule,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
   }
 
   override get name(): string {
@@ -35,7 +46,13 @@ export class UnaryElementwiseBlock extends Block {
     return [this.rule.df(inputs[0] as number, outputs[0] as number) * ybar];
   }
 
-  override evaluateHessian({ inputs, outputs, adjInputs, hessianInputs, tlmInputs }: HessianContext): readonly unknown[] {
+  override evaluateHessian({
+    inputs,
+    outputs,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+  }: HessianContext): readonly unknown[] {
     const x = inputs[0] as number;
     const y = outputs[0] as number;
     const ybar = (adjInputs[0] as number | undefined) ?? 0;
@@ -48,116 +65,148 @@ export class UnaryElementwiseBlock extends Block {
   }
 }
 
-/** Which operands of a binary block are recorded dependencies: both, only a (b constant), only b. */
-type Operands = 0 | 1 | 2;
-const Operands = { Both: 0, OnlyA: 1, OnlyB: 2 } as const;
-
 /**
- * z = f(a, b) entry by entry; a plain-number operand is kept as a constant, not a dependency.
+ * z = f(a, b) entry by entry, both operands recorded.
  * TLM: zdot = f_a adot + f_b bdot. Adjoint: abar = f_a zbar, bbar = f_b zbar.
  * Hessian: ahat = f_a zhat + zbar (f_aa adot + f_ab bdot), bhat = f_b zhat + zbar (f_ab adot + f_bb bdot).
  */
 export class BinaryElementwiseBlock extends Block {
-  private readonly operands: Operands;
-  private readonly constant: number;
-
   constructor(
     readonly rule: BinaryRule,
-    operands: Operands,
-    constant: number,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
   ) {
-    super();
-    this.operands = operands;
-    this.constant = constant;
+    super(dependencies, outputs);
   }
 
   override get name(): string {
     return this.rule.name;
   }
 
-  private operandA(inputs: readonly unknown[]): number {
-    return this.operands === Operands.OnlyB ? this.constant : (inputs[0] as number);
-  }
-
-  private operandB(inputs: readonly unknown[]): number {
-    if (this.operands === Operands.OnlyA) return this.constant;
-    return (this.operands === Operands.Both ? inputs[1] : inputs[0]) as number;
-  }
-
   recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.rule.f(this.operandA(inputs), this.operandB(inputs))];
+    return [this.rule.f(inputs[0] as number, inputs[1] as number)];
   }
 
   override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const a = this.operandA(inputs);
-    const b = this.operandB(inputs);
+    const a = inputs[0] as number;
+    const b = inputs[1] as number;
     const z = outputs[0] as number;
-    const rule = this.rule;
+    const adot = tlmInputs[0] as number | undefined;
+    const bdot = tlmInputs[1] as number | undefined;
+    if (adot === undefined && bdot === undefined) return [undefined];
     let zdot = 0;
-    let any = false;
-    if (this.operands !== Operands.OnlyB) {
-      const adot = tlmInputs[0] as number | undefined;
-      if (adot !== undefined) {
-        zdot += rule.da(a, b, z) * adot;
-        any = true;
-      }
-    }
-    if (this.operands !== Operands.OnlyA) {
-      const bdot = tlmInputs[this.operands === Operands.Both ? 1 : 0] as number | undefined;
-      if (bdot !== undefined) {
-        zdot += rule.db(a, b, z) * bdot;
-        any = true;
-      }
-    }
-    return [any ? zdot : undefined];
+    if (adot !== undefined) zdot += this.rule.da(a, b, z) * adot;
+    if (bdot !== undefined) zdot += this.rule.db(a, b, z) * bdot;
+    return [zdot];
   }
 
   override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
     const zbar = adjInputs[0] as number | undefined;
-    const rule = this.rule;
-    if (this.operands === Operands.Both) {
-      if (zbar === undefined) return [undefined, undefined];
-      const a = inputs[0] as number;
-      const b = inputs[1] as number;
-      const z = outputs[0] as number;
-      return [needed[0] ? rule.da(a, b, z) * zbar : undefined, needed[1] ? rule.db(a, b, z) * zbar : undefined];
-    }
-    if (zbar === undefined) return [undefined];
-    const a = this.operandA(inputs);
-    const b = this.operandB(inputs);
+    if (zbar === undefined) return [undefined, undefined];
+    const a = inputs[0] as number;
+    const b = inputs[1] as number;
     const z = outputs[0] as number;
-    return [this.operands === Operands.OnlyA ? rule.da(a, b, z) * zbar : rule.db(a, b, z) * zbar];
+    return [
+      needed[0] ? this.rule.da(a, b, z) * zbar : undefined,
+      needed[1] ? this.rule.db(a, b, z) * zbar : undefined,
+    ];
   }
 
-  override evaluateHessian({ inputs, outputs, adjInputs, hessianInputs, tlmInputs }: HessianContext): readonly unknown[] {
-    const a = this.operandA(inputs);
-    const b = this.operandB(inputs);
+  override evaluateHessian({
+    inputs,
+    outputs,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+  }: HessianContext): readonly unknown[] {
+    const a = inputs[0] as number;
+    const b = inputs[1] as number;
     const z = outputs[0] as number;
     const zbar = (adjInputs[0] as number | undefined) ?? 0;
     const zhat = (hessianInputs[0] as number | undefined) ?? 0;
+    const adot = (tlmInputs[0] as number | undefined) ?? 0;
+    const bdot = (tlmInputs[1] as number | undefined) ?? 0;
     const rule = this.rule;
-    const hasA = this.operands !== Operands.OnlyB;
-    const hasB = this.operands !== Operands.OnlyA;
-    const adot = hasA ? ((tlmInputs[0] as number | undefined) ?? 0) : 0;
-    const bdot = hasB ? ((tlmInputs[this.operands === Operands.Both ? 1 : 0] as number | undefined) ?? 0) : 0;
-    const result: number[] = [];
-    if (hasA) {
-      let ahat = zhat !== 0 ? rule.da(a, b, z) * zhat : 0;
-      if (zbar !== 0) {
-        if (adot !== 0) ahat += zbar * rule.daa(a, b, z) * adot;
-        if (bdot !== 0) ahat += zbar * rule.dab(a, b, z) * bdot;
+    let ahat = zhat !== 0 ? rule.da(a, b, z) * zhat : 0;
+    let bhat = zhat !== 0 ? rule.db(a, b, z) * zhat : 0;
+    if (zbar !== 0) {
+      if (adot !== 0) {
+        ahat += zbar * rule.daa(a, b, z) * adot;
+        bhat += zbar * rule.dab(a, b, z) * adot;
       }
-      result.push(ahat);
-    }
-    if (hasB) {
-      let bhat = zhat !== 0 ? rule.db(a, b, z) * zhat : 0;
-      if (zbar !== 0) {
-        if (adot !== 0) bhat += zbar * rule.dab(a, b, z) * adot;
-        if (bdot !== 0) bhat += zbar * rule.dbb(a, b, z) * bdot;
+      if (bdot !== 0) {
+        ahat += zbar * rule.dab(a, b, z) * bdot;
+        bhat += zbar * rule.dbb(a, b, z) * bdot;
       }
-      result.push(bhat);
     }
-    return result;
+    return [ahat, bhat];
+  }
+}
+
+/**
+ * z = f(a, b) entry by entry with one operand a constant (kept in the block, not a dependency); the one
+ * dependency is the other operand. Rules as for BinaryElementwiseBlock, with the constant's tangent zero:
+ * TLM: zdot = f_v vdot. Adjoint: vbar = f_v zbar. Hessian: vhat = f_v zhat + zbar f_vv vdot.
+ */
+export class BinaryConstantBlock extends Block {
+  constructor(
+    readonly rule: BinaryRule,
+    /** The constant operand's value. */
+    readonly constant: number,
+    /** Whether the constant is the first operand (a) rather than the second (b). */
+    readonly constantIsFirst: boolean,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return this.rule.name;
+  }
+
+  /** f_v: the first derivative with respect to the recorded operand. */
+  private first(v: number, z: number): number {
+    return this.constantIsFirst ? this.rule.db(this.constant, v, z) : this.rule.da(v, this.constant, z);
+  }
+
+  /** f_vv: the second derivative with respect to the recorded operand. */
+  private second(v: number, z: number): number {
+    return this.constantIsFirst ? this.rule.dbb(this.constant, v, z) : this.rule.daa(v, this.constant, z);
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    const v = inputs[0] as number;
+    return [this.constantIsFirst ? this.rule.f(this.constant, v) : this.rule.f(v, this.constant)];
+  }
+
+  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
+    const vdot = tlmInputs[0] as number | undefined;
+    if (vdot === undefined) return [undefined];
+    return [this.first(inputs[0] as number, outputs[0] as number) * vdot];
+  }
+
+  override evaluateAdj({ inputs, outputs, adjInputs }: AdjContext): readonly unknown[] {
+    const zbar = adjInputs[0] as number | undefined;
+    if (zbar === undefined) return [undefined];
+    return [this.first(inputs[0] as number, outputs[0] as number) * zbar];
+  }
+
+  override evaluateHessian({
+    inputs,
+    outputs,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+  }: HessianContext): readonly unknown[] {
+    const v = inputs[0] as number;
+    const z = outputs[0] as number;
+    const zbar = (adjInputs[0] as number | undefined) ?? 0;
+    const zhat = (hessianInputs[0] as number | undefined) ?? 0;
+    const vdot = (tlmInputs[0] as number | undefined) ?? 0;
+    let vhat = zhat !== 0 ? this.first(v, z) * zhat : 0;
+    if (zbar !== 0 && vdot !== 0) vhat += zbar * this.second(v, z) * vdot;
+    return [vhat];
   }
 }
 
@@ -183,12 +232,12 @@ function checkOperand(operation: string, value: unknown): void {
 export function applyUnary(rule: UnaryRule, x: ScalarOperand): ScalarOperand {
   if (typeof x === "number") return rule.f(x);
   checkOperand(rule.name, x);
-  const result = new AdjFloat(rule.f(x.value));
+  const value = rule.f(x.value);
+  const result = new AdjFloat(value);
   if (!annotating()) return result;
-  const block = new UnaryElementwiseBlock(rule);
-  block.dependencies.push(x.blockVariable);
-  block.addOutput(result);
-  getWorkingTape().addBlock(block);
+  const output = new BlockVariable(value);
+  getWorkingTape().addBlock(new UnaryElementwiseBlock(rule, [x.blockVariable], [output]));
+  result._blockVariable = output;
   return result;
 }
 
@@ -207,13 +256,19 @@ export function applyBinary(rule: BinaryRule, a: ScalarOperand, b: ScalarOperand
   checkOperand(rule.name, b);
   const aValue = aIsNumber ? a : (a as AdjFloat).value;
   const bValue = bIsNumber ? b : (b as AdjFloat).value;
-  const result = new AdjFloat(rule.f(aValue, bValue));
+  const value = rule.f(aValue, bValue);
+  const result = new AdjFloat(value);
   if (!annotating()) return result;
-  const operands = aIsNumber ? Operands.OnlyB : bIsNumber ? Operands.OnlyA : Operands.Both;
-  const block = new BinaryElementwiseBlock(rule, operands, aIsNumber ? aValue : bValue);
-  if (!aIsNumber) block.dependencies.push((a as AdjFloat).blockVariable);
-  if (!bIsNumber) block.dependencies.push((b as AdjFloat).blockVariable);
-  block.addOutput(result);
-  getWorkingTape().addBlock(block);
+  const output = new BlockVariable(value);
+  const tape = getWorkingTape();
+  if (aIsNumber)
+    tape.addBlock(new BinaryConstantBlock(rule, aValue, true, [(b as AdjFloat).blockVariable], [output]));
+  else if (bIsNumber)
+    tape.addBlock(new BinaryConstantBlock(rule, bValue, false, [(a as AdjFloat).blockVariable], [output]));
+  else {
+    const dependencies = [(a as AdjFloat).blockVariable, (b as AdjFloat).blockVariable];
+    tape.addBlock(new BinaryElementwiseBlock(rule, dependencies, [output]));
+  }
+  result._blockVariable = output;
   return result;
 }

@@ -9,9 +9,9 @@ import { describeShape, describeType, spaceOf, toRaw, wrapRaw } from "../values/
 import type { Control } from "./control.js";
 import {
   adjointSweep,
-  checkSameShape,
   checkFiniteInputs,
   checkFiniteResults,
+  checkSameShape,
   findPath,
   hessianSweep,
   type SweepPath,
@@ -22,7 +22,9 @@ import {
 export type Controls = Control | readonly Control[];
 
 /** One value per control: a single value for a single control, an array for an array of controls. */
-export type PerControl<C extends Controls> = C extends readonly Control[] ? OverloadedValue[] : OverloadedValue;
+export type PerControl<C extends Controls> = C extends readonly Control[]
+  ? OverloadedValue[]
+  : OverloadedValue;
 
 /** Options of `computeGradient` and `computeHessian`. */
 export interface AdjointOptions extends TapeOption {
@@ -120,7 +122,10 @@ export function computeGradient<C extends Controls>(
   adjointSweep(path, [seed]);
   const results = collectSlot(path, "adj");
   checkFiniteResults(path, results, "adj", operation);
-  return perControl(controls, results.map((raw) => wrapRaw(raw, operation)));
+  return perControl(
+    controls,
+    results.map((raw) => wrapRaw(raw, operation)),
+  );
 }
 
 /**
@@ -185,5 +190,8 @@ export function computeHessian<C extends Controls>(
   hessianSweep(path, [seed]);
   const results = collectSlot(path, "hessian");
   checkFiniteResults(path, results, "hessian", operation);
-  return perControl(controls, results.map((raw) => wrapRaw(raw, operation)));
+  return perControl(
+    controls,
+    results.map((raw) => wrapRaw(raw, operation)),
+  );
 }

@@ -7,7 +7,14 @@ import { getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { describeShape, spaceOf, toRaw, wrapRaw } from "../values/space.js";
 import type { Control } from "./control.js";
-import { type Controls, collectSlot, controlList, directionList, type PerControl, perControl } from "./drivers.js";
+import {
+  type Controls,
+  collectSlot,
+  controlList,
+  directionList,
+  type PerControl,
+  perControl,
+} from "./drivers.js";
 import {
   adjointSweep,
   checkFiniteInputs,
@@ -93,7 +100,10 @@ export class ReducedFunctional<C extends Controls = Controls> {
     }
     for (const index of this.components ?? []) {
       if (!Number.isInteger(index) || index < 0 || index >= this.controls.length) {
-        throw new InvalidArgumentError(operation, `derivativeComponents entry ${index} is not a control index (0..${this.controls.length - 1})`);
+        throw new InvalidArgumentError(
+          operation,
+          `derivativeComponents entry ${index} is not a control index (0..${this.controls.length - 1})`,
+        );
       }
     }
     // Fail early when a control or the functional is not on the tape.
@@ -127,7 +137,10 @@ export class ReducedFunctional<C extends Controls = Controls> {
     const path = this.path(operation, false);
     replay(path, raws);
     const value = this.value();
-    this.callbacks.evalCbPost?.(value, raws.map((raw) => wrapRaw(raw)));
+    this.callbacks.evalCbPost?.(
+      value,
+      raws.map((raw) => wrapRaw(raw)),
+    );
     return value;
   }
 
@@ -205,7 +218,10 @@ export class ReducedFunctional<C extends Controls = Controls> {
     const operation = "ReducedFunctional.hessian";
     const seeds = directionList(this.controls, mDot, operation);
     const values = this.controlValues();
-    this.callbacks.hessianCbPre?.(values, seeds.map((raw) => wrapRaw(raw)));
+    this.callbacks.hessianCbPre?.(
+      values,
+      seeds.map((raw) => wrapRaw(raw)),
+    );
     const path = this.path(operation, true);
     checkFiniteInputs(path, operation);
     tlmSweep(path, this.chosen(seeds));

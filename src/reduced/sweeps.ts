@@ -34,9 +34,9 @@ export function findPath(
   outputs: readonly BlockVariable[],
   operation: string,
 ): SweepPath {
-  const { blocks, forwardEpoch } = walkBetween(tape.blocks, controls, outputs);
+  const { blocks, forwardEpoch, unusedControls } = walkBetween(tape.blocks, controls, outputs);
   controls.forEach((control, index) => {
-    if (control.usedMark !== forwardEpoch && !outputs.includes(control)) {
+    if (unusedControls.includes(control) && !outputs.includes(control)) {
       throw new ControlNotOnTapeError(
         operation,
         `control ${index} was not used by any block on this tape; create the control from a value the recorded ` +
@@ -107,7 +107,7 @@ export function replay(path: SweepPath, values: readonly unknown[]): void {
       const results = block.recompute({ inputs: inputsOf(block) });
       const outs = block.outputs;
       for (let i = 0; i < outs.length; i++) {
-        if (writers !== undefined && writers.has(block) && controls.includes(outs[i])) continue;
+        if (writers?.has(block) && controls.includes(outs[i])) continue;
         outs[i].saved = results[i];
       }
     }
@@ -146,7 +146,7 @@ export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
     const results = block.evaluateTlm({ inputs: inputsOf(block), outputs: outputsOf(block), tlmInputs });
     const outs = block.outputs;
     for (let i = 0; i < outs.length; i++) {
-      if (writers !== undefined && writers.has(block) && controls.includes(outs[i])) continue;
+      if (writers?.has(block) && controls.includes(outs[i])) continue;
       outs[i].tlm = results[i];
     }
   }
@@ -165,7 +165,12 @@ function neededOf(block: Block, epoch: number): boolean[] {
   return needed;
 }
 
-function accumulate(block: Block, results: readonly unknown[], needed: readonly boolean[], slot: "adj" | "hessian"): void {
+function accumulate(
+  block: Block,
+  results: readonly unknown[],
+  needed: readonly boolean[],
+  slot: "adj" | "hessian",
+): void {
   const dependencies = block.dependencies;
   for (let i = 0; i < dependencies.length; i++) {
     if (!needed[i]) continue;
@@ -194,7 +199,12 @@ export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
     }
     if (!any) continue;
     const needed = neededOf(block, epoch);
-    const results = block.evaluateAdj({ inputs: inputsOf(block), outputs: outputsOf(block), adjInputs, needed });
+    const results = block.evaluateAdj({
+      inputs: inputsOf(block),
+      outputs: outputsOf(block),
+      adjInputs,
+      needed,
+    });
     accumulate(block, results, needed, "adj");
   }
 }
@@ -240,7 +250,10 @@ export function hessianSweep(path: SweepPath, seeds: readonly unknown[]): void {
 export function checkFiniteInputs(path: SweepPath, operation: string): void {
   path.controls.forEach((control, index) => {
     if (!isFiniteRaw(control.saved)) {
-      throw new NonFiniteValueError(operation, `control ${index} holds a non-finite value; a derivative needs finite values`);
+      throw new NonFiniteValueError(
+        operation,
+        `control ${index} holds a non-finite value; a derivative needs finite values`,
+      );
     }
   });
   path.outputs.forEach((output, index) => {
@@ -270,8 +283,9 @@ export function checkFiniteResults(
   if (slot === "tlm") {
     culprit = blocks.find(
       (block) =>
-        block.dependencies.every((d) => d.forwardMark !== path.forwardEpoch || d.tlm === undefined || isFiniteRaw(d.tlm)) &&
-        block.outputs.some((o) => o.tlm !== undefined && !isFiniteRaw(o.tlm)),
+        block.dependencies.every(
+          (d) => d.forwardMark !== path.forwardEpoch || d.tlm === undefined || isFiniteRaw(d.tlm),
+        ) && block.outputs.some((o) => o.tlm !== undefined && !isFiniteRaw(o.tlm)),
     );
   } else {
     for (let b = blocks.length - 1; b >= 0 && culprit === undefined; b--) {

@@ -15,7 +15,7 @@ export class BlockVariable {
   /** The value the tape holds now (raw: a number, an NDArray, or a registered type's raw value). */
   saved: unknown;
   /** The block that produced this value; `undefined` for an independent value (an input, a control). */
-  readonly block: Block | undefined;
+  block: Block | undefined;
   /** First-order adjoint (reverse sweep). */
   adj: unknown = undefined;
   /** Tangent-linear value (forward sweep). */
@@ -24,10 +24,11 @@ export class BlockVariable {
   hessian: unknown = undefined;
   /** @internal sweep marker: equals the sweep's forward epoch when the value depends on a control. */
   forwardMark = 0;
-  /** @internal sweep marker: equals the sweep's backward epoch when an output depends on the value. */
+  /**
+   * @internal sweep marker: during a walk's forward pass it is set to the forward epoch when a block uses
+   * the value; the backward pass then sets it to the backward epoch when an output depends on the value.
+   */
   backwardMark = 0;
-  /** @internal sweep marker: equals the sweep's forward epoch when a block on the tape used the value. */
-  usedMark = 0;
 
   constructor(saved: unknown, block?: Block) {
     this.saved = saved;

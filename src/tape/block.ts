@@ -59,13 +59,21 @@ export interface HessianContext extends AdjContext {
  */
 export abstract class Block {
   /** The values this block reads. */
-  readonly dependencies: BlockVariable[] = [];
+  readonly dependencies: BlockVariable[];
   /** The values this block produces. */
-  readonly outputs: BlockVariable[] = [];
+  readonly outputs: BlockVariable[];
   /** A user label, for `tape.getBlocks(tag)`. */
   tag: string | undefined = undefined;
-  /** The tape timestep the block was recorded in. */
-  timestep = 0;
+
+  /**
+   * Built-in blocks pass their dependency and output lists whole (exactly sized arrays keep the tape
+   * small); custom blocks usually call `addDependency` / `addOutput` instead.
+   */
+  constructor(dependencies: BlockVariable[] = [], outputs: BlockVariable[] = []) {
+    this.dependencies = dependencies;
+    this.outputs = outputs;
+    for (const output of outputs) output.block = this;
+  }
 
   /** A short name for messages and graph export; defaults to the class name. */
   get name(): string {

@@ -1,8 +1,9 @@
 /** @file Tape: the ordered record of blocks, the working tape, tags, timesteps, pruning and DOT export. */
+
+import { tapeToDot } from "../viz/dot.js";
 import { annotating } from "./annotation.js";
 import type { Block } from "./block.js";
 import type { BlockVariable } from "./block-variable.js";
-import { tapeToDot } from "../viz/dot.js";
 
 /** Options every entry point accepts: the tape to use instead of the working tape. */
 export interface TapeOption {
@@ -41,14 +42,13 @@ export class Tape {
   }
 
   /**
-   * Appends a block (custom blocks call this; built-in operations do it for you). The block gets the
-   * current timestep and tag.
+   * Appends a block (custom blocks call this; built-in operations do it for you). The block belongs to
+   * the current timestep and gets the current tag.
    *
    * @example
    * getWorkingTape().addBlock(new MyBlock(x));
    */
   addBlock(block: Block): void {
-    block.timestep = this.timestepStarts.length - 1;
     if (this.currentTag !== undefined && block.tag === undefined) block.tag = this.currentTag;
     this.blockList.push(block);
     this.version++;
@@ -123,7 +123,10 @@ export class Tape {
    * @example
    * const small = tape.optimize({ controls: [new Control(x)], outputs: [J] });
    */
-  optimize(options: { controls: readonly { blockVariable: BlockVariable }[]; outputs: readonly { blockVariable: BlockVariable }[] }): Tape {
+  optimize(options: {
+    controls: readonly { blockVariable: BlockVariable }[];
+    outputs: readonly { blockVariable: BlockVariable }[];
+  }): Tape {
     const kept = blocksBetween(
       this.blockList,
       options.controls.map((c) => c.blockVariable),
@@ -154,13 +157,14 @@ export function nextMarkEpoch(): number {
 /**
  * @internal The blocks between `controls` and `outputs`, in tape order: a forward walk marks values that
  * depend on a control, a backward walk keeps the marked blocks that an output depends on.
- * Returns the blocks and the forward epoch (a dependency needs derivatives iff its forwardMark equals it).
+ * Returns the blocks, the forward epoch (a dependency needs derivatives iff its forwardMark equals it) and
+ * the controls that no block used.
  */
 export function walkBetween(
   blocks: readonly Block[],
   controls: readonly BlockVariable[],
   outputs: readonly BlockVariable[],
-): { blocks: Block[]; forwardEpoch: number } {
+): { blocks: Block[]; forwardEpoch: number; unusedControls: BlockVariable[] } {
   const forwardEpoch = nextMarkEpoch();
   for (const control of controls) control.forwardMark = forwardEpoch;
   const forward: Block[] = [];
@@ -169,7 +173,7 @@ export function walkBetween(
     let depends = false;
     for (let i = 0; i < dependencies.length; i++) {
       const dependency = dependencies[i];
-      dependency.usedMark = forwardEpoch;
+      dependency.backwardMark = forwardEpoch; // "used"; the backward pass overwrites it
       if (dependency.forwardMark === forwardEpoch) depends = true;
     }
     if (depends) {
@@ -178,6 +182,7 @@ export function walkBetween(
       forward.push(block);
     }
   }
+  const unusedControls = controls.filter((control) => control.backwardMark !== forwardEpoch);
   const backwardEpoch = nextMarkEpoch();
   for (const output of outputs) output.backwardMark = backwardEpoch;
   const kept: Block[] = [];
@@ -197,7 +202,7 @@ export function walkBetween(
     kept.push(block);
   }
   kept.reverse();
-  return { blocks: kept, forwardEpoch };
+  return { blocks: kept, forwardEpoch, unusedControls };
 }
 
 function blocksBetween(

@@ -1,7 +1,7 @@
 /** @file AdjFloat: the scalar overloaded value, with short arithmetic methods that record on the tape. */
 import { TsadjointError } from "../errors.js";
-import { binaryRules, unaryRules } from "../ops/elementwise-rules.js";
 import { applyBinary, applyUnary } from "../ops/elementwise.js";
+import { binaryRules, unaryRules } from "../ops/elementwise-rules.js";
 import { OverloadedValue } from "./overloaded.js";
 import { registerOverloadedType, scalarSpace } from "./space.js";
 

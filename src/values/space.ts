@@ -87,7 +87,10 @@ export function registerOverloadedType<O extends OverloadedValue, R>(spec: Overl
 /** @internal the registration record for a raw value */
 export function specOfRaw(raw: unknown, operation: string): AnySpec {
   for (const spec of registry) if (spec.isRaw(raw)) return spec;
-  throw new UnregisteredTypeError(operation, `${describeType(raw)} is not a registered overloaded type; use registerOverloadedType`);
+  throw new UnregisteredTypeError(
+    operation,
+    `${describeType(raw)} is not a registered overloaded type; use registerOverloadedType`,
+  );
 }
 
 /**

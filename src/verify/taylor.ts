@@ -33,7 +33,10 @@ export interface TaylorReport {
 }
 
 /** A reduced functional, or anything with the same evaluate / derivative / hessian / controlValues. */
-export type TaylorTarget = Pick<ReducedFunctional, "evaluate" | "derivative" | "hessian" | "controlValues" | "controls">;
+export type TaylorTarget = Pick<
+  ReducedFunctional,
+  "evaluate" | "derivative" | "hessian" | "controlValues" | "controls"
+>;
 
 function asList(target: TaylorTarget, value: unknown): unknown[] {
   const single = target.controls.length === 1 && !Array.isArray(value);
@@ -62,7 +65,12 @@ function rates(residuals: number[], epsilons: readonly number[]): number[] {
  * const report = taylorToDict(rf, 1.5, 0.1, { hessian: true });
  * report.R1.rates; // about [2, 2, 2]
  */
-export function taylorToDict(rf: TaylorTarget, m: unknown, h: unknown, options: TaylorOptions = {}): TaylorReport {
+export function taylorToDict(
+  rf: TaylorTarget,
+  m: unknown,
+  h: unknown,
+  options: TaylorOptions = {},
+): TaylorReport {
   const epsilons = [...(options.epsilons ?? [0.01, 0.005, 0.0025, 0.00125])];
   if (epsilons.length < 2 || epsilons.some((e) => !(e > 0))) {
     throw new InvalidArgumentError("taylorTest", "epsilons must be at least two positive step sizes");

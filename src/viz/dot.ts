@@ -1,6 +1,7 @@
 /** @file Graph export: a tape as Graphviz DOT text (blocks as boxes, values as ellipses). */
-import type { Tape } from "../tape/tape.js";
+
 import type { BlockVariable } from "../tape/block-variable.js";
+import type { Tape } from "../tape/tape.js";
 import { describeShape } from "../values/space.js";
 
 /**
@@ -11,7 +12,11 @@ import { describeShape } from "../values/space.js";
  */
 export function tapeToDot(tape: Tape, name = "tape"): string {
   const ids = new Map<BlockVariable, string>();
-  const lines: string[] = [`digraph "${name}" {`, "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];'];
+  const lines: string[] = [
+    `digraph "${name}" {`,
+    "  rankdir=LR;",
+    '  node [fontname="Helvetica", fontsize=10];',
+  ];
   const valueId = (variable: BlockVariable): string => {
     let id = ids.get(variable);
     if (id === undefined) {

@@ -1,0 +1,56 @@
+/** @file Benchmark helpers: repeated timing with medians, heap measurement, and a ratio table. */
+
+/** Median wall time in milliseconds of `repeats` runs of `fn` (after one warm-up run). */
+export function timeMedian(fn: () => void, repeats = 7): number {
+  fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** Forces a full collection when node runs with --expose-gc. */
+export function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    gc();
+    gc();
+  }
+}
+
+/** Heap bytes retained by the object `build` returns (needs --expose-gc for a stable figure). */
+export function retainedBytes<T>(build: () => T): { bytes: number; value: T } {
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  const value = build();
+  collectGarbage();
+  const after = process.memoryUsage().heapUsed;
+  return { bytes: after - before, value };
+}
+
+/** One benchmark row: a measured figure, its baseline, and the target it is held to. */
+export interface Row {
+  name: string;
+  value: string;
+  ratio?: number;
+  target?: string;
+  pass?: boolean;
+}
+
+/** Prints rows as an aligned table. */
+export function printTable(title: string, rows: Row[]): void {
+  console.log(`\n${title}`);
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const row of rows) {
+    const ratio = row.ratio === undefined ? "" : `  ratio ${row.ratio.toFixed(2)}x`;
+    const target =
+      row.target === undefined
+        ? ""
+        : `  target ${row.target}${row.pass === undefined ? "" : row.pass ? "  ok" : "  MISSED"}`;
+    console.log(`  ${row.name.padEnd(width)}  ${row.value}${ratio}${target}`);
+  }
+}

@@ -1,0 +1,16 @@
+/** @file `npm run bench [name ...]`: runs the benchmarks (all by default) and prints ratio tables. */
+import { runScalarChain } from "./scalar-chain.js";
+
+const benches: Record<string, () => void | Promise<void>> = {
+  "scalar-chain": () => runScalarChain(),
+};
+
+const chosen = process.argv.slice(2);
+for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
+  const bench = benches[name];
+  if (bench === undefined) {
+    console.error(`unknown benchmark '${name}'; choose from ${Object.keys(benches).join(", ")}`);
+    process.exit(2);
+  }
+  await bench();
+}
