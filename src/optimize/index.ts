@@ -1,0 +1,31 @@
+/** @file Public surface of the optimizer layer (plain Float64Array problems). */
+
+export { minimizeBfgs, updateInverseHessian } from "./bfgs.js";
+export { LimitedMemoryMatrix, minimizeLbfgsb } from "./lbfgsb.js";
+export type {
+  LineSearchOptions,
+  LineSearchResult,
+  LineSearchStatus,
+  LineSearchTrial,
+} from "./line-search.js";
+export { strongWolfeLineSearch } from "./line-search.js";
+export {
+  type ControlBound,
+  type MinimizeOptions,
+  type MinimizeResult,
+  maximize,
+  minimize,
+} from "./minimize.js";
+export { maximizeProblem, minimizeProblem } from "./minimize-problem.js";
+export type { TruncatedConjugateGradientResult } from "./newton-cg.js";
+export { minimizeNewtonCg, truncatedConjugateGradient } from "./newton-cg.js";
+export type {
+  Bounds,
+  IterationState,
+  OptimizationMethod,
+  OptimizationProblem,
+  OptimizeOptions,
+  OptimizeResult,
+  StopReason,
+} from "./problem.js";
+export { projectedGradientInfinityNorm, projectOntoBox } from "./vector.js";
