@@ -104,3 +104,14 @@ export class EngineLimitError extends TsadjointError {}
  * taylorTest(rf, m, h, { epsilons: [] }); // throws InvalidArgumentError
  */
 export class InvalidArgumentError extends TsadjointError {}
+
+/**
+ * @internal An InvalidArgumentError from a message of the form `"operation: what is wrong"` (the array
+ * kernels' style).
+ */
+export function invalidArgument(message: string): InvalidArgumentError {
+  const split = message.indexOf(": ");
+  return split > 0
+    ? new InvalidArgumentError(message.slice(0, split), message.slice(split + 2))
+    : new InvalidArgumentError("tsadjoint", message);
+}

@@ -11,7 +11,9 @@ import {
 import { BlockVariable } from "../tape/block-variable.js";
 import { getWorkingTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
+import { NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
 import type { BinaryRule, UnaryRule } from "./elementwise-rules.js";
+import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
 
 /**
  * y = f(x) applied entry by entry, with the rule's f, f' and f''.
@@ -31,19 +33,26 @@ export class UnaryElementwiseBlock extends Block {
   }
 
   recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.rule.f(inputs[0] as number)];
+    const x = inputs[0];
+    return [typeof x === "number" ? this.rule.f(x) : unaryValues(this.rule, x as NDArray)];
   }
 
   override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const xdot = tlmInputs[0] as number | undefined;
+    const xdot = tlmInputs[0];
     if (xdot === undefined) return [undefined];
-    return [this.rule.df(inputs[0] as number, outputs[0] as number) * xdot];
+    const x = inputs[0];
+    if (typeof x !== "number")
+      return [unaryFirst(this.rule, x as NDArray, outputs[0] as NDArray, xdot as NDArray)];
+    return [this.rule.df(x, outputs[0] as number) * (xdot as number)];
   }
 
   override evaluateAdj({ inputs, outputs, adjInputs }: AdjContext): readonly unknown[] {
-    const ybar = adjInputs[0] as number | undefined;
+    const ybar = adjInputs[0];
     if (ybar === undefined) return [undefined];
-    return [this.rule.df(inputs[0] as number, outputs[0] as number) * ybar];
+    const x = inputs[0];
+    if (typeof x !== "number")
+      return [unaryFirst(this.rule, x as NDArray, outputs[0] as NDArray, ybar as NDArray)];
+    return [this.rule.df(x, outputs[0] as number) * (ybar as number)];
   }
 
   override evaluateHessian({
@@ -53,7 +62,19 @@ export class UnaryElementwiseBlock extends Block {
     hessianInputs,
     tlmInputs,
   }: HessianContext): readonly unknown[] {
-    const x = inputs[0] as number;
+    const x = inputs[0];
+    if (typeof x !== "number") {
+      return [
+        unaryHessian(
+          this.rule,
+          x as NDArray,
+          outputs[0] as NDArray,
+          adjInputs[0] as NDArray | undefined,
+          hessianInputs[0] as NDArray | undefined,
+          tlmInputs[0] as NDArray | undefined,
+        ),
+      ];
+    }
     const y = outputs[0] as number;
     const ybar = (adjInputs[0] as number | undefined) ?? 0;
     const yhat = (hessianInputs[0] as number | undefined) ?? 0;
@@ -84,10 +105,25 @@ export class BinaryElementwiseBlock extends Block {
   }
 
   recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.rule.f(inputs[0] as number, inputs[1] as number)];
+    const a = inputs[0];
+    const b = inputs[1];
+    if (typeof a === "number" && typeof b === "number") return [this.rule.f(a, b)];
+    return [binaryValues(this.rule, a as Operand, b as Operand)];
   }
 
   override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
+    if (typeof outputs[0] !== "number") {
+      return [
+        binaryTlm(
+          this.rule,
+          inputs[0] as Operand,
+          inputs[1] as Operand,
+          outputs[0] as NDArray,
+          tlmInputs[0] as Operand | undefined,
+          tlmInputs[1] as Operand | undefined,
+        ),
+      ];
+    }
     const a = inputs[0] as number;
     const b = inputs[1] as number;
     const z = outputs[0] as number;
@@ -103,6 +139,17 @@ export class BinaryElementwiseBlock extends Block {
   override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
     const zbar = adjInputs[0] as number | undefined;
     if (zbar === undefined) return [undefined, undefined];
+    if (typeof outputs[0] !== "number") {
+      return binaryAdjoint(
+        this.rule,
+        inputs[0] as Operand,
+        inputs[1] as Operand,
+        outputs[0] as NDArray,
+        zbar as unknown as NDArray,
+        needed[0],
+        needed[1],
+      );
+    }
     const a = inputs[0] as number;
     const b = inputs[1] as number;
     const z = outputs[0] as number;
@@ -118,7 +165,18 @@ export class BinaryElementwiseBlock extends Block {
     adjInputs,
     hessianInputs,
     tlmInputs,
+    needed,
   }: HessianContext): readonly unknown[] {
+    if (typeof outputs[0] !== "number") {
+      return binaryHessian(this.rule, inputs[0] as Operand, inputs[1] as Operand, outputs[0] as NDArray, {
+        zbar: adjInputs[0] as NDArray | undefined,
+        zhat: hessianInputs[0] as NDArray | undefined,
+        adot: tlmInputs[0] as Operand | undefined,
+        bdot: tlmInputs[1] as Operand | undefined,
+        needA: needed[0],
+        needB: needed[1],
+      });
+    }
     const a = inputs[0] as number;
     const b = inputs[1] as number;
     const z = outputs[0] as number;
@@ -175,21 +233,51 @@ export class BinaryConstantBlock extends Block {
     return this.constantIsFirst ? this.rule.dbb(this.constant, v, z) : this.rule.daa(v, this.constant, z);
   }
 
+  /** The operands in order (a, b), with `v` the recorded one. */
+  private operands(v: Operand): [Operand, Operand] {
+    return this.constantIsFirst ? [this.constant, v] : [v, this.constant];
+  }
+
   recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const v = inputs[0] as number;
+    const v = inputs[0];
+    if (typeof v !== "number") return [binaryValues(this.rule, ...this.operands(v as NDArray))];
     return [this.constantIsFirst ? this.rule.f(this.constant, v) : this.rule.f(v, this.constant)];
   }
 
   override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const vdot = tlmInputs[0] as number | undefined;
+    const vdot = tlmInputs[0];
     if (vdot === undefined) return [undefined];
-    return [this.first(inputs[0] as number, outputs[0] as number) * vdot];
+    const v = inputs[0];
+    if (typeof v !== "number") {
+      const [a, b] = this.operands(v as NDArray);
+      const dot = vdot as Operand;
+      const first = this.constantIsFirst;
+      return [
+        binaryTlm(this.rule, a, b, outputs[0] as NDArray, first ? undefined : dot, first ? dot : undefined),
+      ];
+    }
+    return [this.first(v, outputs[0] as number) * (vdot as number)];
   }
 
   override evaluateAdj({ inputs, outputs, adjInputs }: AdjContext): readonly unknown[] {
-    const zbar = adjInputs[0] as number | undefined;
+    const zbar = adjInputs[0];
     if (zbar === undefined) return [undefined];
-    return [this.first(inputs[0] as number, outputs[0] as number) * zbar];
+    const v = inputs[0];
+    if (typeof v !== "number") {
+      const [a, b] = this.operands(v as NDArray);
+      const first = this.constantIsFirst;
+      const [abar, bbar] = binaryAdjoint(
+        this.rule,
+        a,
+        b,
+        outputs[0] as NDArray,
+        zbar as NDArray,
+        !first,
+        first,
+      );
+      return [first ? bbar : abar];
+    }
+    return [this.first(v, outputs[0] as number) * (zbar as number)];
   }
 
   override evaluateHessian({
@@ -199,7 +287,21 @@ export class BinaryConstantBlock extends Block {
     hessianInputs,
     tlmInputs,
   }: HessianContext): readonly unknown[] {
-    const v = inputs[0] as number;
+    const v = inputs[0];
+    if (typeof v !== "number") {
+      const [a, b] = this.operands(v as NDArray);
+      const dot = tlmInputs[0] as Operand | undefined;
+      const first = this.constantIsFirst;
+      const [ahat, bhat] = binaryHessian(this.rule, a, b, outputs[0] as NDArray, {
+        zbar: adjInputs[0] as NDArray | undefined,
+        zhat: hessianInputs[0] as NDArray | undefined,
+        adot: first ? undefined : dot,
+        bdot: first ? dot : undefined,
+        needA: !first,
+        needB: first,
+      });
+      return [first ? bhat : ahat];
+    }
     const z = outputs[0] as number;
     const zbar = (adjInputs[0] as number | undefined) ?? 0;
     const zhat = (hessianInputs[0] as number | undefined) ?? 0;
@@ -210,27 +312,220 @@ export class BinaryConstantBlock extends Block {
   }
 }
 
-/** What elementwise operations accept. */
-export type ScalarOperand = number | AdjFloat;
+/** A raw elementwise operand: a number (AdjFloat's raw value or a constant) or an array. */
+type Operand = number | NDArray;
+
+function shapeOf(value: Operand): readonly number[] {
+  return typeof value === "number" ? [] : value.shape;
+}
+
+/** The entries of `value` broadcast to `shape`, as a flat array (a view when nothing repeats). */
+function expanded(value: Operand, shape: readonly number[]): Float64Array {
+  if (typeof value === "number") return new Float64Array(shapeSize(shape)).fill(value);
+  return broadcastTo(value, shape).data;
+}
+
+/** Sums `data` (shaped `shape`) down to the shape of `target`: the adjoint of broadcasting. */
+function reducedTo(data: Float64Array, shape: readonly number[], target: Operand): Operand {
+  if (typeof target === "number") {
+    let total = 0;
+    for (let i = 0; i < data.length; i++) total += data[i];
+    return total;
+  }
+  const full = new NDArray(data, shape);
+  return shapesEqual(shape, target.shape) ? full : sumToShape(full, target.shape);
+}
+
+/** y = f(x) entry by entry. */
+function unaryValues(rule: UnaryRule, x: NDArray): NDArray {
+  const input = x.data;
+  const out = new Float64Array(input.length);
+  for (let i = 0; i < out.length; i++) out[i] = rule.f(input[i]);
+  return new NDArray(out, x.shape);
+}
+
+/** f'(x) * seed entry by entry (the TLM and the adjoint of a unary rule are the same product). */
+function unaryFirst(rule: UnaryRule, x: NDArray, y: NDArray, seed: NDArray): NDArray {
+  const xs = x.data;
+  const ys = y.data;
+  const s = seed.data;
+  const out = new Float64Array(xs.length);
+  for (let i = 0; i < out.length; i++) out[i] = rule.df(xs[i], ys[i]) * s[i];
+  return new NDArray(out, x.shape);
+}
+
+/** xhat = f'(x) yhat + f''(x) ybar xdot entry by entry. */
+function unaryHessian(
+  rule: UnaryRule,
+  x: NDArray,
+  y: NDArray,
+  ybar: NDArray | undefined,
+  yhat: NDArray | undefined,
+  xdot: NDArray | undefined,
+): NDArray {
+  const xs = x.data;
+  const ys = y.data;
+  const out = new Float64Array(xs.length);
+  if (yhat !== undefined) {
+    const h = yhat.data;
+    for (let i = 0; i < out.length; i++) out[i] = rule.df(xs[i], ys[i]) * h[i];
+  }
+  if (ybar !== undefined && xdot !== undefined) {
+    const b = ybar.data;
+    const d = xdot.data;
+    for (let i = 0; i < out.length; i++) out[i] += rule.d2f(xs[i], ys[i]) * b[i] * d[i];
+  }
+  return new NDArray(out, x.shape);
+}
+
+/** z = f(a, b) entry by entry with broadcasting. */
+function binaryValues(rule: BinaryRule, a: Operand, b: Operand): NDArray {
+  const shape = broadcastShapesFor(`np.${rule.name}`, [shapeOf(a), shapeOf(b)]);
+  const as = expanded(a, shape);
+  const bs = expanded(b, shape);
+  const out = new Float64Array(as.length);
+  for (let i = 0; i < out.length; i++) out[i] = rule.f(as[i], bs[i]);
+  return new NDArray(out, shape);
+}
+
+/** zdot = f_a adot + f_b bdot entry by entry, the tangents broadcast to z's shape. */
+function binaryTlm(
+  rule: BinaryRule,
+  a: Operand,
+  b: Operand,
+  z: NDArray,
+  adot: Operand | undefined,
+  bdot: Operand | undefined,
+): NDArray | undefined {
+  if (adot === undefined && bdot === undefined) return undefined;
+  const shape = z.shape;
+  const as = expanded(a, shape);
+  const bs = expanded(b, shape);
+  const zs = z.data;
+  const out = new Float64Array(zs.length);
+  if (adot !== undefined) {
+    const d = expanded(adot, shape);
+    for (let i = 0; i < out.length; i++) out[i] = rule.da(as[i], bs[i], zs[i]) * d[i];
+  }
+  if (bdot !== undefined) {
+    const d = expanded(bdot, shape);
+    for (let i = 0; i < out.length; i++) out[i] += rule.db(as[i], bs[i], zs[i]) * d[i];
+  }
+  return new NDArray(out, shape);
+}
+
+/** abar = sum-to-shape(f_a zbar), bbar = sum-to-shape(f_b zbar). */
+function binaryAdjoint(
+  rule: BinaryRule,
+  a: Operand,
+  b: Operand,
+  z: NDArray,
+  zbar: NDArray,
+  needA: boolean,
+  needB: boolean,
+): [Operand | undefined, Operand | undefined] {
+  const shape = z.shape;
+  const as = expanded(a, shape);
+  const bs = expanded(b, shape);
+  const zs = z.data;
+  const bar = zbar.data;
+  let abar: Operand | undefined;
+  let bbar: Operand | undefined;
+  if (needA) {
+    const out = new Float64Array(zs.length);
+    for (let i = 0; i < out.length; i++) out[i] = rule.da(as[i], bs[i], zs[i]) * bar[i];
+    abar = reducedTo(out, shape, a);
+  }
+  if (needB) {
+    const out = new Float64Array(zs.length);
+    for (let i = 0; i < out.length; i++) out[i] = rule.db(as[i], bs[i], zs[i]) * bar[i];
+    bbar = reducedTo(out, shape, b);
+  }
+  return [abar, bbar];
+}
+
+/**
+ * ahat = sum-to-shape(f_a zhat + zbar (f_aa adot + f_ab bdot)),
+ * bhat = sum-to-shape(f_b zhat + zbar (f_ab adot + f_bb bdot)).
+ */
+function binaryHessian(
+  rule: BinaryRule,
+  a: Operand,
+  b: Operand,
+  z: NDArray,
+  seeds: {
+    zbar: NDArray | undefined;
+    zhat: NDArray | undefined;
+    adot: Operand | undefined;
+    bdot: Operand | undefined;
+    needA: boolean;
+    needB: boolean;
+  },
+): [Operand | undefined, Operand | undefined] {
+  const shape = z.shape;
+  const as = expanded(a, shape);
+  const bs = expanded(b, shape);
+  const zs = z.data;
+  const n = zs.length;
+  const hat = seeds.zhat?.data;
+  const bar = seeds.zbar?.data;
+  const ad = seeds.adot === undefined ? undefined : expanded(seeds.adot, shape);
+  const bd = seeds.bdot === undefined ? undefined : expanded(seeds.bdot, shape);
+  const side = (
+    first: typeof rule.da,
+    own: typeof rule.daa,
+    ownDot: Float64Array | undefined,
+    otherDot: Float64Array | undefined,
+  ) => {
+    const out = new Float64Array(n);
+    if (hat !== undefined) for (let i = 0; i < n; i++) out[i] = first(as[i], bs[i], zs[i]) * hat[i];
+    if (bar !== undefined) {
+      if (ownDot !== undefined)
+        for (let i = 0; i < n; i++) out[i] += bar[i] * own(as[i], bs[i], zs[i]) * ownDot[i];
+      if (otherDot !== undefined)
+        for (let i = 0; i < n; i++) out[i] += bar[i] * rule.dab(as[i], bs[i], zs[i]) * otherDot[i];
+    }
+    return out;
+  };
+  return [
+    seeds.needA ? reducedTo(side(rule.da, rule.daa, ad, bd), shape, a) : undefined,
+    seeds.needB ? reducedTo(side(rule.db, rule.dbb, bd, ad), shape, b) : undefined,
+  ];
+}
+
+/** What elementwise operations accept: numbers, AdjFloats and NDArrays. */
+export type ElementwiseOperand = number | AdjFloat | NDArray;
+/** @deprecated name kept for the scalar-only API; same as ElementwiseOperand. */
+export type ScalarOperand = ElementwiseOperand;
 
 function checkOperand(operation: string, value: unknown): void {
-  if (typeof value !== "number" && !(value instanceof AdjFloat)) {
+  if (typeof value !== "number" && !(value instanceof AdjFloat) && !(value instanceof NDArray)) {
     throw new InvalidArgumentError(
       `np.${operation}`,
-      `expected a number or an AdjFloat, got ${value === null ? "null" : typeof value === "object" ? value.constructor.name : typeof value}`,
+      `expected a number, an AdjFloat or an NDArray, got ${value === null ? "null" : typeof value === "object" ? value.constructor.name : typeof value}; ` +
+        "convert plain arrays with np.array(...)",
     );
   }
 }
 
 /**
- * Applies a unary rule: a number gives a number (nothing recorded), an AdjFloat gives an AdjFloat and
- * records one block while annotation is on.
+ * Applies a unary rule: a number gives a number (nothing recorded); an AdjFloat gives an AdjFloat and an
+ * NDArray an NDArray, recording one block while annotation is on.
  *
  * @example
  * applyUnary(unaryRules.exp, new AdjFloat(1)); // AdjFloat(e)
  */
-export function applyUnary(rule: UnaryRule, x: ScalarOperand): ScalarOperand {
+export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseOperand {
   if (typeof x === "number") return rule.f(x);
+  if (x instanceof NDArray) {
+    const result = unaryValues(rule, x);
+    if (annotating()) {
+      const output = new BlockVariable(result);
+      getWorkingTape().addBlock(new UnaryElementwiseBlock(rule, [x.blockVariable], [output]));
+      result._blockVariable = output;
+    }
+    return result;
+  }
   checkOperand(rule.name, x);
   const value = rule.f(x.value);
   const result = new AdjFloat(value);
@@ -242,29 +537,35 @@ export function applyUnary(rule: UnaryRule, x: ScalarOperand): ScalarOperand {
 }
 
 /**
- * Applies a binary rule: numbers give a number; with an AdjFloat operand the result is an AdjFloat and
- * one block is recorded while annotation is on (a number operand is kept as a constant).
+ * Applies a binary rule with NumPy broadcasting: numbers give a number; otherwise the result is an NDArray
+ * if either operand is one, else an AdjFloat, and one block is recorded while annotation is on (a number
+ * operand is kept as a constant, not a dependency).
  *
  * @example
  * applyBinary(binaryRules.multiply, new AdjFloat(2), 3); // AdjFloat(6)
  */
-export function applyBinary(rule: BinaryRule, a: ScalarOperand, b: ScalarOperand): ScalarOperand {
+export function applyBinary(
+  rule: BinaryRule,
+  a: ElementwiseOperand,
+  b: ElementwiseOperand,
+): ElementwiseOperand {
   const aIsNumber = typeof a === "number";
   const bIsNumber = typeof b === "number";
   if (aIsNumber && bIsNumber) return rule.f(a, b);
   checkOperand(rule.name, a);
   checkOperand(rule.name, b);
-  const aValue = aIsNumber ? a : (a as AdjFloat).value;
-  const bValue = bIsNumber ? b : (b as AdjFloat).value;
-  const value = rule.f(aValue, bValue);
-  const result = new AdjFloat(value);
+  const aRaw = aIsNumber ? a : (a as AdjFloat | NDArray).raw();
+  const bRaw = bIsNumber ? b : (b as AdjFloat | NDArray).raw();
+  let result: AdjFloat | NDArray;
+  if (typeof aRaw === "number" && typeof bRaw === "number") result = new AdjFloat(rule.f(aRaw, bRaw));
+  else result = binaryValues(rule, aRaw, bRaw);
   if (!annotating()) return result;
-  const output = new BlockVariable(value);
+  const output = new BlockVariable(result.raw());
   const tape = getWorkingTape();
   if (aIsNumber)
-    tape.addBlock(new BinaryConstantBlock(rule, aValue, true, [(b as AdjFloat).blockVariable], [output]));
+    tape.addBlock(new BinaryConstantBlock(rule, a, true, [(b as AdjFloat).blockVariable], [output]));
   else if (bIsNumber)
-    tape.addBlock(new BinaryConstantBlock(rule, bValue, false, [(a as AdjFloat).blockVariable], [output]));
+    tape.addBlock(new BinaryConstantBlock(rule, b, false, [(a as AdjFloat).blockVariable], [output]));
   else {
     const dependencies = [(a as AdjFloat).blockVariable, (b as AdjFloat).blockVariable];
     tape.addBlock(new BinaryElementwiseBlock(rule, dependencies, [output]));

@@ -72,7 +72,7 @@ const registry: AnySpec[] = [];
 
 /**
  * Registers an overloaded type so that drivers, Taylor tests and optimizers can handle its values.
- * Registering the same name again replaces the earlier record.
+ * Registering the same name again replaces the earlier record; later registrations are asked first.
  *
  * @example
  * registerOverloadedType({ name: "Pair", isRaw: (x): x is Pair => x instanceof Pair, wrap: (p) => p, space: pairSpace });
@@ -86,7 +86,7 @@ export function registerOverloadedType<O extends OverloadedValue, R>(spec: Overl
 
 /** @internal the registration record for a raw value */
 export function specOfRaw(raw: unknown, operation: string): AnySpec {
-  for (const spec of registry) if (spec.isRaw(raw)) return spec;
+  for (let i = registry.length - 1; i >= 0; i--) if (registry[i].isRaw(raw)) return registry[i];
   throw new UnregisteredTypeError(
     operation,
     `${describeType(raw)} is not a registered overloaded type; use registerOverloadedType`,
@@ -136,8 +136,9 @@ export function wrapRaw(raw: unknown, operation = "wrapRaw"): OverloadedValue {
  */
 export function createOverloadedObject(value: unknown): OverloadedValue {
   if (value instanceof OverloadedValue) return value;
-  for (const spec of registry) {
-    const created = spec.create?.(value);
+  // the most recent registration wins, so user types can claim plain data before the built-ins
+  for (let i = registry.length - 1; i >= 0; i--) {
+    const created = registry[i].create?.(value);
     if (created !== undefined) return created;
   }
   throw new UnregisteredTypeError(

@@ -1,0 +1,529 @@
+/** @file Sparse Cholesky LL^T for symmetric positive definite CSR matrices: symbolic analysis + supernodal numeric factorization. */
+
+import type { CsrMatrix } from "./csr.js";
+import {
+  eliminationTree,
+  type FillReducingOrdering,
+  fillReducingOrder,
+  inversePermutation,
+  symmetricGraph,
+} from "./ordering.js";
+
+/**
+ * Thrown when a Cholesky pivot is not (numerically) positive: the matrix is not symmetric positive definite.
+ *
+ * @example
+ * try { cholesky(CsrMatrix.fromDense(1, 1, [-1])); } catch (e) { (e as NotPositiveDefiniteError).pivotIndex; } // 0
+ */
+export class NotPositiveDefiniteError extends Error {
+  /** Row/column of the original matrix whose pivot failed. */
+  readonly pivotIndex: number;
+  /** Elimination step (position in the fill-reducing order) at which it failed. */
+  readonly step: number;
+  /** The offending Schur-complement pivot d (L_kk = sqrt(d)). */
+  readonly pivotValue: number;
+
+  constructor(pivotIndex: number, step: number, pivotValue: number) {
+    super(
+      `Matrix is not positive definite: pivot ${pivotValue} at row/column ${pivotIndex} (elimination step ${step})`,
+    );
+    this.name = "NotPositiveDefiniteError";
+    this.pivotIndex = pivotIndex;
+    this.step = step;
+    this.pivotValue = pivotValue;
+  }
+}
+
+/** Options for {@link analyzeCholesky} / {@link cholesky}. */
+export interface CholeskyOptions {
+  /** Fill-reducing ordering, default "amd". */
+  readonly ordering?: FillReducingOrdering;
+  /**
+   * A pivot d_k (the Schur complement diagonal, L_kk^2) is rejected unless d_k > pivotTolerance * A_kk.
+   * Default 1e-14; 0 rejects only non-positive pivots.
+   */
+  readonly pivotTolerance?: number;
+}
+
+/**
+ * Symbolic Cholesky analysis of a symmetric pattern: fill-reducing permutation, elimination tree and column
+ * counts of L. Reusable for every matrix with the same pattern (refactorization costs only the numeric phase).
+ * Only the lower triangle of A (column <= row) is read; A must be symmetric.
+ *
+ * @example
+ * const symbolic = analyzeCholesky(A);
+ * const factor = symbolic.factor(A);
+ * const again = symbolic.factor(A.withValues(newValues)); // same pattern, no new analysis
+ */
+export class CholeskySymbolic {
+  /** Matrix order. */
+  readonly n: number;
+  /** `permutation[k]` = original row/column placed k-th (P A P^T = L L^T). */
+  readonly permutation: Int32Array;
+  /** `inversePermutation[i]` = position of original index i. */
+  readonly inversePermutation: Int32Array;
+  /** Elimination tree of P A P^T, permuted numbering, -1 for roots. */
+  readonly parent: Int32Array;
+  /** Nonzeros in each column of L (including the diagonal). */
+  readonly columnCounts: Int32Array;
+  /** Column offsets of L, length n + 1. */
+  readonly columnStart: Int32Array;
+  /** Nonzeros of L. */
+  readonly factorNnz: number;
+  /** Pivot tolerance used by {@link CholeskySymbolic.factor}. */
+  readonly pivotTolerance: number;
+  /** Number of supernodes (maximal runs of columns j, j + 1 with identical structure below the diagonal). */
+  readonly supernodeCount: number;
+  /** First column of each supernode, length supernodeCount + 1. */
+  readonly supernodeStart: Int32Array;
+  private readonly patternRowPtr: Int32Array;
+  private readonly patternColIndex: Int32Array;
+  // Lower triangle of C = P A P^T by columns: column j holds rows >= j, taken from A.values[lowerSource].
+  private readonly lowerStart: Int32Array;
+  private readonly lowerRow: Int32Array;
+  private readonly lowerSource: Int32Array;
+  // Row structure of each supernode (its own columns first, then the rows below, sorted) and dense blocks.
+  private readonly supernodeOf: Int32Array;
+  private readonly supernodeRowStart: Int32Array;
+  private readonly supernodeRows: Int32Array;
+  private readonly blockStart: Int32Array;
+  private readonly largestUpdate: number;
+
+  /**
+   * Analyze the pattern of a square matrix (see {@link analyzeCholesky}).
+   *
+   * @example
+   * const symbolic = new CholeskySymbolic(CsrMatrix.identity(3));
+   */
+  constructor(A: CsrMatrix, options: CholeskyOptions = {}) {
+    if (A.rows !== A.cols) throw new RangeError(`Cholesky needs a square matrix, got ${A.rows}x${A.cols}`);
+    const n = A.rows;
+    this.n = n;
+    this.pivotTolerance = options.pivotTolerance ?? 1e-14;
+    this.patternRowPtr = A.rowPtr;
+    this.patternColIndex = A.colIndex;
+    const graph = symmetricGraph(n, A.rowPtr, A.colIndex, true);
+    const permutation = fillReducingOrder(graph, options.ordering ?? "amd");
+    const inverse = inversePermutation(permutation);
+    this.permutation = permutation;
+    this.inversePermutation = inverse;
+
+    // Upper (by columns) and lower (by columns) triangles of C = P A P^T, from the lower triangle of A.
+    const { rowPtr, colIndex } = A;
+    const upperStart = new Int32Array(n + 1);
+    const lowerStart = new Int32Array(n + 1);
+    for (let r = 0; r < n; r++) {
+      const pr = inverse[r];
+      for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
+        const c = colIndex[p];
+        if (c > r) break;
+        const pc = inverse[c];
+        upperStart[Math.max(pr, pc) + 1]++;
+        lowerStart[Math.min(pr, pc) + 1]++;
+      }
+    }
+    for (let k = 0; k < n; k++) {
+      upperStart[k + 1] += upperStart[k];
+      lowerStart[k + 1] += lowerStart[k];
+    }
+    const upperFill = upperStart.slice(0, n);
+    const lowerFill = lowerStart.slice(0, n);
+    const upperRow = new Int32Array(upperStart[n]);
+    const lowerRow = new Int32Array(lowerStart[n]);
+    const lowerSource = new Int32Array(lowerStart[n]);
+    for (let r = 0; r < n; r++) {
+      const pr = inverse[r];
+      for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
+        const c = colIndex[p];
+        if (c > r) break;
+        const pc = inverse[c];
+        const high = Math.max(pr, pc);
+        const low = Math.min(pr, pc);
+        upperRow[upperFill[high]++] = low;
+        const slot = lowerFill[low]++;
+        lowerRow[slot] = high;
+        lowerSource[slot] = p;
+      }
+    }
+    this.lowerStart = lowerStart;
+    this.lowerRow = lowerRow;
+    this.lowerSource = lowerSource;
+
+    const parent = eliminationTree(graph, permutation);
+    this.parent = parent;
+    // Column counts: row k of L is the set of nodes reached from C(:, k) up the elimination tree.
+    const counts = new Int32Array(n);
+    const flag = new Int32Array(n).fill(-1);
+    for (let k = 0; k < n; k++) {
+      flag[k] = k;
+      counts[k]++;
+      for (let p = upperStart[k]; p < upperStart[k + 1]; p++) {
+        for (let i = upperRow[p]; flag[i] !== k; i = parent[i]) {
+          flag[i] = k;
+          counts[i]++;
+        }
+      }
+    }
+    const columnStart = new Int32Array(n + 1);
+    for (let k = 0; k < n; k++) columnStart[k + 1] = columnStart[k] + counts[k];
+    this.columnCounts = counts;
+    this.columnStart = columnStart;
+    this.factorNnz = columnStart[n];
+
+    // Supernodes: column j joins j - 1 when parent(j - 1) = j and struct L(:, j-1) = {j - 1} ∪ struct L(:, j).
+    const supernodeStartScratch = new Int32Array(n + 1);
+    let supernodeCount = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === 0 || parent[j - 1] !== j || counts[j - 1] !== counts[j] + 1) {
+        supernodeStartScratch[supernodeCount++] = j;
+      }
+    }
+    supernodeStartScratch[supernodeCount] = n;
+    const supernodeStart = supernodeStartScratch.slice(0, supernodeCount + 1);
+    const supernodeOf = new Int32Array(n);
+    const supernodeRowStart = new Int32Array(supernodeCount + 1);
+    const blockStart = new Int32Array(supernodeCount + 1);
+    let largestUpdate = 0;
+    for (let s = 0; s < supernodeCount; s++) {
+      const first = supernodeStart[s];
+      const last = supernodeStart[s + 1] - 1;
+      const width = last - first + 1;
+      const rowCount = width + counts[last] - 1;
+      for (let j = first; j <= last; j++) supernodeOf[j] = s;
+      supernodeRowStart[s + 1] = supernodeRowStart[s] + rowCount;
+      blockStart[s + 1] = blockStart[s] + rowCount * width;
+      largestUpdate = Math.max(largestUpdate, (counts[last] - 1) * (counts[last] - 1));
+    }
+    // Rows below each supernode: k such that the supernode's last column is in the pattern of row k of L.
+    const supernodeRows = new Int32Array(supernodeRowStart[supernodeCount]);
+    const cursor = new Int32Array(supernodeCount);
+    for (let s = 0; s < supernodeCount; s++) {
+      let slot = supernodeRowStart[s];
+      for (let j = supernodeStart[s]; j < supernodeStart[s + 1]; j++) supernodeRows[slot++] = j;
+      cursor[s] = slot;
+    }
+    flag.fill(-1);
+    for (let k = 0; k < n; k++) {
+      flag[k] = k;
+      for (let p = upperStart[k]; p < upperStart[k + 1]; p++) {
+        for (let i = upperRow[p]; flag[i] !== k; i = parent[i]) {
+          flag[i] = k;
+          const s = supernodeOf[i];
+          if (supernodeStart[s + 1] - 1 === i) supernodeRows[cursor[s]++] = k;
+        }
+      }
+    }
+    this.supernodeCount = supernodeCount;
+    this.supernodeStart = supernodeStart;
+    this.supernodeOf = supernodeOf;
+    this.supernodeRowStart = supernodeRowStart;
+    this.supernodeRows = supernodeRows;
+    this.blockStart = blockStart;
+    this.largestUpdate = largestUpdate;
+  }
+
+  /**
+   * Numeric factorization of a matrix with the analyzed pattern (supernodal left-looking: each supernode is a
+   * dense column-major panel, updated by the descendants that touch it, then factored densely in place).
+   * Throws {@link NotPositiveDefiniteError}.
+   *
+   * @example
+   * const factor = analyzeCholesky(A).factor(A);
+   */
+  factor(A: CsrMatrix): CholeskyFactor {
+    const n = this.n;
+    if (
+      A.rows !== n ||
+      A.cols !== n ||
+      !(
+        (A.rowPtr === this.patternRowPtr && A.colIndex === this.patternColIndex) ||
+        (arraysEqual(A.rowPtr, this.patternRowPtr) && arraysEqual(A.colIndex, this.patternColIndex))
+      )
+    ) {
+      throw new RangeError("CholeskySymbolic.factor: matrix pattern differs from the analyzed pattern");
+    }
+    const source = A.values;
+    const { lowerStart, lowerRow, lowerSource, columnStart, permutation, supernodeCount, supernodeStart } =
+      this;
+    const { supernodeOf, supernodeRowStart, supernodeRows, blockStart } = this;
+    const tolerance = this.pivotTolerance;
+    const blocks = new Float64Array(blockStart[supernodeCount]);
+    const update = new Float64Array(this.largestUpdate);
+    const rowPosition = new Int32Array(n);
+    const originalDiagonal = new Float64Array(n);
+    const linkHead = new Int32Array(supernodeCount).fill(-1);
+    const linkNext = new Int32Array(supernodeCount);
+    const nextRow = new Int32Array(supernodeCount);
+    for (let s = 0; s < supernodeCount; s++) {
+      const first = supernodeStart[s];
+      const end = supernodeStart[s + 1];
+      const width = end - first;
+      const rows = supernodeRowStart[s];
+      const m = supernodeRowStart[s + 1] - rows;
+      const base = blockStart[s];
+      for (let t = 0; t < m; t++) rowPosition[supernodeRows[rows + t]] = t;
+      // Assemble the columns of C into the panel.
+      for (let c = 0; c < width; c++) {
+        const j = first + c;
+        const column = base + c * m;
+        for (let p = lowerStart[j]; p < lowerStart[j + 1]; p++) {
+          blocks[column + rowPosition[lowerRow[p]]] += source[lowerSource[p]];
+        }
+        originalDiagonal[j] = blocks[column + c];
+      }
+      // Subtract the updates L_d(rows >= first, :) L_d(rows in [first, end), :)^T of every descendant d.
+      let d = linkHead[s];
+      while (d !== -1) {
+        const following = linkNext[d];
+        const dRows = supernodeRowStart[d];
+        const md = supernodeRowStart[d + 1] - dRows;
+        const wd = supernodeStart[d + 1] - supernodeStart[d];
+        const dBase = blockStart[d];
+        const pd = nextRow[d];
+        let qd = pd;
+        while (qd < md && supernodeRows[dRows + qd] < end) qd++;
+        const rowCount = md - pd;
+        const columnCount = qd - pd;
+        if (wd <= 4) {
+          for (let c = 0; c < columnCount; c++) {
+            const target = base + (supernodeRows[dRows + pd + c] - first) * m;
+            for (let r = c; r < rowCount; r++) {
+              let sum = 0;
+              for (let k = 0; k < wd; k++) {
+                const offset = dBase + k * md + pd;
+                sum += blocks[offset + r] * blocks[offset + c];
+              }
+              blocks[target + rowPosition[supernodeRows[dRows + pd + r]]] -= sum;
+            }
+          }
+        } else {
+          for (let c = 0; c < columnCount; c++) {
+            const updateColumn = c * rowCount;
+            for (let r = c; r < rowCount; r++) update[updateColumn + r] = 0;
+            subtractColumnProducts(update, updateColumn, blocks, dBase + pd, md, wd, c, c, rowCount);
+            const target = base + (supernodeRows[dRows + pd + c] - first) * m;
+            for (let r = c; r < rowCount; r++) {
+              blocks[target + rowPosition[supernodeRows[dRows + pd + r]]] += update[updateColumn + r];
+            }
+          }
+        }
+        nextRow[d] = qd;
+        if (qd < md) {
+          const t = supernodeOf[supernodeRows[dRows + qd]];
+          linkNext[d] = linkHead[t];
+          linkHead[t] = d;
+        }
+        d = following;
+      }
+      // Dense left-looking Cholesky of the m x width panel.
+      for (let c = 0; c < width; c++) {
+        const column = base + c * m;
+        subtractColumnProducts(blocks, column, blocks, base, m, c, c, c, m);
+        const pivot = blocks[column + c];
+        const j = first + c;
+        if (!(pivot > 0 && pivot > tolerance * Math.abs(originalDiagonal[j]))) {
+          throw new NotPositiveDefiniteError(permutation[j], j, pivot);
+        }
+        const diagonal = Math.sqrt(pivot);
+        blocks[column + c] = diagonal;
+        const inverseDiagonal = 1 / diagonal;
+        for (let r = c + 1; r < m; r++) blocks[column + r] *= inverseDiagonal;
+      }
+      if (m > width) {
+        nextRow[s] = width;
+        const t = supernodeOf[supernodeRows[rows + width]];
+        linkNext[s] = linkHead[t];
+        linkHead[t] = s;
+      }
+    }
+    // Copy the panels into compressed columns (diagonal first, rows increasing).
+    const rowIndex = new Int32Array(this.factorNnz);
+    const values = new Float64Array(this.factorNnz);
+    for (let s = 0; s < supernodeCount; s++) {
+      const first = supernodeStart[s];
+      const width = supernodeStart[s + 1] - first;
+      const rows = supernodeRowStart[s];
+      const m = supernodeRowStart[s + 1] - rows;
+      const base = blockStart[s];
+      for (let c = 0; c < width; c++) {
+        let destination = columnStart[first + c];
+        for (let r = c; r < m; r++) {
+          rowIndex[destination] = supernodeRows[rows + r];
+          values[destination++] = blocks[base + c * m + r];
+        }
+      }
+    }
+    return new CholeskyFactor(this, rowIndex, values);
+  }
+}
+
+/**
+ * y[yOffset + r] -= sum_{k < count} x[xOffset + k stride + r] * x[xOffset + k stride + coefficientRow] for
+ * r in [from, to): a sum of scaled columns of a column-major block, four columns per pass over y.
+ */
+function subtractColumnProducts(
+  y: Float64Array,
+  yOffset: number,
+  x: Float64Array,
+  xOffset: number,
+  stride: number,
+  count: number,
+  coefficientRow: number,
+  from: number,
+  to: number,
+): void {
+  let k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const o0 = xOffset + k * stride;
+    const o1 = o0 + stride;
+    const o2 = o1 + stride;
+    const o3 = o2 + stride;
+    const a0 = x[o0 + coefficientRow];
+    const a1 = x[o1 + coefficientRow];
+    const a2 = x[o2 + coefficientRow];
+    const a3 = x[o3 + coefficientRow];
+    for (let r = from; r < to; r++) {
+      y[yOffset + r] -= x[o0 + r] * a0 + x[o1 + r] * a1 + x[o2 + r] * a2 + x[o3 + r] * a3;
+    }
+  }
+  for (; k < count; k++) {
+    const o = xOffset + k * stride;
+    const a = x[o + coefficientRow];
+    if (a === 0) continue;
+    for (let r = from; r < to; r++) y[yOffset + r] -= x[o + r] * a;
+  }
+}
+
+function arraysEqual(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Numeric Cholesky factor P A P^T = L L^T. L is stored by columns, the diagonal first in each column.
+ *
+ * @example
+ * const factor = cholesky(A);
+ * const x = factor.solve(b); // A x = b
+ */
+export class CholeskyFactor {
+  /** The symbolic analysis this factor was computed with (reuse it to refactorize). */
+  readonly symbolic: CholeskySymbolic;
+  /** Row index of each entry of L (permuted numbering), column offsets in `symbolic.columnStart`. */
+  readonly rowIndex: Int32Array;
+  /** Values of L. */
+  readonly values: Float64Array;
+
+  /**
+   * Wrap factor arrays (normally created by {@link CholeskySymbolic.factor}).
+   *
+   * @example
+   * const factor = analyzeCholesky(A).factor(A); // rather than calling the constructor directly
+   */
+  constructor(symbolic: CholeskySymbolic, rowIndex: Int32Array, values: Float64Array) {
+    this.symbolic = symbolic;
+    this.rowIndex = rowIndex;
+    this.values = values;
+  }
+
+  /** Matrix order. */
+  get n(): number {
+    return this.symbolic.n;
+  }
+
+  /** Nonzeros of L (a measure of fill). */
+  get nnz(): number {
+    return this.symbolic.factorNnz;
+  }
+
+  /**
+   * Solve A x = b. `out` may alias `b`.
+   *
+   * @example
+   * cholesky(CsrMatrix.fromDense(1, 1, [4])).solve([8]); // Float64Array [2]
+   */
+  solve(b: ArrayLike<number>, out?: Float64Array): Float64Array {
+    const n = this.symbolic.n;
+    if (b.length !== n) throw new RangeError(`solve: b has length ${b.length}, expected ${n}`);
+    const { permutation, columnStart } = this.symbolic;
+    const rowIndex = this.rowIndex;
+    const values = this.values;
+    const y = new Float64Array(n);
+    for (let k = 0; k < n; k++) y[k] = b[permutation[k]];
+    for (let j = 0; j < n; j++) {
+      const start = columnStart[j];
+      const yj = y[j] / values[start];
+      y[j] = yj;
+      if (yj === 0) continue;
+      const end = columnStart[j + 1];
+      for (let p = start + 1; p < end; p++) y[rowIndex[p]] -= values[p] * yj;
+    }
+    for (let j = n - 1; j >= 0; j--) {
+      const start = columnStart[j];
+      const end = columnStart[j + 1];
+      let sum = y[j];
+      for (let p = start + 1; p < end; p++) sum -= values[p] * y[rowIndex[p]];
+      y[j] = sum / values[start];
+    }
+    const x = out ?? new Float64Array(n);
+    for (let k = 0; k < n; k++) x[permutation[k]] = y[k];
+    return x;
+  }
+
+  /**
+   * Solve A^T x = b, identical to {@link CholeskyFactor.solve} since A is symmetric.
+   *
+   * @example
+   * cholesky(CsrMatrix.fromDense(1, 1, [4])).solveTranspose([8]); // Float64Array [2]
+   */
+  solveTranspose(b: ArrayLike<number>, out?: Float64Array): Float64Array {
+    return this.solve(b, out);
+  }
+
+  /**
+   * Factor a matrix with the same pattern and new values, reusing the symbolic analysis.
+   *
+   * @example
+   * const factor2 = cholesky(A).refactor(A.scale(2));
+   */
+  refactor(A: CsrMatrix): CholeskyFactor {
+    return this.symbolic.factor(A);
+  }
+
+  /**
+   * log det A = 2 sum_k log L_kk.
+   *
+   * @example
+   * cholesky(CsrMatrix.fromDense(1, 1, [4])).logDeterminant(); // Math.log(4)
+   */
+  logDeterminant(): number {
+    const { n, columnStart } = this.symbolic;
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += Math.log(this.values[columnStart[j]]);
+    return 2 * sum;
+  }
+}
+
+/**
+ * Symbolic analysis only (ordering, elimination tree, column counts); see {@link CholeskySymbolic}.
+ *
+ * @example
+ * const symbolic = analyzeCholesky(A, { ordering: "amd" });
+ * symbolic.factorNnz; // predicted nonzeros of L
+ */
+export function analyzeCholesky(A: CsrMatrix, options: CholeskyOptions = {}): CholeskySymbolic {
+  return new CholeskySymbolic(A, options);
+}
+
+/**
+ * Analyze and factor a symmetric positive definite matrix: P A P^T = L L^T.
+ * Throws {@link NotPositiveDefiniteError} with the failing pivot's index when A is not SPD.
+ *
+ * @example
+ * const A = CsrMatrix.fromDense(2, 2, [4, 1, 1, 3]);
+ * cholesky(A).solve([1, 2]); // ≈ Float64Array [0.0909, 0.6364]
+ */
+export function cholesky(A: CsrMatrix, options: CholeskyOptions = {}): CholeskyFactor {
+  return new CholeskySymbolic(A, options).factor(A);
+}
