@@ -8,3 +8,6 @@ import "../values/ndarray-space.js";
 export { NDArray } from "../values/ndarray.js";
 export * from "./creation.js";
 export * from "./elementwise.js";
+export * from "./linalg.js";
+export * from "./reduce.js";
+export * from "./shape.js";

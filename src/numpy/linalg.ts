@@ -1,0 +1,2 @@
+/** @file linalg operations of `tsadjoint/numpy` (being written). */
+export {};

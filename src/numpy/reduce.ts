@@ -1,0 +1,2 @@
+/** @file reduce operations of `tsadjoint/numpy` (being written). */
+export {};

@@ -1,0 +1,2 @@
+/** @file shape operations of `tsadjoint/numpy` (being written). */
+export {};
