@@ -31,6 +31,8 @@ export {
 export { BlockVariable } from "./tape/block-variable.js";
 export { getWorkingTape, recordBlock, setWorkingTape, Tape, type TapeOption, withTape } from "./tape/tape.js";
 export { AdjFloat, type Scalar } from "./values/adj-float.js";
+export { array, NDArray } from "./values/ndarray.js";
+export { ndarraySpace } from "./values/ndarray-space.js";
 export { isOverloaded, OverloadedValue } from "./values/overloaded.js";
 export {
   createOverloadedObject,
