@@ -3,7 +3,7 @@
  * replaying the tape; gives the gradient, tangent-linear action and Hessian action at the tape's values.
  */
 import { ControlCountMismatchError, InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
-import { getWorkingTape, type Tape } from "../tape/tape.js";
+import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { describeShape, spaceOf, toRaw, wrapRaw } from "../values/space.js";
 import type { Control } from "./control.js";
@@ -81,6 +81,7 @@ export class ReducedFunctional<C extends Controls = Controls> {
   private readonly controlsArgument: C;
   private readonly components: readonly number[] | undefined;
   private readonly callbacks: ReducedFunctionalCallbacks;
+  private cachedPath: { partial: boolean; version: number; epoch: number; path: SweepPath } | undefined;
 
   constructor(functional: OverloadedValue, controls: C, options: ReducedFunctionalOptions = {}) {
     const operation = "new ReducedFunctional";
@@ -110,11 +111,27 @@ export class ReducedFunctional<C extends Controls = Controls> {
     this.path("new ReducedFunctional", false);
   }
 
+  /**
+   * The blocks between the controls (all, or the differentiated components) and the functional. The walk
+   * is reused while the tape is unchanged and no other walk has moved the markers since; this is a cache
+   * of the tape's structure, never of values or derivatives.
+   */
   private path(operation: string, onlyComponents: boolean): SweepPath {
+    const partial = onlyComponents && this.components !== undefined;
+    const cached = this.cachedPath;
+    if (
+      cached !== undefined &&
+      cached.partial === partial &&
+      cached.version === this.tape.version &&
+      cached.epoch === currentMarkEpoch()
+    ) {
+      return cached.path;
+    }
     const variables = this.controls.map((c) => c.blockVariable);
-    const chosen =
-      onlyComponents && this.components !== undefined ? this.components.map((i) => variables[i]) : variables;
-    return findPath(this.tape, chosen, [this.functional.blockVariable], operation);
+    const chosen = partial ? (this.components as readonly number[]).map((i) => variables[i]) : variables;
+    const path = findPath(this.tape, chosen, [this.functional.blockVariable], operation);
+    this.cachedPath = { partial, version: this.tape.version, epoch: currentMarkEpoch(), path };
+    return path;
   }
 
   /** The values the tape holds for the controls now. */

@@ -9,7 +9,7 @@ import {
   ValueNotOnTapeError,
 } from "../errors.js";
 import { stopAnnotating } from "../tape/annotation.js";
-import type { Block } from "../tape/block.js";
+import type { Block, HessianContext } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import { type Tape, walkBetween } from "../tape/tape.js";
 import { addRaw, describeShape, isFiniteRaw, spaceOf } from "../values/space.js";
@@ -45,7 +45,8 @@ export function findPath(
     }
   });
   outputs.forEach((output, index) => {
-    if (controls.includes(output)) return;
+    // a forward-marked output was produced by a block of this walk, so it is on the tape
+    if (output.forwardMark === forwardEpoch || controls.includes(output)) return;
     if (output.block === undefined || !tape.blocks.includes(output.block)) {
       throw new ValueNotOnTapeError(
         operation,
@@ -67,18 +68,68 @@ export function findPath(
   return { blocks, forwardEpoch, controls, outputs, controlWriters };
 }
 
+// Per-block gathering into packed array literals (faster to build and read than `new Array(n)`).
+
 function inputsOf(block: Block): unknown[] {
-  const dependencies = block.dependencies;
-  const inputs = new Array<unknown>(dependencies.length);
-  for (let i = 0; i < dependencies.length; i++) inputs[i] = dependencies[i].saved;
-  return inputs;
+  const d = block.dependencies;
+  if (d.length === 1) return [d[0].saved];
+  if (d.length === 2) return [d[0].saved, d[1].saved];
+  const values: unknown[] = [];
+  for (let i = 0; i < d.length; i++) values.push(d[i].saved);
+  return values;
 }
 
 function outputsOf(block: Block): unknown[] {
-  const outs = block.outputs;
-  const values = new Array<unknown>(outs.length);
-  for (let i = 0; i < outs.length; i++) values[i] = outs[i].saved;
+  const o = block.outputs;
+  if (o.length === 1) return [o[0].saved];
+  const values: unknown[] = [];
+  for (let i = 0; i < o.length; i++) values.push(o[i].saved);
   return values;
+}
+
+function adjointsOf(block: Block): unknown[] {
+  const o = block.outputs;
+  if (o.length === 1) return [o[0].adj];
+  const values: unknown[] = [];
+  for (let i = 0; i < o.length; i++) values.push(o[i].adj);
+  return values;
+}
+
+function hessiansOf(block: Block): unknown[] {
+  const o = block.outputs;
+  if (o.length === 1) return [o[0].hessian];
+  const values: unknown[] = [];
+  for (let i = 0; i < o.length; i++) values.push(o[i].hessian);
+  return values;
+}
+
+/** Tangents of the dependencies that depend on a control (the others are zero: `undefined`). */
+function tangentsOf(block: Block, epoch: number): unknown[] {
+  const d = block.dependencies;
+  if (d.length === 1) return [d[0].forwardMark === epoch ? d[0].tlm : undefined];
+  if (d.length === 2) {
+    return [
+      d[0].forwardMark === epoch ? d[0].tlm : undefined,
+      d[1].forwardMark === epoch ? d[1].tlm : undefined,
+    ];
+  }
+  const values: unknown[] = [];
+  for (let i = 0; i < d.length; i++) values.push(d[i].forwardMark === epoch ? d[i].tlm : undefined);
+  return values;
+}
+
+function neededOf(block: Block, epoch: number): boolean[] {
+  const d = block.dependencies;
+  if (d.length === 1) return [d[0].forwardMark === epoch];
+  if (d.length === 2) return [d[0].forwardMark === epoch, d[1].forwardMark === epoch];
+  const needed: boolean[] = [];
+  for (let i = 0; i < d.length; i++) needed.push(d[i].forwardMark === epoch);
+  return needed;
+}
+
+function anyDefined(values: readonly unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== undefined) return true;
+  return false;
 }
 
 /** @internal checks a raw value against the value it stands for (a control's, an output's): type and shape */
@@ -114,35 +165,32 @@ export function replay(path: SweepPath, values: readonly unknown[]): void {
   });
 }
 
-function resetSlots(path: SweepPath, slot: "adj" | "tlm" | "hessian"): void {
-  for (const control of path.controls) control[slot] = undefined;
-  for (const output of path.outputs) output[slot] = undefined;
+function resetSlots(path: SweepPath, adj: boolean, tlm: boolean, hessian: boolean): void {
+  const clear = (variable: BlockVariable) => {
+    if (adj) variable.adj = undefined;
+    if (tlm) variable.tlm = undefined;
+    if (hessian) variable.hessian = undefined;
+  };
+  for (const control of path.controls) clear(control);
+  for (const output of path.outputs) clear(output);
   for (const block of path.blocks) {
     const dependencies = block.dependencies;
-    for (let i = 0; i < dependencies.length; i++) dependencies[i][slot] = undefined;
+    for (let i = 0; i < dependencies.length; i++) clear(dependencies[i]);
     const outs = block.outputs;
-    for (let i = 0; i < outs.length; i++) outs[i][slot] = undefined;
+    for (let i = 0; i < outs.length; i++) clear(outs[i]);
   }
 }
 
 /** @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls */
 export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
-  resetSlots(path, "tlm");
+  resetSlots(path, false, true, false);
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
   for (const block of path.blocks) {
-    const dependencies = block.dependencies;
-    const tlmInputs = new Array<unknown>(dependencies.length);
-    let any = false;
-    for (let i = 0; i < dependencies.length; i++) {
-      const dependency = dependencies[i];
-      const value = dependency.forwardMark === epoch ? dependency.tlm : undefined;
-      tlmInputs[i] = value;
-      if (value !== undefined) any = true;
-    }
-    if (!any) continue;
+    const tlmInputs = tangentsOf(block, epoch);
+    if (!anyDefined(tlmInputs)) continue;
     const results = block.evaluateTlm({ inputs: inputsOf(block), outputs: outputsOf(block), tlmInputs });
     const outs = block.outputs;
     for (let i = 0; i < outs.length; i++) {
@@ -152,17 +200,10 @@ export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
   }
 }
 
-function seedAdjoint(path: SweepPath, seeds: readonly unknown[]): void {
-  resetSlots(path, "adj");
+function seedAdjoint(path: SweepPath, seeds: readonly unknown[], reset: boolean): void {
+  if (reset) resetSlots(path, true, false, false);
   const outputs = path.outputs;
   for (let i = 0; i < outputs.length; i++) outputs[i].adj = addRaw(outputs[i].adj, seeds[i]);
-}
-
-function neededOf(block: Block, epoch: number): boolean[] {
-  const dependencies = block.dependencies;
-  const needed = new Array<boolean>(dependencies.length);
-  for (let i = 0; i < dependencies.length; i++) needed[i] = dependencies[i].forwardMark === epoch;
-  return needed;
 }
 
 function accumulate(
@@ -184,20 +225,13 @@ function accumulate(
 
 /** @internal reverse sweep: adjoint values of every value on the path, seeded at the outputs */
 export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
-  seedAdjoint(path, seeds);
+  seedAdjoint(path, seeds, true);
   const epoch = path.forwardEpoch;
   const blocks = path.blocks;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
-    const outs = block.outputs;
-    const adjInputs = new Array<unknown>(outs.length);
-    let any = false;
-    for (let i = 0; i < outs.length; i++) {
-      const value = outs[i].adj;
-      adjInputs[i] = value;
-      if (value !== undefined) any = true;
-    }
-    if (!any) continue;
+    const adjInputs = adjointsOf(block);
+    if (!anyDefined(adjInputs)) continue;
     const needed = neededOf(block, epoch);
     const results = block.evaluateAdj({
       inputs: inputsOf(block),
@@ -214,35 +248,27 @@ export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
  * Seeds: first-order adjoints of the outputs (the second-order seeds are zero).
  */
 export function hessianSweep(path: SweepPath, seeds: readonly unknown[]): void {
-  seedAdjoint(path, seeds);
-  resetSlots(path, "hessian");
+  resetSlots(path, true, false, true);
+  seedAdjoint(path, seeds, false);
   const epoch = path.forwardEpoch;
   const blocks = path.blocks;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
-    const outs = block.outputs;
-    const adjInputs = new Array<unknown>(outs.length);
-    const hessianInputs = new Array<unknown>(outs.length);
-    let anyAdj = false;
-    let anyHessian = false;
-    for (let i = 0; i < outs.length; i++) {
-      adjInputs[i] = outs[i].adj;
-      hessianInputs[i] = outs[i].hessian;
-      if (adjInputs[i] !== undefined) anyAdj = true;
-      if (hessianInputs[i] !== undefined) anyHessian = true;
-    }
-    if (!anyAdj && !anyHessian) continue;
-    const needed = neededOf(block, epoch);
-    const inputs = inputsOf(block);
-    const outputs = outputsOf(block);
-    if (anyAdj) accumulate(block, block.evaluateAdj({ inputs, outputs, adjInputs, needed }), needed, "adj");
-    const dependencies = block.dependencies;
-    const tlmInputs = new Array<unknown>(dependencies.length);
-    for (let i = 0; i < dependencies.length; i++) {
-      tlmInputs[i] = dependencies[i].forwardMark === epoch ? dependencies[i].tlm : undefined;
-    }
-    const results = block.evaluateHessian({ inputs, outputs, adjInputs, hessianInputs, tlmInputs, needed });
-    accumulate(block, results, needed, "hessian");
+    const adjInputs = adjointsOf(block);
+    const hessianInputs = hessiansOf(block);
+    const anyAdj = anyDefined(adjInputs);
+    if (!anyAdj && !anyDefined(hessianInputs)) continue;
+    // one context serves both calls: a HessianContext is also an AdjContext
+    const context: HessianContext = {
+      inputs: inputsOf(block),
+      outputs: outputsOf(block),
+      adjInputs,
+      hessianInputs,
+      tlmInputs: tangentsOf(block, epoch),
+      needed: neededOf(block, epoch),
+    };
+    if (anyAdj) accumulate(block, block.evaluateAdj(context), context.needed, "adj");
+    accumulate(block, block.evaluateHessian(context), context.needed, "hessian");
   }
 }
 

@@ -148,6 +148,11 @@ export class Tape {
 
 let markEpoch = 0;
 
+/** @internal the marker value of the latest walk (a cached walk is valid while this has not changed) */
+export function currentMarkEpoch(): number {
+  return markEpoch;
+}
+
 /** @internal a fresh marker value for one graph walk */
 export function nextMarkEpoch(): number {
   markEpoch++;

@@ -81,9 +81,15 @@ describe("elementwise rules on NDArrays: the rule checker over random shapes", (
           assertRule((x, y) => fn(x as NDArray, y as NDArray) as NDArray, [first, second], { seed });
           // one operand an AdjFloat (0-d), the other an array
           const scalar = first.size > 0 ? first.data[0] : 1;
-          assertRule((x, y) => fn(x as AdjFloat, y as NDArray) as NDArray, [scalar, second], { seed });
-          // a plain-number constant and a constant NDArray
-          assertRule((y) => fn(scalar, y as NDArray) as NDArray, [second], { seed });
+          const scalarAwayFromKink = second.data.every(
+            (v) => rule.kink === undefined || rule.kink(scalar, v) > 0.05,
+          );
+          if (scalarAwayFromKink) {
+            assertRule((x, y) => fn(x as AdjFloat, y as NDArray) as NDArray, [scalar, second], { seed });
+            // a plain-number constant
+            assertRule((y) => fn(scalar, y as NDArray) as NDArray, [second], { seed });
+          }
+          // a constant NDArray
           assertRule((x) => fn(x as NDArray, second) as NDArray, [first], { seed });
         }),
         { numRuns: 10 },
