@@ -27,6 +27,18 @@ import {
   tlmSweep,
 } from "./sweeps.js";
 
+/** The number in a scalar raw value (a number or any size-1 value), or undefined. */
+function scalarOf(raw: unknown): number | undefined {
+  if (typeof raw === "number") return raw;
+  if (raw === undefined || raw === null) return undefined;
+  try {
+    const space = spaceOf(raw);
+    return space.size(raw) === 1 ? space.toFloat64Array(raw)[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Hooks called around evaluations and derivatives (for logging, plotting, stopping). */
 export interface ReducedFunctionalCallbacks {
   /** Before an evaluation, with the new control values. */
@@ -93,7 +105,7 @@ export class ReducedFunctional<C extends Controls = Controls> {
     this.callbacks = options.callbacks ?? {};
     this.components = options.derivativeComponents;
     const saved = functional?.blockVariable?.saved;
-    if (typeof saved !== "number") {
+    if (scalarOf(saved) === undefined) {
       throw new NonScalarFunctionalError(
         operation,
         `the functional has shape ${describeShape(saved)}, not a scalar; reduce it to a scalar (np.sum) or use ReducedFunction for vector outputs`,
@@ -163,7 +175,7 @@ export class ReducedFunctional<C extends Controls = Controls> {
 
   /** The scaled functional value the tape holds now. */
   value(): number {
-    return (this.functional.blockVariable.saved as number) * this.scale;
+    return (scalarOf(this.functional.blockVariable.saved) ?? Number.NaN) * this.scale;
   }
 
   private controlRaws(values: unknown, operation: string): unknown[] {
@@ -197,7 +209,7 @@ export class ReducedFunctional<C extends Controls = Controls> {
     this.callbacks.deriveCbPre?.(values);
     const path = this.path(operation, true);
     checkFiniteInputs(path, operation);
-    adjointSweep(path, [(options.adjInput ?? 1) * this.scale]);
+    adjointSweep(path, [this.seed((options.adjInput ?? 1) * this.scale)]);
     const results = this.expand(path, collectSlot(path, "adj"));
     checkFiniteResults(path, results, "adj", operation);
     const wrapped = results.map((raw) => wrapRaw(raw, operation));
@@ -219,7 +231,7 @@ export class ReducedFunctional<C extends Controls = Controls> {
     checkFiniteInputs(path, operation);
     tlmSweep(path, this.chosen(seeds));
     const tlm = this.functional.blockVariable.tlm;
-    const result = typeof tlm === "number" ? tlm * this.scale : 0;
+    const result = (tlm === undefined ? 0 : (scalarOf(tlm) ?? 0)) * this.scale;
     checkFiniteResults(path, [result], "tlm", operation);
     return result;
   }
@@ -242,12 +254,19 @@ export class ReducedFunctional<C extends Controls = Controls> {
     const path = this.path(operation, true);
     checkFiniteInputs(path, operation);
     tlmSweep(path, this.chosen(seeds));
-    hessianSweep(path, [this.scale]);
+    hessianSweep(path, [this.seed(this.scale)]);
     const results = this.expand(path, collectSlot(path, "hessian"));
     checkFiniteResults(path, results, "hessian", operation);
     const wrapped = results.map((raw) => wrapRaw(raw, operation));
     this.callbacks.hessianCbPost?.(wrapped, values);
     return perControl(this.controlsArgument, wrapped);
+  }
+
+  /** The adjoint seed `factor` in the functional's raw type (a number, or a size-1 array). */
+  private seed(factor: number): unknown {
+    const saved = this.functional.blockVariable.saved;
+    if (typeof saved === "number") return factor;
+    return spaceOf(saved).fromFloat64Array(saved, Float64Array.of(factor));
   }
 
   /** The seeds of the differentiated components, in path order. */
