@@ -1,2 +1,772 @@
-/** @file shape operations of `tsadjoint/numpy` (being written). */
-export {};
+/**
+ * @file Shape, indexing and selection operations of `tsadjoint/numpy`: reshape, ravel, transpose, moveaxis,
+ * swapaxes, expand_dims, squeeze, concatenate, stack, broadcast_to, take, slice / index, diagonal, flip,
+ * where, clip, and the comparisons (greater, ..., not_equal) as plain values without derivatives.
+ * Inputs may be numbers, AdjFloats (0-d), NDArrays or nested arrays (constants); results are NDArrays, except
+ * `clip`, which is elementwise and keeps scalars scalar. Every result that depends on a recorded value is
+ * recorded with all four modes.
+ */
+import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { broadcastTo as broadcastToKernel } from "../ops/kernels/broadcast.js";
+import {
+  equal as equalKernel,
+  greaterEqual as greaterEqualKernel,
+  greater as greaterKernel,
+  lessEqual as lessEqualKernel,
+  less as lessKernel,
+  notEqual as notEqualKernel,
+} from "../ops/kernels/elementwise.js";
+import {
+  concatenate as concatenateKernel,
+  diagonal as diagonalKernel,
+  flip as flipKernel,
+  type SliceEntry,
+  type SliceSpec,
+  sliceArray,
+  stack as stackKernel,
+  type TakeIndices,
+  take as takeKernel,
+  transpose as transposeKernel,
+  where as whereKernel,
+} from "../ops/kernels/shape.js";
+import {
+  type ArrayOperand,
+  BroadcastToBlock,
+  broadcastShapeOf,
+  ClipBlock,
+  ConcatenateBlock,
+  DiagonalBlock,
+  ExpandDimsBlock,
+  FlipBlock,
+  isOptions,
+  MoveaxisBlock,
+  outputFor,
+  RavelBlock,
+  ReshapeBlock,
+  recordResult,
+  renamed,
+  resolveAxes,
+  resolveAxis,
+  SliceBlock,
+  SqueezeBlock,
+  StackBlock,
+  SwapaxesBlock,
+  TakeBlock,
+  TransposeBlock,
+  toOverloaded,
+  valueArray,
+  WhereBlock,
+} from "../ops/shape.js";
+import { annotating } from "../tape/annotation.js";
+import { AdjFloat } from "../values/adj-float.js";
+import { array, formatShape, NDArray, type NestedNumberArray, shapeSize } from "../values/ndarray.js";
+
+export type { SliceEntry, SliceRange, SliceSpec } from "../ops/kernels/shape.js";
+
+/** A shape argument: a list of sizes, or one size for a 1-D shape. */
+export type ShapeArgument = number | readonly number[];
+
+function shapeList(operation: string, shape: ShapeArgument): number[] {
+  const list = typeof shape === "number" ? [shape] : shape;
+  if (!Array.isArray(list)) {
+    throw new InvalidArgumentError(
+      `np.${operation}`,
+      `shape must be a number or a list of numbers, got ${String(shape)}`,
+    );
+  }
+  return list.slice();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// reshape family
+// ---------------------------------------------------------------------------------------------------------
+
+function reshaped(
+  operation: "reshape" | "ravel" | "expand_dims" | "squeeze",
+  value: AdjFloat | NDArray,
+  x: NDArray,
+  shape: readonly number[],
+): NDArray {
+  const result = new NDArray(x.data, shape);
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  const dependencies = [value.blockVariable];
+  const outputs = [output];
+  let block: ReshapeBlock;
+  if (operation === "ravel") block = new RavelBlock(x.shape, shape, dependencies, outputs);
+  else if (operation === "expand_dims") block = new ExpandDimsBlock(x.shape, shape, dependencies, outputs);
+  else if (operation === "squeeze") block = new SqueezeBlock(x.shape, shape, dependencies, outputs);
+  else block = new ReshapeBlock(x.shape, shape, dependencies, outputs);
+  return recordResult(result, output, block);
+}
+
+/**
+ * The same entries in a new shape (row-major order; no copy). One entry may be -1 (inferred).
+ * Linear: the adjoint reshapes back.
+ *
+ * @example
+ * np.reshape(x, [2, -1]);
+ * np.reshape(x, 6); // 1-D
+ */
+export function reshape(a: ArrayOperand, shape: ShapeArgument): NDArray {
+  const value = toOverloaded("reshape", a);
+  const x = valueArray(value);
+  const target = shapeList("reshape", shape);
+  let unknown = -1;
+  let known = 1;
+  for (let i = 0; i < target.length; i++) {
+    const n = target[i];
+    if (n === -1 && unknown < 0) unknown = i;
+    else if (Number.isInteger(n) && n >= 0) known *= n;
+    else {
+      throw new ShapeMismatchError(
+        "np.reshape",
+        [x.shape, target],
+        n === -1
+          ? "only one size may be -1 (inferred)"
+          : `sizes must be non-negative integers or a single -1, got ${n}`,
+      );
+    }
+  }
+  if (unknown >= 0) {
+    if (known === 0 || x.size % known !== 0) {
+      throw new ShapeMismatchError(
+        "np.reshape",
+        [x.shape, target],
+        `cannot infer the -1 size: ${x.size} entries do not divide into blocks of ${known}`,
+      );
+    }
+    target[unknown] = x.size / known;
+  } else if (known !== x.size) {
+    throw new ShapeMismatchError(
+      "np.reshape",
+      [x.shape, target],
+      `cannot reshape an array of size ${x.size} into shape ${formatShape(target)} (size ${known}); the sizes must be equal (use -1 for one inferred size)`,
+    );
+  }
+  return reshaped("reshape", value, x, target);
+}
+
+/**
+ * The entries as a 1-D array (row-major; no copy). Linear: the adjoint reshapes back.
+ *
+ * @example
+ * np.ravel(x); // shape [x.size]
+ */
+export function ravel(a: ArrayOperand): NDArray {
+  const value = toOverloaded("ravel", a);
+  const x = valueArray(value);
+  return reshaped("ravel", value, x, [x.size]);
+}
+
+/**
+ * Inserts size-1 axes at the given positions of the result (negative positions count from the result's end).
+ *
+ * @example
+ * np.expand_dims(x, 0); // [3] -> [1, 3]
+ * np.expand_dims(x, [0, -1]); // [3] -> [1, 3, 1]
+ */
+export function expand_dims(a: ArrayOperand, axis: number | readonly number[]): NDArray {
+  const value = toOverloaded("expand_dims", a);
+  const x = valueArray(value);
+  const count = typeof axis === "number" ? 1 : axis.length;
+  const ndim = x.ndim + count;
+  const resultShape = new Array<number>(ndim).fill(1);
+  const positions = resolveAxes("expand_dims", axis, resultShape);
+  if (positions.length !== count) {
+    throw new InvalidArgumentError("np.expand_dims", `repeated axis in ${JSON.stringify(axis)}`);
+  }
+  const inserted = new Uint8Array(ndim);
+  for (const position of positions) inserted[position] = 1;
+  let source = 0;
+  for (let i = 0; i < ndim; i++) if (!inserted[i]) resultShape[i] = x.shape[source++];
+  return reshaped("expand_dims", value, x, resultShape);
+}
+
+/** Keyword arguments of `squeeze` and `flip` (NumPy's `axis=`). */
+export interface AxisOptions {
+  /** The axis or axes; all (eligible) axes when undefined or null. */
+  axis?: number | readonly number[] | null;
+}
+
+/**
+ * Removes size-1 axes: all of them when `axis` is omitted, else the named ones (which must have size 1).
+ *
+ * @example
+ * np.squeeze(x); // [1, 3, 1] -> [3]
+ * np.squeeze(x, 0); // [1, 3, 1] -> [3, 1]
+ */
+export function squeeze(a: ArrayOperand, axis?: number | readonly number[] | null | AxisOptions): NDArray {
+  const value = toOverloaded("squeeze", a);
+  const x = valueArray(value);
+  const axisValue = isOptions(axis)
+    ? (axis as AxisOptions).axis
+    : (axis as number | readonly number[] | null);
+  const drop = new Uint8Array(x.ndim);
+  if (axisValue === undefined || axisValue === null) {
+    for (let i = 0; i < x.ndim; i++) drop[i] = x.shape[i] === 1 ? 1 : 0;
+  } else {
+    for (const index of resolveAxes("squeeze", axisValue, x.shape)) {
+      if (x.shape[index] !== 1) {
+        throw new InvalidArgumentError(
+          "np.squeeze",
+          `cannot remove axis ${index} of size ${x.shape[index]} from an array of shape ${formatShape(x.shape)}; only size-1 axes can be squeezed`,
+        );
+      }
+      drop[index] = 1;
+    }
+  }
+  return reshaped(
+    "squeeze",
+    value,
+    x,
+    x.shape.filter((_, i) => !drop[i]),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// axis permutations
+// ---------------------------------------------------------------------------------------------------------
+
+function permuted(
+  operation: "transpose" | "moveaxis" | "swapaxes",
+  value: AdjFloat | NDArray,
+  x: NDArray,
+  permutation: number[],
+): NDArray {
+  const result = transposeKernel(x, permutation);
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  const dependencies = [value.blockVariable];
+  const outputs = [output];
+  let block: TransposeBlock;
+  if (operation === "moveaxis") block = new MoveaxisBlock(permutation, dependencies, outputs);
+  else if (operation === "swapaxes") block = new SwapaxesBlock(permutation, dependencies, outputs);
+  else block = new TransposeBlock(permutation, dependencies, outputs);
+  return recordResult(result, output, block);
+}
+
+/** Keyword arguments of `transpose` (NumPy's `axes=`). */
+export interface TransposeOptions {
+  /** Result axis i is input axis axes[i]; reversed axes when undefined or null. */
+  axes?: readonly number[] | null;
+}
+
+/**
+ * Permutes the axes: result axis i is input axis `axes[i]` (the axes reversed when omitted).
+ * Linear: the adjoint transposes by the inverse permutation.
+ *
+ * @example
+ * np.transpose(x); // [2, 3] -> [3, 2]
+ * np.transpose(x, [1, 0, 2]);
+ */
+export function transpose(a: ArrayOperand, axes?: readonly number[] | null | TransposeOptions): NDArray {
+  const value = toOverloaded("transpose", a);
+  const x = valueArray(value);
+  const axesValue = isOptions(axes) ? (axes as TransposeOptions).axes : (axes as readonly number[] | null);
+  let permutation: number[];
+  if (axesValue === undefined || axesValue === null) {
+    permutation = x.shape.map((_, i) => x.ndim - 1 - i);
+  } else {
+    if (axesValue.length !== x.ndim) {
+      throw new InvalidArgumentError(
+        "np.transpose",
+        `axes ${JSON.stringify(axesValue)} do not match an array of shape ${formatShape(x.shape)}; give a permutation of all ${x.ndim} axes`,
+      );
+    }
+    permutation = axesValue.map((axis) => resolveAxis("transpose", axis, x.ndim, x.shape));
+    if (new Set(permutation).size !== permutation.length) {
+      throw new InvalidArgumentError(
+        "np.transpose",
+        `repeated axis in ${JSON.stringify(axesValue)} for an array of shape ${formatShape(x.shape)}`,
+      );
+    }
+  }
+  return permuted("transpose", value, x, permutation);
+}
+
+/**
+ * Moves axes to new positions, keeping the order of the others (NumPy `moveaxis`).
+ *
+ * @example
+ * np.moveaxis(x, 0, -1); // [2, 3, 4] -> [3, 4, 2]
+ * np.moveaxis(x, [0, 1], [-1, -2]);
+ */
+export function moveaxis(
+  a: ArrayOperand,
+  source: number | readonly number[],
+  destination: number | readonly number[],
+): NDArray {
+  const value = toOverloaded("moveaxis", a);
+  const x = valueArray(value);
+  const sourceList = typeof source === "number" ? [source] : source;
+  const destinationList = typeof destination === "number" ? [destination] : destination;
+  const sources = sourceList.map((axis) => resolveAxis("moveaxis", axis, x.ndim, x.shape));
+  const destinations = destinationList.map((axis) => resolveAxis("moveaxis", axis, x.ndim, x.shape));
+  if (sources.length !== destinations.length) {
+    throw new InvalidArgumentError(
+      "np.moveaxis",
+      `source ${JSON.stringify(source)} and destination ${JSON.stringify(destination)} must have the same number of axes`,
+    );
+  }
+  if (new Set(sources).size !== sources.length || new Set(destinations).size !== destinations.length) {
+    throw new InvalidArgumentError(
+      "np.moveaxis",
+      `repeated axis in source ${JSON.stringify(source)} or destination ${JSON.stringify(destination)}`,
+    );
+  }
+  const order: number[] = [];
+  for (let i = 0; i < x.ndim; i++) if (!sources.includes(i)) order.push(i);
+  const pairs = destinations.map((d, k) => [d, sources[k]] as const).sort((p, q) => p[0] - q[0]);
+  for (const [d, s] of pairs) order.splice(d, 0, s);
+  return permuted("moveaxis", value, x, order);
+}
+
+/**
+ * Exchanges two axes.
+ *
+ * @example
+ * np.swapaxes(x, 0, 2); // [2, 3, 4] -> [4, 3, 2]
+ */
+export function swapaxes(a: ArrayOperand, axis1: number, axis2: number): NDArray {
+  const value = toOverloaded("swapaxes", a);
+  const x = valueArray(value);
+  const i = resolveAxis("swapaxes", axis1, x.ndim, x.shape);
+  const j = resolveAxis("swapaxes", axis2, x.ndim, x.shape);
+  const permutation = x.shape.map((_, k) => k);
+  permutation[i] = j;
+  permutation[j] = i;
+  return permuted("swapaxes", value, x, permutation);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// joining
+// ---------------------------------------------------------------------------------------------------------
+
+/** Keyword arguments of `concatenate` and `stack` (NumPy's `axis=`). */
+export interface JoinOptions {
+  /** The axis to join along (default 0; `null` flattens the inputs first, for `concatenate`). */
+  axis?: number | null;
+}
+
+/**
+ * Joins arrays along an existing axis; all other sizes must match. Inputs may mix recorded values and
+ * constants. `axis` null flattens every input first. Linear: each input's adjoint is its slice of the seed.
+ *
+ * @example
+ * np.concatenate([x, y]); // along axis 0
+ * np.concatenate([x, y], -1);
+ */
+export function concatenate(arrays: readonly ArrayOperand[], axis: number | null | JoinOptions = 0): NDArray {
+  const axisValue = isOptions(axis) ? ((axis as JoinOptions).axis ?? 0) : (axis as number | null);
+  if (!Array.isArray(arrays) || arrays.length === 0) {
+    throw new InvalidArgumentError("np.concatenate", "needs a non-empty list of arrays");
+  }
+  let values = arrays.map((a) => toOverloaded("concatenate", a));
+  if (axisValue === null) {
+    values = values.map((v) => ravel(v));
+    return concatenate(values, 0);
+  }
+  const xs = values.map(valueArray);
+  const shapes = xs.map((x) => x.shape);
+  const first = xs[0];
+  if (xs.some((x) => x.ndim === 0)) {
+    throw new ShapeMismatchError(
+      "np.concatenate",
+      shapes,
+      "0-d arrays (and AdjFloats) cannot be concatenated; use np.stack to build an array from scalars",
+    );
+  }
+  const index = resolveAxis("concatenate", axisValue, first.ndim, first.shape);
+  for (const x of xs) {
+    let fits = x.ndim === first.ndim;
+    for (let d = 0; fits && d < x.ndim; d++) if (d !== index && x.shape[d] !== first.shape[d]) fits = false;
+    if (!fits) {
+      throw new ShapeMismatchError(
+        "np.concatenate",
+        shapes,
+        `all inputs need the same number of dimensions and the same sizes except along axis ${axisValue}`,
+      );
+    }
+  }
+  const result = concatenateKernel(xs, index);
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  const dependencies = (values as NDArray[]).map((v) => v.blockVariable);
+  return recordResult(result, output, new ConcatenateBlock(index, dependencies, [output]));
+}
+
+/**
+ * Joins arrays of equal shape along a new axis at position `axis` of the result (AdjFloats and numbers are 0-d,
+ * so `np.stack([a, b, c])` builds a vector from scalars). Linear: input i's adjoint is the seed's slice i.
+ *
+ * @example
+ * np.stack([x, y]); // [2, ...x.shape]
+ * np.stack([s, t], { axis: 0 });
+ */
+export function stack(arrays: readonly ArrayOperand[], axis: number | JoinOptions = 0): NDArray {
+  const axisValue = isOptions(axis) ? ((axis as JoinOptions).axis ?? 0) : (axis as number);
+  if (!Array.isArray(arrays) || arrays.length === 0) {
+    throw new InvalidArgumentError("np.stack", "needs a non-empty list of arrays");
+  }
+  const values = arrays.map((a) => toOverloaded("stack", a));
+  const xs = values.map(valueArray);
+  const shapes = xs.map((x) => x.shape);
+  const first = xs[0];
+  for (const x of xs) {
+    if (x.ndim !== first.ndim || x.shape.some((n, d) => n !== first.shape[d])) {
+      throw new ShapeMismatchError("np.stack", shapes, "all inputs must have the same shape");
+    }
+  }
+  const resultShape = [...first.shape, 1];
+  const index = resolveAxis("stack", axisValue, first.ndim + 1, resultShape);
+  const result = stackKernel(xs, index);
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  const dependencies = values.map((v) => v.blockVariable);
+  return recordResult(result, output, new StackBlock(index, dependencies, [output]));
+}
+
+/**
+ * The array repeated to `shape` (NumPy broadcasting rules). Linear: the adjoint sums over the broadcast axes.
+ *
+ * @example
+ * np.broadcast_to(x, [4, 3]); // x of shape [3] or [1, 3]
+ */
+export function broadcast_to(a: ArrayOperand, shape: ShapeArgument): NDArray {
+  const value = toOverloaded("broadcast_to", a);
+  const x = valueArray(value);
+  const target = shapeList("broadcast_to", shape);
+  let fits = x.ndim <= target.length && target.every((n) => Number.isInteger(n) && n >= 0);
+  const shift = target.length - x.ndim;
+  for (let i = 0; fits && i < x.ndim; i++)
+    if (x.shape[i] !== 1 && x.shape[i] !== target[i + shift]) fits = false;
+  if (!fits) {
+    throw new ShapeMismatchError(
+      "np.broadcast_to",
+      [x.shape, target],
+      "the array cannot be broadcast to that shape: trailing sizes must match or be 1",
+    );
+  }
+  const result = broadcastToKernel(x, target);
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  return recordResult(result, output, new BroadcastToBlock(x.shape, target, [value.blockVariable], [output]));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// indexing
+// ---------------------------------------------------------------------------------------------------------
+
+/** Indices for `take`: one index (drops the axis), a list, nested lists or an NDArray (its shape is kept). */
+export type IndexArgument = number | readonly number[] | NestedNumberArray | Int32Array | NDArray;
+
+/** Keyword arguments of `take` (NumPy's `axis=`). */
+export interface TakeOptions {
+  /** The axis to index; the flattened array when undefined or null. */
+  axis?: number | null;
+}
+
+/** A private copy of the indices (so later changes to the caller's list cannot change the tape). */
+function ownIndices(indices: IndexArgument): TakeIndices {
+  if (typeof indices === "number" || indices instanceof NDArray) return indices;
+  if (indices instanceof Int32Array) return indices.slice();
+  if (Array.isArray(indices) && indices.some((entry) => Array.isArray(entry))) return array(indices);
+  return [...(indices as readonly number[])];
+}
+
+/**
+ * Entries along `axis` at integer `indices` (negative count from the end; repeats allowed); the flattened
+ * array when `axis` is omitted. Result shape `a.shape[:axis] + indices.shape + a.shape[axis+1:]`.
+ * Linear: the adjoint scatter-adds the seed at the indices.
+ *
+ * @example
+ * np.take(x, [2, 0, 0], 1);
+ * np.take(x, 3); // 0-d: entry 3 of the flattened array
+ */
+export function take(a: ArrayOperand, indices: IndexArgument, axis?: number | null | TakeOptions): NDArray {
+  const value = toOverloaded("take", a);
+  const x = valueArray(value);
+  const axisValue = isOptions(axis) ? (axis as TakeOptions).axis : (axis as number | null | undefined);
+  const resolvedAxis =
+    axisValue === undefined || axisValue === null
+      ? undefined
+      : resolveAxis("take", axisValue, x.ndim, x.shape);
+  const owned = ownIndices(indices);
+  let result: NDArray;
+  try {
+    result = takeKernel(x, owned, resolvedAxis);
+  } catch (error) {
+    throw renamed(error, "take", [x.shape]);
+  }
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  return recordResult(
+    result,
+    output,
+    new TakeBlock(owned, resolvedAxis, x.shape, [value.blockVariable], [output]),
+  );
+}
+
+/**
+ * Basic slicing `a[spec]` with NumPy semantics. `spec` has one entry per leading axis (missing trailing entries
+ * take the whole axis): a number selects one index and drops the axis (negative counts from the end); a
+ * `{ start?, stop?, step? }` range keeps the axis (start inclusive, stop exclusive, negative values count from
+ * the end, a negative step walks backwards, e.g. `{ step: -1 }` reverses). No ellipsis or new axes (use
+ * `expand_dims`). Linear: the adjoint writes the seed back into zeros at the sliced positions.
+ *
+ * @example
+ * np.slice(x, [1, { start: 0, stop: -1 }]); // x[1, 0:-1]
+ * np.slice(x, [{}, { step: -2 }]); // x[:, ::-2]
+ */
+export function slice(a: ArrayOperand, spec: SliceSpec): NDArray {
+  const value = toOverloaded("slice", a);
+  const x = valueArray(value);
+  if (!Array.isArray(spec)) {
+    throw new InvalidArgumentError(
+      "np.slice",
+      "spec must be a list with one entry (number or {start, stop, step}) per axis",
+    );
+  }
+  const owned: SliceEntry[] = spec.map((entry) =>
+    typeof entry === "number" || entry === null || typeof entry !== "object"
+      ? entry
+      : Object.freeze({ start: entry.start, stop: entry.stop, step: entry.step }),
+  );
+  let result: NDArray;
+  try {
+    result = sliceArray(x, owned);
+  } catch (error) {
+    throw renamed(error, "slice", [x.shape]);
+  }
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  return recordResult(
+    result,
+    output,
+    new SliceBlock(Object.freeze(owned), x.shape, [value.blockVariable], [output]),
+  );
+}
+
+/**
+ * `a[e0, e1, ...]`: the same as {@link slice} with the entries given as separate arguments.
+ *
+ * @example
+ * np.index(x, 0); // x[0]
+ * np.index(x, {}, { start: 1 }); // x[:, 1:]
+ */
+export function index(a: ArrayOperand, ...entries: SliceEntry[]): NDArray {
+  return slice(a, entries);
+}
+
+/** Keyword arguments of `diagonal` (NumPy's `offset=`, `axis1=`, `axis2=`). */
+export interface DiagonalOptions {
+  /** Offset of the diagonal above (positive) or below (negative) the main one; default 0. */
+  offset?: number;
+  /** First axis of the 2-D sub-arrays; default 0. */
+  axis1?: number;
+  /** Second axis of the 2-D sub-arrays; default 1. */
+  axis2?: number;
+}
+
+/**
+ * The diagonal with the given offset of the 2-D sub-arrays spanned by `axis1` and `axis2`; those axes are
+ * removed and the diagonal becomes the last axis. Linear: the adjoint writes the seed on that diagonal.
+ *
+ * @example
+ * np.diagonal(m); // main diagonal
+ * np.diagonal(m, 1); // first super-diagonal
+ */
+export function diagonal(
+  a: ArrayOperand,
+  offset: number | DiagonalOptions = 0,
+  axis1 = 0,
+  axis2 = 1,
+): NDArray {
+  const options = isOptions(offset) ? (offset as DiagonalOptions) : undefined;
+  const offsetValue = options === undefined ? (offset as number) : (options.offset ?? 0);
+  const first = options === undefined ? axis1 : (options.axis1 ?? 0);
+  const second = options === undefined ? axis2 : (options.axis2 ?? 1);
+  const value = toOverloaded("diagonal", a);
+  const x = valueArray(value);
+  let result: NDArray;
+  try {
+    result = diagonalKernel(x, offsetValue, first, second);
+  } catch (error) {
+    throw renamed(error, "diagonal", [x.shape]);
+  }
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  return recordResult(
+    result,
+    output,
+    new DiagonalBlock(offsetValue, first, second, x.shape, [value.blockVariable], [output]),
+  );
+}
+
+/**
+ * Reverses the order of the entries along `axis` (all axes when omitted). Linear and its own adjoint.
+ *
+ * @example
+ * np.flip(x, 0);
+ */
+export function flip(a: ArrayOperand, axis?: number | readonly number[] | null | AxisOptions): NDArray {
+  const value = toOverloaded("flip", a);
+  const x = valueArray(value);
+  const axisValue = isOptions(axis)
+    ? (axis as AxisOptions).axis
+    : (axis as number | readonly number[] | null);
+  const axes = resolveAxes("flip", axisValue, x.shape);
+  const result = flipKernel(x, axes);
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  return recordResult(result, output, new FlipBlock(axes, [value.blockVariable], [output]));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// selection
+// ---------------------------------------------------------------------------------------------------------
+
+/** A plain value (no derivative): the raw value of an AdjFloat or NDArray, or a converted number / nested array. */
+function plainArray(operation: string, value: ArrayOperand): NDArray {
+  return valueArray(toOverloaded(operation, value));
+}
+
+/**
+ * `condition ? x : y` entry by entry, with broadcasting of all three. The condition is a plain value (true where
+ * non-zero); it is not differentiated and stays fixed when the tape is replayed. `x` and `y` are differentiable:
+ * each gets the seed where it was selected, summed back to its shape.
+ *
+ * @example
+ * np.where(np.greater(x, 0), x, 0); // relu
+ */
+export function where(condition: ArrayOperand, x: ArrayOperand, y: ArrayOperand): NDArray {
+  const conditionArray = plainArray("where", condition);
+  const first = toOverloaded("where", x);
+  const second = toOverloaded("where", y);
+  const firstArray = valueArray(first);
+  const secondArray = valueArray(second);
+  broadcastShapeOf("where", [conditionArray.shape, firstArray.shape, secondArray.shape]);
+  const result = whereKernel(conditionArray, firstArray, secondArray);
+  if (!annotating()) return result;
+  const output = outputFor(result);
+  return recordResult(
+    result,
+    output,
+    new WhereBlock(conditionArray, [first.blockVariable, second.blockVariable], [output]),
+  );
+}
+
+/** What `clip` returns: an NDArray if any operand is an array, a number if all are numbers, else an AdjFloat. */
+export type ClipResult<A, L, H> = A extends number
+  ? L extends number | null | undefined
+    ? H extends number | null | undefined
+      ? number
+      : ClipArrayResult<A, L, H>
+    : ClipArrayResult<A, L, H>
+  : ClipArrayResult<A, L, H>;
+type ClipArrayResult<A, L, H> = A extends NDArray | NestedNumberArray
+  ? NDArray
+  : L extends NDArray | NestedNumberArray
+    ? NDArray
+    : H extends NDArray | NestedNumberArray
+      ? NDArray
+      : AdjFloat;
+
+type Bound = ArrayOperand | null | undefined;
+
+/** A clip operand as an overloaded value: a scalar stays scalar (an AdjFloat), arrays become NDArrays. */
+function clipOperand(value: Bound, missing: number): AdjFloat | NDArray {
+  if (value === null || value === undefined) return new AdjFloat(missing);
+  if (typeof value === "number") return new AdjFloat(value);
+  return toOverloaded("clip", value);
+}
+
+/**
+ * Limits the entries to `[a_min, a_max]`: `min(max(a, a_min), a_max)` with broadcasting; `null`/`undefined`
+ * means no bound on that side. The derivative is 1 with respect to `a` inside the bounds and 0 outside, where it
+ * goes to the active bound instead (bounds are differentiable too). Elementwise: scalars stay scalars.
+ *
+ * @example
+ * np.clip(x, 0, 1);
+ * np.clip(x, null, 2); // only an upper bound
+ */
+export function clip<A extends ArrayOperand, L extends Bound, H extends Bound>(
+  a: A,
+  a_min: L,
+  a_max: H,
+): ClipResult<A, L, H> {
+  if ((a_min === null || a_min === undefined) && (a_max === null || a_max === undefined)) {
+    throw new InvalidArgumentError("np.clip", "give at least one of a_min and a_max");
+  }
+  if (a === null || a === undefined)
+    throw new InvalidArgumentError("np.clip", "the array to clip is missing");
+  const operands = [
+    clipOperand(a, Number.NaN),
+    clipOperand(a_min, Number.NEGATIVE_INFINITY),
+    clipOperand(a_max, Number.POSITIVE_INFINITY),
+  ];
+  const arrays = operands.map(valueArray);
+  const shape = broadcastShapeOf(
+    "clip",
+    arrays.map((x) => x.shape),
+  );
+  const values = broadcastToKernel(arrays[0], shape).data;
+  const lows = broadcastToKernel(arrays[1], shape).data;
+  const highs = broadcastToKernel(arrays[2], shape).data;
+  const out = new Float64Array(shapeSize(shape));
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(Math.max(values[i], lows[i]), highs[i]);
+  const allScalar = operands.every((operand) => operand instanceof AdjFloat);
+  if (allScalar && typeof a === "number" && !(a_min instanceof AdjFloat) && !(a_max instanceof AdjFloat)) {
+    return out[0] as ClipResult<A, L, H>;
+  }
+  const result = allScalar ? new AdjFloat(out[0]) : new NDArray(out, shape);
+  if (!annotating()) return result as ClipResult<A, L, H>;
+  const output = outputFor(result);
+  return recordResult(
+    result,
+    output,
+    new ClipBlock(
+      operands.map((operand) => operand.blockVariable),
+      [output],
+    ),
+  ) as ClipResult<A, L, H>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// comparisons (plain values, no derivatives)
+// ---------------------------------------------------------------------------------------------------------
+
+type Comparison = (a: NDArray | number, b: NDArray | number) => NDArray;
+
+function compare(operation: string, kernel: Comparison, a: ArrayOperand, b: ArrayOperand): NDArray {
+  const left = plainArray(operation, a);
+  const right = plainArray(operation, b);
+  broadcastShapeOf(operation, [left.shape, right.shape]);
+  return kernel(left, right);
+}
+
+/** 1 where a > b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.greater(x, 0) */
+export function greater(a: ArrayOperand, b: ArrayOperand): NDArray {
+  return compare("greater", greaterKernel, a, b);
+}
+/** 1 where a >= b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.greater_equal(x, 0) */
+export function greater_equal(a: ArrayOperand, b: ArrayOperand): NDArray {
+  return compare("greater_equal", greaterEqualKernel, a, b);
+}
+/** 1 where a < b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.less(x, 1) */
+export function less(a: ArrayOperand, b: ArrayOperand): NDArray {
+  return compare("less", lessKernel, a, b);
+}
+/** 1 where a <= b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.less_equal(x, 1) */
+export function less_equal(a: ArrayOperand, b: ArrayOperand): NDArray {
+  return compare("less_equal", lessEqualKernel, a, b);
+}
+/** 1 where a == b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.equal(x, y) */
+export function equal(a: ArrayOperand, b: ArrayOperand): NDArray {
+  return compare("equal", equalKernel, a, b);
+}
+/** 1 where a != b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.not_equal(x, y) */
+export function not_equal(a: ArrayOperand, b: ArrayOperand): NDArray {
+  return compare("not_equal", notEqualKernel, a, b);
+}

@@ -1,0 +1,879 @@
+/**
+ * @file Shape operation blocks (reshape, transpose, concatenate, take, slicing, where, clip, ...): one Block
+ * class per op with its four modes side by side, plus the shared helpers the reduction blocks reuse.
+ */
+import { InvalidArgumentError, ShapeMismatchError, TsadjointError } from "../errors.js";
+import {
+  type AdjContext,
+  Block,
+  type HessianContext,
+  type RecomputeContext,
+  type TlmContext,
+} from "../tape/block.js";
+import { BlockVariable } from "../tape/block-variable.js";
+import { getWorkingTape } from "../tape/tape.js";
+import { AdjFloat } from "../values/adj-float.js";
+import { type ArrayInput, array, formatShape, NDArray, shapeSize } from "../values/ndarray.js";
+import { describeType } from "../values/space.js";
+import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
+import {
+  concatenate as concatenateKernel,
+  diagonal as diagonalKernel,
+  flip as flipKernel,
+  inversePermutation,
+  type SliceSpec,
+  scatterAddTake,
+  scatterDiagonal,
+  scatterSlice,
+  sliceArray,
+  stack as stackKernel,
+  type TakeIndices,
+  take as takeKernel,
+  transpose as transposeKernel,
+  where as whereKernel,
+} from "./kernels/shape.js";
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared helpers (also used by src/ops/reduce.ts)
+// ---------------------------------------------------------------------------------------------------------
+
+/** What the array operations accept: plain numbers and nested arrays (constants), AdjFloats and NDArrays. */
+export type ArrayOperand = ArrayInput | AdjFloat;
+
+/**
+ * @internal A raw tape value (number for AdjFloat, NDArray for arrays) viewed as an NDArray (a number is 0-d).
+ * @example
+ * arrayOf(2).shape; // []
+ */
+export function arrayOf(raw: unknown): NDArray {
+  if (raw instanceof NDArray) return raw;
+  return new NDArray(new Float64Array([raw as number]), []);
+}
+
+/**
+ * @internal `value` given back in the raw type of `template`: a number when the template is a number.
+ * @example
+ * rawLike(1.5, array(3)); // 3
+ */
+export function rawLike(template: unknown, value: NDArray): number | NDArray {
+  return typeof template === "number" ? value.data[0] : value;
+}
+
+/**
+ * @internal A zero array of the shape of the raw value `raw`.
+ * @example
+ * zerosOf(array([1, 2])).toArray(); // [0, 0]
+ */
+export function zerosOf(raw: unknown): NDArray {
+  const shape = raw instanceof NDArray ? raw.shape : [];
+  return new NDArray(new Float64Array(shapeSize(shape)), shape);
+}
+
+/**
+ * @internal Converts a public operand to an overloaded value: AdjFloats and NDArrays are returned as they
+ * are; numbers and nested / typed arrays become fresh NDArrays (constants with an independent block variable).
+ * @example
+ * toOverloaded("sum", [1, 2]); // NDArray of shape [2]
+ */
+export function toOverloaded(operation: string, value: ArrayOperand): AdjFloat | NDArray {
+  if (value instanceof NDArray || value instanceof AdjFloat) return value;
+  if (typeof value === "number" || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    try {
+      return array(value);
+    } catch (error) {
+      throw renamed(error, operation, []);
+    }
+  }
+  throw new InvalidArgumentError(
+    `np.${operation}`,
+    `expected a number, an AdjFloat, an NDArray or a nested array of numbers, got ${describeType(value)}`,
+  );
+}
+
+/**
+ * @internal The raw value of an overloaded value as an NDArray (an AdjFloat is 0-d).
+ * @example
+ * valueArray(new AdjFloat(2)).shape; // []
+ */
+export function valueArray(value: AdjFloat | NDArray): NDArray {
+  return value instanceof NDArray ? value : arrayOf(value.value);
+}
+
+/**
+ * @internal Re-throws an error raised by a kernel under the public name `np.<operation>`, adding the input
+ * shapes; other errors pass through unchanged.
+ * @example
+ * try { takeKernel(x, [9]); } catch (error) { throw renamed(error, "take", [x.shape]); }
+ */
+export function renamed(error: unknown, operation: string, shapes: readonly (readonly number[])[]): Error {
+  const name = `np.${operation}`;
+  if (error instanceof ShapeMismatchError) {
+    const marker = "do not fit: ";
+    const at = error.message.indexOf(marker);
+    return new ShapeMismatchError(
+      name,
+      error.shapes,
+      at >= 0 ? error.message.slice(at + marker.length) : error.message,
+    );
+  }
+  if (error instanceof TsadjointError) {
+    const detail = error.message.startsWith(`${error.operation}: `)
+      ? error.message.slice(error.operation.length + 2)
+      : error.message;
+    const where =
+      shapes.length === 0
+        ? ""
+        : ` (input shape${shapes.length > 1 ? "s" : ""} ${shapes.map(formatShape).join(", ")})`;
+    return new InvalidArgumentError(name, `${detail}${where}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * @internal Links `result` to the tape through a new output variable and records `block` built on it.
+ * Call only while annotating. Returns `result`.
+ * @example
+ * const output = outputFor(y);
+ * recordResult(y, output, new ReshapeBlock(x.shape, y.shape, [x.blockVariable], [output]));
+ */
+export function recordResult<T extends AdjFloat | NDArray>(
+  result: T,
+  output: BlockVariable,
+  block: Block,
+): T {
+  getWorkingTape().addBlock(block);
+  result._blockVariable = output;
+  return result;
+}
+
+/**
+ * @internal A new output variable for `result` (its raw value).
+ * @example
+ * const output = outputFor(y);
+ */
+export function outputFor(result: AdjFloat | NDArray): BlockVariable {
+  return new BlockVariable(result.raw());
+}
+
+/**
+ * Normalises an axis argument against `shape` into sorted distinct non-negative axes (`undefined`/`null`
+ * means all axes), throwing an InvalidArgumentError naming `np.<operation>` and the shape.
+ *
+ * @example
+ * resolveAxes("sum", [-1, 0], [2, 3, 4]); // [0, 2]
+ */
+export function resolveAxes(
+  operation: string,
+  axis: number | readonly number[] | null | undefined,
+  shape: readonly number[],
+): number[] {
+  const ndim = shape.length;
+  if (axis === undefined || axis === null) return shape.map((_, i) => i);
+  const list = typeof axis === "number" ? [axis] : axis;
+  if (!Array.isArray(list)) {
+    throw new InvalidArgumentError(
+      `np.${operation}`,
+      `axis must be an integer, a list of integers or undefined, got ${describeType(axis)}`,
+    );
+  }
+  const seen = new Uint8Array(ndim);
+  const result: number[] = [];
+  for (const entry of list) {
+    const resolved = resolveAxis(operation, entry, ndim, shape);
+    if (seen[resolved]) {
+      throw new InvalidArgumentError(
+        `np.${operation}`,
+        `repeated axis ${entry} in ${JSON.stringify(list)} for an array of shape ${formatShape(shape)}; name each axis once`,
+      );
+    }
+    seen[resolved] = 1;
+    result.push(resolved);
+  }
+  return result.sort((x, y) => x - y);
+}
+
+/**
+ * Normalises one possibly negative axis into `[0, ndim)`, throwing an InvalidArgumentError naming
+ * `np.<operation>` and the shape.
+ *
+ * @example
+ * resolveAxis("cumsum", -1, 2, [3, 4]); // 1
+ */
+export function resolveAxis(operation: string, axis: number, ndim: number, shape: readonly number[]): number {
+  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
+    const valid = ndim === 0 ? "a 0-d array has no axes" : `use an axis in [${-ndim}, ${ndim - 1}]`;
+    throw new InvalidArgumentError(
+      `np.${operation}`,
+      `axis ${axis} is out of bounds for an array of shape ${formatShape(shape)} (dimension ${ndim}); ${valid}`,
+    );
+  }
+  return axis < 0 ? axis + ndim : axis;
+}
+
+/**
+ * @internal Whether `value` is an options object (a plain object, not an array, a typed array or an NDArray).
+ * @example
+ * isOptions({ axis: 0 }); // true
+ * isOptions([0]); // false
+ */
+export function isOptions(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !ArrayBuffer.isView(value) &&
+    !(value instanceof NDArray)
+  );
+}
+
+/** @internal Sums the array `value` down to the shape of the raw value `target` (a number takes the total). */
+function reduceToRaw(value: NDArray, target: unknown): number | NDArray {
+  if (typeof target === "number") {
+    const data = value.data;
+    let total = 0;
+    for (let i = 0; i < data.length; i++) total += data[i];
+    return total;
+  }
+  const shape = (target as NDArray).shape;
+  return sumToShape(value, shape);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Linear single-input blocks
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Base of blocks computing y = A x for a fixed linear map A (reshape, transpose, sum, take, slicing, ...).
+ * Subclasses give `apply` (A) and `applyTranspose` (A^T) on arrays; an AdjFloat input or output is viewed as a
+ * 0-d array. TLM: ydot = A xdot. Adjoint: xbar = A^T ybar. Hessian: xhat = A^T yhat (no second-order term).
+ *
+ * @example
+ * class Double extends LinearUnaryBlock {
+ *   protected apply(x: NDArray) { return scale(x, 2); }
+ *   protected applyTranspose(y: NDArray) { return scale(y, 2); }
+ * }
+ */
+export abstract class LinearUnaryBlock extends Block {
+  /** Whether the dependency's raw value is a number (an AdjFloat). */
+  private readonly scalarInput: boolean;
+  /** Whether the output's raw value is a number (an AdjFloat). */
+  private readonly scalarOutput: boolean;
+
+  constructor(dependencies: BlockVariable[], outputs: BlockVariable[]) {
+    super(dependencies, outputs);
+    this.scalarInput = typeof dependencies[0].saved === "number";
+    this.scalarOutput = typeof outputs[0].saved === "number";
+  }
+
+  /** y = A x on arrays. */
+  protected abstract apply(x: NDArray): NDArray;
+  /** xbar = A^T ybar on arrays (shape of the input). */
+  protected abstract applyTranspose(y: NDArray): NDArray;
+
+  private forward(raw: unknown): unknown {
+    const y = this.apply(arrayOf(raw));
+    return this.scalarOutput ? y.data[0] : y;
+  }
+
+  private backward(raw: unknown): unknown {
+    const x = this.applyTranspose(arrayOf(raw));
+    return this.scalarInput ? x.data[0] : x;
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    return [this.forward(inputs[0])];
+  }
+
+  // ydot = A xdot
+  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
+    const xdot = tlmInputs[0];
+    return [xdot === undefined ? undefined : this.forward(xdot)];
+  }
+
+  // xbar = A^T ybar
+  override evaluateAdj({ adjInputs, needed }: AdjContext): readonly unknown[] {
+    const ybar = adjInputs[0];
+    return [ybar === undefined || !needed[0] ? undefined : this.backward(ybar)];
+  }
+
+  // xhat = A^T yhat (A does not depend on x)
+  override evaluateHessian({ hessianInputs, needed }: HessianContext): readonly unknown[] {
+    const yhat = hessianInputs[0];
+    return [yhat === undefined || !needed[0] ? undefined : this.backward(yhat)];
+  }
+}
+
+/**
+ * y = reshape(x, shape): the same entries in a new shape. A^T: reshape back to the input shape.
+ *
+ * @example
+ * new ReshapeBlock([2, 3], [6], [x.blockVariable], [output]);
+ */
+export class ReshapeBlock extends LinearUnaryBlock {
+  constructor(
+    readonly inputShape: readonly number[],
+    readonly outputShape: readonly number[],
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return "reshape";
+  }
+
+  // y = x viewed with the output shape
+  protected apply(x: NDArray): NDArray {
+    return new NDArray(x.data, this.outputShape);
+  }
+
+  // xbar = ybar viewed with the input shape
+  protected applyTranspose(y: NDArray): NDArray {
+    return new NDArray(y.data, this.inputShape);
+  }
+}
+
+/** y = ravel(x): a reshape to 1-D. @example new RavelBlock([2, 3], [6], deps, outs); */
+export class RavelBlock extends ReshapeBlock {
+  override get name(): string {
+    return "ravel";
+  }
+}
+
+/** y = expand_dims(x, axis): a reshape inserting size-1 axes. @example new ExpandDimsBlock([3], [1, 3], deps, outs); */
+export class ExpandDimsBlock extends ReshapeBlock {
+  override get name(): string {
+    return "expand_dims";
+  }
+}
+
+/** y = squeeze(x, axis): a reshape removing size-1 axes. @example new SqueezeBlock([1, 3], [3], deps, outs); */
+export class SqueezeBlock extends ReshapeBlock {
+  override get name(): string {
+    return "squeeze";
+  }
+}
+
+/**
+ * y = transpose(x, perm): y[i_0, ...] = x[i_inv(0), ...]. A^T: transpose by the inverse permutation.
+ *
+ * @example
+ * new TransposeBlock([1, 0], [x.blockVariable], [output]);
+ */
+export class TransposeBlock extends LinearUnaryBlock {
+  /** The inverse permutation (the adjoint's axes). */
+  readonly inverse: readonly number[];
+
+  constructor(
+    readonly permutation: readonly number[],
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+    this.inverse = inversePermutation(permutation);
+  }
+
+  override get name(): string {
+    return "transpose";
+  }
+
+  // y = x with axes permuted
+  protected apply(x: NDArray): NDArray {
+    return transposeKernel(x, this.permutation);
+  }
+
+  // xbar = ybar with the inverse permutation
+  protected applyTranspose(y: NDArray): NDArray {
+    return transposeKernel(y, this.inverse);
+  }
+}
+
+/** y = moveaxis(x, source, destination): a transpose. @example new MoveaxisBlock([1, 2, 0], deps, outs); */
+export class MoveaxisBlock extends TransposeBlock {
+  override get name(): string {
+    return "moveaxis";
+  }
+}
+
+/** y = swapaxes(x, i, j): a transpose. @example new SwapaxesBlock([2, 1, 0], deps, outs); */
+export class SwapaxesBlock extends TransposeBlock {
+  override get name(): string {
+    return "swapaxes";
+  }
+}
+
+/**
+ * y = broadcast_to(x, shape). A^T: sum over the broadcast axes back to the input shape.
+ *
+ * @example
+ * new BroadcastToBlock([3], [2, 3], [x.blockVariable], [output]);
+ */
+export class BroadcastToBlock extends LinearUnaryBlock {
+  constructor(
+    readonly inputShape: readonly number[],
+    readonly outputShape: readonly number[],
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return "broadcast_to";
+  }
+
+  // y = x repeated along the broadcast axes
+  protected apply(x: NDArray): NDArray {
+    return broadcastTo(x, this.outputShape);
+  }
+
+  // xbar = ybar summed over the broadcast axes
+  protected applyTranspose(y: NDArray): NDArray {
+    return sumToShape(y, this.inputShape);
+  }
+}
+
+/**
+ * y = take(x, indices, axis). A^T: scatter-add ybar into zeros at the indices (duplicates accumulate).
+ *
+ * @example
+ * new TakeBlock([0, 2], 0, [3], [x.blockVariable], [output]);
+ */
+export class TakeBlock extends LinearUnaryBlock {
+  constructor(
+    readonly indices: TakeIndices,
+    readonly axis: number | undefined,
+    readonly inputShape: readonly number[],
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return "take";
+  }
+
+  // y = x[..., indices, ...] along axis
+  protected apply(x: NDArray): NDArray {
+    return takeKernel(x, this.indices, this.axis);
+  }
+
+  // xbar[..., indices[k], ...] += ybar[..., k, ...]
+  protected applyTranspose(y: NDArray): NDArray {
+    return scatterAddTake(this.inputShape, this.indices, this.axis, y);
+  }
+}
+
+/**
+ * y = x[spec] (basic slicing). A^T: zeros with ybar written at the sliced positions.
+ *
+ * @example
+ * new SliceBlock([{ start: 1 }], [4], [x.blockVariable], [output]);
+ */
+export class SliceBlock extends LinearUnaryBlock {
+  constructor(
+    readonly spec: SliceSpec,
+    readonly inputShape: readonly number[],
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return "slice";
+  }
+
+  // y = x[spec]
+  protected apply(x: NDArray): NDArray {
+    return sliceArray(x, this.spec);
+  }
+
+  // xbar = zeros with xbar[spec] = ybar (a slice never repeats an entry)
+  protected applyTranspose(y: NDArray): NDArray {
+    return scatterSlice(this.inputShape, this.spec, y);
+  }
+}
+
+/**
+ * y = diagonal(x, offset, axis1, axis2). A^T: zeros with ybar written on that diagonal.
+ *
+ * @example
+ * new DiagonalBlock(0, 0, 1, [3, 3], [x.blockVariable], [output]);
+ */
+export class DiagonalBlock extends LinearUnaryBlock {
+  constructor(
+    readonly offset: number,
+    readonly axis1: number,
+    readonly axis2: number,
+    readonly inputShape: readonly number[],
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return "diagonal";
+  }
+
+  // y[..., k] = x[..., k, k + offset, ...]
+  protected apply(x: NDArray): NDArray {
+    return diagonalKernel(x, this.offset, this.axis1, this.axis2);
+  }
+
+  // xbar = zeros with ybar on the diagonal
+  protected applyTranspose(y: NDArray): NDArray {
+    return scatterDiagonal(this.inputShape, this.offset, this.axis1, this.axis2, y);
+  }
+}
+
+/**
+ * y = flip(x, axes): entries reversed along the axes. A^T = A (a flip is its own inverse and transpose).
+ *
+ * @example
+ * new FlipBlock([0], [x.blockVariable], [output]);
+ */
+export class FlipBlock extends LinearUnaryBlock {
+  constructor(
+    readonly axes: readonly number[],
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return "flip";
+  }
+
+  // y = x reversed along the axes
+  protected apply(x: NDArray): NDArray {
+    return flipKernel(x, this.axes);
+  }
+
+  // xbar = ybar reversed along the axes
+  protected applyTranspose(y: NDArray): NDArray {
+    return flipKernel(y, this.axes);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Linear multi-input blocks
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * y = concatenate([x_0, ..., x_{k-1}], axis). TLM: ydot = concatenate(xdot_i) (zeros where a tangent is zero).
+ * Adjoint: xbar_i = ybar[offset_i : offset_i + n_i] along axis. Hessian: the same slices of yhat.
+ *
+ * @example
+ * new ConcatenateBlock(0, [a.blockVariable, b.blockVariable], [output]);
+ */
+export class ConcatenateBlock extends Block {
+  /** Start of each input along the axis. */
+  readonly offsets: readonly number[];
+
+  constructor(
+    readonly axis: number,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+    const offsets: number[] = [];
+    let start = 0;
+    for (const dependency of dependencies) {
+      offsets.push(start);
+      start += (dependency.saved as NDArray).shape[axis];
+    }
+    this.offsets = offsets;
+  }
+
+  override get name(): string {
+    return "concatenate";
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    return [concatenateKernel(inputs as readonly NDArray[], this.axis)];
+  }
+
+  // ydot = concatenate(xdot_0, ..., xdot_{k-1})
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+    const parts = inputs.map((x, i) => (tlmInputs[i] as NDArray | undefined) ?? zerosOf(x));
+    return [concatenateKernel(parts, this.axis)];
+  }
+
+  private pieces(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
+    if (seed === undefined) return inputs.map(() => undefined);
+    const spec = new Array<{ start?: number; stop?: number }>(this.axis + 1).fill({});
+    return inputs.map((x, i) => {
+      if (!needed[i]) return undefined;
+      const start = this.offsets[i];
+      spec[this.axis] = { start, stop: start + (x as NDArray).shape[this.axis] };
+      return sliceArray(seed as NDArray, spec);
+    });
+  }
+
+  // xbar_i = ybar[offset_i : offset_i + n_i] along axis
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+    return this.pieces(inputs, adjInputs[0], needed);
+  }
+
+  // xhat_i = yhat[offset_i : offset_i + n_i] along axis (linear: no second-order term)
+  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+    return this.pieces(inputs, hessianInputs[0], needed);
+  }
+}
+
+/**
+ * y = stack([x_0, ..., x_{k-1}], axis): y[..., i, ...] = x_i along a new axis (AdjFloat inputs are 0-d).
+ * TLM: ydot = stack(xdot_i). Adjoint: xbar_i = ybar[..., i, ...]. Hessian: the same with yhat.
+ *
+ * @example
+ * new StackBlock(0, [a.blockVariable, b.blockVariable], [output]);
+ */
+export class StackBlock extends Block {
+  constructor(
+    readonly axis: number,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return "stack";
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    return [stackKernel(inputs.map(arrayOf), this.axis)];
+  }
+
+  // ydot = stack(xdot_0, ..., xdot_{k-1})
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+    return [
+      stackKernel(
+        inputs.map((x, i) => (tlmInputs[i] === undefined ? zerosOf(x) : arrayOf(tlmInputs[i]))),
+        this.axis,
+      ),
+    ];
+  }
+
+  private pieces(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
+    if (seed === undefined) return inputs.map(() => undefined);
+    const spec: (number | { start?: number })[] = new Array<{ start?: number }>(this.axis).fill({});
+    return inputs.map((x, i) => {
+      if (!needed[i]) return undefined;
+      spec[this.axis] = i;
+      return rawLike(x, sliceArray(seed as NDArray, spec));
+    });
+  }
+
+  // xbar_i = ybar[..., i, ...]
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+    return this.pieces(inputs, adjInputs[0], needed);
+  }
+
+  // xhat_i = yhat[..., i, ...] (linear: no second-order term)
+  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+    return this.pieces(inputs, hessianInputs[0], needed);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Piecewise selections: where and clip
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The adjoint of a broadcast selection for one operand: `seed` (output shape) where `choice == k`, zero
+ * elsewhere, summed down to the operand's shape (a number operand takes the total).
+ */
+function selectedAdjoint(choice: Uint8Array, k: number, seed: NDArray, operand: unknown): number | NDArray {
+  const source = seed.data;
+  const out = new Float64Array(source.length);
+  for (let i = 0; i < out.length; i++) if (choice[i] === k) out[i] = source[i];
+  return reduceToRaw(new NDArray(out, seed.shape), operand);
+}
+
+/** The tangent of a broadcast selection: entry i is the tangent of operand `choice[i]` (zero when missing). */
+function selectedTangent(
+  choice: Uint8Array,
+  tangents: readonly unknown[],
+  shape: readonly number[],
+): NDArray | undefined {
+  const expanded: (Float64Array | undefined)[] = [];
+  let any = false;
+  for (const tangent of tangents) {
+    if (tangent === undefined) expanded.push(undefined);
+    else {
+      any = true;
+      expanded.push(broadcastTo(arrayOf(tangent), shape).data);
+    }
+  }
+  if (!any) return undefined;
+  const out = new Float64Array(choice.length);
+  for (let i = 0; i < out.length; i++) {
+    const source = expanded[choice[i]];
+    if (source !== undefined) out[i] = source[i];
+  }
+  return new NDArray(out, shape);
+}
+
+/**
+ * y = where(condition, x1, x2) with broadcasting; the condition is a constant kept in the block.
+ * TLM: ydot = where(c, x1dot, x2dot). Adjoint: x1bar = sum-to-shape(where(c, ybar, 0)),
+ * x2bar = sum-to-shape(where(c, 0, ybar)). Hessian: the same with yhat (piecewise linear).
+ *
+ * @example
+ * new WhereBlock(condition, [x.blockVariable, y.blockVariable], [output]);
+ */
+export class WhereBlock extends Block {
+  /** For each output entry, 0 when it comes from the first operand, 1 from the second. */
+  private readonly choice: Uint8Array;
+  /** The output shape. */
+  readonly shape: readonly number[];
+
+  constructor(
+    readonly condition: NDArray,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+    this.shape = (outputs[0].saved as NDArray).shape;
+    const expanded = broadcastTo(condition, this.shape).data;
+    const choice = new Uint8Array(expanded.length);
+    for (let i = 0; i < choice.length; i++) choice[i] = expanded[i] !== 0 ? 0 : 1;
+    this.choice = choice;
+  }
+
+  override get name(): string {
+    return "where";
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    return [whereKernel(this.condition, arrayOf(inputs[0]), arrayOf(inputs[1]))];
+  }
+
+  // ydot = where(c, x1dot, x2dot)
+  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
+    return [selectedTangent(this.choice, tlmInputs, this.shape)];
+  }
+
+  private pullBack(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
+    if (seed === undefined) return [undefined, undefined];
+    return inputs.map((x, k) =>
+      needed[k] ? selectedAdjoint(this.choice, k, seed as NDArray, x) : undefined,
+    );
+  }
+
+  // x1bar = sum-to-shape(where(c, ybar, 0)), x2bar = sum-to-shape(where(c, 0, ybar))
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+    return this.pullBack(inputs, adjInputs[0], needed);
+  }
+
+  // the same with yhat (the selection does not depend on x1, x2)
+  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+    return this.pullBack(inputs, hessianInputs[0], needed);
+  }
+}
+
+/**
+ * For each entry of the broadcast of `a`, `low`, `high` to `shape`: 0 when clip(a, low, high) takes `a`,
+ * 1 when it takes `low` (a < low), 2 when it takes `high` (max(a, low) > high), as min(max(a, low), high).
+ */
+function clipChoice(a: NDArray, low: NDArray, high: NDArray, shape: readonly number[]): Uint8Array {
+  const values = broadcastTo(a, shape).data;
+  const lows = broadcastTo(low, shape).data;
+  const highs = broadcastTo(high, shape).data;
+  const choice = new Uint8Array(values.length);
+  for (let i = 0; i < choice.length; i++) {
+    let source = 0;
+    let value = values[i];
+    if (value < lows[i]) {
+      source = 1;
+      value = lows[i];
+    }
+    if (value > highs[i]) source = 2;
+    choice[i] = source;
+  }
+  return choice;
+}
+
+/**
+ * y = clip(a, lo, hi) = min(max(a, lo), hi) with broadcasting; all three may be recorded.
+ * TLM: ydot = adot where lo <= a <= hi, lodot where a < lo, hidot where the upper bound applies.
+ * Adjoint: each operand gets ybar where it was selected, summed to its shape. Hessian: the same with yhat
+ * (piecewise linear: no second-order term away from the switching points).
+ *
+ * @example
+ * new ClipBlock([a.blockVariable, lo.blockVariable, hi.blockVariable], [output]);
+ */
+export class ClipBlock extends Block {
+  /** The output shape. */
+  readonly shape: readonly number[];
+
+  constructor(dependencies: BlockVariable[], outputs: BlockVariable[]) {
+    super(dependencies, outputs);
+    const saved = outputs[0].saved;
+    this.shape = saved instanceof NDArray ? saved.shape : [];
+  }
+
+  override get name(): string {
+    return "clip";
+  }
+
+  private choice(inputs: readonly unknown[]): Uint8Array {
+    return clipChoice(arrayOf(inputs[0]), arrayOf(inputs[1]), arrayOf(inputs[2]), this.shape);
+  }
+
+  private output(value: NDArray): unknown {
+    return typeof this.outputs[0].saved === "number" ? value.data[0] : value;
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    const values = broadcastTo(arrayOf(inputs[0]), this.shape).data;
+    const lows = broadcastTo(arrayOf(inputs[1]), this.shape).data;
+    const highs = broadcastTo(arrayOf(inputs[2]), this.shape).data;
+    const out = new Float64Array(values.length);
+    for (let i = 0; i < out.length; i++) out[i] = Math.min(Math.max(values[i], lows[i]), highs[i]);
+    return [this.output(new NDArray(out, this.shape))];
+  }
+
+  // ydot = the tangent of the selected operand, entry by entry
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+    const tangent = selectedTangent(this.choice(inputs), tlmInputs, this.shape);
+    return [tangent === undefined ? undefined : this.output(tangent)];
+  }
+
+  private pullBack(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
+    if (seed === undefined) return [undefined, undefined, undefined];
+    const choice = this.choice(inputs);
+    const seedArray = arrayOf(seed);
+    return inputs.map((x, k) => (needed[k] ? selectedAdjoint(choice, k, seedArray, x) : undefined));
+  }
+
+  // operand k gets ybar where it was selected, summed to its shape
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+    return this.pullBack(inputs, adjInputs[0], needed);
+  }
+
+  // the same with yhat (piecewise linear)
+  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+    return this.pullBack(inputs, hessianInputs[0], needed);
+  }
+}
+
+/**
+ * @internal The broadcast shape of several shapes, with an error naming `np.<operation>`.
+ * @example
+ * broadcastShapeOf("where", [[2, 1], [3]]); // [2, 3]
+ */
+export function broadcastShapeOf(operation: string, shapes: readonly (readonly number[])[]): number[] {
+  try {
+    return broadcastShapesFor(`np.${operation}`, shapes);
+  } catch (error) {
+    if (error instanceof ShapeMismatchError) throw error;
+    throw renamed(error, operation, shapes);
+  }
+}
