@@ -1,8 +1,10 @@
 /** @file `npm run bench [name ...]`: runs the benchmarks (all by default) and prints ratio tables. */
+import { runTfjsBench } from "./engines-tfjs.js";
 import { runScalarChain } from "./scalar-chain.js";
 
 const benches: Record<string, () => void | Promise<void>> = {
   "scalar-chain": () => runScalarChain(),
+  "engines-tfjs": () => runTfjsBench(),
 };
 
 const chosen = process.argv.slice(2);
