@@ -1,9 +1,11 @@
 /** @file `npm run bench [name ...]`: runs the benchmarks (all by default) and prints ratio tables. */
 import { runTfjsBench } from "./engines-tfjs.js";
+import { runNumpyBench } from "./numpy.js";
 import { runScalarChain } from "./scalar-chain.js";
 
 const benches: Record<string, () => void | Promise<void>> = {
   "scalar-chain": () => runScalarChain(),
+  numpy: () => runNumpyBench(),
   "engines-tfjs": () => runTfjsBench(),
 };
 

@@ -1,8 +1,10 @@
 /**
  * @file Taylor tests: the remainders of J(m + eps h) - J(m) - eps dJ.h - eps^2/2 h.H.h shrink at rates 1, 2
- * and 3 when the gradient and the Hessian are right.
+ * and 3 when the gradient and the Hessian are right; for a ReducedFunction F the first-order remainder is
+ * ||F(m + eps h) - F(m) - eps J h|| and the second-order check uses <v, F> with the Hessian action.
  */
 import { InvalidArgumentError } from "../errors.js";
+import type { ReducedFunction } from "../reduced/reduced-function.js";
 import type { ReducedFunctional } from "../reduced/reduced-functional.js";
 import { spaceOf, toRaw } from "../values/space.js";
 
@@ -16,6 +18,11 @@ export interface TaylorOptions {
   hessian?: boolean;
   /** Step sizes, decreasing (default 0.01 / 2^i, i = 0..3). */
   epsilons?: readonly number[];
+  /**
+   * ReducedFunction only: an adjoint direction (one value per output, shaped like it). With it the report
+   * has R2, the remainder of <v, F(m + eps h)> - <v, F(m)> - eps <v, J h> - eps^2/2 <h, hessAction(h, v)>.
+   */
+  v?: unknown;
 }
 
 /** Residuals and convergence rates of one remainder. */
@@ -38,7 +45,17 @@ export type TaylorTarget = Pick<
   "evaluate" | "derivative" | "hessian" | "controlValues" | "controls"
 >;
 
-function asList(target: TaylorTarget, value: unknown): unknown[] {
+/** A reduced function, or anything with the same evaluate / jacAction / hessAction / controlValues. */
+export type TaylorFunctionTarget = Pick<
+  ReducedFunction,
+  "evaluate" | "jacAction" | "hessAction" | "controlValues" | "controls" | "outputs"
+>;
+
+function isFunctionTarget(target: TaylorTarget | TaylorFunctionTarget): target is TaylorFunctionTarget {
+  return typeof (target as Partial<TaylorFunctionTarget>).jacAction === "function";
+}
+
+function asList(target: Pick<TaylorTarget, "controls">, value: unknown): unknown[] {
   const single = target.controls.length === 1 && !Array.isArray(value);
   return (single ? [value] : (value as unknown[])).map((v) => toRaw(v, "taylorTest"));
 }
@@ -61,12 +78,17 @@ function rates(residuals: number[], epsilons: readonly number[]): number[] {
  * The remainders and rates of a Taylor test of `rf` at `m` along `h` (one value per control). Leaves the
  * controls and the tape at the values they held before the call.
  *
+ * For a ReducedFunction F (several outputs and controls): R0 = ||F(m + eps h) - F(m)||,
+ * R1 = ||F(m + eps h) - F(m) - eps J h|| (Euclidean norm over all outputs' entries, J h from `jacAction`);
+ * with an adjoint direction `v` (one per output), R2 = |<v, F(m + eps h)> - <v, F(m)> - eps <v, J h> -
+ * eps^2/2 <h, hessAction(h, v)>|. `{ hessian: true }` without `v` is an error for a ReducedFunction.
+ *
  * @example
  * const report = taylorToDict(rf, 1.5, 0.1, { hessian: true });
  * report.R1.rates; // about [2, 2, 2]
  */
 export function taylorToDict(
-  rf: TaylorTarget,
+  rf: TaylorTarget | TaylorFunctionTarget,
   m: unknown,
   h: unknown,
   options: TaylorOptions = {},
@@ -74,6 +96,13 @@ export function taylorToDict(
   const epsilons = [...(options.epsilons ?? [0.01, 0.005, 0.0025, 0.00125])];
   if (epsilons.length < 2 || epsilons.some((e) => !(e > 0))) {
     throw new InvalidArgumentError("taylorTest", "epsilons must be at least two positive step sizes");
+  }
+  if (isFunctionTarget(rf)) return functionTaylor(rf, m, h, options, epsilons);
+  if (options.v !== undefined) {
+    throw new InvalidArgumentError(
+      "taylorTest",
+      "the adjoint direction v is for a ReducedFunction; a ReducedFunctional uses { hessian: true }",
+    );
   }
   const before = rf.controlValues().map((v) => toRaw(v));
   const mList = asList(rf, m);
@@ -122,15 +151,132 @@ export function taylorToDict(
 
 /**
  * Taylor test: the smallest convergence rate of the highest remainder computed: about 2 with the
- * gradient term, about 3 with the Hessian term (`{ hessian: true }` or `Hm`). Leaves the controls and the
- * tape as it found them.
+ * gradient term, about 3 with the Hessian term (`{ hessian: true }` or `Hm`; for a ReducedFunction, an
+ * adjoint direction `{ v }`). Leaves the controls and the tape as it found them.
  *
  * @example
  * taylorTest(rf, 1.5, 0.1); // >= 1.9 when the gradient is right
  * taylorTest(rf, 1.5, 0.1, { hessian: true }); // >= 2.9 when the Hessian is right
+ * taylorTest(reducedFunction, [g, p], [dg, dp], { v: w }); // >= 2.9 when the Hessian action is right
  */
-export function taylorTest(rf: TaylorTarget, m: unknown, h: unknown, options: TaylorOptions = {}): number {
+export function taylorTest(
+  rf: TaylorTarget | TaylorFunctionTarget,
+  m: unknown,
+  h: unknown,
+  options: TaylorOptions = {},
+): number {
   const report = taylorToDict(rf, m, h, options);
   const series = report.R2 ?? report.R1;
   return Math.min(...series.rates);
+}
+
+function outputsOf(value: unknown): unknown[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((v) => toRaw(v, "taylorTest"));
+}
+
+function listNorm(values: readonly unknown[]): number {
+  let total = 0;
+  for (const value of values) total += spaceOf(value).norm(value) ** 2;
+  return Math.sqrt(total);
+}
+
+function listCombination(terms: readonly { factor: number; values: readonly unknown[] }[]): unknown[] {
+  return terms[0].values.map((_, i) => {
+    let sum: unknown;
+    for (const { factor, values } of terms) {
+      const space = spaceOf(values[i]);
+      const scaled = space.scale(values[i], factor);
+      sum = sum === undefined ? scaled : space.add(sum, scaled);
+    }
+    return sum;
+  });
+}
+
+function functionTaylor(
+  rf: TaylorFunctionTarget,
+  m: unknown,
+  h: unknown,
+  options: TaylorOptions,
+  epsilons: number[],
+): TaylorReport {
+  if (options.dJdm !== undefined || options.Hm !== undefined) {
+    throw new InvalidArgumentError(
+      "taylorTest",
+      "dJdm and Hm are for a ReducedFunctional; a ReducedFunction computes J h with jacAction (and gives v for the Hessian term)",
+    );
+  }
+  if (options.hessian && options.v === undefined) {
+    throw new InvalidArgumentError(
+      "taylorTest",
+      "the second-order check of a ReducedFunction needs an adjoint direction: pass { v } with one value per output",
+    );
+  }
+  const single = rf.controls.length === 1;
+  const before = rf.controlValues().map((value) => toRaw(value));
+  const mList = asList(rf, m);
+  const hList = asList(rf, h);
+  if (mList.length !== rf.controls.length || hList.length !== rf.controls.length) {
+    throw new InvalidArgumentError(
+      "taylorTest",
+      `${rf.controls.length} control(s): give one point and one direction per control`,
+    );
+  }
+  const vList = options.v === undefined ? undefined : outputsOf(options.v);
+  if (vList !== undefined && vList.length !== rf.outputs.length) {
+    throw new InvalidArgumentError(
+      "taylorTest",
+      `${rf.outputs.length} output(s): give one adjoint direction v per output`,
+    );
+  }
+  const asArgument = (list: unknown[]) => (single ? list[0] : list);
+  try {
+    const evaluated = rf.evaluate(asArgument(mList));
+    const manyOutputs = Array.isArray(evaluated);
+    const Fm = outputsOf(evaluated);
+    const Jh = outputsOf(rf.jacAction(asArgument(hList)));
+    let vFm = 0;
+    let vJh = 0;
+    let hHh = 0;
+    if (vList !== undefined) {
+      vFm = dotLists(vList, Fm);
+      vJh = dotLists(vList, Jh);
+      const action = rf.hessAction(asArgument(hList), manyOutputs ? vList : vList[0]);
+      hHh = dotLists(asList(rf, action), hList);
+    }
+    const R0: number[] = [];
+    const R1: number[] = [];
+    const R2: number[] = [];
+    for (const eps of epsilons) {
+      const perturbed = mList.map((value, i) => {
+        const space = spaceOf(value);
+        return space.add(value, space.scale(hList[i], eps));
+      });
+      const Fp = outputsOf(rf.evaluate(asArgument(perturbed)));
+      const difference = listCombination([
+        { factor: 1, values: Fp },
+        { factor: -1, values: Fm },
+      ]);
+      R0.push(listNorm(difference));
+      R1.push(
+        listNorm(
+          listCombination([
+            { factor: 1, values: difference },
+            { factor: -eps, values: Jh },
+          ]),
+        ),
+      );
+      if (vList !== undefined) {
+        R2.push(Math.abs(dotLists(vList, Fp) - vFm - eps * vJh - 0.5 * eps * eps * hHh));
+      }
+    }
+    return {
+      epsilons,
+      R0: { residuals: R0, rates: rates(R0, epsilons) },
+      R1: { residuals: R1, rates: rates(R1, epsilons) },
+      ...(vList !== undefined ? { R2: { residuals: R2, rates: rates(R2, epsilons) } } : {}),
+    };
+  } finally {
+    rf.evaluate(asArgument(before));
+  }
 }

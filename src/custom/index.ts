@@ -1,0 +1,28 @@
+/**
+ * @file Custom differentiable functions: `overloadFunction` (a plain function plus user derivative rules
+ * as one block) and `pointMap` (CRIKit's point_map: a `tsadjoint/numpy` function on batches of points as
+ * one block with a nested tape).
+ */
+export {
+  type HvpArguments,
+  type JvpArguments,
+  OverloadedFunctionBlock,
+  type OverloadedInput,
+  type OverloadedResult,
+  type OverloadRules,
+  overloadFunction,
+  type RawValue,
+  type RuleValue,
+  type VjpArguments,
+} from "./overload-function.js";
+export {
+  type BarePointMap,
+  type OutputShapeSpec,
+  PointMapBlock,
+  type PointMapOptions,
+  type PointMapResult,
+  type PointMapValue,
+  pointMap,
+  type ShapeSpec,
+  type TuplePointMap,
+} from "./point-map.js";

@@ -1,0 +1,405 @@
+/**
+ * @file overloadFunction: a plain function on NDArrays and numbers plus user derivative rules (jvp, vjp,
+ * hvp) becomes one recorded block, the analogue of a custom VJP.
+ */
+import { InvalidArgumentError, MissingRuleError, ShapeMismatchError } from "../errors.js";
+import { annotating, stopAnnotating } from "../tape/annotation.js";
+import {
+  type AdjContext,
+  Block,
+  type HessianContext,
+  type RecomputeContext,
+  type TlmContext,
+} from "../tape/block.js";
+import { BlockVariable } from "../tape/block-variable.js";
+import { getWorkingTape } from "../tape/tape.js";
+import { AdjFloat } from "../values/adj-float.js";
+import "../values/ndarray-space.js";
+import { array, formatShape, NDArray, type NestedNumberArray, shapesEqual } from "../values/ndarray.js";
+import type { OverloadedValue } from "../values/overloaded.js";
+import { describeType, spaceOf } from "../values/space.js";
+
+/** A raw value as user functions and rules see it: a number (an AdjFloat's value) or an NDArray. */
+export type RawValue = number | NDArray;
+
+/** What an overloaded function accepts for a raw NDArray / number parameter. */
+export type OverloadedInput<R> = R extends NDArray
+  ? NDArray | NestedNumberArray | Float64Array
+  : R extends number
+    ? number | AdjFloat
+    : never;
+
+/** The overloaded result for a raw result: NDArray stays NDArray, a number becomes an AdjFloat. */
+export type OverloadedResult<R> = R extends NDArray
+  ? NDArray
+  : R extends number
+    ? AdjFloat
+    : R extends readonly (infer E)[]
+      ? OverloadedResult<E>[]
+      : never;
+
+/** What the tangent-linear rule receives. Tangents are concrete values: zeros where none arrived. */
+export interface JvpArguments {
+  /** Every input, in order (constants included), as raw values. */
+  readonly inputs: readonly RawValue[];
+  /** Every output, in order, as raw values. */
+  readonly outputs: readonly RawValue[];
+  /** The tangent of each input (zero for constants and inputs that do not depend on a control). */
+  readonly tangents: readonly RawValue[];
+}
+
+/** What the adjoint rule receives. Cotangents are concrete values: zeros where none arrived. */
+export interface VjpArguments {
+  readonly inputs: readonly RawValue[];
+  readonly outputs: readonly RawValue[];
+  /** The adjoint seed of each output (ybar), shaped like the output. */
+  readonly cotangents: readonly RawValue[];
+  /** Which inputs need a result (the others may be `undefined`). */
+  readonly needed: readonly boolean[];
+}
+
+/** What the second-order rule receives. */
+export interface HvpArguments extends VjpArguments {
+  /** The tangent of each input (xdot). */
+  readonly tangents: readonly RawValue[];
+}
+
+/** A rule result for one slot: a raw value shaped like the slot, or `undefined` for zero. */
+export type RuleValue = RawValue | undefined;
+
+/**
+ * User derivative rules of `f: (x_1, ..., x_k) -> (y_1, ..., y_m)`. Every rule gets raw values and returns
+ * raw values shaped like the slot (a number for a scalar input/output, an NDArray of the same shape for an
+ * array) or `undefined` for zero.
+ */
+export interface OverloadRules {
+  /**
+   * Tangent-linear rule: ydot_j = sum_i df_j/dx_i xdot_i. Returns one value per output (an array; a
+   * single value is accepted when f has one output).
+   */
+  jvp?(args: JvpArguments): RuleValue | readonly RuleValue[];
+  /** Adjoint rule: xbar_i = sum_j (df_j/dx_i)^T ybar_j. Returns one value per input (an array). */
+  vjp?(args: VjpArguments): readonly RuleValue[];
+  /**
+   * Second-order rule, the curvature term only: xhat_i = sum_k d^2 <ybar, f>/(dx_i dx_k) xdot_k, one value
+   * per input (an array). The framework adds the first-order part vjp(yhat) itself. A linear f passes
+   * `hvp: () => []`.
+   */
+  hvp?(args: HvpArguments): readonly RuleValue[];
+  /** Name for messages and graph export (default: the function's name). */
+  name?: string;
+}
+
+function zeroLike(raw: RawValue): RawValue {
+  return typeof raw === "number" ? 0 : new NDArray(new Float64Array(raw.size), raw.shape);
+}
+
+/** Checks a rule's result for one slot against the value it belongs to; `undefined` stays zero. */
+function checkRuleValue(
+  operation: string,
+  rule: string,
+  slot: string,
+  value: unknown,
+  like: RawValue,
+): RuleValue {
+  if (value === undefined) return undefined;
+  if (typeof like === "number") {
+    if (typeof value === "number") return value;
+    if (value instanceof NDArray && value.size === 1) return value.data[0];
+  } else if (value instanceof NDArray) {
+    if (shapesEqual(value.shape, like.shape)) return value;
+    throw new ShapeMismatchError(
+      operation,
+      [value.shape, like.shape],
+      `the ${rule} rule returned shape ${formatShape(value.shape)} for ${slot}, which has shape ${formatShape(like.shape)}`,
+    );
+  }
+  throw new InvalidArgumentError(
+    operation,
+    `the ${rule} rule returned ${describeType(value)} for ${slot}; return ${typeof like === "number" ? "a number" : `an NDArray of shape ${formatShape(like.shape)}`} or undefined`,
+  );
+}
+
+/**
+ * The block of one call of an overloaded function. Dependencies are the overloaded inputs; plain-number
+ * inputs are kept as constants. Rules (with y = f(x), ybar/yhat the first/second-order output seeds):
+ * TLM ydot = jvp(xdot); adjoint xbar = vjp(ybar); Hessian xhat = vjp(yhat) + hvp(xdot, ybar).
+ *
+ * @example
+ * withTape(tape, () => cube(x));
+ * tape.blocks[0] instanceof OverloadedFunctionBlock; // true, named after the function
+ */
+export class OverloadedFunctionBlock extends Block {
+  constructor(
+    readonly fn: (...inputs: RawValue[]) => unknown,
+    readonly rules: OverloadRules,
+    readonly functionName: string,
+    /** Every input in order; `undefined` where the input is a dependency (its value comes from the tape). */
+    readonly constants: readonly (number | undefined)[],
+    /** For each input, the dependency index, or -1 for a constant. */
+    readonly dependencyOf: readonly number[],
+    /** Whether f returned an array of outputs (rather than one value). */
+    readonly manyOutputs: boolean,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return this.functionName;
+  }
+
+  private get operation(): string {
+    return `overloadFunction(${this.functionName})`;
+  }
+
+  /** Every input (constants included) from the dependencies' values. */
+  private allInputs(dependencyValues: readonly unknown[]): RawValue[] {
+    return this.dependencyOf.map((d, i) =>
+      d < 0 ? (this.constants[i] as number) : (dependencyValues[d] as RawValue),
+    );
+  }
+
+  private missing(rule: "jvp" | "vjp" | "hvp", mode: string): MissingRuleError {
+    return new MissingRuleError(
+      this.operation,
+      `the ${mode} mode needs the '${rule}' rule, which was not given; pass { ${rule} } to overloadFunction`,
+    );
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    const result = stopAnnotating(() => this.fn(...this.allInputs(inputs)));
+    return normaliseOutputs(this.operation, result, this.manyOutputs);
+  }
+
+  /** Per-input values from dependency slots: zeros for constants and for `undefined` slots. */
+  private perInput(all: readonly RawValue[], slots: readonly unknown[]): RawValue[] {
+    return this.dependencyOf.map((d, i) =>
+      d < 0 ? 0 : ((slots[d] as RawValue | undefined) ?? zeroLike(all[i])),
+    );
+  }
+
+  /** Per-output values: zeros for `undefined` slots. */
+  private perOutput(outputs: readonly unknown[], slots: readonly unknown[]): RawValue[] {
+    return outputs.map((y, j) => (slots[j] as RawValue | undefined) ?? zeroLike(y as RawValue));
+  }
+
+  /** Dependency results from per-input rule results, accumulated where one dependency is several inputs. */
+  private toDependencies(rule: string, all: readonly RawValue[], results: readonly unknown[]): unknown[] {
+    if (!Array.isArray(results)) {
+      throw new InvalidArgumentError(
+        this.operation,
+        `the ${rule} rule must return an array with one value per input (${all.length})`,
+      );
+    }
+    const out = new Array<unknown>(this.dependencies.length).fill(undefined);
+    this.dependencyOf.forEach((d, i) => {
+      if (d < 0) return;
+      const value = checkRuleValue(this.operation, rule, `input ${i}`, results[i], all[i]);
+      if (value === undefined) return;
+      const current = out[d];
+      out[d] = current === undefined ? value : spaceOf(value).add(current, value);
+    });
+    return out;
+  }
+
+  private neededInputs(needed: readonly boolean[]): boolean[] {
+    return this.dependencyOf.map((d) => d >= 0 && needed[d]);
+  }
+
+  // ydot = jvp(x; xdot)
+  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
+    const jvp = this.rules.jvp;
+    if (jvp === undefined) throw this.missing("jvp", "tangent-linear");
+    const all = this.allInputs(inputs);
+    const raw = jvp({ inputs: all, outputs: outputs as RawValue[], tangents: this.perInput(all, tlmInputs) });
+    const list = Array.isArray(raw) ? raw : [raw];
+    if (list.length !== outputs.length) {
+      throw new InvalidArgumentError(
+        this.operation,
+        `the jvp rule returned ${list.length} value(s) for ${outputs.length} output(s)`,
+      );
+    }
+    return list.map((value, j) =>
+      checkRuleValue(this.operation, "jvp", `output ${j}`, value, outputs[j] as RawValue),
+    );
+  }
+
+  // xbar = vjp(x; ybar)
+  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+    const vjp = this.rules.vjp;
+    if (vjp === undefined) throw this.missing("vjp", "adjoint");
+    const all = this.allInputs(inputs);
+    const results = vjp({
+      inputs: all,
+      outputs: outputs as RawValue[],
+      cotangents: this.perOutput(outputs, adjInputs),
+      needed: this.neededInputs(needed),
+    });
+    return this.toDependencies("vjp", all, results);
+  }
+
+  // xhat = vjp(x; yhat) + hvp(x; xdot, ybar)
+  override evaluateHessian({
+    inputs,
+    outputs,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+    needed,
+  }: HessianContext): readonly unknown[] {
+    const vjp = this.rules.vjp;
+    const hvp = this.rules.hvp;
+    if (hvp === undefined) throw this.missing("hvp", "second-order adjoint (Hessian)");
+    if (vjp === undefined) throw this.missing("vjp", "second-order adjoint (Hessian)");
+    const all = this.allInputs(inputs);
+    const neededInputs = this.neededInputs(needed);
+    let total: unknown[] = new Array<unknown>(this.dependencies.length).fill(undefined);
+    if (hessianInputs.some((v) => v !== undefined)) {
+      total = this.toDependencies(
+        "vjp",
+        all,
+        vjp({
+          inputs: all,
+          outputs: outputs as RawValue[],
+          cotangents: this.perOutput(outputs, hessianInputs),
+          needed: neededInputs,
+        }),
+      );
+    }
+    if (adjInputs.some((v) => v !== undefined) && tlmInputs.some((v) => v !== undefined)) {
+      const curvature = this.toDependencies(
+        "hvp",
+        all,
+        hvp({
+          inputs: all,
+          outputs: outputs as RawValue[],
+          cotangents: this.perOutput(outputs, adjInputs),
+          tangents: this.perInput(all, tlmInputs),
+          needed: neededInputs,
+        }),
+      );
+      total = total.map((value, d) => {
+        const extra = curvature[d];
+        if (value === undefined) return extra;
+        if (extra === undefined) return value;
+        return spaceOf(value).add(value, extra);
+      });
+    }
+    return total;
+  }
+}
+
+/** The outputs of one call of f as a list of raw values, checked. */
+function normaliseOutputs(operation: string, result: unknown, many: boolean): RawValue[] {
+  const list = many ? (result as unknown[]) : [result];
+  if (many && !Array.isArray(result)) {
+    throw new InvalidArgumentError(
+      operation,
+      "the function returned one value where it returned an array before",
+    );
+  }
+  return list.map((value, j) => {
+    if (typeof value === "number") return value;
+    if (value instanceof AdjFloat) return value.value;
+    if (value instanceof NDArray) return value;
+    throw new InvalidArgumentError(
+      operation,
+      `output ${j} of the function is ${describeType(value)}; return NDArrays or numbers (or an array of them)`,
+    );
+  });
+}
+
+/** An input as a raw value: overloaded values give their raw value, nested arrays become NDArrays. */
+function toInput(operation: string, value: unknown, index: number): OverloadedValue | number {
+  if (typeof value === "number") return value;
+  if (value instanceof AdjFloat || value instanceof NDArray) return value;
+  if (Array.isArray(value) || value instanceof Float64Array) return array(value as NestedNumberArray);
+  throw new InvalidArgumentError(
+    operation,
+    `input ${index} is ${describeType(value)}; give an NDArray, an AdjFloat, a number or a nested number array`,
+  );
+}
+
+/**
+ * Turns `fn`, a plain function on raw values (NDArrays and numbers, computed with anything: loops over
+ * `.data`, kernels, other libraries), into a differentiable function: each call records ONE block whose
+ * derivatives come from the rules. The returned function accepts NDArrays (or nested number arrays),
+ * AdjFloats and numbers; numbers are constants, the others are dependencies. `fn` returns an NDArray or a
+ * number (an AdjFloat output), or an array of them (several outputs). A rule a driver needs but that was
+ * not given throws MissingRuleError naming the function and the mode; it is never taken as zero.
+ *
+ * Rule signatures (raw values; `undefined` results mean zero; tangents/cotangents are zero-filled):
+ * - `jvp({ inputs, outputs, tangents })` -> one tangent per output: ydot_j = sum_i df_j/dx_i xdot_i
+ * - `vjp({ inputs, outputs, cotangents, needed })` -> one value per input: xbar_i = sum_j (df_j/dx_i)^T ybar_j
+ * - `hvp({ inputs, outputs, tangents, cotangents, needed })` -> one value per input:
+ *   xhat_i = sum_k d^2 <ybar, f>/(dx_i dx_k) xdot_k (the curvature term; vjp(yhat) is added for you)
+ *
+ * @example
+ * // y = x^3 entry by entry
+ * const cube = overloadFunction((x: NDArray) => new NDArray(x.data.map((v) => v ** 3), x.shape), {
+ *   jvp: ({ inputs: [x], tangents: [dx] }) => mul(3, x, x, dx),       // 3 x^2 xdot
+ *   vjp: ({ inputs: [x], cotangents: [ybar] }) => [mul(3, x, x, ybar)], // 3 x^2 ybar
+ *   hvp: ({ inputs: [x], tangents: [dx], cotangents: [ybar] }) => [mul(6, x, dx, ybar)], // 6 x xdot ybar
+ * });
+ * const y = cube(np.array([1, 2]));
+ */
+export function overloadFunction<A extends RawValue[], R extends RawValue | readonly RawValue[]>(
+  fn: (...inputs: A) => R,
+  rules: OverloadRules = {},
+): (...inputs: { [K in keyof A]: OverloadedInput<A[K]> }) => OverloadedResult<R> {
+  const functionName = rules.name ?? (fn.name || "overloadedFunction");
+  const operation = `overloadFunction(${functionName})`;
+  const call = (...args: unknown[]) => {
+    const values = args.map((value, index) => toInput(operation, value, index));
+    const raws = values.map((value) => (typeof value === "number" ? value : (value.raw() as RawValue)));
+    const result = stopAnnotating(() => (fn as (...inputs: RawValue[]) => unknown)(...raws));
+    const many = Array.isArray(result);
+    const outputs = normaliseOutputs(operation, result, many);
+    // fresh output objects (sharing the data), so that each carries its own tape link
+    const wrapped = outputs.map((raw) =>
+      typeof raw === "number" ? new AdjFloat(raw) : new NDArray(raw.data, raw.shape),
+    );
+    if (annotating()) {
+      const dependencies: BlockVariable[] = [];
+      const dependencyOf: number[] = [];
+      const constants: (number | undefined)[] = [];
+      const seen = new Map<BlockVariable, number>();
+      for (const value of values) {
+        if (typeof value === "number") {
+          dependencyOf.push(-1);
+          constants.push(value);
+          continue;
+        }
+        const variable = value.blockVariable;
+        let index = seen.get(variable);
+        if (index === undefined) {
+          index = dependencies.length;
+          dependencies.push(variable);
+          seen.set(variable, index);
+        }
+        dependencyOf.push(index);
+        constants.push(undefined);
+      }
+      const outputVariables = wrapped.map((value) => new BlockVariable(value.raw()));
+      getWorkingTape().addBlock(
+        new OverloadedFunctionBlock(
+          fn as (...inputs: RawValue[]) => unknown,
+          rules,
+          functionName,
+          constants,
+          dependencyOf,
+          many,
+          dependencies,
+          outputVariables,
+        ),
+      );
+      wrapped.forEach((value, j) => {
+        value._blockVariable = outputVariables[j];
+      });
+    }
+    return (many ? wrapped : wrapped[0]) as OverloadedResult<R>;
+  };
+  return call as (...inputs: { [K in keyof A]: OverloadedInput<A[K]> }) => OverloadedResult<R>;
+}

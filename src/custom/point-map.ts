@@ -1,0 +1,660 @@
+/**
+ * @file pointMap (CRIKit's point_map): a function written with `tsadjoint/numpy` on batches of points
+ * becomes ONE block whose four modes come from a nested tape of its own, with per-point Jacobian stacks.
+ */
+import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import {
+  IDENTITY,
+  type JacobianBlock,
+  type JacobianContext,
+  type JacobianValue,
+  PointwiseJacobian,
+} from "../reduced/jacobian.js";
+import { adjointSweep, findPath, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
+import { annotating } from "../tape/annotation.js";
+import {
+  type AdjContext,
+  Block,
+  type HessianContext,
+  type RecomputeContext,
+  type TlmContext,
+} from "../tape/block.js";
+import { BlockVariable } from "../tape/block-variable.js";
+import { getWorkingTape, Tape, withTape } from "../tape/tape.js";
+import { AdjFloat } from "../values/adj-float.js";
+import "../values/ndarray-space.js";
+import { array, formatShape, NDArray, type NestedNumberArray, shapeSize } from "../values/ndarray.js";
+import { addRaw, describeType } from "../values/space.js";
+
+/** A shape specification: entries are lengths, -1 means "this axis exists, any length"; `[]` is a scalar. */
+export type ShapeSpec = readonly number[];
+
+/** The output specification: one shape, or a list of shapes for several outputs. */
+export type OutputShapeSpec = ShapeSpec | readonly ShapeSpec[];
+
+/** A value a point map takes and gives: an NDArray, an AdjFloat, or a number (a constant). */
+export type PointMapValue = NDArray | AdjFloat | number;
+
+/** What a point-map function returns: one value, or an array of values for several outputs. */
+export type PointMapResult = PointMapValue | readonly PointMapValue[];
+
+/** Options of `pointMap`. */
+export interface PointMapOptions {
+  /**
+   * `true`: `f` takes its inputs as separate arguments, `f(u, g, p)`. `false` (the default, as in CRIKit):
+   * `f` takes them as one array, `f([u, g, p])`. The returned function is called the same way as `f`.
+   */
+  bare?: boolean;
+  /** Name for messages and graph export (default: the function's name). */
+  name?: string;
+}
+
+/** The decorator `pointMap(..., { bare: true })` returns. */
+export type BarePointMap = <A extends PointMapValue[], R extends PointMapResult>(
+  f: (...inputs: A) => R,
+) => (...inputs: A) => R;
+
+/** The decorator `pointMap(...)` (bare false) returns. */
+export type TuplePointMap = <A extends PointMapValue[], R extends PointMapResult>(
+  f: (inputs: A) => R,
+) => (inputs: A) => R;
+
+function shapeOfValue(value: PointMapValue): readonly number[] {
+  return value instanceof NDArray ? value.shape : [];
+}
+
+function matches(spec: ShapeSpec, shape: readonly number[]): boolean {
+  if (spec.length !== shape.length) return false;
+  for (let i = 0; i < spec.length; i++) if (spec[i] !== -1 && spec[i] !== shape[i]) return false;
+  return true;
+}
+
+/** Per-point: the spec's leading axis is -1 (the points axis, shared by every per-point argument). */
+function isPointwise(spec: ShapeSpec): boolean {
+  return spec.length > 0 && spec[0] === -1;
+}
+
+function checkSpec(operation: string, spec: unknown, what: string): ShapeSpec {
+  if (!Array.isArray(spec) || spec.some((n) => typeof n !== "number" || !Number.isInteger(n) || n < -1)) {
+    throw new InvalidArgumentError(
+      operation,
+      `${what} must be a shape: an array of lengths, with -1 for "any length" (got ${JSON.stringify(spec)})`,
+    );
+  }
+  return spec as ShapeSpec;
+}
+
+function toValue(operation: string, value: unknown, index: number): PointMapValue {
+  if (typeof value === "number" || value instanceof NDArray || value instanceof AdjFloat) return value;
+  if (Array.isArray(value) || value instanceof Float64Array) return array(value as NestedNumberArray);
+  throw new InvalidArgumentError(
+    operation,
+    `argument ${index} is ${describeType(value)}; give an NDArray, an AdjFloat or a number`,
+  );
+}
+
+/** A fresh value holding the same (immutable) data: its own tape link, no copy of the entries. */
+function freshValue(value: NDArray | AdjFloat): NDArray | AdjFloat {
+  return value instanceof NDArray ? new NDArray(value.data, value.shape) : new AdjFloat(value.value);
+}
+
+function freshRaw(raw: unknown): unknown {
+  return raw instanceof NDArray ? new NDArray(raw.data, raw.shape) : raw;
+}
+
+function sameEntries(a: readonly unknown[] | undefined, b: readonly unknown[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What one call of f looked like: the static description the block keeps. */
+interface PointMapLayout {
+  readonly name: string;
+  /** The nested tape f was recorded on. */
+  readonly innerTape: Tape;
+  /** Path on the nested tape from the used inputs to the outputs. */
+  readonly path: SweepPath;
+  /** For each control of `path`, the outer dependency index it stands for. */
+  readonly controlDependency: readonly number[];
+  /** For each outer output, its index in `path.outputs`, or -1 for a constant output. */
+  readonly outputIndex: readonly number[];
+  /** For each outer output, the nested value it mirrors. */
+  readonly innerOutputs: readonly BlockVariable[];
+  /** Whether each outer dependency is a per-point argument. */
+  readonly dependencyPointwise: readonly boolean[];
+  /** Whether each outer output is a per-point output. */
+  readonly outputPointwise: readonly boolean[];
+}
+
+/**
+ * One call of a point map. Its modes run on the nested tape the call recorded: recompute is a replay of
+ * the nested path, TLM and adjoint are the nested sweeps, the Hessian is a nested second-order sweep that
+ * takes the outer second-order seeds (reusing the nested tangent and adjoint values when the outer sweep
+ * has just computed them with the same seeds). `evaluateJacobian` gives per-point Jacobian stacks.
+ *
+ * @example
+ * const q = withTape(tape, () => flux(u, g, p));
+ * const block = tape.blocks[0] as PointMapBlock;
+ * block.innerTape.blocks.length; // the operations of f, recorded on the nested tape only
+ */
+export class PointMapBlock extends Block implements JacobianBlock {
+  /** Bumped by every nested replay; tangent/adjoint states remember the generation they belong to. */
+  private generation = 0;
+  private tlmState: { generation: number; seeds: readonly unknown[] } | undefined = undefined;
+  private adjointState: { generation: number; seeds: readonly unknown[] } | undefined = undefined;
+
+  constructor(
+    readonly layout: PointMapLayout,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return this.layout.name;
+  }
+
+  /** The nested tape (for inspection and graph export). */
+  get innerTape(): Tape {
+    return this.layout.innerTape;
+  }
+
+  /** Brings the nested tape to the outer inputs (a replay, only when they changed). */
+  private sync(inputs: readonly unknown[]): void {
+    const { path, controlDependency } = this.layout;
+    const controls = path.controls;
+    let stale = false;
+    for (let c = 0; c < controls.length; c++) {
+      if (controls[c].saved !== inputs[controlDependency[c]]) {
+        stale = true;
+        break;
+      }
+    }
+    if (!stale) return;
+    replay(
+      path,
+      controlDependency.map((d) => inputs[d]),
+    );
+    this.generation++;
+    this.tlmState = undefined;
+    this.adjointState = undefined;
+  }
+
+  private controlSeeds(perDependency: readonly unknown[]): unknown[] {
+    return this.layout.controlDependency.map((d) => perDependency[d]);
+  }
+
+  private outputSeeds(perOutput: readonly unknown[]): unknown[] {
+    const { path, outputIndex } = this.layout;
+    const seeds = new Array<unknown>(path.outputs.length).fill(undefined);
+    outputIndex.forEach((index, o) => {
+      if (index >= 0) seeds[index] = addRaw(seeds[index], perOutput[o]);
+    });
+    return seeds;
+  }
+
+  private dependencyResults(slot: "adj" | "hessian", needed: readonly boolean[]): unknown[] {
+    const { path, controlDependency } = this.layout;
+    const results = new Array<unknown>(this.dependencies.length).fill(undefined);
+    path.controls.forEach((control, c) => {
+      const d = controlDependency[c];
+      if (needed[d]) results[d] = control[slot];
+    });
+    return results;
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    this.sync(inputs);
+    return this.layout.innerOutputs.map((inner) => freshRaw(inner.saved));
+  }
+
+  // ydot = (nested TLM sweep)(xdot)
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+    this.sync(inputs);
+    tlmSweep(this.layout.path, this.controlSeeds(tlmInputs));
+    this.tlmState = { generation: this.generation, seeds: tlmInputs.slice() };
+    const { outputIndex, innerOutputs } = this.layout;
+    return innerOutputs.map((inner, o) => (outputIndex[o] >= 0 ? inner.tlm : undefined));
+  }
+
+  // xbar = (nested adjoint sweep)(ybar)
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+    this.sync(inputs);
+    adjointSweep(this.layout.path, this.outputSeeds(adjInputs));
+    this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
+    return this.dependencyResults("adj", needed);
+  }
+
+  // xhat = (nested second-order sweep)(xdot, ybar, yhat)
+  override evaluateHessian({
+    inputs,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+    needed,
+  }: HessianContext): readonly unknown[] {
+    this.sync(inputs);
+    const path = this.layout.path;
+    const tlmReady =
+      this.tlmState?.generation === this.generation && sameEntries(this.tlmState.seeds, tlmInputs);
+    if (!tlmReady) {
+      tlmSweep(path, this.controlSeeds(tlmInputs));
+      this.tlmState = { generation: this.generation, seeds: tlmInputs.slice() };
+    }
+    const adjointsReady =
+      this.adjointState?.generation === this.generation && sameEntries(this.adjointState.seeds, adjInputs);
+    secondOrderSweep(path, this.outputSeeds(adjInputs), this.outputSeeds(hessianInputs), adjointsReady);
+    this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
+    return this.dependencyResults("hessian", needed);
+  }
+
+  /**
+   * Per-point Jacobian stacks: when every argument that depends on the control is a per-point argument
+   * holding the control itself (IDENTITY) or a per-point stack, and every output is per-point, the nested
+   * TLM is seeded with one-hot directions over the per-point control components, all points at once, so
+   * the stack costs (per-point control size) nested TLM sweeps. Otherwise `undefined`: the driver builds
+   * the dense Jacobian column by column.
+   */
+  evaluateJacobian({ inputs, jacobianInputs }: JacobianContext): readonly JacobianValue[] | undefined {
+    const { dependencyPointwise, outputPointwise, path, controlDependency, outputIndex, innerOutputs } =
+      this.layout;
+    let points = -1;
+    let controlPointShape: readonly number[] | undefined;
+    for (let d = 0; d < jacobianInputs.length; d++) {
+      const jacobian = jacobianInputs[d];
+      if (jacobian === undefined) continue;
+      if (!dependencyPointwise[d]) return undefined;
+      const shape = (inputs[d] as NDArray).shape;
+      let own: readonly number[];
+      if (jacobian === IDENTITY) own = shape.slice(1);
+      else if (jacobian instanceof PointwiseJacobian && jacobian.points === shape[0])
+        own = jacobian.controlPointShape;
+      else return undefined;
+      if (controlPointShape !== undefined && formatShape(own) !== formatShape(controlPointShape))
+        return undefined;
+      controlPointShape = own;
+      points = shape[0];
+    }
+    if (controlPointShape === undefined) return undefined;
+    if (outputPointwise.some((pointwise) => !pointwise)) return undefined;
+    this.sync(inputs);
+    this.tlmState = undefined;
+    const components = shapeSize(controlPointShape);
+    const outputs = this.outputs.map((o) => o.saved as NDArray);
+    const stacks = outputs.map((y) => new Float64Array(y.size * components));
+    const reached = outputs.map(() => false);
+    for (let j = 0; j < components; j++) {
+      const seeds = controlDependency.map((d) =>
+        oneHotSeed(jacobianInputs[d], inputs[d] as NDArray, points, components, j),
+      );
+      tlmSweep(path, seeds);
+      innerOutputs.forEach((inner, o) => {
+        if (outputIndex[o] < 0) return;
+        const tlm = inner.tlm as NDArray | undefined;
+        if (tlm === undefined) return;
+        reached[o] = true;
+        const flat = tlm.data;
+        const stack = stacks[o];
+        for (let r = 0; r < flat.length; r++) stack[r * components + j] = flat[r];
+      });
+    }
+    return outputs.map((y, o) => {
+      if (!reached[o]) return undefined;
+      const valuePointShape = y.shape.slice(1);
+      return new PointwiseJacobian(
+        new NDArray(stacks[o], [points, ...valuePointShape, ...(controlPointShape as number[])]),
+        valuePointShape,
+        controlPointShape as number[],
+      );
+    });
+  }
+}
+
+/** Nested TLM seed for component j of the per-point control, all points at once. */
+function oneHotSeed(
+  jacobian: JacobianValue,
+  input: NDArray,
+  points: number,
+  components: number,
+  j: number,
+): NDArray | undefined {
+  if (jacobian === undefined) return undefined;
+  const data = new Float64Array(input.size);
+  if (jacobian === IDENTITY) {
+    for (let k = 0; k < points; k++) data[k * components + j] = 1;
+  } else {
+    const stack = (jacobian as PointwiseJacobian).stack.data;
+    for (let r = 0; r < data.length; r++) data[r] = stack[r * components + j];
+  }
+  return new NDArray(data, input.shape);
+}
+
+type Slot = "adj" | "hessian";
+
+function resetSlot(path: SweepPath, slot: Slot): void {
+  for (const control of path.controls) control[slot] = undefined;
+  for (const output of path.outputs) output[slot] = undefined;
+  for (const block of path.blocks) {
+    for (const dependency of block.dependencies) dependency[slot] = undefined;
+    for (const output of block.outputs) output[slot] = undefined;
+  }
+}
+
+function accumulate(block: Block, results: readonly unknown[], needed: readonly boolean[], slot: Slot): void {
+  const dependencies = block.dependencies;
+  for (let i = 0; i < dependencies.length; i++) {
+    if (!needed[i] || results[i] === undefined) continue;
+    dependencies[i][slot] = addRaw(dependencies[i][slot], results[i]);
+  }
+}
+
+/**
+ * The nested second-order sweep: like `hessianSweep` in src/reduced/sweeps.ts, but seeded with
+ * second-order adjoints at the outputs too (a nested tape receives yhat from the outer sweep), and able to
+ * reuse the first-order adjoints a nested `adjointSweep` with the same seeds has just left in the slots.
+ * Needs a tlmSweep on the path first.
+ */
+function secondOrderSweep(
+  path: SweepPath,
+  adjointSeeds: readonly unknown[],
+  hessianSeeds: readonly unknown[],
+  adjointsReady: boolean,
+): void {
+  const outputs = path.outputs;
+  if (!adjointsReady) {
+    resetSlot(path, "adj");
+    for (let i = 0; i < outputs.length; i++) outputs[i].adj = addRaw(outputs[i].adj, adjointSeeds[i]);
+  }
+  resetSlot(path, "hessian");
+  for (let i = 0; i < outputs.length; i++) outputs[i].hessian = addRaw(outputs[i].hessian, hessianSeeds[i]);
+  const epoch = path.forwardEpoch;
+  const blocks = path.blocks;
+  for (let b = blocks.length - 1; b >= 0; b--) {
+    const block = blocks[b];
+    const outs = block.outputs;
+    const adjInputs = outs.map((o) => o.adj);
+    const hessianInputs = outs.map((o) => o.hessian);
+    const anyAdjoint = adjInputs.some((v) => v !== undefined);
+    if (!anyAdjoint && !hessianInputs.some((v) => v !== undefined)) continue;
+    const dependencies = block.dependencies;
+    const needed = dependencies.map((d) => d.forwardMark === epoch);
+    const inputs = dependencies.map((d) => d.saved);
+    const values = outs.map((o) => o.saved);
+    if (!adjointsReady && anyAdjoint) {
+      accumulate(block, block.evaluateAdj({ inputs, outputs: values, adjInputs, needed }), needed, "adj");
+    }
+    const tlmInputs = dependencies.map((d) => (d.forwardMark === epoch ? d.tlm : undefined));
+    const results = block.evaluateHessian({
+      inputs,
+      outputs: values,
+      adjInputs,
+      hessianInputs,
+      tlmInputs,
+      needed,
+    });
+    accumulate(block, results, needed, "hessian");
+  }
+}
+
+/**
+ * CRIKit's `point_map`: wraps `f`, written with `tsadjoint/numpy` on batches of points, so that each call
+ * records ONE block on the working tape. `f` runs on a private nested tape (`withTape`); nothing it does
+ * reaches the outer tape. The block's recompute replays the nested path, its TLM / adjoint / Hessian are the
+ * nested sweeps.
+ *
+ * Shapes: `inputShapes[i]` is the shape of argument i, with -1 for "this axis exists, any length" (so
+ * `[-1, 2]` accepts `[4, 2]` but not `[2]`) and `[]` for a scalar (a number, an AdjFloat or a 0-d
+ * NDArray). A spec whose LEADING entry is -1 is per-point: its leading axis is the points axis, shared
+ * (same length n) by every per-point argument and output. `outputShape` is one shape, or a list of shapes
+ * for several outputs (then f returns an array). Arguments and outputs are checked; a mismatch throws
+ * ShapeMismatchError naming the argument (or output) index, the expected and the received shape.
+ *
+ * Arguments: NDArrays and AdjFloats are dependencies (nested arrays are converted with `np.array`); plain
+ * numbers are constants. Values `f` captures from the enclosing scope are constants inside the point map
+ * (no derivative flows through them into it, and its sweeps leave the outer tape's values alone): pass
+ * everything you differentiate as an argument. With annotation off, `f` simply runs.
+ *
+ * Jacobians: `computeJacobianMatrix` / `ReducedFunction.jacMatrix` get a per-point stack
+ * `[n, ...outputShape.slice(1), ...controlShape.slice(1)]` when the control is a per-point argument (see
+ * `PointMapBlock.evaluateJacobian`), at the cost of (per-point control size) nested TLM sweeps.
+ *
+ * @example
+ * const flux = pointMap([[-1], [-1, 2], []], [-1, 2], { bare: true })((u: NDArray, g: NDArray, p: AdjFloat) => {
+ *   const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+ *   return np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
+ * });
+ * const q = flux(u, g, new AdjFloat(3)); // one block on the working tape
+ */
+export function pointMap(
+  inputShapes: readonly ShapeSpec[],
+  outputShape: OutputShapeSpec,
+  options: PointMapOptions & { bare: true },
+): BarePointMap;
+export function pointMap(
+  inputShapes: readonly ShapeSpec[],
+  outputShape: OutputShapeSpec,
+  options?: PointMapOptions & { bare?: false },
+): TuplePointMap;
+export function pointMap(
+  inputShapes: readonly ShapeSpec[],
+  outputShape: OutputShapeSpec,
+  options: PointMapOptions = {},
+): BarePointMap | TuplePointMap {
+  const bare = options.bare ?? false;
+  if (!Array.isArray(inputShapes)) {
+    throw new InvalidArgumentError("pointMap", "inputShapes must be a list with one shape per argument");
+  }
+  const inputSpecs = inputShapes.map((spec, i) => checkSpec("pointMap", spec, `inputShapes[${i}]`));
+  if (!Array.isArray(outputShape)) {
+    throw new InvalidArgumentError("pointMap", "outputShape must be a shape or a list of shapes");
+  }
+  const manyOutputs = outputShape.length > 0 && Array.isArray(outputShape[0]);
+  const outputSpecs = manyOutputs
+    ? (outputShape as readonly ShapeSpec[]).map((spec, i) => checkSpec("pointMap", spec, `outputShape[${i}]`))
+    : [checkSpec("pointMap", outputShape, "outputShape")];
+  const decorate = (f: (...args: never[]) => unknown) => {
+    const name = options.name ?? (f.name || "pointMap");
+    const operation = `pointMap(${name})`;
+    const call = (args: readonly unknown[]) =>
+      invoke(operation, name, f, bare, inputSpecs, outputSpecs, manyOutputs, args);
+    return bare ? (...args: unknown[]) => call(args) : (args: unknown) => call(checkTuple(operation, args));
+  };
+  return decorate as unknown as BarePointMap | TuplePointMap;
+}
+
+function checkTuple(operation: string, args: unknown): readonly unknown[] {
+  if (!Array.isArray(args)) {
+    throw new InvalidArgumentError(
+      operation,
+      "this point map takes its inputs as one array (bare: false); call it as f([u, g, p]), or create it with { bare: true }",
+    );
+  }
+  return args;
+}
+
+function checkInputs(
+  operation: string,
+  specs: readonly ShapeSpec[],
+  values: readonly PointMapValue[],
+): number {
+  if (values.length !== specs.length) {
+    throw new InvalidArgumentError(operation, `expected ${specs.length} argument(s), got ${values.length}`);
+  }
+  let points = -1;
+  let pointsArgument = -1;
+  values.forEach((value, i) => {
+    const shape = shapeOfValue(value);
+    if (!matches(specs[i], shape)) {
+      throw new ShapeMismatchError(
+        operation,
+        [specs[i], shape],
+        `argument ${i}: expected shape ${formatShape(specs[i])} (-1: any length), received shape ${formatShape(shape)}`,
+      );
+    }
+    if (!isPointwise(specs[i])) return;
+    if (points >= 0 && shape[0] !== points) {
+      throw new ShapeMismatchError(
+        operation,
+        [values[pointsArgument] instanceof NDArray ? (values[pointsArgument] as NDArray).shape : [], shape],
+        `argument ${i} has ${shape[0]} points but argument ${pointsArgument} has ${points}; per-point arguments (leading -1) share the number of points`,
+      );
+    }
+    points = shape[0];
+    pointsArgument = i;
+  });
+  return points;
+}
+
+function checkOutputs(
+  operation: string,
+  specs: readonly ShapeSpec[],
+  manyOutputs: boolean,
+  result: unknown,
+  points: number,
+): PointMapValue[] {
+  const list = manyOutputs ? result : [result];
+  if (!Array.isArray(list) || list.length !== specs.length) {
+    throw new InvalidArgumentError(
+      operation,
+      manyOutputs
+        ? `the function must return an array of ${specs.length} outputs (outputShape is a list of shapes)`
+        : "the function returned an array but outputShape is one shape; give a list of shapes for several outputs",
+    );
+  }
+  return list.map((value, j) => {
+    if (typeof value !== "number" && !(value instanceof NDArray) && !(value instanceof AdjFloat)) {
+      throw new InvalidArgumentError(
+        operation,
+        `output ${j} is ${describeType(value)}; return NDArrays, AdjFloats or numbers`,
+      );
+    }
+    const shape = shapeOfValue(value);
+    if (!matches(specs[j], shape)) {
+      throw new ShapeMismatchError(
+        operation,
+        [specs[j], shape],
+        `output ${j}: expected shape ${formatShape(specs[j])} (-1: any length), received shape ${formatShape(shape)}`,
+      );
+    }
+    if (isPointwise(specs[j]) && points >= 0 && shape[0] !== points) {
+      throw new ShapeMismatchError(
+        operation,
+        [specs[j], shape],
+        `output ${j} has ${shape[0]} points but the per-point arguments have ${points}`,
+      );
+    }
+    return value;
+  });
+}
+
+function invoke(
+  operation: string,
+  name: string,
+  f: (...args: never[]) => unknown,
+  bare: boolean,
+  inputSpecs: readonly ShapeSpec[],
+  outputSpecs: readonly ShapeSpec[],
+  manyOutputs: boolean,
+  args: readonly unknown[],
+): unknown {
+  const values = args.map((value, i) => toValue(operation, value, i));
+  const points = checkInputs(operation, inputSpecs, values);
+  const run = (inputs: readonly PointMapValue[]) =>
+    bare
+      ? (f as (...a: PointMapValue[]) => unknown)(...inputs)
+      : (f as (a: PointMapValue[]) => unknown)([...inputs]);
+  if (!annotating()) {
+    const result = run(values);
+    checkOutputs(operation, outputSpecs, manyOutputs, result, points);
+    return result;
+  }
+  // record f on a private tape, with fresh inputs (same data, their own tape links)
+  const innerTape = new Tape();
+  const innerInputs = values.map((value) => (typeof value === "number" ? value : freshValue(value)));
+  const result = withTape(innerTape, () => run(innerInputs));
+  const innerResults = checkOutputs(operation, outputSpecs, manyOutputs, result, points);
+
+  // outer dependencies: every overloaded argument; nested controls: those f used
+  const used = new Set<BlockVariable>();
+  for (const block of innerTape.blocks) for (const dependency of block.dependencies) used.add(dependency);
+  const innerOutputVariables = innerResults.map((value) =>
+    typeof value === "number" ? undefined : value.blockVariable,
+  );
+  for (const variable of innerOutputVariables) if (variable !== undefined) used.add(variable);
+  const dependencies: BlockVariable[] = [];
+  const dependencyPointwise: boolean[] = [];
+  const controls: BlockVariable[] = [];
+  const controlDependency: number[] = [];
+  values.forEach((value, i) => {
+    if (typeof value === "number") return;
+    const inner = (innerInputs[i] as NDArray | AdjFloat).blockVariable;
+    if (used.has(inner)) {
+      controls.push(inner);
+      controlDependency.push(dependencies.length);
+      // the nested control holds the outer value itself (same data), so the first mode needs no replay
+      inner.saved = value.raw();
+    }
+    dependencies.push(value.blockVariable);
+    dependencyPointwise.push(isPointwise(inputSpecs[i]));
+  });
+  const innerSet = new Set(innerTape.blocks);
+  // Values f captured from the enclosing scope are constants of the nested tape: give the nested blocks
+  // their own record of them, so that nested sweeps never touch (reset) the outer tape's slots.
+  const innerInputVariables = new Set<BlockVariable>();
+  for (const value of innerInputs)
+    if (typeof value !== "number") innerInputVariables.add(value.blockVariable);
+  const detached = new Map<BlockVariable, BlockVariable>();
+  for (const block of innerTape.blocks) {
+    const blockDependencies = block.dependencies;
+    for (let i = 0; i < blockDependencies.length; i++) {
+      const dependency = blockDependencies[i];
+      if (innerInputVariables.has(dependency)) continue;
+      if (dependency.block !== undefined && innerSet.has(dependency.block)) continue;
+      let constant = detached.get(dependency);
+      if (constant === undefined) {
+        constant = new BlockVariable(dependency.saved);
+        detached.set(dependency, constant);
+      }
+      blockDependencies[i] = constant;
+    }
+  }
+  const liveOutputs: BlockVariable[] = [];
+  const outputIndex: number[] = [];
+  const innerOutputs: BlockVariable[] = [];
+  const outputPointwise: boolean[] = [];
+  const outerResults: PointMapValue[] = [];
+  const outerOutputs: BlockVariable[] = [];
+  innerResults.forEach((value, j) => {
+    const variable = innerOutputVariables[j];
+    if (typeof value === "number" || variable === undefined) {
+      outerResults.push(value);
+      return;
+    }
+    const live =
+      controls.includes(variable) || (variable.block !== undefined && innerSet.has(variable.block));
+    outputIndex.push(live ? liveOutputs.length : -1);
+    if (live) liveOutputs.push(variable);
+    innerOutputs.push(variable);
+    outputPointwise.push(isPointwise(outputSpecs[j]));
+    const outer = freshValue(value);
+    const outerVariable = new BlockVariable(outer.raw());
+    outer._blockVariable = outerVariable;
+    outerOutputs.push(outerVariable);
+    outerResults.push(outer);
+  });
+  const path = findPath(innerTape, controls, liveOutputs, operation);
+  const layout: PointMapLayout = {
+    name,
+    innerTape,
+    path,
+    controlDependency,
+    outputIndex,
+    innerOutputs,
+    dependencyPointwise,
+    outputPointwise,
+  };
+  getWorkingTape().addBlock(new PointMapBlock(layout, dependencies, outerOutputs));
+  return manyOutputs ? outerResults : outerResults[0];
+}

@@ -1,0 +1,415 @@
+/**
+ * @file Jacobians of recorded values: the Jacobian-action driver and the dense Jacobian matrix, propagated
+ * forward block by block from an identity marker at the control (per-point stacks for pointwise blocks).
+ */
+import { InvalidArgumentError } from "../errors.js";
+import type { Block, BlockContext } from "../tape/block.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { getWorkingTape, type TapeOption } from "../tape/tape.js";
+import "../values/ndarray-space.js";
+import { NDArray, shapeSize } from "../values/ndarray.js";
+import { OverloadedValue } from "../values/overloaded.js";
+import { describeType, spaceOf, wrapRaw } from "../values/space.js";
+import type { Control } from "./control.js";
+import { type Controls, controlList, directionList } from "./drivers.js";
+import { checkFiniteInputs, checkFiniteResults, findPath, type SweepPath, tlmSweep } from "./sweeps.js";
+
+/**
+ * The marker "this value is the control itself" (its Jacobian is the identity). A block's
+ * `evaluateJacobian` receives it for a dependency that is the control.
+ *
+ * @example
+ * context.jacobianInputs[0] === IDENTITY; // the first dependency is the control
+ */
+export const IDENTITY: unique symbol = Symbol("tsadjoint.jacobian.identity");
+
+/** The type of {@link IDENTITY}. */
+export type IdentityJacobian = typeof IDENTITY;
+
+/**
+ * A dense Jacobian d value / d control: `matrix` has shape `[...valueShape, ...controlShape]` (row-major,
+ * so its data is the (size(value) x size(control)) matrix).
+ *
+ * @example
+ * new DenseJacobian(zeros([3, 2]), [3], [2]);
+ */
+export class DenseJacobian {
+  constructor(
+    /** Shape `[...valueShape, ...controlShape]`. */
+    readonly matrix: NDArray,
+    /** Shape of the differentiated value (`[]` for a scalar). */
+    readonly valueShape: readonly number[],
+    /** Shape of the control (`[]` for a scalar). */
+    readonly controlShape: readonly number[],
+  ) {}
+}
+
+/**
+ * A block-diagonal Jacobian over points: value and control both have a leading points axis of length n and
+ * point k of the value depends only on point k of the control. `stack[k, ...a, ...c]` is
+ * d value[k, ...a] / d control[k, ...c]; shape `[n, ...valuePointShape, ...controlPointShape]`.
+ *
+ * @example
+ * new PointwiseJacobian(zeros([100, 2, 2]), [2], [2]); // value [100, 2], control [100, 2]
+ */
+export class PointwiseJacobian {
+  constructor(
+    /** Shape `[n, ...valuePointShape, ...controlPointShape]`. */
+    readonly stack: NDArray,
+    /** Shape of one point of the value (the value's shape without its leading axis). */
+    readonly valuePointShape: readonly number[],
+    /** Shape of one point of the control (the control's shape without its leading axis). */
+    readonly controlPointShape: readonly number[],
+  ) {}
+
+  /** Number of points n. */
+  get points(): number {
+    return this.stack.shape[0];
+  }
+}
+
+/** A Jacobian with respect to the control, in dense or per-point stack form. */
+export type Jacobian = DenseJacobian | PointwiseJacobian;
+
+/** What a Jacobian slot holds: a Jacobian, the identity marker, or `undefined` for zero. */
+export type JacobianValue = Jacobian | IdentityJacobian | undefined;
+
+/**
+ * Context of the optional Block method `evaluateJacobian(context)`: the Jacobian of each dependency with
+ * respect to one control (or {@link IDENTITY}, or `undefined` for a dependency that does not depend on it).
+ */
+export interface JacobianContext extends BlockContext {
+  /** Values of `block.outputs` as the tape holds them now. */
+  readonly outputs: readonly unknown[];
+  /** Jacobian of each dependency with respect to the control; `undefined` means zero. */
+  readonly jacobianInputs: readonly JacobianValue[];
+  /** The control's raw value (its type and shape). */
+  readonly control: unknown;
+}
+
+/**
+ * A block that propagates Jacobians itself. `evaluateJacobian` returns the Jacobian of each output with
+ * respect to the control (`undefined` for zero), or `undefined` as a whole to let the driver build it
+ * column by column through `evaluateTlm`.
+ *
+ * @example
+ * class Doubling extends Block implements JacobianBlock {
+ *   evaluateJacobian({ jacobianInputs }: JacobianContext) { return undefined; } // use the column fallback
+ * }
+ */
+export interface JacobianBlock {
+  evaluateJacobian(context: JacobianContext): readonly JacobianValue[] | undefined;
+}
+
+/** One value per output: a single value for a single output, an array for an array of outputs. */
+export type Outputs = OverloadedValue | readonly OverloadedValue[];
+
+/** Shapes a per-output result like the outputs argument. */
+export type PerOutput<O extends Outputs, T = OverloadedValue> = O extends readonly OverloadedValue[]
+  ? T[]
+  : T;
+
+/** Jacobian blocks: indexed [output][control], collapsed where the argument was a single value. */
+export type JacobianBlocks<O extends Outputs, C extends Controls> = O extends readonly OverloadedValue[]
+  ? C extends readonly Control[]
+    ? NDArray[][]
+    : NDArray[]
+  : C extends readonly Control[]
+    ? NDArray[]
+    : NDArray;
+
+/** Options of `computeJacobianMatrix` and `ReducedFunction.jacMatrix`. */
+export interface JacobianMatrixOptions {
+  /**
+   * Keep per-point stacks (default true): a block whose Jacobian reaches its output as a per-point stack
+   * is returned with shape `[n, ...outShape.slice(1), ...controlShape.slice(1)]`. With `false` every block
+   * is dense, `[...outShape, ...controlShape]`.
+   */
+  pointwise?: boolean;
+}
+
+/** @internal normalises an outputs argument, checking each entry */
+export function outputList(outputs: Outputs, operation: string): readonly OverloadedValue[] {
+  const list = Array.isArray(outputs)
+    ? (outputs as readonly OverloadedValue[])
+    : [outputs as OverloadedValue];
+  if (list.length === 0) throw new InvalidArgumentError(operation, "give at least one output");
+  list.forEach((value, index) => {
+    if (!(value instanceof OverloadedValue)) {
+      throw new InvalidArgumentError(
+        operation,
+        `output ${index} must be a recorded overloaded value (AdjFloat, NDArray, ...), got ${describeType(value)}`,
+      );
+    }
+  });
+  return list;
+}
+
+/** @internal shapes a per-output result like the outputs argument */
+export function perOutput<O extends Outputs, T>(outputs: O, values: T[]): PerOutput<O, T> {
+  return (Array.isArray(outputs) ? values : values[0]) as PerOutput<O, T>;
+}
+
+/** @internal the outputs' tangent-linear values after a tlmSweep, zeros where none arrived */
+export function collectTlm(path: SweepPath): unknown[] {
+  return path.outputs.map((output) => output.tlm ?? spaceOf(output.saved).zerosLike(output.saved));
+}
+
+/** @internal reshapes [output][control] Jacobian blocks like the arguments */
+export function shapeBlocks<O extends Outputs, C extends Controls>(
+  outputs: O,
+  controls: C,
+  blocks: NDArray[][],
+): JacobianBlocks<O, C> {
+  const manyControls = Array.isArray(controls);
+  const rows = blocks.map((row) => (manyControls ? row : row[0]));
+  return (Array.isArray(outputs) ? rows : rows[0]) as JacobianBlocks<O, C>;
+}
+
+function shapeOfRaw(raw: unknown): readonly number[] {
+  return typeof raw === "number" ? [] : spaceOf(raw).shape(raw);
+}
+
+function sizeOfRaw(raw: unknown): number {
+  return typeof raw === "number" ? 1 : spaceOf(raw).size(raw);
+}
+
+/** The entries of a raw value, flattened (no copy for an NDArray). */
+function flatOf(raw: unknown): Float64Array {
+  if (typeof raw === "number") return Float64Array.of(raw);
+  if (raw instanceof NDArray) return raw.data;
+  return spaceOf(raw).toFloat64Array(raw);
+}
+
+/** A raw value of the type and shape of `like` holding `data`. */
+function rawLike(like: unknown, data: Float64Array): unknown {
+  if (typeof like === "number") return data[0];
+  if (like instanceof NDArray) return new NDArray(data, like.shape);
+  return spaceOf(like).fromFloat64Array(like, data);
+}
+
+/**
+ * Column `q` of a dependency's Jacobian (d dependency / d control[q]) as a raw value shaped like the
+ * dependency, or `undefined` when the column is zero.
+ */
+function jacobianColumn(jacobian: JacobianValue, q: number, dependency: unknown): unknown {
+  if (jacobian === undefined) return undefined;
+  const size = sizeOfRaw(dependency);
+  const column = new Float64Array(size);
+  if (jacobian === IDENTITY) {
+    column[q] = 1;
+    return rawLike(dependency, column);
+  }
+  let nonzero = false;
+  if (jacobian instanceof DenseJacobian) {
+    const data = jacobian.matrix.data;
+    const columns = shapeSize(jacobian.controlShape);
+    for (let r = 0; r < size; r++) {
+      const v = data[r * columns + q];
+      column[r] = v;
+      if (v !== 0) nonzero = true;
+    }
+  } else {
+    const valuePoint = shapeSize(jacobian.valuePointShape);
+    const controlPoint = shapeSize(jacobian.controlPointShape);
+    const point = Math.floor(q / controlPoint);
+    const component = q - point * controlPoint;
+    const data = jacobian.stack.data;
+    const base = point * valuePoint;
+    for (let a = 0; a < valuePoint; a++) {
+      const v = data[(base + a) * controlPoint + component];
+      column[base + a] = v;
+      if (v !== 0) nonzero = true;
+    }
+  }
+  return nonzero ? rawLike(dependency, column) : undefined;
+}
+
+/**
+ * The driver's fallback for a block without `evaluateJacobian` (or one that declines): one `evaluateTlm`
+ * per control component q, seeded with column q of each dependency's Jacobian; a column that is zero for
+ * every dependency is skipped.
+ */
+function jacobianByColumns(
+  block: Block,
+  inputs: readonly unknown[],
+  outputs: readonly unknown[],
+  jacobianInputs: readonly JacobianValue[],
+  control: unknown,
+): JacobianValue[] {
+  const controlShape = shapeOfRaw(control);
+  const columns = shapeSize(controlShape);
+  const dependencies = block.dependencies;
+  const matrices: (Float64Array | undefined)[] = outputs.map(() => undefined);
+  const tlmInputs = new Array<unknown>(dependencies.length);
+  for (let q = 0; q < columns; q++) {
+    let any = false;
+    for (let i = 0; i < dependencies.length; i++) {
+      tlmInputs[i] = jacobianColumn(jacobianInputs[i], q, inputs[i]);
+      if (tlmInputs[i] !== undefined) any = true;
+    }
+    if (!any) continue;
+    const results = block.evaluateTlm({ inputs, outputs, tlmInputs: tlmInputs.slice() });
+    for (let o = 0; o < outputs.length; o++) {
+      const result = results[o];
+      if (result === undefined) continue;
+      const flat = flatOf(result);
+      let matrix = matrices[o];
+      if (matrix === undefined) {
+        matrix = new Float64Array(flat.length * columns);
+        matrices[o] = matrix;
+      }
+      for (let r = 0; r < flat.length; r++) matrix[r * columns + q] = flat[r];
+    }
+  }
+  return outputs.map((output, o) => {
+    const matrix = matrices[o];
+    if (matrix === undefined) return undefined;
+    const valueShape = shapeOfRaw(output);
+    return new DenseJacobian(new NDArray(matrix, [...valueShape, ...controlShape]), valueShape, controlShape);
+  });
+}
+
+function hasJacobianRule(block: Block): block is Block & JacobianBlock {
+  return typeof (block as Partial<JacobianBlock>).evaluateJacobian === "function";
+}
+
+/** The Jacobian value as an NDArray block: identity, zeros, the dense matrix, or the stack. */
+function jacobianArray(
+  jacobian: JacobianValue,
+  value: unknown,
+  control: unknown,
+  keepPointwise: boolean,
+): NDArray {
+  const valueShape = shapeOfRaw(value);
+  const controlShape = shapeOfRaw(control);
+  const rows = shapeSize(valueShape);
+  const columns = shapeSize(controlShape);
+  const shape = [...valueShape, ...controlShape];
+  if (jacobian === undefined) return new NDArray(new Float64Array(rows * columns), shape);
+  if (jacobian === IDENTITY) {
+    const data = new Float64Array(columns * columns);
+    for (let i = 0; i < columns; i++) data[i * columns + i] = 1;
+    return new NDArray(data, shape);
+  }
+  if (jacobian instanceof DenseJacobian) return jacobian.matrix;
+  if (keepPointwise) return jacobian.stack;
+  const data = new Float64Array(rows * columns);
+  const valuePoint = shapeSize(jacobian.valuePointShape);
+  const controlPoint = shapeSize(jacobian.controlPointShape);
+  const stack = jacobian.stack.data;
+  for (let k = 0; k < jacobian.points; k++) {
+    for (let a = 0; a < valuePoint; a++) {
+      const row = k * valuePoint + a;
+      for (let c = 0; c < controlPoint; c++) {
+        data[row * columns + k * controlPoint + c] = stack[row * controlPoint + c];
+      }
+    }
+  }
+  return new NDArray(data, shape);
+}
+
+/**
+ * @internal The Jacobian blocks [output][control] over a path: for each control, a forward pass that sets
+ * the control's slot to IDENTITY and asks each block on the path for its outputs' Jacobians
+ * (`evaluateJacobian` where the block has it, column by column through `evaluateTlm` otherwise).
+ * Controls other than the current one are held fixed (zero Jacobian), as in a tangent-linear sweep.
+ */
+export function jacobianMatrixOnPath(path: SweepPath, options: JacobianMatrixOptions = {}): NDArray[][] {
+  const keepPointwise = options.pointwise ?? true;
+  const controlSet = new Set<BlockVariable>(path.controls);
+  const blocks: NDArray[][] = path.outputs.map(() => []);
+  for (const control of path.controls) {
+    const slots = new Map<BlockVariable, JacobianValue>();
+    slots.set(control, IDENTITY);
+    for (const block of path.blocks) {
+      const dependencies = block.dependencies;
+      const jacobianInputs = new Array<JacobianValue>(dependencies.length);
+      let any = false;
+      for (let i = 0; i < dependencies.length; i++) {
+        jacobianInputs[i] = slots.get(dependencies[i]);
+        if (jacobianInputs[i] !== undefined) any = true;
+      }
+      if (!any) continue;
+      const inputs = dependencies.map((d) => d.saved);
+      const outputs = block.outputs.map((o) => o.saved);
+      let results: readonly JacobianValue[] | undefined;
+      if (hasJacobianRule(block)) {
+        results = block.evaluateJacobian({ inputs, outputs, jacobianInputs, control: control.saved });
+      }
+      results ??= jacobianByColumns(block, inputs, outputs, jacobianInputs, control.saved);
+      block.outputs.forEach((output, o) => {
+        if (controlSet.has(output)) return;
+        if (results[o] === undefined) slots.delete(output);
+        else slots.set(output, results[o]);
+      });
+    }
+    path.outputs.forEach((output, o) => {
+      blocks[o].push(jacobianArray(slots.get(output), output.saved, control.saved, keepPointwise));
+    });
+  }
+  return blocks;
+}
+
+/**
+ * Jacobian action: the tangent-linear value of each output along `mDot` (one direction per control), by
+ * one forward sweep. One output gives one value; an array of outputs gives an array.
+ *
+ * @example
+ * const x = np.array([1, 2]);
+ * const [y, z] = [np.sin(x), np.square(x)];
+ * computeJacobianAction([y, z], new Control(x), np.array([1, 0])); // [cos(x) e0, 2 x e0]
+ */
+export function computeJacobianAction<O extends Outputs>(
+  outputs: O,
+  controls: Controls,
+  mDot: unknown,
+  options: TapeOption = {},
+): PerOutput<O> {
+  const operation = "computeJacobianAction";
+  const list = outputList(outputs, operation);
+  const controlsList = controlList(controls);
+  const seeds = directionList(controlsList, mDot, operation);
+  const path = findPath(
+    options.tape ?? getWorkingTape(),
+    controlsList.map((c) => c.blockVariable),
+    list.map((o) => o.blockVariable),
+    operation,
+  );
+  checkFiniteInputs(path, operation);
+  tlmSweep(path, seeds);
+  const results = collectTlm(path);
+  checkFiniteResults(path, results, "tlm", operation);
+  return perOutput(
+    outputs,
+    results.map((raw) => wrapRaw(raw, operation)),
+  );
+}
+
+/**
+ * The Jacobian of each output with respect to each control as NDArray blocks of shape
+ * `[...outputShape, ...controlShape]` (an AdjFloat has shape `[]`), indexed [output][control] and
+ * collapsed where the argument was a single value. Propagated forward from an identity marker at each
+ * control; a pointwise block (pointMap) fed the control gives a per-point stack
+ * `[n, ...outputShape.slice(1), ...controlShape.slice(1)]` instead (see `JacobianMatrixOptions.pointwise`).
+ *
+ * @example
+ * const x = np.array([1, 2]);
+ * computeJacobianMatrix(np.square(x), new Control(x)); // [[2, 0], [0, 4]]
+ */
+export function computeJacobianMatrix<O extends Outputs, C extends Controls>(
+  outputs: O,
+  controls: C,
+  options: TapeOption & JacobianMatrixOptions = {},
+): JacobianBlocks<O, C> {
+  const operation = "computeJacobianMatrix";
+  const list = outputList(outputs, operation);
+  const path = findPath(
+    options.tape ?? getWorkingTape(),
+    controlList(controls).map((c) => c.blockVariable),
+    list.map((o) => o.blockVariable),
+    operation,
+  );
+  checkFiniteInputs(path, operation);
+  return shapeBlocks(outputs, controls, jacobianMatrixOnPath(path, options));
+}

@@ -1,0 +1,266 @@
+/**
+ * @file ReducedFunction: recorded outputs of any shapes seen as a function of the controls, F(m). Replays
+ * the tape; gives Jacobian actions (forward and reverse), dense Jacobian blocks and second-order adjoints.
+ */
+import { ControlCountMismatchError, InvalidArgumentError } from "../errors.js";
+import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
+import type { OverloadedValue } from "../values/overloaded.js";
+import { toRaw, wrapRaw } from "../values/space.js";
+import type { Control } from "./control.js";
+import {
+  type Controls,
+  collectSlot,
+  controlList,
+  directionList,
+  type PerControl,
+  perControl,
+} from "./drivers.js";
+import {
+  collectTlm,
+  type JacobianBlocks,
+  type JacobianMatrixOptions,
+  jacobianMatrixOnPath,
+  type Outputs,
+  outputList,
+  type PerOutput,
+  perOutput,
+  shapeBlocks,
+} from "./jacobian.js";
+import {
+  adjointSweep,
+  checkFiniteInputs,
+  checkFiniteResults,
+  checkSameShape,
+  findPath,
+  hessianSweep,
+  replay,
+  type SweepPath,
+  tlmSweep,
+} from "./sweeps.js";
+
+/** Options of `new ReducedFunction`. */
+export interface ReducedFunctionOptions {
+  /** The tape the outputs were recorded on (default: the working tape at construction). */
+  tape?: Tape;
+}
+
+/**
+ * Recorded outputs F (one overloaded value or an array, any shapes) as a function of the controls m.
+ * `evaluate(m)` replays the tape at new control values without recording; the derivatives work at the
+ * values the tape holds (after `evaluate(m)`, at m). A single control takes and gives single values, an
+ * array of controls arrays; likewise for the outputs. No call leaves state that changes the next one.
+ *
+ * @example
+ * const x = np.array([0.5, 1.5]);
+ * const F = [np.sin(x), np.multiply(x, x)];
+ * const rf = new ReducedFunction(F, new Control(x));
+ * rf.jacAction(np.array([1, 0])); // [cos(x) e0, 2 x e0]
+ * rf.adjJacAction([np.array([1, 1]), np.array([0, 1])]); // cos(x) + [0, 2 x1]
+ * rf.jacMatrix(); // [diag(cos x), diag(2 x)]
+ */
+export class ReducedFunction<O extends Outputs = Outputs, C extends Controls = Controls> {
+  /** The recorded outputs, always as a list. */
+  readonly outputs: readonly OverloadedValue[];
+  /** The controls, always as a list. */
+  readonly controls: readonly Control[];
+  /** The tape the outputs live on. */
+  readonly tape: Tape;
+  private readonly outputsArgument: O;
+  private readonly controlsArgument: C;
+  private cachedPath: { version: number; epoch: number; path: SweepPath } | undefined = undefined;
+
+  constructor(outputs: O, controls: C, options: ReducedFunctionOptions = {}) {
+    const operation = "new ReducedFunction";
+    this.outputs = outputList(outputs, operation);
+    this.outputsArgument = outputs;
+    this.controls = controlList(controls);
+    if (this.controls.length === 0) throw new InvalidArgumentError(operation, "give at least one control");
+    this.controlsArgument = controls;
+    this.tape = options.tape ?? getWorkingTape();
+    // Fail early when a control or an output is not on the tape.
+    this.path(operation);
+  }
+
+  /** The walk between the controls and the outputs, reused while the tape and every mark are unchanged. */
+  private path(operation: string): SweepPath {
+    const cached = this.cachedPath;
+    if (cached !== undefined && cached.version === this.tape.version && cached.epoch === currentMarkEpoch()) {
+      return cached.path;
+    }
+    const path = findPath(
+      this.tape,
+      this.controls.map((c) => c.blockVariable),
+      this.outputs.map((o) => o.blockVariable),
+      operation,
+    );
+    this.cachedPath = { version: this.tape.version, epoch: currentMarkEpoch(), path };
+    return path;
+  }
+
+  /** The values the tape holds for the controls now. */
+  controlValues(): OverloadedValue[] {
+    return this.controls.map((c) => c.tapeValue());
+  }
+
+  /**
+   * The values the tape holds for the outputs now: one value, or an array like the constructor got.
+   *
+   * @example
+   * rf.outputValues();
+   */
+  outputValues(): PerOutput<O> {
+    return perOutput(
+      this.outputsArgument,
+      this.outputs.map((o) => wrapRaw(o.blockVariable.saved, "ReducedFunction.outputValues")),
+    );
+  }
+
+  /**
+   * F at new control values (one per control; a single value for a single control), by replaying the
+   * blocks between the controls and the outputs. Nothing is recorded; the tape keeps the new values.
+   * Returns the outputs' new values: one value, or an array like the constructor got.
+   *
+   * @example
+   * rf.evaluate(np.array([0.1, 0.2]));
+   * rf.evaluate([x0, p0]); // two controls
+   */
+  evaluate(inputs: unknown): PerOutput<O> {
+    const operation = "ReducedFunction.evaluate";
+    const raws = this.controlRaws(inputs, operation);
+    replay(this.path(operation), raws);
+    return this.outputValues();
+  }
+
+  private controlRaws(values: unknown, operation: string): unknown[] {
+    const many = Array.isArray(this.controlsArgument);
+    const list = many && Array.isArray(values) ? values : [values];
+    if (!many && Array.isArray(values)) {
+      throw new ControlCountMismatchError(
+        operation,
+        "one control but an array of values; give the control's value (an NDArray, AdjFloat or number)",
+      );
+    }
+    if (list.length !== this.controls.length) {
+      throw new ControlCountMismatchError(
+        operation,
+        `${this.controls.length} control(s) but ${list.length} value(s); give one value per control, in order`,
+      );
+    }
+    return list.map((value, index) => {
+      const raw = toRaw(value, operation);
+      checkSameShape(this.controls[index].blockVariable.saved, raw, index, operation);
+      return raw;
+    });
+  }
+
+  /** The raw adjoint seeds, one per output (`undefined` entries mean zero), checked against the outputs. */
+  private outputSeeds(seeds: unknown, operation: string): unknown[] {
+    const many = Array.isArray(this.outputsArgument);
+    const list = many && Array.isArray(seeds) ? seeds : [seeds];
+    if (!many && Array.isArray(seeds)) {
+      throw new ControlCountMismatchError(
+        operation,
+        "one output but an array of adjoint seeds; give one seed shaped like the output",
+      );
+    }
+    if (list.length !== this.outputs.length) {
+      throw new ControlCountMismatchError(
+        operation,
+        `${this.outputs.length} output(s) but ${list.length} adjoint seed(s); give one seed per output, in order`,
+      );
+    }
+    return list.map((value, index) => {
+      if (value === undefined) return undefined;
+      const raw = toRaw(value, operation);
+      checkSameShape(this.outputs[index].blockVariable.saved, raw, index, operation);
+      return raw;
+    });
+  }
+
+  /**
+   * Jacobian action J mDot (one direction per control): the tangent-linear value of each output, by one
+   * forward sweep. One value per output (a single value for a single output).
+   *
+   * @example
+   * rf.jacAction(np.array([1, 0]));
+   */
+  jacAction(mDot: unknown): PerOutput<O> {
+    const operation = "ReducedFunction.jacAction";
+    const seeds = directionList(this.controls, mDot, operation);
+    const path = this.path(operation);
+    checkFiniteInputs(path, operation);
+    tlmSweep(path, seeds);
+    const results = collectTlm(path);
+    checkFiniteResults(path, results, "tlm", operation);
+    return perOutput(
+      this.outputsArgument,
+      results.map((raw) => wrapRaw(raw, operation)),
+    );
+  }
+
+  /**
+   * Adjoint Jacobian action J^T w (one seed per output, shaped like the output; an `undefined` entry is a
+   * zero seed), by one reverse sweep. One value per control (a single value for a single control).
+   *
+   * @example
+   * rf.adjJacAction([np.ones([2]), undefined]);
+   */
+  adjJacAction(adjInputs: unknown): PerControl<C> {
+    const operation = "ReducedFunction.adjJacAction";
+    const seeds = this.outputSeeds(adjInputs, operation);
+    const path = this.path(operation);
+    checkFiniteInputs(path, operation);
+    adjointSweep(path, seeds);
+    const results = collectSlot(path, "adj");
+    checkFiniteResults(path, results, "adj", operation);
+    return perControl(
+      this.controlsArgument,
+      results.map((raw) => wrapRaw(raw, operation)),
+    );
+  }
+
+  /**
+   * Second-order adjoint: the Hessian of m -> <adjInput, F(m)> applied to mDot, i.e.
+   * sum_i (d^2 <adjInput_i, F_i> / dm^2) mDot, by one forward tangent-linear sweep and one reverse
+   * second-order sweep. `mDot` has one direction per control, `adjInput` one seed per output. One value
+   * per control.
+   *
+   * @example
+   * rf.hessAction(np.array([1, 0]), [np.ones([2]), np.ones([2])]);
+   */
+  hessAction(mDot: unknown, adjInput: unknown): PerControl<C> {
+    const operation = "ReducedFunction.hessAction";
+    const directions = directionList(this.controls, mDot, operation);
+    const seeds = this.outputSeeds(adjInput, operation);
+    const path = this.path(operation);
+    checkFiniteInputs(path, operation);
+    tlmSweep(path, directions);
+    hessianSweep(path, seeds);
+    const results = collectSlot(path, "hessian");
+    checkFiniteResults(path, results, "hessian", operation);
+    return perControl(
+      this.controlsArgument,
+      results.map((raw) => wrapRaw(raw, operation)),
+    );
+  }
+
+  /**
+   * The Jacobian blocks dF_i/dm_j as NDArrays of shape `[...outputShape, ...controlShape]` (an AdjFloat
+   * has shape `[]`), indexed [output][control] and collapsed where the constructor got a single value.
+   *
+   * Per-point stacks: a block is returned as a stack of shape
+   * `[n, ...outputShape.slice(1), ...controlShape.slice(1)]` (one rank less than the dense block) exactly
+   * when the output is a per-point output (spec starting with -1) of a `pointMap` call and every argument
+   * of that call that depends on the control is a per-point argument that is either the control itself or
+   * itself such a stack (a chain of pointMap calls). `{ pointwise: false }` always gives dense blocks.
+   *
+   * @example
+   * rf.jacMatrix(); // NDArray for one output and one control
+   */
+  jacMatrix(options: JacobianMatrixOptions = {}): JacobianBlocks<O, C> {
+    const operation = "ReducedFunction.jacMatrix";
+    const path = this.path(operation);
+    checkFiniteInputs(path, operation);
+    return shapeBlocks(this.outputsArgument, this.controlsArgument, jacobianMatrixOnPath(path, options));
+  }
+}
