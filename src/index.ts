@@ -51,7 +51,26 @@ export {
   type RuleCheckReport,
   ruleThresholds,
 } from "./verify/check-rule.js";
+export * from "./custom/index.js";
+export { ReducedFunction, type ReducedFunctionOptions } from "./reduced/reduced-function.js";
 export {
+  computeJacobianAction,
+  computeJacobianMatrix,
+  DenseJacobian,
+  IDENTITY,
+  type IdentityJacobian,
+  type Jacobian,
+  type JacobianBlock,
+  type JacobianBlocks,
+  type JacobianContext,
+  type JacobianMatrixOptions,
+  type JacobianValue,
+  type Outputs,
+  type PerOutput,
+  PointwiseJacobian,
+} from "./reduced/jacobian.js";
+export {
+  type TaylorFunctionTarget,
   type TaylorOptions,
   type TaylorReport,
   type TaylorSeries,
