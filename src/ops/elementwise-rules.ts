@@ -308,12 +308,14 @@ export const divideRule: BinaryRule = {
 export const powerRule: BinaryRule = {
   name: "power",
   f: (a, b) => a ** b,
+  // With z = a^b (and a != 0 so that a^(b-1) = z / a, saving the powers):
   // d(a^b) = b a^(b-1) da + a^b ln(a) db
-  da: (a, b) => (b === 0 ? 0 : b * a ** (b - 1)),
+  da: (a, b, z) => (b === 0 ? 0 : a === 0 ? b * a ** (b - 1) : (b * z) / a),
   db: (a, _b, z) => (z === 0 ? 0 : z * Math.log(a)),
   // daa = b (b-1) a^(b-2); dab = a^(b-1) (1 + b ln a); dbb = a^b ln(a)^2
-  daa: (a, b) => (b === 0 || b === 1 ? 0 : b * (b - 1) * a ** (b - 2)),
-  dab: (a, b) => a ** (b - 1) * (1 + b * Math.log(a)),
+  daa: (a, b, z) =>
+    b === 0 || b === 1 ? 0 : a === 0 ? b * (b - 1) * a ** (b - 2) : (b * (b - 1) * z) / (a * a),
+  dab: (a, b, z) => (a === 0 ? a ** (b - 1) * (1 + b * Math.log(a)) : (z / a) * (1 + b * Math.log(a))),
   dbb: (a, _b, z) => (z === 0 ? 0 : z * Math.log(a) ** 2),
   domain: [
     [0.5, 4],

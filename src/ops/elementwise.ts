@@ -471,25 +471,36 @@ function binaryHessian(
   const bar = seeds.zbar?.data;
   const ad = seeds.adot === undefined ? undefined : expanded(seeds.adot, shape);
   const bd = seeds.bdot === undefined ? undefined : expanded(seeds.bdot, shape);
-  const side = (
-    first: typeof rule.da,
-    own: typeof rule.daa,
-    ownDot: Float64Array | undefined,
-    otherDot: Float64Array | undefined,
-  ) => {
-    const out = new Float64Array(n);
-    if (hat !== undefined) for (let i = 0; i < n; i++) out[i] = first(as[i], bs[i], zs[i]) * hat[i];
-    if (bar !== undefined) {
-      if (ownDot !== undefined)
-        for (let i = 0; i < n; i++) out[i] += bar[i] * own(as[i], bs[i], zs[i]) * ownDot[i];
-      if (otherDot !== undefined)
-        for (let i = 0; i < n; i++) out[i] += bar[i] * rule.dab(as[i], bs[i], zs[i]) * otherDot[i];
+  const needA = seeds.needA;
+  const needB = seeds.needB;
+  const outA = needA ? new Float64Array(n) : undefined;
+  const outB = needB ? new Float64Array(n) : undefined;
+  // one pass, each partial derivative evaluated once per entry
+  for (let i = 0; i < n; i++) {
+    const ai = as[i];
+    const bi = bs[i];
+    const zi = zs[i];
+    const h = hat === undefined ? 0 : hat[i];
+    const w = bar === undefined ? 0 : bar[i];
+    const adi = ad === undefined ? 0 : ad[i];
+    const bdi = bd === undefined ? 0 : bd[i];
+    const cross = w !== 0 && (adi !== 0 || bdi !== 0) ? w * rule.dab(ai, bi, zi) : 0;
+    if (outA !== undefined) {
+      let value = h !== 0 ? rule.da(ai, bi, zi) * h : 0;
+      if (w !== 0 && adi !== 0) value += w * rule.daa(ai, bi, zi) * adi;
+      if (bdi !== 0) value += cross * bdi;
+      outA[i] = value;
     }
-    return out;
-  };
+    if (outB !== undefined) {
+      let value = h !== 0 ? rule.db(ai, bi, zi) * h : 0;
+      if (w !== 0 && bdi !== 0) value += w * rule.dbb(ai, bi, zi) * bdi;
+      if (adi !== 0) value += cross * adi;
+      outB[i] = value;
+    }
+  }
   return [
-    seeds.needA ? reducedTo(side(rule.da, rule.daa, ad, bd), shape, a) : undefined,
-    seeds.needB ? reducedTo(side(rule.db, rule.dbb, bd, ad), shape, b) : undefined,
+    outA === undefined ? undefined : reducedTo(outA, shape, a),
+    outB === undefined ? undefined : reducedTo(outB, shape, b),
   ];
 }
 
