@@ -3,9 +3,7 @@
  * derivative and Hessian-action cost) and the tape memory of a 10^5-element elementwise chain. Every figure
  * is a ratio against a baseline measured in the same run.
  */
-import { AdjFloat, Control, np, stopAnnotating, Tape, withTape } from "tsadjoint";
-import { pointMap } from "../src/custom/point-map.js";
-import { ReducedFunction } from "../src/reduced/reduced-function.js";
+import { AdjFloat, Control, np, pointMap, ReducedFunction, stopAnnotating, Tape, withTape } from "tsadjoint";
 import { collectGarbage, printTable, type Row, timeMedian } from "./harness.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;

@@ -2,10 +2,7 @@
  * @file The seed's point-map example: the p-Laplacian flux q(u, g, p) = (|g|^2 + 1e-12)^((p-2)/2) g,
  * written with `tsadjoint/numpy` on a batch of points and recorded as ONE block by `pointMap`.
  */
-import { AdjFloat, Control, np, Tape, taylorTest, withTape } from "tsadjoint";
-// ReducedFunction and pointMap are imported by path until the package root exports them
-import { pointMap } from "../src/custom/point-map.js";
-import { ReducedFunction } from "../src/reduced/reduced-function.js";
+import { AdjFloat, Control, np, pointMap, ReducedFunction, Tape, taylorTest, withTape } from "tsadjoint";
 
 type NDArray = InstanceType<typeof np.NDArray>;
 

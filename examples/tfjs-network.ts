@@ -7,11 +7,18 @@
  * Run: node --conditions=source --import tsx examples/tfjs-network.ts
  */
 import * as tf from "@tensorflow/tfjs";
-import { Control, EngineLimitError, np, ReducedFunctional, Tape, taylorToDict, withTape } from "tsadjoint";
+import {
+  Control,
+  EngineLimitError,
+  type NDArray,
+  np,
+  ReducedFunctional,
+  Tape,
+  taylorToDict,
+  withTape,
+} from "tsadjoint";
 import { minimize } from "tsadjoint/optimize";
-import { modelWeights, runTensorflowGraph, setModelWeights } from "../src/engines/tfjs/index.js";
-import { defaultRng } from "../src/ops/kernels/random.js";
-import type { NDArray } from "../src/values/ndarray.js";
+import { modelWeights, runTensorflowGraph, setModelWeights } from "tsadjoint/tfjs";
 
 /** Steps suited to float32 (TensorFlow.js computes in float32: about 1e-7 relative noise in J). */
 const EPSILONS = [1e-1, 5e-2, 2.5e-2, 1.25e-2];
@@ -26,7 +33,7 @@ function seedNetwork(seed: number): tf.Sequential {
       tf.layers.dense({ units: 1, activation: "linear" }),
     ],
   });
-  const rng = defaultRng(seed);
+  const rng = np.random.default_rng(seed);
   setModelWeights(
     model,
     modelWeights(model).map((w) => rng.normal(0, w.ndim === 2 ? 1 / Math.sqrt(w.shape[0]) : 0.1, w.shape)),
@@ -44,7 +51,7 @@ export async function tfjsNetwork() {
   tf.enableProdMode();
   await tf.setBackend("cpu");
   const model = seedNetwork(1);
-  const rng = defaultRng(2);
+  const rng = np.random.default_rng(2);
 
   // (b) the seed example: 15 random points through the network, recorded as one block
   const input = rng.random([15, 2]);
