@@ -199,6 +199,8 @@ export function buildProgram(
   let symbolicInputs: readonly tf.SymbolicTensor[] = [];
   let weights: readonly NDArray[] = [];
   if (graph instanceof tf.LayersModel) {
+    // a fresh tf.sequential names its inputs only once built
+    if (graph instanceof tf.Sequential && graph.inputNames.length === 0) graph.build();
     const variables = layerVariables(graph, operation);
     weights = options.weights ?? modelWeights(graph);
     checkWeights(graph, weights, operation);

@@ -15,13 +15,8 @@ import {
   taylorToDict,
   withTape,
 } from "tsadjoint";
+import { modelWeights, runTensorflowGraph, TfBlock, tensorflowJacobian } from "tsadjoint/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  modelWeights,
-  runTensorflowGraph,
-  TfBlock,
-  tensorflowJacobian,
-} from "../../../src/engines/tfjs/index.js";
 import { defaultRng } from "../../../src/ops/kernels/random.js";
 import { NDArray } from "../../../src/values/ndarray.js";
 import {
@@ -430,5 +425,13 @@ describe("runTensorflowGraph feeds and errors", () => {
       ShapeMismatchError,
     );
     expect(() => runTensorflowGraph({} as unknown as tf.LayersModel, left)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("runTensorflowGraph on an unbuilt tf.sequential", () => {
+  it("builds the model itself (a fresh Sequential names its inputs only once built)", () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 1, useBias: false })] });
+    const y = runTensorflowGraph(model, np.array([[2]]));
+    expect(y.shape).toEqual([1, 1]);
   });
 });
