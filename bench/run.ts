@@ -1,4 +1,5 @@
 /** @file `npm run bench [name ...]`: runs the benchmarks (all by default) and prints ratio tables. */
+import { runJaxBench } from "./engines-jax.js";
 import { runTfjsBench } from "./engines-tfjs.js";
 import { runNumpyBench } from "./numpy.js";
 import { runScalarChain } from "./scalar-chain.js";
@@ -7,6 +8,9 @@ const benches: Record<string, () => void | Promise<void>> = {
   "scalar-chain": () => runScalarChain(),
   numpy: () => runNumpyBench(),
   "engines-tfjs": () => runTfjsBench(),
+  "engines-jax": async () => {
+    await runJaxBench();
+  },
 };
 
 const chosen = process.argv.slice(2);

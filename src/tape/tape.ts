@@ -55,12 +55,14 @@ export class Tape {
   }
 
   /**
-   * Removes every block and timestep.
+   * Removes every block and timestep. Blocks that hold engine memory (they have a `dispose()` method, as
+   * jax-js blocks do) release it.
    *
    * @example
    * getWorkingTape().clear();
    */
   clear(): void {
+    for (const block of this.blockList) (block as { dispose?: () => void }).dispose?.();
     this.blockList.length = 0;
     this.timestepStarts.length = 1;
     this.version++;
