@@ -6,7 +6,7 @@
  */
 import { grad, type Array as JaxArray, jit, numpy as jnp, jvp, valueAndGrad } from "@jax-js/jax";
 import { Control, computeGradient, computeHessian, ReducedFunctional, Tape, withTape } from "tsadjoint";
-import { f64, type JaxDevice, overloadJax, releaseJaxResources } from "../src/engines/jax/index.js";
+import { f64, type JaxDevice, overloadJax, releaseJaxResources } from "tsadjoint/jax";
 import { defaultRng } from "../src/ops/kernels/random.js";
 import type { NDArray } from "../src/values/ndarray.js";
 import { liveBuffers } from "../test/engines/jax/live-buffers.js";

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Control, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
-import { modelWeights, runTensorflowGraph, setModelWeights } from "../src/engines/tfjs/index.js";
+import { modelWeights, runTensorflowGraph, setModelWeights } from "tsadjoint/tfjs";
 import { defaultRng } from "../src/ops/kernels/random.js";
 import { NDArray } from "../src/values/ndarray.js";
 import { printTable, timeMedian } from "./harness.js";

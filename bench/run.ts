@@ -1,12 +1,18 @@
 /** @file `npm run bench [name ...]`: runs the benchmarks (all by default) and prints ratio tables. */
 import { runJaxBench } from "./engines-jax.js";
 import { runTfjsBench } from "./engines-tfjs.js";
+import { runFlagshipBench } from "./flagship.js";
 import { runNumpyBench } from "./numpy.js";
 import { runScalarChain } from "./scalar-chain.js";
+import { runSolveBench } from "./solve.js";
 
 const benches: Record<string, () => void | Promise<void>> = {
   "scalar-chain": () => runScalarChain(),
   numpy: () => runNumpyBench(),
+  solve: () => runSolveBench(),
+  flagship: async () => {
+    await runFlagshipBench();
+  },
   "engines-tfjs": () => runTfjsBench(),
   "engines-jax": async () => {
     await runJaxBench();

@@ -3,6 +3,8 @@
  * normally while every differentiable operation records a Block on the working tape; the chain rule over
  * the tape gives gradients, tangent-linear actions and Hessian actions.
  */
+
+export * from "./custom/index.js";
 export * from "./errors.js";
 export * as np from "./numpy/index.js";
 export { Control } from "./reduced/control.js";
@@ -14,6 +16,23 @@ export {
   computeTLM,
   type PerControl,
 } from "./reduced/drivers.js";
+export {
+  computeJacobianAction,
+  computeJacobianMatrix,
+  DenseJacobian,
+  IDENTITY,
+  type IdentityJacobian,
+  type Jacobian,
+  type JacobianBlock,
+  type JacobianBlocks,
+  type JacobianContext,
+  type JacobianMatrixOptions,
+  type JacobianValue,
+  type Outputs,
+  type PerOutput,
+  PointwiseJacobian,
+} from "./reduced/jacobian.js";
+export { ReducedFunction, type ReducedFunctionOptions } from "./reduced/reduced-function.js";
 export {
   ReducedFunctional,
   type ReducedFunctionalCallbacks,
@@ -51,24 +70,6 @@ export {
   type RuleCheckReport,
   ruleThresholds,
 } from "./verify/check-rule.js";
-export * from "./custom/index.js";
-export { ReducedFunction, type ReducedFunctionOptions } from "./reduced/reduced-function.js";
-export {
-  computeJacobianAction,
-  computeJacobianMatrix,
-  DenseJacobian,
-  IDENTITY,
-  type IdentityJacobian,
-  type Jacobian,
-  type JacobianBlock,
-  type JacobianBlocks,
-  type JacobianContext,
-  type JacobianMatrixOptions,
-  type JacobianValue,
-  type Outputs,
-  type PerOutput,
-  PointwiseJacobian,
-} from "./reduced/jacobian.js";
 export {
   type TaylorFunctionTarget,
   type TaylorOptions,

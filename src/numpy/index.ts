@@ -11,4 +11,5 @@ export * from "./elementwise.js";
 export * from "./linalg.js";
 export * from "./reduce.js";
 export * from "./shape.js";
+
 import "./methods.js";

@@ -1,7 +1,7 @@
 /** @file Test helpers for the TensorFlow.js adapter: setup, seeded models, a float64 reference MLP, an offline GraphModel. */
 import * as tf from "@tensorflow/tfjs";
+import { modelWeights, setModelWeights, type TfGraphModel } from "tsadjoint/tfjs";
 import { expect } from "vitest";
-import { modelWeights, setModelWeights, type TfGraphModel } from "../../../src/engines/tfjs/index.js";
 import { defaultRng } from "../../../src/ops/kernels/random.js";
 
 /** Silences the Node banner and selects the cpu backend (float32). */

@@ -1,12 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { AdjFloat, Control, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
+import { modelWeights, runTensorflowGraph, type TfBlock, tensorflowJacobian } from "tsadjoint/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  modelWeights,
-  runTensorflowGraph,
-  type TfBlock,
-  tensorflowJacobian,
-} from "../../../src/engines/tfjs/index.js";
 import { defaultRng } from "../../../src/ops/kernels/random.js";
 import { NDArray } from "../../../src/values/ndarray.js";
 import { denseModel, seedWeights, setupTf } from "./helpers.js";

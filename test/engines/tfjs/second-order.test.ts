@@ -11,8 +11,8 @@ import {
   taylorToDict,
   withTape,
 } from "tsadjoint";
+import { modelWeights, runTensorflowGraph, secondOrderSafe } from "tsadjoint/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { modelWeights, runTensorflowGraph, secondOrderSafe } from "../../../src/engines/tfjs/index.js";
 import { defaultRng } from "../../../src/ops/kernels/random.js";
 import { NDArray } from "../../../src/values/ndarray.js";
 import {

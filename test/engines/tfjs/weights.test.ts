@@ -8,13 +8,8 @@ import {
   Tape,
   withTape,
 } from "tsadjoint";
+import { modelWeightNames, modelWeights, runTensorflowGraph, setModelWeights } from "tsadjoint/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  modelWeightNames,
-  modelWeights,
-  runTensorflowGraph,
-  setModelWeights,
-} from "../../../src/engines/tfjs/index.js";
 import { defaultRng } from "../../../src/ops/kernels/random.js";
 import { NDArray } from "../../../src/values/ndarray.js";
 import { denseModel, denseToGraphModel, relativeDifference, seedWeights, setupTf } from "./helpers.js";

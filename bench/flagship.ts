@@ -1,0 +1,233 @@
+/**
+ * @file Benchmark of the flagship constitutive-relation inference: wall time of one forward solve, one
+ * gradient and one Hessian action of the reduced functional at meshes 32 and 64, per engine, as ratios
+ * (recorded forward / plain-JS forward, gradient / forward, Hessian action / gradient), and the end-to-end
+ * inference time of the default run.
+ */
+import { NDArray } from "tsadjoint";
+import {
+  type ConstitutiveKind,
+  constitutiveModel,
+  type EngineName,
+  type JaxDeviceName,
+} from "../examples/cr-inference/constitutive.js";
+import { solvePowerLawReference } from "../examples/cr-inference/fem.js";
+import {
+  DEFAULT_SETTINGS,
+  recordProblem,
+  runInference,
+  START,
+  syntheticData,
+} from "../examples/cr-inference/problem.js";
+import { printTable, type Row } from "./harness.js";
+
+/** One engine configuration of the benchmark. */
+export interface FlagshipConfiguration {
+  readonly cr: ConstitutiveKind;
+  readonly engine: EngineName;
+  readonly jaxDevice?: JaxDeviceName;
+  /** Meshes to run it on (the jax-js cpu device is an interpreter: mesh 32 only). */
+  readonly meshes: readonly number[];
+  readonly repeats: number;
+}
+
+/** The default configurations: every engine that is installed, power law and network. */
+export const FLAGSHIP_CONFIGURATIONS: readonly FlagshipConfiguration[] = [
+  { cr: "power-law", engine: "native", meshes: [32, 64], repeats: 7 },
+  { cr: "power-law", engine: "jax", jaxDevice: "wasm", meshes: [32, 64], repeats: 5 },
+  { cr: "power-law", engine: "jax", jaxDevice: "cpu", meshes: [32], repeats: 3 },
+  { cr: "network", engine: "native", meshes: [32, 64], repeats: 5 },
+  { cr: "network", engine: "jax", jaxDevice: "wasm", meshes: [32, 64], repeats: 5 },
+  { cr: "network", engine: "tfjs", meshes: [32, 64], repeats: 5 },
+];
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function milliseconds(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const format = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+
+/** Two control points near the start, alternated so that every evaluation is a real Newton solve. */
+function controlPoints(
+  initial: readonly (number | NDArray)[],
+  kind: ConstitutiveKind,
+): (number | NDArray)[][] {
+  return [0, 1].map((which) =>
+    initial.map((value, index) => {
+      const shift = which === 0 ? 0.02 : -0.02;
+      if (typeof value === "number")
+        return kind === "power-law" && index === 0 ? value + 10 * shift : value + shift;
+      return new NDArray(
+        value.data.map((v, i) => v + shift * Math.sin(i + index)),
+        value.shape,
+      );
+    }),
+  );
+}
+
+/** Timings of one configuration on one mesh (medians in ms). */
+async function measure(configuration: FlagshipConfiguration, mesh: number) {
+  const data = syntheticData({ ...DEFAULT_SETTINGS, mesh });
+  const cr = await constitutiveModel(configuration.cr, configuration.engine, {
+    p0: START.p,
+    k0: START.k,
+    seed: 1,
+    jaxDevice: configuration.jaxDevice,
+  });
+  try {
+    const problem = recordProblem(data, cr, 0);
+    const { rf } = problem;
+    const points = controlPoints(
+      problem.controls.map((c) => c.blockVariable.saved as number | NDArray),
+      configuration.cr,
+    );
+    const direction = points[0].map((value) =>
+      typeof value === "number"
+        ? 0.1
+        : new NDArray(
+            value.data.map((_, i) => 0.01 * Math.cos(i)),
+            value.shape,
+          ),
+    );
+    const forward: number[] = [];
+    const gradient: number[] = [];
+    const hessian: number[] = [];
+    const plain: number[] = [];
+    let plainSolution: Float64Array | undefined;
+    rf.evaluate(points[1]); // warm-up (compiles engine kernels)
+    if (configuration.cr === "power-law") {
+      const [p, k] = points[1] as number[];
+      plainSolution = solvePowerLawReference(data.space, data.load, p, k, { regularization: 1e-8 }).solution;
+    }
+    rf.derivative();
+    const hessians = configuration.engine !== "tfjs"; // TensorFlow.js: no second derivatives of tanh
+    if (hessians) rf.hessian(direction);
+    for (let repeat = 0; repeat < configuration.repeats; repeat++) {
+      const point = points[repeat % 2];
+      let start = process.hrtime.bigint();
+      rf.evaluate(point);
+      forward.push(milliseconds(start));
+      // gradient at a new point: includes the Jacobian at the solution (assembled once, reused by Hessians)
+      start = process.hrtime.bigint();
+      rf.derivative();
+      gradient.push(milliseconds(start));
+      if (hessians) {
+        start = process.hrtime.bigint();
+        rf.hessian(direction);
+        hessian.push(milliseconds(start));
+      }
+      if (configuration.cr === "power-law") {
+        const [p, k] = point as number[];
+        start = process.hrtime.bigint();
+        // warm-started from the other point's solution, as the replay is
+        plainSolution = solvePowerLawReference(data.space, data.load, p, k, {
+          regularization: 1e-8,
+          initialGuess: plainSolution,
+        }).solution;
+        plain.push(milliseconds(start));
+      }
+    }
+    return {
+      forward: median(forward),
+      gradient: median(gradient),
+      hessian: hessian.length > 0 ? median(hessian) : undefined,
+      plain: plain.length > 0 ? median(plain) : undefined,
+    };
+  } finally {
+    cr.dispose();
+  }
+}
+
+/** One row set per configuration and mesh, as printed. */
+export interface FlagshipFigures {
+  readonly name: string;
+  readonly forwardMs: number;
+  readonly gradientMs: number;
+  readonly hessianMs?: number;
+  readonly plainForwardMs?: number;
+}
+
+/**
+ * Runs the flagship benchmark and prints its tables: per engine and mesh, one forward solve (a replay of
+ * the tape at new parameters: Newton from the previous solution), one gradient (adjoint) and one Hessian
+ * action, as ratios; then the end-to-end default inference. Returns the measured figures.
+ *
+ * @example
+ * await runFlagshipBench();
+ */
+export async function runFlagshipBench(
+  configurations: readonly FlagshipConfiguration[] = FLAGSHIP_CONFIGURATIONS,
+): Promise<FlagshipFigures[]> {
+  const figures: FlagshipFigures[] = [];
+  for (const configuration of configurations) {
+    const label = `${configuration.cr}, ${configuration.engine}${configuration.jaxDevice ? ` (${configuration.jaxDevice})` : ""}`;
+    for (const mesh of configuration.meshes) {
+      const result = await measure(configuration, mesh);
+      const rows: Row[] = [];
+      if (result.plain !== undefined) {
+        rows.push({ name: "plain-JS forward, analytic Jacobian (baseline)", value: format(result.plain) });
+      }
+      rows.push({
+        name: "forward solve (replay)",
+        value: format(result.forward),
+        ...(result.plain === undefined ? {} : { ratio: result.forward / result.plain }),
+      });
+      rows.push({
+        name: "gradient / forward",
+        value: format(result.gradient),
+        ratio: result.gradient / result.forward,
+        target: "<= 1",
+        pass: result.gradient <= result.forward,
+      });
+      if (result.hessian !== undefined) {
+        rows.push({
+          name: "Hessian action / gradient",
+          value: format(result.hessian),
+          ratio: result.hessian / result.gradient,
+          target: "<= 3",
+          pass: result.hessian <= 3 * result.gradient,
+        });
+      } else {
+        rows.push({
+          name: "Hessian action",
+          value: "skipped (TensorFlow.js: no second derivatives of tanh)",
+        });
+      }
+      printTable(
+        `flagship: ${label}, mesh ${mesh} (${2 * mesh * mesh} elements, ${(mesh - 1) ** 2} unknowns)`,
+        rows,
+      );
+      figures.push({
+        name: `${label}, mesh ${mesh}`,
+        forwardMs: result.forward,
+        gradientMs: result.gradient,
+        hessianMs: result.hessian,
+        plainForwardMs: result.plain,
+      });
+    }
+  }
+  const endToEnd: Row[] = [];
+  for (const settings of [
+    DEFAULT_SETTINGS,
+    { ...DEFAULT_SETTINGS, mesh: 64 },
+    { ...DEFAULT_SETTINGS, cr: "network" as const, maxIterations: 100 },
+  ]) {
+    const start = process.hrtime.bigint();
+    const report = await runInference(settings);
+    const total = milliseconds(start);
+    const perIteration = total / Math.max(1, report.optimizer.iterations);
+    endToEnd.push({
+      name: `${settings.cr} (${settings.engine}), mesh ${settings.mesh}`,
+      value: `${format(total)} (${report.optimizer.iterations} iterations, ${report.solves.forward} forward, ${report.solves.adjoint} adjoint solves; ${format(perIteration)} per iteration)`,
+    });
+  }
+  printTable("flagship: end-to-end inference (Taylor tests included)", endToEnd);
+  return figures;
+}
+
+if (process.argv[1]?.endsWith("flagship.ts")) await runFlagshipBench();

@@ -1,0 +1,223 @@
+/**
+ * @file Command line of the constitutive-relation inference (`npm start -- [flags]`): flag parsing with
+ * node:util parseArgs, the help text, the optimizer progress bar, and the run itself (report to stdout,
+ * report.json and figures to the output folder).
+ */
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import type { ConstitutiveKind, EngineName, JaxDeviceName } from "./constitutive.js";
+import { type InferenceSettings, type IterationInfo, type OptimizerName, runInference } from "./problem.js";
+import { formatReport, writeReport } from "./report.js";
+
+/** The help text (`--help`). */
+export const HELP = `Infer a constitutive relation q(grad u) from noisy observations of the solution of
+  -div q(grad u) = f   on the unit square, u = 0 on the boundary, f = 0.5 + 20 x^3,
+discretised with P1 triangles. Synthetic data come from the power law q(g) = k (|g|^2 + eps)^((p-2)/2) g
+with the true p and k; the CR is then inferred from the sensor values by minimising the misfit, with
+gradients (and Hessian actions) through the nonlinear solve by the adjoint method.
+
+Usage: npm start -- [flags]
+
+Flags:
+  --cr <power-law|network>   CR to infer (default power-law).
+                               power-law: q = k (|g|^2 + eps)^((p-2)/2) g; the controls are p and k.
+                               network:   q = N(|g|^2) g with a 1-16-16-1 tanh network N whose 321
+                                          weights are the controls (the CR is learned from data).
+  --engine <native|jax|tfjs> Engine that evaluates and differentiates the CR (default native).
+                               native: tsadjoint's numpy through pointMap (float64);
+                               jax:    jax-js through overloadJax, pointwise (device: --jax-device);
+                               tfjs:   TensorFlow.js through runTensorflowGraph (network only; float32).
+  --jax-device <cpu|wasm>    jax-js device. cpu (default for power-law): exact float64, but an
+                               interpreter, about 100x slower; wasm (default for network): fast, but
+                               tanh/exp/log/power in float32 (relative error about 1e-7), so solver
+                               tolerances are loosened and the Hessian Taylor test is skipped.
+  --optimizer <name>         l-bfgs-b (default, with bounds), newton-cg (Hessian actions) or bfgs.
+  --mesh <n>                 Cells per side of the mesh (default 32: 1089 nodes, 2048 triangles).
+  --noise <level>            Gaussian noise, relative to the RMS of the noiseless observations
+                               (default 0.01 = 1%).
+  --seed <int>               Seed of the noise and the sensor positions (and the network's initial
+                               weights) (default 1).
+  --p-true <p>               True exponent of the synthetic data (default 3).
+  --k-true <k>               True consistency of the synthetic data (default 1).
+  --max-iter <n>             Optimizer iteration limit (default 50 for power-law, 100 for network).
+  --tikhonov <alpha>         Weight of the Tikhonov term alpha/2 |theta - theta_start|^2 (default 0).
+  --out <folder>             Folder for report.json and the figures (SVG and PNG) (default out).
+  --quiet                    Print only the final report (no progress bar).
+  --help                     Print this help.
+
+Bounds (l-bfgs-b): p in [1.2, 6], k in [0.05, 20]. Start: p = 2, k = 0.5.
+Outputs: report.json (every number and every figure's data), sensors.{svg,png} (predicted vs observed
+values), flux.{svg,png} (|q| against |g|: truth, start and inferred), convergence.{svg,png} (misfit per
+iteration, log scale) and summary.{svg,png} (the three side by side).`;
+
+/** Parsed command line. */
+export interface CliOptions {
+  readonly settings: InferenceSettings;
+  readonly out: string;
+  readonly quiet: boolean;
+  readonly help: boolean;
+}
+
+/** A command-line error: a message for the user (exit code 2). */
+export class UsageError extends Error {}
+
+function numberFlag(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  check: (v: number) => boolean,
+): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !check(value)) throw new UsageError(`--${name}: invalid value '${raw}'`);
+  return value;
+}
+
+function choice<T extends string>(
+  name: string,
+  raw: string | undefined,
+  fallback: T,
+  allowed: readonly T[],
+): T {
+  if (raw === undefined) return fallback;
+  const value = raw.toLowerCase() as T;
+  if (!allowed.includes(value)) {
+    throw new UsageError(`--${name}: '${raw}' is not one of ${allowed.join(", ")}`);
+  }
+  return value;
+}
+
+/**
+ * Parses the flags (see {@link HELP}). Throws a UsageError for unknown flags or bad values.
+ *
+ * @example
+ * parseCli(["--mesh", "8", "--quiet"]).settings.mesh; // 8
+ */
+export function parseCli(argv: readonly string[]): CliOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        cr: { type: "string" },
+        engine: { type: "string" },
+        "jax-device": { type: "string" },
+        optimizer: { type: "string" },
+        mesh: { type: "string" },
+        noise: { type: "string" },
+        seed: { type: "string" },
+        "p-true": { type: "string" },
+        "k-true": { type: "string" },
+        "max-iter": { type: "string" },
+        tikhonov: { type: "string" },
+        out: { type: "string" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const text = (name: string) => values[name] as string | undefined;
+  const cr = choice<ConstitutiveKind>("cr", text("cr"), "power-law", ["power-law", "network"]);
+  const engine = choice<EngineName>("engine", text("engine"), "native", ["native", "jax", "tfjs"]);
+  if (engine === "tfjs" && cr === "power-law") {
+    throw new UsageError(
+      "--engine tfjs runs the network CR only (TensorFlow.js is float32); use --cr network",
+    );
+  }
+  const optimizer = choice<OptimizerName>("optimizer", text("optimizer"), "l-bfgs-b", [
+    "l-bfgs-b",
+    "newton-cg",
+    "bfgs",
+  ]);
+  const settings: InferenceSettings = {
+    cr,
+    engine,
+    optimizer,
+    mesh: numberFlag("mesh", text("mesh"), 32, (v) => Number.isInteger(v) && v >= 2 && v <= 512),
+    noise: numberFlag("noise", text("noise"), 0.01, (v) => v >= 0),
+    seed: numberFlag("seed", text("seed"), 1, Number.isSafeInteger),
+    pTrue: numberFlag("p-true", text("p-true"), 3, (v) => v > 1),
+    kTrue: numberFlag("k-true", text("k-true"), 1, (v) => v > 0),
+    maxIterations: numberFlag(
+      "max-iter",
+      text("max-iter"),
+      cr === "network" ? 100 : 50,
+      (v) => Number.isInteger(v) && v >= 1,
+    ),
+    tikhonov: numberFlag("tikhonov", text("tikhonov"), 0, (v) => v >= 0),
+    ...(text("jax-device") === undefined
+      ? {}
+      : { jaxDevice: choice<JaxDeviceName>("jax-device", text("jax-device"), "cpu", ["cpu", "wasm"]) }),
+  };
+  return {
+    settings,
+    out: text("out") ?? "out",
+    quiet: values.quiet === true,
+    help: values.help === true,
+  };
+}
+
+/**
+ * Runs the command line: parses `argv`, runs the inference with a progress bar (unless quiet or not a
+ * TTY), prints the report and writes the outputs. Returns the process exit code.
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2));
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n`);
+    console.error(HELP);
+    return 2;
+  }
+  if (options.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const { settings, quiet } = options;
+  const showBar = !quiet && process.stdout.isTTY === true;
+  const log = (message: string) => {
+    if (!quiet) console.log(message);
+  };
+  let bar: cliProgress.SingleBar | undefined;
+  const onIteration = (info: IterationInfo) => {
+    bar?.update(Math.min(info.iteration, settings.maxIterations), {
+      misfit: info.misfit.toExponential(3),
+      state: info.summary,
+    });
+  };
+  const report = await runInference(settings, {
+    log,
+    onOptimizeStart: () => {
+      if (!showBar) return;
+      bar = new cliProgress.SingleBar(
+        {
+          format: "  optimizing |{bar}| {value}/{total} iterations | misfit {misfit} | {state}",
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(settings.maxIterations, 0, { misfit: "-", state: "" });
+    },
+    onIteration,
+    onOptimizeEnd: () => {
+      bar?.stop();
+      bar = undefined;
+    },
+  });
+  const files = await writeReport(report, options.out);
+  console.log(formatReport(report));
+  log(
+    `  wrote ${files.length} files to ${options.out}/ (report.json, sensors, flux, convergence, summary as SVG and PNG)`,
+  );
+  return 0;
+}

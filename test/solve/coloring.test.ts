@@ -1,0 +1,53 @@
+import fc from "fast-check";
+import {
+  bandedPattern,
+  CsrMatrix,
+  colorColumns,
+  colorSeeds,
+  recoverJacobian,
+  tridiagonalPattern,
+} from "tsadjoint/solve";
+import { describe, expect, it } from "vitest";
+import { seededRandom } from "./helpers.js";
+
+describe("distance-2 column coloring and Jacobian recovery", () => {
+  it("banded patterns need bandwidth + 1 colors", () => {
+    expect(colorColumns(tridiagonalPattern(100)).count).toBe(3);
+    expect(colorColumns(bandedPattern(50, 2, 1)).count).toBe(4);
+    expect(colorColumns(bandedPattern(10, 0, 0)).count).toBe(1);
+    expect(tridiagonalPattern(4).nnz).toBe(10);
+    expect(bandedPattern(5, 1, 1).nnz).toBe(13);
+    expect(() => bandedPattern(-1, 0, 0)).toThrow(/non-negative/);
+  });
+
+  it("columns of one color share no row, and recovery from compressed products gives the matrix", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 25 }),
+        fc.integer({ min: 1, max: 25 }),
+        fc.double({ min: 0.02, max: 0.5, noNaN: true }),
+        fc.integer({ min: 1, max: 2 ** 30 }),
+        (rows, cols, density, seed) => {
+          const random = seededRandom(seed);
+          const dense = new Float64Array(rows * cols);
+          for (let k = 0; k < dense.length; k++) if (random() < density) dense[k] = 2 * random() - 1;
+          const matrix = CsrMatrix.fromDense(rows, cols, dense);
+          const coloring = colorColumns(matrix);
+          for (let i = 0; i < rows; i++) {
+            const seen = new Set<number>();
+            for (let p = matrix.rowPtr[i]; p < matrix.rowPtr[i + 1]; p++) {
+              const color = coloring.colors[matrix.colIndex[p]];
+              expect(seen.has(color)).toBe(false);
+              seen.add(color);
+            }
+          }
+          const products = colorSeeds(coloring).map((seed) => matrix.matvec(seed));
+          const recovered = recoverJacobian(matrix, coloring, products);
+          expect(Array.from(recovered.values)).toEqual(Array.from(matrix.values));
+          expect(recovered.rowPtr).toBe(matrix.rowPtr);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
