@@ -4,6 +4,7 @@ import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
+  type FusedSecondOrder,
   type HessianContext,
   type RecomputeContext,
   type TlmContext,
@@ -19,7 +20,7 @@ import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast
  * y = f(x) applied entry by entry, with the rule's f, f' and f''.
  * TLM: ydot = f'(x) xdot. Adjoint: xbar = f'(x) ybar. Hessian: xhat = f'(x) yhat + f''(x) ybar xdot.
  */
-export class UnaryElementwiseBlock extends Block {
+export class UnaryElementwiseBlock extends Block implements FusedSecondOrder {
   constructor(
     readonly rule: UnaryRule,
     dependencies: BlockVariable[],
@@ -84,6 +85,46 @@ export class UnaryElementwiseBlock extends Block {
     if (ybar !== 0 && xdot !== 0) xhat += this.rule.d2f(x, y) * ybar * xdot;
     return [xhat];
   }
+
+  /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f' evaluated once. */
+  evaluateAdjAndHessian({
+    inputs,
+    outputs,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+  }: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
+    const rule = this.rule;
+    const x = inputs[0];
+    if (typeof x === "number") {
+      const y = outputs[0] as number;
+      const ybar = adjInputs[0] as number | undefined;
+      const yhat = hessianInputs[0] as number | undefined;
+      const xdot = tlmInputs[0] as number | undefined;
+      const df = rule.df(x, y);
+      let xhat = yhat === undefined ? 0 : df * yhat;
+      if (ybar !== undefined && xdot !== undefined && ybar !== 0 && xdot !== 0)
+        xhat += rule.d2f(x, y) * ybar * xdot;
+      return [[ybar === undefined ? undefined : df * ybar], [xhat]];
+    }
+    const xs = (x as NDArray).data;
+    const ys = (outputs[0] as NDArray).data;
+    const bar = (adjInputs[0] as NDArray | undefined)?.data;
+    const hat = (hessianInputs[0] as NDArray | undefined)?.data;
+    const dot = (tlmInputs[0] as NDArray | undefined)?.data;
+    const n = xs.length;
+    const adjoint = bar === undefined ? undefined : new Float64Array(n);
+    const second = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const df = rule.df(xs[i], ys[i]);
+      if (adjoint !== undefined) adjoint[i] = df * (bar as Float64Array)[i];
+      let value = hat === undefined ? 0 : df * hat[i];
+      if (bar !== undefined && dot !== undefined) value += rule.d2f(xs[i], ys[i]) * bar[i] * dot[i];
+      second[i] = value;
+    }
+    const shape = (x as NDArray).shape;
+    return [[adjoint === undefined ? undefined : new NDArray(adjoint, shape)], [new NDArray(second, shape)]];
+  }
 }
 
 /**
@@ -91,7 +132,7 @@ export class UnaryElementwiseBlock extends Block {
  * TLM: zdot = f_a adot + f_b bdot. Adjoint: abar = f_a zbar, bbar = f_b zbar.
  * Hessian: ahat = f_a zhat + zbar (f_aa adot + f_ab bdot), bhat = f_b zhat + zbar (f_ab adot + f_bb bdot).
  */
-export class BinaryElementwiseBlock extends Block {
+export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
   constructor(
     readonly rule: BinaryRule,
     dependencies: BlockVariable[],
@@ -199,6 +240,39 @@ export class BinaryElementwiseBlock extends Block {
     }
     return [ahat, bhat];
   }
+
+  /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_a, f_b evaluated once. */
+  evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
+    const { inputs, outputs, adjInputs, hessianInputs, tlmInputs, needed } = context;
+    if (typeof outputs[0] !== "number") return [this.evaluateAdj(context), this.evaluateHessian(context)];
+    const rule = this.rule;
+    const a = inputs[0] as number;
+    const b = inputs[1] as number;
+    const z = outputs[0] as number;
+    const zbar = adjInputs[0] as number | undefined;
+    const zhat = (hessianInputs[0] as number | undefined) ?? 0;
+    const adot = (tlmInputs[0] as number | undefined) ?? 0;
+    const bdot = (tlmInputs[1] as number | undefined) ?? 0;
+    const da = rule.da(a, b, z);
+    const db = rule.db(a, b, z);
+    let ahat = da * zhat;
+    let bhat = db * zhat;
+    if (zbar !== undefined && zbar !== 0) {
+      if (adot !== 0) {
+        ahat += zbar * rule.daa(a, b, z) * adot;
+        bhat += zbar * rule.dab(a, b, z) * adot;
+      }
+      if (bdot !== 0) {
+        ahat += zbar * rule.dab(a, b, z) * bdot;
+        bhat += zbar * rule.dbb(a, b, z) * bdot;
+      }
+    }
+    const adjoint =
+      zbar === undefined
+        ? [undefined, undefined]
+        : [needed[0] ? da * zbar : undefined, needed[1] ? db * zbar : undefined];
+    return [adjoint, [ahat, bhat]];
+  }
 }
 
 /**
@@ -206,7 +280,7 @@ export class BinaryElementwiseBlock extends Block {
  * dependency is the other operand. Rules as for BinaryElementwiseBlock, with the constant's tangent zero:
  * TLM: zdot = f_v vdot. Adjoint: vbar = f_v zbar. Hessian: vhat = f_v zhat + zbar f_vv vdot.
  */
-export class BinaryConstantBlock extends Block {
+export class BinaryConstantBlock extends Block implements FusedSecondOrder {
   constructor(
     readonly rule: BinaryRule,
     /** The constant operand's value. */
@@ -309,6 +383,21 @@ export class BinaryConstantBlock extends Block {
     let vhat = zhat !== 0 ? this.first(v, z) * zhat : 0;
     if (zbar !== 0 && vdot !== 0) vhat += zbar * this.second(v, z) * vdot;
     return [vhat];
+  }
+
+  /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_v evaluated once. */
+  evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
+    const { inputs, outputs, adjInputs, hessianInputs, tlmInputs } = context;
+    const v = inputs[0];
+    if (typeof v !== "number") return [this.evaluateAdj(context), this.evaluateHessian(context)];
+    const z = outputs[0] as number;
+    const zbar = adjInputs[0] as number | undefined;
+    const zhat = (hessianInputs[0] as number | undefined) ?? 0;
+    const vdot = (tlmInputs[0] as number | undefined) ?? 0;
+    const first = this.first(v, z);
+    let vhat = first * zhat;
+    if (zbar !== undefined && zbar !== 0 && vdot !== 0) vhat += zbar * this.second(v, z) * vdot;
+    return [[zbar === undefined ? undefined : first * zbar], [vhat]];
   }
 }
 

@@ -9,7 +9,7 @@ import {
   ValueNotOnTapeError,
 } from "../errors.js";
 import { stopAnnotating } from "../tape/annotation.js";
-import type { Block, HessianContext } from "../tape/block.js";
+import type { Block, FusedSecondOrder, HessianContext } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import { type Tape, walkBetween } from "../tape/tape.js";
 import { addRaw, describeShape, isFiniteRaw, spaceOf } from "../values/space.js";
@@ -267,8 +267,15 @@ export function hessianSweep(path: SweepPath, seeds: readonly unknown[]): void {
       tlmInputs: tangentsOf(block, epoch),
       needed: neededOf(block, epoch),
     };
-    if (anyAdj) accumulate(block, block.evaluateAdj(context), context.needed, "adj");
-    accumulate(block, block.evaluateHessian(context), context.needed, "hessian");
+    const fused = (block as Partial<FusedSecondOrder>).evaluateAdjAndHessian;
+    if (fused !== undefined) {
+      const [adjoints, hessians] = fused.call(block, context);
+      if (anyAdj) accumulate(block, adjoints, context.needed, "adj");
+      accumulate(block, hessians, context.needed, "hessian");
+    } else {
+      if (anyAdj) accumulate(block, block.evaluateAdj(context), context.needed, "adj");
+      accumulate(block, block.evaluateHessian(context), context.needed, "hessian");
+    }
   }
 }
 

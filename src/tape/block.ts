@@ -39,6 +39,20 @@ export interface HessianContext extends AdjContext {
 }
 
 /**
+ * Optional fast path for the Hessian sweep: a block that computes its adjoint (`evaluateAdj`) and its
+ * second-order adjoint (`evaluateHessian`) in one call, sharing the first derivatives. It must return
+ * exactly what the two methods return. Blocks without it get the two calls.
+ *
+ * @example
+ * class MyBlock extends Block implements FusedSecondOrder {
+ *   evaluateAdjAndHessian(context: HessianContext) { return [this.evaluateAdj(context), this.evaluateHessian(context)] as const; }
+ * }
+ */
+export interface FusedSecondOrder {
+  evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]];
+}
+
+/**
  * One recorded operation. Subclass it to add an operation with hand-written derivatives: implement
  * `recompute` and the modes you can give. A mode left out throws `MissingRuleError` when a driver needs
  * it, never a silent zero.
