@@ -39,3 +39,17 @@ describe("examples", () => {
     expect((computeGradient(J, new Control(x), { tape }) as AdjFloat).value).toBeCloseTo(expected, 14);
   });
 });
+
+describe("examples/minimize.ts", () => {
+  it("fitOscillation recovers a, b, c with L-BFGS-B and Newton-CG", async () => {
+    const { fitOscillation } = await import("../../examples/minimize.js");
+    const result = fitOscillation();
+    for (const fitted of [result.lbfgsb, result.newtonCg]) {
+      expect(fitted[0]).toBeCloseTo(2, 1);
+      expect(fitted[1]).toBeCloseTo(0.3, 2);
+      expect(fitted[2]).toBeCloseTo(1.7, 2);
+    }
+    expect(result.hessianActions).toBeGreaterThan(0);
+    expect(result.misfit).toBeLessThan(0.02);
+  });
+});
