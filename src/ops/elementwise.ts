@@ -244,7 +244,27 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_a, f_b evaluated once. */
   evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
     const { inputs, outputs, adjInputs, hessianInputs, tlmInputs, needed } = context;
-    if (typeof outputs[0] !== "number") return [this.evaluateAdj(context), this.evaluateHessian(context)];
+    if (typeof outputs[0] !== "number") {
+      const [abar, bbar, ahat, bhat] = binarySecondOrder(
+        this.rule,
+        inputs[0] as Operand,
+        inputs[1] as Operand,
+        outputs[0] as NDArray,
+        {
+          zbar: adjInputs[0] as NDArray | undefined,
+          zhat: hessianInputs[0] as NDArray | undefined,
+          adot: tlmInputs[0] as Operand | undefined,
+          bdot: tlmInputs[1] as Operand | undefined,
+          needA: needed[0],
+          needB: needed[1],
+        },
+        true,
+      );
+      return [
+        [abar, bbar],
+        [ahat, bhat],
+      ];
+    }
     const rule = this.rule;
     const a = inputs[0] as number;
     const b = inputs[1] as number;
@@ -389,7 +409,27 @@ export class BinaryConstantBlock extends Block implements FusedSecondOrder {
   evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
     const { inputs, outputs, adjInputs, hessianInputs, tlmInputs } = context;
     const v = inputs[0];
-    if (typeof v !== "number") return [this.evaluateAdj(context), this.evaluateHessian(context)];
+    if (typeof v !== "number") {
+      const [a, b] = this.operands(v as NDArray);
+      const dot = tlmInputs[0] as Operand | undefined;
+      const first = this.constantIsFirst;
+      const [abar, bbar, ahat, bhat] = binarySecondOrder(
+        this.rule,
+        a,
+        b,
+        outputs[0] as NDArray,
+        {
+          zbar: adjInputs[0] as NDArray | undefined,
+          zhat: hessianInputs[0] as NDArray | undefined,
+          adot: first ? undefined : dot,
+          bdot: first ? dot : undefined,
+          needA: !first,
+          needB: first,
+        },
+        true,
+      );
+      return [[first ? bbar : abar], [first ? bhat : ahat]];
+    }
     const z = outputs[0] as number;
     const zbar = adjInputs[0] as number | undefined;
     const zhat = (hessianInputs[0] as number | undefined) ?? 0;
@@ -551,6 +591,29 @@ function binaryHessian(
     needB: boolean;
   },
 ): [Operand | undefined, Operand | undefined] {
+  const [, , ahat, bhat] = binarySecondOrder(rule, a, b, z, seeds, false);
+  return [ahat, bhat];
+}
+
+/**
+ * The adjoint (when `withAdjoint`) and the second-order adjoint of a binary rule in one pass, each partial
+ * derivative evaluated once per entry: [abar, bbar, ahat, bhat], each summed back to its operand's shape.
+ */
+function binarySecondOrder(
+  rule: BinaryRule,
+  a: Operand,
+  b: Operand,
+  z: NDArray,
+  seeds: {
+    zbar: NDArray | undefined;
+    zhat: NDArray | undefined;
+    adot: Operand | undefined;
+    bdot: Operand | undefined;
+    needA: boolean;
+    needB: boolean;
+  },
+  withAdjoint: boolean,
+): [Operand | undefined, Operand | undefined, Operand | undefined, Operand | undefined] {
   const shape = z.shape;
   const as = expanded(a, shape);
   const bs = expanded(b, shape);
@@ -560,11 +623,10 @@ function binaryHessian(
   const bar = seeds.zbar?.data;
   const ad = seeds.adot === undefined ? undefined : expanded(seeds.adot, shape);
   const bd = seeds.bdot === undefined ? undefined : expanded(seeds.bdot, shape);
-  const needA = seeds.needA;
-  const needB = seeds.needB;
-  const outA = needA ? new Float64Array(n) : undefined;
-  const outB = needB ? new Float64Array(n) : undefined;
-  // one pass, each partial derivative evaluated once per entry
+  const outA = seeds.needA ? new Float64Array(n) : undefined;
+  const outB = seeds.needB ? new Float64Array(n) : undefined;
+  const adjA = withAdjoint && bar !== undefined && seeds.needA ? new Float64Array(n) : undefined;
+  const adjB = withAdjoint && bar !== undefined && seeds.needB ? new Float64Array(n) : undefined;
   for (let i = 0; i < n; i++) {
     const ai = as[i];
     const bi = bs[i];
@@ -575,19 +637,25 @@ function binaryHessian(
     const bdi = bd === undefined ? 0 : bd[i];
     const cross = w !== 0 && (adi !== 0 || bdi !== 0) ? w * rule.dab(ai, bi, zi) : 0;
     if (outA !== undefined) {
-      let value = h !== 0 ? rule.da(ai, bi, zi) * h : 0;
+      const da = rule.da(ai, bi, zi);
+      if (adjA !== undefined) adjA[i] = da * w;
+      let value = h !== 0 ? da * h : 0;
       if (w !== 0 && adi !== 0) value += w * rule.daa(ai, bi, zi) * adi;
       if (bdi !== 0) value += cross * bdi;
       outA[i] = value;
     }
     if (outB !== undefined) {
-      let value = h !== 0 ? rule.db(ai, bi, zi) * h : 0;
+      const db = rule.db(ai, bi, zi);
+      if (adjB !== undefined) adjB[i] = db * w;
+      let value = h !== 0 ? db * h : 0;
       if (w !== 0 && bdi !== 0) value += w * rule.dbb(ai, bi, zi) * bdi;
       if (adi !== 0) value += cross * adi;
       outB[i] = value;
     }
   }
   return [
+    adjA === undefined ? undefined : reducedTo(adjA, shape, a),
+    adjB === undefined ? undefined : reducedTo(adjB, shape, b),
     outA === undefined ? undefined : reducedTo(outA, shape, a),
     outB === undefined ? undefined : reducedTo(outB, shape, b),
   ];
