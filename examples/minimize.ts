@@ -35,7 +35,7 @@ export function fitOscillation(seed = 3): FitResult {
   const t = np.linspace(0, 10, 200);
   const truth = model(t, new AdjFloat(2), new AdjFloat(0.3), new AdjFloat(1.7));
   const data = np.add(truth, rng.normal(0, 0.01, [200]));
-  const fit = (method: "L-BFGS-B" | "Newton-CG") => {
+  const fitWith = (method: "L-BFGS-B" | "Newton-CG") => {
     const tape = new Tape();
     const [a, b, c] = [new AdjFloat(1), new AdjFloat(0.1), new AdjFloat(1.5)];
     const J = withTape(tape, () => np.multiply(0.5, np.sum(np.square(np.subtract(model(t, a, b, c), data)))));
@@ -47,8 +47,8 @@ export function fitOscillation(seed = 3): FitResult {
     ] as const;
     return minimize(rf, method === "L-BFGS-B" ? { method, bounds } : { method });
   };
-  const first = fit("L-BFGS-B");
-  const second = fit("Newton-CG");
+  const first = fitWith("L-BFGS-B");
+  const second = fitWith("Newton-CG");
   const values = (x: unknown) => (x as AdjFloat[]).map((v) => v.value);
   return {
     lbfgsb: values(first.x),
