@@ -9,7 +9,7 @@ import {
   ValueNotOnTapeError,
 } from "../errors.js";
 import { stopAnnotating } from "../tape/annotation.js";
-import type { Block, FusedSecondOrder, HessianContext } from "../tape/block.js";
+import type { Block, FusedSecondOrder } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import { type Tape, walkBetween } from "../tape/tape.js";
 import { addRaw, describeShape, isFiniteRaw, spaceOf } from "../values/space.js";
@@ -68,68 +68,93 @@ export function findPath(
   return { blocks, forwardEpoch, controls, outputs, controlWriters };
 }
 
-// Per-block gathering into packed array literals (faster to build and read than `new Array(n)`).
-
-function inputsOf(block: Block): unknown[] {
-  const d = block.dependencies;
-  if (d.length === 1) return [d[0].saved];
-  if (d.length === 2) return [d[0].saved, d[1].saved];
-  const values: unknown[] = [];
-  for (let i = 0; i < d.length; i++) values.push(d[i].saved);
-  return values;
+/** A block context whose arrays are refilled for each block (see ContextPool). */
+interface PooledContext {
+  inputs: unknown[];
+  outputs: unknown[];
+  adjInputs: unknown[];
+  hessianInputs: unknown[];
+  tlmInputs: unknown[];
+  needed: boolean[];
 }
 
-function outputsOf(block: Block): unknown[] {
-  const o = block.outputs;
-  if (o.length === 1) return [o[0].saved];
-  const values: unknown[] = [];
-  for (let i = 0; i < o.length; i++) values.push(o[i].saved);
-  return values;
+function newContext(dependencyCount: number, outputCount: number): PooledContext {
+  return {
+    inputs: new Array<unknown>(dependencyCount).fill(undefined),
+    outputs: new Array<unknown>(outputCount).fill(undefined),
+    adjInputs: new Array<unknown>(outputCount).fill(undefined),
+    hessianInputs: new Array<unknown>(outputCount).fill(undefined),
+    tlmInputs: new Array<unknown>(dependencyCount).fill(undefined),
+    needed: new Array<boolean>(dependencyCount).fill(false),
+  };
 }
 
-function adjointsOf(block: Block): unknown[] {
-  const o = block.outputs;
-  if (o.length === 1) return [o[0].adj];
-  const values: unknown[] = [];
-  for (let i = 0; i < o.length; i++) values.push(o[i].adj);
-  return values;
-}
+/**
+ * Context objects reused from block to block within ONE sweep, one per block shape (dependency and output
+ * counts). Blocks use their context only during the call (the Block contract); a sweep that a block runs
+ * inside its own mode (pointMap's nested tape) has its own pool, so nesting is safe.
+ */
+class ContextPool {
+  private readonly contexts: (PooledContext | undefined)[] = [];
 
-function hessiansOf(block: Block): unknown[] {
-  const o = block.outputs;
-  if (o.length === 1) return [o[0].hessian];
-  const values: unknown[] = [];
-  for (let i = 0; i < o.length; i++) values.push(o[i].hessian);
-  return values;
-}
-
-/** Tangents of the dependencies that depend on a control (the others are zero: `undefined`). */
-function tangentsOf(block: Block, epoch: number): unknown[] {
-  const d = block.dependencies;
-  if (d.length === 1) return [d[0].forwardMark === epoch ? d[0].tlm : undefined];
-  if (d.length === 2) {
-    return [
-      d[0].forwardMark === epoch ? d[0].tlm : undefined,
-      d[1].forwardMark === epoch ? d[1].tlm : undefined,
-    ];
+  /** A context sized for `block`; every array entry the sweep passes is overwritten before use. */
+  for(block: Block): PooledContext {
+    const dependencyCount = block.dependencies.length;
+    const outputCount = block.outputs.length;
+    if (dependencyCount > 4 || outputCount > 2) return newContext(dependencyCount, outputCount);
+    const key = dependencyCount * 3 + outputCount;
+    let context = this.contexts[key];
+    if (context === undefined) {
+      context = newContext(dependencyCount, outputCount);
+      this.contexts[key] = context;
+    }
+    return context;
   }
-  const values: unknown[] = [];
-  for (let i = 0; i < d.length; i++) values.push(d[i].forwardMark === epoch ? d[i].tlm : undefined);
-  return values;
 }
 
-function neededOf(block: Block, epoch: number): boolean[] {
+function fillInputs(block: Block, context: PooledContext): void {
   const d = block.dependencies;
-  if (d.length === 1) return [d[0].forwardMark === epoch];
-  if (d.length === 2) return [d[0].forwardMark === epoch, d[1].forwardMark === epoch];
-  const needed: boolean[] = [];
-  for (let i = 0; i < d.length; i++) needed.push(d[i].forwardMark === epoch);
-  return needed;
+  for (let i = 0; i < d.length; i++) context.inputs[i] = d[i].saved;
 }
 
-function anyDefined(values: readonly unknown[]): boolean {
-  for (let i = 0; i < values.length; i++) if (values[i] !== undefined) return true;
-  return false;
+function fillOutputs(block: Block, context: PooledContext): void {
+  const o = block.outputs;
+  for (let i = 0; i < o.length; i++) context.outputs[i] = o[i].saved;
+}
+
+/** Fills the tangents of the dependencies that depend on a control; returns whether any is nonzero. */
+function fillTangents(block: Block, context: PooledContext, epoch: number): boolean {
+  const d = block.dependencies;
+  let any = false;
+  for (let i = 0; i < d.length; i++) {
+    const value = d[i].forwardMark === epoch ? d[i].tlm : undefined;
+    context.tlmInputs[i] = value;
+    if (value !== undefined) any = true;
+  }
+  return any;
+}
+
+function fillNeeded(block: Block, context: PooledContext, epoch: number): void {
+  const d = block.dependencies;
+  for (let i = 0; i < d.length; i++) context.needed[i] = d[i].forwardMark === epoch;
+}
+
+/** Fills the first- and second-order adjoint seeds of the outputs; returns [any adjoint, any second-order]. */
+function fillSeeds(block: Block, context: PooledContext, secondOrder: boolean): [boolean, boolean] {
+  const o = block.outputs;
+  let anyAdj = false;
+  let anyHessian = false;
+  for (let i = 0; i < o.length; i++) {
+    const adj = o[i].adj;
+    context.adjInputs[i] = adj;
+    if (adj !== undefined) anyAdj = true;
+    if (secondOrder) {
+      const hessian = o[i].hessian;
+      context.hessianInputs[i] = hessian;
+      if (hessian !== undefined) anyHessian = true;
+    }
+  }
+  return [anyAdj, anyHessian];
 }
 
 /** @internal checks a raw value against the value it stands for (a control's, an output's): type and shape */
@@ -153,9 +178,12 @@ export function replay(path: SweepPath, values: readonly unknown[]): void {
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].saved = values[i];
   const writers = path.controlWriters;
+  const pool = new ContextPool();
   stopAnnotating(() => {
     for (const block of path.blocks) {
-      const results = block.recompute({ inputs: inputsOf(block) });
+      const context = pool.for(block);
+      fillInputs(block, context);
+      const results = block.recompute(context);
       const outs = block.outputs;
       for (let i = 0; i < outs.length; i++) {
         if (writers?.has(block) && controls.includes(outs[i])) continue;
@@ -188,10 +216,13 @@ export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
   for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
+  const pool = new ContextPool();
   for (const block of path.blocks) {
-    const tlmInputs = tangentsOf(block, epoch);
-    if (!anyDefined(tlmInputs)) continue;
-    const results = block.evaluateTlm({ inputs: inputsOf(block), outputs: outputsOf(block), tlmInputs });
+    const context = pool.for(block);
+    if (!fillTangents(block, context, epoch)) continue;
+    fillInputs(block, context);
+    fillOutputs(block, context);
+    const results = block.evaluateTlm(context);
     const outs = block.outputs;
     for (let i = 0; i < outs.length; i++) {
       if (writers?.has(block) && controls.includes(outs[i])) continue;
@@ -228,18 +259,15 @@ export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
   seedAdjoint(path, seeds, true);
   const epoch = path.forwardEpoch;
   const blocks = path.blocks;
+  const pool = new ContextPool();
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
-    const adjInputs = adjointsOf(block);
-    if (!anyDefined(adjInputs)) continue;
-    const needed = neededOf(block, epoch);
-    const results = block.evaluateAdj({
-      inputs: inputsOf(block),
-      outputs: outputsOf(block),
-      adjInputs,
-      needed,
-    });
-    accumulate(block, results, needed, "adj");
+    const context = pool.for(block);
+    if (!fillSeeds(block, context, false)[0]) continue;
+    fillInputs(block, context);
+    fillOutputs(block, context);
+    fillNeeded(block, context, epoch);
+    accumulate(block, block.evaluateAdj(context), context.needed, "adj");
   }
 }
 
@@ -252,21 +280,17 @@ export function hessianSweep(path: SweepPath, seeds: readonly unknown[]): void {
   seedAdjoint(path, seeds, false);
   const epoch = path.forwardEpoch;
   const blocks = path.blocks;
+  const pool = new ContextPool();
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
-    const adjInputs = adjointsOf(block);
-    const hessianInputs = hessiansOf(block);
-    const anyAdj = anyDefined(adjInputs);
-    if (!anyAdj && !anyDefined(hessianInputs)) continue;
     // one context serves both calls: a HessianContext is also an AdjContext
-    const context: HessianContext = {
-      inputs: inputsOf(block),
-      outputs: outputsOf(block),
-      adjInputs,
-      hessianInputs,
-      tlmInputs: tangentsOf(block, epoch),
-      needed: neededOf(block, epoch),
-    };
+    const context = pool.for(block);
+    const [anyAdj, anyHessian] = fillSeeds(block, context, true);
+    if (!anyAdj && !anyHessian) continue;
+    fillInputs(block, context);
+    fillOutputs(block, context);
+    fillTangents(block, context, epoch);
+    fillNeeded(block, context, epoch);
     const fused = (block as Partial<FusedSecondOrder>).evaluateAdjAndHessian;
     if (fused !== undefined) {
       const [adjoints, hessians] = fused.call(block, context);

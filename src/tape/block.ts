@@ -55,7 +55,8 @@ export interface FusedSecondOrder {
 /**
  * One recorded operation. Subclass it to add an operation with hand-written derivatives: implement
  * `recompute` and the modes you can give. A mode left out throws `MissingRuleError` when a driver needs
- * it, never a silent zero.
+ * it, never a silent zero. A context object and its arrays are valid only during the call (sweeps reuse
+ * them from block to block): copy what you need to keep.
  *
  * With outputs y = f(x), adjoint inputs ybar, second-order inputs yhat and tangents xdot:
  * - `evaluateTlm` returns ydot = J xdot (one entry per output),
