@@ -10,7 +10,7 @@ import {
   type JacobianValue,
   PointwiseJacobian,
 } from "../reduced/jacobian.js";
-import { adjointSweep, findPath, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
+import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
 import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
@@ -245,7 +245,10 @@ export class PointMapBlock extends Block implements JacobianBlock {
     }
     const adjointsReady =
       this.adjointState?.generation === this.generation && sameEntries(this.adjointState.seeds, adjInputs);
-    secondOrderSweep(path, this.outputSeeds(adjInputs), this.outputSeeds(hessianInputs), adjointsReady);
+    hessianSweep(path, this.outputSeeds(adjInputs), {
+      hessianSeeds: this.outputSeeds(hessianInputs),
+      adjointsReady,
+    });
     this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
     return this.dependencyResults("hessian", needed);
   }
@@ -329,73 +332,6 @@ function oneHotSeed(
     for (let r = 0; r < data.length; r++) data[r] = stack[r * components + j];
   }
   return new NDArray(data, input.shape);
-}
-
-type Slot = "adj" | "hessian";
-
-function resetSlot(path: SweepPath, slot: Slot): void {
-  for (const control of path.controls) control[slot] = undefined;
-  for (const output of path.outputs) output[slot] = undefined;
-  for (const block of path.blocks) {
-    for (const dependency of block.dependencies) dependency[slot] = undefined;
-    for (const output of block.outputs) output[slot] = undefined;
-  }
-}
-
-function accumulate(block: Block, results: readonly unknown[], needed: readonly boolean[], slot: Slot): void {
-  const dependencies = block.dependencies;
-  for (let i = 0; i < dependencies.length; i++) {
-    if (!needed[i] || results[i] === undefined) continue;
-    dependencies[i][slot] = addRaw(dependencies[i][slot], results[i]);
-  }
-}
-
-/**
- * The nested second-order sweep: like `hessianSweep` in src/reduced/sweeps.ts, but seeded with
- * second-order adjoints at the outputs too (a nested tape receives yhat from the outer sweep), and able to
- * reuse the first-order adjoints a nested `adjointSweep` with the same seeds has just left in the slots.
- * Needs a tlmSweep on the path first.
- */
-function secondOrderSweep(
-  path: SweepPath,
-  adjointSeeds: readonly unknown[],
-  hessianSeeds: readonly unknown[],
-  adjointsReady: boolean,
-): void {
-  const outputs = path.outputs;
-  if (!adjointsReady) {
-    resetSlot(path, "adj");
-    for (let i = 0; i < outputs.length; i++) outputs[i].adj = addRaw(outputs[i].adj, adjointSeeds[i]);
-  }
-  resetSlot(path, "hessian");
-  for (let i = 0; i < outputs.length; i++) outputs[i].hessian = addRaw(outputs[i].hessian, hessianSeeds[i]);
-  const epoch = path.forwardEpoch;
-  const blocks = path.blocks;
-  for (let b = blocks.length - 1; b >= 0; b--) {
-    const block = blocks[b];
-    const outs = block.outputs;
-    const adjInputs = outs.map((o) => o.adj);
-    const hessianInputs = outs.map((o) => o.hessian);
-    const anyAdjoint = adjInputs.some((v) => v !== undefined);
-    if (!anyAdjoint && !hessianInputs.some((v) => v !== undefined)) continue;
-    const dependencies = block.dependencies;
-    const needed = dependencies.map((d) => d.forwardMark === epoch);
-    const inputs = dependencies.map((d) => d.saved);
-    const values = outs.map((o) => o.saved);
-    if (!adjointsReady && anyAdjoint) {
-      accumulate(block, block.evaluateAdj({ inputs, outputs: values, adjInputs, needed }), needed, "adj");
-    }
-    const tlmInputs = dependencies.map((d) => (d.forwardMark === epoch ? d.tlm : undefined));
-    const results = block.evaluateHessian({
-      inputs,
-      outputs: values,
-      adjInputs,
-      hessianInputs,
-      tlmInputs,
-      needed,
-    });
-    accumulate(block, results, needed, "hessian");
-  }
 }
 
 /**

@@ -273,11 +273,23 @@ export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
 
 /**
  * @internal reverse sweep computing first- and second-order adjoints together; needs a tlmSweep first.
- * Seeds: first-order adjoints of the outputs (the second-order seeds are zero).
+ * Seeds: first-order adjoints of the outputs and, optionally, second-order adjoints of the outputs (a
+ * nested tape receives them from its outer sweep; zero otherwise). With `adjointsReady`, the first-order
+ * adjoints are those an adjointSweep with the same seeds has just left in the slots, and are reused.
  */
-export function hessianSweep(path: SweepPath, seeds: readonly unknown[]): void {
-  resetSlots(path, true, false, true);
-  seedAdjoint(path, seeds, false);
+export function hessianSweep(
+  path: SweepPath,
+  seeds: readonly unknown[],
+  options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean } = {},
+): void {
+  const adjointsReady = options.adjointsReady === true;
+  resetSlots(path, !adjointsReady, false, true);
+  if (!adjointsReady) seedAdjoint(path, seeds, false);
+  const hessianSeeds = options.hessianSeeds;
+  if (hessianSeeds !== undefined) {
+    const outputs = path.outputs;
+    for (let i = 0; i < outputs.length; i++) outputs[i].hessian = addRaw(outputs[i].hessian, hessianSeeds[i]);
+  }
   const epoch = path.forwardEpoch;
   const blocks = path.blocks;
   const pool = new ContextPool();
@@ -291,6 +303,10 @@ export function hessianSweep(path: SweepPath, seeds: readonly unknown[]): void {
     fillOutputs(block, context);
     fillTangents(block, context, epoch);
     fillNeeded(block, context, epoch);
+    if (adjointsReady) {
+      accumulate(block, block.evaluateHessian(context), context.needed, "hessian");
+      continue;
+    }
     const fused = (block as Partial<FusedSecondOrder>).evaluateAdjAndHessian;
     if (fused !== undefined) {
       const [adjoints, hessians] = fused.call(block, context);
