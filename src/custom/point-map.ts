@@ -15,6 +15,7 @@ import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
+  type FusedSecondOrder,
   type HessianContext,
   type RecomputeContext,
   type TlmContext,
@@ -138,7 +139,7 @@ interface PointMapLayout {
  * const block = tape.blocks[0] as PointMapBlock;
  * block.innerTape.blocks.length; // the operations of f, recorded on the nested tape only
  */
-export class PointMapBlock extends Block implements JacobianBlock {
+export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOrder {
   /** Bumped by every nested replay; tangent/adjoint states remember the generation they belong to. */
   private generation = 0;
   private tlmState: { generation: number; seeds: readonly unknown[] } | undefined = undefined;
@@ -251,6 +252,30 @@ export class PointMapBlock extends Block implements JacobianBlock {
     });
     this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
     return this.dependencyResults("hessian", needed);
+  }
+
+  /**
+   * The Hessian sweep's fast path: one nested second-order sweep gives the first- and second-order
+   * adjoints together (instead of a nested adjoint sweep and then a second-order sweep).
+   */
+  evaluateAdjAndHessian({
+    inputs,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+    needed,
+  }: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
+    this.sync(inputs);
+    const path = this.layout.path;
+    const tlmReady =
+      this.tlmState?.generation === this.generation && sameEntries(this.tlmState.seeds, tlmInputs);
+    if (!tlmReady) {
+      tlmSweep(path, this.controlSeeds(tlmInputs));
+      this.tlmState = { generation: this.generation, seeds: tlmInputs.slice() };
+    }
+    hessianSweep(path, this.outputSeeds(adjInputs), { hessianSeeds: this.outputSeeds(hessianInputs) });
+    this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
+    return [this.dependencyResults("adj", needed), this.dependencyResults("hessian", needed)];
   }
 
   /**
