@@ -2,8 +2,6 @@
  * @file Benchmark: the scalar chain x <- x a + sin(x), N steps (3N blocks), J = final x, controls x0 and a.
  * Every figure is a ratio against a baseline measured in the same run.
  */
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { AdjFloat, Control, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
 import { printTable, retainedBytes, timeMedian } from "./harness.js";
 
@@ -31,26 +29,6 @@ function tapingTime(steps: number): number {
   return Number.isNaN(sink) ? Number.NaN : time;
 }
 
-/**
- * Taping time measured in a child process whose young generation is `semiSpaceMb` MB: the tape's blocks
- * survive young-generation collections, so V8's copying collector dominates the taping cost at the
- * default size; this shows how much of it is collector work rather than tsadjoint's own.
- */
-function tapingTimeWithYoungGeneration(steps: number, semiSpaceMb: number): number {
-  const child = spawnSync(
-    process.execPath,
-    [
-      ...process.execArgv,
-      `--max-semi-space-size=${semiSpaceMb}`,
-      fileURLToPath(import.meta.url),
-      "--taping-only",
-      String(steps),
-    ],
-    { encoding: "utf8" },
-  );
-  return Number.parseFloat(child.stdout.trim());
-}
-
 /** Runs the scalar-chain benchmark for each N and prints the table. */
 export function runScalarChain(sizes: readonly number[] = [1e4, 1e5]): void {
   for (const steps of sizes) {
@@ -60,7 +38,6 @@ export function runScalarChain(sizes: readonly number[] = [1e4, 1e5]): void {
       sink += plainChain(0.3, 0.9, steps);
     }, 15);
     const taping = tapingTime(steps);
-    const tapingLargeYoung = tapingTimeWithYoungGeneration(steps, 64);
     const tape = new Tape();
     const x0 = new AdjFloat(0.3);
     const a = new AdjFloat(0.9);
@@ -91,11 +68,6 @@ export function runScalarChain(sizes: readonly number[] = [1e4, 1e5]): void {
         target: "<= 30x plain, <= 0.5 us/block",
         pass: taping / plain <= 30 && perBlockMicroseconds <= 0.5,
       },
-      {
-        name: "taped forward, 64 MB young gen.",
-        value: `${tapingLargeYoung.toFixed(2)} ms (${((tapingLargeYoung * 1000) / blocks).toFixed(3)} us/block)`,
-        ratio: tapingLargeYoung / plain,
-      },
       { name: "replay (rf.evaluate)", value: `${replay.toFixed(2)} ms`, ratio: replay / plain },
       {
         name: "derivative vs replay",
@@ -120,8 +92,4 @@ export function runScalarChain(sizes: readonly number[] = [1e4, 1e5]): void {
     ]);
     if (Number.isNaN(sink)) console.log("(sink)");
   }
-}
-
-if (process.argv[2] === "--taping-only") {
-  console.log(tapingTime(Number(process.argv[3])).toFixed(4));
 }
