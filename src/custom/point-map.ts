@@ -578,7 +578,7 @@ function invoke(
         constant = new BlockVariable(dependency.saved);
         detached.set(dependency, constant);
       }
-      blockDependencies[i] = constant;
+      block.replaceDependency(i, constant);
     }
   }
   const liveOutputs: BlockVariable[] = [];

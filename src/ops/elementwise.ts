@@ -23,10 +23,24 @@ import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast
 export class UnaryElementwiseBlock extends Block implements FusedSecondOrder {
   constructor(
     readonly rule: UnaryRule,
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
+    private input: BlockVariable,
+    private readonly output: BlockVariable,
   ) {
-    super(dependencies, outputs);
+    super();
+    output.block = this;
+  }
+
+  // the variables live in fields: no arrays kept per block (the lists are built on demand)
+  override get dependencies(): BlockVariable[] {
+    return [this.input];
+  }
+
+  override get outputs(): BlockVariable[] {
+    return [this.output];
+  }
+
+  override replaceDependency(_index: number, variable: BlockVariable): void {
+    this.input = variable;
   }
 
   override get name(): string {
@@ -135,10 +149,26 @@ export class UnaryElementwiseBlock extends Block implements FusedSecondOrder {
 export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
   constructor(
     readonly rule: BinaryRule,
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
+    private first: BlockVariable,
+    private second: BlockVariable,
+    private readonly output: BlockVariable,
   ) {
-    super(dependencies, outputs);
+    super();
+    output.block = this;
+  }
+
+  // the variables live in fields: no arrays kept per block (the lists are built on demand)
+  override get dependencies(): BlockVariable[] {
+    return [this.first, this.second];
+  }
+
+  override get outputs(): BlockVariable[] {
+    return [this.output];
+  }
+
+  override replaceDependency(index: number, variable: BlockVariable): void {
+    if (index === 0) this.first = variable;
+    else this.second = variable;
   }
 
   override get name(): string {
@@ -307,10 +337,24 @@ export class BinaryConstantBlock extends Block implements FusedSecondOrder {
     readonly constant: number,
     /** Whether the constant is the first operand (a) rather than the second (b). */
     readonly constantIsFirst: boolean,
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
+    private input: BlockVariable,
+    private readonly output: BlockVariable,
   ) {
-    super(dependencies, outputs);
+    super();
+    output.block = this;
+  }
+
+  // the variables live in fields: no arrays kept per block (the lists are built on demand)
+  override get dependencies(): BlockVariable[] {
+    return [this.input];
+  }
+
+  override get outputs(): BlockVariable[] {
+    return [this.output];
+  }
+
+  override replaceDependency(_index: number, variable: BlockVariable): void {
+    this.input = variable;
   }
 
   override get name(): string {
@@ -689,7 +733,7 @@ export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseO
     const result = unaryValues(rule, x);
     if (annotating()) {
       const output = new BlockVariable(result);
-      getWorkingTape().addBlock(new UnaryElementwiseBlock(rule, [x.blockVariable], [output]));
+      getWorkingTape().addBlock(new UnaryElementwiseBlock(rule, x.blockVariable, output));
       result._blockVariable = output;
     }
     return result;
@@ -699,7 +743,7 @@ export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseO
   const result = new AdjFloat(value);
   if (!annotating()) return result;
   const output = new BlockVariable(value);
-  getWorkingTape().addBlock(new UnaryElementwiseBlock(rule, [x.blockVariable], [output]));
+  getWorkingTape().addBlock(new UnaryElementwiseBlock(rule, x.blockVariable, output));
   result._blockVariable = output;
   return result;
 }
@@ -730,13 +774,13 @@ export function applyBinary(
   if (!annotating()) return result;
   const output = new BlockVariable(result.raw());
   const tape = getWorkingTape();
-  if (aIsNumber)
-    tape.addBlock(new BinaryConstantBlock(rule, a, true, [(b as AdjFloat).blockVariable], [output]));
+  if (aIsNumber) tape.addBlock(new BinaryConstantBlock(rule, a, true, (b as AdjFloat).blockVariable, output));
   else if (bIsNumber)
-    tape.addBlock(new BinaryConstantBlock(rule, b, false, [(a as AdjFloat).blockVariable], [output]));
+    tape.addBlock(new BinaryConstantBlock(rule, b, false, (a as AdjFloat).blockVariable, output));
   else {
-    const dependencies = [(a as AdjFloat).blockVariable, (b as AdjFloat).blockVariable];
-    tape.addBlock(new BinaryElementwiseBlock(rule, dependencies, [output]));
+    tape.addBlock(
+      new BinaryElementwiseBlock(rule, (a as AdjFloat).blockVariable, (b as AdjFloat).blockVariable, output),
+    );
   }
   result._blockVariable = output;
   return result;

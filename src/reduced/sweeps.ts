@@ -97,10 +97,8 @@ function newContext(dependencyCount: number, outputCount: number): PooledContext
 class ContextPool {
   private readonly contexts: (PooledContext | undefined)[] = [];
 
-  /** A context sized for `block`; every array entry the sweep passes is overwritten before use. */
-  for(block: Block): PooledContext {
-    const dependencyCount = block.dependencies.length;
-    const outputCount = block.outputs.length;
+  /** A context for a block with these counts; every array entry the sweep passes is overwritten before use. */
+  for(dependencyCount: number, outputCount: number): PooledContext {
     if (dependencyCount > 4 || outputCount > 2) return newContext(dependencyCount, outputCount);
     const key = dependencyCount * 3 + outputCount;
     let context = this.contexts[key];
@@ -112,19 +110,16 @@ class ContextPool {
   }
 }
 
-function fillInputs(block: Block, context: PooledContext): void {
-  const d = block.dependencies;
+function fillInputs(d: readonly BlockVariable[], context: PooledContext): void {
   for (let i = 0; i < d.length; i++) context.inputs[i] = d[i].saved;
 }
 
-function fillOutputs(block: Block, context: PooledContext): void {
-  const o = block.outputs;
+function fillOutputs(o: readonly BlockVariable[], context: PooledContext): void {
   for (let i = 0; i < o.length; i++) context.outputs[i] = o[i].saved;
 }
 
 /** Fills the tangents of the dependencies that depend on a control; returns whether any is nonzero. */
-function fillTangents(block: Block, context: PooledContext, epoch: number): boolean {
-  const d = block.dependencies;
+function fillTangents(d: readonly BlockVariable[], context: PooledContext, epoch: number): boolean {
   let any = false;
   for (let i = 0; i < d.length; i++) {
     const value = d[i].forwardMark === epoch ? d[i].tlm : undefined;
@@ -134,14 +129,16 @@ function fillTangents(block: Block, context: PooledContext, epoch: number): bool
   return any;
 }
 
-function fillNeeded(block: Block, context: PooledContext, epoch: number): void {
-  const d = block.dependencies;
+function fillNeeded(d: readonly BlockVariable[], context: PooledContext, epoch: number): void {
   for (let i = 0; i < d.length; i++) context.needed[i] = d[i].forwardMark === epoch;
 }
 
 /** Fills the first- and second-order adjoint seeds of the outputs; returns [any adjoint, any second-order]. */
-function fillSeeds(block: Block, context: PooledContext, secondOrder: boolean): [boolean, boolean] {
-  const o = block.outputs;
+function fillSeeds(
+  o: readonly BlockVariable[],
+  context: PooledContext,
+  secondOrder: boolean,
+): [boolean, boolean] {
   let anyAdj = false;
   let anyHessian = false;
   for (let i = 0; i < o.length; i++) {
@@ -181,10 +178,11 @@ export function replay(path: SweepPath, values: readonly unknown[]): void {
   const pool = new ContextPool();
   stopAnnotating(() => {
     for (const block of path.blocks) {
-      const context = pool.for(block);
-      fillInputs(block, context);
-      const results = block.recompute(context);
+      const deps = block.dependencies;
       const outs = block.outputs;
+      const context = pool.for(deps.length, outs.length);
+      fillInputs(deps, context);
+      const results = block.recompute(context);
       for (let i = 0; i < outs.length; i++) {
         if (writers?.has(block) && controls.includes(outs[i])) continue;
         outs[i].saved = results[i];
@@ -218,12 +216,13 @@ export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
   const writers = path.controlWriters;
   const pool = new ContextPool();
   for (const block of path.blocks) {
-    const context = pool.for(block);
-    if (!fillTangents(block, context, epoch)) continue;
-    fillInputs(block, context);
-    fillOutputs(block, context);
-    const results = block.evaluateTlm(context);
+    const deps = block.dependencies;
     const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    if (!fillTangents(deps, context, epoch)) continue;
+    fillInputs(deps, context);
+    fillOutputs(outs, context);
+    const results = block.evaluateTlm(context);
     for (let i = 0; i < outs.length; i++) {
       if (writers?.has(block) && controls.includes(outs[i])) continue;
       outs[i].tlm = results[i];
@@ -238,12 +237,11 @@ function seedAdjoint(path: SweepPath, seeds: readonly unknown[], reset: boolean)
 }
 
 function accumulate(
-  block: Block,
+  dependencies: readonly BlockVariable[],
   results: readonly unknown[],
   needed: readonly boolean[],
   slot: "adj" | "hessian",
 ): void {
-  const dependencies = block.dependencies;
   for (let i = 0; i < dependencies.length; i++) {
     if (!needed[i]) continue;
     const value = results[i];
@@ -262,12 +260,14 @@ export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
   const pool = new ContextPool();
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
-    const context = pool.for(block);
-    if (!fillSeeds(block, context, false)[0]) continue;
-    fillInputs(block, context);
-    fillOutputs(block, context);
-    fillNeeded(block, context, epoch);
-    accumulate(block, block.evaluateAdj(context), context.needed, "adj");
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    if (!fillSeeds(outs, context, false)[0]) continue;
+    fillInputs(deps, context);
+    fillOutputs(outs, context);
+    fillNeeded(deps, context, epoch);
+    accumulate(deps, block.evaluateAdj(context), context.needed, "adj");
   }
 }
 
@@ -296,25 +296,27 @@ export function hessianSweep(
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
     // one context serves both calls: a HessianContext is also an AdjContext
-    const context = pool.for(block);
-    const [anyAdj, anyHessian] = fillSeeds(block, context, true);
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    const [anyAdj, anyHessian] = fillSeeds(outs, context, true);
     if (!anyAdj && !anyHessian) continue;
-    fillInputs(block, context);
-    fillOutputs(block, context);
-    fillTangents(block, context, epoch);
-    fillNeeded(block, context, epoch);
+    fillInputs(deps, context);
+    fillOutputs(outs, context);
+    fillTangents(deps, context, epoch);
+    fillNeeded(deps, context, epoch);
     if (adjointsReady) {
-      accumulate(block, block.evaluateHessian(context), context.needed, "hessian");
+      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian");
       continue;
     }
     const fused = (block as Partial<FusedSecondOrder>).evaluateAdjAndHessian;
     if (fused !== undefined) {
       const [adjoints, hessians] = fused.call(block, context);
-      if (anyAdj) accumulate(block, adjoints, context.needed, "adj");
-      accumulate(block, hessians, context.needed, "hessian");
+      if (anyAdj) accumulate(deps, adjoints, context.needed, "adj");
+      accumulate(deps, hessians, context.needed, "hessian");
     } else {
-      if (anyAdj) accumulate(block, block.evaluateAdj(context), context.needed, "adj");
-      accumulate(block, block.evaluateHessian(context), context.needed, "hessian");
+      if (anyAdj) accumulate(deps, block.evaluateAdj(context), context.needed, "adj");
+      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian");
     }
   }
 }

@@ -153,7 +153,7 @@ export class ResidualTape {
           outer.push(dependency);
           initialInputs.push(dependency.saved);
         }
-        dependencies[i] = standIn;
+        block.replaceDependency(i, standIn);
       }
     }
     let output = F.blockVariable;

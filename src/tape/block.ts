@@ -73,21 +73,44 @@ export interface FusedSecondOrder {
  * }
  */
 export abstract class Block {
-  /** The values this block reads. */
-  readonly dependencies: BlockVariable[];
-  /** The values this block produces. */
-  readonly outputs: BlockVariable[];
+  private dependencyList: BlockVariable[] | undefined;
+  private outputList: BlockVariable[] | undefined;
   /** A user label, for `tape.getBlocks(tag)`. */
   tag: string | undefined = undefined;
 
   /**
    * Built-in blocks pass their dependency and output lists whole (exactly sized arrays keep the tape
-   * small); custom blocks usually call `addDependency` / `addOutput` instead.
+   * small); custom blocks usually call `addDependency` / `addOutput` instead. A block may also keep its
+   * variables in fields of its own and override the `dependencies` / `outputs` getters (the elementwise
+   * blocks do: two small arrays a block are most of a scalar tape's memory).
    */
-  constructor(dependencies: BlockVariable[] = [], outputs: BlockVariable[] = []) {
-    this.dependencies = dependencies;
-    this.outputs = outputs;
-    for (const output of outputs) output.block = this;
+  constructor(dependencies?: BlockVariable[], outputs?: BlockVariable[]) {
+    this.dependencyList = dependencies;
+    this.outputList = outputs;
+    if (outputs !== undefined) for (const output of outputs) output.block = this;
+  }
+
+  /** The values this block reads, in order. */
+  get dependencies(): BlockVariable[] {
+    if (this.dependencyList === undefined) this.dependencyList = [];
+    return this.dependencyList;
+  }
+
+  /** The values this block produces, in order. */
+  get outputs(): BlockVariable[] {
+    if (this.outputList === undefined) this.outputList = [];
+    return this.outputList;
+  }
+
+  /**
+   * Replaces dependency `index` by `variable` (nested tapes use it to detach values captured from an
+   * enclosing scope).
+   *
+   * @example
+   * block.replaceDependency(0, new BlockVariable(block.dependencies[0].saved));
+   */
+  replaceDependency(index: number, variable: BlockVariable): void {
+    this.dependencies[index] = variable;
   }
 
   /** A short name for messages and graph export; defaults to the class name. */
