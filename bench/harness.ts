@@ -1,8 +1,8 @@
 /** @file Benchmark helpers: repeated timing with medians, heap measurement, and a ratio table. */
 
-/** Median wall time in milliseconds of `repeats` runs of `fn` (after one warm-up run). */
-export function timeMedian(fn: () => void, repeats = 7): number {
-  fn();
+/** Median wall time in milliseconds of `repeats` runs of `fn` (after `warmups` runs). */
+export function timeMedian(fn: () => void, repeats = 7, warmups = 1): number {
+  for (let i = 0; i < warmups; i++) fn();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = process.hrtime.bigint();

@@ -22,10 +22,14 @@ function tapedChain(tape: Tape, x0: AdjFloat, a: AdjFloat, steps: number): AdjFl
 /** Median taping time in ms for `steps` iterations (a fresh tape each run). */
 function tapingTime(steps: number): number {
   let sink = 0;
-  const time = timeMedian(() => {
-    const tape = new Tape();
-    sink += tapedChain(tape, new AdjFloat(0.3), new AdjFloat(0.9), steps).value;
-  });
+  const time = timeMedian(
+    () => {
+      const tape = new Tape();
+      sink += tapedChain(tape, new AdjFloat(0.3), new AdjFloat(0.9), steps).value;
+    },
+    9,
+    3,
+  );
   return Number.isNaN(sink) ? Number.NaN : time;
 }
 
@@ -43,15 +47,29 @@ export function runScalarChain(sizes: readonly number[] = [1e4, 1e5]): void {
     const a = new AdjFloat(0.9);
     const J = tapedChain(tape, x0, a, steps);
     const rf = new ReducedFunctional(J, [new Control(x0), new Control(a)], { tape });
-    const replay = timeMedian(() => {
-      sink += rf.evaluate([0.3, 0.9]);
-    });
-    const derivative = timeMedian(() => {
-      rf.derivative();
-    });
-    const hessian = timeMedian(() => {
-      rf.hessian([1, 0.5]);
-    });
+    // short, noisy measurements: more warm-ups and repeats for a stable median
+    const repeats = steps > 5e4 ? 9 : 31;
+    const replay = timeMedian(
+      () => {
+        sink += rf.evaluate([0.3, 0.9]);
+      },
+      repeats,
+      5,
+    );
+    const derivative = timeMedian(
+      () => {
+        rf.derivative();
+      },
+      repeats,
+      5,
+    );
+    const hessian = timeMedian(
+      () => {
+        rf.hessian([1, 0.5]);
+      },
+      repeats,
+      5,
+    );
     const memory = retainedBytes(() => {
       const t = new Tape();
       tapedChain(t, new AdjFloat(0.3), new AdjFloat(0.9), steps);
