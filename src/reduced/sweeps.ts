@@ -191,6 +191,12 @@ export function replay(path: SweepPath, values: readonly unknown[]): void {
   });
 }
 
+/**
+ * Clears the chosen slots of every value a sweep over the path reads or writes: the controls, the path's
+ * outputs and the outputs of its blocks. That covers every dependency a sweep touches: a dependency that
+ * depends on a control is a control or the output of a block on the path (its producer depends on a
+ * control and feeds the path), and the slots of the other dependencies are never read (sweeps mask them).
+ */
 function resetSlots(path: SweepPath, adj: boolean, tlm: boolean, hessian: boolean): void {
   const clear = (variable: BlockVariable) => {
     if (adj) variable.adj = undefined;
@@ -200,8 +206,6 @@ function resetSlots(path: SweepPath, adj: boolean, tlm: boolean, hessian: boolea
   for (const control of path.controls) clear(control);
   for (const output of path.outputs) clear(output);
   for (const block of path.blocks) {
-    const dependencies = block.dependencies;
-    for (let i = 0; i < dependencies.length; i++) clear(dependencies[i]);
     const outs = block.outputs;
     for (let i = 0; i < outs.length; i++) clear(outs[i]);
   }
