@@ -19,6 +19,9 @@ import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast
 /**
  * y = f(x) applied entry by entry, with the rule's f, f' and f''.
  * TLM: ydot = f'(x) xdot. Adjoint: xbar = f'(x) ybar. Hessian: xhat = f'(x) yhat + f''(x) ybar xdot.
+ *
+ * @example
+ * np.sin(x); // records new UnaryElementwiseBlock(sinRule, x.blockVariable, output)
  */
 export class UnaryElementwiseBlock extends Block implements FusedSecondOrder {
   constructor(
@@ -145,6 +148,9 @@ export class UnaryElementwiseBlock extends Block implements FusedSecondOrder {
  * z = f(a, b) entry by entry, both operands recorded.
  * TLM: zdot = f_a adot + f_b bdot. Adjoint: abar = f_a zbar, bbar = f_b zbar.
  * Hessian: ahat = f_a zhat + zbar (f_aa adot + f_ab bdot), bhat = f_b zhat + zbar (f_ab adot + f_bb bdot).
+ *
+ * @example
+ * np.multiply(x, y); // records new BinaryElementwiseBlock(multiplyRule, x.blockVariable, y.blockVariable, output)
  */
 export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
   constructor(
@@ -329,6 +335,9 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
  * z = f(a, b) entry by entry with one operand a constant (kept in the block, not a dependency); the one
  * dependency is the other operand. Rules as for BinaryElementwiseBlock, with the constant's tangent zero:
  * TLM: zdot = f_v vdot. Adjoint: vbar = f_v zbar. Hessian: vhat = f_v zhat + zbar f_vv vdot.
+ *
+ * @example
+ * np.multiply(x, 3); // records new BinaryConstantBlock(multiplyRule, 3, false, x.blockVariable, output)
  */
 export class BinaryConstantBlock extends Block implements FusedSecondOrder {
   constructor(
