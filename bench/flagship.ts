@@ -105,8 +105,7 @@ async function measure(configuration: FlagshipConfiguration, mesh: number) {
       plainSolution = solvePowerLawReference(data.space, data.load, p, k, { regularization: 1e-8 }).solution;
     }
     rf.derivative();
-    const hessians = configuration.engine !== "tfjs"; // not measured through the float32 engine
-    if (hessians) rf.hessian(direction);
+    rf.hessian(direction);
     for (let repeat = 0; repeat < configuration.repeats; repeat++) {
       const point = points[repeat % 2];
       let start = process.hrtime.bigint();
@@ -116,11 +115,9 @@ async function measure(configuration: FlagshipConfiguration, mesh: number) {
       start = process.hrtime.bigint();
       rf.derivative();
       gradient.push(milliseconds(start));
-      if (hessians) {
-        start = process.hrtime.bigint();
-        rf.hessian(direction);
-        hessian.push(milliseconds(start));
-      }
+      start = process.hrtime.bigint();
+      rf.hessian(direction);
+      hessian.push(milliseconds(start));
       if (configuration.cr === "power-law") {
         const [p, k] = point as number[];
         start = process.hrtime.bigint();
@@ -191,11 +188,6 @@ export async function runFlagshipBench(
           ratio: result.hessian / result.gradient,
           target: "<= 3",
           pass: result.hessian <= 3 * result.gradient,
-        });
-      } else {
-        rows.push({
-          name: "Hessian action",
-          value: "not measured for the float32 TensorFlow.js engine",
         });
       }
       printTable(

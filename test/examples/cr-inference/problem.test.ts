@@ -118,15 +118,20 @@ describe("constitutive-relation inference", () => {
     }
   });
 
-  it("the network on TensorFlow.js (float32) gives the native gradient to float32 accuracy", async () => {
+  it("the network on TensorFlow.js (float32) gives the native gradient and Hessian action to float32 accuracy", async () => {
     const data = syntheticData({ ...DEFAULT_SETTINGS, mesh: 8 });
     const gradients: Float64Array[] = [];
+    const hessians: Float64Array[] = [];
     for (const engine of ["native", "tfjs"] as const) {
       const cr = await constitutiveModel("network", engine, { p0: START.p, k0: START.k, seed: 3 });
       const { rf } = recordProblem(data, cr, 0);
-      gradients.push(flatten(rf.derivative()));
+      const gradient = rf.derivative();
+      gradients.push(flatten(gradient));
+      // the Hessian goes through TensorFlow.js's second derivatives of a tanh network (safe activations)
+      hessians.push(flatten(rf.hessian(gradient)));
       cr.dispose();
     }
     expect(relativeDifference(gradients[0], gradients[1])).toBeLessThan(1e-4);
+    expect(relativeDifference(hessians[0], hessians[1])).toBeLessThan(1e-4);
   });
 });
