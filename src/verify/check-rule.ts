@@ -20,6 +20,11 @@ export interface RuleCheckOptions {
   epsilons?: readonly number[];
   /** Skip the Hessian checks (for rules that have no second-order mode). */
   skipHessian?: boolean;
+  /**
+   * Relative tolerance of "recompute equals a fresh forward run" (default 1e-12). An operation that
+   * recomputes by iterating to a tolerance (a nonlinear solve) agrees only to that tolerance.
+   */
+  recomputeTolerance?: number;
 }
 
 /** What `checkRule` measured. Rates are `Infinity` when the remainder is already at round-off. */
@@ -49,10 +54,11 @@ function rng(seed: number): () => number {
   };
 }
 
+/** A random value shaped like `raw`, entries of magnitude 0.5 to 1 and random sign (never near zero). */
 function randomLike(raw: unknown, next: () => number): unknown {
   const space = spaceOf(raw);
   const data = new Float64Array(space.size(raw));
-  for (let i = 0; i < data.length; i++) data[i] = 2 * next() - 1;
+  for (let i = 0; i < data.length; i++) data[i] = (next() < 0.5 ? -1 : 1) * (0.5 + 0.5 * next());
   return space.fromFloat64Array(raw, data);
 }
 
@@ -131,7 +137,7 @@ export function checkRule(
   // compared against that floor rather than relatively
   const tlmError = relative(
     outputSpace.norm(axpy(-1, fd, tlm)),
-    Math.max(outputSpace.norm(fd), outputSpace.norm(tlm), 1e-4 * (1 + outputSpace.norm(y))),
+    Math.max(outputSpace.norm(fd), outputSpace.norm(tlm), 1e-3 * (1 + outputSpace.norm(y))),
   );
 
   // dot-product test <w, J v> = <J^T w, v>
@@ -216,7 +222,7 @@ export function assertRule(
 ): RuleCheckReport {
   const report = checkRule(fn, inputs, options);
   const failures: string[] = [];
-  if (!(report.recomputeError <= ruleThresholds.recompute))
+  if (!(report.recomputeError <= (options.recomputeTolerance ?? ruleThresholds.recompute)))
     failures.push(`recompute error ${report.recomputeError}`);
   if (!(report.tlmError <= ruleThresholds.tlm)) failures.push(`TLM vs finite differences ${report.tlmError}`);
   if (!(report.dotProductError <= ruleThresholds.dotProduct))
