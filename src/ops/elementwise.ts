@@ -17,15 +17,15 @@ import type { BinaryRule, UnaryRule } from "./elementwise-rules.js";
 import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
 
 /**
- * y = f(x) applied entry by entry, with the rule's f, f' and f''.
- * TLM: ydot = f'(x) xdot. Adjoint: xbar = f'(x) ybar. Hessian: xhat = f'(x) yhat + f''(x) ybar xdot.
+ * Base of the elementwise blocks with one recorded input and one output. The two variables live in fields
+ * and the dependency / output lists are built on demand, so a block keeps no arrays (most of a scalar
+ * tape's memory otherwise).
  *
  * @example
- * np.sin(x); // records new UnaryElementwiseBlock(sinRule, x.blockVariable, output)
+ * class Twice extends OneInputBlock { recompute({ inputs }: RecomputeContext) { return [2 * (inputs[0] as number)]; } }
  */
-export class UnaryElementwiseBlock extends Block implements FusedSecondOrder {
+export abstract class OneInputBlock extends Block {
   constructor(
-    readonly rule: UnaryRule,
     private input: BlockVariable,
     private readonly output: BlockVariable,
   ) {
@@ -33,7 +33,6 @@ export class UnaryElementwiseBlock extends Block implements FusedSecondOrder {
     output.block = this;
   }
 
-  // the variables live in fields: no arrays kept per block (the lists are built on demand)
   override get dependencies(): BlockVariable[] {
     return [this.input];
   }
@@ -44,6 +43,23 @@ export class UnaryElementwiseBlock extends Block implements FusedSecondOrder {
 
   override replaceDependency(_index: number, variable: BlockVariable): void {
     this.input = variable;
+  }
+}
+
+/**
+ * y = f(x) applied entry by entry, with the rule's f, f' and f''.
+ * TLM: ydot = f'(x) xdot. Adjoint: xbar = f'(x) ybar. Hessian: xhat = f'(x) yhat + f''(x) ybar xdot.
+ *
+ * @example
+ * np.sin(x); // records new UnaryElementwiseBlock(sinRule, x.blockVariable, output)
+ */
+export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondOrder {
+  constructor(
+    readonly rule: UnaryRule,
+    input: BlockVariable,
+    output: BlockVariable,
+  ) {
+    super(input, output);
   }
 
   override get name(): string {
@@ -339,31 +355,17 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
  * @example
  * np.multiply(x, 3); // records new BinaryConstantBlock(multiplyRule, 3, false, x.blockVariable, output)
  */
-export class BinaryConstantBlock extends Block implements FusedSecondOrder {
+export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrder {
   constructor(
     readonly rule: BinaryRule,
     /** The constant operand's value. */
     readonly constant: number,
     /** Whether the constant is the first operand (a) rather than the second (b). */
     readonly constantIsFirst: boolean,
-    private input: BlockVariable,
-    private readonly output: BlockVariable,
+    input: BlockVariable,
+    output: BlockVariable,
   ) {
-    super();
-    output.block = this;
-  }
-
-  // the variables live in fields: no arrays kept per block (the lists are built on demand)
-  override get dependencies(): BlockVariable[] {
-    return [this.input];
-  }
-
-  override get outputs(): BlockVariable[] {
-    return [this.output];
-  }
-
-  override replaceDependency(_index: number, variable: BlockVariable): void {
-    this.input = variable;
+    super(input, output);
   }
 
   override get name(): string {
