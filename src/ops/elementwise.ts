@@ -261,14 +261,16 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
     needed,
   }: HessianContext): readonly unknown[] {
     if (typeof outputs[0] !== "number") {
-      return binaryHessian(this.rule, inputs[0] as Operand, inputs[1] as Operand, outputs[0] as NDArray, {
-        zbar: adjInputs[0] as NDArray | undefined,
-        zhat: hessianInputs[0] as NDArray | undefined,
-        adot: tlmInputs[0] as Operand | undefined,
-        bdot: tlmInputs[1] as Operand | undefined,
-        needA: needed[0],
-        needB: needed[1],
-      });
+      const [, , ahat, bhat] = this.arraySecondOrder(
+        inputs,
+        outputs,
+        adjInputs,
+        hessianInputs,
+        tlmInputs,
+        needed,
+        false,
+      );
+      return [ahat, bhat];
     }
     const a = inputs[0] as number;
     const b = inputs[1] as number;
@@ -293,23 +295,45 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
     return [ahat, bhat];
   }
 
+  /** The array path of the second-order modes: [abar, bbar, ahat, bhat] (adjoints only `withAdjoint`). */
+  private arraySecondOrder(
+    inputs: readonly unknown[],
+    outputs: readonly unknown[],
+    adjInputs: readonly unknown[],
+    hessianInputs: readonly unknown[],
+    tlmInputs: readonly unknown[],
+    needed: readonly boolean[],
+    withAdjoint: boolean,
+  ): SecondOrderResult {
+    const seeds: SecondOrderSeeds = {
+      zbar: adjInputs[0] as NDArray | undefined,
+      zhat: hessianInputs[0] as NDArray | undefined,
+      adot: tlmInputs[0] as Operand | undefined,
+      bdot: tlmInputs[1] as Operand | undefined,
+      needA: needed[0],
+      needB: needed[1],
+    };
+    return binarySecondOrder(
+      this.rule,
+      inputs[0] as Operand,
+      inputs[1] as Operand,
+      outputs[0] as NDArray,
+      seeds,
+      withAdjoint,
+    );
+  }
+
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_a, f_b evaluated once. */
   evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
     const { inputs, outputs, adjInputs, hessianInputs, tlmInputs, needed } = context;
     if (typeof outputs[0] !== "number") {
-      const [abar, bbar, ahat, bhat] = binarySecondOrder(
-        this.rule,
-        inputs[0] as Operand,
-        inputs[1] as Operand,
-        outputs[0] as NDArray,
-        {
-          zbar: adjInputs[0] as NDArray | undefined,
-          zhat: hessianInputs[0] as NDArray | undefined,
-          adot: tlmInputs[0] as Operand | undefined,
-          bdot: tlmInputs[1] as Operand | undefined,
-          needA: needed[0],
-          needB: needed[1],
-        },
+      const [abar, bbar, ahat, bhat] = this.arraySecondOrder(
+        inputs,
+        outputs,
+        adjInputs,
+        hessianInputs,
+        tlmInputs,
+        needed,
         true,
       );
       return [
@@ -438,18 +462,15 @@ export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrd
   }: HessianContext): readonly unknown[] {
     const v = inputs[0];
     if (typeof v !== "number") {
-      const [a, b] = this.operands(v as NDArray);
-      const dot = tlmInputs[0] as Operand | undefined;
-      const first = this.constantIsFirst;
-      const [ahat, bhat] = binaryHessian(this.rule, a, b, outputs[0] as NDArray, {
-        zbar: adjInputs[0] as NDArray | undefined,
-        zhat: hessianInputs[0] as NDArray | undefined,
-        adot: first ? undefined : dot,
-        bdot: first ? dot : undefined,
-        needA: !first,
-        needB: first,
-      });
-      return [first ? bhat : ahat];
+      const [, , ahat, bhat] = this.arraySecondOrder(
+        v as NDArray,
+        outputs,
+        adjInputs,
+        hessianInputs,
+        tlmInputs,
+        false,
+      );
+      return [this.constantIsFirst ? bhat : ahat];
     }
     const z = outputs[0] as number;
     const zbar = (adjInputs[0] as number | undefined) ?? 0;
@@ -460,30 +481,43 @@ export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrd
     return [vhat];
   }
 
+  /** The array path of the second-order modes: [abar, bbar, ahat, bhat] (adjoints only `withAdjoint`). */
+  private arraySecondOrder(
+    v: NDArray,
+    outputs: readonly unknown[],
+    adjInputs: readonly unknown[],
+    hessianInputs: readonly unknown[],
+    tlmInputs: readonly unknown[],
+    withAdjoint: boolean,
+  ): SecondOrderResult {
+    const [a, b] = this.operands(v);
+    const dot = tlmInputs[0] as Operand | undefined;
+    const first = this.constantIsFirst;
+    const seeds: SecondOrderSeeds = {
+      zbar: adjInputs[0] as NDArray | undefined,
+      zhat: hessianInputs[0] as NDArray | undefined,
+      adot: first ? undefined : dot,
+      bdot: first ? dot : undefined,
+      needA: !first,
+      needB: first,
+    };
+    return binarySecondOrder(this.rule, a, b, outputs[0] as NDArray, seeds, withAdjoint);
+  }
+
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_v evaluated once. */
   evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
     const { inputs, outputs, adjInputs, hessianInputs, tlmInputs } = context;
     const v = inputs[0];
     if (typeof v !== "number") {
-      const [a, b] = this.operands(v as NDArray);
-      const dot = tlmInputs[0] as Operand | undefined;
-      const first = this.constantIsFirst;
-      const [abar, bbar, ahat, bhat] = binarySecondOrder(
-        this.rule,
-        a,
-        b,
-        outputs[0] as NDArray,
-        {
-          zbar: adjInputs[0] as NDArray | undefined,
-          zhat: hessianInputs[0] as NDArray | undefined,
-          adot: first ? undefined : dot,
-          bdot: first ? dot : undefined,
-          needA: !first,
-          needB: first,
-        },
+      const [abar, bbar, ahat, bhat] = this.arraySecondOrder(
+        v as NDArray,
+        outputs,
+        adjInputs,
+        hessianInputs,
+        tlmInputs,
         true,
       );
-      return [[first ? bbar : abar], [first ? bhat : ahat]];
+      return this.constantIsFirst ? [[bbar], [bhat]] : [[abar], [ahat]];
     }
     const z = outputs[0] as number;
     const zbar = adjInputs[0] as number | undefined;
@@ -628,47 +662,33 @@ function binaryAdjoint(
   return [abar, bbar];
 }
 
-/**
- * ahat = sum-to-shape(f_a zhat + zbar (f_aa adot + f_ab bdot)),
- * bhat = sum-to-shape(f_b zhat + zbar (f_ab adot + f_bb bdot)).
- */
-function binaryHessian(
-  rule: BinaryRule,
-  a: Operand,
-  b: Operand,
-  z: NDArray,
-  seeds: {
-    zbar: NDArray | undefined;
-    zhat: NDArray | undefined;
-    adot: Operand | undefined;
-    bdot: Operand | undefined;
-    needA: boolean;
-    needB: boolean;
-  },
-): [Operand | undefined, Operand | undefined] {
-  const [, , ahat, bhat] = binarySecondOrder(rule, a, b, z, seeds, false);
-  return [ahat, bhat];
+/** Seeds of a binary rule's second-order modes (array path). */
+interface SecondOrderSeeds {
+  zbar: NDArray | undefined;
+  zhat: NDArray | undefined;
+  adot: Operand | undefined;
+  bdot: Operand | undefined;
+  needA: boolean;
+  needB: boolean;
 }
+
+/** [abar, bbar, ahat, bhat], each summed back to its operand's shape (`undefined` where not computed). */
+type SecondOrderResult = [Operand | undefined, Operand | undefined, Operand | undefined, Operand | undefined];
 
 /**
  * The adjoint (when `withAdjoint`) and the second-order adjoint of a binary rule in one pass, each partial
- * derivative evaluated once per entry: [abar, bbar, ahat, bhat], each summed back to its operand's shape.
+ * derivative evaluated once per entry:
+ * ahat = sum-to-shape(f_a zhat + zbar (f_aa adot + f_ab bdot)),
+ * bhat = sum-to-shape(f_b zhat + zbar (f_ab adot + f_bb bdot)).
  */
 function binarySecondOrder(
   rule: BinaryRule,
   a: Operand,
   b: Operand,
   z: NDArray,
-  seeds: {
-    zbar: NDArray | undefined;
-    zhat: NDArray | undefined;
-    adot: Operand | undefined;
-    bdot: Operand | undefined;
-    needA: boolean;
-    needB: boolean;
-  },
+  seeds: SecondOrderSeeds,
   withAdjoint: boolean,
-): [Operand | undefined, Operand | undefined, Operand | undefined, Operand | undefined] {
+): SecondOrderResult {
   const shape = z.shape;
   const as = expanded(a, shape);
   const bs = expanded(b, shape);
