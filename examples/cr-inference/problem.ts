@@ -210,7 +210,7 @@ export class GuardedReducedFunctional extends ReducedFunctional<Control[]> {
     });
   }
 
-  override evaluate(values: unknown): number {
+  override evaluate(values: readonly unknown[]): number {
     try {
       const value = super.evaluate(values);
       this.failed = false;

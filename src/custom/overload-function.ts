@@ -29,63 +29,117 @@ export type OverloadedInput<R> = R extends NDArray
     ? number | AdjFloat
     : never;
 
-/** The overloaded result for a raw result: NDArray stays NDArray, a number becomes an AdjFloat. */
+/**
+ * The overloaded result for a raw result: NDArray stays NDArray, a number becomes an AdjFloat, a tuple of
+ * raw values a tuple of overloaded values.
+ */
 export type OverloadedResult<R> = R extends NDArray
   ? NDArray
   : R extends number
     ? AdjFloat
-    : R extends readonly (infer E)[]
-      ? OverloadedResult<E>[]
+    : R extends readonly RawValue[]
+      ? { -readonly [K in keyof R]: OverloadedResult<R[K]> }
       : never;
 
-/** What the tangent-linear rule receives. Tangents are concrete values: zeros where none arrived. */
-export interface JvpArguments {
+/** Raw values, one per input or output of the function (a tuple typed by its parameters / results). */
+export type RawValues = readonly RawValue[];
+
+/**
+ * The outputs of `f` returning `R` as a list: the tuple itself when `f` returns a tuple, `[R]` when it
+ * returns one value.
+ *
+ * @example
+ * type Y = OutputList<NDArray>; // readonly [NDArray]
+ */
+export type OutputList<R> = R extends readonly RawValue[] ? R : readonly [R];
+
+/**
+ * What a rule may return for a slot holding `R`: a value shaped like the slot (a number, or a size-1
+ * NDArray, for a number slot; an NDArray of the slot's shape for an array slot), or `undefined` for zero.
+ *
+ * @example
+ * const zero: RuleSlot<NDArray> = undefined;
+ */
+export type RuleSlot<R> = (R extends number ? number | NDArray : R) | undefined;
+
+/**
+ * One rule result per input, typed by the function's parameters; a missing (or `undefined`) entry is a
+ * zero, so `[]` is "all zero".
+ *
+ * @example
+ * const xbar: InputResults<[NDArray, number]> = [np.ones([2]), 0.5];
+ */
+export type InputResults<A extends RawValues> = { readonly [K in keyof A]?: RuleSlot<A[K]> };
+
+/**
+ * What the tangent-linear rule returns: one tangent per output (a tuple when `f` returns a tuple; the value
+ * itself, or a one-element array, when `f` returns one value).
+ *
+ * @example
+ * const ydot: JvpResult<NDArray> = np.ones([2]);
+ */
+export type JvpResult<R> = R extends readonly RawValue[]
+  ? { readonly [K in keyof R]: RuleSlot<R[K]> }
+  : RuleSlot<R> | readonly [RuleSlot<R>];
+
+/**
+ * What the tangent-linear rule receives. Tangents are concrete values: zeros where none arrived. `A` are the
+ * function's parameter types and `Y` its outputs, so `{ inputs: [x, a], tangents: [dx, da] }` destructures
+ * into typed values.
+ */
+export interface JvpArguments<A extends RawValues = RawValues, Y extends RawValues = RawValues> {
   /** Every input, in order (constants included), as raw values. */
-  readonly inputs: readonly RawValue[];
+  readonly inputs: A;
   /** Every output, in order, as raw values. */
-  readonly outputs: readonly RawValue[];
+  readonly outputs: Y;
   /** The tangent of each input (zero for constants and inputs that do not depend on a control). */
-  readonly tangents: readonly RawValue[];
+  readonly tangents: A;
 }
 
 /** What the adjoint rule receives. Cotangents are concrete values: zeros where none arrived. */
-export interface VjpArguments {
-  readonly inputs: readonly RawValue[];
-  readonly outputs: readonly RawValue[];
+export interface VjpArguments<A extends RawValues = RawValues, Y extends RawValues = RawValues> {
+  /** Every input, in order (constants included), as raw values. */
+  readonly inputs: A;
+  /** Every output, in order, as raw values. */
+  readonly outputs: Y;
   /** The adjoint seed of each output (ybar), shaped like the output. */
-  readonly cotangents: readonly RawValue[];
+  readonly cotangents: Y;
   /** Which inputs need a result (the others may be `undefined`). */
-  readonly needed: readonly boolean[];
+  readonly needed: { readonly [K in keyof A]: boolean };
 }
 
 /** What the second-order rule receives. */
-export interface HvpArguments extends VjpArguments {
+export interface HvpArguments<A extends RawValues = RawValues, Y extends RawValues = RawValues>
+  extends VjpArguments<A, Y> {
   /** The tangent of each input (xdot). */
-  readonly tangents: readonly RawValue[];
+  readonly tangents: A;
 }
 
 /** A rule result for one slot: a raw value shaped like the slot, or `undefined` for zero. */
 export type RuleValue = RawValue | undefined;
 
 /**
- * User derivative rules of `f: (x_1, ..., x_k) -> (y_1, ..., y_m)`. Every rule gets raw values and returns
- * raw values shaped like the slot (a number for a scalar input/output, an NDArray of the same shape for an
- * array) or `undefined` for zero.
+ * User derivative rules of `f: (x_1, ..., x_k) -> (y_1, ..., y_m)`, typed by `f`'s parameters `A` and its
+ * result `R`. Every rule gets raw values and returns raw values shaped like the slot (a number for a scalar
+ * input/output, an NDArray of the same shape for an array) or `undefined` for zero.
  */
-export interface OverloadRules {
+export interface OverloadRules<
+  A extends RawValues = RawValues,
+  R extends RawValue | RawValues = RawValue | RawValues,
+> {
   /**
    * Tangent-linear rule: ydot_j = sum_i df_j/dx_i xdot_i. Returns one value per output (an array; a
    * single value is accepted when f has one output).
    */
-  jvp?(args: JvpArguments): RuleValue | readonly RuleValue[];
+  jvp?(args: JvpArguments<A, OutputList<R>>): JvpResult<R>;
   /** Adjoint rule: xbar_i = sum_j (df_j/dx_i)^T ybar_j. Returns one value per input (an array). */
-  vjp?(args: VjpArguments): readonly RuleValue[];
+  vjp?(args: VjpArguments<A, OutputList<R>>): InputResults<A>;
   /**
    * Second-order rule, the curvature term only: xhat_i = sum_k d^2 <ybar, f>/(dx_i dx_k) xdot_k, one value
    * per input (an array). The framework adds the first-order part vjp(yhat) itself. A linear f passes
    * `hvp: () => []`.
    */
-  hvp?(args: HvpArguments): readonly RuleValue[];
+  hvp?(args: HvpArguments<A, OutputList<R>>): InputResults<A>;
   /** Name for messages and graph export (default: the function's name). */
   name?: string;
 }
@@ -336,6 +390,10 @@ function toInput(operation: string, value: unknown, index: number): OverloadedVa
  * - `hvp({ inputs, outputs, tangents, cotangents, needed })` -> one value per input:
  *   xhat_i = sum_k d^2 <ybar, f>/(dx_i dx_k) xdot_k (the curvature term; vjp(yhat) is added for you)
  *
+ * Rules are typed by `fn`: for `fn(x: NDArray, a: number)`, `inputs` and `tangents` are `[NDArray, number]`,
+ * `outputs` and `cotangents` `[NDArray]` (a tuple of outputs when `fn` returns an array literal), and `vjp`
+ * returns `[NDArray | undefined, number | NDArray | undefined]` (missing entries are zeros).
+ *
  * @example
  * // y = x^3 entry by entry
  * const cube = overloadFunction((x: NDArray) => new NDArray(x.data.map((v) => v ** 3), x.shape), {
@@ -345,9 +403,9 @@ function toInput(operation: string, value: unknown, index: number): OverloadedVa
  * });
  * const y = cube(np.array([1, 2]));
  */
-export function overloadFunction<A extends RawValue[], R extends RawValue | readonly RawValue[]>(
+export function overloadFunction<A extends RawValue[], const R extends RawValue | RawValues>(
   fn: (...inputs: A) => R,
-  rules: OverloadRules = {},
+  rules: OverloadRules<A, R> = {},
 ): (...inputs: { [K in keyof A]: OverloadedInput<A[K]> }) => OverloadedResult<R> {
   const functionName = rules.name ?? (fn.name || "overloadedFunction");
   const operation = `overloadFunction(${functionName})`;

@@ -3,6 +3,7 @@
  * into one Float64Array, and the optimizers run on evaluate / derivative / hessian of the functional.
  */
 import { InvalidArgumentError } from "../errors.js";
+import type { Controls, ControlValueList, PerControl } from "../reduced/drivers.js";
 import type { ReducedFunctional } from "../reduced/reduced-functional.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { spaceOf, toRaw, wrapRaw } from "../values/space.js";
@@ -12,8 +13,9 @@ import type { IterationState, OptimizationProblem, OptimizeOptions, OptimizeResu
 /** A bound for one control: a number for every entry, a value of the control's type, or null for none. */
 export type ControlBound = number | OverloadedValue | null | undefined;
 
-/** Options of `minimize` and `maximize`. */
-export interface MinimizeOptions extends Omit<OptimizeOptions, "bounds" | "callback"> {
+/** Options of `minimize` and `maximize` (`C`: the controls, which type the callback's `controls`). */
+export interface MinimizeOptions<C extends Controls = Controls>
+  extends Omit<OptimizeOptions, "bounds" | "callback"> {
   /**
    * Box bounds, one `[lower, upper]` pair per control (for a single control, the pair itself).
    * Each side is a number (every entry), a value shaped like the control, or null (unbounded).
@@ -21,13 +23,16 @@ export interface MinimizeOptions extends Omit<OptimizeOptions, "bounds" | "callb
   bounds?: readonly [ControlBound, ControlBound] | readonly (readonly [ControlBound, ControlBound])[];
   /** Called after every iteration with the state; the control values are in `controls`. Return true to stop. */
   // biome-ignore lint/suspicious/noConfusingVoidType: lets statement-bodied callbacks (returning void) be passed.
-  callback?: (state: IterationState & { controls: OverloadedValue[] }) => boolean | void;
+  callback?: (state: IterationState & { controls: ControlValueList<C> }) => boolean | void;
 }
 
 /** What `minimize` returns: the optimizer's result with the controls at the optimum as values. */
-export interface MinimizeResult extends Omit<OptimizeResult, "x"> {
-  /** The optimal control values (a single value for a single control, an array for several). */
-  x: OverloadedValue | OverloadedValue[];
+export interface MinimizeResult<C extends Controls = Controls> extends Omit<OptimizeResult, "x"> {
+  /**
+   * The optimal control values, typed like the controls: a single value for a single control
+   * (`Control<AdjFloat>` gives an AdjFloat), a tuple for a tuple of controls.
+   */
+  x: PerControl<C>;
   /** The flattened optimal controls. */
   xFlat: Float64Array;
 }
@@ -143,7 +148,11 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
     callback:
       callback === undefined
         ? undefined
-        : (state) => callback({ ...state, controls: packing.unpack(state.x).map((raw) => wrapRaw(raw)) }),
+        : (state) =>
+            callback({
+              ...state,
+              controls: packing.unpack(state.x).map((raw) => wrapRaw(raw)) as ControlValueList<Controls>,
+            }),
   };
   const x0 = packing.pack(start);
   const result = maximizing
@@ -152,7 +161,7 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
   moveTo(result.x); // leave the tape at the optimum
   const values = packing.unpack(result.x).map((raw) => wrapRaw(raw));
   const { x: flat, ...others } = result;
-  return { ...others, x: single ? values[0] : values, xFlat: flat };
+  return { ...others, x: (single ? values[0] : values) as PerControl<Controls>, xFlat: flat };
 }
 
 /**
@@ -162,11 +171,15 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
  * When it returns, the tape holds the controls' optimal values (and the functional's value there).
  *
  * @example
+ * const rf = new ReducedFunctional(J, [new Control(a), new Control(b)]); // a, b: AdjFloat
  * const result = minimize(rf, { bounds: [[0, null], [-1, 1]] });
- * result.x; // [AdjFloat, AdjFloat]
+ * const [a1, b1] = result.x; // [AdjFloat, AdjFloat]
  */
-export function minimize(rf: ReducedFunctional, options: MinimizeOptions = {}): MinimizeResult {
-  return run(rf, options, false);
+export function minimize<const C extends Controls>(
+  rf: ReducedFunctional<C>,
+  options: MinimizeOptions<C> = {},
+): MinimizeResult<C> {
+  return run(rf, options as MinimizeOptions, false) as MinimizeResult<C>;
 }
 
 /**
@@ -175,7 +188,11 @@ export function minimize(rf: ReducedFunctional, options: MinimizeOptions = {}): 
  *
  * @example
  * const result = maximize(rf, { method: "BFGS" });
+ * result.x.value; // AdjFloat for a single AdjFloat control
  */
-export function maximize(rf: ReducedFunctional, options: MinimizeOptions = {}): MinimizeResult {
-  return run(rf, options, true);
+export function maximize<const C extends Controls>(
+  rf: ReducedFunctional<C>,
+  options: MinimizeOptions<C> = {},
+): MinimizeResult<C> {
+  return run(rf, options as MinimizeOptions, true) as MinimizeResult<C>;
 }

@@ -4,6 +4,8 @@
  */
 import { ControlCountMismatchError, InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
 import { getWorkingTape, type TapeOption } from "../tape/tape.js";
+import type { AdjFloat } from "../values/adj-float.js";
+import type { ArrayInput, NDArray } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeShape, describeType, spaceOf, toRaw, wrapRaw } from "../values/space.js";
 import type { Control } from "./control.js";
@@ -21,10 +23,72 @@ import {
 /** One control or a list of them. */
 export type Controls = Control | readonly Control[];
 
-/** One value per control: a single value for a single control, an array for an array of controls. */
+/**
+ * The type of a recorded value's derivatives and replayed values: AdjFloat for an AdjFloat (or a subclass),
+ * NDArray for an NDArray (or a subclass), a registered user type itself.
+ *
+ * @example
+ * type G = ValueType<AdjFloat>; // AdjFloat
+ */
+export type ValueType<V> = V extends AdjFloat ? AdjFloat : V extends NDArray ? NDArray : V;
+
+/**
+ * The value type of one control: `ControlValue<Control<NDArray>>` is `NDArray`.
+ *
+ * @example
+ * type G = ControlValue<Control<AdjFloat>>; // AdjFloat
+ */
+export type ControlValue<C> = C extends Control<infer T> ? ValueType<T> : never;
+
+/**
+ * One value per control, typed by the controls: a single value for a single control, a tuple for a tuple of
+ * controls (`[Control<NDArray>, Control<AdjFloat>]` gives `[NDArray, AdjFloat]`), an array for an array of
+ * unknown length.
+ *
+ * @example
+ * const g: PerControl<readonly [Control<NDArray>, Control<AdjFloat>]> = rf.derivative(); // [NDArray, AdjFloat]
+ */
 export type PerControl<C extends Controls> = C extends readonly Control[]
-  ? OverloadedValue[]
-  : OverloadedValue;
+  ? { -readonly [K in keyof C]: ControlValue<C[K]> }
+  : ControlValue<C>;
+
+/**
+ * The control values as a list (also for a single control): what `controlValues()` returns.
+ *
+ * @example
+ * const [m]: ControlValueList<Control<AdjFloat>> = rf.controlValues(); // [AdjFloat]
+ */
+export type ControlValueList<C extends Controls> = C extends readonly Control[]
+  ? PerControl<C>
+  : [ControlValue<C>];
+
+/**
+ * What is accepted for a value of type `V` (a new control value, a direction, an adjoint seed): a number or
+ * an AdjFloat for an AdjFloat; an NDArray, a number (0-d), a (nested) number array or a typed array for an
+ * NDArray; the value's own type for a registered type; anything (checked at run time) when the type is only
+ * known as `OverloadedValue`.
+ *
+ * @example
+ * const v: ValueInput<NDArray> = [[1, 2, 3]];
+ */
+export type ValueInput<V> = OverloadedValue extends V
+  ? unknown
+  : V extends AdjFloat
+    ? number | AdjFloat
+    : V extends NDArray
+      ? ArrayInput
+      : V;
+
+/**
+ * One input per control (a new value or a direction), typed by the controls: a single input for a single
+ * control, a tuple for a tuple of controls.
+ *
+ * @example
+ * rf.evaluate([np.array([1, 2]), 0.5]); // ControlInputs<readonly [Control<NDArray>, Control<AdjFloat>]>
+ */
+export type ControlInputs<C extends Controls> = C extends readonly Control[]
+  ? { readonly [K in keyof C]: ValueInput<ControlValue<C[K]>> }
+  : ValueInput<ControlValue<C>>;
 
 /** Options of `computeGradient` and `computeHessian`. */
 export interface AdjointOptions extends TapeOption {
@@ -38,7 +102,10 @@ export function controlList(controls: Controls): readonly Control[] {
 }
 
 /** @internal shapes a per-control result like the controls argument */
-export function perControl<C extends Controls>(controls: C, values: OverloadedValue[]): PerControl<C> {
+export function perControl<C extends Controls>(
+  controls: C,
+  values: readonly OverloadedValue[],
+): PerControl<C> {
   return (Array.isArray(controls) ? values : values[0]) as PerControl<C>;
 }
 
@@ -101,9 +168,9 @@ export function collectSlot(path: SweepPath, slot: "adj" | "hessian"): unknown[]
  * @example
  * const x = new AdjFloat(2);
  * const J = np.multiply(x, np.sin(x));
- * computeGradient(J, new Control(x)).value; // sin(2) + 2 cos(2)
+ * computeGradient(J, new Control(x)).value; // sin(2) + 2 cos(2) (an AdjFloat)
  */
-export function computeGradient<C extends Controls>(
+export function computeGradient<const C extends Controls>(
   functional: OverloadedValue,
   controls: C,
   options: AdjointOptions = {},
@@ -136,12 +203,12 @@ export function computeGradient<C extends Controls>(
  * const x = new AdjFloat(2);
  * computeTLM(np.square(x), new Control(x), 1).value; // 4
  */
-export function computeTLM(
-  output: OverloadedValue,
-  controls: Controls,
-  direction: unknown,
+export function computeTLM<V extends OverloadedValue, const C extends Controls>(
+  output: V,
+  controls: C,
+  direction: ControlInputs<C>,
   options: TapeOption = {},
-): OverloadedValue {
+): ValueType<V> {
   const operation = "computeTLM";
   const variable = checkFunctional(output, operation).blockVariable;
   const list = controlList(controls);
@@ -156,7 +223,7 @@ export function computeTLM(
   tlmSweep(path, seeds);
   const result = variable.tlm ?? spaceOf(variable.saved).zerosLike(variable.saved);
   checkFiniteResults(path, [result], "tlm", operation);
-  return wrapRaw(result, operation);
+  return wrapRaw(result, operation) as ValueType<V>;
 }
 
 /**
@@ -168,10 +235,10 @@ export function computeTLM(
  * const x = new AdjFloat(2);
  * computeHessian(np.power(x, 3), new Control(x), 1).value; // 6 x = 12
  */
-export function computeHessian<C extends Controls>(
+export function computeHessian<const C extends Controls>(
   functional: OverloadedValue,
   controls: C,
-  direction: unknown,
+  direction: ControlInputs<C>,
   options: AdjointOptions = {},
 ): PerControl<C> {
   const operation = "computeHessian";

@@ -11,7 +11,14 @@ import { NDArray, shapeSize } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeType, spaceOf, wrapRaw } from "../values/space.js";
 import type { Control } from "./control.js";
-import { type Controls, controlList, directionList } from "./drivers.js";
+import {
+  type ControlInputs,
+  type Controls,
+  controlList,
+  directionList,
+  type ValueInput,
+  type ValueType,
+} from "./drivers.js";
 import { checkFiniteInputs, checkFiniteResults, findPath, type SweepPath, tlmSweep } from "./sweeps.js";
 
 /**
@@ -101,22 +108,46 @@ export interface JacobianBlock {
   evaluateJacobian(context: JacobianContext): readonly JacobianValue[] | undefined;
 }
 
-/** One value per output: a single value for a single output, an array for an array of outputs. */
+/** The outputs of a reduced function: one recorded value or a list of them. */
 export type Outputs = OverloadedValue | readonly OverloadedValue[];
 
-/** Shapes a per-output result like the outputs argument. */
-export type PerOutput<O extends Outputs, T = OverloadedValue> = O extends readonly OverloadedValue[]
-  ? T[]
-  : T;
+/**
+ * One value per output, typed by the outputs: a single value for a single output, a tuple for a tuple of
+ * outputs (`[NDArray, AdjFloat]` outputs give `[NDArray, AdjFloat]` values and tangents).
+ *
+ * @example
+ * const [dy, dz]: PerOutput<readonly [NDArray, AdjFloat]> = rf.jacAction(v);
+ */
+export type PerOutput<O extends Outputs> = O extends readonly OverloadedValue[]
+  ? { -readonly [K in keyof O]: ValueType<O[K]> }
+  : ValueType<O>;
 
-/** Jacobian blocks: indexed [output][control], collapsed where the argument was a single value. */
+/**
+ * One adjoint seed per output, typed by the outputs (a number for an AdjFloat output, an array for an
+ * NDArray output); in a list, `undefined` is a zero seed.
+ *
+ * @example
+ * rf.adjJacAction([np.ones([2]), undefined]);
+ */
+export type OutputSeeds<O extends Outputs> = O extends readonly OverloadedValue[]
+  ? { readonly [K in keyof O]: ValueInput<ValueType<O[K]>> | undefined }
+  : ValueInput<ValueType<O>>;
+
+/** One Jacobian block per control: an NDArray for a single control, a tuple of them for a tuple. */
+type JacobianRow<C extends Controls> = C extends readonly Control[]
+  ? { -readonly [K in keyof C]: NDArray }
+  : NDArray;
+
+/**
+ * Jacobian blocks: indexed [output][control], collapsed where the argument was a single value; tuples
+ * for tuples of outputs and controls.
+ *
+ * @example
+ * const [[dyDp, dyDx]]: JacobianBlocks<readonly [NDArray], readonly [Control<NDArray>, Control<AdjFloat>]> = rf.jacMatrix();
+ */
 export type JacobianBlocks<O extends Outputs, C extends Controls> = O extends readonly OverloadedValue[]
-  ? C extends readonly Control[]
-    ? NDArray[][]
-    : NDArray[]
-  : C extends readonly Control[]
-    ? NDArray[]
-    : NDArray;
+  ? { -readonly [K in keyof O]: JacobianRow<C> }
+  : JacobianRow<C>;
 
 /** Options of `computeJacobianMatrix` and `ReducedFunction.jacMatrix`. */
 export interface JacobianMatrixOptions {
@@ -146,8 +177,8 @@ export function outputList(outputs: Outputs, operation: string): readonly Overlo
 }
 
 /** @internal shapes a per-output result like the outputs argument */
-export function perOutput<O extends Outputs, T>(outputs: O, values: T[]): PerOutput<O, T> {
-  return (Array.isArray(outputs) ? values : values[0]) as PerOutput<O, T>;
+export function perOutput<O extends Outputs>(outputs: O, values: readonly OverloadedValue[]): PerOutput<O> {
+  return (Array.isArray(outputs) ? values : values[0]) as PerOutput<O>;
 }
 
 /** @internal the outputs' tangent-linear values after a tlmSweep, zeros where none arrived */
@@ -360,10 +391,10 @@ export function jacobianMatrixOnPath(path: SweepPath, options: JacobianMatrixOpt
  * const [y, z] = [np.sin(x), np.square(x)];
  * computeJacobianAction([y, z], new Control(x), np.array([1, 0])); // [cos(x) e0, 2 x e0]
  */
-export function computeJacobianAction<O extends Outputs>(
+export function computeJacobianAction<const O extends Outputs, const C extends Controls>(
   outputs: O,
-  controls: Controls,
-  mDot: unknown,
+  controls: C,
+  mDot: ControlInputs<C>,
   options: TapeOption = {},
 ): PerOutput<O> {
   const operation = "computeJacobianAction";
@@ -397,7 +428,7 @@ export function computeJacobianAction<O extends Outputs>(
  * const x = np.array([1, 2]);
  * computeJacobianMatrix(np.square(x), new Control(x)); // [[2, 0], [0, 4]]
  */
-export function computeJacobianMatrix<O extends Outputs, C extends Controls>(
+export function computeJacobianMatrix<const O extends Outputs, const C extends Controls>(
   outputs: O,
   controls: C,
   options: TapeOption & JacobianMatrixOptions = {},

@@ -8,7 +8,9 @@ import type { OverloadedValue } from "../values/overloaded.js";
 import { toRaw, wrapRaw } from "../values/space.js";
 import type { Control } from "./control.js";
 import {
+  type ControlInputs,
   type Controls,
+  type ControlValueList,
   collectSlot,
   controlList,
   directionList,
@@ -20,6 +22,7 @@ import {
   type JacobianBlocks,
   type JacobianMatrixOptions,
   jacobianMatrixOnPath,
+  type OutputSeeds,
   type Outputs,
   outputList,
   type PerOutput,
@@ -58,7 +61,7 @@ export interface ReducedFunctionOptions {
  * rf.adjJacAction([np.array([1, 1]), np.array([0, 1])]); // cos(x) + [0, 2 x1]
  * rf.jacMatrix(); // [diag(cos x), diag(2 x)]
  */
-export class ReducedFunction<O extends Outputs = Outputs, C extends Controls = Controls> {
+export class ReducedFunction<const O extends Outputs = Outputs, const C extends Controls = Controls> {
   /** The recorded outputs, always as a list. */
   readonly outputs: readonly OverloadedValue[];
   /** The controls, always as a list. */
@@ -97,9 +100,14 @@ export class ReducedFunction<O extends Outputs = Outputs, C extends Controls = C
     return path;
   }
 
-  /** The values the tape holds for the controls now. */
-  controlValues(): OverloadedValue[] {
-    return this.controls.map((c) => c.tapeValue());
+  /**
+   * The values the tape holds for the controls now, always as a list (typed like the controls).
+   *
+   * @example
+   * const [m] = rf.controlValues(); // NDArray for an NDArray control
+   */
+  controlValues(): ControlValueList<C> {
+    return this.controls.map((c) => c.tapeValue()) as ControlValueList<C>;
   }
 
   /**
@@ -124,7 +132,7 @@ export class ReducedFunction<O extends Outputs = Outputs, C extends Controls = C
    * rf.evaluate(np.array([0.1, 0.2]));
    * rf.evaluate([x0, p0]); // two controls
    */
-  evaluate(inputs: unknown): PerOutput<O> {
+  evaluate(inputs: ControlInputs<C>): PerOutput<O> {
     const operation = "ReducedFunction.evaluate";
     const raws = this.controlRaws(inputs, operation);
     replay(this.path(operation), raws);
@@ -184,7 +192,7 @@ export class ReducedFunction<O extends Outputs = Outputs, C extends Controls = C
    * @example
    * rf.jacAction(np.array([1, 0]));
    */
-  jacAction(mDot: unknown): PerOutput<O> {
+  jacAction(mDot: ControlInputs<C>): PerOutput<O> {
     const operation = "ReducedFunction.jacAction";
     const seeds = directionList(this.controls, mDot, operation);
     const path = this.path(operation);
@@ -205,7 +213,7 @@ export class ReducedFunction<O extends Outputs = Outputs, C extends Controls = C
    * @example
    * rf.adjJacAction([np.ones([2]), undefined]);
    */
-  adjJacAction(adjInputs: unknown): PerControl<C> {
+  adjJacAction(adjInputs: OutputSeeds<O>): PerControl<C> {
     const operation = "ReducedFunction.adjJacAction";
     const seeds = this.outputSeeds(adjInputs, operation);
     const path = this.path(operation);
@@ -228,7 +236,7 @@ export class ReducedFunction<O extends Outputs = Outputs, C extends Controls = C
    * @example
    * rf.hessAction(np.array([1, 0]), [np.ones([2]), np.ones([2])]);
    */
-  hessAction(mDot: unknown, adjInput: unknown): PerControl<C> {
+  hessAction(mDot: ControlInputs<C>, adjInput: OutputSeeds<O>): PerControl<C> {
     const operation = "ReducedFunction.hessAction";
     const directions = directionList(this.controls, mDot, operation);
     const seeds = this.outputSeeds(adjInput, operation);

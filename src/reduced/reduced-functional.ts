@@ -8,7 +8,9 @@ import type { OverloadedValue } from "../values/overloaded.js";
 import { describeShape, spaceOf, toRaw, wrapRaw } from "../values/space.js";
 import type { Control } from "./control.js";
 import {
+  type ControlInputs,
   type Controls,
+  type ControlValueList,
   collectSlot,
   controlList,
   directionList,
@@ -78,10 +80,16 @@ export interface ReducedFunctionalOptions {
  * const J = np.sin(np.square(x));
  * const rf = new ReducedFunctional(J, new Control(x));
  * rf.evaluate(2); // sin(4)
- * rf.derivative().value; // 4 cos(4)
+ * rf.derivative().value; // 4 cos(4): derivative() is an AdjFloat for an AdjFloat control
  * rf.hessian(1).value; // 2 cos(4) - 16 sin(4)
+ *
+ * // a tuple of controls gives a tuple of derivatives
+ * const p = np.array([1, 2]);
+ * const K = np.sum(np.multiply(np.sin(p), x));
+ * const rg = new ReducedFunctional(K, [new Control(p), new Control(x)]);
+ * const [dp, dx] = rg.derivative(); // [NDArray, AdjFloat]
  */
-export class ReducedFunctional<C extends Controls = Controls> {
+export class ReducedFunctional<const C extends Controls = Controls> {
   /** The recorded functional. */
   readonly functional: OverloadedValue;
   /** The controls, always as a list. */
@@ -146,9 +154,14 @@ export class ReducedFunctional<C extends Controls = Controls> {
     return path;
   }
 
-  /** The values the tape holds for the controls now. */
-  controlValues(): OverloadedValue[] {
-    return this.controls.map((c) => c.tapeValue());
+  /**
+   * The values the tape holds for the controls now, always as a list (typed like the controls).
+   *
+   * @example
+   * const [m] = rf.controlValues(); // AdjFloat for an AdjFloat control
+   */
+  controlValues(): ControlValueList<C> {
+    return this.controls.map((c) => c.tapeValue()) as ControlValueList<C>;
   }
 
   /**
@@ -159,7 +172,7 @@ export class ReducedFunctional<C extends Controls = Controls> {
    * rf.evaluate(0.5);
    * rf.evaluate([x0, y0]); // two controls
    */
-  evaluate(values: unknown): number {
+  evaluate(values: ControlInputs<C>): number {
     const operation = "ReducedFunctional.evaluate";
     const raws = this.controlRaws(values, operation);
     this.callbacks.evalCbPre?.(raws.map((raw) => wrapRaw(raw)));
@@ -201,7 +214,8 @@ export class ReducedFunctional<C extends Controls = Controls> {
    * `adjInput` multiplies the result (default 1).
    *
    * @example
-   * const g = rf.derivative(); // AdjFloat for an AdjFloat control
+   * const g = rf.derivative(); // AdjFloat for an AdjFloat control; [NDArray, AdjFloat] for such a tuple
+   * g.value;
    */
   derivative(options: { adjInput?: number } = {}): PerControl<C> {
     const operation = "ReducedFunctional.derivative";
@@ -224,7 +238,7 @@ export class ReducedFunctional<C extends Controls = Controls> {
    * @example
    * rf.tlm(1); // dJ/dx for a single AdjFloat control
    */
-  tlm(mDot: unknown): number {
+  tlm(mDot: ControlInputs<C>): number {
     const operation = "ReducedFunctional.tlm";
     const seeds = directionList(this.controls, mDot, operation);
     const path = this.path(operation, true);
@@ -241,9 +255,9 @@ export class ReducedFunctional<C extends Controls = Controls> {
    * reverse second-order sweep. Needs no prior `derivative()`.
    *
    * @example
-   * rf.hessian(1); // d2J/dx2 for a single AdjFloat control
+   * rf.hessian(1).value; // d2J/dx2 for a single AdjFloat control
    */
-  hessian(mDot: unknown): PerControl<C> {
+  hessian(mDot: ControlInputs<C>): PerControl<C> {
     const operation = "ReducedFunctional.hessian";
     const seeds = directionList(this.controls, mDot, operation);
     const values = this.controlValues();

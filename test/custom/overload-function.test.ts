@@ -18,10 +18,9 @@ import { overloadFunction, type RawValue } from "../../src/custom/overload-funct
 
 type NDArray = InstanceType<typeof np.NDArray>;
 
-/** Entry-by-entry map over NDArrays and numbers of the same shape. */
-function map(f: (...values: number[]) => number, ...values: RawValue[]): RawValue {
-  const first = values.find((v) => typeof v !== "number") as NDArray | undefined;
-  if (first === undefined) return f(...(values as number[]));
+/** Entry-by-entry map over an NDArray and further NDArrays or numbers of its shape. */
+function map(f: (...values: number[]) => number, first: NDArray, ...rest: RawValue[]): NDArray {
+  const values = [first, ...rest];
   const out = new Float64Array(first.size);
   for (let i = 0; i < out.length; i++) {
     out[i] = f(...values.map((v) => (typeof v === "number" ? v : v.data[i])));
@@ -41,34 +40,31 @@ function total(value: RawValue): number {
  * f(x, a) = sin(x) * a with x an array, a a scalar (AdjFloat), all rules by hand.
  * J: d/dx = cos(x) a, d/da = sin(x). Second derivatives: xx = -sin(x) a, xa = cos(x), aa = 0.
  */
-const scaledSine = overloadFunction((x: NDArray, a: number) => map((v) => Math.sin(v) * a, x) as NDArray, {
+const scaledSine = overloadFunction((x: NDArray, a: number) => map((v) => Math.sin(v) * a, x), {
   name: "scaledSine",
   // ydot = cos(x) a xdot + sin(x) adot
   jvp: ({ inputs: [x, a], tangents: [dx, da] }) =>
-    map((v, d) => Math.cos(v) * (a as number) * d + Math.sin(v) * (da as number), x, dx),
+    map((v, d) => Math.cos(v) * a * d + Math.sin(v) * da, x, dx),
   // xbar = cos(x) a ybar; abar = sum(sin(x) ybar)
   vjp: ({ inputs: [x, a], cotangents: [ybar] }) => [
-    map((v, w) => Math.cos(v) * (a as number) * w, x, ybar),
+    map((v, w) => Math.cos(v) * a * w, x, ybar),
     total(map((v, w) => Math.sin(v) * w, x, ybar)),
   ],
   // xhat = ybar (-sin(x) a xdot + cos(x) adot); ahat = sum(ybar cos(x) xdot)
   hvp: ({ inputs: [x, a], tangents: [dx, da], cotangents: [ybar] }) => [
-    map((v, d, w) => w * (-Math.sin(v) * (a as number) * d + Math.cos(v) * (da as number)), x, dx, ybar),
+    map((v, d, w) => w * (-Math.sin(v) * a * d + Math.cos(v) * da), x, dx, ybar),
     total(map((v, d, w) => w * Math.cos(v) * d, x, dx, ybar)),
   ],
 });
 
 /** Two outputs: (x^2, x * c) with c a constant number argument. */
 const squareAndScale = overloadFunction(
-  (x: NDArray, c: number) => [map((v) => v * v, x) as NDArray, map((v) => v * c, x) as NDArray],
+  (x: NDArray, c: number) => [map((v) => v * v, x), map((v) => v * c, x)],
   {
     name: "squareAndScale",
-    jvp: ({ inputs: [x, c], tangents: [dx] }) => [
-      map((v, d) => 2 * v * d, x, dx),
-      map((d) => (c as number) * d, dx),
-    ],
+    jvp: ({ inputs: [x, c], tangents: [dx] }) => [map((v, d) => 2 * v * d, x, dx), map((d) => c * d, dx)],
     vjp: ({ inputs: [x, c], cotangents: [y0, y1] }) => [
-      map((v, w0, w1) => 2 * v * w0 + (c as number) * w1, x, y0, y1),
+      map((v, w0, w1) => 2 * v * w0 + c * w1, x, y0, y1),
       undefined,
     ],
     hvp: ({ tangents: [dx], cotangents: [y0] }) => [map((d, w0) => 2 * d * w0, dx, y0), undefined],
@@ -126,29 +122,29 @@ describe("overloadFunction", () => {
     const x = np.array([0.3]);
     const z = withTape(tape, () => np.sum(scaledSine(x, a)));
     expect(tape.blocks[1].dependencies).toHaveLength(2);
-    expect((computeGradient(z, new Control(a), { tape }) as AdjFloat).value).toBeCloseTo(Math.sin(0.3), 14);
+    expect(computeGradient(z, new Control(a), { tape }).value).toBeCloseTo(Math.sin(0.3), 14);
   });
 
   it("a missing rule throws MissingRuleError naming the function and the mode, never a zero", () => {
-    const onlyJvp = overloadFunction((x: NDArray) => map((v) => v * v, x) as NDArray, {
+    const onlyJvp = overloadFunction((x: NDArray) => map((v) => v * v, x), {
       name: "square",
       jvp: ({ inputs: [x], tangents: [dx] }) => map((v, d) => 2 * v * d, x, dx),
     });
     const tape = new Tape();
     const x = np.array([1, 2]);
     const y = withTape(tape, () => np.sum(onlyJvp(x)));
-    expect((computeTLM(y, new Control(x), np.array([1, 0]), { tape }) as NDArray).item()).toBeCloseTo(2, 14);
+    expect(computeTLM(y, new Control(x), np.array([1, 0]), { tape }).item()).toBeCloseTo(2, 14);
     const adjoint = () => computeGradient(y, new Control(x), { tape });
     expect(adjoint).toThrow(MissingRuleError);
     expect(adjoint).toThrow(/square.*adjoint.*vjp/);
     const noHvp = overloadFunction((v: number) => v * v, {
       name: "sq",
-      jvp: ({ inputs: [v], tangents: [d] }) => 2 * (v as number) * (d as number),
-      vjp: ({ inputs: [v], cotangents: [w] }) => [2 * (v as number) * (w as number)],
+      jvp: ({ inputs: [v], tangents: [d] }) => 2 * v * d,
+      vjp: ({ inputs: [v], cotangents: [w] }) => [2 * v * w],
     });
     const s = new AdjFloat(3);
     const t = withTape(tape, () => noHvp(s));
-    expect((computeGradient(t, new Control(s), { tape }) as AdjFloat).value).toBe(6);
+    expect(computeGradient(t, new Control(s), { tape }).value).toBe(6);
     const hessian = () => computeHessian(t, new Control(s), 1, { tape });
     expect(hessian).toThrow(MissingRuleError);
     expect(hessian).toThrow(/sq.*Hessian.*hvp/);

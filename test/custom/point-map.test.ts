@@ -6,7 +6,6 @@ import {
   type HessianContext,
   InvalidArgumentError,
   np,
-  type OverloadedValue,
   ShapeMismatchError,
   stopAnnotating,
   Tape,
@@ -163,7 +162,7 @@ describe("pointMap", () => {
     const { tape, g, p, q, rng } = setup();
     const rf = new ReducedFunction(q, [new Control(g), new Control(p)], { tape });
     const g2 = rng.uniform(0.5, 1.5, [6, 2]);
-    const replayed = rf.evaluate([g2, 2.7]) as NDArray;
+    const replayed = rf.evaluate([g2, 2.7]);
     expectClose(replayed.data, fluxPlain(g2, 2.7), 1e-14);
     expect(tape.blocks).toHaveLength(1);
   });
@@ -172,10 +171,10 @@ describe("pointMap", () => {
     const n = 7;
     const { tape, g, p, q } = setup(n);
     const rf = new ReducedFunction(q, [new Control(g), new Control(p)], { tape });
-    const [stack, byP] = rf.jacMatrix() as NDArray[];
+    const [stack, byP] = rf.jacMatrix();
     expect([...stack.shape]).toEqual([n, 2, 2]);
     expect([...byP.shape]).toEqual([n, 2]);
-    const [dense] = rf.jacMatrix({ pointwise: false }) as NDArray[];
+    const [dense] = rf.jacMatrix({ pointwise: false });
     expect([...dense.shape]).toEqual([n, 2, n, 2]);
     for (let k = 0; k < n; k++) {
       for (let l = 0; l < n; l++) {
@@ -192,11 +191,11 @@ describe("pointMap", () => {
     for (let c = 0; c < 2; c++) {
       const data = new Float64Array(2 * n);
       for (let k = 0; k < n; k++) data[2 * k + c] = 1;
-      const action = rf.jacAction([new np.NDArray(data, [n, 2]), 0]) as NDArray;
+      const action = rf.jacAction([new np.NDArray(data, [n, 2]), 0]);
       const column = Array.from({ length: 2 * n }, (_, r) => stack.data[r * 2 + c]);
       expectClose(action.data, column);
     }
-    expectClose(byP.data, (rf.jacAction([np.zeros([n, 2]), 1]) as NDArray).data);
+    expectClose(byP.data, rf.jacAction([np.zeros([n, 2]), 1]).data);
   });
 
   it("the stack costs (per-point input size) nested TLM sweeps, not n", () => {
@@ -210,7 +209,7 @@ describe("pointMap", () => {
       calls++;
       return original(context);
     };
-    const stack = new ReducedFunction(q, new Control(g), { tape }).jacMatrix() as NDArray;
+    const stack = new ReducedFunction(q, new Control(g), { tape }).jacMatrix();
     expect([...stack.shape]).toEqual([n, 2, 2]);
     expect(calls).toBe(2);
   });
@@ -228,7 +227,7 @@ describe("pointMap", () => {
       return [square(square(g)), np.add(second, 0)];
     });
     const rf = new ReducedFunction([chained, summed], new Control(g), { tape });
-    const [stack, dense] = rf.jacMatrix() as NDArray[];
+    const [stack, dense] = rf.jacMatrix();
     expect([...stack.shape]).toEqual([2, 2, 2]);
     // d(g^4)/dg = 4 g^3 on the diagonal of each point's 2x2 block
     expectClose(
@@ -250,9 +249,9 @@ describe("pointMap", () => {
     const rf = new ReducedFunction(r, new Control(x), { tape });
     // r = 2 x a_captured + a: with the captured a constant, dr/dx = 2 sin(x) + cos(x) (diagonal)
     const expected = [0.3, 0.9].map((v) => 2 * Math.sin(v) + Math.cos(v));
-    const gradient = rf.adjJacAction(np.array([1, -2])) as NDArray;
+    const gradient = rf.adjJacAction(np.array([1, -2]));
     expectClose(gradient.data, [expected[0], -2 * expected[1]], 1e-14);
-    const tangent = rf.jacAction(np.array([1, 1])) as NDArray;
+    const tangent = rf.jacAction(np.array([1, 1]));
     expectClose(tangent.data, expected, 1e-14);
   });
 
@@ -260,9 +259,9 @@ describe("pointMap", () => {
     const { tape, g, p, q } = setup();
     const rf = new ReducedFunction(q, [new Control(g), new Control(p)], { tape });
     const rng = np.random.default_rng(11);
-    const direction = [rng.uniform(-1, 1, [6, 2]), 0.3];
+    const direction = [rng.uniform(-1, 1, [6, 2]), 0.3] as const;
     const seed = rng.uniform(-1, 1, [6, 2]);
-    const reused = rf.hessAction(direction, seed) as OverloadedValue[];
+    const reused = rf.hessAction(direction, seed);
     // call the block's Hessian mode directly with copies of the seeds: nothing can be reused
     const block = tape.blocks[0] as PointMapBlock;
     const copy = (a: NDArray) => new np.NDArray(a.data.slice(), a.shape);
@@ -271,12 +270,12 @@ describe("pointMap", () => {
       outputs: block.outputs.map((o) => o.saved),
       adjInputs: [copy(seed)],
       hessianInputs: [undefined],
-      tlmInputs: [undefined, copy(direction[0] as NDArray), 0.3],
+      tlmInputs: [undefined, copy(direction[0]), 0.3],
       needed: [false, true, true],
     };
     const fresh = block.evaluateHessian(context);
-    expectClose((fresh[1] as NDArray).data, (reused[0] as NDArray).data, 1e-14);
-    expect(fresh[2] as number).toBeCloseTo((reused[1] as AdjFloat).value, 13);
+    expectClose((fresh[1] as NDArray).data, reused[0].data, 1e-14);
+    expect(fresh[2] as number).toBeCloseTo(reused[1].value, 13);
     expect(fresh[0]).toBeUndefined();
   });
 });

@@ -61,8 +61,8 @@ describe("composition of native, jax-js and TensorFlow.js blocks on one tape", (
     expect(names.filter((n) => n.includes("Tf") || n.includes("tf")).length).toBe(1);
     const reference = record(native);
     expect(mixed.rf.value()).toBeCloseTo(reference.rf.value(), 5);
-    const g = flat(mixed.rf.derivative() as unknown[]);
-    const gRef = flat(reference.rf.derivative() as unknown[]);
+    const g = flat(mixed.rf.derivative());
+    const gRef = flat(reference.rf.derivative());
     const direction = [
       np.array([
         [0.2, -0.1],
@@ -70,9 +70,9 @@ describe("composition of native, jax-js and TensorFlow.js blocks on one tape", (
         [-0.4, 0.1],
       ]),
       0.7,
-    ];
-    const h = flat(mixed.rf.hessian(direction) as unknown[]);
-    const hRef = flat(reference.rf.hessian(direction) as unknown[]);
+    ] as const;
+    const h = flat(mixed.rf.hessian(direction));
+    const hRef = flat(reference.rf.hessian(direction));
     const scale = (v: number[]) => Math.max(...v.map(Math.abs));
     for (let i = 0; i < g.length; i++) expect(Math.abs(g[i] - gRef[i])).toBeLessThan(1e-5 * scale(gRef));
     for (let i = 0; i < h.length; i++) expect(Math.abs(h[i] - hRef[i])).toBeLessThan(1e-5 * scale(hRef));
@@ -87,20 +87,20 @@ describe("composition of native, jax-js and TensorFlow.js blocks on one tape", (
     ]);
     const dp = 0.7;
     const eps = 1e-3;
-    const at = (s: number) => [np.add(x, np.multiply(dx, s)), 0.8 + s * dp];
+    const at = (s: number) => [np.add(x, np.multiply(dx, s)), 0.8 + s * dp] as const;
     const J = (s: number) => stopAnnotating(() => rf.evaluate(at(s)));
     const gradient = (s: number) => {
       rf.evaluate(at(s));
-      const [gx, gp] = rf.derivative() as [NDArray, AdjFloat];
+      const [gx, gp] = rf.derivative();
       return np.sum(np.multiply(gx, dx)).item() + gp.value * dp;
     };
     rf.evaluate(at(0));
-    const [gx, gp] = rf.derivative() as [NDArray, AdjFloat];
+    const [gx, gp] = rf.derivative();
     const directional = np.sum(np.multiply(gx, dx)).item() + gp.value * dp;
     const fd = (J(eps) - J(-eps)) / (2 * eps);
     expect(Math.abs(directional - fd)).toBeLessThan(1e-3 * Math.abs(fd));
     rf.evaluate(at(0));
-    const [hx, hp] = rf.hessian([dx, dp]) as [NDArray, AdjFloat];
+    const [hx, hp] = rf.hessian([dx, dp]);
     const curvature = np.sum(np.multiply(hx, dx)).item() + hp.value * dp;
     const fdCurvature = (gradient(eps) - gradient(-eps)) / (2 * eps);
     expect(Math.abs(curvature - fdCurvature)).toBeLessThan(1e-3 * Math.abs(fdCurvature));

@@ -8,7 +8,7 @@ describe("NDArray methods", () => {
     const y = np.array([4, 5, 6]);
     const J = withTape(tape, () => x.mul(y).add(1).square().sum());
     expect(J.item()).toBe(25 + 121 + 361);
-    const [gx, gy] = computeGradient(J, [new Control(x), new Control(y)], { tape }) as NDArray[];
+    const [gx, gy] = computeGradient(J, [new Control(x), new Control(y)], { tape });
     expect(Array.from(gx.data)).toEqual([2 * 5 * 4, 2 * 11 * 5, 2 * 19 * 6]);
     expect(Array.from(gy.data)).toEqual([2 * 5 * 1, 2 * 11 * 2, 2 * 19 * 3]);
   });

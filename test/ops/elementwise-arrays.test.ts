@@ -117,7 +117,7 @@ describe("elementwise rules on NDArrays: the rule checker over random shapes", (
     const g = np.array([1, 2, 3]);
     const y = withTape(tape, () => np.multiply(p, g));
     expect(y).toBeInstanceOf(NDArray);
-    const gp = computeGradient(y, new Control(p), { tape, adjValue: np.ones([3]) }) as AdjFloat;
+    const gp = computeGradient(y, new Control(p), { tape, adjValue: np.ones([3]) });
     expect(gp.value).toBe(6);
   });
 

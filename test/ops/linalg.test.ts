@@ -553,7 +553,7 @@ describe("np.linalg.inv, det, slogdet", () => {
     ]);
     const tape = new Tape();
     const d = withTape(tape, () => np.linalg.det(a));
-    const gradient = computeGradient(d, new Control(a), { tape }) as NDArray;
+    const gradient = computeGradient(d, new Control(a), { tape });
     expectClose(
       gradient,
       np.array([
@@ -589,7 +589,7 @@ describe("np.linalg.cholesky", () => {
       [2, -1, 0],
       [0.5, 3, 2],
     ]);
-    const gradient = computeGradient(L, new Control(a), { tape, adjValue: weights }) as NDArray;
+    const gradient = computeGradient(L, new Control(a), { tape, adjValue: weights });
     for (let i = 0; i < 3; i++)
       for (let j = 0; j < 3; j++) expect(gradient.get(i, j)).toBeCloseTo(gradient.get(j, i), 14);
     const error = errorOf(() =>

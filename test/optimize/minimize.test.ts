@@ -102,7 +102,7 @@ describe("minimize / maximize on a ReducedFunctional", () => {
         seen.push((state.controls[0] as AdjFloat).value);
       },
     });
-    expect((result.x as AdjFloat).value).toBeCloseTo(1, 5);
+    expect(result.x.value).toBeCloseTo(1, 5);
     expect(result.fun).toBeCloseTo(Math.exp(-1), 10);
     expect(seen.length).toBe(result.iterations);
   });

@@ -122,7 +122,7 @@ describe("Jacobian matrix", () => {
             controls.map((c) => new Control(c)),
             { tape },
           );
-          const J = rf.jacMatrix() as NDArray[][];
+          const J = rf.jacMatrix();
           const controlRaws = controls.map(rawOf);
           const outputRaws = outputs.map(rawOf);
           // shapes: [...outShape, ...controlShape]
@@ -137,7 +137,7 @@ describe("Jacobian matrix", () => {
           controlRaws.forEach((m, j) => {
             for (let q = 0; q < sizeOf(m); q++) {
               const direction = controlRaws.map((c, k) => (k === j ? oneHot(c, q) : zeroLike(c)));
-              const action = rf.jacAction(direction) as OverloadedValue[];
+              const action = rf.jacAction(direction);
               outputRaws.forEach((y, i) => {
                 const columns = sizeOf(m);
                 const column = Array.from({ length: sizeOf(y) }, (_, r) => J[i][j].data[r * columns + q]);
@@ -149,7 +149,7 @@ describe("Jacobian matrix", () => {
           outputRaws.forEach((y, i) => {
             for (let r = 0; r < sizeOf(y); r++) {
               const seeds = outputRaws.map((o, k) => (k === i ? oneHot(o, r) : undefined));
-              const rows = rf.adjJacAction(seeds) as OverloadedValue[];
+              const rows = rf.adjJacAction(seeds);
               controlRaws.forEach((m, j) => {
                 const columns = sizeOf(m);
                 const row = Array.from({ length: columns }, (_, q) => J[i][j].data[r * columns + q]);
@@ -168,7 +168,7 @@ describe("Jacobian matrix", () => {
     const x = np.array([0.5, 1.5, -0.25]);
     const s = new AdjFloat(2);
     const [y, z] = withTape(tape, () => [np.multiply(np.sin(x), s), np.square(s)]);
-    const single = computeJacobianMatrix(y, new Control(x), { tape }) as NDArray;
+    const single = computeJacobianMatrix(y, new Control(x), { tape });
     expect([...single.shape]).toEqual([3, 3]);
     const diagonal = [0, 1, 2].map((i) => single.get(i, i));
     expectClose(
@@ -176,7 +176,7 @@ describe("Jacobian matrix", () => {
       [0.5, 1.5, -0.25].map((v) => 2 * Math.cos(v)),
     );
     expect(single.get(0, 1)).toBe(0);
-    const blocks = computeJacobianMatrix([y, z], [new Control(x), new Control(s)], { tape }) as NDArray[][];
+    const blocks = computeJacobianMatrix([y, z], [new Control(x), new Control(s)], { tape });
     expect([...blocks[0][1].shape]).toEqual([3]);
     expectClose(Array.from(blocks[0][1].data), [0.5, 1.5, -0.25].map(Math.sin));
     expect([...blocks[1][1].shape]).toEqual([]);
@@ -240,7 +240,7 @@ describe("Jacobian matrix", () => {
     const tape = new Tape();
     const x = np.array([1, 2]);
     const y = withTape(tape, () => triple(triple(x)));
-    const J = computeJacobianMatrix(y, new Control(x), { tape }) as NDArray;
+    const J = computeJacobianMatrix(y, new Control(x), { tape });
     expect(Array.from(J.data)).toEqual([9, 0, 0, 9]);
     expect(jacobianCalls).toBe(2);
     expect(tlmCalls).toBe(2); // the second block declined: one TLM per control component

@@ -58,7 +58,7 @@ describe("ReducedFunction", () => {
   it("evaluate replays at new values and returns one value per output, like the constructor got", () => {
     const { rf, tape } = problem();
     const blocks = tape.blocks.length;
-    const values = rf.evaluate([np.array([0.1, 0.2, 0.3]), 2]) as OverloadedValue[];
+    const values = rf.evaluate([np.array([0.1, 0.2, 0.3]), 2]);
     const expected = plain([0.1, 0.2, 0.3], 2);
     expectClose(data(values[0]), expected.f0, 14);
     expectClose(data(values[1]), expected.f1, 14);
@@ -69,17 +69,17 @@ describe("ReducedFunction", () => {
     const x = np.array([1, 2]);
     const y = withTape(tape2, () => np.exp(x));
     const rf2 = new ReducedFunction(y, new Control(x), { tape: tape2 });
-    const single = rf2.evaluate(np.array([0, 1])) as NDArray;
+    const single = rf2.evaluate(np.array([0, 1]));
     expectClose(Array.from(single.data), [1, Math.E], 14);
-    expectClose(data(rf2.jacAction(np.array([1, 1])) as NDArray), [1, Math.E], 14);
-    expectClose(data(rf2.adjJacAction(np.array([2, 0])) as NDArray), [2, 0], 14);
+    expectClose(data(rf2.jacAction(np.array([1, 1]))), [1, Math.E], 14);
+    expectClose(data(rf2.adjJacAction(np.array([2, 0]))), [2, 0], 14);
   });
 
   it("jacAction, adjJacAction and hessAction match the formulas", () => {
     const { rf } = problem();
     const [x, s] = [[0.5, 1.5, -0.25], 1.3];
     const [dx, ds] = [[0.3, -0.2, 0.7], -0.4];
-    const action = rf.jacAction([np.array(dx), ds]) as OverloadedValue[];
+    const action = rf.jacAction([np.array(dx), ds]);
     expectClose(
       data(action[0]),
       x.map((v, i) => Math.cos(v) * dx[i] * s + Math.sin(v) * ds),
@@ -91,7 +91,7 @@ describe("ReducedFunction", () => {
     expect((action[2] as AdjFloat).value).toBeCloseTo(3 * s * s * ds, 12);
 
     const [w0, w1, w2] = [[1, -2, 0.5], [0.25, 0.5, -1], 0.7];
-    const adjoint = rf.adjJacAction([np.array(w0), np.array(w1), w2]) as OverloadedValue[];
+    const adjoint = rf.adjJacAction([np.array(w0), np.array(w1), w2]);
     expectClose(
       data(adjoint[0]),
       x.map((v, i) => Math.cos(v) * s * w0[i] + 2 * v * w1[i]),
@@ -100,7 +100,7 @@ describe("ReducedFunction", () => {
     expect((adjoint[1] as AdjFloat).value).toBeCloseTo(sBar, 12);
 
     // Hessian of <w, F>: d2/dx2 = diag(-sin(x) s w0 + 2 w1); d2/dxds = cos(x) w0; d2/ds2 = sum(2 w1) + 6 s w2
-    const hessian = rf.hessAction([np.array(dx), ds], [np.array(w0), np.array(w1), w2]) as OverloadedValue[];
+    const hessian = rf.hessAction([np.array(dx), ds], [np.array(w0), np.array(w1), w2]);
     expectClose(
       data(hessian[0]),
       x.map((v, i) => (-Math.sin(v) * s * w0[i] + 2 * w1[i]) * dx[i] + Math.cos(v) * w0[i] * ds),
@@ -113,20 +113,20 @@ describe("ReducedFunction", () => {
 
   it("keeps no hidden state: results do not depend on earlier calls", () => {
     const fresh = problem().rf;
-    const direction = [np.array([0.3, -0.2, 0.7]), -0.4];
+    const direction = [np.array([0.3, -0.2, 0.7]), -0.4] as const;
     const seeds = [np.array([1, -2, 0.5]), np.array([0.25, 0.5, -1]), 0.7];
-    const first = (fresh.hessAction(direction, seeds) as OverloadedValue[]).map(data);
+    const first = fresh.hessAction(direction, seeds).map(data);
     const used = problem().rf;
     used.adjJacAction([np.array([5, 5, 5]), undefined, 3]);
     used.jacAction([np.array([1, 1, 1]), 2]);
     used.evaluate([np.array([0.5, 1.5, -0.25]), 1.3]);
-    const second = (used.hessAction(direction, seeds) as OverloadedValue[]).map(data);
+    const second = used.hessAction(direction, seeds).map(data);
     expect(second).toEqual(first);
   });
 
   it("jacMatrix gives [output][control] blocks of shape [...outShape, ...controlShape]", () => {
     const { rf } = problem();
-    const J = rf.jacMatrix() as NDArray[][];
+    const J = rf.jacMatrix();
     expect(J.map((row) => row.map((b) => [...b.shape]))).toEqual([
       [[3, 3], [3]],
       [[3, 3], [3]],
@@ -138,7 +138,9 @@ describe("ReducedFunction", () => {
   it("checks controls, outputs, counts and shapes with typed errors", () => {
     const { rf, tape, x } = problem();
     expect(() => rf.evaluate([np.array([1, 2]), 1])).toThrow(ShapeMismatchError);
+    // @ts-expect-error one value for two controls (typed as a tuple): a ControlCountMismatchError at run time
     expect(() => rf.evaluate([np.array([1, 2, 3])])).toThrow(ControlCountMismatchError);
+    // @ts-expect-error one direction for two controls
     expect(() => rf.jacAction([np.array([1, 2, 3])])).toThrow(ControlCountMismatchError);
     expect(() => rf.adjJacAction([np.array([1, 2, 3]), np.array([1, 2, 3])])).toThrow(
       ControlCountMismatchError,
@@ -166,13 +168,13 @@ describe("ReducedFunction", () => {
     expect(report.R1.rates.every((r) => Math.abs(r - 2) < 0.1)).toBe(true);
     expect(report.R2?.rates.every((r) => r > 2.9)).toBe(true);
     // a wrong Jacobian action is caught: rate 1
+    type Inputs = Parameters<typeof rf.evaluate>[0];
     const wrong = {
-      evaluate: (values: unknown) => rf.evaluate(values),
-      jacAction: (direction: unknown) =>
-        (rf.jacAction(direction) as NDArray[]).map((value, i) =>
-          i === 1 ? np.multiply(value as NDArray, 1.1) : value,
-        ),
-      hessAction: (direction: unknown, seeds: unknown) => rf.hessAction(direction, seeds),
+      evaluate: (values: Inputs) => rf.evaluate(values),
+      jacAction: (direction: Inputs) =>
+        rf.jacAction(direction).map((value, i) => (i === 1 ? np.multiply(value, 1.1) : value)),
+      hessAction: (direction: Inputs, seeds: Parameters<typeof rf.hessAction>[1]) =>
+        rf.hessAction(direction, seeds),
       controlValues: () => rf.controlValues(),
       controls: rf.controls,
       outputs: rf.outputs,
@@ -184,14 +186,14 @@ describe("ReducedFunction", () => {
     const { rf, tape } = problem();
     rf.evaluate([np.array([0.2, 0.4, 0.6]), 0.9]);
     const blocks = tape.blocks.length;
-    const before = rf.outputValues() as OverloadedValue[];
+    const before = rf.outputValues();
     taylorTest(rf, [np.array([0.5, 1.5, -0.25]), 1.3], [np.array([1, 1, 1]), 1], {
       v: [np.array([1, 1, 1]), np.array([1, 1, 1]), 1],
     });
     expect(tape.blocks.length).toBe(blocks);
     expect(data(rf.controlValues()[0])).toEqual([0.2, 0.4, 0.6]);
-    expect((rf.controlValues()[1] as AdjFloat).value).toBe(0.9);
-    expect((rf.outputValues() as OverloadedValue[]).map(data)).toEqual(before.map(data));
+    expect(rf.controlValues()[1].value).toBe(0.9);
+    expect(rf.outputValues().map(data)).toEqual(before.map(data));
     const m = [np.array([0.5, 1.5, -0.25]), 1.3];
     const h = [np.array([0.3, -0.2, 0.7]), -0.4];
     expect(() => taylorTest(rf, m, h, { hessian: true })).toThrow(InvalidArgumentError);

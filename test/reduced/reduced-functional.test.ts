@@ -39,40 +39,40 @@ describe("ReducedFunctional", () => {
     const rf = new ReducedFunctional(J, new Control(x), { tape });
     rf.evaluate(2);
     const e = Math.exp(0.5);
-    expect((rf.derivative() as AdjFloat).value).toBeCloseTo(4 * Math.cos(4) * e, 13);
+    expect(rf.derivative().value).toBeCloseTo(4 * Math.cos(4) * e, 13);
     expect(rf.tlm(0.5)).toBeCloseTo(0.5 * 4 * Math.cos(4) * e, 13);
-    expect((rf.hessian(1) as AdjFloat).value).toBeCloseTo((2 * Math.cos(4) - 16 * Math.sin(4)) * e, 12);
+    expect(rf.hessian(1).value).toBeCloseTo((2 * Math.cos(4) - 16 * Math.sin(4)) * e, 12);
   });
 
   it("hessian works without a prior derivative, and calls leave no state that changes the next", () => {
     const first = record();
     const rf1 = new ReducedFunctional(first.J, new Control(first.x), { tape: first.tape });
-    const h1 = (rf1.hessian(1) as AdjFloat).value;
+    const h1 = rf1.hessian(1).value;
     const second = record();
     const rf2 = new ReducedFunctional(second.J, new Control(second.x), { tape: second.tape });
     rf2.derivative();
     rf2.tlm(3);
     rf2.derivative({ adjInput: 7 });
-    const h2 = (rf2.hessian(1) as AdjFloat).value;
+    const h2 = rf2.hessian(1).value;
     expect(h1).toBe(h2);
-    expect((rf1.derivative() as AdjFloat).value).toBe((rf2.derivative() as AdjFloat).value);
-    expect((rf1.hessian(1) as AdjFloat).value).toBe(h1);
+    expect(rf1.derivative().value).toBe(rf2.derivative().value);
+    expect(rf1.hessian(1).value).toBe(h1);
   });
 
   it("several controls give arrays; derivativeComponents zeroes the others", () => {
     const { tape, x, y, J } = record();
     const rf = new ReducedFunctional(J, [new Control(x), new Control(y)], { tape });
-    const [gx, gy] = rf.derivative() as AdjFloat[];
+    const [gx, gy] = rf.derivative();
     expect(gx.value).toBeCloseTo(2 * Math.cos(1) * Math.exp(0.5), 14);
     expect(gy.value).toBeCloseTo(Math.sin(1) * Math.exp(0.5), 14);
     const partial = new ReducedFunctional(J, [new Control(x), new Control(y)], {
       tape,
       derivativeComponents: [1],
     });
-    const [px, py] = partial.derivative() as AdjFloat[];
+    const [px, py] = partial.derivative();
     expect(px.value).toBe(0);
     expect(py.value).toBeCloseTo(gy.value, 15);
-    const [hx, hy] = partial.hessian([1, 1]) as AdjFloat[];
+    const [hx, hy] = partial.hessian([1, 1]);
     expect(hx.value).toBe(0);
     expect(hy.value).toBeCloseTo(Math.sin(1) * Math.exp(0.5), 14); // d2J/dy2 only
     expect(rf.evaluate([2, 0])).toBeCloseTo(Math.sin(4), 14);
@@ -95,7 +95,7 @@ describe("ReducedFunctional", () => {
     });
     const value = rf.evaluate(1);
     expect(value).toBeCloseTo(-2 * Math.sin(1) * Math.exp(0.5), 14);
-    expect((rf.derivative() as AdjFloat).value).toBeCloseTo(-2 * 2 * Math.cos(1) * Math.exp(0.5), 13);
+    expect(rf.derivative().value).toBeCloseTo(-2 * 2 * Math.cos(1) * Math.exp(0.5), 13);
     rf.hessian(1);
     expect(seen).toEqual([
       "evalPre",
@@ -110,8 +110,11 @@ describe("ReducedFunctional", () => {
   it("errors: mismatched value counts, a non-scalar functional, a bad component", () => {
     const { tape, x, y, J } = record();
     const rf = new ReducedFunctional(J, [new Control(x), new Control(y)], { tape });
+    // @ts-expect-error one value for two controls (typed as a tuple)
     expect(() => rf.evaluate([1])).toThrow(ControlCountMismatchError);
+    // @ts-expect-error one value for two controls
     expect(() => rf.evaluate([1])).toThrow(/2 control\(s\) but 1 value/);
+    // @ts-expect-error three directions for two controls
     expect(() => rf.hessian([1, 2, 3])).toThrow(ControlCountMismatchError);
     expect(() => new ReducedFunctional(J, new Control(x), { tape, derivativeComponents: [3] })).toThrow(
       InvalidArgumentError,

@@ -61,7 +61,7 @@ describe("solve with a dense matrix: the rule checker", () => {
     const b = np.array([1, 2, 3]);
     const x = withTape(tape, () => solve(A, b));
     const J = withTape(tape, () => sumOfSquares(x));
-    const [dA, db] = computeGradient(J, [new Control(A), new Control(b)], { tape }) as NDArray[];
+    const [dA, db] = computeGradient(J, [new Control(A), new Control(b)], { tape });
     // A is symmetric, so A^-T (2x) = A^-1 (2x)
     const lambda = stopAnnotating(() => solve(A, np.multiply(2, x)));
     for (let i = 0; i < 3; i++) expect(db.data[i]).toBeCloseTo(lambda.data[i], 14);
@@ -167,7 +167,7 @@ describe("solve with a sparse matrix", () => {
     const b = np.array([2, 9]);
     const x = withTape(tape, () => solve(A, b));
     expect(Array.from(x.data)).toEqual([1, 2]);
-    const xdot = computeTLM(x, new Control(b), np.array([2, 0]), { tape }) as NDArray;
+    const xdot = computeTLM(x, new Control(b), np.array([2, 0]), { tape });
     expect(Array.from(xdot.data)).toEqual([1, -0.25]);
   });
 });

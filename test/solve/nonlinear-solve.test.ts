@@ -53,7 +53,7 @@ describe("nonlinearSolve: values and gradients", () => {
         [0, 0, 0].map(() => expect.closeTo(0, 13)),
       );
       const J = withTape(tape, () => np.sum(u));
-      const g = computeGradient(J, new Control(a), { tape }) as NDArray;
+      const g = computeGradient(J, new Control(a), { tape });
       for (let i = 0; i < 3; i++) expect(g.data[i]).toBeCloseTo(0.5 / Math.sqrt(a.data[i]), 12);
     }
   });
@@ -138,7 +138,7 @@ describe("nonlinearSolve: values and gradients", () => {
     expect(steps).toBe(0);
     expect(Array.from(u.data)).toEqual([1.5, 1.5]);
     const J = withTape(tape, () => np.sum(np.sin(u)));
-    const g = computeGradient(J, new Control(a), { tape }) as AdjFloat;
+    const g = computeGradient(J, new Control(a), { tape });
     expect(g.value).toBeCloseTo((2 * Math.cos(1.5)) / 3, 13);
     const rf = new ReducedFunctional(J, new Control(a), { tape });
     expect(taylorTest(rf, 2.25, 0.3, { hessian: true })).toBeGreaterThan(2.9);

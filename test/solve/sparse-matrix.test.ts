@@ -180,7 +180,7 @@ describe("sparse operations: the rule checker", () => {
       [4, 2],
     ]);
     const J = withTape(tape, () => sumOfSquares(sparseValues(A)));
-    const g = computeGradient(J, new Control(theta), { tape }) as NDArray;
+    const g = computeGradient(J, new Control(theta), { tape });
     // slots (0,0) = 4, (1,0) = 4, (1,1) = 2; each triplet receives 2 * its slot's value
     expect(Array.from(g.data)).toEqual([8, 4, 8, 8]);
     const again = assembler.assemble([0, 0, 0, 0]);

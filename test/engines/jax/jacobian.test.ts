@@ -205,14 +205,14 @@ describe("evaluateJacobian: computeJacobianMatrix and ReducedFunction.jacMatrix 
     const f = overloadJax(flux, { pointwise: [true, false] });
     const tape = new Tape();
     const q = withTape(tape, () => f(G, p));
-    const stack = computeJacobianMatrix(q, new Control(G), { tape }) as NDArray;
+    const stack = computeJacobianMatrix(q, new Control(G), { tape });
     expect(stack.shape).toEqual([n, 2, 2]);
     const [[own]] = lastJaxBlock(tape).jacobian();
     expectClose(stack, own, 1e-14);
-    const dense = computeJacobianMatrix(q, new Control(G), { tape, pointwise: false }) as NDArray;
+    const dense = computeJacobianMatrix(q, new Control(G), { tape, pointwise: false });
     expect(dense.shape).toEqual([n, 2, n, 2]);
     expectClose(diagonalBlocks(dense), own, 1e-14);
-    const dp = computeJacobianMatrix(q, new Control(p), { tape }) as NDArray;
+    const dp = computeJacobianMatrix(q, new Control(p), { tape });
     expect(dp.shape).toEqual([n, 2]);
     f.dispose();
   });
@@ -238,12 +238,12 @@ describe("evaluateJacobian: computeJacobianMatrix and ReducedFunction.jacMatrix 
         (inputs) => [evaluateChain(inputs[0] as NDArray, scaled)],
         [G],
       )[0][0];
-      const perPoint = computeJacobianMatrix(y, new Control(G), { tape }) as NDArray;
+      const perPoint = computeJacobianMatrix(y, new Control(G), { tape });
       // np.multiply has no Jacobian rule: the driver passes a dense Jacobian on and the jax blocks stay dense
       expect(perPoint.shape).toEqual(scaled ? [n, 2, n, 2] : [n, 2, 2]);
       expectClose(perPoint, scaled ? expected : diagonalBlocks(expected), 1e-7);
       const rf = new ReducedFunction(y, new Control(G), { tape });
-      const dense = rf.jacMatrix({ pointwise: false }) as NDArray;
+      const dense = rf.jacMatrix({ pointwise: false });
       expectClose(dense, expected, 1e-7);
     }
     first.dispose();
@@ -260,7 +260,7 @@ describe("evaluateJacobian: computeJacobianMatrix and ReducedFunction.jacMatrix 
     ]);
     const tape = new Tape();
     const outputs = withTape(tape, () => f(a, b));
-    const blocks = computeJacobianMatrix(outputs, [new Control(a), new Control(b)], { tape }) as NDArray[][];
+    const blocks = computeJacobianMatrix(outputs, [new Control(a), new Control(b)], { tape });
     const own = lastJaxBlock(tape).jacobian();
     for (let k = 0; k < 2; k++) for (let d = 0; d < 2; d++) expectClose(blocks[k][d], own[k][d], 1e-14);
     f.dispose();

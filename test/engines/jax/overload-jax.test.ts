@@ -96,7 +96,7 @@ describe("overloadJax: the seed example exp(trace(x @ y))", () => {
     expect(z.shape).toEqual([]);
     const reference = seedReference(x, y);
     expect(z.item()).toBeCloseTo(reference.value, 13);
-    const [gx, gy] = computeGradient(z, [new Control(x), new Control(y)], { tape }) as NDArray[];
+    const [gx, gy] = computeGradient(z, [new Control(x), new Control(y)], { tape });
     for (let i = 0; i < 9; i++) {
       expect(gx.data[i]).toBeCloseTo(reference.gx[i], 12);
       expect(gy.data[i]).toBeCloseTo(reference.gy[i], 12);
@@ -152,14 +152,14 @@ describe("overloadJax: the seed example exp(trace(x @ y))", () => {
     const { value, gx, gy } = seedReference(x, y);
     let directional = 0;
     for (let i = 0; i < 9; i++) directional += gx[i] * dx.data[i] + gy[i] * dy.data[i];
-    expect((computeTLM(z, controls, [dx, dy], { tape }) as NDArray).item()).toBeCloseTo(directional, 12);
+    expect(computeTLM(z, controls, [dx, dy], { tape }).item()).toBeCloseTo(directional, 12);
     // H [dx, dy]: d(gx) = f s y^T + f dy^T, d(gy) = f s x^T + f dx^T with s = tr(dx y + x dy)
     let s = 0;
     for (let i = 0; i < 3; i++) {
       for (let k = 0; k < 3; k++)
         s += dx.data[3 * i + k] * y.data[3 * k + i] + x.data[3 * i + k] * dy.data[3 * k + i];
     }
-    const [hx, hy] = computeHessian(z, controls, [dx, dy], { tape }) as NDArray[];
+    const [hx, hy] = computeHessian(z, controls, [dx, dy], { tape });
     for (let i = 0; i < 3; i++) {
       for (let k = 0; k < 3; k++) {
         const expectedX = value * s * y.data[3 * k + i] + value * dy.data[3 * k + i];
@@ -205,7 +205,7 @@ describe("overloadJax: vector, multi-output and scalar arguments", () => {
     const k = new AdjFloat(1.7);
     const y = withTape(tape, () => f(x, k));
     expect(tape.blocks[0].dependencies.length).toBe(2);
-    const dk = computeGradient(y, new Control(k), { tape }) as AdjFloat;
+    const dk = computeGradient(y, new Control(k), { tape });
     expect(dk).toBeInstanceOf(AdjFloat);
     let expected = 0;
     for (const xi of x.data) expected += xi * Math.cos(xi * 1.7);
@@ -222,7 +222,7 @@ describe("overloadJax: vector, multi-output and scalar arguments", () => {
     assertRule((a) => f(a as NDArray, a as NDArray), [x]);
     const tape = new Tape();
     const J = withTape(tape, () => np.sum(f(x, x)));
-    const g = computeGradient(J, new Control(x), { tape }) as NDArray;
+    const g = computeGradient(J, new Control(x), { tape });
     for (let i = 0; i < 3; i++) {
       const v = x.data[i];
       expect(g.data[i]).toBeCloseTo(Math.cos(v) * v + Math.sin(v), 14);
@@ -271,7 +271,7 @@ describe("overloadJax options", () => {
       const block = lastJaxBlock(tape);
       expect(block.dependencies.length).toBe(1);
       expect(block.dependencies[0]).toBe(x.blockVariable);
-      const gx = computeGradient(z, new Control(x), { tape }) as NDArray;
+      const gx = computeGradient(z, new Control(x), { tape });
       const reference = seedReference(x, y);
       for (let i = 0; i < 9; i++) expect(gx.data[i]).toBeCloseTo(reference.gx[i], 12);
       expect(() => computeGradient(z, new Control(y), { tape })).toThrow(ControlNotOnTapeError);
@@ -336,10 +336,8 @@ describe("overloadJax options", () => {
       const controls = [new Control(x), new Control(y)];
       return {
         value: z.item(),
-        gradient: (computeGradient(z, controls, { tape }) as NDArray[]).map((g) => Array.from(g.data)),
-        hessian: (computeHessian(z, controls, [dx, dx], { tape }) as NDArray[]).map((g) =>
-          Array.from(g.data),
-        ),
+        gradient: computeGradient(z, controls, { tape }).map((g) => Array.from(g.data)),
+        hessian: computeHessian(z, controls, [dx, dx], { tape }).map((g) => Array.from(g.data)),
       };
     });
     expect(results[0].value).toBeCloseTo(results[1].value, 14);
@@ -386,7 +384,7 @@ describe("overloadJax options", () => {
         expect(block.linearization).toBe(checkpoint ? undefined : kept);
         expect(block.holdsPullback).toBe(!checkpoint && kept === "pullback");
         calls = 0;
-        const g = computeGradient(J, new Control(x), { tape }) as NDArray;
+        const g = computeGradient(J, new Control(x), { tape });
         expect(calls).toBe(checkpoint ? 1 : 0);
         for (let i = 0; i < 3; i++) expect(g.data[i]).toBeCloseTo(derivative(x.data[i]), 14);
         // a replay at new values keeps the linearization in step with the inputs
@@ -394,18 +392,18 @@ describe("overloadJax options", () => {
         const moved = array([0.5, -0.1, 0.3]);
         rf.evaluate(moved);
         calls = 0;
-        const gMoved = rf.derivative() as NDArray;
+        const gMoved = rf.derivative();
         expect(calls).toBe(checkpoint ? 1 : 0);
         for (let i = 0; i < 3; i++) expect(gMoved.data[i]).toBeCloseTo(derivative(moved.data[i]), 14);
         // tangent-linear values come from the kept gradient of a scalar function too
         calls = 0;
-        const tlm = computeTLM(J, new Control(x), array([1, 2, 3]), { tape }) as NDArray;
+        const tlm = computeTLM(J, new Control(x), array([1, 2, 3]), { tape });
         expect(calls).toBe(!checkpoint && kept === "gradient" ? 0 : 1);
         expect(tlm.item()).toBeCloseTo(gMoved.data[0] + 2 * gMoved.data[1] + 3 * gMoved.data[2], 13);
         // a released linearization is recomputed on demand
         block.dispose();
         expect(block.linearization).toBeUndefined();
-        const again = rf.derivative() as NDArray;
+        const again = rf.derivative();
         expect(Array.from(again.data)).toEqual(Array.from(gMoved.data));
         f.dispose();
       }

@@ -93,7 +93,7 @@ describe("float64 constants under jit: f64(value)", () => {
     // the derivative carries the same constant
     const tape = new Tape();
     const y = withTape(tape, () => constantJit(x));
-    const g = computeGradient(y, new Control(x), { tape, adjValue: array([1, 1, 1, 1]) }) as NDArray;
+    const g = computeGradient(y, new Control(x), { tape, adjValue: array([1, 1, 1, 1]) });
     expect(Array.from(g.data)).toEqual([0.1, 0.1, 0.1, 0.1]);
     for (const f of [plainJit, constantJit, plainEager]) f.dispose();
   });

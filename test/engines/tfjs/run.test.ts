@@ -91,7 +91,7 @@ describe("runTensorflowGraph: the seed example (b), a Dense 40-30-20 tanh networ
       values.map((v) => new Control(v)),
       { tape },
     );
-    const gradient = rf.derivative() as NDArray[];
+    const gradient = rf.derivative();
     const reference = referenceGradient(
       values.map((v) => v.data),
       SIZES,
@@ -134,8 +134,8 @@ describe("runTensorflowGraph: the seed example (b), a Dense 40-30-20 tanh networ
     const controls = values.map((v) => new Control(v));
     const v = directions(values, 31);
     const w = defaultRng(32).normal(0, 1, [15, 1]);
-    const jv = computeTLM(y, controls, v, { tape }) as NDArray;
-    const jtw = computeGradient(y, controls, { tape, adjValue: w }) as NDArray[];
+    const jv = computeTLM(y, controls, v, { tape });
+    const jtw = computeGradient(y, controls, { tape, adjValue: w });
     const left = dot([w], [jv]);
     const right = dot(jtw, v);
     expect(Math.abs(left - right) / Math.abs(left)).toBeLessThan(1e-5);
@@ -241,7 +241,7 @@ describe("runTensorflowGraph with a GraphModel built offline (named inputs and o
       values.map((v) => new Control(v)),
       { tape },
     );
-    const gradient = rf.derivative() as NDArray[];
+    const gradient = rf.derivative();
     const reference = referenceGradient(
       [x.data, ...modelWeights(model).map((w) => w.data)],
       SIZES,
@@ -321,7 +321,7 @@ describe("runTensorflowGraph with a function of tensors", () => {
       expect(shifted.data[i]).toBeCloseTo(a.data[i] ** 2 + 0.7 * 2.5, 5);
     }
     const J = withTape(tape, () => np.add(np.sum(product), np.sum(np.multiply(shifted, 0.5))));
-    const [ga, gb] = computeGradient(J, [new Control(a), new Control(b)], { tape }) as [NDArray, AdjFloat];
+    const [ga, gb] = computeGradient(J, [new Control(a), new Control(b)], { tape });
     expect(gb).toBeInstanceOf(AdjFloat);
     let expectedB = 0;
     for (let i = 0; i < a.size; i++) {
@@ -334,7 +334,7 @@ describe("runTensorflowGraph with a function of tensors", () => {
     expectRates(taylorToDict(rf, [a, 0.7], [da, 0.3], { epsilons: FLOAT32_EPSILONS }).R1.rates, 2);
     // Sin and Square have input-based gradients, so the Hessian action is right:
     // H (da, db) = (da + cos(b) db, cos(b) sum(da) - sum(a) sin(b) db)
-    const [ha, hb] = rf.hessian([da, 0.3]) as [NDArray, AdjFloat];
+    const [ha, hb] = rf.hessian([da, 0.3]);
     let sumA = 0;
     let sumDa = 0;
     for (let i = 0; i < a.size; i++) {

@@ -62,11 +62,11 @@ describe("the x * tanh(x) Hessian", () => {
     expect(() => rf.hessian(direction)).toThrow(EngineLimitError);
     expect(() => rf.hessian(direction)).toThrow(/through Tanh/);
     expect(tf.memory().numTensors).toBe(before);
-    const gradient = rf.derivative() as NDArray;
+    const gradient = rf.derivative();
     Array.from(x.data).forEach((t, i) => {
       expect(gradient.data[i]).toBeCloseTo(firstDerivative(t), 6);
     });
-    const tlm = computeTLM(J, new Control(x), direction, { tape }) as NDArray;
+    const tlm = computeTLM(J, new Control(x), direction, { tape });
     let expected = 0;
     Array.from(x.data).forEach((t, i) => {
       expected += firstDerivative(t) * direction.data[i];
@@ -76,7 +76,7 @@ describe("the x * tanh(x) Hessian", () => {
 
   it("with secondOrderSafe.tanh: the Hessian action equals the analytic second derivative", () => {
     const { rf } = functional((t) => tf.mul(t, secondOrderSafe.tanh(t)));
-    const hessian = rf.hessian(direction) as NDArray;
+    const hessian = rf.hessian(direction);
     Array.from(x.data).forEach((t, i) => {
       expect(hessian.data[i]).toBeCloseTo(secondDerivative(t) * direction.data[i], 6);
     });
@@ -93,7 +93,7 @@ describe("the x * tanh(x) Hessian", () => {
     const tape = new Tape();
     const J = withTape(tape, () => np.sum(runTensorflowGraph(model, column)));
     const rf = new ReducedFunctional(J, new Control(column), { tape });
-    const hessian = rf.hessian(new NDArray(direction.data, [5, 1])) as NDArray;
+    const hessian = rf.hessian(new NDArray(direction.data, [5, 1]));
     Array.from(x.data).forEach((t, i) => {
       expect(hessian.data[i]).toBeCloseTo(secondDerivative(t) * direction.data[i], 6);
     });
@@ -130,7 +130,7 @@ describe("Hessian actions through Layers models match a float64 reference", () =
         values.map((v) => new Control(v)),
         { tape },
       );
-      const hessian = rf.hessian(dir) as NDArray[];
+      const hessian = rf.hessian(dir);
       const reference = referenceHessianAction(
         values.map((v) => v.data),
         dir.map((d) => d.data),
@@ -179,7 +179,7 @@ describe("Hessian actions through Layers models match a float64 reference", () =
 describe("the second-order check", () => {
   it("refuses Exp and accepts secondOrderSafe.exp (second derivative e^x)", () => {
     expect(() => functional((t) => tf.exp(t)).rf.hessian(direction)).toThrow(/through Exp/);
-    const hessian = functional((t) => secondOrderSafe.exp(t)).rf.hessian(direction) as NDArray;
+    const hessian = functional((t) => secondOrderSafe.exp(t)).rf.hessian(direction);
     Array.from(x.data).forEach((t, i) => {
       expect(hessian.data[i]).toBeCloseTo(Math.exp(t) * direction.data[i], 5);
     });
@@ -192,8 +192,8 @@ describe("the second-order check", () => {
       EngineLimitError,
     );
     const safe = functional((t) => secondOrderSafe.elu(t));
-    const tlm = computeTLM(safe.J, new Control(x), direction, { tape: safe.tape }) as NDArray;
-    const hessian = safe.rf.hessian(direction) as NDArray;
+    const tlm = computeTLM(safe.J, new Control(x), direction, { tape: safe.tape });
+    const hessian = safe.rf.hessian(direction);
     let expected = 0;
     Array.from(x.data).forEach((t, i) => {
       expected += (t > 0 ? 1 : Math.exp(t)) * direction.data[i];
@@ -215,7 +215,7 @@ describe("the second-order check", () => {
   });
 
   it("Pow is fine with a constant exponent and refused when the exponent is differentiated", () => {
-    const cube = functional((t) => tf.pow(t, 3)).rf.hessian(direction) as NDArray;
+    const cube = functional((t) => tf.pow(t, 3)).rf.hessian(direction);
     Array.from(x.data).forEach((t, i) => {
       expect(cube.data[i]).toBeCloseTo(6 * t * direction.data[i], 5);
     });
@@ -240,7 +240,7 @@ describe("the second-order check", () => {
     });
     const tape = new Tape();
     const J = withTape(tape, () => np.sum(runTensorflowGraph(graph, x, { outputs: "used" })));
-    const hessian = new ReducedFunctional(J, new Control(x), { tape }).hessian(direction) as NDArray;
+    const hessian = new ReducedFunctional(J, new Control(x), { tape }).hessian(direction);
     const weights = Array.from(constant.dataSync()).map(Math.tanh);
     Array.from(direction.data).forEach((d, i) => {
       expect(hessian.data[i]).toBeCloseTo(2 * weights[i] * d, 5);
