@@ -10,11 +10,17 @@ export * as np from "./numpy/index.js";
 export { Control } from "./reduced/control.js";
 export {
   type AdjointOptions,
+  type ControlInputs,
+  type ControlList,
   type Controls,
+  type ControlValue,
+  type ControlValueList,
   computeGradient,
   computeHessian,
   computeTLM,
   type PerControl,
+  type ValueInput,
+  type ValueType,
 } from "./reduced/drivers.js";
 export {
   computeJacobianAction,
@@ -28,6 +34,7 @@ export {
   type JacobianContext,
   type JacobianMatrixOptions,
   type JacobianValue,
+  type OutputSeeds,
   type Outputs,
   type PerOutput,
   PointwiseJacobian,

@@ -5,13 +5,18 @@
  */
 export {
   type HvpArguments,
+  type InputResults,
   type JvpArguments,
+  type JvpResult,
+  type OutputList,
   OverloadedFunctionBlock,
   type OverloadedInput,
   type OverloadedResult,
   type OverloadRules,
   overloadFunction,
   type RawValue,
+  type RawValues,
+  type RuleSlot,
   type RuleValue,
   type VjpArguments,
 } from "./overload-function.js";

@@ -63,6 +63,14 @@ export type ControlValueList<C extends Controls> = C extends readonly Control[]
   : [ControlValue<C>];
 
 /**
+ * The controls as a list, typed: the tuple itself for a tuple of controls, `[C]` for a single control.
+ *
+ * @example
+ * rf.controls[0].tapeValue(); // AdjFloat for new ReducedFunctional(J, new Control(x)) with x an AdjFloat
+ */
+export type ControlList<C extends Controls> = C extends readonly Control[] ? C : readonly [C];
+
+/**
  * What is accepted for a value of type `V` (a new control value, a direction, an adjoint seed): a number or
  * an AdjFloat for an AdjFloat; an NDArray, a number (0-d), a (nested) number array or a typed array for an
  * NDArray; the value's own type for a registered type; anything (checked at run time) when the type is only

@@ -6,9 +6,9 @@ import { ControlCountMismatchError, InvalidArgumentError } from "../errors.js";
 import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { toRaw, wrapRaw } from "../values/space.js";
-import type { Control } from "./control.js";
 import {
   type ControlInputs,
+  type ControlList,
   type Controls,
   type ControlValueList,
   collectSlot,
@@ -64,8 +64,8 @@ export interface ReducedFunctionOptions {
 export class ReducedFunction<const O extends Outputs = Outputs, const C extends Controls = Controls> {
   /** The recorded outputs, always as a list. */
   readonly outputs: readonly OverloadedValue[];
-  /** The controls, always as a list. */
-  readonly controls: readonly Control[];
+  /** The controls, always as a list (typed like the constructor's argument; `[control]` for one). */
+  readonly controls: ControlList<C>;
   /** The tape the outputs live on. */
   readonly tape: Tape;
   private readonly outputsArgument: O;
@@ -76,7 +76,7 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
     const operation = "new ReducedFunction";
     this.outputs = outputList(outputs, operation);
     this.outputsArgument = outputs;
-    this.controls = controlList(controls);
+    this.controls = controlList(controls) as ControlList<C>;
     if (this.controls.length === 0) throw new InvalidArgumentError(operation, "give at least one control");
     this.controlsArgument = controls;
     this.tape = options.tape ?? getWorkingTape();

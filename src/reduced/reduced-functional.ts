@@ -6,9 +6,9 @@ import { ControlCountMismatchError, InvalidArgumentError, NonScalarFunctionalErr
 import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { describeShape, spaceOf, toRaw, wrapRaw } from "../values/space.js";
-import type { Control } from "./control.js";
 import {
   type ControlInputs,
+  type ControlList,
   type Controls,
   type ControlValueList,
   collectSlot,
@@ -92,8 +92,8 @@ export interface ReducedFunctionalOptions {
 export class ReducedFunctional<const C extends Controls = Controls> {
   /** The recorded functional. */
   readonly functional: OverloadedValue;
-  /** The controls, always as a list. */
-  readonly controls: readonly Control[];
+  /** The controls, always as a list (typed: `readonly [Control<AdjFloat>]` for one AdjFloat control). */
+  readonly controls: ControlList<C>;
   /** The tape the functional lives on. */
   readonly tape: Tape;
   /** Multiplier applied to the functional and its derivatives. */
@@ -107,7 +107,7 @@ export class ReducedFunctional<const C extends Controls = Controls> {
     const operation = "new ReducedFunctional";
     this.functional = functional;
     this.controlsArgument = controls;
-    this.controls = controlList(controls);
+    this.controls = controlList(controls) as ControlList<C>;
     this.tape = options.tape ?? getWorkingTape();
     this.scale = options.scale ?? 1;
     this.callbacks = options.callbacks ?? {};
