@@ -63,7 +63,7 @@ export function jaxSeed(seed = 2024): JaxSeedResult {
       const h = inputs.map((x) => rng.normal(0, 0.1, x.shape.slice()));
       const rf = new ReducedFunction(output, controls, { tape });
       const functional = new ReducedFunctional(output, controls, { tape });
-      const gradient = functional.derivative() as NDArray[];
+      const gradient = functional.derivative();
       result = {
         gradient: [Array.from(gradient[0].data), Array.from(gradient[1].data)],
         taylorRate: taylorTest(rf, inputs, h),

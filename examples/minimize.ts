@@ -49,7 +49,7 @@ export function fitOscillation(seed = 3): FitResult {
   };
   const first = fitWith("L-BFGS-B");
   const second = fitWith("Newton-CG");
-  const values = (x: unknown) => (x as AdjFloat[]).map((v) => v.value);
+  const values = (x: readonly AdjFloat[]) => x.map((v) => v.value);
   return {
     lbfgsb: values(first.x),
     newtonCg: values(second.x),

@@ -62,7 +62,7 @@ export function runPLaplacian(n = 40, seed = 7): PLaplacianReport {
   const ratePHessian = taylorTest(rf, [g, p], [zeroG, 0.5], { v });
   const rateBoth = taylorTest(rf, [g, p], [dg, 0.5]);
   const rateBothHessian = taylorTest(rf, [g, p], [dg, 0.5], { v });
-  const [stack] = rf.jacMatrix() as NDArray[];
+  const [stack] = rf.jacMatrix();
   return {
     blocks: tape.blocks.length,
     rateG,

@@ -13,10 +13,10 @@ export function quickstart() {
   const k = new AdjFloat(2.5);
   const J = withTape(tape, () => np.multiply(np.sin(k.mul(x)), np.exp(np.divide(np.square(x), -2))));
   const rf = new ReducedFunctional(J, [new Control(x), new Control(k)], { tape });
-  const gradient = (rf.derivative() as AdjFloat[]).map((g) => g.value);
+  const gradient = rf.derivative().map((g) => g.value);
   const taylorRate = taylorTest(rf, [0.8, 2.5], [0.1, -0.3]);
   const taylorRateHessian = taylorTest(rf, [0.8, 2.5], [0.1, -0.3], { hessian: true });
-  const hessianAction = (rf.hessian([1, 0]) as AdjFloat[]).map((h) => h.value);
+  const hessianAction = rf.hessian([1, 0]).map((h) => h.value);
   return {
     value: J.value,
     gradient,

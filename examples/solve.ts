@@ -110,7 +110,7 @@ export function solveExample(n = 100) {
     ]);
     const b = np.array([1, 2, 3]);
     const J = withTape(tape, () => np.sum(np.square(solve(A, b))));
-    const [dA, db] = computeGradient(J, [new Control(A), new Control(b)], { tape }) as np.NDArray[];
+    const [dA, db] = computeGradient(J, [new Control(A), new Control(b)], { tape });
     return { value: J.item(), dJdA: dA.toArray(), dJdb: db.toArray() };
   })();
 
@@ -156,7 +156,7 @@ export function solveExample(n = 100) {
     );
     const J = withTape(tape, () => np.multiply(ops.h, np.sum(np.square(u))));
     const rf = new ReducedFunctional(J, [new Control(a), new Control(f)], { tape });
-    const [dJda, dJdf] = rf.derivative() as [AdjFloat, np.NDArray];
+    const [dJda, dJdf] = rf.derivative();
     const direction = [0.5, np.multiply(2, np.cos(np.multiply(3, ops.nodes)))];
     return {
       value: J.item(),

@@ -64,7 +64,7 @@ export async function tfjsNetwork() {
     values.map((v) => new Control(v)),
     { tape },
   );
-  const gradient = rf.derivative() as NDArray[];
+  const gradient = rf.derivative();
   const direction = values.map((v) => rng.normal(0, 0.2, v.shape));
   const taylor = taylorToDict(rf, values, direction, { epsilons: EPSILONS, hessian: true });
 
@@ -86,7 +86,7 @@ export async function tfjsNetwork() {
   const lossBefore = trainer.evaluate(weights);
   const result = minimize(trainer, { method: "L-BFGS-B", maxIter: 60 });
   const lossAfter = result.fun;
-  setModelWeights(model, result.x as NDArray[]); // write the fitted weights into the model
+  setModelWeights(model, result.x); // write the fitted weights into the model
 
   // a graph whose TensorFlow.js second derivative is wrong: the Hessian is refused, never wrong
   const t = rng.normal(0, 1, [4]);

@@ -12,7 +12,7 @@ function rosenbrock() {
   return new ReducedFunctional(J, [new Control(x), new Control(y)], { tape });
 }
 
-const values = (x: unknown) => (x as AdjFloat[]).map((v) => v.value);
+const values = (x: readonly AdjFloat[]) => x.map((v) => v.value);
 
 describe("minimize / maximize on a ReducedFunctional", () => {
   it("minimize: L-BFGS-B on Rosenbrock from (-1.2, 1), as scipy (about 36 iterations)", () => {
@@ -99,7 +99,7 @@ describe("minimize / maximize on a ReducedFunctional", () => {
     const result = maximize(rf, {
       method: "BFGS",
       callback: (state) => {
-        seen.push((state.controls[0] as AdjFloat).value);
+        seen.push(state.controls[0].value);
       },
     });
     expect(result.x.value).toBeCloseTo(1, 5);
