@@ -146,6 +146,10 @@ describe("typed results (type level; compiled by npm run check)", () => {
     expectTypeOf(two.evaluate).toBeCallableWith([[1, 2], new AdjFloat(2)]);
     expectTypeOf(two.evaluate).toBeCallableWith([Float64Array.of(1, 2), 2]);
     expect(two.evaluate([np.array([0.5, 1.5]), 1.3])).toBeCloseTo(J.item(), 14);
+    // a typed functional is still a ReducedFunctional for code written against the untyped one
+    const general: ReducedFunctional = two;
+    expectTypeOf(general.derivative()).toEqualTypeOf<OverloadedValue | OverloadedValue[]>();
+    expectTypeOf(general.evaluate).parameter(0).toEqualTypeOf<unknown>();
     // @ts-expect-error one value for two controls
     expect(() => two.evaluate([np.array([1, 2])])).toThrow();
     // @ts-expect-error the values in the wrong order
@@ -171,6 +175,8 @@ describe("typed results (type level; compiled by npm run check)", () => {
     // @ts-expect-error an AdjFloat output takes a number seed, not an array
     expect(() => rf.adjJacAction([np.ones([2]), np.ones([2])])).toThrow();
 
+    const general: ReducedFunction = rf;
+    expectTypeOf(general.jacAction).returns.toEqualTypeOf<OverloadedValue | OverloadedValue[]>();
     const single = new ReducedFunction(y, new Control(p), { tape });
     expectTypeOf(single.jacAction(np.ones([2]))).toEqualTypeOf<NDArray>();
     expectTypeOf(single.adjJacAction(np.ones([2]))).toEqualTypeOf<NDArray>();
