@@ -269,6 +269,18 @@ export class NDArray extends OverloadedValue {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+
+  /**
+   * Refuses JavaScript operators (as AdjFloat does): `x + 1` would otherwise be the string "array(...)1"
+   * and `x < 3` a comparison of strings. Strings are allowed (`String(x)`, template literals).
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === "string") return this.toString();
+    throw new TypeError(
+      "NDArray cannot be used with JavaScript operators (+ - * / <): use np.add(x, y), x.mul(y), " +
+        "np.greater(x, y), ... or read the entries with x.data / x.toArray().",
+    );
+  }
 }
 
 function formatNumber(v: number): string {
