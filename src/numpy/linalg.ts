@@ -39,7 +39,7 @@ import {
   withOperation,
 } from "../ops/linalg.js";
 import { checkedTape, onTape, tapeOnly } from "../ops/tape-option.js";
-import { checkOptions } from "../options.js";
+import { checkNumber, checkOptions } from "../options.js";
 import { annotating } from "../tape/annotation.js";
 import type { Block } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
@@ -64,7 +64,7 @@ export type PlainOperand = number | NestedNumberArray | TypedNumberArray;
 
 function describeValue(value: unknown): string {
   if (value === null) return "null";
-  if (typeof value === "object") return value.constructor.name;
+  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
   return typeof value;
 }
 
@@ -447,9 +447,7 @@ function traceOn(a: LinalgArray, offset: number, axis1: number, axis2: number): 
   if (x.ndim < 2) {
     throw new ShapeMismatchError(operation, [x.shape], "np.trace needs an array of at least 2 dimensions");
   }
-  if (!Number.isInteger(offset)) {
-    throw new InvalidArgumentError(operation, `offset must be an integer, got ${offset}`);
-  }
+  checkNumber(operation, "offset", offset, { integer: true });
   const first = normalizeAxis(axis1, x.ndim, operation);
   const second = normalizeAxis(axis2, x.ndim, operation);
   if (first === second) {
@@ -632,7 +630,7 @@ function solveTriangularOn(a: LinalgArray, b: LinalgArray, options: SolveTriangu
   if (trans !== undefined && ![0, 1, "N", "T", true, false].includes(trans)) {
     throw new InvalidArgumentError(
       operation,
-      `trans must be 0, 1, "N", "T" or a boolean, got ${String(trans)}`,
+      `trans must be 0, 1, "N", "T" or a boolean, got ${describeValue(trans)}`,
     );
   }
   const settings = {

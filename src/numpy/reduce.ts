@@ -317,7 +317,7 @@ export function norm<A extends ArrayOperand>(
     if (order !== 2 && order !== "fro") {
       throw new InvalidArgumentError(
         "np.norm",
-        `ord=${JSON.stringify(order)} is not supported; use undefined (2-norm / Frobenius), 2 (vectors) or "fro" (matrices)`,
+        `ord=${typeof order === "string" ? `"${order}"` : typeof order === "number" ? order : describeType(order)} is not supported; use undefined (2-norm / Frobenius), 2 (vectors) or "fro" (matrices)`,
       );
     }
   }

@@ -64,7 +64,14 @@ import { checkOptions } from "../options.js";
 import { annotating } from "../tape/annotation.js";
 import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
-import { array, formatShape, NDArray, type NestedNumberArray, shapeSize } from "../values/ndarray.js";
+import {
+  array,
+  checkArraySize,
+  formatShape,
+  NDArray,
+  type NestedNumberArray,
+  shapeSize,
+} from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
 
 export type { SliceEntry, SliceRange, SliceSpec } from "../ops/kernels/shape.js";
@@ -550,6 +557,10 @@ function broadcastToOn(a: ArrayOperand, shape: ShapeArgument): NDArray {
       "the array cannot be broadcast to that shape: trailing sizes must match or be 1",
     );
   }
+  checkArraySize(
+    "np.broadcast_to",
+    target.reduce((p, n) => p * n, 1),
+  );
   const result = broadcastToKernel(x, target);
   if (!annotating()) return result;
   const output = outputFor(result);

@@ -200,6 +200,9 @@ export function resolveAxes(
  * resolveAxis("cumsum", -1, 2, [3, 4]); // 1
  */
 export function resolveAxis(operation: string, axis: number, ndim: number, shape: readonly number[]): number {
+  if (typeof axis !== "number") {
+    throw new InvalidArgumentError(`np.${operation}`, `axis must be an integer, got ${describeType(axis)}`);
+  }
   if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
     const valid = ndim === 0 ? "a 0-d array has no axes" : `use an axis in [${-ndim}, ${ndim - 1}]`;
     throw new InvalidArgumentError(

@@ -1,7 +1,7 @@
 /** @file Seeded, reproducible random numbers: xoshiro256** (seeded by splitmix64) with uniform, normal and integer sampling. */
 
 import { invalidArgument } from "../../errors.js";
-import { NDArray, shapeSize, validateShape } from "../../values/ndarray.js";
+import { checkArraySize, NDArray, shapeSize, validateShape } from "../../values/ndarray.js";
 
 const MASK_64 = (1n << 64n) - 1n;
 const TWO_POW_32 = 4294967296;
@@ -20,6 +20,11 @@ function resolveShape(shape: RandomShape, op: string): readonly number[] {
   }
   validateShape(resolved, `np.random.Generator.${op}`);
   return resolved;
+}
+
+/** A value for a message (never throws, whatever its type). */
+function show(value: unknown): string {
+  return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
 }
 
 /** A finite number parameter of a distribution. */
@@ -250,7 +255,7 @@ export class RandomGenerator {
     }
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to <= from) {
       throw invalidArgument(
-        `np.random.Generator.integers: need integers low < high, got [${String(from)}, ${String(to)})`,
+        `np.random.Generator.integers: need integers low < high, got [${show(from)}, ${show(to)})`,
       );
     }
     const resolved = resolveShape(shape, "integers");
@@ -268,8 +273,9 @@ export class RandomGenerator {
   permutation(n: number): NDArray {
     if (!Number.isInteger(n) || n < 0)
       throw invalidArgument(
-        `np.random.Generator.permutation: n must be a non-negative integer, got ${String(n)}`,
+        `np.random.Generator.permutation: n must be a non-negative integer, got ${show(n)}`,
       );
+    checkArraySize("np.random.Generator.permutation", n);
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     for (let i = n - 1; i > 0; i--) {
