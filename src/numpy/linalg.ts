@@ -151,10 +151,9 @@ function matmulOn(a: LinalgArray, b: LinalgArray): NDArray {
   const y = toArray(b, operation);
   const shapes = [x.shape, y.shape];
   if (x.ndim === 0 || y.ndim === 0) {
-    throw new ShapeMismatchError(
+    throw new InvalidArgumentError(
       operation,
-      shapes,
-      "np.matmul needs arrays of at least 1 dimension; use np.multiply to scale by a scalar",
+      `expected arrays of at least 1 dimension, got shapes ${shapes.map((s) => `[${s.join(", ")}]`).join(" and ")}; use np.multiply to scale by a scalar`,
     );
   }
   const k = x.shape[x.ndim - 1];

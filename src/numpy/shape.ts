@@ -470,10 +470,9 @@ function concatenateOn(arrays: readonly ArrayOperand[], axisValue: number | null
   const shapes = xs.map((x) => x.shape);
   const first = xs[0];
   if (xs.some((x) => x.ndim === 0)) {
-    throw new ShapeMismatchError(
+    throw new InvalidArgumentError(
       "np.concatenate",
-      shapes,
-      "0-d arrays (and AdjFloats) cannot be concatenated; use np.stack to build an array from scalars",
+      `expected arrays of at least 1 dimension, got shapes ${shapes.map(formatShape).join(", ")}: 0-d arrays (and AdjFloats) cannot be concatenated; use np.stack to build an array from scalars`,
     );
   }
   const index = resolveAxis("concatenate", axisValue, first.ndim, first.shape);

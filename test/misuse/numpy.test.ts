@@ -440,6 +440,9 @@ describe("np misuse suite", () => {
                 `np.${name}(${args.map(show).join(", ")}) threw ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`,
               );
             }
+            if (/shapes \[\]( and \[\])+ do not fit/.test(error.message)) {
+              throw new Error(`np.${name}: self-contradicting message "${error.message}"`);
+            }
             if (misspelt && !(error instanceof InvalidArgumentError)) {
               throw new Error(
                 `np.${name}: a misspelt option gave ${error.constructor.name}, not InvalidArgumentError`,
