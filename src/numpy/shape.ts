@@ -941,18 +941,39 @@ function clipOn<A extends ArrayOperand, L extends Bound, H extends Bound>(
 // comparisons and logical functions (recorded values without derivatives)
 // ---------------------------------------------------------------------------------------------------------
 
-type Comparison = (a: NDArray | number, b: NDArray | number) => NDArray;
+/** The kernels of the zero-derivative operations (module constants: no closure per recorded block). */
+const maskKernels = {
+  greater: (xs) => greaterKernel(xs[0], xs[1]),
+  greater_equal: (xs) => greaterEqualKernel(xs[0], xs[1]),
+  less: (xs) => lessKernel(xs[0], xs[1]),
+  less_equal: (xs) => lessEqualKernel(xs[0], xs[1]),
+  equal: (xs) => equalKernel(xs[0], xs[1]),
+  not_equal: (xs) => notEqualKernel(xs[0], xs[1]),
+  logical_and: (xs) => mapBroadcast("np.logical_and", xs, (v) => (truth(v[0]) && truth(v[1]) ? 1 : 0)),
+  logical_or: (xs) => mapBroadcast("np.logical_or", xs, (v) => (truth(v[0]) || truth(v[1]) ? 1 : 0)),
+  logical_xor: (xs) => mapBroadcast("np.logical_xor", xs, (v) => (truth(v[0]) !== truth(v[1]) ? 1 : 0)),
+  logical_not: (xs) => mapBroadcast("np.logical_not", xs, (v) => (truth(v[0]) ? 0 : 1)),
+  sign: (xs) => signKernel(xs[0]),
+  isfinite: (xs) => mapBroadcast("np.isfinite", xs, (v) => (Number.isFinite(v[0]) ? 1 : 0)),
+  isnan: (xs) => mapBroadcast("np.isnan", xs, (v) => (Number.isNaN(v[0]) ? 1 : 0)),
+  isinf: (xs) => mapBroadcast("np.isinf", xs, (v) => (v[0] === Infinity || v[0] === -Infinity ? 1 : 0)),
+} satisfies Record<string, ZeroDerivativeKernel>;
+
+/** True (non-zero and not NaN), as NumPy's truth value of a float. */
+function truth(v: number): boolean {
+  return v !== 0 && !Number.isNaN(v);
+}
 
 /**
  * Computes `kernel` of the operands and records it as a block whose output has zero derivative, so that a
  * replay recomputes it from the inputs' new values.
  */
 function zeroDerivative(
-  operation: string,
-  kernel: ZeroDerivativeKernel,
+  operation: keyof typeof maskKernels,
   operands: readonly ArrayOperand[],
   options: TapeOption | undefined,
 ): NDArray {
+  const kernel: ZeroDerivativeKernel = maskKernels[operation];
   const tape = tapeOnly(`np.${operation}`, options);
   const values = operands.map((operand) => toOverloaded(operation, operand));
   const arrays = values.map(valueArray);
@@ -969,110 +990,63 @@ function zeroDerivative(
   });
 }
 
-function compare(
-  operation: string,
-  kernel: Comparison,
-  a: ArrayOperand,
-  b: ArrayOperand,
-  options: TapeOption | undefined,
-): NDArray {
-  return zeroDerivative(operation, (inputs) => kernel(inputs[0], inputs[1]), [a, b], options);
-}
-
 /**
  * 1 where a > b, else 0 (broadcast). Recorded without derivative: a replay recomputes it, so
  * `np.where(np.greater(q, 0), ...)` follows the control. @example np.greater(x, 0)
  */
 export function greater(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return compare("greater", greaterKernel, a, b, options);
+  return zeroDerivative("greater", [a, b], options);
 }
 /** 1 where a >= b, else 0 (broadcast; recorded without derivative). @example np.greater_equal(x, 0) */
 export function greater_equal(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return compare("greater_equal", greaterEqualKernel, a, b, options);
+  return zeroDerivative("greater_equal", [a, b], options);
 }
 /** 1 where a < b, else 0 (broadcast; recorded without derivative). @example np.less(x, 1) */
 export function less(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return compare("less", lessKernel, a, b, options);
+  return zeroDerivative("less", [a, b], options);
 }
 /** 1 where a <= b, else 0 (broadcast; recorded without derivative). @example np.less_equal(x, 1) */
 export function less_equal(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return compare("less_equal", lessEqualKernel, a, b, options);
+  return zeroDerivative("less_equal", [a, b], options);
 }
 /** 1 where a == b, else 0 (broadcast; recorded without derivative). @example np.equal(x, y) */
 export function equal(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return compare("equal", equalKernel, a, b, options);
+  return zeroDerivative("equal", [a, b], options);
 }
 /** 1 where a != b, else 0 (broadcast; recorded without derivative). @example np.not_equal(x, y) */
 export function not_equal(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return compare("not_equal", notEqualKernel, a, b, options);
+  return zeroDerivative("not_equal", [a, b], options);
 }
-
-const truth = (v: number) => v !== 0 && !Number.isNaN(v);
 
 /** 1 where both are true (non-zero), else 0 (broadcast; recorded without derivative). @example np.logical_and(a, b) */
 export function logical_and(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return zeroDerivative(
-    "logical_and",
-    (xs) => mapBroadcast("np.logical_and", xs, (v) => (truth(v[0]) && truth(v[1]) ? 1 : 0)),
-    [a, b],
-    options,
-  );
+  return zeroDerivative("logical_and", [a, b], options);
 }
 /** 1 where either is true (non-zero), else 0 (broadcast; recorded without derivative). @example np.logical_or(a, b) */
 export function logical_or(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return zeroDerivative(
-    "logical_or",
-    (xs) => mapBroadcast("np.logical_or", xs, (v) => (truth(v[0]) || truth(v[1]) ? 1 : 0)),
-    [a, b],
-    options,
-  );
+  return zeroDerivative("logical_or", [a, b], options);
 }
 /** 1 where exactly one is true (non-zero), else 0 (recorded without derivative). @example np.logical_xor(a, b) */
 export function logical_xor(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
-  return zeroDerivative(
-    "logical_xor",
-    (xs) => mapBroadcast("np.logical_xor", xs, (v) => (truth(v[0]) !== truth(v[1]) ? 1 : 0)),
-    [a, b],
-    options,
-  );
+  return zeroDerivative("logical_xor", [a, b], options);
 }
 /** 1 where a is false (zero), else 0 (recorded without derivative). @example np.logical_not(np.greater(x, 0)) */
 export function logical_not(a: ArrayOperand, options?: TapeOption): NDArray {
-  return zeroDerivative(
-    "logical_not",
-    (xs) => mapBroadcast("np.logical_not", xs, (v) => (truth(v[0]) ? 0 : 1)),
-    [a],
-    options,
-  );
+  return zeroDerivative("logical_not", [a], options);
 }
 /** -1, 0 or 1 by the sign of each entry (NaN stays NaN; recorded without derivative). @example np.sign(x) */
 export function sign(a: ArrayOperand, options?: TapeOption): NDArray {
-  return zeroDerivative("sign", (xs) => signKernel(xs[0]), [a], options);
+  return zeroDerivative("sign", [a], options);
 }
 /** 1 where the entry is finite, else 0 (recorded without derivative). @example np.isfinite(x) */
 export function isfinite(a: ArrayOperand, options?: TapeOption): NDArray {
-  return zeroDerivative(
-    "isfinite",
-    (xs) => mapBroadcast("np.isfinite", xs, (v) => (Number.isFinite(v[0]) ? 1 : 0)),
-    [a],
-    options,
-  );
+  return zeroDerivative("isfinite", [a], options);
 }
 /** 1 where the entry is NaN, else 0 (recorded without derivative). @example np.isnan(x) */
 export function isnan(a: ArrayOperand, options?: TapeOption): NDArray {
-  return zeroDerivative(
-    "isnan",
-    (xs) => mapBroadcast("np.isnan", xs, (v) => (Number.isNaN(v[0]) ? 1 : 0)),
-    [a],
-    options,
-  );
+  return zeroDerivative("isnan", [a], options);
 }
 /** 1 where the entry is +-Infinity, else 0 (recorded without derivative). @example np.isinf(x) */
 export function isinf(a: ArrayOperand, options?: TapeOption): NDArray {
-  return zeroDerivative(
-    "isinf",
-    (xs) => mapBroadcast("np.isinf", xs, (v) => (v[0] === Infinity || v[0] === -Infinity ? 1 : 0)),
-    [a],
-    options,
-  );
+  return zeroDerivative("isinf", [a], options);
 }
