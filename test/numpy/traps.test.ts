@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import {
   AdjFloat,
   assertRule,
@@ -88,6 +89,34 @@ describe("np comparisons are recorded (replay recomputes them)", () => {
       [x],
     );
     assertRule((q) => np.multiply(np.sign(q as NDArray), np.exp(q as NDArray)), [x]);
+  });
+
+  it("where(greater(a, b), a, b) over random shapes passes the rule checker (property)", () => {
+    const away = fc.double({ min: 0.1, max: 2, noNaN: true }).chain((m) => fc.constantFrom(m, -m));
+    const pair = fc
+      .array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 })
+      .chain((shape) => {
+        const size = shape.reduce((p, n) => p * n, 1);
+        return fc.tuple(
+          fc.array(away, { minLength: size, maxLength: size }),
+          fc.array(away, { minLength: size, maxLength: size }),
+          fc.constant(shape),
+        );
+      })
+      .filter(([a, b]) => a.every((v, i) => Math.abs(v - (b[i] as number)) > 0.1));
+    fc.assert(
+      fc.property(pair, fc.integer({ min: 1, max: 1000 }), ([a, b, shape], seed) => {
+        const x = np.array(a, shape);
+        const y = np.array(b, shape);
+        assertRule(
+          (p, q) =>
+            np.where(np.greater(p as NDArray, q as NDArray), np.square(p as NDArray), np.sin(q as NDArray)),
+          [x, y],
+          { seed },
+        );
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it("a comparison's output has zero derivative in all modes", () => {
