@@ -4,6 +4,7 @@
  * scalar) operands are recorded; nested JS arrays and numbers are converted to constant arrays.
  */
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { DenseSolveBlock } from "../ops/dense-solve.js";
 import { broadcastShapesFor } from "../ops/kernels/broadcast.js";
 import {
   cholesky as choleskyKernel,
@@ -14,6 +15,7 @@ import {
   matmul as matmulKernel,
   outer as outerKernel,
   slogdet as slogdetKernel,
+  solve as solveKernel,
   solveTriangular as solveTriangularKernel,
   tensordot as tensordotKernel,
   trace as traceKernel,
@@ -36,10 +38,12 @@ import {
   tensordotSpec,
   withOperation,
 } from "../ops/linalg.js";
+import { checkedTape, onTape, tapeOnly } from "../ops/tape-option.js";
+import { checkNumber, checkOptions } from "../options.js";
 import { annotating } from "../tape/annotation.js";
 import type { Block } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape } from "../tape/tape.js";
+import { getWorkingTape, type TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import {
   array,
@@ -49,6 +53,7 @@ import {
   normalizeAxis,
   type TypedNumberArray,
 } from "../values/ndarray.js";
+import { norm } from "./reduce.js";
 
 /** An array argument: an NDArray (recorded), or nested numbers / a typed array (converted to a constant). */
 export type LinalgArray = NDArray | NestedNumberArray | TypedNumberArray;
@@ -59,7 +64,7 @@ export type PlainOperand = number | NestedNumberArray | TypedNumberArray;
 
 function describeValue(value: unknown): string {
   if (value === null) return "null";
-  if (typeof value === "object") return value.constructor.name;
+  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
   return typeof value;
 }
 
@@ -136,16 +141,19 @@ function recordUnary(
  * np.matmul(np.array([[1, 2], [3, 4]]), np.array([1, 1])); // array([3, 7])
  * np.matmul(np.zeros([5, 2, 3]), np.zeros([3, 4])).shape; // [5, 2, 4]
  */
-export function matmul(a: LinalgArray, b: LinalgArray): NDArray {
+export function matmul(a: LinalgArray, b: LinalgArray, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.matmul", options), () => matmulOn(a, b));
+}
+
+function matmulOn(a: LinalgArray, b: LinalgArray): NDArray {
   const operation = "np.matmul";
   const x = toArray(a, operation);
   const y = toArray(b, operation);
   const shapes = [x.shape, y.shape];
   if (x.ndim === 0 || y.ndim === 0) {
-    throw new ShapeMismatchError(
+    throw new InvalidArgumentError(
       operation,
-      shapes,
-      "np.matmul needs arrays of at least 1 dimension; use np.multiply to scale by a scalar",
+      `expected arrays of at least 1 dimension, got shapes ${shapes.map((s) => `[${s.join(", ")}]`).join(" and ")}; use np.multiply to scale by a scalar`,
     );
   }
   const k = x.shape[x.ndim - 1];
@@ -205,7 +213,11 @@ function checkPaired(
  * @example
  * np.dot(np.array([1, 2]), np.array([3, 4])); // array(11)
  */
-export function dot(a: LinalgOperand, b: LinalgOperand): NDArray {
+export function dot(a: LinalgOperand, b: LinalgOperand, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.dot", options), () => dotOn(a, b));
+}
+
+function dotOn(a: LinalgOperand, b: LinalgOperand): NDArray {
   const operation = "np.dot";
   const x = toOperand(a, operation);
   const y = toOperand(b, operation);
@@ -228,7 +240,11 @@ export function dot(a: LinalgOperand, b: LinalgOperand): NDArray {
  * @example
  * np.inner(np.array([[1, 2], [3, 4]]), np.array([1, 1])); // array([3, 7])
  */
-export function inner(a: LinalgOperand, b: LinalgOperand): NDArray {
+export function inner(a: LinalgOperand, b: LinalgOperand, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.inner", options), () => innerOn(a, b));
+}
+
+function innerOn(a: LinalgOperand, b: LinalgOperand): NDArray {
   const operation = "np.inner";
   const x = toOperand(a, operation);
   const y = toOperand(b, operation);
@@ -250,7 +266,11 @@ export function inner(a: LinalgOperand, b: LinalgOperand): NDArray {
  * @example
  * np.outer(np.array([1, 2]), np.array([3, 4])); // array([[3, 4], [6, 8]])
  */
-export function outer(a: LinalgOperand, b: LinalgOperand): NDArray {
+export function outer(a: LinalgOperand, b: LinalgOperand, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.outer", options), () => outerOn(a, b));
+}
+
+function outerOn(a: LinalgOperand, b: LinalgOperand): NDArray {
   const operation = "np.outer";
   const x = toOperand(a, operation);
   const y = toOperand(b, operation);
@@ -270,9 +290,13 @@ export function outer(a: LinalgOperand, b: LinalgOperand): NDArray {
  * np.vdot(np.array([[1, 2], [3, 4]]), np.array([[1, 1], [1, 1]])); // AdjFloat(10)
  * np.vdot([1, 2], [3, 4]); // 11
  */
-export function vdot(a: PlainOperand, b: PlainOperand): number;
-export function vdot(a: LinalgOperand, b: LinalgOperand): AdjFloat;
-export function vdot(a: LinalgOperand, b: LinalgOperand): AdjFloat | number {
+export function vdot(a: PlainOperand, b: PlainOperand, options?: TapeOption): number;
+export function vdot(a: LinalgOperand, b: LinalgOperand, options?: TapeOption): AdjFloat;
+export function vdot(a: LinalgOperand, b: LinalgOperand, options?: TapeOption): AdjFloat | number {
+  return onTape(tapeOnly("np.vdot", options), () => vdotOn(a, b));
+}
+
+function vdotOn(a: LinalgOperand, b: LinalgOperand): AdjFloat | number {
   const operation = "np.vdot";
   const x = toOperand(a, operation);
   const y = toOperand(b, operation);
@@ -309,7 +333,16 @@ export type TensordotAxes = number | readonly [number | readonly number[], numbe
  * np.tensordot(np.zeros([2, 3, 4]), np.zeros([3, 4, 5])).shape; // [2, 5]
  * np.tensordot(np.zeros([2, 3]), np.zeros([4, 2]), [[0], [1]]).shape; // [3, 4]
  */
-export function tensordot(a: LinalgOperand, b: LinalgOperand, axes: TensordotAxes = 2): NDArray {
+export function tensordot(
+  a: LinalgOperand,
+  b: LinalgOperand,
+  axes: TensordotAxes = 2,
+  options?: TapeOption,
+): NDArray {
+  return onTape(tapeOnly("np.tensordot", options), () => tensordotOn(a, b, axes));
+}
+
+function tensordotOn(a: LinalgOperand, b: LinalgOperand, axes: TensordotAxes): NDArray {
   const operation = "np.tensordot";
   const x = toOperand(a, operation);
   const y = toOperand(b, operation);
@@ -327,8 +360,17 @@ export function tensordot(a: LinalgOperand, b: LinalgOperand, axes: TensordotAxe
     axesA = Array.from({ length: axes }, (_, i) => shapeA.length - axes + i);
     axesB = Array.from({ length: axes }, (_, i) => i);
   } else {
+    if (!Array.isArray(axes) || axes.length !== 2) {
+      throw new InvalidArgumentError(
+        operation,
+        `axes must be a number or a pair [axesA, axesB], got ${describeValue(axes)}`,
+      );
+    }
     const listA = typeof axes[0] === "number" ? [axes[0]] : axes[0];
     const listB = typeof axes[1] === "number" ? [axes[1]] : axes[1];
+    if (!Array.isArray(listA) || !Array.isArray(listB)) {
+      throw new InvalidArgumentError(operation, "axes must be a pair of axis lists such as [[1], [0]]");
+    }
     if (listA.length !== listB.length) {
       throw new InvalidArgumentError(
         operation,
@@ -358,7 +400,23 @@ export function tensordot(a: LinalgOperand, b: LinalgOperand, axes: TensordotAxe
  * np.einsum("ii->", a); // trace
  * np.einsum("...ij,...jk->...ik", np.zeros([5, 2, 3]), np.zeros([3, 4])).shape; // [5, 2, 4]
  */
-export function einsum(subscripts: string, ...operands: LinalgOperand[]): NDArray {
+export function einsum(subscripts: string, ...operands: (LinalgOperand | TapeOption)[]): NDArray {
+  const last = operands[operands.length - 1];
+  if (last !== undefined && isPlainObject(last)) {
+    const tape = tapeOnly("np.einsum", last as TapeOption);
+    return onTape(tape, () => einsumOn(subscripts, operands.slice(0, -1) as LinalgOperand[]));
+  }
+  return einsumOn(subscripts, operands as LinalgOperand[]);
+}
+
+/** Whether `value` is a plain object (an options object), not an array or an overloaded value. */
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function einsumOn(subscripts: string, operands: LinalgOperand[]): NDArray {
   const operation = "np.einsum";
   if (typeof subscripts !== "string") {
     throw new InvalidArgumentError(operation, "the first argument must be the subscripts string");
@@ -378,15 +436,17 @@ export function einsum(subscripts: string, ...operands: LinalgOperand[]): NDArra
  * np.trace(np.array([[1, 2], [3, 4]])); // array(5)
  * np.trace(np.zeros([2, 3, 3]), 0, 1, 2).shape; // [2]
  */
-export function trace(a: LinalgArray, offset = 0, axis1 = 0, axis2 = 1): NDArray {
+export function trace(a: LinalgArray, offset = 0, axis1 = 0, axis2 = 1, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.trace", options), () => traceOn(a, offset, axis1, axis2));
+}
+
+function traceOn(a: LinalgArray, offset: number, axis1: number, axis2: number): NDArray {
   const operation = "np.trace";
   const x = toArray(a, operation);
   if (x.ndim < 2) {
     throw new ShapeMismatchError(operation, [x.shape], "np.trace needs an array of at least 2 dimensions");
   }
-  if (!Number.isInteger(offset)) {
-    throw new InvalidArgumentError(operation, `offset must be an integer, got ${offset}`);
-  }
+  checkNumber(operation, "offset", offset, { integer: true });
   const first = normalizeAxis(axis1, x.ndim, operation);
   const second = normalizeAxis(axis2, x.ndim, operation);
   if (first === second) {
@@ -423,7 +483,11 @@ function squareMatrices(value: LinalgArray, operation: string): NDArray {
  * @example
  * np.linalg.inv(np.array([[2, 0], [0, 4]])); // array([[0.5, 0], [0, 0.25]])
  */
-function inv(a: LinalgArray): NDArray {
+function inv(a: LinalgArray, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.linalg.inv", options), () => invOn(a));
+}
+
+function invOn(a: LinalgArray): NDArray {
   const operation = "np.linalg.inv";
   const x = squareMatrices(a, operation);
   const result = inverseOrThrow(x, operation, "it has no inverse");
@@ -438,7 +502,11 @@ function inv(a: LinalgArray): NDArray {
  * @example
  * np.linalg.det(np.array([[1, 2], [3, 4]])); // array(-2)
  */
-function det(a: LinalgArray): NDArray {
+function det(a: LinalgArray, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.linalg.det", options), () => detOn(a));
+}
+
+function detOn(a: LinalgArray): NDArray {
   const operation = "np.linalg.det";
   const x = squareMatrices(a, operation);
   return recordUnary(detKernel(x), x, (dependencies, outputs) => new DetBlock(dependencies, outputs));
@@ -461,7 +529,11 @@ export type SlogdetResult = readonly [NDArray, NDArray] & {
  * const { sign, logabsdet } = np.linalg.slogdet(np.array([[1, 2], [3, 4]])); // -1, log(2)
  * const [s, logdet] = np.linalg.slogdet(a);
  */
-function slogdet(a: LinalgArray): SlogdetResult {
+function slogdet(a: LinalgArray, options?: TapeOption): SlogdetResult {
+  return onTape(tapeOnly("np.linalg.slogdet", options), () => slogdetOn(a));
+}
+
+function slogdetOn(a: LinalgArray): SlogdetResult {
   const operation = "np.linalg.slogdet";
   const x = squareMatrices(a, operation);
   const { sign, logAbsDet } = slogdetKernel(x);
@@ -485,7 +557,11 @@ function slogdet(a: LinalgArray): SlogdetResult {
  * @example
  * np.linalg.cholesky(np.array([[4, 2], [2, 5]])); // array([[2, 0], [1, 2]])
  */
-function cholesky(a: LinalgArray): NDArray {
+function cholesky(a: LinalgArray, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.linalg.cholesky", options), () => choleskyOn(a));
+}
+
+function choleskyOn(a: LinalgArray): NDArray {
   const operation = "np.linalg.cholesky";
   const x = squareMatrices(a, operation);
   const result = withOperation(operation, () => choleskyKernel(x));
@@ -493,7 +569,7 @@ function cholesky(a: LinalgArray): NDArray {
 }
 
 /** Options of `np.linalg.solve_triangular` (SciPy's names). */
-export interface SolveTriangularOptions {
+export interface SolveTriangularOptions extends TapeOption {
   /** Use the lower triangle of `a` (default false: the upper, as SciPy). */
   readonly lower?: boolean;
   /** Solve `a^T x = b`: 1, "T" or true (default 0 / "N" / false: `a x = b`). */
@@ -512,7 +588,26 @@ export interface SolveTriangularOptions {
  * @example
  * np.linalg.solve_triangular(np.array([[2, 0], [1, 1]]), np.array([2, 3]), { lower: true }); // array([1, 2])
  */
-function solve_triangular(a: LinalgArray, b: LinalgArray, options: SolveTriangularOptions = {}): NDArray {
+function solve_triangular(a: LinalgArray, b: LinalgArray, options?: SolveTriangularOptions): NDArray {
+  const checked = checkOptions("np.linalg.solve_triangular", options, [
+    "lower",
+    "trans",
+    "unit_diagonal",
+    "tape",
+  ]);
+  for (const key of ["lower", "unit_diagonal"] as const) {
+    if (checked[key] !== undefined && typeof checked[key] !== "boolean") {
+      throw new InvalidArgumentError(
+        "np.linalg.solve_triangular",
+        `${key} must be true or false, got ${describeValue(checked[key])}`,
+      );
+    }
+  }
+  const tape = checkedTape("np.linalg.solve_triangular", checked.tape);
+  return onTape(tape, () => solveTriangularOn(a, b, checked));
+}
+
+function solveTriangularOn(a: LinalgArray, b: LinalgArray, options: SolveTriangularOptions): NDArray {
   const operation = "scipy.linalg.solve_triangular";
   const x = squareMatrices(a, operation);
   const y = toArray(b, operation);
@@ -534,7 +629,7 @@ function solve_triangular(a: LinalgArray, b: LinalgArray, options: SolveTriangul
   if (trans !== undefined && ![0, 1, "N", "T", true, false].includes(trans)) {
     throw new InvalidArgumentError(
       operation,
-      `trans must be 0, 1, "N", "T" or a boolean, got ${String(trans)}`,
+      `trans must be 0, 1, "N", "T" or a boolean, got ${describeValue(trans)}`,
     );
   }
   const settings = {
@@ -554,11 +649,57 @@ function solve_triangular(a: LinalgArray, b: LinalgArray, options: SolveTriangul
 }
 
 /**
- * NumPy's `np.linalg` namespace: `inv`, `det`, `slogdet`, `cholesky`, and SciPy's `solve_triangular`.
- * (`solve` and `norm` are provided elsewhere.)
+ * Solves `a y = b` for square (batched) dense `a` with NumPy 2's conventions: a 1-D `b` is one vector
+ * (result `[..., n]`), otherwise `b` is columns `[..., n, k]`; batch axes broadcast. Throws an
+ * InvalidArgumentError naming `np.linalg.solve` for a singular matrix. Derivatives (all four modes):
+ * ydot = a^-1 (bdot - adot y); bbar = a^-T ybar, abar = -bbar y^T; second order from the same rules.
+ *
+ * @example
+ * np.linalg.solve(np.array([[3, 1], [1, 2]]), np.array([9, 8])); // array([2, 3])
+ */
+function solve(a: LinalgArray, b: LinalgArray, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.linalg.solve", options), () => solveOn(a, b));
+}
+
+function solveOn(a: LinalgArray, b: LinalgArray): NDArray {
+  const operation = "np.linalg.solve";
+  const x = squareMatrices(a, operation);
+  const y = toArray(b, operation);
+  const n = x.shape[x.ndim - 1];
+  const shapes = [x.shape, y.shape];
+  if (y.ndim === 0 || (y.ndim === 1 ? y.shape[0] : y.shape[y.ndim - 2]) !== n) {
+    throw new ShapeMismatchError(
+      operation,
+      shapes,
+      `b must be one vector [${n}] or columns [..., ${n}, k] for matrices of order ${n}`,
+    );
+  }
+  try {
+    broadcastShapesFor(operation, [x.shape.slice(0, -2), y.ndim > 1 ? y.shape.slice(0, -2) : []]);
+  } catch {
+    throw new ShapeMismatchError(
+      operation,
+      shapes,
+      "the batch axes of a and b do not broadcast; make them equal or 1",
+    );
+  }
+  const result = withOperation(operation, () => solveKernel(x, y));
+  if (annotating()) {
+    const output = new BlockVariable(result);
+    getWorkingTape().addBlock(new DenseSolveBlock([x.blockVariable, y.blockVariable], [output]));
+    result._blockVariable = output;
+  }
+  return result;
+}
+
+/**
+ * NumPy's `np.linalg` namespace: `solve`, `inv`, `det`, `slogdet`, `cholesky`, `norm` (the same function as
+ * `np.norm`: NumPy's `ord`, `axis`, `keepdims`), and SciPy's `solve_triangular`.
  *
  * @example
  * const logdet = np.linalg.slogdet(a).logabsdet;
  * const L = np.linalg.cholesky(spd);
+ * const y = np.linalg.solve(A, b);
+ * np.linalg.norm(x, { axis: 1 });
  */
-export const linalg = { inv, det, slogdet, cholesky, solve_triangular } as const;
+export const linalg = { solve, inv, det, slogdet, cholesky, solve_triangular, norm } as const;

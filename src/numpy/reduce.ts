@@ -28,11 +28,15 @@ import {
   toOverloaded,
   valueArray,
 } from "../ops/shape.js";
+import { checkedTape, onTape } from "../ops/tape-option.js";
+import { checkOptions } from "../options.js";
 import { annotating } from "../tape/annotation.js";
 import type { Block } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
+import type { Tape, TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import type { Axis, NDArray } from "../values/ndarray.js";
+import { describeType } from "../values/space.js";
 
 export type { ArrayOperand } from "../ops/shape.js";
 
@@ -40,7 +44,7 @@ export type { ArrayOperand } from "../ops/shape.js";
 export type ReduceAxis = Axis | null;
 
 /** Keyword arguments of a reduction (NumPy's `axis=`, `keepdims=`). */
-export interface ReduceOptions {
+export interface ReduceOptions extends TapeOption {
   /** Axis or axes to reduce (negative counts from the end); all axes when undefined or null. */
   axis?: ReduceAxis;
   /** Keep the reduced axes as size-1 axes (default false). */
@@ -102,11 +106,22 @@ function reductionBlock(
   }
 }
 
+function checkKeepdims(operation: string, keepdims: unknown): boolean {
+  if (keepdims === undefined) return false;
+  if (typeof keepdims !== "boolean") {
+    throw new InvalidArgumentError(
+      `np.${operation}`,
+      `keepdims must be true or false, got ${describeType(keepdims)}`,
+    );
+  }
+  return keepdims;
+}
+
 function readReduceArguments(
   operation: string,
   axisOrOptions: ReduceAxis | ReduceOptions,
   keepdims: boolean | undefined,
-): { axis: ReduceAxis; keepdims: boolean } {
+): { axis: ReduceAxis; keepdims: boolean; tape: Tape | undefined } {
   if (isOptions(axisOrOptions)) {
     if (keepdims !== undefined) {
       throw new InvalidArgumentError(
@@ -114,10 +129,18 @@ function readReduceArguments(
         "keepdims given both in the options object and as a positional argument; give it once",
       );
     }
-    const options = axisOrOptions as ReduceOptions;
-    return { axis: options.axis, keepdims: options.keepdims ?? false };
+    const options = checkOptions(`np.${operation}`, axisOrOptions as ReduceOptions, [
+      "axis",
+      "keepdims",
+      "tape",
+    ]);
+    return {
+      axis: options.axis,
+      keepdims: checkKeepdims(operation, options.keepdims),
+      tape: checkedTape(`np.${operation}`, options.tape),
+    };
   }
-  return { axis: axisOrOptions as ReduceAxis, keepdims: keepdims ?? false };
+  return { axis: axisOrOptions as ReduceAxis, keepdims: checkKeepdims(operation, keepdims), tape: undefined };
 }
 
 /** Validates, computes and records one reduction over the already resolved axes. */
@@ -153,8 +176,8 @@ function reduction<A extends ArrayOperand>(
   axisOrOptions: ReduceAxis | ReduceOptions,
   keepdimsArgument: boolean | undefined,
 ): ReductionResult<A> {
-  const { axis, keepdims } = readReduceArguments(kind, axisOrOptions, keepdimsArgument);
-  return reduceOver(kind, a, axis, keepdims) as ReductionResult<A>;
+  const { axis, keepdims, tape } = readReduceArguments(kind, axisOrOptions, keepdimsArgument);
+  return onTape(tape, () => reduceOver(kind, a, axis, keepdims)) as ReductionResult<A>;
 }
 
 /**
@@ -259,15 +282,17 @@ export function norm<A extends ArrayOperand>(
   let order: NormOrder;
   let axisValue: ReduceAxis;
   let keep: boolean;
+  let tape: Tape | undefined;
   if (isOptions(ord)) {
-    const options = ord as NormOptions;
+    const options = checkOptions("np.norm", ord as NormOptions, ["ord", "axis", "keepdims", "tape"]);
     order = options.ord;
     axisValue = options.axis;
-    keep = options.keepdims ?? false;
+    keep = checkKeepdims("norm", options.keepdims);
+    tape = checkedTape("np.norm", options.tape);
   } else {
     order = ord as NormOrder;
     axisValue = axis;
-    keep = keepdims ?? false;
+    keep = checkKeepdims("norm", keepdims);
   }
   if (order !== undefined && order !== null) {
     const ndim = valueArray(toOverloaded("norm", a)).ndim;
@@ -292,15 +317,15 @@ export function norm<A extends ArrayOperand>(
     if (order !== 2 && order !== "fro") {
       throw new InvalidArgumentError(
         "np.norm",
-        `ord=${JSON.stringify(order)} is not supported; use undefined (2-norm / Frobenius), 2 (vectors) or "fro" (matrices)`,
+        `ord=${typeof order === "string" ? `"${order}"` : typeof order === "number" ? order : describeType(order)} is not supported; use undefined (2-norm / Frobenius), 2 (vectors) or "fro" (matrices)`,
       );
     }
   }
-  return reduceOver("norm", a, axisValue, keep) as ReductionResult<A>;
+  return onTape(tape, () => reduceOver("norm", a, axisValue, keep)) as ReductionResult<A>;
 }
 
 /** Keyword arguments of `cumsum` (NumPy's `axis=`). */
-export interface CumsumOptions {
+export interface CumsumOptions extends TapeOption {
   /** The axis to accumulate along; the flattened array when undefined or null. */
   axis?: number | null;
 }
@@ -314,7 +339,14 @@ export interface CumsumOptions {
  * np.cumsum(x, { axis: -1 });
  */
 export function cumsum(a: ArrayOperand, axis?: number | null | CumsumOptions): NDArray {
-  const axisValue = isOptions(axis) ? (axis as CumsumOptions).axis : (axis as number | null | undefined);
+  if (isOptions(axis)) {
+    const options = checkOptions("np.cumsum", axis as CumsumOptions, ["axis", "tape"]);
+    return onTape(checkedTape("np.cumsum", options.tape), () => cumsumOn(a, options.axis));
+  }
+  return cumsumOn(a, axis as number | null | undefined);
+}
+
+function cumsumOn(a: ArrayOperand, axisValue: number | null | undefined): NDArray {
   const value = toOverloaded("cumsum", a);
   const x = valueArray(value);
   const resolved =

@@ -7,6 +7,7 @@
  * recorded with all four modes.
  */
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { mapBroadcast, ZeroDerivativeBlock, type ZeroDerivativeKernel } from "../ops/compare.js";
 import { broadcastTo as broadcastToKernel } from "../ops/kernels/broadcast.js";
 import {
   equal as equalKernel,
@@ -15,6 +16,7 @@ import {
   lessEqual as lessEqualKernel,
   less as lessKernel,
   notEqual as notEqualKernel,
+  sign as signKernel,
 } from "../ops/kernels/elementwise.js";
 import {
   concatenate as concatenateKernel,
@@ -57,24 +59,68 @@ import {
   valueArray,
   WhereBlock,
 } from "../ops/shape.js";
+import { checkedTape, onTape, tapeOnly } from "../ops/tape-option.js";
+import { checkOptions } from "../options.js";
 import { annotating } from "../tape/annotation.js";
+import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
-import { array, formatShape, NDArray, type NestedNumberArray, shapeSize } from "../values/ndarray.js";
+import {
+  array,
+  checkArraySize,
+  formatShape,
+  NDArray,
+  type NestedNumberArray,
+  shapeSize,
+} from "../values/ndarray.js";
+import { describeType } from "../values/space.js";
 
 export type { SliceEntry, SliceRange, SliceSpec } from "../ops/kernels/shape.js";
+
+import type { SliceRange } from "../ops/kernels/shape.js";
 
 /** A shape argument: a list of sizes, or one size for a 1-D shape. */
 export type ShapeArgument = number | readonly number[];
 
 function shapeList(operation: string, shape: ShapeArgument): number[] {
   const list = typeof shape === "number" ? [shape] : shape;
-  if (!Array.isArray(list)) {
+  if (!Array.isArray(list) || list.some((n) => typeof n !== "number")) {
     throw new InvalidArgumentError(
       `np.${operation}`,
-      `shape must be a number or a list of numbers, got ${String(shape)}`,
+      `shape must be a number or a list of numbers, got ${describeType(shape)}`,
     );
   }
   return list.slice();
+}
+
+/**
+ * Reads an argument that may be an options object: returns the checked options (with `tape`) when it is one,
+ * else undefined.
+ */
+function optionsOf<T extends object>(
+  operation: string,
+  argument: unknown,
+  keys: readonly (keyof T & string)[],
+): (T & TapeOption) | undefined {
+  if (!isOptions(argument)) return undefined;
+  const options = checkOptions<T & TapeOption>(
+    `np.${operation}`,
+    argument as T & TapeOption,
+    [...keys, "tape"] as (keyof (T & TapeOption) & string)[],
+  );
+  checkedTape(`np.${operation}`, options.tape);
+  return options;
+}
+
+/** An axis list argument: a number or a list of numbers. */
+function axisList(operation: string, name: string, value: unknown): readonly number[] {
+  const list = typeof value === "number" ? [value] : value;
+  if (!Array.isArray(list) || list.some((n) => typeof n !== "number")) {
+    throw new InvalidArgumentError(
+      `np.${operation}`,
+      `${name} must be an integer or a list of integers, got ${describeType(value)}`,
+    );
+  }
+  return list;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -108,7 +154,11 @@ function reshaped(
  * np.reshape(x, [2, -1]);
  * np.reshape(x, 6); // 1-D
  */
-export function reshape(a: ArrayOperand, shape: ShapeArgument): NDArray {
+export function reshape(a: ArrayOperand, shape: ShapeArgument, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.reshape", options), () => reshapeOn(a, shape));
+}
+
+function reshapeOn(a: ArrayOperand, shape: ShapeArgument): NDArray {
   const value = toOverloaded("reshape", a);
   const x = valueArray(value);
   const target = shapeList("reshape", shape);
@@ -153,10 +203,10 @@ export function reshape(a: ArrayOperand, shape: ShapeArgument): NDArray {
  * @example
  * np.ravel(x); // shape [x.size]
  */
-export function ravel(a: ArrayOperand): NDArray {
+export function ravel(a: ArrayOperand, options?: TapeOption): NDArray {
   const value = toOverloaded("ravel", a);
   const x = valueArray(value);
-  return reshaped("ravel", value, x, [x.size]);
+  return onTape(tapeOnly("np.ravel", options), () => reshaped("ravel", value, x, [x.size]));
 }
 
 /**
@@ -166,10 +216,18 @@ export function ravel(a: ArrayOperand): NDArray {
  * np.expand_dims(x, 0); // [3] -> [1, 3]
  * np.expand_dims(x, [0, -1]); // [3] -> [1, 3, 1]
  */
-export function expand_dims(a: ArrayOperand, axis: number | readonly number[]): NDArray {
+export function expand_dims(
+  a: ArrayOperand,
+  axis: number | readonly number[],
+  options?: TapeOption,
+): NDArray {
+  return onTape(tapeOnly("np.expand_dims", options), () => expandDimsOn(a, axis));
+}
+
+function expandDimsOn(a: ArrayOperand, axis: number | readonly number[]): NDArray {
   const value = toOverloaded("expand_dims", a);
   const x = valueArray(value);
-  const count = typeof axis === "number" ? 1 : axis.length;
+  const count = axisList("expand_dims", "axis", axis).length;
   const ndim = x.ndim + count;
   const resultShape = new Array<number>(ndim).fill(1);
   const positions = resolveAxes("expand_dims", axis, resultShape);
@@ -184,7 +242,7 @@ export function expand_dims(a: ArrayOperand, axis: number | readonly number[]): 
 }
 
 /** Keyword arguments of `squeeze` and `flip` (NumPy's `axis=`). */
-export interface AxisOptions {
+export interface AxisOptions extends TapeOption {
   /** The axis or axes; all (eligible) axes when undefined or null. */
   axis?: number | readonly number[] | null;
 }
@@ -197,11 +255,15 @@ export interface AxisOptions {
  * np.squeeze(x, 0); // [1, 3, 1] -> [3, 1]
  */
 export function squeeze(a: ArrayOperand, axis?: number | readonly number[] | null | AxisOptions): NDArray {
+  const options = optionsOf<AxisOptions>("squeeze", axis, ["axis"]);
+  return onTape(options?.tape, () =>
+    squeezeOn(a, options === undefined ? (axis as number | readonly number[] | null) : options.axis),
+  );
+}
+
+function squeezeOn(a: ArrayOperand, axisValue: number | readonly number[] | null | undefined): NDArray {
   const value = toOverloaded("squeeze", a);
   const x = valueArray(value);
-  const axisValue = isOptions(axis)
-    ? (axis as AxisOptions).axis
-    : (axis as number | readonly number[] | null);
   const drop = new Uint8Array(x.ndim);
   if (axisValue === undefined || axisValue === null) {
     for (let i = 0; i < x.ndim; i++) drop[i] = x.shape[i] === 1 ? 1 : 0;
@@ -247,7 +309,7 @@ function permuted(
 }
 
 /** Keyword arguments of `transpose` (NumPy's `axes=`). */
-export interface TransposeOptions {
+export interface TransposeOptions extends TapeOption {
   /** Result axis i is input axis axes[i]; reversed axes when undefined or null. */
   axes?: readonly number[] | null;
 }
@@ -261,10 +323,28 @@ export interface TransposeOptions {
  * np.transpose(x, [1, 0, 2]);
  */
 export function transpose(a: ArrayOperand, axes?: readonly number[] | null | TransposeOptions): NDArray {
+  const options = optionsOf<TransposeOptions>("transpose", axes, ["axes"]);
+  return onTape(options?.tape, () =>
+    transposeOn(a, options === undefined ? (axes as readonly number[] | null | undefined) : options.axes),
+  );
+}
+
+function transposeOn(a: ArrayOperand, axesArgument: readonly number[] | null | undefined): NDArray {
   const value = toOverloaded("transpose", a);
   const x = valueArray(value);
-  const axesValue = isOptions(axes) ? (axes as TransposeOptions).axes : (axes as readonly number[] | null);
+  const axesValue =
+    axesArgument === undefined || axesArgument === null
+      ? axesArgument
+      : typeof axesArgument === "number"
+        ? axesArgument
+        : axisList("transpose", "axes", axesArgument);
   let permutation: number[];
+  if (typeof axesValue === "number") {
+    throw new InvalidArgumentError(
+      "np.transpose",
+      `axes must be a permutation list such as [1, 0], got the number ${axesValue}`,
+    );
+  }
   if (axesValue === undefined || axesValue === null) {
     permutation = x.shape.map((_, i) => x.ndim - 1 - i);
   } else {
@@ -296,11 +376,20 @@ export function moveaxis(
   a: ArrayOperand,
   source: number | readonly number[],
   destination: number | readonly number[],
+  options?: TapeOption,
+): NDArray {
+  return onTape(tapeOnly("np.moveaxis", options), () => moveaxisOn(a, source, destination));
+}
+
+function moveaxisOn(
+  a: ArrayOperand,
+  source: number | readonly number[],
+  destination: number | readonly number[],
 ): NDArray {
   const value = toOverloaded("moveaxis", a);
   const x = valueArray(value);
-  const sourceList = typeof source === "number" ? [source] : source;
-  const destinationList = typeof destination === "number" ? [destination] : destination;
+  const sourceList = axisList("moveaxis", "source", source);
+  const destinationList = axisList("moveaxis", "destination", destination);
   const sources = sourceList.map((axis) => resolveAxis("moveaxis", axis, x.ndim, x.shape));
   const destinations = destinationList.map((axis) => resolveAxis("moveaxis", axis, x.ndim, x.shape));
   if (sources.length !== destinations.length) {
@@ -328,7 +417,11 @@ export function moveaxis(
  * @example
  * np.swapaxes(x, 0, 2); // [2, 3, 4] -> [4, 3, 2]
  */
-export function swapaxes(a: ArrayOperand, axis1: number, axis2: number): NDArray {
+export function swapaxes(a: ArrayOperand, axis1: number, axis2: number, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.swapaxes", options), () => swapaxesOn(a, axis1, axis2));
+}
+
+function swapaxesOn(a: ArrayOperand, axis1: number, axis2: number): NDArray {
   const value = toOverloaded("swapaxes", a);
   const x = valueArray(value);
   const i = resolveAxis("swapaxes", axis1, x.ndim, x.shape);
@@ -344,7 +437,7 @@ export function swapaxes(a: ArrayOperand, axis1: number, axis2: number): NDArray
 // ---------------------------------------------------------------------------------------------------------
 
 /** Keyword arguments of `concatenate` and `stack` (NumPy's `axis=`). */
-export interface JoinOptions {
+export interface JoinOptions extends TapeOption {
   /** The axis to join along (default 0; `null` flattens the inputs first, for `concatenate`). */
   axis?: number | null;
 }
@@ -358,23 +451,28 @@ export interface JoinOptions {
  * np.concatenate([x, y], -1);
  */
 export function concatenate(arrays: readonly ArrayOperand[], axis: number | null | JoinOptions = 0): NDArray {
-  const axisValue = isOptions(axis) ? ((axis as JoinOptions).axis ?? 0) : (axis as number | null);
+  const options = optionsOf<JoinOptions>("concatenate", axis, ["axis"]);
+  return onTape(options?.tape, () =>
+    concatenateOn(arrays, options === undefined ? (axis as number | null) : (options.axis ?? 0)),
+  );
+}
+
+function concatenateOn(arrays: readonly ArrayOperand[], axisValue: number | null): NDArray {
   if (!Array.isArray(arrays) || arrays.length === 0) {
     throw new InvalidArgumentError("np.concatenate", "needs a non-empty list of arrays");
   }
   let values = arrays.map((a) => toOverloaded("concatenate", a));
   if (axisValue === null) {
     values = values.map((v) => ravel(v));
-    return concatenate(values, 0);
+    return concatenateOn(values, 0);
   }
   const xs = values.map(valueArray);
   const shapes = xs.map((x) => x.shape);
   const first = xs[0];
   if (xs.some((x) => x.ndim === 0)) {
-    throw new ShapeMismatchError(
+    throw new InvalidArgumentError(
       "np.concatenate",
-      shapes,
-      "0-d arrays (and AdjFloats) cannot be concatenated; use np.stack to build an array from scalars",
+      `expected arrays of at least 1 dimension, got shapes ${shapes.map(formatShape).join(", ")}: 0-d arrays (and AdjFloats) cannot be concatenated; use np.stack to build an array from scalars`,
     );
   }
   const index = resolveAxis("concatenate", axisValue, first.ndim, first.shape);
@@ -405,7 +503,13 @@ export function concatenate(arrays: readonly ArrayOperand[], axis: number | null
  * np.stack([s, t], { axis: 0 });
  */
 export function stack(arrays: readonly ArrayOperand[], axis: number | JoinOptions = 0): NDArray {
-  const axisValue = isOptions(axis) ? ((axis as JoinOptions).axis ?? 0) : (axis as number);
+  const options = optionsOf<JoinOptions>("stack", axis, ["axis"]);
+  return onTape(options?.tape, () =>
+    stackOn(arrays, options === undefined ? (axis as number) : (options.axis ?? 0)),
+  );
+}
+
+function stackOn(arrays: readonly ArrayOperand[], axisValue: number): NDArray {
   if (!Array.isArray(arrays) || arrays.length === 0) {
     throw new InvalidArgumentError("np.stack", "needs a non-empty list of arrays");
   }
@@ -433,7 +537,11 @@ export function stack(arrays: readonly ArrayOperand[], axis: number | JoinOption
  * @example
  * np.broadcast_to(x, [4, 3]); // x of shape [3] or [1, 3]
  */
-export function broadcast_to(a: ArrayOperand, shape: ShapeArgument): NDArray {
+export function broadcast_to(a: ArrayOperand, shape: ShapeArgument, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.broadcast_to", options), () => broadcastToOn(a, shape));
+}
+
+function broadcastToOn(a: ArrayOperand, shape: ShapeArgument): NDArray {
   const value = toOverloaded("broadcast_to", a);
   const x = valueArray(value);
   const target = shapeList("broadcast_to", shape);
@@ -448,6 +556,10 @@ export function broadcast_to(a: ArrayOperand, shape: ShapeArgument): NDArray {
       "the array cannot be broadcast to that shape: trailing sizes must match or be 1",
     );
   }
+  checkArraySize(
+    "np.broadcast_to",
+    target.reduce((p, n) => p * n, 1),
+  );
   const result = broadcastToKernel(x, target);
   if (!annotating()) return result;
   const output = outputFor(result);
@@ -462,17 +574,39 @@ export function broadcast_to(a: ArrayOperand, shape: ShapeArgument): NDArray {
 export type IndexArgument = number | readonly number[] | NestedNumberArray | Int32Array | NDArray;
 
 /** Keyword arguments of `take` (NumPy's `axis=`). */
-export interface TakeOptions {
+export interface TakeOptions extends TapeOption {
   /** The axis to index; the flattened array when undefined or null. */
   axis?: number | null;
 }
 
 /** A private copy of the indices (so later changes to the caller's list cannot change the tape). */
 function ownIndices(indices: IndexArgument): TakeIndices {
-  if (typeof indices === "number" || indices instanceof NDArray) return indices;
+  if (typeof indices === "number") return indices;
+  if (indices instanceof NDArray) {
+    if (indices._blockVariable?.block !== undefined) {
+      throw new InvalidArgumentError(
+        "np.take",
+        "the indices were computed on the tape; a replay could not recompute them (they would stay frozen at " +
+          "today's values). Compute them outside the tape (stopAnnotating) or pass a plain list",
+      );
+    }
+    return indices;
+  }
   if (indices instanceof Int32Array) return indices.slice();
-  if (Array.isArray(indices) && indices.some((entry) => Array.isArray(entry))) return array(indices);
-  return [...(indices as readonly number[])];
+  if (Array.isArray(indices)) {
+    if (indices.some((entry) => Array.isArray(entry))) {
+      try {
+        return array(indices);
+      } catch (error) {
+        throw renamed(error, "take", []);
+      }
+    }
+    if (indices.every((entry) => typeof entry === "number")) return [...(indices as readonly number[])];
+  }
+  throw new InvalidArgumentError(
+    "np.take",
+    `indices must be an integer, a list of integers, an Int32Array or an NDArray, got ${describeType(indices)}`,
+  );
 }
 
 /**
@@ -485,9 +619,15 @@ function ownIndices(indices: IndexArgument): TakeIndices {
  * np.take(x, 3); // 0-d: entry 3 of the flattened array
  */
 export function take(a: ArrayOperand, indices: IndexArgument, axis?: number | null | TakeOptions): NDArray {
+  const options = optionsOf<TakeOptions>("take", axis, ["axis"]);
+  return onTape(options?.tape, () =>
+    takeOn(a, indices, options === undefined ? (axis as number | null | undefined) : options.axis),
+  );
+}
+
+function takeOn(a: ArrayOperand, indices: IndexArgument, axisValue: number | null | undefined): NDArray {
   const value = toOverloaded("take", a);
   const x = valueArray(value);
-  const axisValue = isOptions(axis) ? (axis as TakeOptions).axis : (axis as number | null | undefined);
   const resolvedAxis =
     axisValue === undefined || axisValue === null
       ? undefined
@@ -519,7 +659,45 @@ export function take(a: ArrayOperand, indices: IndexArgument, axis?: number | nu
  * np.slice(x, [1, { start: 0, stop: -1 }]); // x[1, 0:-1]
  * np.slice(x, [{}, { step: -2 }]); // x[:, ::-2]
  */
-export function slice(a: ArrayOperand, spec: SliceSpec): NDArray {
+export function slice(a: ArrayOperand, spec: SliceSpec, options?: TapeOption): NDArray {
+  return onTape(tapeOnly("np.slice", options), () => sliceOn(a, spec));
+}
+
+/** A checked private copy of one slice entry. */
+function ownSliceEntry(entry: unknown, axis: number): SliceEntry {
+  const expected = "an integer index or a range { start?, stop?, step? } (use {} for the whole axis)";
+  if (typeof entry === "number") {
+    if (!Number.isInteger(entry)) {
+      throw new InvalidArgumentError("np.slice", `entry ${axis} must be ${expected}, got ${entry}`);
+    }
+    return entry;
+  }
+  if (!isOptions(entry)) {
+    throw new InvalidArgumentError(
+      "np.slice",
+      `entry ${axis} must be ${expected}, got ${describeType(entry)}`,
+    );
+  }
+  const range = checkOptions(`np.slice`, entry as SliceRange, ["start", "stop", "step"]);
+  for (const key of ["start", "stop", "step"] as const) {
+    const bound = range[key];
+    if (bound !== undefined && bound !== null && (typeof bound !== "number" || !Number.isInteger(bound))) {
+      throw new InvalidArgumentError(
+        "np.slice",
+        `${key} of entry ${axis} must be an integer, null or undefined, got ${describeType(bound)}${typeof bound === "number" ? ` ${bound}` : ""}`,
+      );
+    }
+  }
+  if (range.step === 0) throw new InvalidArgumentError("np.slice", `step of entry ${axis} must not be zero`);
+  const own = (v: number | null | undefined) => (v === null ? undefined : v);
+  return Object.freeze({
+    start: own(range.start as number | null | undefined),
+    stop: own(range.stop as number | null | undefined),
+    step: own(range.step as number | null | undefined),
+  });
+}
+
+function sliceOn(a: ArrayOperand, spec: SliceSpec): NDArray {
   const value = toOverloaded("slice", a);
   const x = valueArray(value);
   if (!Array.isArray(spec)) {
@@ -528,11 +706,7 @@ export function slice(a: ArrayOperand, spec: SliceSpec): NDArray {
       "spec must be a list with one entry (number or {start, stop, step}) per axis",
     );
   }
-  const owned: SliceEntry[] = spec.map((entry) =>
-    typeof entry === "number" || entry === null || typeof entry !== "object"
-      ? entry
-      : Object.freeze({ start: entry.start, stop: entry.stop, step: entry.step }),
-  );
+  const owned: SliceEntry[] = spec.map((entry, axis) => ownSliceEntry(entry, axis));
   let result: NDArray;
   try {
     result = sliceArray(x, owned);
@@ -560,7 +734,7 @@ export function index(a: ArrayOperand, ...entries: SliceEntry[]): NDArray {
 }
 
 /** Keyword arguments of `diagonal` (NumPy's `offset=`, `axis1=`, `axis2=`). */
-export interface DiagonalOptions {
+export interface DiagonalOptions extends TapeOption {
   /** Offset of the diagonal above (positive) or below (negative) the main one; default 0. */
   offset?: number;
   /** First axis of the 2-D sub-arrays; default 0. */
@@ -583,10 +757,23 @@ export function diagonal(
   axis1 = 0,
   axis2 = 1,
 ): NDArray {
-  const options = isOptions(offset) ? (offset as DiagonalOptions) : undefined;
+  const options = optionsOf<DiagonalOptions>("diagonal", offset, ["offset", "axis1", "axis2"]);
   const offsetValue = options === undefined ? (offset as number) : (options.offset ?? 0);
   const first = options === undefined ? axis1 : (options.axis1 ?? 0);
   const second = options === undefined ? axis2 : (options.axis2 ?? 1);
+  return onTape(options?.tape, () => diagonalOn(a, offsetValue, first, second));
+}
+
+function diagonalOn(a: ArrayOperand, offsetValue: number, first: number, second: number): NDArray {
+  for (const [name, v] of [
+    ["offset", offsetValue],
+    ["axis1", first],
+    ["axis2", second],
+  ] as const) {
+    if (typeof v !== "number" || !Number.isInteger(v)) {
+      throw new InvalidArgumentError("np.diagonal", `${name} must be an integer, got ${describeType(v)}`);
+    }
+  }
   const value = toOverloaded("diagonal", a);
   const x = valueArray(value);
   let result: NDArray;
@@ -611,11 +798,15 @@ export function diagonal(
  * np.flip(x, 0);
  */
 export function flip(a: ArrayOperand, axis?: number | readonly number[] | null | AxisOptions): NDArray {
+  const options = optionsOf<AxisOptions>("flip", axis, ["axis"]);
+  return onTape(options?.tape, () =>
+    flipOn(a, options === undefined ? (axis as number | readonly number[] | null) : options.axis),
+  );
+}
+
+function flipOn(a: ArrayOperand, axisValue: number | readonly number[] | null | undefined): NDArray {
   const value = toOverloaded("flip", a);
   const x = valueArray(value);
-  const axisValue = isOptions(axis)
-    ? (axis as AxisOptions).axis
-    : (axis as number | readonly number[] | null);
   const axes = resolveAxes("flip", axisValue, x.shape);
   const result = flipKernel(x, axes);
   if (!annotating()) return result;
@@ -627,34 +818,39 @@ export function flip(a: ArrayOperand, axis?: number | readonly number[] | null |
 // selection
 // ---------------------------------------------------------------------------------------------------------
 
-/** A plain value (no derivative): the raw value of an AdjFloat or NDArray, or a converted number / nested array. */
-function plainArray(operation: string, value: ArrayOperand): NDArray {
-  return valueArray(toOverloaded(operation, value));
-}
-
 /**
- * `condition ? x : y` entry by entry, with broadcasting of all three. The condition is a plain value (true where
- * non-zero); it is not differentiated and stays fixed when the tape is replayed. `x` and `y` are differentiable:
- * each gets the seed where it was selected, summed back to its shape.
+ * `condition ? x : y` entry by entry, with broadcasting of all three. The condition (true where non-zero) has
+ * no derivative but is recorded: when the tape is replayed the selection follows the condition's new value
+ * (build it with `np.greater` and friends, which are recorded too). `x` and `y` are differentiable: each gets
+ * the seed where it was selected, summed back to its shape.
  *
  * @example
  * np.where(np.greater(x, 0), x, 0); // relu
  */
-export function where(condition: ArrayOperand, x: ArrayOperand, y: ArrayOperand): NDArray {
-  const conditionArray = plainArray("where", condition);
+export function where(
+  condition: ArrayOperand,
+  x: ArrayOperand,
+  y: ArrayOperand,
+  options?: TapeOption,
+): NDArray {
+  const tape = tapeOnly("np.where", options);
+  const test = toOverloaded("where", condition);
   const first = toOverloaded("where", x);
   const second = toOverloaded("where", y);
+  const conditionArray = valueArray(test);
   const firstArray = valueArray(first);
   const secondArray = valueArray(second);
   broadcastShapeOf("where", [conditionArray.shape, firstArray.shape, secondArray.shape]);
   const result = whereKernel(conditionArray, firstArray, secondArray);
   if (!annotating()) return result;
-  const output = outputFor(result);
-  return recordResult(
-    result,
-    output,
-    new WhereBlock(conditionArray, [first.blockVariable, second.blockVariable], [output]),
-  );
+  return onTape(tape, () => {
+    const output = outputFor(result);
+    return recordResult(
+      result,
+      output,
+      new WhereBlock([test.blockVariable, first.blockVariable, second.blockVariable], [output]),
+    );
+  });
 }
 
 /** What `clip` returns: an NDArray if any operand is an array, a number if all are numbers, else an AdjFloat. */
@@ -692,6 +888,15 @@ function clipOperand(value: Bound, missing: number): AdjFloat | NDArray {
  * np.clip(x, null, 2); // only an upper bound
  */
 export function clip<A extends ArrayOperand, L extends Bound, H extends Bound>(
+  a: A,
+  a_min: L,
+  a_max: H,
+  options?: TapeOption,
+): ClipResult<A, L, H> {
+  return onTape(tapeOnly("np.clip", options), () => clipOn(a, a_min, a_max));
+}
+
+function clipOn<A extends ArrayOperand, L extends Bound, H extends Bound>(
   a: A,
   a_min: L,
   a_max: H,
@@ -733,40 +938,115 @@ export function clip<A extends ArrayOperand, L extends Bound, H extends Bound>(
   ) as ClipResult<A, L, H>;
 }
 
+// comparisons and logical functions (recorded values without derivatives)
 // ---------------------------------------------------------------------------------------------------------
-// comparisons (plain values, no derivatives)
-// ---------------------------------------------------------------------------------------------------------
 
-type Comparison = (a: NDArray | number, b: NDArray | number) => NDArray;
+/** The kernels of the zero-derivative operations (module constants: no closure per recorded block). */
+const maskKernels = {
+  greater: (xs) => greaterKernel(xs[0], xs[1]),
+  greater_equal: (xs) => greaterEqualKernel(xs[0], xs[1]),
+  less: (xs) => lessKernel(xs[0], xs[1]),
+  less_equal: (xs) => lessEqualKernel(xs[0], xs[1]),
+  equal: (xs) => equalKernel(xs[0], xs[1]),
+  not_equal: (xs) => notEqualKernel(xs[0], xs[1]),
+  logical_and: (xs) => mapBroadcast("np.logical_and", xs, (v) => (truth(v[0]) && truth(v[1]) ? 1 : 0)),
+  logical_or: (xs) => mapBroadcast("np.logical_or", xs, (v) => (truth(v[0]) || truth(v[1]) ? 1 : 0)),
+  logical_xor: (xs) => mapBroadcast("np.logical_xor", xs, (v) => (truth(v[0]) !== truth(v[1]) ? 1 : 0)),
+  logical_not: (xs) => mapBroadcast("np.logical_not", xs, (v) => (truth(v[0]) ? 0 : 1)),
+  sign: (xs) => signKernel(xs[0]),
+  isfinite: (xs) => mapBroadcast("np.isfinite", xs, (v) => (Number.isFinite(v[0]) ? 1 : 0)),
+  isnan: (xs) => mapBroadcast("np.isnan", xs, (v) => (Number.isNaN(v[0]) ? 1 : 0)),
+  isinf: (xs) => mapBroadcast("np.isinf", xs, (v) => (v[0] === Infinity || v[0] === -Infinity ? 1 : 0)),
+} satisfies Record<string, ZeroDerivativeKernel>;
 
-function compare(operation: string, kernel: Comparison, a: ArrayOperand, b: ArrayOperand): NDArray {
-  const left = plainArray(operation, a);
-  const right = plainArray(operation, b);
-  broadcastShapeOf(operation, [left.shape, right.shape]);
-  return kernel(left, right);
+/** True (non-zero and not NaN), as NumPy's truth value of a float. */
+function truth(v: number): boolean {
+  return v !== 0 && !Number.isNaN(v);
 }
 
-/** 1 where a > b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.greater(x, 0) */
-export function greater(a: ArrayOperand, b: ArrayOperand): NDArray {
-  return compare("greater", greaterKernel, a, b);
+/**
+ * Computes `kernel` of the operands and records it as a block whose output has zero derivative, so that a
+ * replay recomputes it from the inputs' new values.
+ */
+function zeroDerivative(
+  operation: keyof typeof maskKernels,
+  operands: readonly ArrayOperand[],
+  options: TapeOption | undefined,
+): NDArray {
+  const kernel: ZeroDerivativeKernel = maskKernels[operation];
+  const tape = tapeOnly(`np.${operation}`, options);
+  const values = operands.map((operand) => toOverloaded(operation, operand));
+  const arrays = values.map(valueArray);
+  broadcastShapeOf(
+    operation,
+    arrays.map((x) => x.shape),
+  );
+  const result = kernel(arrays);
+  if (!annotating()) return result;
+  return onTape(tape, () => {
+    const output = outputFor(result);
+    const dependencies = values.map((value) => value.blockVariable);
+    return recordResult(result, output, new ZeroDerivativeBlock(operation, kernel, dependencies, [output]));
+  });
 }
-/** 1 where a >= b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.greater_equal(x, 0) */
-export function greater_equal(a: ArrayOperand, b: ArrayOperand): NDArray {
-  return compare("greater_equal", greaterEqualKernel, a, b);
+
+/**
+ * 1 where a > b, else 0 (broadcast). Recorded without derivative: a replay recomputes it, so
+ * `np.where(np.greater(q, 0), ...)` follows the control. @example np.greater(x, 0)
+ */
+export function greater(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("greater", [a, b], options);
 }
-/** 1 where a < b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.less(x, 1) */
-export function less(a: ArrayOperand, b: ArrayOperand): NDArray {
-  return compare("less", lessKernel, a, b);
+/** 1 where a >= b, else 0 (broadcast; recorded without derivative). @example np.greater_equal(x, 0) */
+export function greater_equal(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("greater_equal", [a, b], options);
 }
-/** 1 where a <= b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.less_equal(x, 1) */
-export function less_equal(a: ArrayOperand, b: ArrayOperand): NDArray {
-  return compare("less_equal", lessEqualKernel, a, b);
+/** 1 where a < b, else 0 (broadcast; recorded without derivative). @example np.less(x, 1) */
+export function less(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("less", [a, b], options);
 }
-/** 1 where a == b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.equal(x, y) */
-export function equal(a: ArrayOperand, b: ArrayOperand): NDArray {
-  return compare("equal", equalKernel, a, b);
+/** 1 where a <= b, else 0 (broadcast; recorded without derivative). @example np.less_equal(x, 1) */
+export function less_equal(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("less_equal", [a, b], options);
 }
-/** 1 where a != b, else 0 (broadcast; a plain NDArray, nothing recorded). @example np.not_equal(x, y) */
-export function not_equal(a: ArrayOperand, b: ArrayOperand): NDArray {
-  return compare("not_equal", notEqualKernel, a, b);
+/** 1 where a == b, else 0 (broadcast; recorded without derivative). @example np.equal(x, y) */
+export function equal(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("equal", [a, b], options);
+}
+/** 1 where a != b, else 0 (broadcast; recorded without derivative). @example np.not_equal(x, y) */
+export function not_equal(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("not_equal", [a, b], options);
+}
+
+/** 1 where both are true (non-zero), else 0 (broadcast; recorded without derivative). @example np.logical_and(a, b) */
+export function logical_and(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("logical_and", [a, b], options);
+}
+/** 1 where either is true (non-zero), else 0 (broadcast; recorded without derivative). @example np.logical_or(a, b) */
+export function logical_or(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("logical_or", [a, b], options);
+}
+/** 1 where exactly one is true (non-zero), else 0 (recorded without derivative). @example np.logical_xor(a, b) */
+export function logical_xor(a: ArrayOperand, b: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("logical_xor", [a, b], options);
+}
+/** 1 where a is false (zero), else 0 (recorded without derivative). @example np.logical_not(np.greater(x, 0)) */
+export function logical_not(a: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("logical_not", [a], options);
+}
+/** -1, 0 or 1 by the sign of each entry (NaN stays NaN; recorded without derivative). @example np.sign(x) */
+export function sign(a: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("sign", [a], options);
+}
+/** 1 where the entry is finite, else 0 (recorded without derivative). @example np.isfinite(x) */
+export function isfinite(a: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("isfinite", [a], options);
+}
+/** 1 where the entry is NaN, else 0 (recorded without derivative). @example np.isnan(x) */
+export function isnan(a: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("isnan", [a], options);
+}
+/** 1 where the entry is +-Infinity, else 0 (recorded without derivative). @example np.isinf(x) */
+export function isinf(a: ArrayOperand, options?: TapeOption): NDArray {
+  return zeroDerivative("isinf", [a], options);
 }

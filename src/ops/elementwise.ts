@@ -745,7 +745,7 @@ function checkOperand(operation: string, value: unknown): void {
   if (typeof value !== "number" && !(value instanceof AdjFloat) && !(value instanceof NDArray)) {
     throw new InvalidArgumentError(
       `np.${operation}`,
-      `expected a number, an AdjFloat or an NDArray, got ${value === null ? "null" : typeof value === "object" ? value.constructor.name : typeof value}; ` +
+      `expected a number, an AdjFloat or an NDArray, got ${value === null ? "null" : typeof value === "object" ? (value.constructor?.name ?? "an object") : typeof value}; ` +
         "convert plain arrays with np.array(...)",
     );
   }

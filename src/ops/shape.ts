@@ -200,6 +200,9 @@ export function resolveAxes(
  * resolveAxis("cumsum", -1, 2, [3, 4]); // 1
  */
 export function resolveAxis(operation: string, axis: number, ndim: number, shape: readonly number[]): number {
+  if (typeof axis !== "number") {
+    throw new InvalidArgumentError(`np.${operation}`, `axis must be an integer, got ${describeType(axis)}`);
+  }
   if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
     const valid = ndim === 0 ? "a 0-d array has no axes" : `use an axis in [${-ndim}, ${ndim - 1}]`;
     throw new InvalidArgumentError(
@@ -721,58 +724,61 @@ function selectedTangent(
 }
 
 /**
- * y = where(condition, x1, x2) with broadcasting; the condition is a constant kept in the block.
- * TLM: ydot = where(c, x1dot, x2dot). Adjoint: x1bar = sum-to-shape(where(c, ybar, 0)),
- * x2bar = sum-to-shape(where(c, 0, ybar)). Hessian: the same with yhat (piecewise linear).
+ * y = where(c, x1, x2) with broadcasting. The condition c is the first dependency, without derivative: every
+ * mode reads its current value, so a replay selects by the recomputed condition (a comparison recorded on the
+ * tape follows the controls). TLM: ydot = where(c, x1dot, x2dot). Adjoint: cbar = 0,
+ * x1bar = sum-to-shape(where(c, ybar, 0)), x2bar = sum-to-shape(where(c, 0, ybar)). Hessian: the same with
+ * yhat (piecewise linear).
  *
  * @example
- * new WhereBlock(condition, [x.blockVariable, y.blockVariable], [output]);
+ * new WhereBlock([c.blockVariable, x.blockVariable, y.blockVariable], [output]);
  */
 export class WhereBlock extends Block {
-  /** For each output entry, 0 when it comes from the first operand, 1 from the second. */
-  private readonly choice: Uint8Array;
   /** The output shape. */
   readonly shape: readonly number[];
 
-  constructor(
-    readonly condition: NDArray,
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
+  constructor(dependencies: BlockVariable[], outputs: BlockVariable[]) {
     super(dependencies, outputs);
     this.shape = (outputs[0].saved as NDArray).shape;
-    const expanded = broadcastTo(condition, this.shape).data;
-    const choice = new Uint8Array(expanded.length);
-    for (let i = 0; i < choice.length; i++) choice[i] = expanded[i] !== 0 ? 0 : 1;
-    this.choice = choice;
   }
 
   override get name(): string {
     return "where";
   }
 
+  /** For each output entry, 0 when it comes from the first operand, 1 from the second. */
+  private choice(condition: unknown): Uint8Array {
+    const expanded = broadcastTo(arrayOf(condition), this.shape).data;
+    const choice = new Uint8Array(expanded.length);
+    for (let i = 0; i < choice.length; i++) choice[i] = expanded[i] !== 0 ? 0 : 1;
+    return choice;
+  }
+
   recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [whereKernel(this.condition, arrayOf(inputs[0]), arrayOf(inputs[1]))];
+    return [whereKernel(arrayOf(inputs[0]), arrayOf(inputs[1]), arrayOf(inputs[2]))];
   }
 
   // ydot = where(c, x1dot, x2dot)
-  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
-    return [selectedTangent(this.choice, tlmInputs, this.shape)];
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+    return [selectedTangent(this.choice(inputs[0]), [tlmInputs[1], tlmInputs[2]], this.shape)];
   }
 
   private pullBack(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
-    if (seed === undefined) return [undefined, undefined];
-    return inputs.map((x, k) =>
-      needed[k] ? selectedAdjoint(this.choice, k, seed as NDArray, x) : undefined,
-    );
+    if (seed === undefined) return [undefined, undefined, undefined];
+    const choice = this.choice(inputs[0]);
+    return [
+      undefined,
+      needed[1] ? selectedAdjoint(choice, 0, seed as NDArray, inputs[1]) : undefined,
+      needed[2] ? selectedAdjoint(choice, 1, seed as NDArray, inputs[2]) : undefined,
+    ];
   }
 
-  // x1bar = sum-to-shape(where(c, ybar, 0)), x2bar = sum-to-shape(where(c, 0, ybar))
+  // cbar = 0, x1bar = sum-to-shape(where(c, ybar, 0)), x2bar = sum-to-shape(where(c, 0, ybar))
   override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
     return this.pullBack(inputs, adjInputs[0], needed);
   }
 
-  // the same with yhat (the selection does not depend on x1, x2)
+  // the same with yhat (the selection does not depend on x1, x2; c has no derivative)
   override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
     return this.pullBack(inputs, hessianInputs[0], needed);
   }

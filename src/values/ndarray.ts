@@ -79,14 +79,33 @@ export function shapesEqual(a: readonly number[], b: readonly number[]): boolean
  */
 export function validateShape(shape: readonly number[], op: string): void {
   if (!Array.isArray(shape))
-    throw invalidArgument(`${op}: shape must be an array of integers, got ${String(shape)}`);
+    throw invalidArgument(
+      `${op}: shape must be an array of integers, got ${shape === null ? "null" : typeof shape}`,
+    );
+  let size = 1;
   for (let i = 0; i < shape.length; i++) {
     const n = shape[i];
-    if (!Number.isInteger(n) || n < 0) {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
       throw invalidArgument(
-        `${op}: invalid shape ${formatShape(shape)} (entries must be non-negative integers)`,
+        `${op}: invalid shape ${typeof n === "number" ? formatShape(shape) : `with a ${typeof n} entry`} (entries must be non-negative integers)`,
       );
     }
+    size *= n;
+  }
+  checkArraySize(op, size);
+}
+
+/** The largest number of entries an array may have (a Float64Array of 2^31 - 1 entries is 16 GiB). */
+export const maxArraySize = 2 ** 31 - 1;
+
+/**
+ * @internal Throws an InvalidArgumentError naming `op` when `size` entries cannot be allocated.
+ * @example
+ * checkArraySize("np.zeros", 1e300); // throws
+ */
+export function checkArraySize(op: string, size: number): void {
+  if (size > maxArraySize) {
+    throw invalidArgument(`${op}: an array of ${size} entries is too large (at most ${maxArraySize})`);
   }
 }
 
@@ -97,7 +116,9 @@ export function validateShape(shape: readonly number[], op: string): void {
  */
 export function normalizeAxis(axis: number, ndim: number, op: string): number {
   if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
-    throw invalidArgument(`${op}: axis ${axis} is out of bounds for array of dimension ${ndim}`);
+    throw invalidArgument(
+      `${op}: axis ${typeof axis === "number" ? axis : `of type ${typeof axis}`} is out of bounds for array of dimension ${ndim}; give an integer in [${-ndim}, ${ndim - 1}]`,
+    );
   }
   return axis < 0 ? axis + ndim : axis;
 }
@@ -269,6 +290,18 @@ export class NDArray extends OverloadedValue {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+
+  /**
+   * Refuses JavaScript operators (as AdjFloat does): `x + 1` would otherwise be the string "array(...)1"
+   * and `x < 3` a comparison of strings. Strings are allowed (`String(x)`, template literals).
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === "string") return this.toString();
+    throw new TypeError(
+      "NDArray cannot be used with JavaScript operators (+ - * / <): use np.add(x, y), x.mul(y), " +
+        "np.greater(x, y), ... or read the entries with x.data / x.toArray().",
+    );
+  }
 }
 
 function formatNumber(v: number): string {
@@ -373,6 +406,9 @@ export function array(data: ArrayInput, shape?: readonly number[]): NDArray {
     return new NDArray(new Float64Array([data]), target);
   }
   if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+      throw invalidArgument(`array: ${data.constructor.name} is not supported; use a Float64Array`);
+    }
     const flat = Float64Array.from(data);
     const target = shape ?? [flat.length];
     if (shapeSize(target) !== flat.length) {
@@ -382,7 +418,11 @@ export function array(data: ArrayInput, shape?: readonly number[]): NDArray {
     }
     return new NDArray(flat, target);
   }
-  if (!Array.isArray(data)) throw invalidArgument(`array: unsupported input ${String(data)}`);
+  if (!Array.isArray(data)) {
+    throw invalidArgument(
+      `array: expected a number, a (nested) array of numbers, a typed array or an NDArray, got ${data === null ? "null" : typeof data === "object" ? ((data as object).constructor?.name ?? "an object") : typeof data}`,
+    );
+  }
   const nestedShape = inferNestedShape(data);
   const flat = new Float64Array(shapeSize(nestedShape));
   fillNested(data, nestedShape, flat);

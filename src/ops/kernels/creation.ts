@@ -1,7 +1,7 @@
 /** @file Array creation helpers: zeros, ones, full, *Like variants, arange, linspace, eye. */
 
 import { invalidArgument } from "../../errors.js";
-import { NDArray, shapeSize, validateShape } from "../../values/ndarray.js";
+import { checkArraySize, NDArray, shapeSize, validateShape } from "../../values/ndarray.js";
 
 /**
  * A new array of the given shape filled with zeros.
@@ -80,6 +80,7 @@ export function arange(start: number, stop?: number, step = 1): NDArray {
     throw invalidArgument(`arange: start and stop must be finite, got ${first} and ${last}`);
   }
   const length = Math.max(0, Math.ceil((last - first) / step));
+  checkArraySize("arange", length);
   const data = new Float64Array(length);
   for (let i = 0; i < length; i++) data[i] = first + i * step;
   return new NDArray(data, [length]);
@@ -93,6 +94,7 @@ export function arange(start: number, stop?: number, step = 1): NDArray {
 export function linspace(start: number, stop: number, num = 50, endpoint = true): NDArray {
   if (!Number.isInteger(num) || num < 0)
     throw invalidArgument(`linspace: num must be a non-negative integer, got ${num}`);
+  checkArraySize("linspace", num);
   const data = new Float64Array(num);
   const divisions = endpoint ? num - 1 : num;
   const step = divisions > 0 ? (stop - start) / divisions : 0;

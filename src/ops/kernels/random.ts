@@ -1,7 +1,7 @@
 /** @file Seeded, reproducible random numbers: xoshiro256** (seeded by splitmix64) with uniform, normal and integer sampling. */
 
 import { invalidArgument } from "../../errors.js";
-import { NDArray, shapeSize, validateShape } from "../../values/ndarray.js";
+import { checkArraySize, NDArray, shapeSize, validateShape } from "../../values/ndarray.js";
 
 const MASK_64 = (1n << 64n) - 1n;
 const TWO_POW_32 = 4294967296;
@@ -13,8 +13,28 @@ export type RandomShape = number | readonly number[] | undefined;
 
 function resolveShape(shape: RandomShape, op: string): readonly number[] {
   const resolved = shape === undefined ? [] : typeof shape === "number" ? [shape] : shape;
-  validateShape(resolved, op);
+  if (!Array.isArray(resolved) || resolved.some((n) => typeof n !== "number")) {
+    throw invalidArgument(
+      `np.random.Generator.${op}: size must be a non-negative integer or a list of them, got ${typeof shape === "object" ? (shape === null ? "null" : "an object") : typeof shape}`,
+    );
+  }
+  validateShape(resolved, `np.random.Generator.${op}`);
   return resolved;
+}
+
+/** A value for a message (never throws, whatever its type). */
+function show(value: unknown): string {
+  return typeof value === "number" ? String(value) : value === null ? "null" : typeof value;
+}
+
+/** A finite number parameter of a distribution. */
+function parameter(op: string, name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw invalidArgument(
+      `np.random.Generator.${op}: ${name} must be a finite number, got ${typeof value === "number" ? value : typeof value}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -46,8 +66,13 @@ export class RandomGenerator {
    * new RandomGenerator(1).nextDouble();
    */
   constructor(seed: number | bigint) {
-    if (typeof seed === "number" && !Number.isSafeInteger(seed)) {
-      throw invalidArgument(`defaultRng: seed must be a safe integer or a bigint, got ${seed}`);
+    if (
+      (typeof seed !== "number" && typeof seed !== "bigint") ||
+      (typeof seed === "number" && !Number.isSafeInteger(seed))
+    ) {
+      throw invalidArgument(
+        `np.random.default_rng: seed must be a safe integer or a bigint, got ${typeof seed === "number" ? seed : typeof seed}`,
+      );
     }
     let state = BigInt.asUintN(64, BigInt(seed));
     const words: number[] = [];
@@ -181,6 +206,8 @@ export class RandomGenerator {
    * defaultRng(1).uniform(-1, 1, [2, 2]).shape; // [2, 2]
    */
   uniform(low = 0, high = 1, shape?: RandomShape): NDArray {
+    parameter("uniform", "low", low);
+    parameter("uniform", "high", high);
     const resolved = resolveShape(shape, "uniform");
     const out = new Float64Array(shapeSize(resolved));
     const width = high - low;
@@ -194,6 +221,10 @@ export class RandomGenerator {
    * defaultRng(1).normal(0, 1, 5).shape; // [5]
    */
   normal(loc = 0, scale = 1, shape?: RandomShape): NDArray {
+    parameter("normal", "loc", loc);
+    if (parameter("normal", "scale", scale) < 0) {
+      throw invalidArgument(`np.random.Generator.normal: scale must be non-negative, got ${scale}`);
+    }
     const resolved = resolveShape(shape, "normal");
     const out = new Float64Array(shapeSize(resolved));
     for (let i = 0; i < out.length; i++) out[i] = loc + scale * this.nextNormal();
@@ -223,7 +254,9 @@ export class RandomGenerator {
       from = 0;
     }
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to <= from) {
-      throw invalidArgument(`integers: need integers low < high, got [${from}, ${to})`);
+      throw invalidArgument(
+        `np.random.Generator.integers: need integers low < high, got [${show(from)}, ${show(to)})`,
+      );
     }
     const resolved = resolveShape(shape, "integers");
     const out = new Float64Array(shapeSize(resolved));
@@ -239,7 +272,10 @@ export class RandomGenerator {
    */
   permutation(n: number): NDArray {
     if (!Number.isInteger(n) || n < 0)
-      throw invalidArgument(`permutation: n must be a non-negative integer, got ${n}`);
+      throw invalidArgument(
+        `np.random.Generator.permutation: n must be a non-negative integer, got ${show(n)}`,
+      );
+    checkArraySize("np.random.Generator.permutation", n);
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = i;
     for (let i = n - 1; i > 0; i--) {
