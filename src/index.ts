@@ -43,6 +43,7 @@ export {
   type AdjContext,
   Block,
   type BlockContext,
+  type FusedSecondOrder,
   type HessianContext,
   type RecomputeContext,
   type TlmContext,
@@ -75,6 +76,7 @@ export {
   type TaylorOptions,
   type TaylorReport,
   type TaylorSeries,
+  type TaylorTarget,
   taylorTest,
   taylorToDict,
 } from "./verify/taylor.js";

@@ -5,6 +5,15 @@
  */
 import "../values/ndarray-space.js";
 
+export type { ElementwiseOperand } from "../ops/elementwise.js";
+export type { RandomShape } from "../ops/kernels/random.js";
+export type {
+  ArrayInput,
+  Axis,
+  NestedArray,
+  NestedNumberArray,
+  TypedNumberArray,
+} from "../values/ndarray.js";
 export { NDArray } from "../values/ndarray.js";
 export * from "./creation.js";
 export * from "./elementwise.js";

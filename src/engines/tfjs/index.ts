@@ -6,6 +6,7 @@
 import "../../values/ndarray-space.js";
 
 export { TfBlock } from "./block.js";
+export type { FeedDtype } from "./convert.js";
 export type { TfFeeds, TfFeedValue, TfGraph, TfGraphFunction, TfOutputKey, TfProgram } from "./graph.js";
 export {
   type RunTensorflowGraphOptions,
@@ -14,7 +15,7 @@ export {
   type TensorflowJacobianOptions,
   tensorflowJacobian,
 } from "./run.js";
-export { secondOrderSafe, type UnaryTensorOp } from "./second-order.js";
+export { type ActivationSwap, secondOrderSafe, type UnaryTensorOp } from "./second-order.js";
 export {
   modelWeightNames,
   modelWeights,
