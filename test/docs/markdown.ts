@@ -15,7 +15,7 @@ export interface CodeBlock {
   line: number;
   /** The text of the closest heading above the block (`""` before the first). */
   heading: string;
-  /** The HTML comment `<!-- prelude: ... -->` directly above the block, if any (its text after "prelude:"). */
+  /** The HTML comment `<!-- prelude: ... -->` directly above the block, if any (its text after "prelude:", which may span lines). */
   prelude?: string;
 }
 
@@ -43,11 +43,20 @@ export function codeBlocks(markdown: string): CodeBlock[] {
     const body: string[] = [];
     let j = i + 1;
     while (j < lines.length && !lines[j].trim().startsWith(fence)) body.push(lines[j++]);
+    // an HTML comment `<!-- prelude: ... -->` (one or more lines) ending directly above the fence
     let prelude: string | undefined;
-    let k = i - 1;
-    while (k >= 0 && lines[k].trim() === "") k--;
-    const comment = k >= 0 ? /^<!--\s*prelude:\s*([\s\S]*?)\s*-->$/.exec(lines[k].trim()) : null;
-    if (comment) prelude = comment[1];
+    let end = i - 1;
+    while (end >= 0 && lines[end].trim() === "") end--;
+    if (end >= 0 && lines[end].trim().endsWith("-->")) {
+      let start = end;
+      while (start > 0 && !lines[start].trim().startsWith("<!--")) start--;
+      const text = lines
+        .slice(start, end + 1)
+        .join("\n")
+        .trim();
+      const comment = /^<!--\s*prelude:\s*([\s\S]*?)\s*-->$/.exec(text);
+      if (comment) prelude = comment[1];
+    }
     blocks.push({ lang, flags, code: `${body.join("\n")}\n`, line: i + 1, heading, prelude });
     i = j;
   }
