@@ -2,6 +2,8 @@
  * @file `tsadjoint/numpy`: the autograd-style namespace. Write NumPy-like code with these functions (NumPy's
  * names and positional argument order, NumPy broadcasting) and it becomes differentiable: every operation
  * on AdjFloats and NDArrays records a block with all four modes. Plain numbers in give plain numbers out.
+ *
+ * @module tsadjoint/numpy
  */
 import "../values/ndarray-space.js";
 

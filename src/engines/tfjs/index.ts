@@ -2,6 +2,8 @@
  * @file `tsadjoint/tfjs`: run TensorFlow.js graphs (Layers models, graph models, tensor functions) inside a
  * tsadjoint program. Each call records one TfBlock; tsadjoint drives the derivatives, TensorFlow.js computes
  * its own piece (float32). Needs the optional peer dependency `@tensorflow/tfjs`.
+ *
+ * @module tsadjoint/tfjs
  */
 import "../../values/ndarray-space.js";
 
