@@ -18,6 +18,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const tsc = join(root, "node_modules", ".bin", "tsc");
 const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
   name: string;
+  main: string;
+  types: string;
   exports: Record<string, string | Record<string, string>>;
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -88,6 +90,8 @@ describe("npm pack", () => {
       for (const path of Object.values(target))
         expect(files, `${entry}: ${path}`).toContain(posix.normalize(path));
     }
+    // tools that predate the exports map find the main entry too
+    for (const legacy of [manifest.main, manifest.types]) expect(files).toContain(posix.normalize(legacy));
     expect(readFileSync(join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License/);
     console.log(
       `tarball ${packed.filename}: ${(packed.size / 1024).toFixed(0)} kB packed, ` +
