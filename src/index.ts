@@ -2,6 +2,8 @@
  * @file tsadjoint: algorithmic differentiation for TypeScript in the spirit of pyadjoint. A program runs
  * normally while every differentiable operation records a Block on the working tape; the chain rule over
  * the tape gives gradients, tangent-linear actions and Hessian actions.
+ *
+ * @module tsadjoint
  */
 
 export * from "./custom/index.js";
@@ -50,6 +52,7 @@ export {
   type AdjContext,
   Block,
   type BlockContext,
+  type FusedSecondOrder,
   type HessianContext,
   type RecomputeContext,
   type TlmContext,
@@ -82,6 +85,7 @@ export {
   type TaylorOptions,
   type TaylorReport,
   type TaylorSeries,
+  type TaylorTarget,
   taylorTest,
   taylorToDict,
 } from "./verify/taylor.js";

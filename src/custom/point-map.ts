@@ -145,7 +145,9 @@ export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOr
   private tlmState: { generation: number; seeds: readonly unknown[] } | undefined = undefined;
   private adjointState: { generation: number; seeds: readonly unknown[] } | undefined = undefined;
 
+  /** @internal built by the functions `pointMap` returns */
   constructor(
+    /** @internal what the recorded call looked like */
     readonly layout: PointMapLayout,
     dependencies: BlockVariable[],
     outputs: BlockVariable[],

@@ -2,14 +2,13 @@
  * @file Short methods on NDArray (`x.mul(y).sum()`), installed on the class from here so that the array
  * type does not import the operations (which import it).
  */
-import type { AdjFloat } from "../values/adj-float.js";
+import type { ElementwiseOperand as Other } from "../ops/elementwise.js";
 import { NDArray } from "../values/ndarray.js";
 import * as elementwise from "./elementwise.js";
 import * as linalg from "./linalg.js";
 import * as reduce from "./reduce.js";
 import * as shape from "./shape.js";
 
-type Other = number | AdjFloat | NDArray;
 type Axis = number | readonly number[] | null;
 
 declare module "../values/ndarray.js" {

@@ -861,7 +861,8 @@ export type ClipResult<A, L, H> = A extends number
       : ClipArrayResult<A, L, H>
     : ClipArrayResult<A, L, H>
   : ClipArrayResult<A, L, H>;
-type ClipArrayResult<A, L, H> = A extends NDArray | NestedNumberArray
+/** What `clip` returns when an operand is not a plain number: an NDArray if any operand is an array, else an AdjFloat. */
+export type ClipArrayResult<A, L, H> = A extends NDArray | NestedNumberArray
   ? NDArray
   : L extends NDArray | NestedNumberArray
     ? NDArray
@@ -869,7 +870,8 @@ type ClipArrayResult<A, L, H> = A extends NDArray | NestedNumberArray
       ? NDArray
       : AdjFloat;
 
-type Bound = ArrayOperand | null | undefined;
+/** A bound of `clip`: a value, or `null` / `undefined` for no bound on that side. */
+export type Bound = ArrayOperand | null | undefined;
 
 /** A clip operand as an overloaded value: a scalar stays scalar (an AdjFloat), arrays become NDArrays. */
 function clipOperand(value: Bound, missing: number): AdjFloat | NDArray {

@@ -1,4 +1,9 @@
-/** @file Public surface of the optimizer layer (plain Float64Array problems). */
+/**
+ * @file `tsadjoint/optimize`: `minimize` / `maximize` a ReducedFunctional (L-BFGS-B with bounds, BFGS,
+ * Newton-CG on Hessian actions), and the same optimizers on plain Float64Array problems.
+ *
+ * @module tsadjoint/optimize
+ */
 
 export { minimizeBfgs, updateInverseHessian } from "./bfgs.js";
 export { LimitedMemoryMatrix, minimizeLbfgsb } from "./lbfgsb.js";

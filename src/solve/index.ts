@@ -3,6 +3,8 @@
  * (assembly from recorded triplet values, transpose, matvec), `solve(A, b)` for dense and sparse A, and
  * `nonlinearSolve` (Newton) whose derivatives use the implicit-function theorem. Also re-exports the pure
  * sparse linear-algebra layer (CSR, Cholesky, LU, Krylov).
+ *
+ * @module tsadjoint/solve
  */
 import "../values/ndarray-space.js";
 

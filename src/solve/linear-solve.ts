@@ -196,6 +196,7 @@ export class LinearSolveBlock<M extends NDArray | SparseMatrix = NDArray | Spars
   private lastTangent: { key: unknown[]; Xdot: Float64Array | undefined } | undefined = undefined;
   private lastAdjoint: { key: unknown[]; Lambda: Float64Array } | undefined = undefined;
 
+  /** @internal built by `solve` */
   constructor(
     /** The matrix algebra and the cached factorization. */
     private readonly algebra: MatrixAlgebra<M>,

@@ -343,8 +343,9 @@ export class NonlinearSolveBlock extends Block {
   private lastSecond: { key: unknown[]; terms: { adjoints: unknown[]; second: unknown[] } } | undefined =
     undefined;
 
+  /** @internal built by `nonlinearSolve` */
   constructor(
-    /** Newton's method and the linearization of this residual. */
+    /** @internal Newton's method and the linearization of this residual. */
     readonly solver: NewtonSolver,
     /** The initial guess (the fallback start when a warm-started recompute fails). */
     readonly initialGuess: NDArray,

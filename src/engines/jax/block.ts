@@ -137,12 +137,13 @@ export interface JacobianOptions {
  * block.jacobian()[0][0].shape; // [2, 2]
  */
 export class JaxBlock extends Block implements JacobianBlock {
-  /** The function, options and values this block was recorded with. */
+  /** @internal The function, options and values this block was recorded with. */
   readonly config: JaxBlockConfig;
   private readonly residuals = new Residuals();
   private outputIsList = false;
   private outputShapes: (readonly number[])[] = [];
 
+  /** @internal built by the functions `overloadJax` returns */
   constructor(config: JaxBlockConfig, dependencies: BlockVariable[]) {
     super(dependencies, []);
     this.config = config;

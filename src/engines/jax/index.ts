@@ -15,6 +15,8 @@
  * (FinalizationRegistry), by `block.dispose()` or by `releaseJaxResources(tape)`; compiled kernels by
  * `overloaded.dispose()`. If jax-js itself fails in the middle of a trace (an EngineLimitError), arrays the
  * user's function created before the failure cannot be reached and stay allocated.
+ *
+ * @module tsadjoint/jax
  */
 import "./float16-shim.js";
 

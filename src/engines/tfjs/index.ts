@@ -2,10 +2,13 @@
  * @file `tsadjoint/tfjs`: run TensorFlow.js graphs (Layers models, graph models, tensor functions) inside a
  * tsadjoint program. Each call records one TfBlock; tsadjoint drives the derivatives, TensorFlow.js computes
  * its own piece (float32). Needs the optional peer dependency `@tensorflow/tfjs`.
+ *
+ * @module tsadjoint/tfjs
  */
 import "../../values/ndarray-space.js";
 
 export { TfBlock } from "./block.js";
+export type { FeedDtype } from "./convert.js";
 export type { TfFeeds, TfFeedValue, TfGraph, TfGraphFunction, TfOutputKey, TfProgram } from "./graph.js";
 export {
   type RunTensorflowGraphOptions,
@@ -14,7 +17,7 @@ export {
   type TensorflowJacobianOptions,
   tensorflowJacobian,
 } from "./run.js";
-export { secondOrderSafe, type UnaryTensorOp } from "./second-order.js";
+export { type ActivationSwap, secondOrderSafe, type UnaryTensorOp } from "./second-order.js";
 export {
   modelWeightNames,
   modelWeights,

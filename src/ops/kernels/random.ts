@@ -40,7 +40,7 @@ function parameter(op: string, name: string, value: unknown): number {
 /**
  * A reproducible pseudo-random generator: xoshiro256** (Blackman & Vigna) on 32-bit halves, its 256-bit state
  * seeded from the seed by splitmix64. Same seed gives the same stream on every platform and run.
- * Create with {@link defaultRng}.
+ * Create with `np.random.default_rng(seed)`.
  * @example
  * const rng = defaultRng(42);
  * rng.normal(0, 1, [2, 3]).shape; // [2, 3]
