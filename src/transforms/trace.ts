@@ -303,7 +303,11 @@ export class Trace {
     }
     return outputs.map((o) => {
       const row = this.controls.map(() => undefined as NDArray | undefined);
-      if (o >= 0) controls.forEach((c, i) => (row[c] = blocks[o][i]));
+      if (o >= 0) {
+        controls.forEach((c, i) => {
+          row[c] = blocks[o][i];
+        });
+      }
       return row;
     });
   }

@@ -269,12 +269,18 @@ function pullbackRules(
       if (!anyDefined(perControl)) {
         if (!anyDefined(perLeaf)) return results;
         const adjoints = trace.adjoint(perLeaf);
-        plan.controlDependency.forEach((d, c) => accumulateInto(results, d, adjoints[c]));
+        plan.controlDependency.forEach((d, c) => {
+          accumulateInto(results, d, adjoints[c]);
+        });
         return results;
       }
       const r = trace.secondOrder(perControl, seeds(inputs), anyDefined(perLeaf) ? perLeaf : undefined);
-      plan.controlDependency.forEach((d, c) => accumulateInto(results, d, r.hessian[c]));
-      seedDependency.forEach((d, k) => accumulateInto(results, d, r.tlm[k]));
+      plan.controlDependency.forEach((d, c) => {
+        accumulateInto(results, d, r.hessian[c]);
+      });
+      seedDependency.forEach((d, k) => {
+        accumulateInto(results, d, r.tlm[k]);
+      });
       return results;
     },
     ...(hasCotangents
@@ -286,7 +292,9 @@ function pullbackRules(
             const yhat = splitSeeds(hessianInputs).perLeaf;
             const r = trace.secondOrder(plan.perControl(tlmInputs), ybar, yhat);
             const results = new Array<unknown>(inputs.length).fill(undefined);
-            plan.controlDependency.forEach((d, c) => accumulateInto(results, d, r.hessian[c]));
+            plan.controlDependency.forEach((d, c) => {
+              accumulateInto(results, d, r.hessian[c]);
+            });
             return results;
           },
         }),
@@ -523,11 +531,17 @@ export function jvp<A extends readonly PyTree[], R extends PyTree>(
       adj: ({ inputs, adjInputs }: AdjContext) => {
         trace.sync(plan.controlValues(inputs));
         const w = new Array<unknown>(trace.outLeaves.length).fill(undefined);
-        positions.forEach((k, j) => accumulateInto(w, k, adjInputs[j]));
+        positions.forEach((k, j) => {
+          accumulateInto(w, k, adjInputs[j]);
+        });
         const r = trace.secondOrder(tangentsAt(inputs), w, undefined);
         const results = new Array<unknown>(inputs.length).fill(undefined);
-        plan.controlDependency.forEach((d, c) => accumulateInto(results, d, r.hessian[c]));
-        controlSeedDependency.forEach((d, c) => accumulateInto(results, d, r.adj[c]));
+        plan.controlDependency.forEach((d, c) => {
+          accumulateInto(results, d, r.hessian[c]);
+        });
+        controlSeedDependency.forEach((d, c) => {
+          accumulateInto(results, d, r.adj[c]);
+        });
         return results;
       },
     }));
