@@ -18,6 +18,7 @@ export {
   type SeedEach,
   type SeedLeaf,
   type SeedOf,
+  type SeedTree,
   type Selected,
   type TreeDef,
   treeFlatten,

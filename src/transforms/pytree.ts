@@ -46,12 +46,17 @@ export type Demoted<T> = T extends number | AdjFloat
       ? { -readonly [K in keyof T]: Demoted<T[K]> }
       : { -readonly [K in keyof T]: Demoted<T[K]> };
 
+/** A tree of seeds (the seeds accepted for a value whose structure is not known statically). */
+export type SeedTree = SeedLeaf | readonly SeedTree[] | { readonly [key: string]: SeedTree };
+
 /** The seeds accepted for a value shaped like `T` (a tangent for an input, a cotangent for an output). */
-export type SeedOf<T> = T extends Leaf
-  ? SeedLeaf
-  : T extends readonly unknown[]
-    ? { readonly [K in keyof T]: SeedOf<T[K]> }
-    : { readonly [K in keyof T]: SeedOf<T[K]> };
+export type SeedOf<T> = [PyTree] extends [T]
+  ? SeedTree
+  : T extends Leaf
+    ? SeedLeaf
+    : T extends readonly unknown[]
+      ? { readonly [K in keyof T]: SeedOf<T[K]> }
+      : { readonly [K in keyof T]: SeedOf<T[K]> };
 
 /** `true` when some leaf of `T` is an AdjFloat or an NDArray (`boolean` when it may be either). */
 export type HasOverloaded<T> = T extends AdjFloat | NDArray
@@ -96,7 +101,9 @@ export type Selected<B extends readonly unknown[], N extends Argnums> = N extend
   : { -readonly [K in keyof N]: B[Extract<N[K], keyof B>] };
 
 /** The tuple `A` with each entry `Like`. */
-export type LikeEach<A extends readonly unknown[]> = { -readonly [K in keyof A]: Like<A[K]> };
+export type LikeEach<A extends readonly unknown[]> = [readonly PyTree[]] extends [A]
+  ? PyTree[]
+  : { -readonly [K in keyof A]: Like<A[K]> };
 
 /** One seed per entry of the tuple `A`. */
 export type SeedEach<A extends readonly unknown[]> = { readonly [K in keyof A]: SeedOf<A[K]> };

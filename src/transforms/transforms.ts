@@ -382,14 +382,18 @@ export function grad<A extends readonly PyTree[], const N extends Argnums = 0>(
  * @example
  * const [value, g] = valueAndGrad((x: NDArray) => np.sum(np.square(x)))(np.array([1, 2])); // 5, [2, 4]
  */
-export function valueAndGrad<A extends readonly PyTree[], R extends Leaf, const N extends Argnums = 0>(
+export function valueAndGrad<A extends readonly PyTree[], R extends Leaf>(
   f: (...args: A) => R,
-  options?: TransformOptions<N>,
-): <B extends A>(...args: B) => [OutputLike<R, B>, Like<Selected<B, N>>] {
+  options?: TransformOptions<0>,
+): <B extends A>(...args: B) => [OutputLike<R, B>, Like<B[0]>];
+export function valueAndGrad<A extends readonly PyTree[], R extends Leaf, const N extends Argnums>(
+  f: (...args: A) => R,
+  options: TransformOptions<N>,
+): <B extends A>(...args: B) => [OutputLike<R, B>, Like<Selected<B, N>>];
+export function valueAndGrad(f: AnyFunction, options?: TransformOptions): (...args: unknown[]) => unknown {
   checkFunction("valueAndGrad", f);
   const argnums = parseArgnums("valueAndGrad", options);
-  return <B extends A>(...args: B) =>
-    gradientCall("valueAndGrad", f, argnums, args, true) as [OutputLike<R, B>, Like<Selected<B, N>>];
+  return (...args: unknown[]) => gradientCall("valueAndGrad", f, argnums, args, true);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -626,14 +630,19 @@ function denseEntry(block: NDArray | undefined, outRaw: unknown, outIsArray: boo
  * @example
  * jacobian((x: NDArray) => np.multiply(x, x))(np.array([1, 2])); // [[2, 0], [0, 4]]
  */
-export function jacobian<A extends readonly PyTree[], R extends PyTree, const N extends Argnums = 0>(
+export function jacobian<A extends readonly PyTree[], R extends PyTree>(
   f: (...args: A) => R,
-  options?: TransformOptions<N>,
-): <B extends A>(...args: B) => JacobianTree<R, Selected<B, N>> {
+  options?: TransformOptions<0>,
+): <B extends A>(...args: B) => JacobianTree<R, B[0]>;
+export function jacobian<A extends readonly PyTree[], R extends PyTree, const N extends Argnums>(
+  f: (...args: A) => R,
+  options: TransformOptions<N>,
+): <B extends A>(...args: B) => JacobianTree<R, Selected<B, N>>;
+export function jacobian(f: AnyFunction, options?: TransformOptions): (...args: unknown[]) => unknown {
   const operation = "jacobian";
   checkFunction(operation, f);
   const argnums = parseArgnums(operation, options);
-  return <B extends A>(...args: B) => {
+  return (...args: unknown[]) => {
     const list = argnumList(operation, argnums, args.length);
     const nest = annotating();
     const active = new Set(list);
@@ -657,7 +666,7 @@ export function jacobian<A extends readonly PyTree[], R extends PyTree, const N 
     const perOutput = trace.outLeaves.map((_, k) =>
       treeUnflatten(inDef, leaves.slice(k * slots.length, (k + 1) * slots.length)),
     );
-    return treeUnflatten(trace.outDef, perOutput) as JacobianTree<R, Selected<B, N>>;
+    return treeUnflatten(trace.outDef, perOutput);
   };
 }
 
@@ -670,14 +679,19 @@ export function jacobian<A extends readonly PyTree[], R extends PyTree, const N 
  * @example
  * hessian((x: NDArray) => np.sum(np.power(x, 3)))(np.array([1, 2])); // [[6, 0], [0, 12]]
  */
-export function hessian<A extends readonly PyTree[], R extends Leaf, const N extends Argnums = 0>(
-  f: (...args: A) => R,
-  options?: TransformOptions<N>,
-): <B extends A>(...args: B) => JacobianTree<Selected<B, N>, Selected<B, N>> {
+export function hessian<A extends readonly PyTree[]>(
+  f: (...args: A) => Leaf,
+  options?: TransformOptions<0>,
+): <B extends A>(...args: B) => JacobianTree<B[0], B[0]>;
+export function hessian<A extends readonly PyTree[], const N extends Argnums>(
+  f: (...args: A) => Leaf,
+  options: TransformOptions<N>,
+): <B extends A>(...args: B) => JacobianTree<Selected<B, N>, Selected<B, N>>;
+export function hessian(f: AnyFunction, options?: TransformOptions): (...args: unknown[]) => unknown {
   const operation = "hessian";
   checkFunction(operation, f);
   const argnums = parseArgnums(operation, options);
-  return <B extends A>(...args: B) => {
+  return (...args: unknown[]) => {
     const list = argnumList(operation, argnums, args.length);
     const nest = annotating();
     const active = new Set(list);
@@ -727,6 +741,6 @@ export function hessian<A extends readonly PyTree[], R extends Leaf, const N ext
     const rows = slots.map((_, i) =>
       treeUnflatten(def, leaves.slice(i * slots.length, (i + 1) * slots.length)),
     );
-    return treeUnflatten(def, rows) as JacobianTree<Selected<B, N>, Selected<B, N>>;
+    return treeUnflatten(def, rows);
   };
 }
