@@ -22,7 +22,7 @@ import { addRaw } from "../values/space.js";
 import type { Leaf } from "./pytree.js";
 import { isOverloadedLeaf, type Trace } from "./trace.js";
 
-/** The rules of one recorded transform call. Each receives the block's context during the call only. */
+/** @internal The rules of one recorded transform call. Each receives the block's context during the call only. */
 export interface TransformRules {
   /** The outputs' raw values at the dependency values `inputs`. */
   recompute(inputs: readonly unknown[]): readonly unknown[];
@@ -79,7 +79,7 @@ export class TransformBlock extends Block {
 }
 
 /**
- * The dependencies of a recorded transform call: the caller's AdjFloat / NDArray input leaves and the
+ * @internal The dependencies of a recorded transform call: the caller's AdjFloat / NDArray input leaves and the
  * captured values (one per control of the trace; a number input has none), then extra seeds.
  */
 export class DependencyPlan {
@@ -128,7 +128,7 @@ export class DependencyPlan {
   }
 }
 
-/** Per-output-leaf values of a seed list: `dependency >= 0` reads `values`, otherwise the constant. */
+/** @internal Per-output-leaf values of a seed list: `dependency >= 0` reads `values`, otherwise the constant. */
 export function seedValues(
   dependency: readonly number[],
   constants: readonly unknown[],
@@ -138,7 +138,7 @@ export function seedValues(
 }
 
 /**
- * Records the call as one TransformBlock on the working tape when annotation was on at the call (`nest`),
+ * @internal Records the call as one TransformBlock on the working tape when annotation was on at the call (`nest`),
  * an input is a recorded-able value and a result leaf is an AdjFloat / NDArray: the result leaves that are
  * overloaded values become its outputs. `compute(inputs)` gives every result leaf at the dependency values.
  */
@@ -172,13 +172,13 @@ function rawOf(leaf: Leaf): unknown {
   return typeof leaf === "number" ? leaf : leaf.raw();
 }
 
-/** Sums `value` into slot `index` of `list` (undefined is zero). */
+/** @internal Sums `value` into slot `index` of `list` (undefined is zero). */
 export function accumulateInto(list: unknown[], index: number, value: unknown): void {
   if (index < 0 || value === undefined) return;
   list[index] = addRaw(list[index], value);
 }
 
-/** A fresh NDArray (same data) so that a raw value never carries another value's tape link. */
+/** @internal A fresh NDArray (same data) so that a raw value never carries another value's tape link. */
 export function freshRaw(raw: unknown): unknown {
   return raw instanceof NDArray ? new NDArray(raw.data, raw.shape) : raw;
 }

@@ -113,7 +113,7 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** Whether `value` is a leaf of a pytree. */
+/** @internal Whether `value` is a leaf of a pytree. */
 export function isLeaf(value: unknown): value is Leaf {
   return typeof value === "number" || value instanceof AdjFloat || value instanceof NDArray;
 }
@@ -176,7 +176,7 @@ export function treeFlatten(
   return { leaves, treedef };
 }
 
-/** The number of leaves a tree of structure `treedef` holds. */
+/** @internal The number of leaves a tree of structure `treedef` holds. */
 export function treeLeafCount(treedef: TreeDef): number {
   if (treedef.kind === "leaf") return 1;
   let count = 0;
@@ -214,7 +214,7 @@ export function treeUnflatten<T>(treedef: TreeDef, leaves: readonly T[]): unknow
   return build(treedef, leaves, { next: 0 });
 }
 
-/** Whether two structures are the same (kinds, lengths and keys). */
+/** @internal Whether two structures are the same (kinds, lengths and keys). */
 export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === "leaf") return true;
@@ -227,7 +227,7 @@ export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
   return a.children.every((child, i) => sameTreeDef(child, bChildren[i]));
 }
 
-/** A short description of a structure for messages, e.g. `[*, {w: *, b: *}]`. */
+/** @internal A short description of a structure for messages, e.g. `[*, {w: *, b: *}]`. */
 export function describeTreeDef(treedef: TreeDef): string {
   if (treedef.kind === "leaf") return "*";
   if (treedef.kind === "array") return `[${treedef.children.map(describeTreeDef).join(", ")}]`;

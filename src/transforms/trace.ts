@@ -52,18 +52,18 @@ export interface SecondOrderResult {
   readonly tlm: unknown[];
 }
 
-/** A fresh value holding the same immutable data as `value` (its own tape link, no copy). */
+/** @internal A fresh value holding the same immutable data as `value` (its own tape link, no copy). */
 export function freshValue(value: AdjFloat | NDArray): AdjFloat | NDArray {
   return value instanceof NDArray ? new NDArray(value.data, value.shape) : new AdjFloat(value.value);
 }
 
-/** A zero of the type and shape of a raw value. */
+/** @internal A zero of the type and shape of a raw value. */
 export function zeroLike(raw: unknown): unknown {
   return typeof raw === "number" ? 0 : spaceOf(raw).zerosLike(raw);
 }
 
 /**
- * One call of `f` recorded on a private tape.
+ * @internal One call of `f` recorded on a private tape.
  *
  * Controls: every AdjFloat / NDArray leaf of every argument becomes a fresh value of the same data (a
  * private control); a number leaf of an active argument (one being differentiated) becomes an AdjFloat
@@ -321,7 +321,7 @@ function pathSeeds(outputs: readonly number[], seeds: readonly unknown[], count:
   return result;
 }
 
-/** Whether a value is an overloaded leaf (AdjFloat or NDArray). */
+/** @internal Whether a value is an overloaded leaf (AdjFloat or NDArray). */
 export function isOverloadedLeaf(value: unknown): value is AdjFloat | NDArray {
   return isLeaf(value) && value instanceof OverloadedValue;
 }
