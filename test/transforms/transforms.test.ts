@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import {
   AdjFloat,
   Control,
@@ -535,6 +536,27 @@ describe("bad input: typed errors naming the transform", () => {
       TsadjointError,
       "grad",
       /finite/,
+    );
+  });
+});
+
+describe("random points (property): the transforms equal the drivers", () => {
+  it("grad, hvp and jvp on every scalar family at random points and directions", () => {
+    // magnitudes 0.2 to 1.2, either sign (away from the kinks of norm and the like)
+    const entry = fc
+      .tuple(fc.double({ min: 0.2, max: 1.2, noNaN: true }), fc.boolean())
+      .map(([m, negative]) => (negative ? -m : m));
+    const vector = fc.array(entry, { minLength: 4, maxLength: 4 }).map((v) => np.array(v));
+    fc.assert(
+      fc.property(vector, vector, (x, v) => {
+        for (const f of Object.values(scalarFamilies)) {
+          const ref = reference(f, x, v);
+          agree(grad(f)(x), ref.gradient as NDArray, 1e-14, "drivers");
+          agree(hvp(f, [x], [v])[0], ref.hessianAction as NDArray, 1e-14, "drivers");
+          agree(jvp(f, [x], [v])[1], ref.tangent, 1e-14, "drivers");
+        }
+      }),
+      { numRuns: 15 },
     );
   });
 });
