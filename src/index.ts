@@ -59,6 +59,7 @@ export {
 } from "./tape/block.js";
 export { BlockVariable } from "./tape/block-variable.js";
 export { getWorkingTape, recordBlock, setWorkingTape, Tape, type TapeOption, withTape } from "./tape/tape.js";
+export * from "./transforms/index.js";
 export { AdjFloat, type Scalar } from "./values/adj-float.js";
 export { array, NDArray } from "./values/ndarray.js";
 export { ndarraySpace } from "./values/ndarray-space.js";

@@ -48,3 +48,17 @@ export function continueAnnotation(): boolean {
   if (pauseDepth > 0) pauseDepth--;
   return pauseDepth === 0;
 }
+
+/**
+ * @internal Runs `fn` with annotation on whatever the current pause depth (the function transforms record
+ * on their private tape even when called inside `stopAnnotating`), then restores the depth.
+ */
+export function withAnnotation<T>(fn: () => T): T {
+  const saved = pauseDepth;
+  pauseDepth = 0;
+  try {
+    return fn();
+  } finally {
+    pauseDepth = saved;
+  }
+}

@@ -53,3 +53,46 @@ describe("examples/minimize.ts", () => {
     expect(result.misfit).toBeLessThan(0.02);
   });
 });
+
+describe("examples/transforms.ts", () => {
+  const closeAll = (actual: readonly number[], expected: readonly number[], digits: number) => {
+    expect(actual.length).toBe(expected.length);
+    for (let i = 0; i < actual.length; i++) expect(actual[i]).toBeCloseTo(expected[i], digits);
+  };
+
+  it("grad, grad(grad), the transforms, a least-squares fit and grad inside a recorded program", async () => {
+    const { transformsExample } = await import("../../examples/transforms.js");
+    const result = transformsExample();
+    const x = [0.3, -0.8, 1.1];
+    const diagonal = (d: number[]) => d.flatMap((v, i) => d.map((_, j) => (i === j ? v : 0)));
+    expect(result.derivative).toBe(12);
+    expect(result.secondDerivative).toBe(12);
+    expect(result.value).toBeCloseTo(
+      x.reduce((s, v) => s + Math.sin(v) ** 2, 0),
+      14,
+    );
+    closeAll(
+      result.gradient,
+      x.map((v) => Math.sin(2 * v)),
+      14,
+    );
+    closeAll(result.hv, [2 * Math.cos(0.6), 0, 0], 14);
+    closeAll(result.hessian.flat(), diagonal(x.map((v) => 2 * Math.cos(2 * v))), 14);
+    closeAll(result.jacobian.flat(), diagonal(x.map(Math.cos)), 14);
+    closeAll(
+      result.xbar,
+      x.map((v) => 2 * v),
+      14,
+    );
+    closeAll(result.ydot, x.map(Math.exp), 14);
+    expect(result.fitted).toBeLessThan(1e-5);
+    closeAll(result.params.w, [2, -1], 1);
+    const u = [0.4, -0.2, 0.9];
+    closeAll(
+      result.programGradient,
+      u.map((v) => Math.sin(4 * v) + 4 * Math.cos(4 * v) * v),
+      13,
+    );
+    expect(result.blocks).toEqual(["multiply", "grad", "multiply", "sum"]);
+  });
+});
