@@ -35,6 +35,7 @@ export {
   type JacobianBlocks,
   type JacobianContext,
   type JacobianMatrixOptions,
+  type JacobianRow,
   type JacobianValue,
   type OutputSeeds,
   type Outputs,

@@ -134,7 +134,8 @@ export type OutputSeeds<O extends Outputs> = O extends readonly OverloadedValue[
   : ValueInput<ValueType<O>>;
 
 /** One Jacobian block per control: an NDArray for a single control, a tuple of them for a tuple. */
-type JacobianRow<C extends Controls> = C extends readonly Control[]
+/** One output's row of a Jacobian matrix: one block per control (a list for a list of controls). */
+export type JacobianRow<C extends Controls> = C extends readonly Control[]
   ? { -readonly [K in keyof C]: NDArray }
   : NDArray;
 

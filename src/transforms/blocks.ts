@@ -42,12 +42,19 @@ export interface TransformRules {
  * getWorkingTape().blocks.at(-1)?.name; // "grad"
  */
 export class TransformBlock extends Block {
+  /** @internal The transform's private recording of the function. */
+  readonly trace: Trace;
+  private readonly rules: TransformRules;
+
+  /** @internal */
   constructor(
     readonly transform: string,
-    readonly trace: Trace,
-    private readonly rules: TransformRules,
+    trace: Trace,
+    rules: TransformRules,
   ) {
     super();
+    this.trace = trace;
+    this.rules = rules;
   }
 
   override get name(): string {
