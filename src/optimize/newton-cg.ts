@@ -3,6 +3,7 @@
  * Eisenstat–Walker-type forcing term and negative-curvature detection; box constraints through a projected
  * active-set treatment (projected Newton in the style of Bertsekas).
  */
+import { InvalidArgumentError } from "../errors.js";
 
 import {
   CountedProblem,
@@ -134,8 +135,9 @@ export function minimizeNewtonCg(
   options: OptimizeOptions = {},
 ): OptimizeResult {
   if (typeof problem.hessianAction !== "function") {
-    throw new TypeError(
-      'optimize: Newton-CG needs problem.hessianAction(x, direction) (Hessian-vector products); use "L-BFGS-B" or "BFGS" when it is not available.',
+    throw new InvalidArgumentError(
+      "optimize",
+      'Newton-CG needs problem.hessianAction(x, direction) (Hessian-vector products); use "L-BFGS-B" or "BFGS" when it is not available.',
     );
   }
   const dimension = x0.length;

@@ -5,13 +5,13 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Block, BlockContext } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape, type TapeOption } from "../tape/tape.js";
+import type { TapeOption } from "../tape/tape.js";
 import "../values/ndarray-space.js";
 import { NDArray, shapeSize } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeType, spaceOf, wrapRaw } from "../values/space.js";
 import type { Control } from "./control.js";
-import { type Controls, controlList, directionList } from "./drivers.js";
+import { type Controls, controlList, directionList, driverTape } from "./drivers.js";
 import { checkFiniteInputs, checkFiniteResults, findPath, type SweepPath, tlmSweep } from "./sweeps.js";
 
 /**
@@ -367,11 +367,12 @@ export function computeJacobianAction<O extends Outputs>(
   options: TapeOption = {},
 ): PerOutput<O> {
   const operation = "computeJacobianAction";
+  const tape = driverTape(options, ["tape"], operation);
   const list = outputList(outputs, operation);
-  const controlsList = controlList(controls);
+  const controlsList = controlList(controls, operation);
   const seeds = directionList(controlsList, mDot, operation);
   const path = findPath(
-    options.tape ?? getWorkingTape(),
+    tape,
     controlsList.map((c) => c.blockVariable),
     list.map((o) => o.blockVariable),
     operation,
@@ -403,10 +404,11 @@ export function computeJacobianMatrix<O extends Outputs, C extends Controls>(
   options: TapeOption & JacobianMatrixOptions = {},
 ): JacobianBlocks<O, C> {
   const operation = "computeJacobianMatrix";
+  const tape = driverTape(options, ["tape", "pointwise"], operation);
   const list = outputList(outputs, operation);
   const path = findPath(
-    options.tape ?? getWorkingTape(),
-    controlList(controls).map((c) => c.blockVariable),
+    tape,
+    controlList(controls, operation).map((c) => c.blockVariable),
     list.map((o) => o.blockVariable),
     operation,
   );

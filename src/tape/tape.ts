@@ -1,5 +1,7 @@
 /** @file Tape: the ordered record of blocks, the working tape, tags, timesteps, pruning and DOT export. */
 
+import { InvalidArgumentError } from "../errors.js";
+import { checkOptions } from "../options.js";
 import { tapeToDot } from "../viz/dot.js";
 import { annotating } from "./annotation.js";
 import type { Block } from "./block.js";
@@ -129,6 +131,20 @@ export class Tape {
     controls: readonly { blockVariable: BlockVariable }[];
     outputs: readonly { blockVariable: BlockVariable }[];
   }): Tape {
+    const operation = "Tape.optimize";
+    checkOptions(operation, options, ["controls", "outputs"]);
+    for (const key of ["controls", "outputs"] as const) {
+      const list: unknown = options[key];
+      if (
+        !Array.isArray(list) ||
+        list.some((entry) => (entry as { blockVariable?: unknown } | null)?.blockVariable === undefined)
+      ) {
+        throw new InvalidArgumentError(
+          operation,
+          `${key} must be an array of ${key === "controls" ? "Controls" : "recorded values"}, got ${Array.isArray(list) ? "an array with another entry" : typeof list}`,
+        );
+      }
+    }
     const kept = blocksBetween(
       this.blockList,
       options.controls.map((c) => c.blockVariable),
