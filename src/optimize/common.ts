@@ -130,6 +130,17 @@ export function resolveBounds(
   if (bounds === undefined) {
     return { lower: new Float64Array(size).fill(-Infinity), upper: new Float64Array(size).fill(Infinity) };
   }
+  if (
+    bounds === null ||
+    typeof bounds !== "object" ||
+    !ArrayBuffer.isView(bounds.lower) ||
+    !ArrayBuffer.isView(bounds.upper)
+  ) {
+    throw new InvalidArgumentError(
+      "optimize",
+      "bounds must be { lower: Float64Array, upper: Float64Array } (use -Infinity / Infinity for unbounded entries)",
+    );
+  }
   const { lower, upper } = bounds;
   if (lower.length !== size || upper.length !== size) {
     throw new InvalidArgumentError(

@@ -3,7 +3,7 @@
  * and 3 when the gradient and the Hessian are right; for a ReducedFunction F the first-order remainder is
  * ||F(m + eps h) - F(m) - eps J h|| and the second-order check uses <v, F> with the Hessian action.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { ControlCountMismatchError, InvalidArgumentError } from "../errors.js";
 import { checkNumber, checkOptions } from "../options.js";
 import { describeValue, perSlotValues } from "../reduced/arguments.js";
 import type { ReducedFunction } from "../reduced/reduced-function.js";
@@ -76,6 +76,24 @@ function controlValuesOf(
     "control",
     name,
   );
+}
+
+/** One adjoint direction per output, checked against the outputs (a wrong count is an InvalidArgumentError). */
+function adjointDirections(rf: TaylorFunctionTarget, v: unknown, operation: string): unknown[] {
+  try {
+    return perSlotValues(
+      rf.outputs.map((o) => o.blockVariable.saved),
+      v,
+      operation,
+      "output",
+      "adjoint direction v",
+    );
+  } catch (error) {
+    if (error instanceof ControlCountMismatchError) {
+      throw new InvalidArgumentError(operation, error.message.slice(operation.length + 2));
+    }
+    throw error;
+  }
 }
 
 /** Checks the target, the options and the step sizes; returns the step sizes. */
@@ -272,16 +290,7 @@ function functionTaylor(
   const before = rf.controlValues().map((value) => toRaw(value));
   const mList = controlValuesOf(rf, m, operation, "point m");
   const hList = controlValuesOf(rf, h, operation, "direction h");
-  const vList =
-    options.v === undefined
-      ? undefined
-      : perSlotValues(
-          rf.outputs.map((o) => o.blockVariable.saved),
-          options.v,
-          operation,
-          "output",
-          "adjoint direction v",
-        );
+  const vList = options.v === undefined ? undefined : adjointDirections(rf, options.v, operation);
   const asArgument = (list: unknown[]) => (single ? list[0] : list);
   try {
     const evaluated = rf.evaluate(asArgument(mList));
