@@ -219,6 +219,19 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
  * Hessian matrix is formed). Works for any number and type of controls through the value protocol.
  * When it returns, the tape holds the controls' optimal values (and the functional's value there).
  *
+ * Options are checked: an unknown key is an InvalidArgumentError naming the key and the accepted ones.
+ * scipy's method options are taken flat under camelCase names (`maxiter` -> `maxIter`, `maxfun` ->
+ * `maxFunEvals`, `maxcor` -> `memory`, `gtol`, `ftol`); scipy's nested `options: { ... }` is rejected with
+ * that mapping rather than accepted as a second spelling, so that no option has two names with a
+ * precedence rule between them and a misspelt nested key cannot be ignored.
+ *
+ * Non-finite values: when the objective, its gradient or a Hessian action is not finite at a trial point
+ * (a log or sqrt of a negative number, a pole), the optimizer is told NaN and its line search steps back;
+ * when it cannot make progress it stops with `success: false`, a `message`, and `x` the best point found,
+ * as scipy does. Either way the tape is left at the returned `x` (replayed there, so the functional's
+ * value and derivatives on the tape are those at `x`); a run that throws (a callback's error) leaves the
+ * tape at the starting point.
+ *
  * @example
  * const result = minimize(rf, { bounds: [[0, null], [-1, 1]] });
  * result.x; // [AdjFloat, AdjFloat]
