@@ -3,6 +3,7 @@ import { InvalidArgumentError } from "../errors.js";
 
 import {
   CountedProblem,
+  checkOptimizeOptions,
   describeStop,
   evaluateStartingPoint,
   MACHINE_EPSILON,
@@ -77,6 +78,7 @@ export function minimizeBfgs(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  checkOptimizeOptions("minimizeBfgs", options);
   const dimension = x0.length;
   const { lower, upper } = resolveBounds(options.bounds, dimension);
   if (hasFiniteBound(lower, upper)) {

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from "../errors.js";
 
 import {
   CountedProblem,
+  checkOptimizeOptions,
   describeStop,
   evaluateStartingPoint,
   MACHINE_EPSILON,
@@ -134,6 +135,7 @@ export function minimizeNewtonCg(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  checkOptimizeOptions("minimizeNewtonCg", options);
   if (typeof problem.hessianAction !== "function") {
     throw new InvalidArgumentError(
       "optimize",

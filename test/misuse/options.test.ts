@@ -24,8 +24,25 @@ import {
   taylorToDict,
   withTape,
 } from "tsadjoint";
-import { maximize, minimize, minimizeProblem } from "tsadjoint/optimize";
-import { nonlinearSolve, solve } from "tsadjoint/solve";
+import {
+  maximize,
+  minimize,
+  minimizeBfgs,
+  minimizeLbfgsb,
+  minimizeNewtonCg,
+  minimizeProblem,
+  strongWolfeLineSearch,
+} from "tsadjoint/optimize";
+import {
+  CsrMatrix,
+  cholesky,
+  conjugateGradient,
+  factorize,
+  gmres,
+  lu,
+  nonlinearSolve,
+  solve,
+} from "tsadjoint/solve";
 import { describe, expect, it } from "vitest";
 
 /** J = x^2 y on a fresh tape. */
@@ -116,6 +133,25 @@ describe("unknown option keys are InvalidArgumentErrors naming the key and the a
       gradient: (x: Float64Array) => Float64Array.of(2 * x[0]),
     };
     rejected(() => minimizeProblem(problem, Float64Array.of(1), bad({ maxiter: 2 })), "minimizeProblem");
+  });
+
+  it("the method functions, the line search and the sparse kernels reject unknown options too", () => {
+    const problem = {
+      value: (x: Float64Array) => x[0] ** 2,
+      gradient: (x: Float64Array) => Float64Array.of(2 * x[0]),
+    };
+    const x0 = Float64Array.of(1);
+    rejected(() => minimizeLbfgsb(problem, x0, bad({ maxIters: 2 })), "minimizeLbfgsb");
+    rejected(() => minimizeBfgs(problem, x0, bad({ gtoll: 1 })), "minimizeBfgs");
+    rejected(() => minimizeNewtonCg(problem, x0, bad({ xtol: 1 })), "minimizeNewtonCg");
+    const trial = (step: number) => ({ step, value: (1 - step) ** 2, derivative: -2 * (1 - step) });
+    rejected(() => strongWolfeLineSearch(trial, 1, -2, 1, bad({ c1: 1e-4 })), "strongWolfeLineSearch");
+    const A = CsrMatrix.identity(3);
+    rejected(() => factorize(A, bad({ metod: "lu" })), "factorize");
+    rejected(() => cholesky(A, bad({ order: "amd" })), "cholesky");
+    rejected(() => lu(A, bad({ pivot: 0.1 })), "lu");
+    rejected(() => conjugateGradient(A, [1, 1, 1], bad({ tol: 1e-8 })), "conjugateGradient");
+    rejected(() => gmres(A, [1, 1, 1], bad({ restar: 5 })), "gmres");
   });
 
   it("taylorTest / taylorToDict", () => {

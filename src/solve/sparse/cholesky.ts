@@ -1,5 +1,6 @@
 /** @file Sparse Cholesky LL^T for symmetric positive definite CSR matrices: symbolic analysis + supernodal numeric factorization. */
 
+import { checkOptions } from "../../options.js";
 import type { CsrMatrix } from "./csr.js";
 import {
   eliminationTree,
@@ -96,6 +97,7 @@ export class CholeskySymbolic {
    * const symbolic = new CholeskySymbolic(CsrMatrix.identity(3));
    */
   constructor(A: CsrMatrix, options: CholeskyOptions = {}) {
+    checkOptions("cholesky", options, ["ordering", "pivotTolerance"]);
     if (A.rows !== A.cols) throw new RangeError(`Cholesky needs a square matrix, got ${A.rows}x${A.cols}`);
     const n = A.rows;
     this.n = n;

@@ -1,5 +1,6 @@
 /** @file One entry point for sparse direct solves: Cholesky for SPD matrices, LU otherwise, with transpose solves and refactorization. */
 
+import { checkOptions } from "../../options.js";
 import { type CholeskyFactor, CholeskySymbolic, NotPositiveDefiniteError } from "./cholesky.js";
 import type { CsrMatrix } from "./csr.js";
 import { type LuFactor, LuSymbolic } from "./lu.js";
@@ -132,6 +133,14 @@ function hasPositiveDiagonal(A: CsrMatrix): boolean {
  * const next = factorization.refactor(A.withValues(newValues));
  */
 export function factorize(A: CsrMatrix, options: FactorizeOptions = {}): SparseFactorization {
+  checkOptions("factorize", options, [
+    "method",
+    "ordering",
+    "symmetryTolerance",
+    "pivotTolerance",
+    "singularTolerance",
+    "choleskyPivotTolerance",
+  ]);
   if (A.rows !== A.cols) throw new RangeError(`factorize: matrix must be square, got ${A.rows}x${A.cols}`);
   const method = options.method ?? "auto";
   if (method === "cholesky") return choleskyFactorization(A, options);

@@ -1,5 +1,6 @@
 /** @file Krylov solvers for CSR matrices: preconditioned conjugate gradients and restarted GMRES(m), with Jacobi, IC(0) and ILU(0) preconditioners. */
 
+import { checkOptions } from "../../options.js";
 import { CsrMatrix } from "./csr.js";
 
 /** Outcome of an iterative solve. `residualNorm` is the true residual ||b - A x||_2 of the returned x. */
@@ -264,6 +265,13 @@ export function conjugateGradient(
   b: ArrayLike<number>,
   options: ConjugateGradientOptions = {},
 ): IterativeResult {
+  checkOptions("conjugateGradient", options, [
+    "relativeTolerance",
+    "absoluteTolerance",
+    "maxIterations",
+    "initialGuess",
+    "preconditioner",
+  ]);
   checkSystem(A, b);
   const n = A.rows;
   const choice = options.preconditioner ?? "jacobi";
@@ -326,6 +334,14 @@ export function conjugateGradient(
  * const { x, converged, iterations } = gmres(A, b, { restart: 40 });
  */
 export function gmres(A: CsrMatrix, b: ArrayLike<number>, options: GmresOptions = {}): IterativeResult {
+  checkOptions("gmres", options, [
+    "relativeTolerance",
+    "absoluteTolerance",
+    "maxIterations",
+    "initialGuess",
+    "preconditioner",
+    "restart",
+  ]);
   checkSystem(A, b);
   const n = A.rows;
   const choice = options.preconditioner ?? "ilu0";

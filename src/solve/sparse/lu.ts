@@ -1,5 +1,6 @@
 /** @file Sparse LU (left-looking Gilbert-Peierls, threshold partial pivoting) for square CSR matrices, with transpose solves and refactorization. */
 
+import { checkOptions } from "../../options.js";
 import { type CsrMatrix, transposePattern } from "./csr.js";
 import { type FillReducingOrdering, fillReducingOrder, symmetricGraph } from "./ordering.js";
 
@@ -74,6 +75,7 @@ export class LuSymbolic {
    * const symbolic = new LuSymbolic(A, { ordering: "amd" });
    */
   constructor(A: CsrMatrix, options: LuOptions = {}) {
+    checkOptions("lu", options, ["ordering", "pivotTolerance", "singularTolerance"]);
     if (A.rows !== A.cols) throw new RangeError(`LU needs a square matrix, got ${A.rows}x${A.cols}`);
     const n = A.rows;
     this.n = n;
