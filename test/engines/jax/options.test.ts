@@ -3,13 +3,16 @@
  * `{ tape }` records each call's block (through recordBlock) on that tape only.
  */
 import type { Array as JaxArray } from "@jax-js/jax";
+import fc from "fast-check";
 import {
+  AdjFloat,
   Control,
   computeGradient,
   getWorkingTape,
   InvalidArgumentError,
   np,
   Tape,
+  TsadjointError,
   withTape,
 } from "tsadjoint";
 import { overloadJax } from "tsadjoint/jax";
@@ -40,5 +43,45 @@ describe("overloadJax options", () => {
       { tape },
     ) as InstanceType<typeof np.NDArray>;
     expect(Array.from(g.data)).toEqual([2, 4]);
+  });
+});
+
+describe("overloadJax misuse (property-based, fixed seed)", () => {
+  it("wrong options and arguments are TsadjointErrors, never internal errors", () => {
+    const pool: unknown[] = [
+      null,
+      undefined,
+      "a",
+      Number.NaN,
+      -1,
+      2.5,
+      true,
+      {},
+      [],
+      [1, 2],
+      [[1], [2, 3]],
+      { foo: 1 },
+      () => 1,
+      np.array([1, 2]),
+      new AdjFloat(1),
+      { argnums: "a" },
+      { staticArgnums: [5] },
+      { device: "gpu" },
+      { pointwise: "yes" },
+      { jit: false },
+    ];
+    fc.assert(
+      fc.property(fc.nat(pool.length - 1), fc.nat(pool.length - 1), fc.nat(pool.length - 1), (o, a, b) => {
+        try {
+          const f = overloadJax((x: JaxArray) => x.ref.mul(x), pool[o] as never) as (
+            ...args: unknown[]
+          ) => unknown;
+          f(pool[a], pool[b]);
+        } catch (error) {
+          if (!(error instanceof TsadjointError)) throw error;
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });

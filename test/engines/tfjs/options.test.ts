@@ -3,13 +3,16 @@
  * and the accepted ones; `{ tape }` records the block (through recordBlock) on that tape only.
  */
 import * as tf from "@tensorflow/tfjs";
+import fc from "fast-check";
 import {
+  AdjFloat,
   Control,
   computeGradient,
   getWorkingTape,
   InvalidArgumentError,
   np,
   Tape,
+  TsadjointError,
   withTape,
 } from "tsadjoint";
 import { runTensorflowGraph, tensorflowJacobian } from "tsadjoint/tfjs";
@@ -44,5 +47,44 @@ describe("runTensorflowGraph options", () => {
       { tape },
     ) as InstanceType<typeof np.NDArray>;
     expect(Array.from(g.data)).toEqual([2, 4]);
+  });
+});
+
+describe("runTensorflowGraph misuse (property-based, fixed seed)", () => {
+  it("wrong graphs, feeds and options are TsadjointErrors, never internal errors", () => {
+    const pool: unknown[] = [
+      null,
+      undefined,
+      "a",
+      Number.NaN,
+      -1,
+      2.5,
+      {},
+      [],
+      [1, 2],
+      [[1], [2, 3]],
+      { foo: 1 },
+      () => 1,
+      square,
+      np.array([1, 2]),
+      new AdjFloat(1),
+      { outputs: "nope" },
+      { outputs: [0, 5] },
+      { weights: "a" },
+      { weights: [np.array([1])] },
+      { withRespectTo: "weights" },
+    ];
+    fc.assert(
+      fc.property(fc.nat(pool.length - 1), fc.nat(pool.length - 1), fc.nat(pool.length - 1), (g, f, o) => {
+        for (const run of [runTensorflowGraph, tensorflowJacobian]) {
+          try {
+            (run as (...args: unknown[]) => unknown)(pool[g], pool[f], pool[o]);
+          } catch (error) {
+            if (!(error instanceof TsadjointError)) throw error;
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 });
