@@ -6,8 +6,8 @@
  * RangeError / ReferenceError from the internals. After every call the tapes stay usable: a derivative
  * computed afterwards on the fixture's tape and on the working tape is right.
  *
- * Not walked here: `np` (its own suite), the low-level sparse kernels of `tsadjoint/solve` (CsrMatrix,
- * factorize, cholesky, lu, the Krylov methods and orderings: a plain numeric layer that throws RangeError),
+ * Not walked here: `np` (its own suite), the graph and ordering helpers of the sparse layer
+ * (symmetricGraph, approximateMinimumDegree, eliminationTree, ...: building blocks of the factorizations),
  * the constructors of the exported Block subclasses (built by their operations; exported for `instanceof`),
  * the vector-space protocol objects (`scalarSpace`, `ndarraySpace`: raw values on the hot path, unchecked
  * by design), and the engines (loading jax-js / TensorFlow.js is slow; their options are tested in test/engines).
@@ -64,6 +64,11 @@ import {
 import {
   bandedPattern,
   CsrMatrix,
+  cholesky,
+  conjugateGradient,
+  factorize,
+  gmres,
+  lu,
   matvec,
   nonlinearSolve,
   SparseAssembler,
@@ -294,6 +299,24 @@ const entries: Entry[] = [
   ["new SparseMatrix", 1, (_fx, [a]) => new SparseMatrix(any(a))],
   ["bandedPattern", 3, (_fx, [a, b, c]) => bandedPattern(any(a), any(b), any(c))],
   ["tridiagonalPattern", 1, (_fx, [a]) => tridiagonalPattern(any(a))],
+  // tsadjoint/solve: the sparse kernels users call directly
+  [
+    "CsrMatrix.fromTriplets",
+    5,
+    (_fx, [a, b, c, d, e]) => CsrMatrix.fromTriplets(any(a), any(b), any(c), any(d), any(e)),
+  ],
+  ["CsrMatrix.fromDense", 3, (_fx, [a, b, c]) => CsrMatrix.fromDense(any(a), any(b), any(c))],
+  ["CsrMatrix.identity", 1, (_fx, [a]) => CsrMatrix.identity(any(a))],
+  ["CsrMatrix.matvec", 1, (_fx, [a]) => CsrMatrix.identity(2).matvec(any(a))],
+  ["CsrMatrix.withValues", 1, (_fx, [a]) => CsrMatrix.identity(2).withValues(any(a))],
+  ["CsrMatrix.add", 1, (_fx, [a]) => CsrMatrix.identity(2).add(any(a))],
+  ["factorize", 2, (_fx, [a, b]) => factorize(any(a), any(b))],
+  ["factorize(I, ...)", 1, (_fx, [b]) => factorize(CsrMatrix.identity(2), any(b))],
+  ["cholesky", 2, (_fx, [a, b]) => cholesky(any(a), any(b))],
+  ["lu", 2, (_fx, [a, b]) => lu(any(a), any(b))],
+  ["conjugateGradient", 3, (_fx, [a, b, c]) => conjugateGradient(any(a), any(b), any(c))],
+  ["gmres(I, ...)", 2, (_fx, [b, c]) => gmres(CsrMatrix.identity(2), any(b), any(c))],
+  ["factorize(I).solve", 1, (_fx, [a]) => factorize(CsrMatrix.identity(2)).solve(any(a))],
 ];
 
 /** Runs one call in a sandbox: restores the working tape and the annotation state afterwards. */
