@@ -148,12 +148,14 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
   // A non-finite objective or derivative (a log or sqrt of a negative number, a pole) is reported to the
   // optimizers as NaN, never thrown: their line searches step back from such points, and when they cannot
   // make progress they stop with success false at the best point found, as scipy does.
+  let lastNonFinite: unknown;
   const valueAt = (x: Float64Array): number => {
     try {
       moveTo(x);
     } catch (error) {
-      if (isNonFinite(error)) return Number.NaN;
-      throw error;
+      if (!isNonFinite(error)) throw error;
+      lastNonFinite = error;
+      return Number.NaN;
     }
     return rf.value();
   };
@@ -163,8 +165,9 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
       const gradient = rf.derivative();
       return packing.pack((Array.isArray(gradient) ? gradient : [gradient]).map((g) => toRaw(g)));
     } catch (error) {
-      if (isNonFinite(error)) return nonFiniteVector(packing.total);
-      throw error;
+      if (!isNonFinite(error)) throw error;
+      lastNonFinite = error;
+      return nonFiniteVector(packing.total);
     }
   };
   const problem: OptimizationProblem = {
@@ -181,8 +184,9 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
         const action = rf.hessian(single ? raws[0] : raws);
         return packing.pack((Array.isArray(action) ? action : [action]).map((h) => toRaw(h)));
       } catch (error) {
-        if (isNonFinite(error)) return nonFiniteVector(packing.total);
-        throw error;
+        if (!isNonFinite(error)) throw error;
+        lastNonFinite = error;
+        return nonFiniteVector(packing.total);
       }
     },
   };
@@ -205,6 +209,14 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
     // a failed run (an error from the user's callback, a solver inside the tape) leaves the tape at the start
     current = undefined;
     moveTo(x0);
+    // not finite at the start: nothing to optimize from; the tape's own error names the block
+    if (
+      error instanceof InvalidArgumentError &&
+      /starting point/.test(error.message) &&
+      lastNonFinite !== undefined
+    ) {
+      throw lastNonFinite;
+    }
     throw error;
   }
   moveTo(result.x); // the tape holds the returned (best) point and the functional's value there

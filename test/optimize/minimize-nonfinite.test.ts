@@ -3,7 +3,16 @@
  * back off (a barrier is solved) or stop with `{ success: false, message, x: best point so far }` (as scipy
  * does), never with an exception from inside the tape; the tape is left at the returned point.
  */
-import { AdjFloat, Control, computeGradient, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
+import {
+  AdjFloat,
+  Control,
+  computeGradient,
+  NonFiniteValueError,
+  np,
+  ReducedFunctional,
+  Tape,
+  withTape,
+} from "tsadjoint";
 import { minimize } from "tsadjoint/optimize";
 import { describe, expect, it } from "vitest";
 
@@ -60,5 +69,17 @@ describe("minimize: non-finite objective or gradient away from the start", () =>
     expect(Number.isFinite(result.fun)).toBe(true);
     expect(Number.isFinite((result.x as AdjFloat).value)).toBe(true);
     expect(rf.value()).toBe(result.fun);
+  });
+});
+
+describe("minimize: non-finite at the start", () => {
+  it("minimize: a gradient that is not finite at the start throws the tape's NonFiniteValueError naming the block", () => {
+    const tape = new Tape();
+    const x = new AdjFloat(0);
+    const J = withTape(tape, () => np.sqrt(x));
+    const rf = new ReducedFunctional(J, new Control(x), { tape });
+    expect(() => minimize(rf)).toThrow(NonFiniteValueError);
+    expect(() => minimize(rf)).toThrow(/sqrt/);
+    expect(rf.controlValues()[0].raw()).toBe(0);
   });
 });
