@@ -3,6 +3,8 @@
  * hvp) becomes one recorded block, the analogue of a custom VJP.
  */
 import { InvalidArgumentError, MissingRuleError, ShapeMismatchError } from "../errors.js";
+import { checkOptions } from "../options.js";
+import { checkTape } from "../reduced/arguments.js";
 import { annotating, stopAnnotating } from "../tape/annotation.js";
 import {
   type AdjContext,
@@ -12,7 +14,7 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape } from "../tape/tape.js";
+import { recordBlock, type Tape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";
 import { array, formatShape, NDArray, type NestedNumberArray, shapesEqual } from "../values/ndarray.js";
@@ -142,6 +144,8 @@ export interface OverloadRules<
   hvp?(args: HvpArguments<A, OutputList<R>>): InputResults<A>;
   /** Name for messages and graph export (default: the function's name). */
   name?: string;
+  /** The tape every call records its block on (default: the working tape at call time). */
+  tape?: Tape;
 }
 
 function zeroLike(raw: RawValue): RawValue {
@@ -407,6 +411,25 @@ export function overloadFunction<A extends RawValue[], const R extends RawValue 
   fn: (...inputs: A) => R,
   rules: OverloadRules<A, R> = {},
 ): (...inputs: { [K in keyof A]: OverloadedInput<A[K]> }) => OverloadedResult<R> {
+  if (typeof fn !== "function") {
+    throw new InvalidArgumentError(
+      "overloadFunction",
+      `fn must be a function on raw values, got ${typeof fn}`,
+    );
+  }
+  checkOptions("overloadFunction", rules, ["jvp", "vjp", "hvp", "name", "tape"]);
+  for (const rule of ["jvp", "vjp", "hvp"] as const) {
+    if (rules[rule] !== undefined && typeof rules[rule] !== "function") {
+      throw new InvalidArgumentError(
+        "overloadFunction",
+        `the ${rule} rule must be a function, got ${typeof rules[rule]}`,
+      );
+    }
+  }
+  if (rules.name !== undefined && typeof rules.name !== "string") {
+    throw new InvalidArgumentError("overloadFunction", `name must be a string, got ${typeof rules.name}`);
+  }
+  const tape = checkTape(rules.tape, "overloadFunction");
   const functionName = rules.name ?? (fn.name || "overloadedFunction");
   const operation = `overloadFunction(${functionName})`;
   const call = (...args: unknown[]) => {
@@ -441,7 +464,7 @@ export function overloadFunction<A extends RawValue[], const R extends RawValue 
         constants.push(undefined);
       }
       const outputVariables = wrapped.map((value) => new BlockVariable(value.raw()));
-      getWorkingTape().addBlock(
+      recordBlock(
         new OverloadedFunctionBlock(
           fn as (...inputs: RawValue[]) => unknown,
           rules,
@@ -452,6 +475,7 @@ export function overloadFunction<A extends RawValue[], const R extends RawValue 
           dependencies,
           outputVariables,
         ),
+        { tape },
       );
       wrapped.forEach((value, j) => {
         value._blockVariable = outputVariables[j];

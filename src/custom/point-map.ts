@@ -3,6 +3,8 @@
  * becomes ONE block whose four modes come from a nested tape of its own, with per-point Jacobian stacks.
  */
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { checkOptions } from "../options.js";
+import { checkTape } from "../reduced/arguments.js";
 import {
   IDENTITY,
   type JacobianBlock,
@@ -21,7 +23,7 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape, Tape, withTape } from "../tape/tape.js";
+import { recordBlock, Tape, withTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";
 import { array, formatShape, NDArray, type NestedNumberArray, shapeSize } from "../values/ndarray.js";
@@ -48,6 +50,8 @@ export interface PointMapOptions {
   bare?: boolean;
   /** Name for messages and graph export (default: the function's name). */
   name?: string;
+  /** The tape every call records its block on (default: the working tape at call time). */
+  tape?: Tape;
 }
 
 /** The decorator `pointMap(..., { bare: true })` returns. */
@@ -405,6 +409,17 @@ export function pointMap(
   outputShape: OutputShapeSpec,
   options: PointMapOptions = {},
 ): BarePointMap | TuplePointMap {
+  checkOptions("pointMap", options, ["bare", "name", "tape"]);
+  if (options.bare !== undefined && typeof options.bare !== "boolean") {
+    throw new InvalidArgumentError(
+      "pointMap",
+      `options.bare must be true or false, got ${typeof options.bare}`,
+    );
+  }
+  if (options.name !== undefined && typeof options.name !== "string") {
+    throw new InvalidArgumentError("pointMap", `options.name must be a string, got ${typeof options.name}`);
+  }
+  const tape = checkTape(options.tape, "pointMap");
   const bare = options.bare ?? false;
   if (!Array.isArray(inputShapes)) {
     throw new InvalidArgumentError("pointMap", "inputShapes must be a list with one shape per argument");
@@ -418,10 +433,13 @@ export function pointMap(
     ? (outputShape as readonly ShapeSpec[]).map((spec, i) => checkSpec("pointMap", spec, `outputShape[${i}]`))
     : [checkSpec("pointMap", outputShape, "outputShape")];
   const decorate = (f: (...args: never[]) => unknown) => {
+    if (typeof f !== "function") {
+      throw new InvalidArgumentError("pointMap", `the decorated value must be a function, got ${typeof f}`);
+    }
     const name = options.name ?? (f.name || "pointMap");
     const operation = `pointMap(${name})`;
     const call = (args: readonly unknown[]) =>
-      invoke(operation, name, f, bare, inputSpecs, outputSpecs, manyOutputs, args);
+      invoke(operation, name, f, bare, inputSpecs, outputSpecs, manyOutputs, args, tape);
     return bare ? (...args: unknown[]) => call(args) : (args: unknown) => call(checkTuple(operation, args));
   };
   return decorate as unknown as BarePointMap | TuplePointMap;
@@ -521,6 +539,7 @@ function invoke(
   outputSpecs: readonly ShapeSpec[],
   manyOutputs: boolean,
   args: readonly unknown[],
+  tape: Tape | undefined,
 ): unknown {
   const values = args.map((value, i) => toValue(operation, value, i));
   const points = checkInputs(operation, inputSpecs, values);
@@ -618,6 +637,6 @@ function invoke(
     dependencyPointwise,
     outputPointwise,
   };
-  getWorkingTape().addBlock(new PointMapBlock(layout, dependencies, outerOutputs));
+  recordBlock(new PointMapBlock(layout, dependencies, outerOutputs), { tape });
   return manyOutputs ? outerResults : outerResults[0];
 }

@@ -1,7 +1,9 @@
 /** @file BFGS quasi-Newton method with a dense inverse-Hessian approximation and a strong Wolfe line search. */
+import { InvalidArgumentError } from "../errors.js";
 
 import {
   CountedProblem,
+  checkOptimizeOptions,
   describeStop,
   evaluateStartingPoint,
   MACHINE_EPSILON,
@@ -76,10 +78,14 @@ export function minimizeBfgs(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  checkOptimizeOptions("minimizeBfgs", options);
   const dimension = x0.length;
   const { lower, upper } = resolveBounds(options.bounds, dimension);
   if (hasFiniteBound(lower, upper)) {
-    throw new Error('optimize: BFGS does not support bounds; use method "L-BFGS-B" or "Newton-CG" instead.');
+    throw new InvalidArgumentError(
+      "optimize",
+      'BFGS does not support bounds; use method "L-BFGS-B" or "Newton-CG" instead.',
+    );
   }
   const settings = resolveSettings(options, dimension, "BFGS");
   const counted = new CountedProblem(problem, dimension);

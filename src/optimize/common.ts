@@ -1,4 +1,6 @@
 /** @file Shared optimizer plumbing: input validation, counted evaluations, option defaults and result assembly. */
+import { InvalidArgumentError } from "../errors.js";
+import { checkNumber, checkOptions } from "../options.js";
 
 import type {
   Bounds,
@@ -10,6 +12,106 @@ import type {
   StopReason,
 } from "./problem.js";
 import { allFinite, infinityNorm, projectedGradientInfinityNorm, projectOntoBox } from "./vector.js";
+
+/** The keys of `OptimizeOptions`. */
+export const OPTIMIZE_KEYS = [
+  "method",
+  "bounds",
+  "tol",
+  "gtol",
+  "ftol",
+  "maxIter",
+  "maxFunEvals",
+  "memory",
+  "callback",
+  "recordHistory",
+] as const;
+
+/** scipy.optimize.minimize's names (and other likely names) of our options, for the error message. */
+const OPTION_ALIASES: Record<string, string> = {
+  maxiter: "maxIter",
+  maxIterations: "maxIter",
+  maxIters: "maxIter",
+  iterations: "maxIter",
+  maxfun: "maxFunEvals",
+  maxfev: "maxFunEvals",
+  maxEvaluations: "maxFunEvals",
+  maxFunctionEvaluations: "maxFunEvals",
+  maxcor: "memory",
+  pgtol: "gtol",
+  factr: "ftol",
+};
+
+/**
+ * @internal Checks an options object of `minimize` / `minimizeProblem`: unknown keys (with scipy's names
+ * mapped to ours), the method name and the types of the numbers, callback and flags.
+ *
+ * scipy nests method options (`options: { maxiter, gtol, ftol, maxfun, maxcor }`); tsadjoint takes them
+ * flat under camelCase names (`maxIter`, `gtol`, `ftol`, `maxFunEvals`, `memory`). The nested form is
+ * rejected, not accepted as a second spelling: one spelling per option means no precedence rules between
+ * `maxIter` and `options.maxiter`, and a misspelt nested key cannot be silently ignored.
+ */
+export function checkOptimizeOptions(
+  operation: string,
+  options: unknown,
+  allowed: readonly string[] = OPTIMIZE_KEYS,
+): void {
+  if (options !== null && typeof options === "object" && !Array.isArray(options)) {
+    const record = options as Record<string, unknown>;
+    const nested = record.options;
+    if (nested !== undefined && !allowed.includes("options")) {
+      const names =
+        nested !== null && typeof nested === "object" ? Object.keys(nested as object) : ([] as string[]);
+      const renames = names.map(
+        (name) => `${name} -> ${OPTION_ALIASES[name] ?? (allowed.includes(name) ? name : "?")}`,
+      );
+      throw new InvalidArgumentError(
+        operation,
+        "scipy's nested `options: { ... }` is not used: tsadjoint takes the method options flat, e.g. " +
+          `${operation}(rf, { maxIter: 100, gtol: 1e-8 })` +
+          (renames.length > 0 ? ` (here: ${renames.join(", ")})` : "") +
+          `; accepted options: ${allowed.map((k) => `"${k}"`).join(", ")}`,
+      );
+    }
+    for (const key of Object.keys(record)) {
+      const alias = OPTION_ALIASES[key];
+      if (!allowed.includes(key) && alias !== undefined) {
+        throw new InvalidArgumentError(
+          operation,
+          `unknown option "${key}" (scipy's or a common name; here it is "${alias}"); accepted options: ${allowed.map((k) => `"${k}"`).join(", ")}`,
+        );
+      }
+    }
+  }
+  const checked = checkOptions(
+    operation,
+    options as OptimizeOptions | undefined,
+    allowed as (keyof OptimizeOptions)[],
+  );
+  const method = checked.method;
+  if (method !== undefined && method !== "L-BFGS-B" && method !== "BFGS" && method !== "Newton-CG") {
+    throw new InvalidArgumentError(
+      operation,
+      `unknown method ${JSON.stringify(method) ?? typeof method}; expected "L-BFGS-B", "BFGS" or "Newton-CG" (names are case-sensitive)`,
+    );
+  }
+  // the ranges are checked by resolveSettings; here the types
+  for (const key of ["tol", "gtol", "ftol", "memory"] as const) {
+    if (checked[key] !== undefined) checkNumber(operation, key, checked[key]);
+  }
+  for (const key of ["maxIter", "maxFunEvals"] as const) {
+    if (checked[key] !== undefined) checkNumber(operation, key, checked[key], { finite: false });
+  }
+  if (checked.callback !== undefined && typeof checked.callback !== "function") {
+    throw new InvalidArgumentError(operation, `callback must be a function, got ${typeof checked.callback}`);
+  }
+  if (checked.recordHistory !== undefined && typeof checked.recordHistory !== "boolean") {
+    throw new InvalidArgumentError(
+      operation,
+      `recordHistory must be true or false, got ${typeof checked.recordHistory}`,
+    );
+  }
+}
 
 /** Machine epsilon of float64. */
 export const MACHINE_EPSILON = 2.220446049250313e-16;
@@ -28,23 +130,39 @@ export function resolveBounds(
   if (bounds === undefined) {
     return { lower: new Float64Array(size).fill(-Infinity), upper: new Float64Array(size).fill(Infinity) };
   }
+  if (
+    bounds === null ||
+    typeof bounds !== "object" ||
+    !ArrayBuffer.isView(bounds.lower) ||
+    !ArrayBuffer.isView(bounds.upper)
+  ) {
+    throw new InvalidArgumentError(
+      "optimize",
+      "bounds must be { lower: Float64Array, upper: Float64Array } (use -Infinity / Infinity for unbounded entries)",
+    );
+  }
   const { lower, upper } = bounds;
   if (lower.length !== size || upper.length !== size) {
-    throw new RangeError(
-      `optimize: bounds have length lower=${lower.length}, upper=${upper.length} but x0 has length ${size}.`,
+    throw new InvalidArgumentError(
+      "optimize",
+      `bounds have length lower=${lower.length}, upper=${upper.length} but x0 has length ${size}.`,
     );
   }
   for (let i = 0; i < size; i++) {
     if (Number.isNaN(lower[i]) || Number.isNaN(upper[i])) {
-      throw new RangeError(`optimize: bound ${i} is NaN (lower=${lower[i]}, upper=${upper[i]}).`);
+      throw new InvalidArgumentError("optimize", `bound ${i} is NaN (lower=${lower[i]}, upper=${upper[i]}).`);
     }
     if (lower[i] > upper[i]) {
-      throw new RangeError(
-        `optimize: lower bound ${lower[i]} exceeds upper bound ${upper[i]} at index ${i}.`,
+      throw new InvalidArgumentError(
+        "optimize",
+        `lower bound ${lower[i]} exceeds upper bound ${upper[i]} at index ${i}.`,
       );
     }
     if (lower[i] === Infinity || upper[i] === -Infinity) {
-      throw new RangeError(`optimize: bound ${i} is infeasible (lower=${lower[i]}, upper=${upper[i]}).`);
+      throw new InvalidArgumentError(
+        "optimize",
+        `bound ${i} is infeasible (lower=${lower[i]}, upper=${upper[i]}).`,
+      );
     }
   }
   return { lower: Float64Array.from(lower), upper: Float64Array.from(upper) };
@@ -69,7 +187,7 @@ export interface ResolvedSettings {
 
 function checkNonNegative(name: string, value: number | undefined): void {
   if (value !== undefined && !(value >= 0)) {
-    throw new RangeError(`optimize: ${name} must be >= 0, got ${value}.`);
+    throw new InvalidArgumentError("optimize", `${name} must be >= 0, got ${value}.`);
   }
 }
 
@@ -90,13 +208,14 @@ export function resolveSettings(
   const isLbfgsb = method === "L-BFGS-B";
   const memory = options.memory ?? 10;
   if (!Number.isInteger(memory) || memory < 1) {
-    throw new RangeError(`optimize: memory must be a positive integer, got ${memory}.`);
+    throw new InvalidArgumentError("optimize", `memory must be a positive integer, got ${memory}.`);
   }
   const maxIterations = options.maxIter ?? (isLbfgsb ? 15000 : 200 * Math.max(1, size));
   const maxFunctionEvaluations = options.maxFunEvals ?? 15000;
-  if (!(maxIterations >= 0)) throw new RangeError(`optimize: maxIter must be >= 0, got ${maxIterations}.`);
+  if (!(maxIterations >= 0))
+    throw new InvalidArgumentError("optimize", `maxIter must be >= 0, got ${maxIterations}.`);
   if (!(maxFunctionEvaluations >= 1)) {
-    throw new RangeError(`optimize: maxFunEvals must be >= 1, got ${maxFunctionEvaluations}.`);
+    throw new InvalidArgumentError("optimize", `maxFunEvals must be >= 1, got ${maxFunctionEvaluations}.`);
   }
   return {
     gradientTolerance: options.gtol ?? options.tol ?? 1e-5,
@@ -137,7 +256,10 @@ export class CountedProblem {
     this.gradientEvaluations++;
     const gradient = this.problem.gradient(x);
     if (gradient.length !== this.size) {
-      throw new RangeError(`optimize: gradient has length ${gradient.length}, expected ${this.size}.`);
+      throw new InvalidArgumentError(
+        "optimize",
+        `gradient has length ${gradient.length}, expected ${this.size}.`,
+      );
     }
     return gradient;
   }
@@ -155,7 +277,10 @@ export class CountedProblem {
       gradient = this.problem.gradient(x);
     }
     if (gradient.length !== this.size) {
-      throw new RangeError(`optimize: gradient has length ${gradient.length}, expected ${this.size}.`);
+      throw new InvalidArgumentError(
+        "optimize",
+        `gradient has length ${gradient.length}, expected ${this.size}.`,
+      );
     }
     return { value, gradient };
   }
@@ -163,12 +288,13 @@ export class CountedProblem {
   /** ∇²f(x)·direction; throws when the problem has no `hessianAction`. */
   hessianAction(x: Float64Array, direction: Float64Array): Float64Array {
     const action = this.problem.hessianAction;
-    if (action === undefined) throw new TypeError("optimize: the problem has no hessianAction.");
+    if (action === undefined) throw new InvalidArgumentError("optimize", "the problem has no hessianAction.");
     this.hessianActions++;
     const product = action.call(this.problem, x, direction);
     if (product.length !== this.size) {
-      throw new RangeError(
-        `optimize: hessianAction returned length ${product.length}, expected ${this.size}.`,
+      throw new InvalidArgumentError(
+        "optimize",
+        `hessianAction returned length ${product.length}, expected ${this.size}.`,
       );
     }
     return product;
@@ -200,14 +326,17 @@ export function evaluateStartingPoint(
   lower: Float64Array,
   upper: Float64Array,
 ): StartingPoint {
-  if (!allFinite(x0)) throw new RangeError("optimize: x0 contains non-finite entries.");
+  if (!allFinite(x0)) throw new InvalidArgumentError("optimize", "x0 contains non-finite entries.");
   const x = projectOntoBox(Float64Array.from(x0), lower, upper);
   const { value, gradient } = counted.valueAndGradient(x);
   if (!Number.isFinite(value)) {
-    throw new RangeError(`optimize: the objective is not finite at the starting point (value ${value}).`);
+    throw new InvalidArgumentError(
+      "optimize",
+      `the objective is not finite at the starting point (value ${value}).`,
+    );
   }
   if (!allFinite(gradient)) {
-    throw new RangeError("optimize: the gradient is not finite at the starting point.");
+    throw new InvalidArgumentError("optimize", "the gradient is not finite at the starting point.");
   }
   return { x, value, gradient: Float64Array.from(gradient) };
 }

@@ -6,6 +6,7 @@
 
 import {
   CountedProblem,
+  checkOptimizeOptions,
   describeStop,
   evaluateStartingPoint,
   MACHINE_EPSILON,
@@ -399,6 +400,7 @@ export function minimizeLbfgsb(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  checkOptimizeOptions("minimizeLbfgsb", options);
   const dimension = x0.length;
   const { lower, upper } = resolveBounds(options.bounds, dimension);
   const settings = resolveSettings(options, dimension, "L-BFGS-B");

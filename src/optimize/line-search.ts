@@ -2,6 +2,7 @@
  * @file Moré–Thuente line search: finds a step satisfying the strong Wolfe conditions by safeguarded cubic and
  * quadratic interpolation (J. J. Moré and D. J. Thuente, ACM TOMS 20(3), 1994).
  */
+import { checkOptions } from "../options.js";
 
 /** Value φ(α) = f(x + α d) and slope φ'(α) = ∇f(x + α d)·d at a trial step, plus whatever the caller attaches. */
 export interface LineSearchTrial {
@@ -209,6 +210,14 @@ export function strongWolfeLineSearch<Trial extends LineSearchTrial>(
   initialStep: number,
   options: LineSearchOptions = {},
 ): LineSearchResult<Trial> {
+  checkOptions("strongWolfeLineSearch", options, [
+    "sufficientDecrease",
+    "curvature",
+    "relativeStepTolerance",
+    "minStep",
+    "maxStep",
+    "maxEvaluations",
+  ]);
   const sufficientDecrease = options.sufficientDecrease ?? 1e-3;
   const curvature = options.curvature ?? 0.9;
   const relativeStepTolerance = options.relativeStepTolerance ?? 0.1;

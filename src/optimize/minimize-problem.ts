@@ -1,6 +1,8 @@
 /** @file Entry points `minimizeProblem` / `maximizeProblem`: validate the input and dispatch to a method. */
+import { InvalidArgumentError } from "../errors.js";
 
 import { minimizeBfgs } from "./bfgs.js";
+import { checkOptimizeOptions } from "./common.js";
 import { minimizeLbfgsb } from "./lbfgsb.js";
 import { minimizeNewtonCg } from "./newton-cg.js";
 import type {
@@ -22,13 +24,17 @@ const METHODS: Record<
 
 function checkProblem(problem: OptimizationProblem, x0: Float64Array): void {
   if (problem === null || typeof problem !== "object") {
-    throw new TypeError("optimize: problem must be an object with value(x) and gradient(x) methods.");
+    throw new InvalidArgumentError(
+      "optimize",
+      "problem must be an object with value(x) and gradient(x) methods.",
+    );
   }
   if (typeof problem.value !== "function" || typeof problem.gradient !== "function") {
-    throw new TypeError("optimize: problem must provide value(x) and gradient(x) methods.");
+    throw new InvalidArgumentError("optimize", "problem must provide value(x) and gradient(x) methods.");
   }
-  if (!(x0 instanceof Float64Array)) throw new TypeError("optimize: x0 must be a Float64Array.");
-  if (x0.length === 0) throw new RangeError("optimize: x0 is empty; there is nothing to optimize.");
+  if (!(x0 instanceof Float64Array)) throw new InvalidArgumentError("optimize", "x0 must be a Float64Array.");
+  if (x0.length === 0)
+    throw new InvalidArgumentError("optimize", "x0 is empty; there is nothing to optimize.");
 }
 
 /**
@@ -53,12 +59,14 @@ export function minimizeProblem(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  checkOptimizeOptions("minimizeProblem", options);
   checkProblem(problem, x0);
   const method = options.method ?? "L-BFGS-B";
   const run = METHODS[method];
   if (run === undefined) {
-    throw new RangeError(
-      `optimize: unknown method "${String(method)}"; expected one of ${Object.keys(METHODS).join(", ")}.`,
+    throw new InvalidArgumentError(
+      "optimize",
+      `unknown method "${String(method)}"; expected one of ${Object.keys(METHODS).join(", ")}.`,
     );
   }
   return run(problem, x0, options);
@@ -81,6 +89,7 @@ export function maximizeProblem(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  checkOptimizeOptions("maximizeProblem", options);
   checkProblem(problem, x0);
   const negate = (vector: Float64Array): Float64Array => {
     const negated = new Float64Array(vector.length);

@@ -2,11 +2,13 @@
  * @file minimize / maximize a ReducedFunctional: the controls are flattened through the value protocol
  * into one Float64Array, and the optimizers run on evaluate / derivative / hessian of the functional.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, NonFiniteValueError } from "../errors.js";
+import { coerceLike, describeValue } from "../reduced/arguments.js";
 import type { Controls, ControlValueList, PerControl } from "../reduced/drivers.js";
-import type { ReducedFunctional } from "../reduced/reduced-functional.js";
+import { ReducedFunctional } from "../reduced/reduced-functional.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { spaceOf, toRaw, wrapRaw } from "../values/space.js";
+import { checkOptimizeOptions } from "./common.js";
 import { maximizeProblem, minimizeProblem } from "./minimize-problem.js";
 import type { IterationState, OptimizationProblem, OptimizeOptions, OptimizeResult } from "./problem.js";
 
@@ -67,84 +69,136 @@ class ControlPacking {
 function boundArrays(
   options: MinimizeOptions,
   packing: ControlPacking,
-  controlCount: number,
+  templates: readonly unknown[],
+  operation: string,
 ): { lower: Float64Array; upper: Float64Array } | undefined {
-  const bounds = options.bounds;
+  const bounds: unknown = options.bounds;
   if (bounds === undefined) return undefined;
-  const pairs = (
-    controlCount === 1 && bounds.length === 2 && !Array.isArray(bounds[0]) ? [bounds] : bounds
-  ) as readonly (readonly [ControlBound, ControlBound])[];
+  const controlCount = templates.length;
+  const example = controlCount === 1 ? "[lower, upper]" : "[[lower0, upper0], [lower1, upper1], ...]";
+  if (!Array.isArray(bounds)) {
+    throw new InvalidArgumentError(
+      operation,
+      `bounds must be ${controlCount === 1 ? "a [lower, upper] pair" : "an array with one [lower, upper] pair per control"} (${example}), got ${describeValue(bounds)}`,
+    );
+  }
+  // one control: the pair itself, or a list holding one pair
+  const pairs: readonly unknown[] =
+    controlCount === 1 && (bounds.length !== 1 || !Array.isArray(bounds[0]) || bounds[0].length !== 2)
+      ? [bounds]
+      : bounds;
   if (pairs.length !== controlCount) {
     throw new InvalidArgumentError(
-      "minimize",
+      operation,
       `bounds has ${pairs.length} pair(s) for ${controlCount} control(s); give one [lower, upper] pair per control`,
     );
   }
   const lower = new Float64Array(packing.total);
   const upper = new Float64Array(packing.total);
   let offset = 0;
-  pairs.forEach(([lo, hi], i) => {
+  pairs.forEach((pair, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new InvalidArgumentError(
+        operation,
+        `bounds of control ${i} must be a [lower, upper] pair (numbers, values shaped like the control, or null), got ${describeValue(pair)}`,
+      );
+    }
     const size = packing.sizes[i];
-    const fill = (target: Float64Array, bound: ControlBound, none: number) => {
+    const fill = (target: Float64Array, bound: unknown, none: number, side: string) => {
       if (bound === null || bound === undefined) target.fill(none, offset, offset + size);
-      else if (typeof bound === "number") target.fill(bound, offset, offset + size);
+      else if (typeof bound === "number" && !Number.isNaN(bound)) target.fill(bound, offset, offset + size);
       else {
-        const raw = toRaw(bound, "minimize");
-        const data = spaceOf(raw).toFloat64Array(raw);
-        if (data.length !== size) {
-          throw new InvalidArgumentError(
-            "minimize",
-            `bound of control ${i} has ${data.length} entries, the control ${size}`,
-          );
-        }
-        target.set(data, offset);
+        const raw = coerceLike(templates[i], bound, `the ${side} bound of control ${i}`, operation);
+        target.set(spaceOf(raw).toFloat64Array(raw), offset);
       }
     };
-    fill(lower, lo, Number.NEGATIVE_INFINITY);
-    fill(upper, hi, Number.POSITIVE_INFINITY);
+    fill(lower, pair[0], Number.NEGATIVE_INFINITY, "lower");
+    fill(upper, pair[1], Number.POSITIVE_INFINITY, "upper");
     offset += size;
   });
   return { lower, upper };
 }
 
+/** Whether an error says that a value or derivative is not finite (the optimizers then back off). */
+function isNonFinite(error: unknown): boolean {
+  return error instanceof NonFiniteValueError;
+}
+
+function nonFiniteVector(size: number): Float64Array {
+  return new Float64Array(size).fill(Number.NaN);
+}
+
 function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolean): MinimizeResult {
+  const operation = maximizing ? "maximize" : "minimize";
+  if (!(rf instanceof ReducedFunctional)) {
+    throw new InvalidArgumentError(
+      operation,
+      `the first argument must be a ReducedFunctional (new ReducedFunctional(J, controls)), got ${describeValue(rf)}`,
+    );
+  }
+  checkOptimizeOptions(operation, options);
   const controlCount = rf.controls.length;
   const start = rf.controlValues().map((value) => toRaw(value));
   const packing = new ControlPacking(start);
+  const bounds = boundArrays(options, packing, start, operation);
   const single = controlCount === 1;
   let current: Float64Array | undefined;
   const moveTo = (x: Float64Array): void => {
     if (current !== undefined && current.length === x.length && current.every((v, i) => v === x[i])) return;
+    current = undefined;
     const raws = packing.unpack(x);
     rf.evaluate(single ? raws[0] : raws);
     current = x.slice();
   };
+  // A non-finite objective or derivative (a log or sqrt of a negative number, a pole) is reported to the
+  // optimizers as NaN, never thrown: their line searches step back from such points, and when they cannot
+  // make progress they stop with success false at the best point found, as scipy does.
+  let lastNonFinite: unknown;
+  const valueAt = (x: Float64Array): number => {
+    try {
+      moveTo(x);
+    } catch (error) {
+      if (!isNonFinite(error)) throw error;
+      lastNonFinite = error;
+      return Number.NaN;
+    }
+    return rf.value();
+  };
   const gradientAt = (x: Float64Array): Float64Array => {
-    moveTo(x);
-    const gradient = rf.derivative();
-    return packing.pack((Array.isArray(gradient) ? gradient : [gradient]).map((g) => toRaw(g)));
+    if (!Number.isFinite(valueAt(x))) return nonFiniteVector(packing.total);
+    try {
+      const gradient = rf.derivative();
+      return packing.pack((Array.isArray(gradient) ? gradient : [gradient]).map((g) => toRaw(g)));
+    } catch (error) {
+      if (!isNonFinite(error)) throw error;
+      lastNonFinite = error;
+      return nonFiniteVector(packing.total);
+    }
   };
   const problem: OptimizationProblem = {
-    value: (x) => {
-      moveTo(x);
-      return rf.value();
-    },
+    value: valueAt,
     gradient: gradientAt,
     valueAndGradient: (x) => {
       const gradient = gradientAt(x);
-      return { value: rf.value(), gradient };
+      return { value: valueAt(x), gradient };
     },
     hessianAction: (x, direction) => {
-      moveTo(x);
+      if (!Number.isFinite(valueAt(x))) return nonFiniteVector(packing.total);
       const raws = packing.unpack(direction);
-      const action = rf.hessian(single ? raws[0] : raws);
-      return packing.pack((Array.isArray(action) ? action : [action]).map((h) => toRaw(h)));
+      try {
+        const action = rf.hessian(single ? raws[0] : raws);
+        return packing.pack((Array.isArray(action) ? action : [action]).map((h) => toRaw(h)));
+      } catch (error) {
+        if (!isNonFinite(error)) throw error;
+        lastNonFinite = error;
+        return nonFiniteVector(packing.total);
+      }
     },
   };
   const { bounds: _bounds, callback, ...rest } = options;
   const optimizeOptions: OptimizeOptions = {
     ...rest,
-    bounds: boundArrays(options, packing, controlCount),
+    bounds,
     callback:
       callback === undefined
         ? undefined
@@ -155,10 +209,26 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
             }),
   };
   const x0 = packing.pack(start);
-  const result = maximizing
-    ? maximizeProblem(problem, x0, optimizeOptions)
-    : minimizeProblem(problem, x0, optimizeOptions);
-  moveTo(result.x); // leave the tape at the optimum
+  let result: OptimizeResult;
+  try {
+    result = maximizing
+      ? maximizeProblem(problem, x0, optimizeOptions)
+      : minimizeProblem(problem, x0, optimizeOptions);
+  } catch (error) {
+    // a failed run (an error from the user's callback, a solver inside the tape) leaves the tape at the start
+    current = undefined;
+    moveTo(x0);
+    // not finite at the start: nothing to optimize from; the tape's own error names the block
+    if (
+      error instanceof InvalidArgumentError &&
+      /starting point/.test(error.message) &&
+      lastNonFinite !== undefined
+    ) {
+      throw lastNonFinite;
+    }
+    throw error;
+  }
+  moveTo(result.x); // the tape holds the returned (best) point and the functional's value there
   const values = packing.unpack(result.x).map((raw) => wrapRaw(raw));
   const { x: flat, ...others } = result;
   return { ...others, x: (single ? values[0] : values) as PerControl<Controls>, xFlat: flat };
@@ -169,6 +239,19 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
  * `L-BFGS-B` (default, box bounds), `BFGS`, `Newton-CG` (truncated Newton on `rf.hessian` actions; no
  * Hessian matrix is formed). Works for any number and type of controls through the value protocol.
  * When it returns, the tape holds the controls' optimal values (and the functional's value there).
+ *
+ * Options are checked: an unknown key is an InvalidArgumentError naming the key and the accepted ones.
+ * scipy's method options are taken flat under camelCase names (`maxiter` -> `maxIter`, `maxfun` ->
+ * `maxFunEvals`, `maxcor` -> `memory`, `gtol`, `ftol`); scipy's nested `options: { ... }` is rejected with
+ * that mapping rather than accepted as a second spelling, so that no option has two names with a
+ * precedence rule between them and a misspelt nested key cannot be ignored.
+ *
+ * Non-finite values: when the objective, its gradient or a Hessian action is not finite at a trial point
+ * (a log or sqrt of a negative number, a pole), the optimizer is told NaN and its line search steps back;
+ * when it cannot make progress it stops with `success: false`, a `message`, and `x` the best point found,
+ * as scipy does. Either way the tape is left at the returned `x` (replayed there, so the functional's
+ * value and derivatives on the tape are those at `x`); a run that throws (a callback's error) leaves the
+ * tape at the starting point.
  *
  * @example
  * const rf = new ReducedFunctional(J, [new Control(a), new Control(b)]); // a, b: AdjFloat

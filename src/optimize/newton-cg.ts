@@ -3,9 +3,11 @@
  * Eisenstat–Walker-type forcing term and negative-curvature detection; box constraints through a projected
  * active-set treatment (projected Newton in the style of Bertsekas).
  */
+import { InvalidArgumentError } from "../errors.js";
 
 import {
   CountedProblem,
+  checkOptimizeOptions,
   describeStop,
   evaluateStartingPoint,
   MACHINE_EPSILON,
@@ -133,9 +135,11 @@ export function minimizeNewtonCg(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  checkOptimizeOptions("minimizeNewtonCg", options);
   if (typeof problem.hessianAction !== "function") {
-    throw new TypeError(
-      'optimize: Newton-CG needs problem.hessianAction(x, direction) (Hessian-vector products); use "L-BFGS-B" or "BFGS" when it is not available.',
+    throw new InvalidArgumentError(
+      "optimize",
+      'Newton-CG needs problem.hessianAction(x, direction) (Hessian-vector products); use "L-BFGS-B" or "BFGS" when it is not available.',
     );
   }
   const dimension = x0.length;

@@ -1,4 +1,5 @@
 /** @file Small Float64Array vector kernels and box-projection helpers shared by the optimizers. */
+import { InvalidArgumentError } from "../errors.js";
 
 /**
  * Inner product a·b.
@@ -68,6 +69,7 @@ export function hasFiniteBound(lower: Float64Array, upper: Float64Array): boolea
  * projectOntoBox(Float64Array.of(-2, 5), Float64Array.of(-1, 0), Float64Array.of(1, 1)); // [-1, 1]
  */
 export function projectOntoBox(x: Float64Array, lower: Float64Array, upper: Float64Array): Float64Array {
+  checkVectors("projectOntoBox", { x, lower, upper });
   for (let i = 0; i < x.length; i++) {
     if (x[i] < lower[i]) x[i] = lower[i];
     else if (x[i] > upper[i]) x[i] = upper[i];
@@ -90,6 +92,7 @@ export function projectedGradientInfinityNorm(
   lower: Float64Array,
   upper: Float64Array,
 ): number {
+  checkVectors("projectedGradientInfinityNorm", { x, gradient, lower, upper });
   let largest = 0;
   for (let i = 0; i < x.length; i++) {
     let component = gradient[i];
@@ -99,4 +102,21 @@ export function projectedGradientInfinityNorm(
     if (magnitude > largest) largest = magnitude;
   }
   return largest;
+}
+
+/** Checks that every argument is a Float64Array of the length of the first (exported helpers only). */
+function checkVectors(operation: string, vectors: Record<string, unknown>): void {
+  let length: number | undefined;
+  for (const [name, vector] of Object.entries(vectors)) {
+    if (!(vector instanceof Float64Array)) {
+      throw new InvalidArgumentError(
+        operation,
+        `${name} must be a Float64Array, got ${vector === null ? "null" : typeof vector}`,
+      );
+    }
+    length ??= vector.length;
+    if (vector.length !== length) {
+      throw new InvalidArgumentError(operation, `${name} has length ${vector.length}, expected ${length}`);
+    }
+  }
 }

@@ -2,18 +2,19 @@
  * @file Drivers: gradient, tangent-linear action and Hessian action of a recorded value with respect to
  * controls. Each visits only the blocks between the controls and the value.
  */
-import { ControlCountMismatchError, InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
+import { NonScalarFunctionalError } from "../errors.js";
+import { checkOptions } from "../options.js";
 import { getWorkingTape, type TapeOption } from "../tape/tape.js";
 import type { AdjFloat } from "../values/adj-float.js";
 import type { ArrayInput, NDArray } from "../values/ndarray.js";
-import { OverloadedValue } from "../values/overloaded.js";
-import { describeShape, describeType, spaceOf, toRaw, wrapRaw } from "../values/space.js";
+import type { OverloadedValue } from "../values/overloaded.js";
+import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
+import { checkControls, checkOverloaded, checkTape, coerceLike, perSlotValues } from "./arguments.js";
 import type { Control } from "./control.js";
 import {
   adjointSweep,
   checkFiniteInputs,
   checkFiniteResults,
-  checkSameShape,
   findPath,
   hessianSweep,
   type SweepPath,
@@ -104,9 +105,19 @@ export interface AdjointOptions extends TapeOption {
   adjValue?: unknown;
 }
 
-/** @internal normalises the controls argument */
-export function controlList(controls: Controls): readonly Control[] {
-  return Array.isArray(controls) ? (controls as readonly Control[]) : [controls as Control];
+/** @internal normalises the controls argument, checking that every entry is a Control */
+export function controlList(controls: Controls, operation = "controls"): readonly Control[] {
+  return checkControls(controls, operation);
+}
+
+/** @internal checks a driver's options object (unknown keys, the tape) and returns the tape to use */
+export function driverTape(
+  options: object | undefined,
+  allowed: readonly string[],
+  operation: string,
+): ReturnType<typeof getWorkingTape> {
+  const checked = checkOptions(operation, options as Record<string, unknown> | undefined, allowed);
+  return checkTape(checked.tape, operation) ?? getWorkingTape();
 }
 
 /** @internal shapes a per-control result like the controls argument */
@@ -119,11 +130,8 @@ export function perControl<C extends Controls>(
 
 /** @internal the raw adjoint seed for an output: the given one, or 1 for a scalar */
 export function adjointSeed(outputRaw: unknown, adjValue: unknown, operation: string): unknown {
-  if (adjValue !== undefined) {
-    const raw = toRaw(adjValue, operation);
-    checkSameShape(outputRaw, raw, 0, operation);
-    return raw;
-  }
+  if (adjValue !== undefined)
+    return coerceLike(outputRaw, adjValue, "adjValue (the output's seed)", operation);
   if (typeof outputRaw === "number") return 1;
   const space = spaceOf(outputRaw, operation);
   if (space.size(outputRaw) === 1) return space.fromFloat64Array(outputRaw, Float64Array.of(1));
@@ -134,13 +142,7 @@ export function adjointSeed(outputRaw: unknown, adjValue: unknown, operation: st
 }
 
 function checkFunctional(value: unknown, operation: string): OverloadedValue {
-  if (!(value instanceof OverloadedValue)) {
-    throw new InvalidArgumentError(
-      operation,
-      `the functional must be a recorded overloaded value (AdjFloat, NDArray, ...), got ${describeType(value)}`,
-    );
-  }
-  return value;
+  return checkOverloaded(value, operation, "the functional");
 }
 
 /** @internal the raw directions, one per control, checked against the controls */
@@ -150,18 +152,13 @@ export function directionList(
   operation: string,
   name = "direction",
 ): unknown[] {
-  const list = controls.length === 1 && !Array.isArray(directions) ? [directions] : directions;
-  if (!Array.isArray(list) || list.length !== controls.length) {
-    throw new ControlCountMismatchError(
-      operation,
-      `${controls.length} control(s) but ${Array.isArray(list) ? list.length : 1} ${name}(s); give one ${name} per control`,
-    );
-  }
-  return list.map((value, index) => {
-    const raw = toRaw(value, operation);
-    checkSameShape(controls[index].blockVariable.saved, raw, index, operation);
-    return raw;
-  });
+  return perSlotValues(
+    controls.map((c) => c.blockVariable.saved),
+    directions,
+    operation,
+    "control",
+    name,
+  );
 }
 
 /** @internal the per-control results of a sweep, zero where nothing reached a control */
@@ -184,11 +181,12 @@ export function computeGradient<const C extends Controls>(
   options: AdjointOptions = {},
 ): PerControl<C> {
   const operation = "computeGradient";
+  const tape = driverTape(options, ["tape", "adjValue"], operation);
   const output = checkFunctional(functional, operation).blockVariable;
-  const list = controlList(controls);
+  const list = controlList(controls, operation);
   const seed = adjointSeed(output.saved, options.adjValue, operation);
   const path = findPath(
-    options.tape ?? getWorkingTape(),
+    tape,
     list.map((c) => c.blockVariable),
     [output],
     operation,
@@ -218,11 +216,12 @@ export function computeTLM<V extends OverloadedValue, const C extends Controls>(
   options: TapeOption = {},
 ): ValueType<V> {
   const operation = "computeTLM";
+  const tape = driverTape(options, ["tape"], operation);
   const variable = checkFunctional(output, operation).blockVariable;
-  const list = controlList(controls);
+  const list = controlList(controls, operation);
   const seeds = directionList(list, direction, operation);
   const path = findPath(
-    options.tape ?? getWorkingTape(),
+    tape,
     list.map((c) => c.blockVariable),
     [variable],
     operation,
@@ -250,12 +249,13 @@ export function computeHessian<const C extends Controls>(
   options: AdjointOptions = {},
 ): PerControl<C> {
   const operation = "computeHessian";
+  const tape = driverTape(options, ["tape", "adjValue"], operation);
   const output = checkFunctional(functional, operation).blockVariable;
-  const list = controlList(controls);
+  const list = controlList(controls, operation);
   const seeds = directionList(list, direction, operation);
   const seed = adjointSeed(output.saved, options.adjValue, operation);
   const path = findPath(
-    options.tape ?? getWorkingTape(),
+    tape,
     list.map((c) => c.blockVariable),
     [output],
     operation,

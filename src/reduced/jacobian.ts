@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Block, BlockContext } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape, type TapeOption } from "../tape/tape.js";
+import type { TapeOption } from "../tape/tape.js";
 import "../values/ndarray-space.js";
 import { NDArray, shapeSize } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
@@ -16,6 +16,7 @@ import {
   type Controls,
   controlList,
   directionList,
+  driverTape,
   type ValueInput,
   type ValueType,
 } from "./drivers.js";
@@ -399,11 +400,12 @@ export function computeJacobianAction<const O extends Outputs, const C extends C
   options: TapeOption = {},
 ): PerOutput<O> {
   const operation = "computeJacobianAction";
+  const tape = driverTape(options, ["tape"], operation);
   const list = outputList(outputs, operation);
-  const controlsList = controlList(controls);
+  const controlsList = controlList(controls, operation);
   const seeds = directionList(controlsList, mDot, operation);
   const path = findPath(
-    options.tape ?? getWorkingTape(),
+    tape,
     controlsList.map((c) => c.blockVariable),
     list.map((o) => o.blockVariable),
     operation,
@@ -435,10 +437,11 @@ export function computeJacobianMatrix<const O extends Outputs, const C extends C
   options: TapeOption & JacobianMatrixOptions = {},
 ): JacobianBlocks<O, C> {
   const operation = "computeJacobianMatrix";
+  const tape = driverTape(options, ["tape", "pointwise"], operation);
   const list = outputList(outputs, operation);
   const path = findPath(
-    options.tape ?? getWorkingTape(),
-    controlList(controls).map((c) => c.blockVariable),
+    tape,
+    controlList(controls, operation).map((c) => c.blockVariable),
     list.map((o) => o.blockVariable),
     operation,
   );

@@ -2,17 +2,18 @@
  * @file ReducedFunction: recorded outputs of any shapes seen as a function of the controls, F(m). Replays
  * the tape; gives Jacobian actions (forward and reverse), dense Jacobian blocks and second-order adjoints.
  */
-import { ControlCountMismatchError, InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../errors.js";
+import { checkOptions } from "../options.js";
 import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
-import { toRaw, wrapRaw } from "../values/space.js";
+import { wrapRaw } from "../values/space.js";
+import { checkControls, checkTape, perSlotValues } from "./arguments.js";
 import {
   type ControlInputs,
   type ControlList,
   type Controls,
   type ControlValueList,
   collectSlot,
-  controlList,
   directionList,
   type PerControl,
   perControl,
@@ -33,7 +34,6 @@ import {
   adjointSweep,
   checkFiniteInputs,
   checkFiniteResults,
-  checkSameShape,
   findPath,
   hessianSweep,
   replay,
@@ -74,12 +74,13 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
 
   constructor(outputs: O, controls: C, options: ReducedFunctionOptions = {}) {
     const operation = "new ReducedFunction";
+    checkOptions(operation, options, ["tape"]);
     this.outputs = outputList(outputs, operation);
     this.outputsArgument = outputs;
-    this.controls = controlList(controls) as ControlList<C>;
+    this.controls = checkControls(controls, operation) as ControlList<C>;
     if (this.controls.length === 0) throw new InvalidArgumentError(operation, "give at least one control");
     this.controlsArgument = controls;
-    this.tape = options.tape ?? getWorkingTape();
+    this.tape = checkTape(options.tape, operation) ?? getWorkingTape();
     // Fail early when a control or an output is not on the tape.
     this.path(operation);
   }
@@ -139,50 +140,34 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
     return this.outputValues();
   }
 
+  /**
+   * The new control values as raw values; plain data and the list / single-value reading as in
+   * `ReducedFunctional.evaluate` (resolved by the controls' shapes).
+   */
   private controlRaws(values: unknown, operation: string): unknown[] {
-    const many = Array.isArray(this.controlsArgument);
-    const list = many && Array.isArray(values) ? values : [values];
-    if (!many && Array.isArray(values)) {
-      throw new ControlCountMismatchError(
-        operation,
-        "one control but an array of values; give the control's value (an NDArray, AdjFloat or number)",
-      );
-    }
-    if (list.length !== this.controls.length) {
-      throw new ControlCountMismatchError(
-        operation,
-        `${this.controls.length} control(s) but ${list.length} value(s); give one value per control, in order`,
-      );
-    }
-    return list.map((value, index) => {
-      const raw = toRaw(value, operation);
-      checkSameShape(this.controls[index].blockVariable.saved, raw, index, operation);
-      return raw;
-    });
+    return perSlotValues(
+      this.controls.map((c) => c.blockVariable.saved),
+      values,
+      operation,
+      "control",
+      "value",
+    );
   }
 
-  /** The raw adjoint seeds, one per output (`undefined` entries mean zero), checked against the outputs. */
+  /**
+   * The raw adjoint seeds, one per output (`undefined` entries mean zero), checked against the outputs. A
+   * number is accepted for a scalar output (an AdjFloat or a 0-d NDArray), a nested array or Float64Array
+   * for an NDArray output.
+   */
   private outputSeeds(seeds: unknown, operation: string): unknown[] {
-    const many = Array.isArray(this.outputsArgument);
-    const list = many && Array.isArray(seeds) ? seeds : [seeds];
-    if (!many && Array.isArray(seeds)) {
-      throw new ControlCountMismatchError(
-        operation,
-        "one output but an array of adjoint seeds; give one seed shaped like the output",
-      );
-    }
-    if (list.length !== this.outputs.length) {
-      throw new ControlCountMismatchError(
-        operation,
-        `${this.outputs.length} output(s) but ${list.length} adjoint seed(s); give one seed per output, in order`,
-      );
-    }
-    return list.map((value, index) => {
-      if (value === undefined) return undefined;
-      const raw = toRaw(value, operation);
-      checkSameShape(this.outputs[index].blockVariable.saved, raw, index, operation);
-      return raw;
-    });
+    return perSlotValues(
+      this.outputs.map((o) => o.blockVariable.saved),
+      seeds,
+      operation,
+      "output",
+      "adjoint seed",
+      true,
+    );
   }
 
   /**
@@ -267,6 +252,7 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
    */
   jacMatrix(options: JacobianMatrixOptions = {}): JacobianBlocks<O, C> {
     const operation = "ReducedFunction.jacMatrix";
+    checkOptions(operation, options, ["pointwise"]);
     const path = this.path(operation);
     checkFiniteInputs(path, operation);
     return shapeBlocks(this.outputsArgument, this.controlsArgument, jacobianMatrixOnPath(path, options));

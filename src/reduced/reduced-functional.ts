@@ -2,17 +2,18 @@
  * @file ReducedFunctional: a scalar functional seen as a function of its controls, J(m). Evaluates by
  * replaying the tape; gives the gradient, tangent-linear action and Hessian action at the tape's values.
  */
-import { ControlCountMismatchError, InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
+import { InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
+import { checkOptions } from "../options.js";
 import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
-import { describeShape, spaceOf, toRaw, wrapRaw } from "../values/space.js";
+import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
+import { checkControls, checkNumberOption, checkOverloaded, checkTape, perSlotValues } from "./arguments.js";
 import {
   type ControlInputs,
   type ControlList,
   type Controls,
   type ControlValueList,
   collectSlot,
-  controlList,
   directionList,
   type PerControl,
   perControl,
@@ -21,7 +22,6 @@ import {
   adjointSweep,
   checkFiniteInputs,
   checkFiniteResults,
-  checkSameShape,
   findPath,
   hessianSweep,
   replay,
@@ -39,6 +39,27 @@ function scalarOf(raw: unknown): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+const CALLBACK_NAMES = [
+  "evalCbPre",
+  "evalCbPost",
+  "deriveCbPre",
+  "deriveCbPost",
+  "hessianCbPre",
+  "hessianCbPost",
+] as const;
+
+/** Checks the callbacks object: known names, each a function. */
+function checkCallbacks(callbacks: unknown, operation: string): ReducedFunctionalCallbacks {
+  const checked = checkOptions(operation, callbacks as ReducedFunctionalCallbacks, [...CALLBACK_NAMES]);
+  for (const name of CALLBACK_NAMES) {
+    const hook = checked[name];
+    if (hook !== undefined && typeof hook !== "function") {
+      throw new InvalidArgumentError(operation, `callbacks.${name} must be a function, got ${typeof hook}`);
+    }
+  }
+  return checked;
 }
 
 /** Hooks called around evaluations and derivatives (for logging, plotting, stopping). */
@@ -105,14 +126,22 @@ export class ReducedFunctional<const C extends Controls = Controls> {
 
   constructor(functional: OverloadedValue, controls: C, options: ReducedFunctionalOptions = {}) {
     const operation = "new ReducedFunctional";
-    this.functional = functional;
+    checkOptions(operation, options, ["tape", "derivativeComponents", "scale", "callbacks"]);
+    this.functional = checkOverloaded(functional, operation, "the functional");
     this.controlsArgument = controls;
-    this.controls = controlList(controls) as ControlList<C>;
-    this.tape = options.tape ?? getWorkingTape();
-    this.scale = options.scale ?? 1;
-    this.callbacks = options.callbacks ?? {};
-    this.components = options.derivativeComponents;
-    const saved = functional?.blockVariable?.saved;
+    this.controls = checkControls(controls, operation) as ControlList<C>;
+    this.tape = checkTape(options.tape, operation) ?? getWorkingTape();
+    this.scale = checkNumberOption(operation, "scale", options.scale) ?? 1;
+    this.callbacks = checkCallbacks(options.callbacks, operation);
+    const components = options.derivativeComponents;
+    if (components !== undefined && !Array.isArray(components)) {
+      throw new InvalidArgumentError(
+        operation,
+        `derivativeComponents must be an array of control indices, got ${typeof components}`,
+      );
+    }
+    this.components = components;
+    const saved = functional.blockVariable.saved;
     if (scalarOf(saved) === undefined) {
       throw new NonScalarFunctionalError(
         operation,
@@ -191,22 +220,20 @@ export class ReducedFunctional<const C extends Controls = Controls> {
     return (scalarOf(this.functional.blockVariable.saved) ?? Number.NaN) * this.scale;
   }
 
+  /**
+   * The new control values as raw values. Plain data is accepted: a number for an AdjFloat or 0-d NDArray
+   * control, a nested number array or Float64Array for an NDArray control. An array argument is read as one
+   * value per control when its entries fit the controls; with one control, otherwise as that control's
+   * value (so `[[1, 2, 3]]` and `[1, 2, 3]` both set one control of shape [3]).
+   */
   private controlRaws(values: unknown, operation: string): unknown[] {
-    const list = Array.isArray(values) && Array.isArray(this.controlsArgument) ? values : [values];
-    if (!Array.isArray(this.controlsArgument) && Array.isArray(values) && this.controls.length !== 1) {
-      throw new ControlCountMismatchError(operation, `${this.controls.length} controls but one value`);
-    }
-    if (list.length !== this.controls.length) {
-      throw new ControlCountMismatchError(
-        operation,
-        `${this.controls.length} control(s) but ${list.length} value(s); give one value per control, in order`,
-      );
-    }
-    return list.map((value, index) => {
-      const raw = toRaw(value, operation);
-      checkSameShape(this.controls[index].blockVariable.saved, raw, index, operation);
-      return raw;
-    });
+    return perSlotValues(
+      this.controls.map((c) => c.blockVariable.saved),
+      values,
+      operation,
+      "control",
+      "value",
+    );
   }
 
   /**
@@ -219,6 +246,8 @@ export class ReducedFunctional<const C extends Controls = Controls> {
    */
   derivative(options: { adjInput?: number } = {}): PerControl<C> {
     const operation = "ReducedFunctional.derivative";
+    checkOptions(operation, options, ["adjInput"]);
+    checkNumberOption(operation, "adjInput", options.adjInput);
     const values = this.controlValues();
     this.callbacks.deriveCbPre?.(values);
     const path = this.path(operation, true);

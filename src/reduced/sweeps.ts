@@ -4,6 +4,7 @@
  */
 import {
   ControlNotOnTapeError,
+  InvalidArgumentError,
   NonFiniteValueError,
   ShapeMismatchError,
   ValueNotOnTapeError,
@@ -12,7 +13,7 @@ import { stopAnnotating } from "../tape/annotation.js";
 import type { Block, FusedSecondOrder } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import { type Tape, walkBetween } from "../tape/tape.js";
-import { addRaw, describeShape, isFiniteRaw, spaceOf } from "../values/space.js";
+import { addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
 
 /** @internal the blocks between some controls and some outputs, found by one walk */
 export interface SweepPath {
@@ -154,20 +155,27 @@ function fillSeeds(
   return [anyAdj, anyHessian];
 }
 
-/** @internal checks a raw value against the value it stands for (a control's, an output's): type and shape */
+/**
+ * @internal checks a raw value against the value it stands for (a control's, an output's): type and shape.
+ * The message says what was expected and what was received.
+ */
 export function checkSameShape(current: unknown, value: unknown, index: number, operation: string): void {
   if (typeof current === "number" && typeof value === "number") return;
   const space = spaceOf(current, operation);
   const valueSpace = spaceOf(value, operation);
   const shapeA = space.shape(current);
   const shapeB = valueSpace.shape(value);
-  if (space !== valueSpace || shapeA.length !== shapeB.length || shapeA.some((n, i) => n !== shapeB[i])) {
-    throw new ShapeMismatchError(
-      operation,
-      [shapeA, shapeB],
-      `value ${index} (${describeShape(value)}) does not match the value it stands for (${describeShape(current)}); give a value of the same type and shape`,
-    );
-  }
+  const sameShape = shapeA.length === shapeB.length && shapeA.every((n, i) => n === shapeB[i]);
+  if (space === valueSpace && sameShape) return;
+  const message = `value ${index}: expected ${describeKind(current)}, got ${describeKind(value)}; give a value of the same type and shape`;
+  if (sameShape) throw new InvalidArgumentError(operation, message);
+  throw new ShapeMismatchError(operation, [shapeA, shapeB], message);
+}
+
+function describeKind(raw: unknown): string {
+  return typeof raw === "number"
+    ? "a number (AdjFloat)"
+    : `${describeType(raw)} of shape ${describeShape(raw)}`;
 }
 
 /** @internal sets the controls to `values` and recomputes the path's blocks, recording nothing */

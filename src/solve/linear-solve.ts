@@ -4,6 +4,7 @@
  */
 import "../values/ndarray-space.js";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { checkTape } from "../reduced/arguments.js";
 import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
@@ -13,9 +14,10 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape } from "../tape/tape.js";
+import { recordBlock, type TapeOption } from "../tape/tape.js";
 import { type ArrayInput, NDArray } from "../values/ndarray.js";
 import {
+  checkLinearSolverOptions,
   DenseSystemCache,
   type LinearSolverOptions,
   type PreparedSystem,
@@ -27,7 +29,7 @@ import { asArray, asSparseMatrix } from "./sparse-ops.js";
 import { sameKey } from "./util.js";
 
 /** Options of `solve`. */
-export type SolveOptions = LinearSolverOptions;
+export type SolveOptions = LinearSolverOptions & TapeOption;
 
 /**
  * @internal X = A^-1 B (or A^-T B) column by column for a row-major [n, k] B
@@ -328,6 +330,8 @@ export class LinearSolveBlock<M extends NDArray | SparseMatrix = NDArray | Spars
  */
 export function solve(matrix: SolveMatrix, b: NDArray | ArrayInput, options: SolveOptions = {}): NDArray {
   const operation = "solve";
+  checkLinearSolverOptions(operation, options, ["tape"]);
+  const tape = checkTape(options.tape, operation);
   const B = asArray(b, operation);
   const isSparse = matrix instanceof SparseMatrix || matrix instanceof CsrMatrix;
   if (!isSparse && !(matrix instanceof NDArray)) {
@@ -362,9 +366,9 @@ export function solve(matrix: SolveMatrix, b: NDArray | ArrayInput, options: Sol
   const X = new NDArray(solveColumns(algebra.prepare(A), B.data, columns, false), B.shape);
   if (annotating()) {
     const output = new BlockVariable(X);
-    getWorkingTape().addBlock(
-      new LinearSolveBlock(algebra, columns, [A.blockVariable, B.blockVariable], [output]),
-    );
+    recordBlock(new LinearSolveBlock(algebra, columns, [A.blockVariable, B.blockVariable], [output]), {
+      tape,
+    });
     X._blockVariable = output;
   }
   return X;

@@ -2,8 +2,9 @@
  * @file Prepared linear systems with reuse: one object per solve block keeps the factorization (dense LU,
  * sparse Cholesky/LU) or the Krylov preconditioner of the last matrix, and refactors only when the values change.
  */
-import { ShapeMismatchError } from "../errors.js";
+import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
 import { type LUFactorization, luFactor, luSolve } from "../ops/kernels/linalg.js";
+import { checkNumber, checkOptions } from "../options.js";
 import { NDArray } from "../values/ndarray.js";
 import { KrylovConvergenceError, SingularSystemError } from "./errors.js";
 import { NotPositiveDefiniteError } from "./sparse/cholesky.js";
@@ -26,6 +27,48 @@ import type { FillReducingOrdering } from "./sparse/ordering.js";
  * otherwise), "cholesky", "lu", or the Krylov methods "cg" (symmetric positive definite only) and "gmres".
  */
 export type LinearSolveMethod = "auto" | "cholesky" | "lu" | "cg" | "gmres";
+
+/** The keys of LinearSolverOptions. */
+export const LINEAR_SOLVER_KEYS = [
+  "method",
+  "relativeTolerance",
+  "absoluteTolerance",
+  "maxIterations",
+  "preconditioner",
+  "restart",
+  "ordering",
+] as const;
+
+/**
+ * @internal Checks linear solver options: unknown keys (with `extraKeys` allowed too), the method and
+ * preconditioner names and the numbers.
+ */
+export function checkLinearSolverOptions<T extends LinearSolverOptions>(
+  operation: string,
+  options: T | undefined,
+  extraKeys: readonly string[] = [],
+): T {
+  const checked = checkOptions(operation, options, [...LINEAR_SOLVER_KEYS, ...extraKeys] as (keyof T &
+    string)[]);
+  const oneOf = (name: string, value: unknown, allowed: readonly string[]) => {
+    if (value !== undefined && !allowed.includes(value as string)) {
+      throw new InvalidArgumentError(
+        operation,
+        `${name} must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${JSON.stringify(value) ?? typeof value}`,
+      );
+    }
+  };
+  oneOf("method", checked.method, ["auto", "cholesky", "lu", "cg", "gmres"]);
+  oneOf("preconditioner", checked.preconditioner, ["none", "jacobi", "ic0", "ilu0"]);
+  for (const key of ["relativeTolerance", "absoluteTolerance"] as const) {
+    if (checked[key] !== undefined) checkNumber(operation, key, checked[key], { nonNegative: true });
+  }
+  for (const key of ["maxIterations", "restart"] as const) {
+    if (checked[key] !== undefined)
+      checkNumber(operation, key, checked[key], { integer: true, positive: true });
+  }
+  return checked;
+}
 
 /** Options of the linear solver used by `solve` (sparse matrices) and by `nonlinearSolve` for its Newton steps. */
 export interface LinearSolverOptions {

@@ -5,6 +5,8 @@
  */
 import "../values/ndarray-space.js";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { checkNumber, checkOptions } from "../options.js";
+import { checkTape } from "../reduced/arguments.js";
 import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
@@ -14,12 +16,13 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape } from "../tape/tape.js";
+import { recordBlock, type Tape } from "../tape/tape.js";
 import { type ArrayInput, NDArray } from "../values/ndarray.js";
 import { addRaw, describeType } from "../values/space.js";
 import { bandedPattern, type ColumnColoring } from "./coloring.js";
 import { NewtonDivergenceError, SingularSystemError } from "./errors.js";
 import {
+  checkLinearSolverOptions,
   DenseSystemCache,
   type LinearSolverOptions,
   type PreparedSystem,
@@ -80,6 +83,46 @@ export interface NonlinearSolveOptions<P extends readonly SolveParameter[] = rea
   linearSolver?: LinearSolverOptions;
   /** Largest number of unknowns for the dense tangent-column Jacobian. Default 2000. */
   maxDenseSize?: number;
+  /** The tape the solve records its block on (default: the working tape). */
+  tape?: Tape;
+}
+
+const NONLINEAR_SOLVE_KEYS = [
+  "absoluteTolerance",
+  "relativeTolerance",
+  "stepTolerance",
+  "maxIterations",
+  "lineSearch",
+  "callback",
+  "jacobianSparsity",
+  "jacobian",
+  "linearSolver",
+  "maxDenseSize",
+  "tape",
+] as const;
+
+/** Checks the options of nonlinearSolve: unknown keys, numbers, callbacks and the nested linearSolver. */
+function checkNonlinearSolveOptions(options: NonlinearSolveOptions, operation: string): void {
+  checkOptions(operation, options, [...NONLINEAR_SOLVE_KEYS]);
+  for (const key of ["absoluteTolerance", "relativeTolerance", "stepTolerance"] as const) {
+    if (options[key] !== undefined) checkNumber(operation, key, options[key], { nonNegative: true });
+  }
+  for (const key of ["maxIterations", "maxDenseSize"] as const) {
+    if (options[key] !== undefined)
+      checkNumber(operation, key, options[key], { integer: true, nonNegative: true });
+  }
+  if (options.lineSearch !== undefined && typeof options.lineSearch !== "boolean") {
+    throw new InvalidArgumentError(
+      operation,
+      `lineSearch must be true or false, got ${typeof options.lineSearch}`,
+    );
+  }
+  for (const key of ["callback", "jacobian"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "function") {
+      throw new InvalidArgumentError(operation, `${key} must be a function, got ${typeof options[key]}`);
+    }
+  }
+  if (options.linearSolver !== undefined) checkLinearSolverOptions(operation, options.linearSolver);
 }
 
 /** Counters of one nonlinear solve (forward solves and derivatives together). */
@@ -526,6 +569,14 @@ export function nonlinearSolve<P extends readonly SolveParameter[]>(
   if (typeof residual !== "function") {
     throw new InvalidArgumentError(operation, "the residual must be a function (u, ...params) => NDArray");
   }
+  checkNonlinearSolveOptions(options as NonlinearSolveOptions, operation);
+  const outerTape = checkTape(options.tape, operation);
+  if (!Array.isArray(params)) {
+    throw new InvalidArgumentError(
+      operation,
+      `params must be an array of the residual's extra arguments (AdjFloats, NDArrays, SparseMatrices, numbers), got ${describeType(params)}`,
+    );
+  }
   const initialGuess = asArray(u0, operation);
   const tape = new ResidualTape(residual as unknown as ResidualFunction, initialGuess, params, operation);
   const solver = new NewtonSolver(tape, options as NonlinearSolveOptions);
@@ -534,9 +585,9 @@ export function nonlinearSolve<P extends readonly SolveParameter[]>(
   const result = solution === tape.initialU ? new NDArray(solution.data, solution.shape) : solution;
   if (annotating()) {
     const output = new BlockVariable(result);
-    getWorkingTape().addBlock(
-      new NonlinearSolveBlock(solver, initialGuess, tape.outerDependencies.slice(), [output]),
-    );
+    recordBlock(new NonlinearSolveBlock(solver, initialGuess, tape.outerDependencies.slice(), [output]), {
+      tape: outerTape,
+    });
     result._blockVariable = output;
   }
   return result;

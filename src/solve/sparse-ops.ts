@@ -4,6 +4,8 @@
  */
 import "../values/ndarray-space.js";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { checkOptions } from "../options.js";
+import { checkTape } from "../reduced/arguments.js";
 import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
@@ -13,7 +15,7 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape } from "../tape/tape.js";
+import { recordBlock, type Tape, type TapeOption } from "../tape/tape.js";
 import { type ArrayInput, array, NDArray } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
 import {
@@ -29,6 +31,11 @@ import { onPattern, SparseMatrix } from "./sparse-matrix.js";
 
 /** What sparse operations accept as a matrix: a SparseMatrix (recorded or not) or a constant CsrMatrix. */
 export type SparseOperand = SparseMatrix | CsrMatrix;
+
+/** The tape of a `{ tape }` options object (checked: no other key, a Tape or undefined). */
+function tapeOf(options: TapeOption, operation: string): Tape | undefined {
+  return checkTape(checkOptions(operation, options, ["tape"]).tape, operation);
+}
 
 /**
  * @internal the SparseMatrix for a sparse operand (a CsrMatrix becomes a fresh constant)
@@ -127,6 +134,7 @@ function recordAssembly(
   map: Int32Array | undefined,
   values: NDArray,
   operation: string,
+  tape: Tape | undefined,
 ): SparseMatrix {
   const expected = map === undefined ? pattern.nnz : map.length;
   if (values.size !== expected) {
@@ -139,9 +147,9 @@ function recordAssembly(
   const result = assembleOnPattern(pattern, map, values);
   if (annotating()) {
     const output = new BlockVariable(result);
-    getWorkingTape().addBlock(
-      new SparseAssembleBlock(pattern, map, values.shape, [values.blockVariable], [output]),
-    );
+    recordBlock(new SparseAssembleBlock(pattern, map, values.shape, [values.blockVariable], [output]), {
+      tape,
+    });
     result._blockVariable = output;
   }
   return result;
@@ -185,12 +193,13 @@ export class SparseAssembler {
    * @example
    * assembler.assemble(array([1, 2, 3]));
    */
-  assemble(values: NDArray | ArrayInput): SparseMatrix {
+  assemble(values: NDArray | ArrayInput, options: TapeOption = {}): SparseMatrix {
     return recordAssembly(
       this.scatter.pattern,
       this.scatter.map,
       asArray(values, "sparseMatrix"),
       "sparseMatrix",
+      tapeOf(options, "sparseMatrix"),
     );
   }
 }
@@ -209,8 +218,9 @@ export function sparseMatrix(
   rowIndices: ArrayLike<number>,
   colIndices: ArrayLike<number>,
   values: NDArray | ArrayInput,
+  options: TapeOption = {},
 ): SparseMatrix {
-  return new SparseAssembler(rows, cols, rowIndices, colIndices).assemble(values);
+  return new SparseAssembler(rows, cols, rowIndices, colIndices).assemble(values, options);
 }
 
 /**
@@ -220,9 +230,14 @@ export function sparseMatrix(
  * @example
  * const A = sparseFromValues(pattern, np.exp(logValues)); // logValues: NDArray of length pattern.nnz
  */
-export function sparseFromValues(pattern: SparseOperand, values: NDArray | ArrayInput): SparseMatrix {
+export function sparseFromValues(
+  pattern: SparseOperand,
+  values: NDArray | ArrayInput,
+  options: TapeOption = {},
+): SparseMatrix {
+  const tape = tapeOf(options, "sparseFromValues");
   const csr = asSparseMatrix(pattern, "sparseFromValues").csr;
-  return recordAssembly(csr, undefined, asArray(values, "sparseFromValues"), "sparseFromValues");
+  return recordAssembly(csr, undefined, asArray(values, "sparseFromValues"), "sparseFromValues", tape);
 }
 
 /**
@@ -263,12 +278,13 @@ export class SparseValuesBlock extends Block {
  * @example
  * const J = np.sum(np.square(sparseValues(A)));
  */
-export function sparseValues(matrix: SparseOperand): NDArray {
+export function sparseValues(matrix: SparseOperand, options: TapeOption = {}): NDArray {
+  const tape = tapeOf(options, "sparseValues");
   const A = asSparseMatrix(matrix, "sparseValues");
   const result = new NDArray(A.values.slice(), [A.nnz]);
   if (annotating()) {
     const output = new BlockVariable(result);
-    getWorkingTape().addBlock(new SparseValuesBlock([A.blockVariable], [output]));
+    recordBlock(new SparseValuesBlock([A.blockVariable], [output]), { tape });
     result._blockVariable = output;
   }
   return result;
@@ -341,13 +357,14 @@ function transposedValues(transposed: TransposedPattern, A: SparseMatrix): Spars
  * @example
  * const At = transpose(A);
  */
-export function transpose(matrix: SparseOperand): SparseMatrix {
+export function transpose(matrix: SparseOperand, options: TapeOption = {}): SparseMatrix {
+  const tape = tapeOf(options, "transpose");
   const A = asSparseMatrix(matrix, "transpose");
   const transposed = transposePattern(A.csr);
   const result = transposedValues(transposed, A);
   if (annotating()) {
     const output = new BlockVariable(result);
-    getWorkingTape().addBlock(new SparseTransposeBlock(transposed, [A.blockVariable], [output]));
+    recordBlock(new SparseTransposeBlock(transposed, [A.blockVariable], [output]), { tape });
     result._blockVariable = output;
   }
   return result;
@@ -450,7 +467,8 @@ function addInto(target: Float64Array, source: Float64Array): void {
  * @example
  * const y = matvec(A, x); // x: NDArray of shape [A.cols]
  */
-export function matvec(matrix: SparseOperand, x: NDArray | ArrayInput): NDArray {
+export function matvec(matrix: SparseOperand, x: NDArray | ArrayInput, options: TapeOption = {}): NDArray {
+  const tape = tapeOf(options, "matvec");
   const A = asSparseMatrix(matrix, "matvec");
   const vector = asArray(x, "matvec");
   if (vector.ndim !== 1 || vector.shape[0] !== A.cols) {
@@ -463,7 +481,7 @@ export function matvec(matrix: SparseOperand, x: NDArray | ArrayInput): NDArray 
   const result = new NDArray(A.csr.matvec(vector.data), [A.rows]);
   if (annotating()) {
     const output = new BlockVariable(result);
-    getWorkingTape().addBlock(new SparseMatvecBlock([A.blockVariable, vector.blockVariable], [output]));
+    recordBlock(new SparseMatvecBlock([A.blockVariable, vector.blockVariable], [output]), { tape });
     result._blockVariable = output;
   }
   return result;

@@ -1,4 +1,5 @@
 /** @file Annotation switches: whether overloaded operations record blocks on the working tape. */
+import { InvalidArgumentError } from "../errors.js";
 
 let pauseDepth = 0;
 
@@ -20,6 +21,12 @@ export function annotating(): boolean {
  * const y = stopAnnotating(() => np.sin(x)); // computed, not recorded
  */
 export function stopAnnotating<T>(fn: () => T): T {
+  if (typeof fn !== "function") {
+    throw new InvalidArgumentError(
+      "stopAnnotating",
+      `fn must be a function, got ${fn === null ? "null" : typeof fn}`,
+    );
+  }
   pauseDepth++;
   try {
     return fn();

@@ -1,4 +1,5 @@
 /** @file BlockVariable: one value as the tape saw it, with its adjoint, tangent-linear and Hessian slots. */
+import { InvalidArgumentError } from "../errors.js";
 import type { Block } from "./block.js";
 
 /**
@@ -31,6 +32,12 @@ export class BlockVariable {
   backwardMark = 0;
 
   constructor(saved: unknown, block?: Block) {
+    if (block !== undefined && typeof (block as Partial<Block> | null)?.recompute !== "function") {
+      throw new InvalidArgumentError(
+        "new BlockVariable",
+        "block must be a Block (the block that produced the value) or omitted",
+      );
+    }
     this.saved = saved;
     this.block = block;
   }

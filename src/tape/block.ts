@@ -137,6 +137,12 @@ export abstract class Block {
    * const y = block.addOutput(new AdjFloat(3));
    */
   addOutput<T extends OverloadedValue>(value: T): T {
+    if (!(value instanceof OverloadedValue)) {
+      throw new TsadjointError(
+        `${this.name}.addOutput`,
+        "an output must be an overloaded value (AdjFloat, NDArray, ...)",
+      );
+    }
     if (value._blockVariable !== undefined) {
       throw new TsadjointError(
         `${this.name}.addOutput`,

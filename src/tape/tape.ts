@@ -1,8 +1,10 @@
 /** @file Tape: the ordered record of blocks, the working tape, tags, timesteps, pruning and DOT export. */
 
+import { InvalidArgumentError } from "../errors.js";
+import { checkOptions } from "../options.js";
 import { tapeToDot } from "../viz/dot.js";
 import { annotating } from "./annotation.js";
-import type { Block } from "./block.js";
+import { Block } from "./block.js";
 import type { BlockVariable } from "./block-variable.js";
 
 /** Options every entry point accepts: the tape to use instead of the working tape. */
@@ -28,6 +30,12 @@ export class Tape {
   version = 0;
 
   constructor(blocks: readonly Block[] = []) {
+    if (!Array.isArray(blocks) || blocks.some((block) => !(block instanceof Block))) {
+      throw new InvalidArgumentError(
+        "new Tape",
+        `blocks must be an array of Blocks, got ${describeArgument(blocks)}`,
+      );
+    }
     this.blockList = blocks.slice();
   }
 
@@ -49,6 +57,9 @@ export class Tape {
    * getWorkingTape().addBlock(new MyBlock(x));
    */
   addBlock(block: Block): void {
+    if (!(block instanceof Block)) {
+      throw new InvalidArgumentError("Tape.addBlock", `expected a Block, got ${describeArgument(block)}`);
+    }
     if (this.currentTag !== undefined && block.tag === undefined) block.tag = this.currentTag;
     this.blockList.push(block);
     this.version++;
@@ -75,6 +86,7 @@ export class Tape {
    * tape.withTag("assembly", () => assemble(u)); tape.getBlocks("assembly");
    */
   getBlocks(tag?: string): Block[] {
+    if (tag !== undefined) checkString(tag, "Tape.getBlocks", "tag");
     if (tag === undefined) return this.blockList.slice();
     return this.blockList.filter((block) => block.tag === tag);
   }
@@ -86,6 +98,8 @@ export class Tape {
    * tape.withTag("loss", () => np.square(x));
    */
   withTag<T>(tag: string, fn: () => T): T {
+    checkString(tag, "Tape.withTag", "tag");
+    checkFunction(fn, "Tape.withTag", "fn");
     const previous = this.currentTag;
     this.currentTag = tag;
     try {
@@ -112,6 +126,12 @@ export class Tape {
    * tape.timestepBlocks(0);
    */
   timestepBlocks(index: number): Block[] {
+    if (!Number.isInteger(index) || index < 0) {
+      throw new InvalidArgumentError(
+        "Tape.timestepBlocks",
+        `index must be a non-negative integer, got ${describeArgument(index)}`,
+      );
+    }
     const start = this.timestepStarts[index];
     if (start === undefined) return [];
     const end = this.timestepStarts[index + 1] ?? this.blockList.length;
@@ -129,6 +149,20 @@ export class Tape {
     controls: readonly { blockVariable: BlockVariable }[];
     outputs: readonly { blockVariable: BlockVariable }[];
   }): Tape {
+    const operation = "Tape.optimize";
+    const checked = checkOptions(operation, options, ["controls", "outputs"]);
+    for (const key of ["controls", "outputs"] as const) {
+      const list: unknown = checked[key];
+      if (
+        !Array.isArray(list) ||
+        list.some((entry) => (entry as { blockVariable?: unknown } | null)?.blockVariable === undefined)
+      ) {
+        throw new InvalidArgumentError(
+          operation,
+          `${key} must be an array of ${key === "controls" ? "Controls" : "recorded values"}, got ${Array.isArray(list) ? "an array with another entry" : typeof list}`,
+        );
+      }
+    }
     const kept = blocksBetween(
       this.blockList,
       options.controls.map((c) => c.blockVariable),
@@ -144,6 +178,7 @@ export class Tape {
    * writeFileSync("tape.dot", tape.toDot());
    */
   toDot(name?: string): string {
+    if (name !== undefined) checkString(name, "Tape.toDot", "name");
     return tapeToDot(this, name);
   }
 }
@@ -239,6 +274,7 @@ export function getWorkingTape(): Tape {
  * setWorkingTape(new Tape());
  */
 export function setWorkingTape(tape: Tape): void {
+  checkTapeArgument(tape, "setWorkingTape");
   workingTape = tape;
 }
 
@@ -250,6 +286,8 @@ export function setWorkingTape(tape: Tape): void {
  * const y = withTape(tape, () => np.exp(x));
  */
 export function withTape<T>(tape: Tape, fn: () => T): T {
+  checkTapeArgument(tape, "withTape");
+  checkFunction(fn, "withTape", "fn");
   const previous = workingTape;
   workingTape = tape;
   try {
@@ -266,7 +304,39 @@ export function withTape<T>(tape: Tape, fn: () => T): T {
  * if (annotating()) { const block = new MyBlock(x); const y = block.addOutput(new AdjFloat(v)); recordBlock(block); }
  */
 export function recordBlock(block: Block, options?: TapeOption): boolean {
+  if (!(block instanceof Block)) {
+    throw new InvalidArgumentError("recordBlock", `expected a Block, got ${describeArgument(block)}`);
+  }
+  const tape = checkOptions("recordBlock", options, ["tape"]).tape;
+  if (tape !== undefined) checkTapeArgument(tape, "recordBlock");
   if (!annotating()) return false;
-  (options?.tape ?? workingTape).addBlock(block);
+  (tape ?? workingTape).addBlock(block);
   return true;
+}
+
+/** @internal a short description of an argument for messages */
+export function describeArgument(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === "object") return `a ${(value as object).constructor?.name ?? "object"}`;
+  if (typeof value === "number") return `the number ${value}`;
+  return typeof value;
+}
+
+function checkTapeArgument(tape: unknown, operation: string): void {
+  if (!(tape instanceof Tape)) {
+    throw new InvalidArgumentError(operation, `expected a Tape, got ${describeArgument(tape)}`);
+  }
+}
+
+function checkFunction(fn: unknown, operation: string, name: string): void {
+  if (typeof fn !== "function") {
+    throw new InvalidArgumentError(operation, `${name} must be a function, got ${describeArgument(fn)}`);
+  }
+}
+
+function checkString(value: unknown, operation: string, name: string): void {
+  if (typeof value !== "string") {
+    throw new InvalidArgumentError(operation, `${name} must be a string, got ${describeArgument(value)}`);
+  }
 }

@@ -1,5 +1,5 @@
 /** @file The vector-space protocol every value type implements, and the registry of overloaded types. */
-import { UnregisteredTypeError } from "../errors.js";
+import { InvalidArgumentError, UnregisteredTypeError } from "../errors.js";
 import { OverloadedValue } from "./overloaded.js";
 
 /**
@@ -68,6 +68,41 @@ export const scalarSpace: VectorSpace<number> = {
 };
 
 type AnySpec = OverloadedTypeSpec<OverloadedValue, unknown>;
+
+const SPACE_METHODS = [
+  "zerosLike",
+  "add",
+  "scale",
+  "dot",
+  "norm",
+  "copy",
+  "size",
+  "toFloat64Array",
+  "fromFloat64Array",
+  "shape",
+] as const;
+
+/** Checks a registration record before it enters the registry (a bad one would break every lookup). */
+function checkSpec(spec: unknown): void {
+  const fail = (what: string): never => {
+    throw new InvalidArgumentError("registerOverloadedType", `${what}; see OverloadedTypeSpec`);
+  };
+  if (spec === null || typeof spec !== "object")
+    fail(`the spec must be an object, got ${describeType(spec)}`);
+  const record = spec as Partial<AnySpec>;
+  if (typeof record.name !== "string" || record.name === "") fail("spec.name must be a non-empty string");
+  for (const key of ["isRaw", "wrap"] as const) {
+    if (typeof record[key] !== "function") fail(`spec.${key} must be a function`);
+  }
+  if (record.create !== undefined && typeof record.create !== "function")
+    fail("spec.create must be a function");
+  const space = record.space as Partial<VectorSpace<unknown>> | undefined;
+  if (space === null || typeof space !== "object") fail("spec.space must be a VectorSpace object");
+  for (const method of SPACE_METHODS) {
+    if (typeof (space as Record<string, unknown>)[method] !== "function")
+      fail(`spec.space.${method} must be a function`);
+  }
+}
 const registry: AnySpec[] = [];
 
 /**
@@ -78,6 +113,7 @@ const registry: AnySpec[] = [];
  * registerOverloadedType({ name: "Pair", isRaw: (x): x is Pair => x instanceof Pair, wrap: (p) => p, space: pairSpace });
  */
 export function registerOverloadedType<O extends OverloadedValue, R>(spec: OverloadedTypeSpec<O, R>): void {
+  checkSpec(spec);
   const index = registry.findIndex((s) => s.name === spec.name);
   const record = spec as unknown as AnySpec;
   if (index >= 0) registry[index] = record;

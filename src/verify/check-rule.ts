@@ -3,6 +3,9 @@
  * the tangent-linear value matches central finite differences, the dot-product test holds, and the
  * Taylor remainders shrink at rates 1, 2 and 3.
  */
+import { InvalidArgumentError } from "../errors.js";
+import { checkNumber, checkOptions } from "../options.js";
+import { checkOverloaded, describeValue } from "../reduced/arguments.js";
 import { Control } from "../reduced/control.js";
 import { adjointSweep, findPath, hessianSweep, replay, tlmSweep } from "../reduced/sweeps.js";
 import { stopAnnotating } from "../tape/annotation.js";
@@ -25,6 +28,42 @@ export interface RuleCheckOptions {
    * recomputes by iterating to a tolerance (a nonlinear solve) agrees only to that tolerance.
    */
   recomputeTolerance?: number;
+}
+
+const RULE_CHECK_KEYS = ["seed", "fdStep", "epsilons", "skipHessian", "recomputeTolerance"] as const;
+
+/** Checks the function, the inputs and the options of checkRule / assertRule. */
+function checkRuleArguments(
+  fn: unknown,
+  inputs: unknown,
+  options: RuleCheckOptions,
+  operation: string,
+): void {
+  if (typeof fn !== "function") {
+    throw new InvalidArgumentError(
+      operation,
+      `fn must be a function of overloaded values, got ${describeValue(fn)}`,
+    );
+  }
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new InvalidArgumentError(
+      operation,
+      `inputs must be a non-empty array of points (numbers, AdjFloats, NDArrays), got ${describeValue(inputs)}`,
+    );
+  }
+  checkOptions(operation, options, [...RULE_CHECK_KEYS]);
+  for (const key of ["seed", "fdStep", "recomputeTolerance"] as const) {
+    if (options[key] !== undefined) checkNumber(operation, key, options[key], { positive: key !== "seed" });
+  }
+  const epsilons = options.epsilons;
+  if (
+    epsilons !== undefined &&
+    (!Array.isArray(epsilons) ||
+      epsilons.length < 2 ||
+      epsilons.some((e) => typeof e !== "number" || !(e > 0)))
+  ) {
+    throw new InvalidArgumentError(operation, "epsilons must be at least two positive step sizes");
+  }
 }
 
 /** What `checkRule` measured. Rates are `Infinity` when the remainder is already at round-off. */
@@ -101,11 +140,16 @@ export function checkRule(
   inputs: readonly unknown[],
   options: RuleCheckOptions = {},
 ): RuleCheckReport {
+  checkRuleArguments(fn, inputs, options, "checkRule");
   const next = rng(options.seed ?? 1);
   const x = inputs.map((value) => toRaw(value, "checkRule"));
   const tape = new Tape();
   const overloaded = x.map((raw) => wrapRaw(raw));
-  const output = withTape(tape, () => fn(...overloaded));
+  const output = checkOverloaded(
+    withTape(tape, () => fn(...overloaded)),
+    "checkRule",
+    "the result of fn",
+  );
   const controls = overloaded.map((value) => new Control(value).blockVariable);
   const path = findPath(tape, controls, [output.blockVariable], "checkRule");
   const forward = (values: readonly unknown[]): unknown =>
@@ -220,6 +264,7 @@ export function assertRule(
   inputs: readonly unknown[],
   options: RuleCheckOptions = {},
 ): RuleCheckReport {
+  checkRuleArguments(fn, inputs, options, "assertRule");
   const report = checkRule(fn, inputs, options);
   const failures: string[] = [];
   if (!(report.recomputeError <= (options.recomputeTolerance ?? ruleThresholds.recompute)))

@@ -3,7 +3,9 @@
  * and 3 when the gradient and the Hessian are right; for a ReducedFunction F the first-order remainder is
  * ||F(m + eps h) - F(m) - eps J h|| and the second-order check uses <v, F> with the Hessian action.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { ControlCountMismatchError, InvalidArgumentError } from "../errors.js";
+import { checkNumber, checkOptions } from "../options.js";
+import { describeValue, perSlotValues } from "../reduced/arguments.js";
 import type { ReducedFunction } from "../reduced/reduced-function.js";
 import type { ReducedFunctional } from "../reduced/reduced-functional.js";
 import { spaceOf, toRaw } from "../values/space.js";
@@ -60,6 +62,76 @@ function asList(target: Pick<TaylorTarget, "controls">, value: unknown): unknown
   return (single ? [value] : (value as unknown[])).map((v) => toRaw(v, "taylorTest"));
 }
 
+/** One raw value per control from a point or direction, checked against the controls' types and shapes. */
+function controlValuesOf(
+  target: Pick<TaylorTarget, "controls">,
+  value: unknown,
+  operation: string,
+  name: string,
+): unknown[] {
+  return perSlotValues(
+    target.controls.map((c) => c.blockVariable.saved),
+    value,
+    operation,
+    "control",
+    name,
+  );
+}
+
+/** One adjoint direction per output, checked against the outputs (a wrong count is an InvalidArgumentError). */
+function adjointDirections(rf: TaylorFunctionTarget, v: unknown, operation: string): unknown[] {
+  try {
+    return perSlotValues(
+      rf.outputs.map((o) => o.blockVariable.saved),
+      v,
+      operation,
+      "output",
+      "adjoint direction v",
+    );
+  } catch (error) {
+    if (error instanceof ControlCountMismatchError) {
+      throw new InvalidArgumentError(operation, error.message.slice(operation.length + 2));
+    }
+    throw error;
+  }
+}
+
+/** Checks the target, the options and the step sizes; returns the step sizes. */
+function checkTaylorArguments(rf: unknown, options: TaylorOptions, operation: string): number[] {
+  const target = rf as Partial<TaylorTarget & TaylorFunctionTarget> | null;
+  if (
+    target === null ||
+    typeof target !== "object" ||
+    typeof target.evaluate !== "function" ||
+    typeof target.controlValues !== "function" ||
+    !Array.isArray(target.controls) ||
+    (typeof target.derivative !== "function" && typeof target.jacAction !== "function")
+  ) {
+    throw new InvalidArgumentError(
+      operation,
+      `the first argument must be a ReducedFunctional or a ReducedFunction, got ${describeValue(rf)}`,
+    );
+  }
+  checkOptions(operation, options, ["dJdm", "Hm", "hessian", "epsilons", "v"]);
+  if (options.dJdm !== undefined) checkNumber(operation, "dJdm", options.dJdm);
+  if (options.Hm !== undefined) checkNumber(operation, "Hm", options.Hm);
+  if (options.hessian !== undefined && typeof options.hessian !== "boolean") {
+    throw new InvalidArgumentError(
+      operation,
+      `hessian must be true or false, got ${describeValue(options.hessian)}`,
+    );
+  }
+  const given = options.epsilons ?? [0.01, 0.005, 0.0025, 0.00125];
+  if (
+    !Array.isArray(given) ||
+    given.length < 2 ||
+    given.some((e) => typeof e !== "number" || !(e > 0) || !Number.isFinite(e))
+  ) {
+    throw new InvalidArgumentError(operation, "epsilons must be at least two positive finite step sizes");
+  }
+  return [...given];
+}
+
 function dotLists(a: readonly unknown[], b: readonly unknown[]): number {
   let total = 0;
   for (let i = 0; i < a.length; i++) total += spaceOf(a[i]).dot(a[i], b[i]);
@@ -93,26 +165,27 @@ export function taylorToDict(
   h: unknown,
   options: TaylorOptions = {},
 ): TaylorReport {
-  const epsilons = [...(options.epsilons ?? [0.01, 0.005, 0.0025, 0.00125])];
-  if (epsilons.length < 2 || epsilons.some((e) => !(e > 0))) {
-    throw new InvalidArgumentError("taylorTest", "epsilons must be at least two positive step sizes");
-  }
-  if (isFunctionTarget(rf)) return functionTaylor(rf, m, h, options, epsilons);
+  return taylorReport(rf, m, h, options, "taylorToDict");
+}
+
+function taylorReport(
+  rf: TaylorTarget | TaylorFunctionTarget,
+  m: unknown,
+  h: unknown,
+  options: TaylorOptions,
+  operation: string,
+): TaylorReport {
+  const epsilons = checkTaylorArguments(rf, options, operation);
+  if (isFunctionTarget(rf)) return functionTaylor(rf, m, h, options, epsilons, operation);
   if (options.v !== undefined) {
     throw new InvalidArgumentError(
-      "taylorTest",
+      operation,
       "the adjoint direction v is for a ReducedFunction; a ReducedFunctional uses { hessian: true }",
     );
   }
   const before = rf.controlValues().map((v) => toRaw(v));
-  const mList = asList(rf, m);
-  const hList = asList(rf, h);
-  if (mList.length !== rf.controls.length || hList.length !== rf.controls.length) {
-    throw new InvalidArgumentError(
-      "taylorTest",
-      `${rf.controls.length} control(s): give one point and one direction per control`,
-    );
-  }
+  const mList = controlValuesOf(rf, m, operation, "point m");
+  const hList = controlValuesOf(rf, h, operation, "direction h");
   try {
     const Jm = rf.evaluate(rf.controls.length === 1 ? mList[0] : mList);
     let dJdm = options.dJdm;
@@ -165,7 +238,7 @@ export function taylorTest(
   h: unknown,
   options: TaylorOptions = {},
 ): number {
-  const report = taylorToDict(rf, m, h, options);
+  const report = taylorReport(rf, m, h, options, "taylorTest");
   const series = report.R2 ?? report.R1;
   return Math.min(...series.rates);
 }
@@ -199,36 +272,25 @@ function functionTaylor(
   h: unknown,
   options: TaylorOptions,
   epsilons: number[],
+  operation: string,
 ): TaylorReport {
   if (options.dJdm !== undefined || options.Hm !== undefined) {
     throw new InvalidArgumentError(
-      "taylorTest",
+      operation,
       "dJdm and Hm are for a ReducedFunctional; a ReducedFunction computes J h with jacAction (and gives v for the Hessian term)",
     );
   }
   if (options.hessian && options.v === undefined) {
     throw new InvalidArgumentError(
-      "taylorTest",
+      operation,
       "the second-order check of a ReducedFunction needs an adjoint direction: pass { v } with one value per output",
     );
   }
   const single = rf.controls.length === 1;
   const before = rf.controlValues().map((value) => toRaw(value));
-  const mList = asList(rf, m);
-  const hList = asList(rf, h);
-  if (mList.length !== rf.controls.length || hList.length !== rf.controls.length) {
-    throw new InvalidArgumentError(
-      "taylorTest",
-      `${rf.controls.length} control(s): give one point and one direction per control`,
-    );
-  }
-  const vList = options.v === undefined ? undefined : outputsOf(options.v);
-  if (vList !== undefined && vList.length !== rf.outputs.length) {
-    throw new InvalidArgumentError(
-      "taylorTest",
-      `${rf.outputs.length} output(s): give one adjoint direction v per output`,
-    );
-  }
+  const mList = controlValuesOf(rf, m, operation, "point m");
+  const hList = controlValuesOf(rf, h, operation, "direction h");
+  const vList = options.v === undefined ? undefined : adjointDirections(rf, options.v, operation);
   const asArgument = (list: unknown[]) => (single ? list[0] : list);
   try {
     const evaluated = rf.evaluate(asArgument(mList));

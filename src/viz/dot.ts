@@ -1,5 +1,6 @@
 /** @file Graph export: a tape as Graphviz DOT text (blocks as boxes, values as ellipses). */
 
+import { InvalidArgumentError } from "../errors.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import type { Tape } from "../tape/tape.js";
 import { describeShape } from "../values/space.js";
@@ -11,6 +12,15 @@ import { describeShape } from "../values/space.js";
  * writeFileSync("tape.dot", tapeToDot(getWorkingTape()));
  */
 export function tapeToDot(tape: Tape, name = "tape"): string {
+  if (tape === null || typeof tape !== "object" || !Array.isArray((tape as { blocks?: unknown }).blocks)) {
+    throw new InvalidArgumentError(
+      "tapeToDot",
+      `expected a Tape, got ${tape === null ? "null" : typeof tape}`,
+    );
+  }
+  if (typeof name !== "string") {
+    throw new InvalidArgumentError("tapeToDot", `name must be a string, got ${typeof name}`);
+  }
   const ids = new Map<BlockVariable, string>();
   const lines: string[] = [
     `digraph "${name}" {`,

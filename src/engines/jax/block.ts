@@ -3,9 +3,11 @@
  * function; the block converts NDArrays / numbers to jax-js arrays at its boundary, owns every jax-js array
  * it creates, and releases the pullback it keeps (finalization registry, `dispose()`, `releaseJaxResources`).
  */
+
 import type { Array as JaxArray, OwnedFunction } from "@jax-js/jax";
 import { numpy as jnp } from "@jax-js/jax";
 import { EngineLimitError, ShapeMismatchError, TsadjointError } from "../../errors.js";
+import { checkOptions } from "../../options.js";
 import {
   DenseJacobian,
   IDENTITY,
@@ -476,6 +478,7 @@ export class JaxBlock extends Block implements JacobianBlock {
    * const [[J]] = block.jacobian(); // d y / d x
    */
   jacobian(inputs?: readonly unknown[], options: JacobianOptions = {}): NDArray[][] {
+    checkOptions(`${this.name}.jacobian`, options, ["dense"]);
     const values = inputs ?? this.dependencies.map((d) => d.saved);
     if (this.outputShapes.length === 0) this.evaluateForward(values, false);
     return this.derivative("jacobian", () => this.jacobianAt(values, options.dense === true));

@@ -5,9 +5,11 @@
  */
 import type { Array as JaxArray } from "@jax-js/jax";
 import { InvalidArgumentError } from "../../errors.js";
+import { checkOptions } from "../../options.js";
+import { checkTape } from "../../reduced/arguments.js";
 import { annotating } from "../../tape/annotation.js";
 import type { BlockVariable } from "../../tape/block-variable.js";
-import { getWorkingTape, type Tape } from "../../tape/tape.js";
+import { recordBlock, type Tape } from "../../tape/tape.js";
 import { AdjFloat } from "../../values/adj-float.js";
 import { array, NDArray, type NestedNumberArray } from "../../values/ndarray.js";
 import "../../values/ndarray-space.js";
@@ -174,6 +176,29 @@ export function overloadJax<F extends JaxFunction>(
   if (typeof fn !== "function") {
     throw new InvalidArgumentError("overloadJax", `expected a function, got ${describe(fn)}`);
   }
+  checkOptions("overloadJax", options, [
+    "argnums",
+    "staticArgnums",
+    "jit",
+    "checkpoint",
+    "pointwise",
+    "outPointwise",
+    "device",
+    "name",
+    "tape",
+  ]);
+  const tape = checkTape(options.tape, "overloadJax");
+  for (const flag of ["jit", "checkpoint"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") {
+      throw new InvalidArgumentError(
+        "overloadJax",
+        `${flag} must be true or false, got ${describe(options[flag])}`,
+      );
+    }
+  }
+  if (options.name !== undefined && typeof options.name !== "string") {
+    throw new InvalidArgumentError("overloadJax", `name must be a string, got ${describe(options.name)}`);
+  }
   const name = options.name ?? `jax:${fn.name || "anonymous"}`;
   const operation = `overloadJax(${name})`;
   const device = options.device ?? "cpu";
@@ -258,7 +283,7 @@ export function overloadJax<F extends JaxFunction>(
     const results = block.evaluateForward(inputs, record && !checkpoint);
     if (record) {
       for (const result of results) block.addOutput(result);
-      (options.tape ?? getWorkingTape()).addBlock(block);
+      recordBlock(block, { tape });
     } else {
       block.dispose();
     }

@@ -1,9 +1,11 @@
 /** @file runTensorflowGraph: evaluate a TensorFlow.js graph on tsadjoint values and record one TfBlock; tensorflowJacobian. */
 import * as tf from "@tensorflow/tfjs";
 import { InvalidArgumentError, TsadjointError } from "../../errors.js";
+import { checkOptions } from "../../options.js";
+import { checkTape } from "../../reduced/arguments.js";
 import { annotating } from "../../tape/annotation.js";
 import { BlockVariable } from "../../tape/block-variable.js";
-import { getWorkingTape, type TapeOption } from "../../tape/tape.js";
+import { recordBlock, type TapeOption } from "../../tape/tape.js";
 import type { NDArray } from "../../values/ndarray.js";
 import type { OverloadedValue } from "../../values/overloaded.js";
 import { denseJacobian, TfBlock } from "./block.js";
@@ -97,6 +99,8 @@ export function runTensorflowGraph(
   options: RunTensorflowGraphOptions = {},
 ): NDArray | NDArray[] {
   const operation = "runTensorflowGraph";
+  checkOptions(operation, options, ["outputs", "weights", "tape"]);
+  const tape = checkTape(options.tape, operation);
   const { program, dependencies, values } = run(graph, feeds, options, operation);
   const asList = Array.isArray(options.outputs);
   if (!asList && values.length !== 1) {
@@ -113,7 +117,7 @@ export function runTensorflowGraph(
       dependencies.map((value) => value.blockVariable),
       outputs,
     );
-    (options.tape ?? getWorkingTape()).addBlock(block);
+    recordBlock(block, { tape });
     values.forEach((value, index) => {
       value._blockVariable = outputs[index];
     });
@@ -154,6 +158,7 @@ export function tensorflowJacobian(
   options: TensorflowJacobianOptions = {},
 ): TensorflowJacobian {
   const operation = "tensorflowJacobian";
+  checkOptions(operation, options, ["outputs", "weights", "withRespectTo"]);
   const { program, dependencies, feedCount, values } = run(graph, feeds, options, operation);
   const mode = options.withRespectTo ?? "feeds";
   if (mode !== "feeds" && mode !== "weights" && mode !== "all") {

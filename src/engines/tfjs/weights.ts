@@ -1,6 +1,8 @@
 /** @file A TensorFlow.js model's weights as float64 NDArrays (controls), and writing them back into the model. */
+
 import * as tf from "@tensorflow/tfjs";
 import { InvalidArgumentError, ShapeMismatchError } from "../../errors.js";
+import { checkOptions } from "../../options.js";
 import { NDArray, shapesEqual } from "../../values/ndarray.js";
 import { rawToTensor, tensorToNDArray } from "./convert.js";
 
@@ -87,6 +89,7 @@ function readWeights(model: TfModel, operation: string): NDArray[] {
  */
 export function modelWeights(model: TfModel, options: { reload?: boolean } = {}): NDArray[] {
   checkModel(model, "modelWeights");
+  checkOptions("modelWeights", options, ["reload"]);
   let weights = options.reload ? undefined : cachedWeights.get(model);
   if (weights === undefined) {
     weights = readWeights(model, "modelWeights");

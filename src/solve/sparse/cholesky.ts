@@ -1,6 +1,8 @@
 /** @file Sparse Cholesky LL^T for symmetric positive definite CSR matrices: symbolic analysis + supernodal numeric factorization. */
 
-import type { CsrMatrix } from "./csr.js";
+import { invalidArgument } from "../../errors.js";
+import { checkOptions } from "../../options.js";
+import { type CsrMatrix, checkArrayLike, checkCsr } from "./csr.js";
 import {
   eliminationTree,
   type FillReducingOrdering,
@@ -96,7 +98,9 @@ export class CholeskySymbolic {
    * const symbolic = new CholeskySymbolic(CsrMatrix.identity(3));
    */
   constructor(A: CsrMatrix, options: CholeskyOptions = {}) {
-    if (A.rows !== A.cols) throw new RangeError(`Cholesky needs a square matrix, got ${A.rows}x${A.cols}`);
+    checkCsr(A, "cholesky");
+    checkOptions("cholesky", options, ["ordering", "pivotTolerance"]);
+    if (A.rows !== A.cols) throw invalidArgument(`cholesky: needs a square matrix, got ${A.rows}x${A.cols}`);
     const n = A.rows;
     this.n = n;
     this.pivotTolerance = options.pivotTolerance ?? 1e-14;
@@ -240,7 +244,7 @@ export class CholeskySymbolic {
         (arraysEqual(A.rowPtr, this.patternRowPtr) && arraysEqual(A.colIndex, this.patternColIndex))
       )
     ) {
-      throw new RangeError("CholeskySymbolic.factor: matrix pattern differs from the analyzed pattern");
+      throw invalidArgument("CholeskySymbolic.factor: matrix pattern differs from the analyzed pattern");
     }
     const source = A.values;
     const { lowerStart, lowerRow, lowerSource, columnStart, permutation, supernodeCount, supernodeStart } =
@@ -445,7 +449,8 @@ export class CholeskyFactor {
    */
   solve(b: ArrayLike<number>, out?: Float64Array): Float64Array {
     const n = this.symbolic.n;
-    if (b.length !== n) throw new RangeError(`solve: b has length ${b.length}, expected ${n}`);
+    checkArrayLike(b, "solve", "b", true);
+    if (b.length !== n) throw invalidArgument(`solve: b has length ${b.length}, expected ${n}`);
     const { permutation, columnStart } = this.symbolic;
     const rowIndex = this.rowIndex;
     const values = this.values;

@@ -1,4 +1,5 @@
 /** @file Immutable float64 compressed-sparse-row (CSR) matrix and reusable triplet-to-CSR scatter maps. */
+import { invalidArgument } from "../../errors.js";
 
 /**
  * Immutable float64 sparse matrix in compressed-sparse-row form.
@@ -34,14 +35,14 @@ export class CsrMatrix {
    */
   constructor(rows: number, cols: number, rowPtr: Int32Array, colIndex: Int32Array, values: Float64Array) {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
-      throw new RangeError(`CsrMatrix: invalid shape ${rows}x${cols}`);
+      throw invalidArgument(`CsrMatrix: invalid shape ${rows}x${cols}`);
     }
     if (rowPtr.length !== rows + 1) {
-      throw new RangeError(`CsrMatrix: rowPtr has length ${rowPtr.length}, expected ${rows + 1}`);
+      throw invalidArgument(`CsrMatrix: rowPtr has length ${rowPtr.length}, expected ${rows + 1}`);
     }
     const nnz = rowPtr[rows];
     if (rowPtr[0] !== 0 || colIndex.length !== nnz || values.length !== nnz) {
-      throw new RangeError(
+      throw invalidArgument(
         `CsrMatrix: inconsistent arrays (rowPtr[0]=${rowPtr[0]}, nnz=${nnz}, colIndex.length=${colIndex.length}, values.length=${values.length})`,
       );
     }
@@ -70,8 +71,13 @@ export class CsrMatrix {
     colIdx: ArrayLike<number>,
     vals: ArrayLike<number>,
   ): CsrMatrix {
+    checkDimension(rows, "fromTriplets", "rows");
+    checkDimension(cols, "fromTriplets", "cols");
+    checkArrayLike(rowIdx, "fromTriplets", "rowIdx", true);
+    checkArrayLike(colIdx, "fromTriplets", "colIdx", true);
+    checkArrayLike(vals, "fromTriplets", "vals", true);
     if (vals.length !== rowIdx.length) {
-      throw new RangeError(`fromTriplets: ${vals.length} values for ${rowIdx.length} triplets`);
+      throw invalidArgument(`fromTriplets: ${vals.length} values for ${rowIdx.length} triplets`);
     }
     return assembleValues(scatterMap(rows, cols, rowIdx, colIdx), vals);
   }
@@ -83,8 +89,11 @@ export class CsrMatrix {
    * const A = CsrMatrix.fromDense(2, 2, [1, 0, 0, 2]); // nnz === 2
    */
   static fromDense(rows: number, cols: number, data: ArrayLike<number>): CsrMatrix {
+    checkDimension(rows, "fromDense", "rows");
+    checkDimension(cols, "fromDense", "cols");
+    checkArrayLike(data, "fromDense", "data", true);
     if (data.length !== rows * cols) {
-      throw new RangeError(`fromDense: ${data.length} entries for a ${rows}x${cols} matrix`);
+      throw invalidArgument(`fromDense: ${data.length} entries for a ${rows}x${cols} matrix`);
     }
     let nnz = 0;
     for (let k = 0; k < data.length; k++) if (data[k] !== 0) nnz++;
@@ -113,6 +122,7 @@ export class CsrMatrix {
    * CsrMatrix.identity(3).nnz; // 3
    */
   static identity(n: number): CsrMatrix {
+    checkDimension(n, "identity", "n");
     const rowPtr = new Int32Array(n + 1);
     const colIndex = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -124,7 +134,7 @@ export class CsrMatrix {
 
   /**
    * Check the structural invariants (offsets monotone, columns in range and strictly increasing per row).
-   * Throws a RangeError describing the first violation.
+   * Throws an InvalidArgumentError describing the first violation.
    *
    * @example
    * CsrMatrix.identity(2).validate();
@@ -134,12 +144,12 @@ export class CsrMatrix {
     for (let i = 0; i < rows; i++) {
       const start = rowPtr[i];
       const end = rowPtr[i + 1];
-      if (end < start) throw new RangeError(`CsrMatrix: rowPtr decreases at row ${i}`);
+      if (end < start) throw invalidArgument(`CsrMatrix: rowPtr decreases at row ${i}`);
       let last = -1;
       for (let p = start; p < end; p++) {
         const j = colIndex[p];
-        if (j < 0 || j >= cols) throw new RangeError(`CsrMatrix: column ${j} out of range in row ${i}`);
-        if (j <= last) throw new RangeError(`CsrMatrix: columns not strictly increasing in row ${i}`);
+        if (j < 0 || j >= cols) throw invalidArgument(`CsrMatrix: column ${j} out of range in row ${i}`);
+        if (j <= last) throw invalidArgument(`CsrMatrix: columns not strictly increasing in row ${i}`);
         last = j;
       }
     }
@@ -214,9 +224,10 @@ export class CsrMatrix {
    */
   matvec(x: ArrayLike<number>, out?: Float64Array): Float64Array {
     const { rows, cols, rowPtr, colIndex, values } = this;
-    if (x.length !== cols) throw new RangeError(`matvec: x has length ${x.length}, expected ${cols}`);
+    checkArrayLike(x, "matvec", "x", true);
+    if (x.length !== cols) throw invalidArgument(`matvec: x has length ${x.length}, expected ${cols}`);
     const y = out ?? new Float64Array(rows);
-    if (y.length !== rows) throw new RangeError(`matvec: out has length ${y.length}, expected ${rows}`);
+    if (y.length !== rows) throw invalidArgument(`matvec: out has length ${y.length}, expected ${rows}`);
     for (let i = 0; i < rows; i++) {
       let sum = 0;
       const end = rowPtr[i + 1];
@@ -234,11 +245,12 @@ export class CsrMatrix {
    */
   matvecTranspose(x: ArrayLike<number>, out?: Float64Array): Float64Array {
     const { rows, cols, rowPtr, colIndex, values } = this;
+    checkArrayLike(x, "matvecTranspose", "x", true);
     if (x.length !== rows)
-      throw new RangeError(`matvecTranspose: x has length ${x.length}, expected ${rows}`);
+      throw invalidArgument(`matvecTranspose: x has length ${x.length}, expected ${rows}`);
     const y = out ?? new Float64Array(cols);
     if (y.length !== cols)
-      throw new RangeError(`matvecTranspose: out has length ${y.length}, expected ${cols}`);
+      throw invalidArgument(`matvecTranspose: out has length ${y.length}, expected ${cols}`);
     y.fill(0);
     for (let i = 0; i < rows; i++) {
       const xi = x[i];
@@ -256,8 +268,9 @@ export class CsrMatrix {
    * CsrMatrix.identity(2).withValues([5, 6]).toDense(); // Float64Array [5, 0, 0, 6]
    */
   withValues(values: ArrayLike<number>): CsrMatrix {
+    checkArrayLike(values, "withValues", "values", true);
     if (values.length !== this.nnz) {
-      throw new RangeError(`withValues: ${values.length} values for a pattern with ${this.nnz} entries`);
+      throw invalidArgument(`withValues: ${values.length} values for a pattern with ${this.nnz} entries`);
     }
     return new CsrMatrix(this.rows, this.cols, this.rowPtr, this.colIndex, Float64Array.from(values));
   }
@@ -337,8 +350,11 @@ export class CsrMatrix {
    * CsrMatrix.identity(2).add(CsrMatrix.fromDense(2, 2, [0, 1, 0, 0])).toDense(); // [1, 1, 0, 1]
    */
   add(other: CsrMatrix, otherScale = 1): CsrMatrix {
+    checkCsr(other, "add", "other");
+    if (typeof otherScale !== "number")
+      throw invalidArgument(`add: otherScale must be a number, got ${kindOf(otherScale)}`);
     if (other.rows !== this.rows || other.cols !== this.cols) {
-      throw new RangeError(`add: shapes ${this.rows}x${this.cols} and ${other.rows}x${other.cols} differ`);
+      throw invalidArgument(`add: shapes ${this.rows}x${this.cols} and ${other.rows}x${other.cols} differ`);
     }
     const rows = this.rows;
     const aPtr = this.rowPtr;
@@ -406,7 +422,7 @@ export class CsrMatrix {
   patternOuter(u: ArrayLike<number>, v: ArrayLike<number>, out?: Float64Array): Float64Array {
     const { rows, rowPtr, colIndex } = this;
     if (u.length !== rows || v.length !== this.cols)
-      throw new RangeError("patternOuter: vector length mismatch");
+      throw invalidArgument("patternOuter: vector length mismatch");
     const result = out ?? new Float64Array(this.nnz);
     for (let i = 0; i < rows; i++) {
       const ui = u[i];
@@ -492,7 +508,7 @@ export function scatterMap(
 ): ScatterMap {
   const count = rowIdx.length;
   if (colIdx.length !== count) {
-    throw new RangeError(`scatterMap: ${rowIdx.length} row indices but ${colIdx.length} column indices`);
+    throw invalidArgument(`scatterMap: ${rowIdx.length} row indices but ${colIdx.length} column indices`);
   }
   const rowOf = Int32Array.from(rowIdx);
   const colOf = Int32Array.from(colIdx);
@@ -500,7 +516,7 @@ export function scatterMap(
     const r = rowOf[t];
     const c = colOf[t];
     if (r !== rowIdx[t] || c !== colIdx[t] || r < 0 || r >= rows || c < 0 || c >= cols) {
-      throw new RangeError(`scatterMap: triplet ${t} (${rowIdx[t]}, ${colIdx[t]}) outside ${rows}x${cols}`);
+      throw invalidArgument(`scatterMap: triplet ${t} (${rowIdx[t]}, ${colIdx[t]}) outside ${rows}x${cols}`);
     }
   }
   // Pass 1: stable counting sort of triplet ids by column.
@@ -558,7 +574,7 @@ export function assembleValuesInto(
 ): Float64Array {
   const count = map.length;
   if (tripletValues.length !== count) {
-    throw new RangeError(`assembleValues: ${tripletValues.length} values for ${count} triplets`);
+    throw invalidArgument(`assembleValues: ${tripletValues.length} values for ${count} triplets`);
   }
   out.fill(0);
   for (let t = 0; t < count; t++) out[map[t]] += tripletValues[t];
@@ -595,4 +611,48 @@ export function gatherTripletValues(
   const result = out ?? new Float64Array(count);
   for (let t = 0; t < count; t++) result[t] = slotValues[map[t]];
   return result;
+}
+
+/**
+ * @internal Checks an array-like argument of numbers (a plain array or a typed array; with `entries`, every
+ * entry is checked to be a number too, for constructors off the hot path).
+ */
+export function checkArrayLike(value: unknown, operation: string, name: string, entries = false): void {
+  if (
+    value === null ||
+    typeof value !== "object" ||
+    typeof (value as { length?: unknown }).length !== "number"
+  ) {
+    throw invalidArgument(
+      `${operation}: ${name} must be an array of numbers or a typed array, got ${kindOf(value)}`,
+    );
+  }
+  if (!entries || ArrayBuffer.isView(value)) return;
+  const list = value as ArrayLike<unknown>;
+  for (let i = 0; i < list.length; i++) {
+    if (typeof list[i] !== "number") {
+      throw invalidArgument(`${operation}: ${name}[${i}] must be a number, got ${kindOf(list[i])}`);
+    }
+  }
+}
+
+/** @internal Checks a matrix argument of the sparse kernels. */
+export function checkCsr(value: unknown, operation: string, name = "A"): void {
+  if (!(value instanceof CsrMatrix)) {
+    throw invalidArgument(`${operation}: ${name} must be a CsrMatrix, got ${kindOf(value)}`);
+  }
+}
+
+/** @internal Checks a dimension (a non-negative integer). */
+export function checkDimension(value: unknown, operation: string, name: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw invalidArgument(`${operation}: ${name} must be a non-negative integer, got ${kindOf(value)}`);
+  }
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "number") return String(value);
+  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
+  return typeof value;
 }

@@ -1,7 +1,9 @@
 /** @file One entry point for sparse direct solves: Cholesky for SPD matrices, LU otherwise, with transpose solves and refactorization. */
 
+import { invalidArgument } from "../../errors.js";
+import { checkOptions } from "../../options.js";
 import { type CholeskyFactor, CholeskySymbolic, NotPositiveDefiniteError } from "./cholesky.js";
-import type { CsrMatrix } from "./csr.js";
+import { type CsrMatrix, checkCsr } from "./csr.js";
 import { type LuFactor, LuSymbolic } from "./lu.js";
 import type { FillReducingOrdering } from "./ordering.js";
 
@@ -132,7 +134,16 @@ function hasPositiveDiagonal(A: CsrMatrix): boolean {
  * const next = factorization.refactor(A.withValues(newValues));
  */
 export function factorize(A: CsrMatrix, options: FactorizeOptions = {}): SparseFactorization {
-  if (A.rows !== A.cols) throw new RangeError(`factorize: matrix must be square, got ${A.rows}x${A.cols}`);
+  checkCsr(A, "factorize");
+  checkOptions("factorize", options, [
+    "method",
+    "ordering",
+    "symmetryTolerance",
+    "pivotTolerance",
+    "singularTolerance",
+    "choleskyPivotTolerance",
+  ]);
+  if (A.rows !== A.cols) throw invalidArgument(`factorize: matrix must be square, got ${A.rows}x${A.cols}`);
   const method = options.method ?? "auto";
   if (method === "cholesky") return choleskyFactorization(A, options);
   if (method === "lu") return luFactorization(A, options);

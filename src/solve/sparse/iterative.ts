@@ -1,6 +1,8 @@
 /** @file Krylov solvers for CSR matrices: preconditioned conjugate gradients and restarted GMRES(m), with Jacobi, IC(0) and ILU(0) preconditioners. */
 
-import { CsrMatrix } from "./csr.js";
+import { invalidArgument } from "../../errors.js";
+import { checkOptions } from "../../options.js";
+import { CsrMatrix, checkArrayLike, checkCsr } from "./csr.js";
 
 /** Outcome of an iterative solve. `residualNorm` is the true residual ||b - A x||_2 of the returned x. */
 export interface IterativeResult {
@@ -106,7 +108,7 @@ export function jacobiPreconditioner(A: CsrMatrix): Preconditioner {
  * conjugateGradient(A, b, { preconditioner: M });
  */
 export function incompleteCholesky(A: CsrMatrix): Preconditioner {
-  if (A.rows !== A.cols) throw new RangeError("incompleteCholesky: matrix must be square");
+  if (A.rows !== A.cols) throw invalidArgument("incompleteCholesky: matrix must be square");
   const n = A.rows;
   const full = withDiagonal(A);
   // Lower triangle (with diagonal, stored last in each row since columns are sorted).
@@ -190,7 +192,7 @@ export function incompleteCholesky(A: CsrMatrix): Preconditioner {
  * gmres(A, b, { preconditioner: M });
  */
 export function incompleteLu(A: CsrMatrix): Preconditioner {
-  if (A.rows !== A.cols) throw new RangeError("incompleteLu: matrix must be square");
+  if (A.rows !== A.cols) throw invalidArgument("incompleteLu: matrix must be square");
   const n = A.rows;
   const full = withDiagonal(A);
   const { rowPtr, colIndex } = full;
@@ -240,15 +242,34 @@ export function incompleteLu(A: CsrMatrix): Preconditioner {
 function startingPoint(n: number, options: KrylovOptions): Float64Array {
   const x = new Float64Array(n);
   if (options.initialGuess !== undefined) {
-    if (options.initialGuess.length !== n) throw new RangeError("initialGuess has the wrong length");
+    if (options.initialGuess.length !== n)
+      throw invalidArgument("Krylov solver: initialGuess has the wrong length");
     for (let i = 0; i < n; i++) x[i] = options.initialGuess[i];
   }
   return x;
 }
 
+/** A custom preconditioner must be an object with `apply`; a string here is a misspelt name. */
+function checkPreconditioner(choice: unknown, operation: string): Preconditioner {
+  if (
+    choice === null ||
+    typeof choice !== "object" ||
+    typeof (choice as Preconditioner).apply !== "function"
+  ) {
+    throw invalidArgument(
+      `${operation}: preconditioner must be ${operation === "gmres" ? '"ilu0", "jacobi"' : '"jacobi", "ic0"'}, "none" or an object with apply(r, z), got ${typeof choice === "string" ? JSON.stringify(choice) : typeof choice}`,
+    );
+  }
+  return choice as Preconditioner;
+}
+
 function checkSystem(A: CsrMatrix, b: ArrayLike<number>): void {
-  if (A.rows !== A.cols) throw new RangeError(`Krylov solvers need a square matrix, got ${A.rows}x${A.cols}`);
-  if (b.length !== A.rows) throw new RangeError(`b has length ${b.length}, expected ${A.rows}`);
+  checkCsr(A, "Krylov solver");
+  checkArrayLike(b, "Krylov solver", "b", true);
+  if (A.rows !== A.cols)
+    throw invalidArgument(`Krylov solver: needs a square matrix, got ${A.rows}x${A.cols}`);
+  if (b.length !== A.rows)
+    throw invalidArgument(`Krylov solver: b has length ${b.length}, expected ${A.rows}`);
 }
 
 /**
@@ -264,6 +285,13 @@ export function conjugateGradient(
   b: ArrayLike<number>,
   options: ConjugateGradientOptions = {},
 ): IterativeResult {
+  checkOptions("conjugateGradient", options, [
+    "relativeTolerance",
+    "absoluteTolerance",
+    "maxIterations",
+    "initialGuess",
+    "preconditioner",
+  ]);
   checkSystem(A, b);
   const n = A.rows;
   const choice = options.preconditioner ?? "jacobi";
@@ -274,7 +302,7 @@ export function conjugateGradient(
         ? incompleteCholesky(A)
         : choice === "none"
           ? identityPreconditioner
-          : choice;
+          : checkPreconditioner(choice, "conjugateGradient");
   const maxIterations = options.maxIterations ?? Math.max(1000, 2 * n);
   const tolerance = Math.max((options.relativeTolerance ?? 1e-12) * norm(b), options.absoluteTolerance ?? 0);
   const x = startingPoint(n, options);
@@ -326,6 +354,14 @@ export function conjugateGradient(
  * const { x, converged, iterations } = gmres(A, b, { restart: 40 });
  */
 export function gmres(A: CsrMatrix, b: ArrayLike<number>, options: GmresOptions = {}): IterativeResult {
+  checkOptions("gmres", options, [
+    "relativeTolerance",
+    "absoluteTolerance",
+    "maxIterations",
+    "initialGuess",
+    "preconditioner",
+    "restart",
+  ]);
   checkSystem(A, b);
   const n = A.rows;
   const choice = options.preconditioner ?? "ilu0";
@@ -336,7 +372,7 @@ export function gmres(A: CsrMatrix, b: ArrayLike<number>, options: GmresOptions 
         ? jacobiPreconditioner(A)
         : choice === "none"
           ? identityPreconditioner
-          : choice;
+          : checkPreconditioner(choice, "gmres");
   const restart = Math.max(1, Math.min(options.restart ?? 30, Math.max(n, 1)));
   const maxIterations = options.maxIterations ?? Math.max(1000, 2 * n);
   const tolerance = Math.max((options.relativeTolerance ?? 1e-12) * norm(b), options.absoluteTolerance ?? 0);

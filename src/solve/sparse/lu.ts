@@ -1,6 +1,8 @@
 /** @file Sparse LU (left-looking Gilbert-Peierls, threshold partial pivoting) for square CSR matrices, with transpose solves and refactorization. */
 
-import { type CsrMatrix, transposePattern } from "./csr.js";
+import { invalidArgument } from "../../errors.js";
+import { checkOptions } from "../../options.js";
+import { type CsrMatrix, checkArrayLike, checkCsr, transposePattern } from "./csr.js";
 import { type FillReducingOrdering, fillReducingOrder, symmetricGraph } from "./ordering.js";
 
 /**
@@ -74,7 +76,9 @@ export class LuSymbolic {
    * const symbolic = new LuSymbolic(A, { ordering: "amd" });
    */
   constructor(A: CsrMatrix, options: LuOptions = {}) {
-    if (A.rows !== A.cols) throw new RangeError(`LU needs a square matrix, got ${A.rows}x${A.cols}`);
+    checkCsr(A, "lu");
+    checkOptions("lu", options, ["ordering", "pivotTolerance", "singularTolerance"]);
+    if (A.rows !== A.cols) throw invalidArgument(`lu: needs a square matrix, got ${A.rows}x${A.cols}`);
     const n = A.rows;
     this.n = n;
     this.pivotTolerance = options.pivotTolerance ?? 0.1;
@@ -93,13 +97,13 @@ export class LuSymbolic {
   checkPattern(A: CsrMatrix): void {
     const n = this.n;
     if (A.rows !== n || A.cols !== n)
-      throw new RangeError("LU: matrix shape differs from the analyzed pattern");
+      throw invalidArgument("lu: matrix shape differs from the analyzed pattern");
     if (A.rowPtr === this.patternRowPtr && A.colIndex === this.patternColIndex) return;
     const same =
       A.nnz === this.patternRowPtr[n] &&
       A.rowPtr.every((v, i) => v === this.patternRowPtr[i]) &&
       A.colIndex.subarray(0, A.nnz).every((v, i) => v === this.patternColIndex[i]);
-    if (!same) throw new RangeError("LU: matrix pattern differs from the analyzed pattern");
+    if (!same) throw invalidArgument("lu: matrix pattern differs from the analyzed pattern");
   }
 
   /**
@@ -376,7 +380,8 @@ export class LuFactor {
    */
   solve(b: ArrayLike<number>, out?: Float64Array): Float64Array {
     const n = this.symbolic.n;
-    if (b.length !== n) throw new RangeError(`solve: b has length ${b.length}, expected ${n}`);
+    checkArrayLike(b, "solve", "b", true);
+    if (b.length !== n) throw invalidArgument(`solve: b has length ${b.length}, expected ${n}`);
     const { rowOrder, lowerStart, lowerRow, lowerValue, upperStart, upperRow, upperValue } = this;
     const columnOrder = this.symbolic.columnOrder;
     const y = new Float64Array(n);
@@ -407,7 +412,8 @@ export class LuFactor {
    */
   solveTranspose(b: ArrayLike<number>, out?: Float64Array): Float64Array {
     const n = this.symbolic.n;
-    if (b.length !== n) throw new RangeError(`solveTranspose: b has length ${b.length}, expected ${n}`);
+    checkArrayLike(b, "solveTranspose", "b", true);
+    if (b.length !== n) throw invalidArgument(`solveTranspose: b has length ${b.length}, expected ${n}`);
     const { rowOrder, lowerStart, lowerRow, lowerValue, upperStart, upperRow, upperValue } = this;
     const columnOrder = this.symbolic.columnOrder;
     const w = new Float64Array(n);

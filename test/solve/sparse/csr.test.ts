@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { InvalidArgumentError } from "tsadjoint";
 import { describe, expect, it } from "vitest";
 import {
   assembleValues,
@@ -65,10 +66,10 @@ describe("CsrMatrix construction", () => {
   });
 
   it("rejects out-of-range and non-integer indices", () => {
-    expect(() => CsrMatrix.fromTriplets(2, 2, [2], [0], [1])).toThrow(RangeError);
-    expect(() => CsrMatrix.fromTriplets(2, 2, [0], [-1], [1])).toThrow(RangeError);
-    expect(() => CsrMatrix.fromTriplets(2, 2, [0.5], [0], [1])).toThrow(RangeError);
-    expect(() => CsrMatrix.fromTriplets(2, 2, [0], [0], [1, 2])).toThrow(RangeError);
+    expect(() => CsrMatrix.fromTriplets(2, 2, [2], [0], [1])).toThrow(InvalidArgumentError);
+    expect(() => CsrMatrix.fromTriplets(2, 2, [0], [-1], [1])).toThrow(InvalidArgumentError);
+    expect(() => CsrMatrix.fromTriplets(2, 2, [0.5], [0], [1])).toThrow(InvalidArgumentError);
+    expect(() => CsrMatrix.fromTriplets(2, 2, [0], [0], [1, 2])).toThrow(InvalidArgumentError);
   });
 
   it("fromDense / toDense round trip and identity", () => {
@@ -132,7 +133,7 @@ describe("CsrMatrix operations", () => {
     const out = new Float64Array(2);
     expect(A.matvec([1, 1], out)).toBe(out);
     expect(Array.from(out)).toEqual([3, 7]);
-    expect(() => A.matvec([1])).toThrow(RangeError);
+    expect(() => A.matvec([1])).toThrow(InvalidArgumentError);
   });
 
   it("withValues shares the pattern and copies the values", () => {
@@ -144,7 +145,7 @@ describe("CsrMatrix operations", () => {
     expect(B.rowPtr).toBe(A.rowPtr);
     expect(B.colIndex).toBe(A.colIndex);
     expect(A.hasSamePattern(B)).toBe(true);
-    expect(() => A.withValues([1])).toThrow(RangeError);
+    expect(() => A.withValues([1])).toThrow(InvalidArgumentError);
   });
 
   it("diagonal, get, indexOf", () => {
@@ -187,7 +188,7 @@ describe("CsrMatrix operations", () => {
         for (let k = 0; k < n * n; k++) expect(scaled[k] - alpha * a[k]).toBe(0);
       }),
     );
-    expect(() => CsrMatrix.identity(2).add(CsrMatrix.identity(3))).toThrow(RangeError);
+    expect(() => CsrMatrix.identity(2).add(CsrMatrix.identity(3))).toThrow(InvalidArgumentError);
   });
 
   it("transposePattern gathers transposed values", () => {
