@@ -2,6 +2,8 @@
  * @file The sweeps every driver is built on: the walk that finds the blocks between controls and outputs,
  * replay, the tangent-linear sweep, the adjoint sweep and the second-order (Hessian) sweep.
  */
+
+import type { CheckpointManager, LoopOps } from "../checkpoint/manager.js";
 import {
   ControlNotOnTapeError,
   NonFiniteValueError,
@@ -22,6 +24,18 @@ export interface SweepPath {
   readonly outputs: readonly BlockVariable[];
   /** Blocks on the path that produce a control (a control on an intermediate value): never overwritten. */
   readonly controlWriters: ReadonlySet<Block> | undefined;
+  /** The checkpoint manager of the path's tape (sweeps over a checkpointed loop go through it). */
+  readonly checkpoint?: CheckpointManager;
+}
+
+/** The manager when the path's tape has a checkpointed loop with at least one step. */
+function checkpointOf(path: SweepPath): CheckpointManager | undefined {
+  const manager = path.checkpoint;
+  return manager?.active ? manager : undefined;
+}
+
+function keepOf(path: SweepPath): { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] } {
+  return { controls: path.controls, outputs: path.outputs };
 }
 
 /**
@@ -65,7 +79,7 @@ export function findPath(
       }
     }
   }
-  return { blocks, forwardEpoch, controls, outputs, controlWriters };
+  return { blocks, forwardEpoch, controls, outputs, controlWriters, checkpoint: tape.checkpointManager };
 }
 
 /** A block context whose arrays are refilled for each block (see ContextPool). */
@@ -174,21 +188,63 @@ export function checkSameShape(current: unknown, value: unknown, index: number, 
 export function replay(path: SweepPath, values: readonly unknown[]): void {
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].saved = values[i];
-  const writers = path.controlWriters;
   const pool = new ContextPool();
-  stopAnnotating(() => {
-    for (const block of path.blocks) {
-      const deps = block.dependencies;
-      const outs = block.outputs;
-      const context = pool.for(deps.length, outs.length);
-      fillInputs(deps, context);
-      const results = block.recompute(context);
-      for (let i = 0; i < outs.length; i++) {
-        if (writers?.has(block) && controls.includes(outs[i])) continue;
-        outs[i].saved = results[i];
-      }
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    stopAnnotating(() => {
+      recomputeBlocks(partition.prefix, path, pool);
+      manager.forward(
+        "replay of a checkpointed tape",
+        loopOps(path, "adjoint"),
+        partition,
+        false,
+        keepOf(path),
+      );
+      recomputeBlocks(partition.suffix, path, pool);
+    });
+    return;
+  }
+  stopAnnotating(() => recomputeBlocks(path.blocks, path, pool));
+}
+
+/**
+ * Recomputes `blocks` in order from their inputs' values, never overwriting a control. With `anyBlock`
+ * the blocks need not be on the path (a checkpointed step recomputes all its blocks).
+ */
+function recomputeBlocks(
+  blocks: readonly Block[],
+  path: SweepPath,
+  pool: ContextPool,
+  anyBlock = false,
+): void {
+  const controls = path.controls;
+  const writers = path.controlWriters;
+  for (const block of blocks) {
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    fillInputs(deps, context);
+    const results = block.recompute(context);
+    const check = anyBlock || writers?.has(block) === true;
+    for (let i = 0; i < outs.length; i++) {
+      if (check && controls.includes(outs[i])) continue;
+      outs[i].saved = results[i];
     }
-  });
+  }
+}
+
+/** The per-step operations a checkpointed sweep hands the manager. */
+function loopOps(path: SweepPath, reverse: "adjoint" | "hessian"): LoopOps {
+  const pool = new ContextPool();
+  return {
+    recompute: (blocks) => stopAnnotating(() => recomputeBlocks(blocks, path, pool, true)),
+    tlm: (blocks) => tlmBlocks(blocks, path, pool),
+    reverse:
+      reverse === "adjoint"
+        ? (blocks) => adjointBlocks(blocks, path, pool)
+        : (blocks) => hessianBlocks(blocks, path, pool, false),
+  };
 }
 
 /**
@@ -216,10 +272,29 @@ export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
   resetSlots(path, false, true, false);
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
+  const pool = new ContextPool();
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    tlmBlocks(partition.prefix, path, pool);
+    manager.forward(
+      "tangent-linear sweep of a checkpointed tape",
+      loopOps(path, "hessian"),
+      partition,
+      true,
+      keepOf(path),
+    );
+    tlmBlocks(partition.suffix, path, pool);
+    return;
+  }
+  tlmBlocks(path.blocks, path, pool);
+}
+
+function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+  const controls = path.controls;
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
-  const pool = new ContextPool();
-  for (const block of path.blocks) {
+  for (const block of blocks) {
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
@@ -259,9 +334,26 @@ function accumulate(
 /** @internal reverse sweep: adjoint values of every value on the path, seeded at the outputs */
 export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
   seedAdjoint(path, seeds, true);
-  const epoch = path.forwardEpoch;
-  const blocks = path.blocks;
   const pool = new ContextPool();
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    adjointBlocks(partition.suffix, path, pool);
+    manager.reverse(
+      "adjoint of a checkpointed tape",
+      loopOps(path, "adjoint"),
+      partition,
+      false,
+      keepOf(path),
+    );
+    adjointBlocks(partition.prefix, path, pool);
+    return;
+  }
+  adjointBlocks(path.blocks, path, pool);
+}
+
+function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+  const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
     const deps = block.dependencies;
@@ -286,7 +378,9 @@ export function hessianSweep(
   seeds: readonly unknown[],
   options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean } = {},
 ): void {
-  const adjointsReady = options.adjointsReady === true;
+  const manager = checkpointOf(path);
+  // a checkpointed loop recomputes its values, so adjoints left by an earlier sweep are not reused
+  const adjointsReady = options.adjointsReady === true && manager === undefined;
   resetSlots(path, !adjointsReady, false, true);
   if (!adjointsReady) seedAdjoint(path, seeds, false);
   const hessianSeeds = options.hessianSeeds;
@@ -294,9 +388,30 @@ export function hessianSweep(
     const outputs = path.outputs;
     for (let i = 0; i < outputs.length; i++) outputs[i].hessian = addRaw(outputs[i].hessian, hessianSeeds[i]);
   }
-  const epoch = path.forwardEpoch;
-  const blocks = path.blocks;
   const pool = new ContextPool();
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    hessianBlocks(partition.suffix, path, pool, false);
+    manager.reverse(
+      "Hessian of a checkpointed tape",
+      loopOps(path, "hessian"),
+      partition,
+      true,
+      keepOf(path),
+    );
+    hessianBlocks(partition.prefix, path, pool, false);
+    return;
+  }
+  hessianBlocks(path.blocks, path, pool, adjointsReady);
+}
+
+function hessianBlocks(
+  blocks: readonly Block[],
+  path: SweepPath,
+  pool: ContextPool,
+  adjointsReady: boolean,
+): void {
+  const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
     // one context serves both calls: a HessianContext is also an AdjContext
