@@ -78,6 +78,10 @@ export class CheckpointManager {
   private readonly loopStart: number;
   private policy: RecordingPolicy;
   private recording = true;
+  /** Whether the tape's values are still those of the recorded run (no replay yet). */
+  private recordedValues = true;
+  /** Blocks after the loop already scanned for the step values they read. */
+  private suffixScanned = 0;
   private state: State = "forward";
   private readonly stepStarts: number[];
   private readonly stepBlocks: Block[][] = [];
@@ -138,7 +142,7 @@ export class CheckpointManager {
 
   /** @internal called by the getter of an overloaded value whose tape value was dropped */
   restoreDropped(variable: BlockVariable, raw: () => unknown): void {
-    if (!this.recording || !this.producedStep.has(variable)) return;
+    if (!this.recordedValues || !this.producedStep.has(variable)) return;
     // still recording: the program's value is the tape's value; keep it for the rest of the tape's life
     variable.saved = raw();
     this.pinned.add(variable);
@@ -210,13 +214,37 @@ export class CheckpointManager {
 
   private endRecording(): void {
     this.recording = false;
-    recordingManagers.delete(this);
     this.state = "forward";
+  }
+
+  /**
+   * Pins the loop values that blocks after the loop read (they are never dropped); checks they are there.
+   */
+  private pinSuffixReads(operation: string): void {
+    const blocks = this.tape.blocks;
+    const start = Math.max(this.stepStarts[this.steps], this.suffixScanned);
+    for (let b = start; b < blocks.length; b++) {
+      for (const dependency of blocks[b].dependencies) {
+        const j = this.producedStep.get(dependency);
+        if (j === undefined || this.pinned.has(dependency)) continue;
+        if (dependency.saved === undefined) {
+          throw new CheckpointError(
+            operation,
+            `a block after the loop reads a value of step ${j} that the checkpointed tape had dropped; compute it from values of the last step, or before the loop`,
+          );
+        }
+        this.pinned.add(dependency);
+      }
+    }
+    this.suffixScanned = blocks.length;
   }
 
   /** Ends the recording for loops of unknown length; checks offline ones have all their steps. */
   private finalize(operation: string): void {
-    if (!this.recording) return;
+    if (!this.recording) {
+      this.pinSuffixReads(operation);
+      return;
+    }
     const limit = this.schedule.steps;
     if (limit !== undefined && this.steps < limit) {
       throw new CheckpointError(
@@ -225,6 +253,7 @@ export class CheckpointManager {
       );
     }
     this.endRecording();
+    this.pinSuffixReads(operation);
   }
 
   /** Whether sweeps must go through the manager (a loop with at least one step). */
@@ -266,6 +295,8 @@ export class CheckpointManager {
     this.finalize(operation);
     this.remember(keep);
     this.resetLoop();
+    this.recordedValues = false;
+    recordingManagers.delete(this);
     const n = this.steps;
     for (const action of this.schedule.actions(n)) {
       if (action.type === "EndForward") break;
@@ -292,10 +323,7 @@ export class CheckpointManager {
         `${this.schedule.describe()} records the forward only and cannot give an adjoint; enable a schedule with snapshots (Revolve, SingleMemoryStorageSchedule, ...) before the time loop`,
       );
     }
-    this.remember(keep);
-    if (this.state === "consumed" || (secondOrder && this.state !== "forward-tlm")) {
-      this.forward(operation, ops, partition, secondOrder, keep);
-    }
+    this.prepareReverse(operation, ops, partition, secondOrder, keep);
     let reversePart = false;
     for (const action of this.schedule.actions(this.steps)) {
       if (!reversePart) {
@@ -309,7 +337,33 @@ export class CheckpointManager {
     this.resetLoop();
   }
 
-  private remember(keep: { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] }): void {
+  /**
+   * @internal makes the loop's last step and snapshots ready for a reverse (runs the forward again when
+   * the last one was consumed by a reverse, or lacks the tangent-linear values a Hessian needs). Sweeps
+   * call it before the blocks after the loop, whose adjoint reads the last step's values.
+   */
+  prepareReverse(
+    operation: string,
+    ops: LoopOps,
+    partition: LoopPartition,
+    secondOrder: boolean,
+    keep: { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] },
+  ): void {
+    this.finalize(operation);
+    if (!this.schedule.supportsAdjoint) {
+      throw new CheckpointError(
+        operation,
+        `${this.schedule.describe()} records the forward only and cannot give an adjoint; enable a schedule with snapshots (Revolve, SingleMemoryStorageSchedule, ...) before the time loop`,
+      );
+    }
+    this.remember(keep);
+    if (this.state === "consumed" || (secondOrder && this.state !== "forward-tlm")) {
+      this.forward(operation, ops, partition, secondOrder, keep);
+    }
+  }
+
+  /** @internal values never to drop: the controls and outputs of the drivers' paths */
+  remember(keep: { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] }): void {
     for (const variable of keep.controls) this.controls.add(variable);
     for (const variable of keep.outputs) this.keep.add(variable);
   }

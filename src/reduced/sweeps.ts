@@ -79,7 +79,24 @@ export function findPath(
       }
     }
   }
-  return { blocks, forwardEpoch, controls, outputs, controlWriters, checkpoint: tape.checkpointManager };
+  const path = {
+    blocks,
+    forwardEpoch,
+    controls,
+    outputs,
+    controlWriters,
+    checkpoint: tape.checkpointManager,
+  };
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    // a checkpointed loop keeps the values of every driver's controls and outputs from now on; an output
+    // computed inside the loop and dropped before anyone asked for it is recomputed by one forward
+    manager.remember(keepOf(path));
+    if (outputs.some((output) => output.saved === undefined)) {
+      manager.forward(operation, loopOps(path, "adjoint"), manager.partition(blocks), false, keepOf(path));
+    }
+  }
+  return path;
 }
 
 /** A block context whose arrays are refilled for each block (see ContextPool). */
@@ -338,14 +355,12 @@ export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
   const manager = checkpointOf(path);
   if (manager !== undefined) {
     const partition = manager.partition(path.blocks);
+    const operation = "adjoint of a checkpointed tape";
+    const ops = loopOps(path, "adjoint");
+    // the blocks after the loop read the last step's values: make them ready first
+    manager.prepareReverse(operation, ops, partition, false, keepOf(path));
     adjointBlocks(partition.suffix, path, pool);
-    manager.reverse(
-      "adjoint of a checkpointed tape",
-      loopOps(path, "adjoint"),
-      partition,
-      false,
-      keepOf(path),
-    );
+    manager.reverse(operation, ops, partition, false, keepOf(path));
     adjointBlocks(partition.prefix, path, pool);
     return;
   }
@@ -391,14 +406,12 @@ export function hessianSweep(
   const pool = new ContextPool();
   if (manager !== undefined) {
     const partition = manager.partition(path.blocks);
+    const operation = "Hessian of a checkpointed tape";
+    const ops = loopOps(path, "hessian");
+    // the blocks after the loop read the last step's values: make them ready first
+    manager.prepareReverse(operation, ops, partition, true, keepOf(path));
     hessianBlocks(partition.suffix, path, pool, false);
-    manager.reverse(
-      "Hessian of a checkpointed tape",
-      loopOps(path, "hessian"),
-      partition,
-      true,
-      keepOf(path),
-    );
+    manager.reverse(operation, ops, partition, true, keepOf(path));
     hessianBlocks(partition.prefix, path, pool, false);
     return;
   }
