@@ -151,6 +151,13 @@ export class CheckpointManager {
   /** Closes step k = `steps` (called by `tape.endTimestep()`). */
   endStep(): void {
     const operation = "tape.endTimestep";
+    const limit = this.schedule.steps;
+    if (limit !== undefined && this.stepBlocks.length >= limit) {
+      throw new CheckpointError(
+        operation,
+        `${this.schedule.describe()} was made for ${limit} steps; endTimestep was called once more. Create the schedule with the loop's length`,
+      );
+    }
     if (!this.recording) {
       throw new CheckpointError(
         operation,
@@ -158,13 +165,6 @@ export class CheckpointManager {
       );
     }
     const k = this.stepBlocks.length;
-    const limit = this.schedule.steps;
-    if (limit !== undefined && k >= limit) {
-      throw new CheckpointError(
-        operation,
-        `${this.schedule.describe()} was made for ${limit} steps; endTimestep was called once more. Create the schedule with the loop's length`,
-      );
-    }
     const start = this.stepStarts[k];
     const end = this.tape.blocks.length;
     const blocks = this.tape.blocks.slice(start, end);

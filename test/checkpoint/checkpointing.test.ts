@@ -1,4 +1,4 @@
-import { AdjFloat, np, type OverloadedValue, taylorTest } from "tsadjoint";
+import { AdjFloat, Control, np, type OverloadedValue, ReducedFunctional, Tape, taylorToDict, withTape } from "tsadjoint";
 import {
   CheckpointError,
   type CheckpointSchedule,
@@ -19,6 +19,7 @@ function flat(value: unknown): number[] {
   if (typeof value === "number") return [value];
   if (Array.isArray(value)) return value.flatMap(flat);
   if (value instanceof AdjFloat) return [value.value];
+  if (value instanceof Float64Array) return Array.from(value);
   return Array.from((value as NDArray).data);
 }
 
@@ -112,4 +113,131 @@ describe("tape.enableCheckpointing: exact derivatives with every schedule", () =
       checkpointed.tape.clear();
     });
   }
+});
+
+describe("tape.enableCheckpointing: Taylor tests and minimize", () => {
+  const steps = 16;
+  for (const [name, make] of schedules.slice(0, 3)) {
+    it(`${name}: Taylor rates 2 and 3, and the same minimize result as the uncheckpointed tape`, () => {
+      const checkpointed = record(steps, make(steps), { nonlinear: false });
+      const reference = record(steps, undefined, { nonlinear: false });
+      const m = checkpointed.rf.controlValues();
+      const report = taylorToDict(checkpointed.rf, m, directions(), { hessian: true });
+      expect(Math.min(...report.R1.rates)).toBeGreaterThan(1.9);
+      expect(Math.min(...(report.R2?.rates ?? [0]))).toBeGreaterThan(2.85);
+      const options = { method: "L-BFGS-B", maxIter: 8 } as const;
+      const a = minimize(checkpointed.rf, options);
+      const b = minimize(reference.rf, options);
+      expect(relative(a.xFlat, b.xFlat)).toBeLessThanOrEqual(tolerance);
+      expect(relative(a.fun, b.fun)).toBeLessThanOrEqual(tolerance);
+      const c = minimize(checkpointed.rf, { method: "Newton-CG", maxIter: 3 });
+      const d = minimize(reference.rf, { method: "Newton-CG", maxIter: 3 });
+      expect(relative(c.xFlat, d.xFlat)).toBeLessThanOrEqual(tolerance);
+    });
+  }
+});
+
+/** A cheap loop of np operations: u <- u + dt (-p u^3 + sin(u) c), J = sum over steps of |u|^2 dt. */
+function cheapLoop(steps: number, schedule?: CheckpointSchedule) {
+  const tape = new Tape();
+  const u0 = np.array([0.3, -0.2, 0.5, 0.1]);
+  const p = new AdjFloat(0.8);
+  const c = np.array([0.5, 1, -0.5, 0.2]);
+  return withTape(tape, () => {
+    if (schedule !== undefined) tape.enableCheckpointing(schedule);
+    let u = u0;
+    let J: OverloadedValue = new AdjFloat(0);
+    for (const _ of tape.timestepper(steps)) {
+      const rate = np.add(np.multiply(np.negative(p), np.power(u, 3)), np.multiply(c, np.sin(u)));
+      u = np.add(u, np.multiply(0.01, rate));
+      J = np.add(J, np.multiply(0.01, np.sum(np.square(u))));
+    }
+    J = np.add(J, np.sum(np.square(u)));
+    const rf = new ReducedFunctional(J, [new Control(u0), new Control(p), new Control(c)], { tape });
+    return { tape, rf };
+  });
+}
+
+describe("tape.checkpointStatistics: steps advanced", () => {
+  it("Revolve advances the binomial optimum on a recorded loop: 416 for 100 steps and 5 snapshots", () => {
+    const { tape, rf } = cheapLoop(100, new Revolve(100, 5));
+    expect(tape.checkpointStatistics()).toMatchObject({ steps: 100, forwardSteps: 100, recomputedSteps: 0 });
+    rf.derivative();
+    const stats = tape.checkpointStatistics();
+    expect(stats.forwardSteps).toBe(416);
+    expect(stats.recomputedSteps).toBe(316);
+    expect(stats.maxSnapshotsInMemory).toBeLessThanOrEqual(5);
+    expect(stats.maxSnapshotsOnDisk).toBe(0);
+    expect(stats.maxStepsInMemory).toBeLessThanOrEqual(3);
+  });
+
+  it("MultistageCheckpointSchedule: 345 for 100 steps, 3 snapshots in memory and 5 on disk", () => {
+    const { tape, rf } = cheapLoop(100, new MultistageCheckpointSchedule(100, 3, 5));
+    rf.derivative();
+    const stats = tape.checkpointStatistics();
+    expect(stats.forwardSteps).toBe(345);
+    expect(stats.maxSnapshotsInMemory).toBeLessThanOrEqual(3);
+    expect(stats.maxSnapshotsOnDisk).toBeLessThanOrEqual(5);
+    expect(stats.maxSnapshotsOnDisk).toBeGreaterThan(0);
+    tape.clear();
+  });
+
+  it("a second derivative at the same values runs the forward again and then the same reverse", () => {
+    const { tape, rf } = cheapLoop(100, new Revolve(100, 5));
+    rf.derivative();
+    rf.derivative();
+    expect(tape.checkpointStatistics().forwardSteps).toBe(416 + 416);
+    rf.evaluate(rf.controlValues());
+    rf.derivative();
+    expect(tape.checkpointStatistics().forwardSteps).toBe(3 * 416);
+  });
+
+  it("1000 steps: Revolve(1000, 10) advances 4636 steps and every derivative equals the uncheckpointed tape", () => {
+    const checkpointed = cheapLoop(1000, new Revolve(1000, 10));
+    const reference = cheapLoop(1000);
+    const h = [np.array([0.1, 0.2, -0.1, 0.3]), new AdjFloat(0.2), np.array([0.3, -0.1, 0.2, 0.1])];
+    const values = [np.array([0.2, -0.1, 0.4, 0.2]), new AdjFloat(0.7), np.array([0.4, 0.9, -0.4, 0.3])];
+    expect(relative(checkpointed.rf.derivative(), reference.rf.derivative())).toBeLessThanOrEqual(tolerance);
+    expect(checkpointed.tape.checkpointStatistics().forwardSteps).toBe(4636);
+    expect(relative(checkpointed.rf.hessian(h), reference.rf.hessian(h))).toBeLessThanOrEqual(tolerance);
+    expect(relative(checkpointed.rf.tlm(h), reference.rf.tlm(h))).toBeLessThanOrEqual(tolerance);
+    expect(relative(checkpointed.rf.evaluate(values), reference.rf.evaluate(values))).toBeLessThanOrEqual(tolerance);
+    expect(relative(checkpointed.rf.hessian(h), reference.rf.hessian(h))).toBeLessThanOrEqual(tolerance);
+    expect(relative(checkpointed.rf.derivative(), reference.rf.derivative())).toBeLessThanOrEqual(tolerance);
+  });
+});
+
+describe("NoneCheckpointSchedule", () => {
+  it("replays and tangent-linear actions work; an adjoint is a CheckpointError and leaves the tape usable", () => {
+    const checkpointed = cheapLoop(30, new NoneCheckpointSchedule());
+    const reference = cheapLoop(30);
+    const h = [np.array([0.1, 0.2, -0.1, 0.3]), new AdjFloat(0.2), np.array([0.3, -0.1, 0.2, 0.1])];
+    expect(() => checkpointed.rf.derivative()).toThrow(CheckpointError);
+    expect(() => checkpointed.rf.hessian(h)).toThrow(/forward only/);
+    expect(relative(checkpointed.rf.tlm(h), reference.rf.tlm(h))).toBeLessThanOrEqual(tolerance);
+    const values = [np.array([0.2, -0.1, 0.4, 0.2]), new AdjFloat(0.7), np.array([0.4, 0.9, -0.4, 0.3])];
+    expect(relative(checkpointed.rf.evaluate(values), reference.rf.evaluate(values))).toBeLessThanOrEqual(tolerance);
+    expect(checkpointed.tape.checkpointStatistics().maxStepsInMemory).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("tape.endTimestep with a checkpoint schedule", () => {
+  it("rejects more steps than an offline schedule was made for, and derivatives before all its steps", () => {
+    const tape = new Tape();
+    const x = np.array([1, 2]);
+    withTape(tape, () => {
+      tape.enableCheckpointing(new Revolve(2, 1));
+      let u = np.sin(x);
+      tape.endTimestep();
+      const early = np.sum(u);
+      expect(() => new ReducedFunctional(early, new Control(x), { tape }).derivative()).toThrow(/expects 2 steps but 1/);
+      u = np.sin(u);
+      tape.endTimestep();
+      expect(() => tape.endTimestep()).toThrow(/made for 2 steps/);
+      const J = np.sum(u);
+      const g = new ReducedFunctional(J, new Control(x), { tape }).derivative() as NDArray;
+      const expected = Array.from(x.data, (v) => Math.cos(Math.sin(v)) * Math.cos(v));
+      expect(relative(g, np.array(expected))).toBeLessThanOrEqual(1e-15);
+    });
+  });
 });
