@@ -1,4 +1,13 @@
-import { AdjFloat, Control, np, type OverloadedValue, ReducedFunctional, Tape, taylorToDict, withTape } from "tsadjoint";
+import {
+  AdjFloat,
+  Control,
+  np,
+  type OverloadedValue,
+  ReducedFunctional,
+  Tape,
+  taylorToDict,
+  withTape,
+} from "tsadjoint";
 import {
   CheckpointError,
   type CheckpointSchedule,
@@ -146,7 +155,7 @@ function cheapLoop(steps: number, schedule?: CheckpointSchedule) {
   return withTape(tape, () => {
     if (schedule !== undefined) tape.enableCheckpointing(schedule);
     let u = u0;
-    let J: OverloadedValue = new AdjFloat(0);
+    let J: AdjFloat | NDArray = new AdjFloat(0);
     for (const _ of tape.timestepper(steps)) {
       const rate = np.add(np.multiply(np.negative(p), np.power(u, 3)), np.multiply(c, np.sin(u)));
       u = np.add(u, np.multiply(0.01, rate));
@@ -201,7 +210,9 @@ describe("tape.checkpointStatistics: steps advanced", () => {
     expect(checkpointed.tape.checkpointStatistics().forwardSteps).toBe(4636);
     expect(relative(checkpointed.rf.hessian(h), reference.rf.hessian(h))).toBeLessThanOrEqual(tolerance);
     expect(relative(checkpointed.rf.tlm(h), reference.rf.tlm(h))).toBeLessThanOrEqual(tolerance);
-    expect(relative(checkpointed.rf.evaluate(values), reference.rf.evaluate(values))).toBeLessThanOrEqual(tolerance);
+    expect(relative(checkpointed.rf.evaluate(values), reference.rf.evaluate(values))).toBeLessThanOrEqual(
+      tolerance,
+    );
     expect(relative(checkpointed.rf.hessian(h), reference.rf.hessian(h))).toBeLessThanOrEqual(tolerance);
     expect(relative(checkpointed.rf.derivative(), reference.rf.derivative())).toBeLessThanOrEqual(tolerance);
   });
@@ -216,7 +227,9 @@ describe("NoneCheckpointSchedule", () => {
     expect(() => checkpointed.rf.hessian(h)).toThrow(/forward only/);
     expect(relative(checkpointed.rf.tlm(h), reference.rf.tlm(h))).toBeLessThanOrEqual(tolerance);
     const values = [np.array([0.2, -0.1, 0.4, 0.2]), new AdjFloat(0.7), np.array([0.4, 0.9, -0.4, 0.3])];
-    expect(relative(checkpointed.rf.evaluate(values), reference.rf.evaluate(values))).toBeLessThanOrEqual(tolerance);
+    expect(relative(checkpointed.rf.evaluate(values), reference.rf.evaluate(values))).toBeLessThanOrEqual(
+      tolerance,
+    );
     expect(checkpointed.tape.checkpointStatistics().maxStepsInMemory).toBeLessThanOrEqual(2);
   });
 });
@@ -230,7 +243,9 @@ describe("tape.endTimestep with a checkpoint schedule", () => {
       let u = np.sin(x);
       tape.endTimestep();
       const early = np.sum(u);
-      expect(() => new ReducedFunctional(early, new Control(x), { tape }).derivative()).toThrow(/expects 2 steps but 1/);
+      expect(() => new ReducedFunctional(early, new Control(x), { tape }).derivative()).toThrow(
+        /expects 2 steps but 1/,
+      );
       u = np.sin(u);
       tape.endTimestep();
       expect(() => tape.endTimestep()).toThrow(/made for 2 steps/);
