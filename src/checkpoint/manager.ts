@@ -102,6 +102,8 @@ export class CheckpointManager {
   private readonly resident = new Set<number>();
   private readonly partitions = new WeakMap<readonly Block[], LoopPartition>();
   private disk: DiskStore | undefined = undefined;
+  /** @internal called after every step advanced or reversed by a sweep (benchmarks sample memory there) */
+  observer: ((event: "forward" | "reverse", step: number) => void) | undefined = undefined;
   private stats: CheckpointStatistics = {
     steps: 0,
     forwardSteps: 0,
@@ -401,6 +403,7 @@ export class CheckpointManager {
       else this.held.delete(k);
       this.settle(k, tlm);
       this.countSteps();
+      this.observer?.("forward", k);
     }
   }
 
@@ -437,6 +440,7 @@ export class CheckpointManager {
     this.held.delete(k);
     this.disk?.delete(`d${k}`);
     if (k > 0 && !this.held.has(k - 1)) this.dropStep(k - 1, false);
+    this.observer?.("reverse", k);
   }
 
   private ensureResident(k: number): void {
@@ -577,6 +581,16 @@ export class CheckpointManager {
 
   private countSteps(): void {
     this.stats.maxStepsInMemory = Math.max(this.stats.maxStepsInMemory, this.resident.size);
+  }
+
+  /** @internal the values held by snapshots in memory (benchmarks count their bytes) */
+  heldSnapshotValues(): unknown[] {
+    const values: unknown[] = [];
+    for (const snapshot of this.snapshots.values()) {
+      if (snapshot.values !== undefined) values.push(...snapshot.values);
+      if (snapshot.tlm !== undefined) values.push(...snapshot.tlm);
+    }
+    return values;
   }
 
   /** The disk folder while snapshots are on disk (for tests and reports). */
