@@ -3,6 +3,7 @@ import {
   Control,
   np,
   type OverloadedValue,
+  ReducedFunction,
   ReducedFunctional,
   Tape,
   taylorToDict,
@@ -101,7 +102,7 @@ const schedules: [string, (steps: number) => CheckpointSchedule][] = [
 ];
 
 describe("tape.enableCheckpointing: exact derivatives with every schedule", () => {
-  const steps = 24;
+  const steps = 16;
   for (const [name, make] of schedules) {
     it(`${name}: derivative, tlm, hessian, Jacobian actions equal the uncheckpointed tape, in any order, repeated, after evaluate at new values`, () => {
       const reference = record(steps);
@@ -254,5 +255,54 @@ describe("tape.endTimestep with a checkpoint schedule", () => {
       const expected = Array.from(x.data, (v) => Math.cos(Math.sin(v)) * Math.cos(v));
       expect(relative(g, np.array(expected))).toBeLessThanOrEqual(1e-15);
     });
+  });
+});
+
+/** A loop whose step 6 first reads the state of step 0, with an output taken in the middle of the loop. */
+function longRangeLoop(schedule?: CheckpointSchedule) {
+  const tape = new Tape();
+  const x = np.array([0.4, -0.3, 0.8]);
+  const p = new AdjFloat(1.1);
+  return withTape(tape, () => {
+    if (schedule !== undefined) tape.enableCheckpointing(schedule);
+    let u = x;
+    let early: NDArray | undefined;
+    let middle: NDArray | undefined;
+    for (const t of tape.timestepper(20)) {
+      u = np.add(np.multiply(0.9, np.sin(np.multiply(p, u))), np.multiply(0.1, x));
+      if (t >= 6 && early !== undefined) u = np.add(u, np.multiply(0.05, early));
+      if (t === 0) early = u;
+      if (t === 9) middle = np.square(u);
+    }
+    const J = np.sum(np.square(u));
+    const controls = [new Control(x), new Control(p)];
+    // `middle` was computed in step 9 and dropped by then: taking it as an output keeps it from now on
+    const rfun = new ReducedFunction([middle as NDArray, J], controls, { tape });
+    const rf = new ReducedFunctional(J, controls, { tape });
+    return { tape, rf, rfun };
+  });
+}
+
+describe("tape.enableCheckpointing: values read across many steps", () => {
+  it("a step may read a value of any earlier step, and outputs may be computed inside the loop", () => {
+    for (const schedule of [
+      new Revolve(20, 2),
+      new PeriodicCheckpointSchedule(2),
+      new MultistageCheckpointSchedule(20, 1, 1),
+    ]) {
+      const a = longRangeLoop(schedule);
+      const b = longRangeLoop();
+      const h = [np.array([0.1, 0.2, -0.3]), new AdjFloat(0.4)];
+      const w = [np.array([1, 2, 3]), np.reshape(np.array([0.5]), [])];
+      const values = [np.array([0.3, -0.2, 0.7]), new AdjFloat(0.9)];
+      expect(relative(a.rf.derivative(), b.rf.derivative())).toBeLessThanOrEqual(tolerance);
+      expect(relative(a.rfun.jacAction(h), b.rfun.jacAction(h))).toBeLessThanOrEqual(tolerance);
+      expect(relative(a.rfun.evaluate(values), b.rfun.evaluate(values))).toBeLessThanOrEqual(tolerance);
+      expect(relative(a.rfun.adjJacAction(w), b.rfun.adjJacAction(w))).toBeLessThanOrEqual(tolerance);
+      expect(relative(a.rfun.hessAction(h, w), b.rfun.hessAction(h, w))).toBeLessThanOrEqual(tolerance);
+      expect(relative(a.rf.hessian(h), b.rf.hessian(h))).toBeLessThanOrEqual(tolerance);
+      expect(() => a.rfun.jacMatrix()).toThrow(CheckpointError);
+      a.tape.clear();
+    }
   });
 });
