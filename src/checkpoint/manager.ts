@@ -297,6 +297,8 @@ export class CheckpointManager {
     this.finalize(operation);
     this.remember(keep);
     this.resetLoop();
+    // until this forward completes, no later sweep may rely on it (a failed step leaves the tape usable)
+    this.state = "consumed";
     this.recordedValues = false;
     recordingManagers.delete(this);
     const n = this.steps;
@@ -326,6 +328,7 @@ export class CheckpointManager {
       );
     }
     this.prepareReverse(operation, ops, partition, secondOrder, keep);
+    this.state = "consumed";
     let reversePart = false;
     for (const action of this.schedule.actions(this.steps)) {
       if (!reversePart) {

@@ -3,6 +3,7 @@ import {
   Control,
   np,
   type OverloadedValue,
+  overloadFunction,
   ReducedFunction,
   ReducedFunctional,
   Tape,
@@ -304,5 +305,48 @@ describe("tape.enableCheckpointing: values read across many steps", () => {
       expect(() => a.rfun.jacMatrix()).toThrow(CheckpointError);
       a.tape.clear();
     }
+  });
+});
+
+/** exp(a) x elementwise, refusing a > 5 (a block whose recompute can fail). */
+const guardedScale = overloadFunction(
+  (x: NDArray, a: number) => {
+    if (a > 5) throw new RangeError("a > 5");
+    return np.multiply(x, Math.exp(a)) as NDArray;
+  },
+  {
+    name: "guardedScale",
+    jvp: ({ inputs: [x, a], tangents: [dx, da] }) =>
+      np.add(
+        np.multiply((dx as NDArray) ?? 0, Math.exp(a as number)),
+        np.multiply(x as NDArray, Math.exp(a as number) * ((da as number) ?? 0)),
+      ),
+    vjp: ({ inputs: [x, a], cotangents: [ybar] }) => [
+      np.multiply(ybar as NDArray, Math.exp(a as number)),
+      np.sum(np.multiply(np.multiply(x as NDArray, ybar as NDArray), Math.exp(a as number))).data[0],
+    ],
+  },
+);
+
+describe("tape.enableCheckpointing: a failed replay leaves the tape usable", () => {
+  it("an evaluation that throws inside a step, then evaluate and derivative at good values", () => {
+    const build = (schedule?: CheckpointSchedule) => {
+      const tape = new Tape();
+      const x = np.array([0.5, -0.2]);
+      const a = new AdjFloat(-0.1);
+      return withTape(tape, () => {
+        if (schedule !== undefined) tape.enableCheckpointing(schedule);
+        let u = x;
+        for (const _ of tape.timestepper(12)) u = np.sin(guardedScale(u, a));
+        return new ReducedFunctional(np.sum(np.square(u)), [new Control(x), new Control(a)], { tape });
+      });
+    };
+    const checkpointed = build(new Revolve(12, 3));
+    const reference = build();
+    expect(() => checkpointed.evaluate([np.array([0.5, -0.2]), new AdjFloat(6)])).toThrow(RangeError);
+    const good = [np.array([0.4, -0.1]), new AdjFloat(-0.2)];
+    expect(relative(checkpointed.evaluate(good), reference.evaluate(good))).toBeLessThanOrEqual(tolerance);
+    expect(relative(checkpointed.derivative(), reference.derivative())).toBeLessThanOrEqual(tolerance);
+    expect(relative(checkpointed.derivative(), reference.derivative())).toBeLessThanOrEqual(tolerance);
   });
 });
