@@ -1,4 +1,6 @@
 /** @file `npm run bench [name ...]`: runs the benchmarks (all by default) and prints ratio tables. */
+
+import { runCheckpointBench } from "./checkpoint.js";
 import { runJaxBench } from "./engines-jax.js";
 import { runTfjsBench } from "./engines-tfjs.js";
 import { runFlagshipBench } from "./flagship.js";
@@ -17,9 +19,10 @@ const benches: Record<string, () => void | Promise<void>> = {
   "engines-jax": async () => {
     await runJaxBench();
   },
+  checkpoint: () => runCheckpointBench(),
 };
 
-const chosen = process.argv.slice(2);
+const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];
   if (bench === undefined) {

@@ -8,6 +8,13 @@ import cliProgress from "cli-progress";
 import type { ConstitutiveKind, EngineName, JaxDeviceName } from "./constitutive.js";
 import { type InferenceSettings, type IterationInfo, type OptimizerName, runInference } from "./problem.js";
 import { formatReport, writeReport } from "./report.js";
+import {
+  checkpointSchedule,
+  formatTransientReport,
+  runTransient,
+  TRANSIENT_DEFAULTS,
+  type TransientSettings,
+} from "./transient.js";
 
 /** The help text (`--help`). */
 export const HELP = `Infer a constitutive relation q(grad u) from noisy observations of the solution of
@@ -42,6 +49,14 @@ Flags:
   --max-iter <n>             Optimizer iteration limit (default 50 for power-law, 100 for network).
   --tikhonov <alpha>         Weight of the Tikhonov term alpha/2 |theta - theta_start|^2 (default 0).
   --out <folder>             Folder for report.json and the figures (SVG and PNG) (default out).
+  --problem <steady|transient>  steady (default) as above; transient: du/dt - div q(grad u) = f from
+                               u = 0, implicit Euler (one nonlinear solve per step), the power law
+                               inferred from 25 sensors observed every 10 steps, with the time loop
+                               checkpointed (defaults: --mesh 8, --steps 200, dt 0.005, --max-iter 30).
+                               Prints the inferred p and k with the steps advanced and the memory held.
+  --steps <n>                Time steps of the transient problem (default 200).
+  --checkpoint <schedule>    Transient problem: none (whole trajectory on the tape), memory, disk,
+                               revolve:<snapshots> (default revolve:20) or multistage:<memory>:<disk>.
   --quiet                    Print only the final report (no progress bar).
   --help                     Print this help.
 
@@ -53,6 +68,8 @@ iteration, log scale) and summary.{svg,png} (the three side by side).`;
 /** Parsed command line. */
 export interface CliOptions {
   readonly settings: InferenceSettings;
+  /** Set for `--problem transient`. */
+  readonly transient?: TransientSettings;
   readonly out: string;
   readonly quiet: boolean;
   readonly help: boolean;
@@ -113,6 +130,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
         "max-iter": { type: "string" },
         tikhonov: { type: "string" },
         out: { type: "string" },
+        problem: { type: "string" },
+        steps: { type: "string" },
+        checkpoint: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -153,8 +173,39 @@ export function parseCli(argv: readonly string[]): CliOptions {
       ? {}
       : { jaxDevice: choice<JaxDeviceName>("jax-device", text("jax-device"), "cpu", ["cpu", "wasm"]) }),
   };
+  const problem = choice("problem", text("problem"), "steady", ["steady", "transient"]);
+  let transient: TransientSettings | undefined;
+  if (problem === "transient") {
+    const steps = numberFlag(
+      "steps",
+      text("steps"),
+      TRANSIENT_DEFAULTS.steps,
+      (v) => Number.isInteger(v) && v >= 1,
+    );
+    const checkpoint = text("checkpoint") ?? TRANSIENT_DEFAULTS.checkpoint;
+    try {
+      checkpointSchedule(checkpoint, steps);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    transient = {
+      ...TRANSIENT_DEFAULTS,
+      mesh: text("mesh") === undefined ? TRANSIENT_DEFAULTS.mesh : settings.mesh,
+      steps,
+      checkpoint,
+      noise: settings.noise,
+      seed: settings.seed,
+      pTrue: settings.pTrue,
+      kTrue: settings.kTrue,
+      maxIterations:
+        text("max-iter") === undefined ? TRANSIENT_DEFAULTS.maxIterations : settings.maxIterations,
+    };
+  } else if (text("steps") !== undefined || text("checkpoint") !== undefined) {
+    throw new UsageError("--steps and --checkpoint apply to --problem transient");
+  }
   return {
     settings,
+    ...(transient === undefined ? {} : { transient }),
     out: text("out") ?? "out",
     quiet: values.quiet === true,
     help: values.help === true,
@@ -183,6 +234,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { settings, quiet } = options;
+  if (options.transient !== undefined) {
+    const report = await runTransient(options.transient, (message) => {
+      if (!quiet) console.log(message);
+    });
+    console.log(formatTransientReport(report));
+    return 0;
+  }
   const showBar = !quiet && process.stdout.isTTY === true;
   const log = (message: string) => {
     if (!quiet) console.log(message);

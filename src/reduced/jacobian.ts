@@ -7,6 +7,7 @@ import type { Block, BlockContext } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import type { TapeOption } from "../tape/tape.js";
 import "../values/ndarray-space.js";
+import { CheckpointError } from "../checkpoint/errors.js";
 import { NDArray, shapeSize } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeType, spaceOf, wrapRaw } from "../values/space.js";
@@ -349,6 +350,12 @@ function jacobianArray(
  * Controls other than the current one are held fixed (zero Jacobian), as in a tangent-linear sweep.
  */
 export function jacobianMatrixOnPath(path: SweepPath, options: JacobianMatrixOptions = {}): NDArray[][] {
+  if (path.checkpoint?.active) {
+    throw new CheckpointError(
+      "jacMatrix",
+      "dense Jacobians read every recorded value, which a checkpointed loop does not keep; build the matrix from jacAction (columns) or adjJacAction (rows)",
+    );
+  }
   const keepPointwise = options.pointwise ?? true;
   const controlSet = new Set<BlockVariable>(path.controls);
   const blocks: NDArray[][] = path.outputs.map(() => []);

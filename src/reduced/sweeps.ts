@@ -2,6 +2,8 @@
  * @file The sweeps every driver is built on: the walk that finds the blocks between controls and outputs,
  * replay, the tangent-linear sweep, the adjoint sweep and the second-order (Hessian) sweep.
  */
+
+import type { CheckpointManager, LoopOps } from "../checkpoint/manager.js";
 import {
   ControlNotOnTapeError,
   InvalidArgumentError,
@@ -23,6 +25,18 @@ export interface SweepPath {
   readonly outputs: readonly BlockVariable[];
   /** Blocks on the path that produce a control (a control on an intermediate value): never overwritten. */
   readonly controlWriters: ReadonlySet<Block> | undefined;
+  /** The checkpoint manager of the path's tape (sweeps over a checkpointed loop go through it). */
+  readonly checkpoint?: CheckpointManager;
+}
+
+/** The manager when the path's tape has a checkpointed loop with at least one step. */
+function checkpointOf(path: SweepPath): CheckpointManager | undefined {
+  const manager = path.checkpoint;
+  return manager?.active ? manager : undefined;
+}
+
+function keepOf(path: SweepPath): { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] } {
+  return { controls: path.controls, outputs: path.outputs };
 }
 
 /**
@@ -66,7 +80,24 @@ export function findPath(
       }
     }
   }
-  return { blocks, forwardEpoch, controls, outputs, controlWriters };
+  const path = {
+    blocks,
+    forwardEpoch,
+    controls,
+    outputs,
+    controlWriters,
+    checkpoint: tape.checkpointManager,
+  };
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    // a checkpointed loop keeps the values of every driver's controls and outputs from now on; an output
+    // computed inside the loop and dropped before anyone asked for it is recomputed by one forward
+    manager.remember(keepOf(path));
+    if (outputs.some((output) => output.saved === undefined)) {
+      manager.forward(operation, loopOps(path, "adjoint"), manager.partition(blocks), false, keepOf(path));
+    }
+  }
+  return path;
 }
 
 /** A block context whose arrays are refilled for each block (see ContextPool). */
@@ -182,21 +213,63 @@ function describeKind(raw: unknown): string {
 export function replay(path: SweepPath, values: readonly unknown[]): void {
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].saved = values[i];
-  const writers = path.controlWriters;
   const pool = new ContextPool();
-  stopAnnotating(() => {
-    for (const block of path.blocks) {
-      const deps = block.dependencies;
-      const outs = block.outputs;
-      const context = pool.for(deps.length, outs.length);
-      fillInputs(deps, context);
-      const results = block.recompute(context);
-      for (let i = 0; i < outs.length; i++) {
-        if (writers?.has(block) && controls.includes(outs[i])) continue;
-        outs[i].saved = results[i];
-      }
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    stopAnnotating(() => {
+      recomputeBlocks(partition.prefix, path, pool);
+      manager.forward(
+        "replay of a checkpointed tape",
+        loopOps(path, "adjoint"),
+        partition,
+        false,
+        keepOf(path),
+      );
+      recomputeBlocks(partition.suffix, path, pool);
+    });
+    return;
+  }
+  stopAnnotating(() => recomputeBlocks(path.blocks, path, pool));
+}
+
+/**
+ * Recomputes `blocks` in order from their inputs' values, never overwriting a control. With `anyBlock`
+ * the blocks need not be on the path (a checkpointed step recomputes all its blocks).
+ */
+function recomputeBlocks(
+  blocks: readonly Block[],
+  path: SweepPath,
+  pool: ContextPool,
+  anyBlock = false,
+): void {
+  const controls = path.controls;
+  const writers = path.controlWriters;
+  for (const block of blocks) {
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    fillInputs(deps, context);
+    const results = block.recompute(context);
+    const check = anyBlock || writers?.has(block) === true;
+    for (let i = 0; i < outs.length; i++) {
+      if (check && controls.includes(outs[i])) continue;
+      outs[i].saved = results[i];
     }
-  });
+  }
+}
+
+/** The per-step operations a checkpointed sweep hands the manager. */
+function loopOps(path: SweepPath, reverse: "adjoint" | "hessian"): LoopOps {
+  const pool = new ContextPool();
+  return {
+    recompute: (blocks) => stopAnnotating(() => recomputeBlocks(blocks, path, pool, true)),
+    tlm: (blocks) => tlmBlocks(blocks, path, pool),
+    reverse:
+      reverse === "adjoint"
+        ? (blocks) => adjointBlocks(blocks, path, pool)
+        : (blocks) => hessianBlocks(blocks, path, pool, false),
+  };
 }
 
 /**
@@ -224,10 +297,29 @@ export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
   resetSlots(path, false, true, false);
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
+  const pool = new ContextPool();
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    tlmBlocks(partition.prefix, path, pool);
+    manager.forward(
+      "tangent-linear sweep of a checkpointed tape",
+      loopOps(path, "hessian"),
+      partition,
+      true,
+      keepOf(path),
+    );
+    tlmBlocks(partition.suffix, path, pool);
+    return;
+  }
+  tlmBlocks(path.blocks, path, pool);
+}
+
+function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+  const controls = path.controls;
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
-  const pool = new ContextPool();
-  for (const block of path.blocks) {
+  for (const block of blocks) {
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
@@ -267,9 +359,24 @@ function accumulate(
 /** @internal reverse sweep: adjoint values of every value on the path, seeded at the outputs */
 export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
   seedAdjoint(path, seeds, true);
-  const epoch = path.forwardEpoch;
-  const blocks = path.blocks;
   const pool = new ContextPool();
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    const operation = "adjoint of a checkpointed tape";
+    const ops = loopOps(path, "adjoint");
+    // the blocks after the loop read the last step's values: make them ready first
+    manager.prepareReverse(operation, ops, partition, false, keepOf(path));
+    adjointBlocks(partition.suffix, path, pool);
+    manager.reverse(operation, ops, partition, false, keepOf(path));
+    adjointBlocks(partition.prefix, path, pool);
+    return;
+  }
+  adjointBlocks(path.blocks, path, pool);
+}
+
+function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+  const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
     const deps = block.dependencies;
@@ -294,7 +401,9 @@ export function hessianSweep(
   seeds: readonly unknown[],
   options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean } = {},
 ): void {
-  const adjointsReady = options.adjointsReady === true;
+  const manager = checkpointOf(path);
+  // a checkpointed loop recomputes its values, so adjoints left by an earlier sweep are not reused
+  const adjointsReady = options.adjointsReady === true && manager === undefined;
   resetSlots(path, !adjointsReady, false, true);
   if (!adjointsReady) seedAdjoint(path, seeds, false);
   const hessianSeeds = options.hessianSeeds;
@@ -302,9 +411,28 @@ export function hessianSweep(
     const outputs = path.outputs;
     for (let i = 0; i < outputs.length; i++) outputs[i].hessian = addRaw(outputs[i].hessian, hessianSeeds[i]);
   }
-  const epoch = path.forwardEpoch;
-  const blocks = path.blocks;
   const pool = new ContextPool();
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    const operation = "Hessian of a checkpointed tape";
+    const ops = loopOps(path, "hessian");
+    // the blocks after the loop read the last step's values: make them ready first
+    manager.prepareReverse(operation, ops, partition, true, keepOf(path));
+    hessianBlocks(partition.suffix, path, pool, false);
+    manager.reverse(operation, ops, partition, true, keepOf(path));
+    hessianBlocks(partition.prefix, path, pool, false);
+    return;
+  }
+  hessianBlocks(path.blocks, path, pool, adjointsReady);
+}
+
+function hessianBlocks(
+  blocks: readonly Block[],
+  path: SweepPath,
+  pool: ContextPool,
+  adjointsReady: boolean,
+): void {
+  const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
     // one context serves both calls: a HessianContext is also an AdjContext

@@ -42,3 +42,12 @@ export class BlockVariable {
     this.block = block;
   }
 }
+
+/**
+ * @internal Hook of checkpointed tapes: called when an overloaded value is used whose tape value was
+ * dropped (`saved` undefined), with a function giving the value's raw data; a checkpointed tape that is
+ * still recording puts it back (the program's value is then the tape's value).
+ */
+export const droppedValues: {
+  restore: ((variable: BlockVariable, raw: () => unknown) => void) | undefined;
+} = { restore: undefined };

@@ -1,5 +1,7 @@
 /** @file Tape: the ordered record of blocks, the working tape, tags, timesteps, pruning and DOT export. */
 
+import { CheckpointManager, type CheckpointStatistics } from "../checkpoint/manager.js";
+import type { CheckpointSchedule } from "../checkpoint/schedules.js";
 import { InvalidArgumentError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { tapeToDot } from "../viz/dot.js";
@@ -26,6 +28,7 @@ export class Tape {
   private readonly blockList: Block[];
   private readonly timestepStarts: number[] = [0];
   private currentTag: string | undefined = undefined;
+  private checkpointer: CheckpointManager | undefined = undefined;
   /** @internal increases whenever the block list changes; caches compare it. */
   version = 0;
 
@@ -77,6 +80,67 @@ export class Tape {
     this.blockList.length = 0;
     this.timestepStarts.length = 1;
     this.version++;
+    const checkpointer = this.checkpointer;
+    if (checkpointer !== undefined) {
+      // snapshots and disk files go; the schedule stays enabled for the next loop
+      checkpointer.dispose();
+      this.checkpointer = new CheckpointManager(this, checkpointer.schedule);
+    }
+  }
+
+  /**
+   * Checkpoints the time loop that follows: call it before the loop, then `endTimestep()` after each step
+   * (or iterate `timestepper(n)`). The tape keeps every block but only the values the schedule asks for
+   * (snapshots of the state, the steps whose adjoint comes next); every derivative, replay and Hessian
+   * recomputes the dropped steps from snapshots and equals the uncheckpointed result. Schedules come from
+   * `tsadjoint/checkpoint` (Revolve, MultistageCheckpointSchedule, SingleMemoryStorageSchedule,
+   * SingleDiskStorageSchedule, NoneCheckpointSchedule, PeriodicCheckpointSchedule).
+   *
+   * @example
+   * tape.enableCheckpointing(new Revolve(1000, 10));
+   * for (const _ of tape.timestepper(1000)) u = step(u);
+   * rf.derivative(); // 4636 steps advanced in all
+   */
+  enableCheckpointing(schedule: CheckpointSchedule): void {
+    this.checkpointer?.dispose();
+    this.checkpointer = new CheckpointManager(this, schedule);
+  }
+
+  /** @internal the checkpoint manager, when checkpointing is enabled */
+  get checkpointManager(): CheckpointManager | undefined {
+    return this.checkpointer;
+  }
+
+  /**
+   * Steps advanced, snapshots held and steps recomputed since `enableCheckpointing` (zeros without it).
+   *
+   * @example
+   * const { forwardSteps, maxSnapshotsInMemory } = tape.checkpointStatistics();
+   */
+  checkpointStatistics(): CheckpointStatistics {
+    return (
+      this.checkpointer?.statistics() ?? {
+        steps: this.timestepStarts.length - 1,
+        forwardSteps: 0,
+        recomputedSteps: 0,
+        maxSnapshotsInMemory: 0,
+        maxSnapshotsOnDisk: 0,
+        maxStepsInMemory: 0,
+      }
+    );
+  }
+
+  /**
+   * The step indices 0..steps-1, ending each step (`endTimestep`) when the loop body is done with it.
+   *
+   * @example
+   * for (const t of tape.timestepper(100)) u = step(u, t);
+   */
+  *timestepper(steps: number): Generator<number, void, undefined> {
+    for (let index = 0; index < steps; index++) {
+      yield index;
+      this.endTimestep();
+    }
   }
 
   /**
@@ -116,6 +180,7 @@ export class Tape {
    * for (let t = 0; t < steps; t++) { u = step(u); tape.endTimestep(); }
    */
   endTimestep(): void {
+    this.checkpointer?.endStep();
     this.timestepStarts.push(this.blockList.length);
   }
 

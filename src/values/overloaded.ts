@@ -1,5 +1,5 @@
 /** @file OverloadedValue: the base class of every value the tape can record (AdjFloat, NDArray, user types). */
-import { BlockVariable } from "../tape/block-variable.js";
+import { BlockVariable, droppedValues } from "../tape/block-variable.js";
 
 /**
  * Base class of overloaded values. A value is immutable; its `blockVariable` links it to the tape and is
@@ -25,6 +25,8 @@ export abstract class OverloadedValue {
     if (variable === undefined) {
       variable = new BlockVariable(this.raw());
       this._blockVariable = variable;
+    } else if (variable.saved === undefined && droppedValues.restore !== undefined) {
+      droppedValues.restore(variable, () => this.raw());
     }
     return variable;
   }
