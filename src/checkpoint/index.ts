@@ -1,6 +1,8 @@
 /**
  * @file `tsadjoint/checkpoint`: checkpoint schedules for `tape.enableCheckpointing(schedule)` and their
  * actions (the vocabulary of the checkpoint_schedules package).
+ *
+ * @module tsadjoint/checkpoint
  */
 export {
   type CheckpointAction,
