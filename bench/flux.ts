@@ -46,25 +46,36 @@ function objectiveLoop(g: Float64Array, p: number): number {
   return total;
 }
 
+/** Wall-time and CPU-time (user + system, all threads) statistics of repeated runs, in ms. */
+export interface TimeStats {
+  median: number;
+  min: number;
+  max: number;
+  /** Median CPU time: less sensitive than wall time to other processes on a loaded machine. */
+  cpu: number;
+}
+
 /** Median and (min, max) of `repeats` timed runs in ms, after `warmups` untimed runs. */
-function timeStats(
-  fn: () => void,
-  repeats: number,
-  warmups = 2,
-): { median: number; min: number; max: number } {
+function timeStats(fn: () => void, repeats: number, warmups = 2): TimeStats {
   for (let i = 0; i < warmups; i++) fn();
   const times: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i < repeats; i++) {
+    const cpuStart = process.cpuUsage();
     const start = process.hrtime.bigint();
     fn();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    const cpu = process.cpuUsage(cpuStart);
+    cpus.push((cpu.user + cpu.system) / 1e3);
   }
   times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], min: times[0], max: times[times.length - 1] };
+  cpus.sort((a, b) => a - b);
+  const middle = Math.floor(times.length / 2);
+  return { median: times[middle], min: times[0], max: times[times.length - 1], cpu: cpus[middle] };
 }
 
-function format(stats: { median: number; min: number; max: number }): string {
-  return `${stats.median.toFixed(2)} ms (${stats.min.toFixed(2)}-${stats.max.toFixed(2)})`;
+function format(stats: TimeStats): string {
+  return `${stats.median.toFixed(2)} ms (${stats.min.toFixed(2)}-${stats.max.toFixed(2)}, CPU ${stats.cpu.toFixed(2)})`;
 }
 
 /** The flux timings from scratch: forward (annotation off and taped), gradient and HVP (recording + sweeps). */
@@ -145,7 +156,7 @@ export function runFluxBench(n = 1e5, repeats = 15): void {
     },
   ];
   printTable(
-    `flux vs peers, n = ${n} points, median (min-max) of ${repeats}; ratio column: vs the plain JS loop; ` +
+    `flux vs peers, n = ${n} points, median wall time (min-max, median CPU time) of ${repeats}; ratio column: vs the plain JS loop; ` +
       "peer figures are references from /work/shared/peers/README.md, not measured in this process",
     rows,
   );
