@@ -205,7 +205,23 @@ export function secondOrderInto(
   loop: SecondOrderLoop,
   n: number,
 ): void {
-  if (rule === multiplyRule) multiplySecondOrder(a, sa, b, sb, loop, n);
+  if (rule === multiplyRule) {
+    const { hat, bar, ad, bd, outA, outB, adjA, adjB } = loop;
+    if (
+      hat !== undefined &&
+      bar !== undefined &&
+      ad !== undefined &&
+      bd !== undefined &&
+      outA !== undefined &&
+      outB !== undefined &&
+      sa === 1 &&
+      sb === 1 &&
+      loop.sad === 1 &&
+      loop.sbd === 1
+    ) {
+      multiplySecondOrderDense(a, b, hat, bar, ad, bd, outA, outB, adjA, adjB, n);
+    } else multiplySecondOrder(a, sa, b, sb, loop, n);
+  } else if (rule === addRule || rule === subtractRule) linearSecondOrder(rule === addRule ? 1 : -1, loop, n);
   else if (rule === powerRule) powerSecondOrder(a, sa, b, sb, z, loop, n);
   else genericSecondOrder(rule, a, sa, b, sb, z, loop, n);
 }
@@ -247,6 +263,63 @@ function genericSecondOrder(
       outB[i] = value;
     }
   }
+}
+
+/**
+ * add (sign 1) and subtract (sign -1): f_a = 1, f_b = sign, no second derivatives, so ahat = zhat,
+ * bhat = sign zhat, abar = zbar, bbar = sign zbar (as the generic loop computes them).
+ */
+function linearSecondOrder(sign: number, loop: SecondOrderLoop, n: number): void {
+  const { hat, bar, outA, outB, adjA, adjB } = loop;
+  for (let i = 0; i < n; i++) {
+    const h = hat === undefined ? 0 : hat[i];
+    const w = bar === undefined ? 0 : bar[i];
+    if (outA !== undefined) {
+      if (adjA !== undefined) adjA[i] = 1 * w;
+      outA[i] = h !== 0 ? 1 * h : 0;
+    }
+    if (outB !== undefined) {
+      if (adjB !== undefined) adjB[i] = sign * w;
+      outB[i] = h !== 0 ? sign * h : 0;
+    }
+  }
+}
+
+/** multiply with every seed present and every operand contiguous: one branch-free loop. */
+function multiplySecondOrderDense(
+  as: Float64Array,
+  bs: Float64Array,
+  hat: Float64Array,
+  bar: Float64Array,
+  ad: Float64Array,
+  bd: Float64Array,
+  outA: Float64Array,
+  outB: Float64Array,
+  adjA: Float64Array | undefined,
+  adjB: Float64Array | undefined,
+  n: number,
+): void {
+  if (adjA !== undefined && adjB !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const ai = as[i];
+      const bi = bs[i];
+      const h = hat[i];
+      const w = bar[i];
+      adjA[i] = bi * w;
+      adjB[i] = ai * w;
+      outA[i] = bi * h + w * bd[i];
+      outB[i] = ai * h + w * ad[i];
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const h = hat[i];
+    const w = bar[i];
+    outA[i] = bs[i] * h + w * bd[i];
+    outB[i] = as[i] * h + w * ad[i];
+  }
+  if (adjA !== undefined) for (let i = 0; i < n; i++) adjA[i] = bs[i] * bar[i];
+  if (adjB !== undefined) for (let i = 0; i < n; i++) adjB[i] = as[i] * bar[i];
 }
 
 /** multiply: f_a = b, f_b = a, f_ab = 1, f_aa = f_bb = 0. */

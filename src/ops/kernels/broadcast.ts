@@ -90,7 +90,12 @@ export function broadcastTo(a: NDArray, shape: readonly number[]): NDArray {
     if ("trailing" in pattern) {
       // each entry repeated over a contiguous group
       const g = pattern.trailing;
-      for (let j = 0, o = 0; j < src.length; j++, o += g) out.fill(src[j], o, o + g);
+      if (g >= 16) for (let j = 0, o = 0; j < src.length; j++, o += g) out.fill(src[j], o, o + g);
+      else
+        for (let j = 0, o = 0; j < src.length; j++) {
+          const v = src[j];
+          for (let t = 0; t < g; t++) out[o++] = v;
+        }
     } else {
       // the whole array repeated block after block
       for (let o = 0; o < size; o += src.length) out.set(src, o);
