@@ -93,34 +93,37 @@ export function partialTimesInto(
   n: number,
   accumulate: boolean,
 ): void {
-  if (!accumulate) {
-    if (rule === addRule || (rule === subtractRule && wrt === 0)) {
-      // f_a = 1 (and f_b = 1 for add): 1 * s
-      for (let i = 0, is = 0; i < n; i++, is += ss) out[i] = 1 * s[is];
-      return;
-    }
-    if (rule === multiplyRule) {
-      // f_a = b, f_b = a
-      const v = wrt === 0 ? b : a;
-      const sv = wrt === 0 ? sb : sa;
-      for (let i = 0, iv = 0, is = 0; i < n; i++, iv += sv, is += ss) out[i] = v[iv] * s[is];
-      return;
-    }
-    if (rule === powerRule) {
-      if (wrt === 0) {
-        for (let i = 0, ia = 0, ib = 0, is = 0; i < n; i++, ia += sa, ib += sb, is += ss) {
-          const x = a[ia];
-          const e = b[ib];
-          out[i] = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * z[i]) / x) * s[is];
-        }
-      } else {
-        for (let i = 0, ia = 0, is = 0; i < n; i++, ia += sa, is += ss) {
-          const zi = z[i];
-          out[i] = (zi === 0 ? 0 : zi * Math.log(a[ia])) * s[is];
-        }
+  if (!accumulate && (rule === addRule || (rule === subtractRule && wrt === 0))) {
+    // f_a = 1 (and f_b = 1 for add): 1 * s
+    for (let i = 0, is = 0; i < n; i++, is += ss) out[i] = 1 * s[is];
+    return;
+  }
+  if (rule === multiplyRule) {
+    // f_a = b, f_b = a
+    const v = wrt === 0 ? b : a;
+    const sv = wrt === 0 ? sb : sa;
+    if (accumulate) for (let i = 0, iv = 0, is = 0; i < n; i++, iv += sv, is += ss) out[i] += v[iv] * s[is];
+    else for (let i = 0, iv = 0, is = 0; i < n; i++, iv += sv, is += ss) out[i] = v[iv] * s[is];
+    return;
+  }
+  if (rule === powerRule) {
+    if (wrt === 0) {
+      for (let i = 0, ia = 0, ib = 0, is = 0; i < n; i++, ia += sa, ib += sb, is += ss) {
+        const x = a[ia];
+        const e = b[ib];
+        const value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * z[i]) / x) * s[is];
+        if (accumulate) out[i] += value;
+        else out[i] = value;
       }
-      return;
+    } else {
+      for (let i = 0, ia = 0, is = 0; i < n; i++, ia += sa, is += ss) {
+        const zi = z[i];
+        const value = (zi === 0 ? 0 : zi * Math.log(a[ia])) * s[is];
+        if (accumulate) out[i] += value;
+        else out[i] = value;
+      }
     }
+    return;
   }
   const partial = wrt === 0 ? rule.da : rule.db;
   if (accumulate) {
