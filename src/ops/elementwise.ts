@@ -20,8 +20,9 @@ import {
   type SecondOrderLoop,
   secondOrderInto,
 } from "./elementwise-loops.js";
-import { addRule, type BinaryRule, subtractRule, type UnaryRule } from "./elementwise-rules.js";
+import { addRule, type BinaryRule, multiplyRule, subtractRule, type UnaryRule } from "./elementwise-rules.js";
 import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
+import { broadcastPattern } from "./kernels/strided.js";
 
 /**
  * Base of the elementwise blocks with one recorded input and one output. The two variables live in fields
@@ -681,6 +682,21 @@ function operandAdjoint(
   if ((rule === addRule || (rule === subtractRule && wrt === 0)) && target.size === n) {
     // the partial is 1: the adjoint is zbar itself (arrays are immutable, the buffer is shared)
     return new NDArray(bar, target.shape);
+  }
+  if (rule === multiplyRule && target.size < n && (wrt === 0 ? sb : sa) === 1) {
+    // a column-like operand ([n, 1] against [n, k]): f_wrt zbar summed group by group without the full product
+    const pattern = broadcastPattern(target.shape, shape);
+    if (pattern !== null && "trailing" in pattern) {
+      const v = wrt === 0 ? bs : as;
+      const g = pattern.trailing;
+      const out = new Float64Array(target.size);
+      for (let j = 0, i = 0; j < out.length; j++) {
+        let total = 0;
+        for (let t = 0; t < g; t++, i++) total += v[i] * bar[i];
+        out[j] = 0 + total; // as the materialised product summed into zeros (sumToShape)
+      }
+      return new NDArray(out, target.shape);
+    }
   }
   const out = new Float64Array(n);
   partialTimesInto(rule, wrt, out, as, sa, bs, sb, zs, bar, 1, n, false);
