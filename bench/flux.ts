@@ -56,7 +56,7 @@ export interface TimeStats {
 }
 
 /** Median and (min, max) of `repeats` timed runs in ms, after `warmups` untimed runs. */
-function timeStats(fn: () => void, repeats: number, warmups = 2): TimeStats {
+function timeStats(fn: () => void, repeats: number, warmups = 4): TimeStats {
   for (let i = 0; i < warmups; i++) fn();
   const times: number[] = [];
   const cpus: number[] = [];
