@@ -12,10 +12,19 @@
 import {
   addRule,
   type BinaryRule,
+  cosRule,
   divideRule,
+  expRule,
+  logRule,
   multiplyRule,
+  negativeRule,
   powerRule,
+  sinRule,
+  sqrtRule,
+  squareRule,
   subtractRule,
+  tanhRule,
+  type UnaryRule,
 } from "./elementwise-rules.js";
 
 /**
@@ -400,4 +409,47 @@ function powerSecondOrder(
       outB[i] = value;
     }
   }
+}
+
+/**
+ * y[i] = f(x[i]) with the common unary rules inline (the same Math functions and formulas as the rules).
+ *
+ * @example
+ * unaryValuesInto(tanhRule, out, x, n);
+ */
+export function unaryValuesInto(rule: UnaryRule, out: Float64Array, x: Float64Array, n: number): void {
+  if (rule === expRule) for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]);
+  else if (rule === logRule) for (let i = 0; i < n; i++) out[i] = Math.log(x[i]);
+  else if (rule === sqrtRule) for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]);
+  else if (rule === sinRule) for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]);
+  else if (rule === cosRule) for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]);
+  else if (rule === tanhRule) for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+  else if (rule === negativeRule) for (let i = 0; i < n; i++) out[i] = -x[i];
+  else if (rule === squareRule) for (let i = 0; i < n; i++) out[i] = x[i] * x[i];
+  else for (let i = 0; i < n; i++) out[i] = rule.f(x[i]);
+}
+
+/**
+ * out[i] = f'(x[i]) * s[i] (the TLM and the adjoint of a unary rule), the common rules inline.
+ *
+ * @example
+ * unaryFirstInto(tanhRule, out, x, y, seed, n); // (1 - y^2) * seed
+ */
+export function unaryFirstInto(
+  rule: UnaryRule,
+  out: Float64Array,
+  x: Float64Array,
+  y: Float64Array,
+  s: Float64Array,
+  n: number,
+): void {
+  if (rule === expRule) for (let i = 0; i < n; i++) out[i] = y[i] * s[i];
+  else if (rule === logRule) for (let i = 0; i < n; i++) out[i] = (1 / x[i]) * s[i];
+  else if (rule === sqrtRule) for (let i = 0; i < n; i++) out[i] = (0.5 / y[i]) * s[i];
+  else if (rule === sinRule) for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]) * s[i];
+  else if (rule === cosRule) for (let i = 0; i < n; i++) out[i] = -Math.sin(x[i]) * s[i];
+  else if (rule === tanhRule) for (let i = 0; i < n; i++) out[i] = (1 - y[i] * y[i]) * s[i];
+  else if (rule === negativeRule) for (let i = 0; i < n; i++) out[i] = -1 * s[i];
+  else if (rule === squareRule) for (let i = 0; i < n; i++) out[i] = 2 * x[i] * s[i];
+  else for (let i = 0; i < n; i++) out[i] = rule.df(x[i], y[i]) * s[i];
 }

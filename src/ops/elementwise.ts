@@ -19,6 +19,8 @@ import {
   partialTimesInto,
   type SecondOrderLoop,
   secondOrderInto,
+  unaryFirstInto,
+  unaryValuesInto,
 } from "./elementwise-loops.js";
 import { addRule, type BinaryRule, multiplyRule, subtractRule, type UnaryRule } from "./elementwise-rules.js";
 import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
@@ -582,7 +584,7 @@ function reducedTo(data: Float64Array, shape: readonly number[], target: Operand
 function unaryValues(rule: UnaryRule, x: NDArray): NDArray {
   const input = x.data;
   const out = new Float64Array(input.length);
-  for (let i = 0; i < out.length; i++) out[i] = rule.f(input[i]);
+  unaryValuesInto(rule, out, input, out.length);
   return new NDArray(out, x.shape);
 }
 
@@ -592,7 +594,7 @@ function unaryFirst(rule: UnaryRule, x: NDArray, y: NDArray, seed: NDArray): NDA
   const ys = y.data;
   const s = seed.data;
   const out = new Float64Array(xs.length);
-  for (let i = 0; i < out.length; i++) out[i] = rule.df(xs[i], ys[i]) * s[i];
+  unaryFirstInto(rule, out, xs, ys, s, out.length);
   return new NDArray(out, x.shape);
 }
 

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { AdjFloat, Control, computeGradient, computeHessian, NDArray, np, Tape, withTape } from "tsadjoint";
 import { describe, expect, it } from "vitest";
-import { type BinaryRule, binaryRules } from "../../src/ops/elementwise-rules.js";
+import { type BinaryRule, binaryRules, unaryRules } from "../../src/ops/elementwise-rules.js";
 
 type BinaryName = keyof typeof binaryRules;
 type Operand = number | AdjFloat | NDArray;
@@ -156,4 +156,26 @@ describe("np binary functions on arrays agree entry by entry with their rules", 
     expect([...(np.power(x, 0) as NDArray).data]).toEqual([...x.data].map((v) => v ** 0));
     expect([...(np.power(x, 1) as NDArray).data]).toEqual([...x.data].map((v) => v ** 1));
   });
+});
+
+describe("np unary functions on arrays agree entry by entry with their rules", () => {
+  const unaryFunctions = np as unknown as Record<keyof typeof unaryRules, (x: NDArray) => NDArray>;
+  for (const name of Object.keys(unaryRules) as (keyof typeof unaryRules)[]) {
+    it(`np.${name}: values, and the gradient of sum(w * f(x)) as f'(x) w`, () => {
+      const rule = unaryRules[name];
+      const rng = generator(name.length * 7919);
+      const n = 40;
+      const x = new NDArray(uniform(rng, rule.domain, n), [n / 4, 4]);
+      const w = new NDArray(uniform(rng, [-1, 1], n), [n / 4, 4]);
+      const tape = new Tape();
+      const y = withTape(tape, () => unaryFunctions[name](x));
+      const J = withTape(tape, () => np.sum(np.multiply(y, w)));
+      const gradient = computeGradient(J, new Control(x), { tape }) as NDArray;
+      for (let i = 0; i < n; i++) {
+        const yi = rule.f(x.data[i]);
+        expectClose(y.data[i], yi);
+        expectClose(gradient.data[i], rule.df(x.data[i], yi) * (1 * w.data[i]));
+      }
+    });
+  }
 });
