@@ -4,6 +4,7 @@ import { runCheckpointBench } from "./checkpoint.js";
 import { runJaxBench } from "./engines-jax.js";
 import { runTfjsBench } from "./engines-tfjs.js";
 import { runFlagshipBench } from "./flagship.js";
+import { runFluxBench } from "./flux.js";
 import { runNumpyBench } from "./numpy.js";
 import { runScalarChain } from "./scalar-chain.js";
 import { runSolveBench } from "./solve.js";
@@ -11,6 +12,7 @@ import { runSolveBench } from "./solve.js";
 const benches: Record<string, () => void | Promise<void>> = {
   "scalar-chain": () => runScalarChain(),
   numpy: () => runNumpyBench(),
+  flux: () => runFluxBench(),
   solve: () => runSolveBench(),
   flagship: async () => {
     await runFlagshipBench();

@@ -13,8 +13,18 @@ import { BlockVariable } from "../tape/block-variable.js";
 import { getWorkingTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import { NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
-import type { BinaryRule, UnaryRule } from "./elementwise-rules.js";
+import {
+  binaryValuesInto,
+  partialDotSum,
+  partialTimesInto,
+  type SecondOrderLoop,
+  secondOrderInto,
+  unaryFirstInto,
+  unaryValuesInto,
+} from "./elementwise-loops.js";
+import { addRule, type BinaryRule, multiplyRule, subtractRule, type UnaryRule } from "./elementwise-rules.js";
 import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
+import { broadcastPattern } from "./kernels/strided.js";
 
 /**
  * Base of the elementwise blocks with one recorded input and one output. The two variables live in fields
@@ -537,10 +547,26 @@ function shapeOf(value: Operand): readonly number[] {
   return typeof value === "number" ? [] : value.shape;
 }
 
-/** The entries of `value` broadcast to `shape`, as a flat array (a view when nothing repeats). */
-function expanded(value: Operand, shape: readonly number[]): Float64Array {
-  if (typeof value === "number") return new Float64Array(shapeSize(shape)).fill(value);
-  return broadcastTo(value, shape).data;
+/**
+ * A raw operand as a flat loop input for an output of `size` entries shaped `shape`: its entries and the
+ * step (1: one entry per output entry, shared without a copy; 0: one value broadcast to every entry). Only a
+ * partial broadcast (e.g. [n, 1] against [n, 2]) is materialised.
+ */
+function flatOf(value: Operand, shape: readonly number[], size: number): [Float64Array, number] {
+  if (typeof value === "number") return [Float64Array.of(value), 0];
+  if (value.size === size) return [value.data, 1];
+  if (value.size === 1) return [value.data, 0];
+  return [broadcastTo(value, shape).data, 1];
+}
+
+/** Whether `target` (an operand broadcast to `size` entries) receives a single summed value. */
+function isScalarTarget(target: Operand, size: number): boolean {
+  return typeof target === "number" || (target.size === 1 && size !== 1);
+}
+
+/** A summed adjoint as `target`'s raw type: a number, or an array of target's (size-1) shape. */
+function scalarLike(total: number, target: Operand): Operand {
+  return typeof target === "number" ? total : new NDArray(Float64Array.of(total), target.shape);
 }
 
 /** Sums `data` (shaped `shape`) down to the shape of `target`: the adjoint of broadcasting. */
@@ -558,7 +584,7 @@ function reducedTo(data: Float64Array, shape: readonly number[], target: Operand
 function unaryValues(rule: UnaryRule, x: NDArray): NDArray {
   const input = x.data;
   const out = new Float64Array(input.length);
-  for (let i = 0; i < out.length; i++) out[i] = rule.f(input[i]);
+  unaryValuesInto(rule, out, input, out.length);
   return new NDArray(out, x.shape);
 }
 
@@ -568,7 +594,7 @@ function unaryFirst(rule: UnaryRule, x: NDArray, y: NDArray, seed: NDArray): NDA
   const ys = y.data;
   const s = seed.data;
   const out = new Float64Array(xs.length);
-  for (let i = 0; i < out.length; i++) out[i] = rule.df(xs[i], ys[i]) * s[i];
+  unaryFirstInto(rule, out, xs, ys, s, out.length);
   return new NDArray(out, x.shape);
 }
 
@@ -596,13 +622,17 @@ function unaryHessian(
   return new NDArray(out, x.shape);
 }
 
-/** z = f(a, b) entry by entry with broadcasting. */
+/** z = f(a, b) entry by entry with broadcasting (same-shape and scalar operands read in place). */
 function binaryValues(rule: BinaryRule, a: Operand, b: Operand): NDArray {
-  const shape = broadcastShapesFor(`np.${rule.name}`, [shapeOf(a), shapeOf(b)]);
-  const as = expanded(a, shape);
-  const bs = expanded(b, shape);
-  const out = new Float64Array(as.length);
-  for (let i = 0; i < out.length; i++) out[i] = rule.f(as[i], bs[i]);
+  const shape =
+    typeof a !== "number" && typeof b !== "number" && shapesEqual(a.shape, b.shape)
+      ? a.shape
+      : broadcastShapesFor(`np.${rule.name}`, [shapeOf(a), shapeOf(b)]);
+  const n = shapeSize(shape);
+  const [as, sa] = flatOf(a, shape, n);
+  const [bs, sb] = flatOf(b, shape, n);
+  const out = new Float64Array(n);
+  binaryValuesInto(rule, out, as, sa, bs, sb, n);
   return new NDArray(out, shape);
 }
 
@@ -617,19 +647,62 @@ function binaryTlm(
 ): NDArray | undefined {
   if (adot === undefined && bdot === undefined) return undefined;
   const shape = z.shape;
-  const as = expanded(a, shape);
-  const bs = expanded(b, shape);
   const zs = z.data;
-  const out = new Float64Array(zs.length);
+  const n = zs.length;
+  const [as, sa] = flatOf(a, shape, n);
+  const [bs, sb] = flatOf(b, shape, n);
+  const out = new Float64Array(n);
   if (adot !== undefined) {
-    const d = expanded(adot, shape);
-    for (let i = 0; i < out.length; i++) out[i] = rule.da(as[i], bs[i], zs[i]) * d[i];
+    const [d, sd] = flatOf(adot, shape, n);
+    partialTimesInto(rule, 0, out, as, sa, bs, sb, zs, d, sd, n, false);
   }
   if (bdot !== undefined) {
-    const d = expanded(bdot, shape);
-    for (let i = 0; i < out.length; i++) out[i] += rule.db(as[i], bs[i], zs[i]) * d[i];
+    const [d, sd] = flatOf(bdot, shape, n);
+    partialTimesInto(rule, 1, out, as, sa, bs, sb, zs, d, sd, n, adot !== undefined);
   }
   return new NDArray(out, shape);
+}
+
+/** f_wrt zbar summed back to the shape of operand `target` (0: a, 1: b). */
+function operandAdjoint(
+  rule: BinaryRule,
+  wrt: 0 | 1,
+  target: Operand,
+  as: Float64Array,
+  sa: number,
+  bs: Float64Array,
+  sb: number,
+  z: NDArray,
+  zbar: NDArray,
+): Operand {
+  const shape = z.shape;
+  const zs = z.data;
+  const n = zs.length;
+  const bar = zbar.data;
+  if (typeof target === "number" || isScalarTarget(target, n))
+    return scalarLike(partialDotSum(rule, wrt, as, sa, bs, sb, zs, bar, n), target);
+  if ((rule === addRule || (rule === subtractRule && wrt === 0)) && target.size === n) {
+    // the partial is 1: the adjoint is zbar itself (arrays are immutable, the buffer is shared)
+    return new NDArray(bar, target.shape);
+  }
+  if (rule === multiplyRule && target.size < n && (wrt === 0 ? sb : sa) === 1) {
+    // a column-like operand ([n, 1] against [n, k]): f_wrt zbar summed group by group without the full product
+    const pattern = broadcastPattern(target.shape, shape);
+    if (pattern !== null && "trailing" in pattern) {
+      const v = wrt === 0 ? bs : as;
+      const g = pattern.trailing;
+      const out = new Float64Array(target.size);
+      for (let j = 0, i = 0; j < out.length; j++) {
+        let total = 0;
+        for (let t = 0; t < g; t++, i++) total += v[i] * bar[i];
+        out[j] = 0 + total; // as the materialised product summed into zeros (sumToShape)
+      }
+      return new NDArray(out, target.shape);
+    }
+  }
+  const out = new Float64Array(n);
+  partialTimesInto(rule, wrt, out, as, sa, bs, sb, zs, bar, 1, n, false);
+  return reducedTo(out, shape, target);
 }
 
 /** abar = sum-to-shape(f_a zbar), bbar = sum-to-shape(f_b zbar). */
@@ -643,23 +716,13 @@ function binaryAdjoint(
   needB: boolean,
 ): [Operand | undefined, Operand | undefined] {
   const shape = z.shape;
-  const as = expanded(a, shape);
-  const bs = expanded(b, shape);
-  const zs = z.data;
-  const bar = zbar.data;
-  let abar: Operand | undefined;
-  let bbar: Operand | undefined;
-  if (needA) {
-    const out = new Float64Array(zs.length);
-    for (let i = 0; i < out.length; i++) out[i] = rule.da(as[i], bs[i], zs[i]) * bar[i];
-    abar = reducedTo(out, shape, a);
-  }
-  if (needB) {
-    const out = new Float64Array(zs.length);
-    for (let i = 0; i < out.length; i++) out[i] = rule.db(as[i], bs[i], zs[i]) * bar[i];
-    bbar = reducedTo(out, shape, b);
-  }
-  return [abar, bbar];
+  const n = z.data.length;
+  const [as, sa] = flatOf(a, shape, n);
+  const [bs, sb] = flatOf(b, shape, n);
+  return [
+    needA ? operandAdjoint(rule, 0, a, as, sa, bs, sb, z, zbar) : undefined,
+    needB ? operandAdjoint(rule, 1, b, as, sa, bs, sb, z, zbar) : undefined,
+  ];
 }
 
 /** Seeds of a binary rule's second-order modes (array path). */
@@ -690,49 +753,31 @@ function binarySecondOrder(
   withAdjoint: boolean,
 ): SecondOrderResult {
   const shape = z.shape;
-  const as = expanded(a, shape);
-  const bs = expanded(b, shape);
   const zs = z.data;
   const n = zs.length;
-  const hat = seeds.zhat?.data;
+  const [as, sa] = flatOf(a, shape, n);
+  const [bs, sb] = flatOf(b, shape, n);
+  const [ad, sad] = seeds.adot === undefined ? [undefined, 0] : flatOf(seeds.adot, shape, n);
+  const [bd, sbd] = seeds.bdot === undefined ? [undefined, 0] : flatOf(seeds.bdot, shape, n);
   const bar = seeds.zbar?.data;
-  const ad = seeds.adot === undefined ? undefined : expanded(seeds.adot, shape);
-  const bd = seeds.bdot === undefined ? undefined : expanded(seeds.bdot, shape);
-  const outA = seeds.needA ? new Float64Array(n) : undefined;
-  const outB = seeds.needB ? new Float64Array(n) : undefined;
-  const adjA = withAdjoint && bar !== undefined && seeds.needA ? new Float64Array(n) : undefined;
-  const adjB = withAdjoint && bar !== undefined && seeds.needB ? new Float64Array(n) : undefined;
-  for (let i = 0; i < n; i++) {
-    const ai = as[i];
-    const bi = bs[i];
-    const zi = zs[i];
-    const h = hat === undefined ? 0 : hat[i];
-    const w = bar === undefined ? 0 : bar[i];
-    const adi = ad === undefined ? 0 : ad[i];
-    const bdi = bd === undefined ? 0 : bd[i];
-    const cross = w !== 0 && (adi !== 0 || bdi !== 0) ? w * rule.dab(ai, bi, zi) : 0;
-    if (outA !== undefined) {
-      const da = rule.da(ai, bi, zi);
-      if (adjA !== undefined) adjA[i] = da * w;
-      let value = h !== 0 ? da * h : 0;
-      if (w !== 0 && adi !== 0) value += w * rule.daa(ai, bi, zi) * adi;
-      if (bdi !== 0) value += cross * bdi;
-      outA[i] = value;
-    }
-    if (outB !== undefined) {
-      const db = rule.db(ai, bi, zi);
-      if (adjB !== undefined) adjB[i] = db * w;
-      let value = h !== 0 ? db * h : 0;
-      if (w !== 0 && bdi !== 0) value += w * rule.dbb(ai, bi, zi) * bdi;
-      if (adi !== 0) value += cross * adi;
-      outB[i] = value;
-    }
-  }
+  const loop: SecondOrderLoop = {
+    hat: seeds.zhat?.data,
+    bar,
+    ad,
+    sad,
+    bd,
+    sbd,
+    outA: seeds.needA ? new Float64Array(n) : undefined,
+    outB: seeds.needB ? new Float64Array(n) : undefined,
+    adjA: withAdjoint && bar !== undefined && seeds.needA ? new Float64Array(n) : undefined,
+    adjB: withAdjoint && bar !== undefined && seeds.needB ? new Float64Array(n) : undefined,
+  };
+  secondOrderInto(rule, as, sa, bs, sb, zs, loop, n);
   return [
-    adjA === undefined ? undefined : reducedTo(adjA, shape, a),
-    adjB === undefined ? undefined : reducedTo(adjB, shape, b),
-    outA === undefined ? undefined : reducedTo(outA, shape, a),
-    outB === undefined ? undefined : reducedTo(outB, shape, b),
+    loop.adjA === undefined ? undefined : reducedTo(loop.adjA, shape, a),
+    loop.adjB === undefined ? undefined : reducedTo(loop.adjB, shape, b),
+    loop.outA === undefined ? undefined : reducedTo(loop.outA, shape, a),
+    loop.outB === undefined ? undefined : reducedTo(loop.outB, shape, b),
   ];
 }
 

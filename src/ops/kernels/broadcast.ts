@@ -2,7 +2,7 @@
 
 import { invalidArgument, ShapeMismatchError } from "../../errors.js";
 import { asNDArray, formatShape, NDArray, shapeSize, shapesEqual } from "../../values/ndarray.js";
-import { broadcastStrides, forEachRun } from "./strided.js";
+import { broadcastPattern, broadcastStrides, forEachRun } from "./strided.js";
 
 /**
  * Kernel for one contiguous output run of a broadcast binary operation:
@@ -85,6 +85,23 @@ export function broadcastTo(a: NDArray, shape: readonly number[]): NDArray {
     return new NDArray(out, shape);
   }
   const src = a.data;
+  const pattern = broadcastPattern(a.shape, shape);
+  if (pattern !== null) {
+    if ("trailing" in pattern) {
+      // each entry repeated over a contiguous group
+      const g = pattern.trailing;
+      if (g >= 16) for (let j = 0, o = 0; j < src.length; j++, o += g) out.fill(src[j], o, o + g);
+      else
+        for (let j = 0, o = 0; j < src.length; j++) {
+          const v = src[j];
+          for (let t = 0; t < g; t++) out[o++] = v;
+        }
+    } else {
+      // the whole array repeated block after block
+      for (let o = 0; o < size; o += src.length) out.set(src, o);
+    }
+    return new NDArray(out, shape);
+  }
   let position = 0;
   forEachRun(shape, [broadcastStrides(a.shape, shape)], null, (offsets, length, steps) => {
     let i = offsets[0];
@@ -119,9 +136,38 @@ export function sumToShape(a: NDArray, shape: readonly number[]): NDArray {
     out[0] = total;
     return new NDArray(out, shape);
   }
+  const pattern = broadcastPattern(shape, a.shape);
+  if (pattern !== null) {
+    sumPatternInto(out, src, pattern);
+    return new NDArray(out, shape);
+  }
   const outStrides = broadcastStrides(shape, a.shape);
   accumulateInto(out, src, a.shape, outStrides);
   return new NDArray(out, shape);
+}
+
+/**
+ * Adds `src` into the zero-filled `out` along a {@link broadcastPattern}: contiguous groups summed one by
+ * one (`trailing`), or blocks added entry by entry (`leading`), in the same order as the strided loop.
+ * @example
+ * sumPatternInto(out, src, { trailing: 2 }); // out[j] = src[2j] + src[2j + 1]
+ */
+export function sumPatternInto(
+  out: Float64Array,
+  src: Float64Array,
+  pattern: { trailing: number } | { leading: number },
+): void {
+  if ("trailing" in pattern) {
+    const g = pattern.trailing;
+    for (let j = 0, position = 0; j < out.length; j++) {
+      let total = 0;
+      for (let t = 0; t < g; t++) total += src[position++];
+      out[j] += total;
+    }
+  } else {
+    const m = pattern.leading;
+    for (let position = 0; position < src.length; ) for (let j = 0; j < m; j++) out[j] += src[position++];
+  }
 }
 
 /**

@@ -2,8 +2,8 @@
 
 import { invalidArgument } from "../../errors.js";
 import { type Axis, formatShape, NDArray, normalizeAxes, normalizeAxis } from "../../values/ndarray.js";
-import { binaryBroadcast } from "./broadcast.js";
-import { broadcastStrides, forEachRun, splitAtAxis } from "./strided.js";
+import { binaryBroadcast, sumPatternInto } from "./broadcast.js";
+import { broadcastPattern, broadcastStrides, forEachRun, splitAtAxis } from "./strided.js";
 
 type ReduceKind = "sum" | "prod" | "max" | "min" | "sumOfSquares";
 
@@ -183,6 +183,13 @@ function reduce(a: NDArray, axis: Axis, keepdims: boolean, kind: ReduceKind, op:
   }
   const identity = identityOf(kind);
   if (identity !== 0) out.fill(identity);
+  if (kind === "sum") {
+    const pattern = broadcastPattern(layout.keepShape, a.shape);
+    if (pattern !== null) {
+      sumPatternInto(out, a.data, pattern);
+      return new NDArray(out, layout.outShape);
+    }
+  }
   reduceInto(out, a, broadcastStrides(layout.keepShape, a.shape), kind);
   return new NDArray(out, layout.outShape);
 }

@@ -119,3 +119,44 @@ export function splitAtAxis(shape: readonly number[], axis: number): [number, nu
   for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
   return [outer, shape[axis], inner];
 }
+
+/**
+ * How an array of shape `small` sits in the broadcast shape `full` (right-aligned, size-1 axes of `full`
+ * ignored), when that is one of the two patterns that need no odometer:
+ * `{ trailing: g }` when `small` keeps a prefix of the axes and is 1 on the rest (each entry of `small`
+ * covers a contiguous group of g entries of `full`); `{ leading: m }` when `small` is 1 on the leading axes
+ * and keeps the rest (`full` is `small`'s m entries repeated block after block); `null` otherwise (or when
+ * nothing is broadcast).
+ * @example
+ * broadcastPattern([4, 1], [4, 3]); // { trailing: 3 }
+ * broadcastPattern([3], [4, 3]); // { leading: 3 }
+ */
+export function broadcastPattern(
+  small: readonly number[],
+  full: readonly number[],
+): { trailing: number } | { leading: number } | null {
+  const shift = full.length - small.length;
+  // phases: 0 = none seen, 1 = kept axes seen, 2 = reduced after kept, 3 = reduced first, 4 = kept after reduced
+  let phase = 0;
+  let kept = 1;
+  let reduced = 1;
+  for (let i = 0; i < full.length; i++) {
+    const n = full[i];
+    if (n === 1) continue;
+    const isKept = i >= shift && small[i - shift] === n;
+    if (isKept) {
+      kept *= n;
+      if (phase === 0) phase = 1;
+      else if (phase === 2) return null;
+      else if (phase === 3) phase = 4;
+    } else {
+      reduced *= n;
+      if (phase === 0) phase = 3;
+      else if (phase === 1) phase = 2;
+      else if (phase === 4) return null;
+    }
+  }
+  if (phase === 2) return { trailing: reduced };
+  if (phase === 4) return { leading: kept };
+  return null;
+}

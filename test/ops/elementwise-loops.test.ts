@@ -1,0 +1,181 @@
+/**
+ * The array fast paths of the binary elementwise functions (flat same-shape / scalar-broadcast loops, inline
+ * formulas of add, subtract, multiply, divide and power, power's special exponents) give the numbers of the
+ * rules applied entry by entry: values, gradients and Hessian actions to 1e-14 relative per entry.
+ */
+import fc from "fast-check";
+import { AdjFloat, Control, computeGradient, computeHessian, NDArray, np, Tape, withTape } from "tsadjoint";
+import { describe, expect, it } from "vitest";
+import { type BinaryRule, binaryRules, unaryRules } from "../../src/ops/elementwise-rules.js";
+
+type BinaryName = keyof typeof binaryRules;
+type Operand = number | AdjFloat | NDArray;
+const binaryFunctions = np as unknown as Record<BinaryName, (a: Operand, b: Operand) => Operand>;
+
+/** |actual - expected| <= 1e-14 |expected| (+ a tiny floor for results that are 0 up to rounding). */
+function expectClose(actual: number, expected: number, scale = Math.abs(expected)): void {
+  if (Number.isNaN(expected)) {
+    expect(actual).toBeNaN();
+    return;
+  }
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-14 * scale + 1e-300);
+}
+
+function uniform(rng: () => number, [low, high]: readonly [number, number], size: number): Float64Array {
+  return Float64Array.from({ length: size }, () => low + (high - low) * rng());
+}
+
+/** A small deterministic generator (the test's own, so the reference needs nothing from the library). */
+function generator(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+}
+
+type BForm = "same shape" | "AdjFloat" | "number" | "column";
+
+/** J = sum(w * z * z) with z = f(a, b): its value, gradient and Hessian action against per-entry formulas. */
+function checkAgainstRule(rule: BinaryRule, form: BForm, seed: number, bValue?: number): void {
+  const rng = generator(seed);
+  const rows = 7;
+  const cols = 3;
+  const n = rows * cols;
+  const aData = uniform(rng, rule.domain[0], n);
+  const bEntries = form === "same shape" ? n : form === "column" ? rows : 1;
+  const bData =
+    bValue !== undefined ? new Float64Array(bEntries).fill(bValue) : uniform(rng, rule.domain[1], bEntries);
+  const w = uniform(rng, [-1, 1], n);
+  const adot = uniform(rng, [-1, 1], n);
+  const bdotData = uniform(rng, [-1, 1], bEntries);
+  const bAt = (i: number) =>
+    form === "same shape" ? bData[i] : form === "column" ? bData[Math.floor(i / cols)] : bData[0];
+  const bdotAt = (i: number) =>
+    form === "same shape" ? bdotData[i] : form === "column" ? bdotData[Math.floor(i / cols)] : bdotData[0];
+
+  const tape = new Tape();
+  const a = new NDArray(aData, [rows, cols]);
+  const b: Operand =
+    form === "same shape"
+      ? new NDArray(bData, [rows, cols])
+      : form === "column"
+        ? new NDArray(bData, [rows, 1])
+        : form === "AdjFloat"
+          ? new AdjFloat(bData[0])
+          : bData[0];
+  const z = withTape(tape, () => binaryFunctions[rule.name as BinaryName](a, b)) as NDArray;
+  const J = withTape(tape, () => np.sum(np.multiply(new NDArray(w, [rows, cols]), np.multiply(z, z))));
+  const recordedB = typeof b !== "number";
+  const controls = recordedB ? [new Control(a), new Control(b as NDArray)] : [new Control(a)];
+  const gradient = computeGradient(J, controls, { tape }) as unknown as Operand[];
+  const bdot: Operand =
+    form === "same shape"
+      ? new NDArray(bdotData, [rows, cols])
+      : form === "column"
+        ? new NDArray(bdotData, [rows, 1])
+        : bdotData[0];
+  const direction = recordedB ? [new NDArray(adot, [rows, cols]), bdot] : [new NDArray(adot, [rows, cols])];
+  const hessian = computeHessian(J, controls as unknown as [Control], direction as [NDArray], {
+    tape,
+  }) as unknown as Operand[];
+
+  const bBar = new Float64Array(bEntries);
+  const bHat = new Float64Array(bEntries);
+  const bBarScale = new Float64Array(bEntries);
+  const bHatScale = new Float64Array(bEntries);
+  const slot = (i: number) => (form === "same shape" ? i : form === "column" ? Math.floor(i / cols) : 0);
+  for (let i = 0; i < n; i++) {
+    const ai = aData[i];
+    const bi = bAt(i);
+    const zi = rule.f(ai, bi);
+    expectClose(z.data[i], zi);
+    const da = rule.da(ai, bi, zi);
+    const db = rule.db(ai, bi, zi);
+    const zbar = 2 * w[i] * zi;
+    const bd = recordedB ? bdotAt(i) : 0;
+    const zdot = da * adot[i] + db * bd;
+    const zhat = 2 * w[i] * zdot;
+    const aBar = da * zbar;
+    const aHat = da * zhat + zbar * (rule.daa(ai, bi, zi) * adot[i] + rule.dab(ai, bi, zi) * bd);
+    expectClose((gradient[0] as NDArray).data[i], aBar);
+    const hatScale =
+      Math.abs(da * zhat) +
+      Math.abs(zbar * rule.daa(ai, bi, zi) * adot[i]) +
+      Math.abs(zbar * rule.dab(ai, bi, zi) * bd);
+    expectClose((hessian[0] as NDArray).data[i], aHat, 4 * hatScale);
+    const k = slot(i);
+    bBar[k] += db * zbar;
+    bBarScale[k] += Math.abs(db * zbar);
+    const hb = db * zhat + zbar * (rule.dab(ai, bi, zi) * adot[i] + rule.dbb(ai, bi, zi) * bd);
+    bHat[k] += hb;
+    bHatScale[k] +=
+      Math.abs(db * zhat) +
+      Math.abs(zbar * rule.dab(ai, bi, zi) * adot[i]) +
+      Math.abs(zbar * rule.dbb(ai, bi, zi) * bd);
+  }
+  if (!recordedB) return;
+  const flat = (value: Operand) =>
+    typeof value === "number" ? [value] : value instanceof AdjFloat ? [value.value] : [...value.data];
+  const gb = flat(gradient[1]);
+  const hb = flat(hessian[1]);
+  for (let k = 0; k < bEntries; k++) {
+    expectClose(gb[k], bBar[k], 4 * bBarScale[k]);
+    expectClose(hb[k], bHat[k], 8 * bHatScale[k]);
+  }
+}
+
+describe("np binary functions on arrays agree entry by entry with their rules", () => {
+  const forms: BForm[] = ["same shape", "AdjFloat", "number", "column"];
+  for (const name of Object.keys(binaryRules) as BinaryName[]) {
+    it(`np.${name}: values, gradient and Hessian action (same shape, AdjFloat, number, [n, 1] operand)`, () => {
+      fc.assert(
+        fc.property(fc.constantFrom(...forms), fc.integer({ min: 1, max: 100000 }), (form, seed) => {
+          checkAgainstRule(binaryRules[name], form, seed);
+        }),
+        { numRuns: 12 },
+      );
+    });
+  }
+
+  it("np.power with the special-cased exponents 0, 0.5, 1, 2 (AdjFloat and number) and a general one", () => {
+    for (const exponent of [0, 0.5, 1, 2, 3, -1.5])
+      for (const form of ["AdjFloat", "number"] as const)
+        checkAgainstRule(binaryRules.power, form, 7, exponent);
+  });
+
+  it("np.power(x, 0.5) keeps Math.pow's special cases where it differs from Math.sqrt", () => {
+    const x = new NDArray(Float64Array.of(-0, Number.NEGATIVE_INFINITY, 0, 4, -1, Number.NaN), [6]);
+    const expected = [...x.data].map((v) => v ** 0.5);
+    const actual = [...(np.power(x, 0.5) as NDArray).data];
+    expect(actual.map((v) => Object.is(v, -0))).toEqual(expected.map((v) => Object.is(v, -0)));
+    expect(actual).toEqual(expected);
+    expect([...(np.power(x, 2) as NDArray).data]).toEqual([...x.data].map((v) => v ** 2));
+    expect([...(np.power(x, 0) as NDArray).data]).toEqual([...x.data].map((v) => v ** 0));
+    expect([...(np.power(x, 1) as NDArray).data]).toEqual([...x.data].map((v) => v ** 1));
+  });
+});
+
+describe("np unary functions on arrays agree entry by entry with their rules", () => {
+  const unaryFunctions = np as unknown as Record<keyof typeof unaryRules, (x: NDArray) => NDArray>;
+  for (const name of Object.keys(unaryRules) as (keyof typeof unaryRules)[]) {
+    it(`np.${name}: values, and the gradient of sum(w * f(x)) as f'(x) w`, () => {
+      const rule = unaryRules[name];
+      const rng = generator(name.length * 7919);
+      const n = 40;
+      const x = new NDArray(uniform(rng, rule.domain, n), [n / 4, 4]);
+      const w = new NDArray(uniform(rng, [-1, 1], n), [n / 4, 4]);
+      const tape = new Tape();
+      const y = withTape(tape, () => unaryFunctions[name](x));
+      const J = withTape(tape, () => np.sum(np.multiply(y, w)));
+      const gradient = computeGradient(J, new Control(x), { tape }) as NDArray;
+      for (let i = 0; i < n; i++) {
+        const yi = rule.f(x.data[i]);
+        expectClose(y.data[i], yi);
+        expectClose(gradient.data[i], rule.df(x.data[i], yi) * (1 * w.data[i]));
+      }
+    });
+  }
+});
