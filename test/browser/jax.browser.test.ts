@@ -26,7 +26,9 @@ describe.skipIf(env.skipReason !== "")(
       const start = performance.now();
       node = await run();
       console.info(`jax: Chromium ${ms.toFixed(0)} ms, Node ${(performance.now() - start).toFixed(0)} ms`);
-      console.info(`jax: devices ${browser.devices.join(", ")}; WebGPU: ${JSON.stringify(browser.webgpu)}`);
+      console.info(
+        `jax: devices ${browser.devices.join(", ")}; WebGPU adapter ${browser.webgpu.adapter}, jax-js webgpu ${browser.webgpu.jaxWebgpu} ${browser.webgpu.reason}`,
+      );
     });
     afterAll(async () => {
       await session?.browser.close();
