@@ -321,6 +321,8 @@ export interface IterationInfo {
   readonly iteration: number;
   readonly misfit: number;
   readonly summary: string;
+  /** The flux curves truth, start and current (the iterate's CR) over the observed |grad u| range. */
+  readonly flux: readonly FluxPoint[];
 }
 
 /** Hooks of `runInference` (all optional). */
@@ -452,10 +454,16 @@ export async function runInference(
       ...(cr.kind === "network" ? { gtol: 1e-9 } : { gtol: 1e-10 }),
       callback: (state) => {
         convergence.push({ iteration: state.iteration, misfit: state.value });
-        hooks.onIteration?.({
+        if (hooks.onIteration === undefined) return;
+        const values = state.controls.map((c) => c.raw() as number | NDArray);
+        hooks.onIteration({
           iteration: state.iteration,
           misfit: state.value,
-          summary: cr.describe(state.controls.map((c) => c.raw() as number | NDArray)),
+          summary: cr.describe(values),
+          flux: fluxCurves(cr, settings, data.maxGradient, [
+            { series: "start", values: startValues },
+            { series: "current", values },
+          ]).points,
         });
       },
     });

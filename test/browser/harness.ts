@@ -7,10 +7,11 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import { delimiter, extname, join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import * as esbuild from "esbuild";
 import { type Browser, chromium, type Page } from "playwright-core";
+
+export { serve } from "../../playground/serve.js";
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -133,43 +134,6 @@ export async function bundle(outDir: string, from: "dist" | "source"): Promise<B
     entries[entry] = { file, inputs: Object.keys(result.metafile?.inputs ?? {}), bytes: output?.bytes ?? 0 };
   }
   return entries;
-}
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json",
-};
-
-/**
- * A static file server for `dir` on 127.0.0.1 (a free port). 127.0.0.1 is a secure context, so WebGPU
- * and other secure-only APIs are offered when the browser has them.
- *
- * @example
- * const { url, server } = await serve("/tmp/bundles");
- */
-export async function serve(dir: string): Promise<{ url: string; server: Server }> {
-  const root = resolve(dir);
-  const server = createServer(async (request, response) => {
-    const pathname = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
-    const path = resolve(root, `.${pathname === "/" ? "/index.html" : pathname}`);
-    if (!path.startsWith(root)) {
-      response.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(path);
-      response.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
-      response.end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the static server has no port");
-  return { url: `http://127.0.0.1:${address.port}`, server };
 }
 
 /** A launched Chromium with one page on the suite server, and the console errors it reported. */
