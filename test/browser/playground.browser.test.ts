@@ -14,7 +14,7 @@ const env = inject("browserEnv");
 const SHOTS = join(ROOT, "out/browser");
 
 describe.skipIf(env.skipReason !== "")("the playground, used as a person would in Chromium", () => {
-  let session: BrowserSession;
+  let session: BrowserSession & { requests: string[]; origin: string };
   let server: Server;
   let dir: string;
   let node: InferenceReport;
@@ -27,13 +27,16 @@ describe.skipIf(env.skipReason !== "")("the playground, used as a person would i
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
     const messages: string[] = [];
+    const requests: string[] = [];
+    page.on("request", (request) => requests.push(request.url()));
+    page.context().on("request", (request) => requests.push(request.url())); // the worker's too
     page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
     page.on("console", (message) => {
       messages.push(`${message.type()}: ${message.text()}`);
       if (message.type() === "error") errors.push(`console.error: ${message.text()}`);
     });
     await page.goto(`${served.url}/`);
-    session = { browser, page, errors, messages };
+    session = { browser, page, errors, messages, requests, origin: served.url };
     await mkdir(SHOTS, { recursive: true });
     node = await runInference(DEFAULT_SETTINGS);
   });
@@ -102,7 +105,61 @@ describe.skipIf(env.skipReason !== "")("the playground, used as a person would i
     await page.locator("#code").screenshot({ path: join(SHOTS, "playground-code.png") });
   });
 
-  it("reports no console errors", () => {
+  it("Stop ends a running inference at once; the page is ready for the next run", async () => {
+    const { page } = session;
+    await page.fill('input[name="mesh"]', "48");
+    await page.click("#run");
+    await page.waitForSelector('#status[data-state="running"]');
+    await page.click("#stop");
+    await page.waitForSelector('#status[data-state="stopped"]');
+    expect(await page.isEnabled("#run")).toBe(true);
+    expect(await page.isDisabled("#stop")).toBe(true);
+  });
+
+  it("the jax-js engine (power law, cpu device) in the worker gives Node's p and k to 1e-8", async () => {
+    const { page } = session;
+    await page.fill('input[name="mesh"]', "8");
+    await page.selectOption('select[name="engine"]', "jax");
+    await page.fill('input[name="maxIterations"]', "6"); // jax-js's cpu device is an interpreter: keep it short
+    await page.click("#run");
+    await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 0 });
+    expect(await page.getAttribute("#status", "data-state"), (await page.textContent("#status")) ?? "").toBe(
+      "done",
+    );
+    const reference = await runInference({ ...DEFAULT_SETTINGS, mesh: 8, engine: "jax", maxIterations: 6 });
+    const p = Number(await page.getAttribute("#result-p", "data-value"));
+    const k = Number(await page.getAttribute("#result-k", "data-value"));
+    expect(Math.abs(p - reference.parameters[0].inferred) / reference.parameters[0].inferred).toBeLessThan(
+      1e-8,
+    );
+    expect(Math.abs(k - reference.parameters[1].inferred) / reference.parameters[1].inferred).toBeLessThan(
+      1e-8,
+    );
+  });
+
+  it("the TensorFlow.js engine (network CR) runs in the worker and reduces the misfit", async () => {
+    const { page } = session;
+    await page.selectOption('select[name="cr"]', "network");
+    await page.selectOption('select[name="engine"]', "tfjs");
+    await page.click("#run");
+    await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 0 });
+    expect(await page.getAttribute("#status", "data-state"), (await page.textContent("#status")) ?? "").toBe(
+      "done",
+    );
+    const report = JSON.parse(
+      (await page.evaluate(
+        "fetch(document.getElementById('download').href).then((r) => r.text())",
+      )) as string,
+    ) as InferenceReport;
+    expect(report.settings.engine).toBe("tfjs");
+    expect(report.misfit.final).toBeLessThan(report.misfit.start / 10);
+  });
+
+  it("loads nothing from outside its own origin (works offline, no CDN) and reports no console errors", () => {
+    const external = session.requests.filter(
+      (url) => !url.startsWith(session.origin) && !/^(data|blob):/.test(url),
+    );
+    expect(external).toEqual([]);
     expect(session.errors).toEqual([]);
   });
 });
