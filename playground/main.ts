@@ -10,6 +10,7 @@ import {
   convergenceFigure,
   type FluxPoint,
   fluxFigure,
+  type SensorPoint,
   sensorFigure,
 } from "../examples/cr-inference/plots.js";
 import { DEFAULT_SETTINGS, type InferenceSettings } from "../examples/cr-inference/problem.js";
@@ -36,7 +37,13 @@ async function draw(id: string, spec: TopLevelSpec): Promise<void> {
 }
 
 /** Live plots redraw at most once per animation frame with the latest data. */
-let pending: { convergence: { iteration: number; misfit: number }[]; flux: readonly FluxPoint[] } | undefined;
+let pending:
+  | {
+      convergence: { iteration: number; misfit: number }[];
+      flux: readonly FluxPoint[];
+      sensors: readonly SensorPoint[];
+    }
+  | undefined;
 let scheduled = false;
 function scheduleLivePlots(): void {
   if (scheduled) return;
@@ -48,6 +55,7 @@ function scheduleLivePlots(): void {
     await Promise.all([
       draw("plot-convergence", convergenceFigure(data.convergence)),
       draw("plot-flux", fluxFigure(data.flux)),
+      ...(data.sensors.length > 0 ? [draw("plot-sensors", sensorFigure(data.sensors))] : []),
     ]);
   });
 }
@@ -96,6 +104,7 @@ $<HTMLFormElement>("settings").addEventListener("submit", (event) => {
   const settings = readSettings();
   const convergence: { iteration: number; misfit: number }[] = [];
   results.textContent = "";
+  $("plot-sensors").dataset.liveUpdates = "0";
   download.hidden = true;
   runButton.disabled = true;
   stopButton.disabled = false;
@@ -111,7 +120,15 @@ $<HTMLFormElement>("settings").addEventListener("submit", (event) => {
         "running",
         `iteration ${message.iteration}: misfit ${message.misfit.toExponential(4)}, ${message.summary}`,
       );
-      pending = { convergence, flux: message.flux };
+      // sensors come only when the worker's tape holds the iterate: keep the last ones otherwise
+      const sensorsPlot = $("plot-sensors");
+      if (message.sensors.length > 0)
+        sensorsPlot.dataset.liveUpdates = `${Number(sensorsPlot.dataset.liveUpdates ?? 0) + 1}`;
+      pending = {
+        convergence,
+        flux: message.flux,
+        sensors: message.sensors.length > 0 ? message.sensors : (pending?.sensors ?? []),
+      };
       scheduleLivePlots();
     } else if (message.type === "done") {
       finish();

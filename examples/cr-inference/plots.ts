@@ -48,6 +48,7 @@ export function sensorFigure(
   }
   if (!Number.isFinite(low)) [low, high] = [0, 1];
   const scale = { domain: [low, high], nice: false, zero: false };
+  const series = [...new Set(points.map((p) => p.series))]; // "start", "inferred" (the playground: "current")
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
@@ -72,10 +73,10 @@ export function sensorFigure(
             field: "series",
             type: "nominal",
             title: null,
-            scale: { domain: ["start", "inferred"], range: ["#f58518", "#4c78a8"] },
+            scale: { domain: series, range: ["#f58518", "#4c78a8", "#54a24b"].slice(0, series.length) },
             legend: { orient: "bottom-right" },
           },
-          shape: { field: "series", type: "nominal", title: null, scale: { domain: ["start", "inferred"] } },
+          shape: { field: "series", type: "nominal", title: null, scale: { domain: series } },
         },
       },
     ],

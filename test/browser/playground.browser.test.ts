@@ -70,6 +70,12 @@ describe.skipIf(env.skipReason !== "")("the playground, used as a person would i
       const marks = await page.locator(`${id} svg path, ${id} svg circle, ${id} svg line`).count();
       expect(marks, id).toBeGreaterThan(10);
     }
+    // the live sensors plot was updated during the run (iterations where the worker's tape held the iterate)
+    const liveSensorUpdates = Number(await page.getAttribute("#plot-sensors", "data-live-updates"));
+    console.info(
+      `playground: live sensor-plot updates ${liveSensorUpdates} of ${node.optimizer.iterations} iterations`,
+    );
+    expect(liveSensorUpdates).toBeGreaterThan(0);
     expect(await page.isVisible("#download")).toBe(true);
     await page.screenshot({ path: join(SHOTS, "playground-inference.png"), fullPage: true });
   });
