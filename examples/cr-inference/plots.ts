@@ -3,7 +3,6 @@
  * SVG with vega and to PNG with resvg: observed vs predicted sensor values, true vs inferred flux curve,
  * and the optimizer's convergence history.
  */
-import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { compile } from "vega-lite";
@@ -49,6 +48,7 @@ export function sensorFigure(
   }
   if (!Number.isFinite(low)) [low, high] = [0, 1];
   const scale = { domain: [low, high], nice: false, zero: false };
+  const series = [...new Set(points.map((p) => p.series))]; // "start", "inferred" (the playground: "current")
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
@@ -73,10 +73,10 @@ export function sensorFigure(
             field: "series",
             type: "nominal",
             title: null,
-            scale: { domain: ["start", "inferred"], range: ["#f58518", "#4c78a8"] },
+            scale: { domain: series, range: ["#f58518", "#4c78a8", "#54a24b"].slice(0, series.length) },
             legend: { orient: "bottom-right" },
           },
-          shape: { field: "series", type: "nominal", title: null, scale: { domain: ["start", "inferred"] } },
+          shape: { field: "series", type: "nominal", title: null, scale: { domain: series } },
         },
       },
     ],
@@ -216,12 +216,18 @@ export interface RenderedFigure {
 
 /**
  * Renders a vega-lite specification headless: SVG with vega (no browser) and PNG with resvg (2x zoom,
- * DejaVu Sans or the system sans-serif font).
+ * DejaVu Sans or the system sans-serif font). resvg is a native Node module, imported lazily so that the
+ * figure specifications of this file also load in a browser (the playground draws them with vega-embed).
  *
  * @example
  * const { svg, png } = await renderFigure(convergenceFigure(history));
  */
 export async function renderFigure(spec: TopLevelSpec): Promise<RenderedFigure> {
+  const { Resvg } = await import("@resvg/resvg-js").catch((error: Error) => {
+    throw new Error(
+      `renderFigure: PNG rendering needs @resvg/resvg-js, a native Node module (${error.message})`,
+    );
+  });
   const { spec: vegaSpec } = compile(spec);
   const view = new vega.View(vega.parse(vegaSpec), { renderer: "none" });
   try {

@@ -321,6 +321,21 @@ export interface IterationInfo {
   readonly iteration: number;
   readonly misfit: number;
   readonly summary: string;
+  /** The flux curves truth, start and current (the iterate's CR) over the observed |grad u| range. */
+  readonly flux: readonly FluxPoint[];
+  /**
+   * Sensors: observed against predicted by the start and by the iterate ("current"); empty when the tape
+   * was last evaluated elsewhere than at the iterate (its solution is then not the iterate's).
+   */
+  readonly sensors: readonly SensorPoint[];
+}
+
+function sameValues(a: readonly (number | NDArray)[], b: readonly (number | NDArray)[]): boolean {
+  return a.every((value, i) => {
+    const other = b[i];
+    if (typeof value === "number" || typeof other === "number") return value === other;
+    return value.data.every((entry, j) => entry === other.data[j]);
+  });
 }
 
 /** Hooks of `runInference` (all optional). */
@@ -330,6 +345,16 @@ export interface InferenceHooks {
   onOptimizeStart?(): void;
   onIteration?(info: IterationInfo): void;
   onOptimizeEnd?(): void;
+}
+
+/** Sensor points: the observed values against each series of predicted values. */
+function sensorSeries(
+  observed: ArrayLike<number>,
+  sets: { series: string; values: ArrayLike<number> }[],
+): SensorPoint[] {
+  return sets.flatMap(({ series, values }) =>
+    Array.from(observed, (value, i) => ({ observed: value, predicted: values[i], series })),
+  );
 }
 
 /** Raw values of the controls as the tape holds them. */
@@ -452,10 +477,22 @@ export async function runInference(
       ...(cr.kind === "network" ? { gtol: 1e-9 } : { gtol: 1e-10 }),
       callback: (state) => {
         convergence.push({ iteration: state.iteration, misfit: state.value });
-        hooks.onIteration?.({
+        if (hooks.onIteration === undefined) return;
+        const values = state.controls.map((c) => c.raw() as number | NDArray);
+        hooks.onIteration({
           iteration: state.iteration,
           misfit: state.value,
-          summary: cr.describe(state.controls.map((c) => c.raw() as number | NDArray)),
+          summary: cr.describe(values),
+          flux: fluxCurves(cr, settings, data.maxGradient, [
+            { series: "start", values: startValues },
+            { series: "current", values },
+          ]).points,
+          sensors: sameValues(values, controlRaws(problem))
+            ? sensorSeries(data.observed, [
+                { series: "start", values: startPredicted },
+                { series: "current", values: problem.predicted() },
+              ])
+            : [],
         });
       },
     });
@@ -467,13 +504,10 @@ export async function runInference(
   const finalMisfit = problem.misfit();
   const finalPredicted = problem.predicted();
 
-  const sensors: SensorPoint[] = [];
-  data.observed.forEach((observed, i) => {
-    sensors.push({ observed, predicted: startPredicted[i], series: "start" });
-  });
-  data.observed.forEach((observed, i) => {
-    sensors.push({ observed, predicted: finalPredicted[i], series: "inferred" });
-  });
+  const sensors = sensorSeries(data.observed, [
+    { series: "start", values: startPredicted },
+    { series: "inferred", values: finalPredicted },
+  ]);
   const flux = fluxCurves(cr, settings, data.maxGradient, [
     { series: "start", values: startValues },
     { series: "inferred", values: finalValues },
