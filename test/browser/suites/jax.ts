@@ -71,9 +71,9 @@ function polynomial(device: JaxDevice) {
   const tape = new Tape();
   const out = withTape(tape, () => np.sum(np.square(f(a, b))));
   const rf = new ReducedFunctional(out, [new Control(a), new Control(b)], { tape });
-  const h = [rng.normal(0, 1, [4, 4]), rng.normal(0, 1, [4])];
-  const gradient = (rf.derivative() as np.NDArray[]).map((g) => Array.from(g.data));
-  const hessianAction = (rf.hessian(h) as np.NDArray[]).map((g) => Array.from(g.data));
+  const h = [rng.normal(0, 1, [4, 4]), rng.normal(0, 1, [4])] as const;
+  const gradient = rf.derivative().map((g) => Array.from(g.data));
+  const hessianAction = rf.hessian(h).map((g) => Array.from(g.data));
   const result = {
     value: out.item(),
     gradient,
