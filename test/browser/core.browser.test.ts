@@ -87,7 +87,10 @@ describe.skipIf(env.skipReason !== "")(
         isTsadjointError: true,
       });
       expect(errors.shapeMismatchClass).toMatchObject({ name: "ShapeMismatchError", operation: "np.matmul" });
-      expect(errors.badTaylorSteps).toMatchObject({ name: "InvalidArgumentError", operation: "taylorTest" });
+      expect(errors.badTaylorSteps).toMatchObject({
+        name: "InvalidArgumentError",
+        operation: "taylorToDict",
+      });
       expect(errors.plusOnAdjFloat?.name).toBe("TypeError");
       expect(errors.plusOnAdjFloat?.message).toMatch(/JavaScript operators/);
       expect(browser.afterErrors).toEqual(browser.quickstart.gradient);

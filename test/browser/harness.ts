@@ -87,7 +87,9 @@ export async function packageEntries(): Promise<string[]> {
     name: string;
     exports: Record<string, unknown>;
   };
-  return Object.keys(pkg.exports).map((key) => (key === "." ? pkg.name : `${pkg.name}/${key.slice(2)}`));
+  return Object.keys(pkg.exports)
+    .filter((key) => !key.endsWith(".json")) // "./package.json" is metadata, not a module
+    .map((key) => (key === "." ? pkg.name : `${pkg.name}/${key.slice(2)}`));
 }
 
 const PAGE = `<!doctype html>
