@@ -5,13 +5,21 @@
  * and the optimization. `runInference` runs it end to end and returns the report.
  */
 import { Control, NDArray, np, ReducedFunctional, Tape, taylorToDict, withTape, wrapRaw } from "tsadjoint";
+import {
+  loadVector,
+  observationOperator,
+  observe,
+  type P1Space,
+  p1Space,
+  sensorPoints,
+  solveFlux,
+  unitSquareMesh,
+} from "tsadjoint/fem";
 import { type MinimizeOptions, minimize } from "tsadjoint/optimize";
 import {
   type CsrMatrix,
-  matvec,
   NewtonDivergenceError,
   NonlinearSolveBlock,
-  nonlinearSolve,
   SingularSystemError,
   SparseMatrix,
 } from "tsadjoint/solve";
@@ -24,15 +32,7 @@ import {
   type JaxDeviceName,
   powerLawMagnitude,
 } from "./constitutive.js";
-import {
-  loadVector,
-  observationOperator,
-  type P1Space,
-  p1Space,
-  sensorPoints,
-  solvePowerLawReference,
-  unitSquareMesh,
-} from "./fem.js";
+import { solvePowerLawReference } from "./fem.js";
 import type { ConvergencePoint, FluxPoint, SensorPoint } from "./plots.js";
 import type { InferenceReport } from "./report.js";
 
@@ -258,11 +258,7 @@ export function recordProblem(
   onNewtonIteration?: () => void,
 ): RecordedProblem {
   const { space, load, observation, observed } = data;
-  const elements = space.mesh.elementCount;
-  const gradient = new SparseMatrix(space.gradient);
-  const assembly = new SparseMatrix(space.weightedGradientTranspose);
-  const observe = new SparseMatrix(observation);
-  const loadArray = new NDArray(load, [load.length]);
+  const observationMatrix = new SparseMatrix(observation);
   const dataArray = new NDArray(observed, [observed.length]);
   let squares = 0;
   for (const value of observed) squares += value * value;
@@ -272,21 +268,17 @@ export function recordProblem(
   const tape = new Tape();
   const parameters = cr.initial.slice() as CrParameter[];
   const controls = parameters.map((value) => new Control(value));
-  const residual = (u: NDArray, ...theta: CrParameter[]): NDArray => {
-    const g = np.reshape(matvec(gradient, u), [elements, 2]);
-    const q = cr.flux(g, theta);
-    return np.subtract(matvec(assembly, np.reshape(q, [2 * elements])), loadArray);
-  };
   const { solution, functional } = withTape(tape, () => {
-    const solution = nonlinearSolve(residual, new NDArray(start, [start.length]), parameters, {
-      jacobianSparsity: space.jacobianPattern,
+    const solution = solveFlux(space, (g, ...theta: CrParameter[]) => cr.flux(g, theta), parameters, {
+      load,
+      initialGuess: start,
       relativeTolerance: cr.float32 ? 1e-6 : 1e-11,
       absoluteTolerance: 1e-13,
       stepTolerance: cr.float32 ? 1e-7 : 1e-13,
       maxIterations: 60,
       callback: onNewtonIteration,
     });
-    const difference = np.subtract(matvec(observe, solution), dataArray);
+    const difference = np.subtract(observe(observationMatrix, solution), dataArray);
     let functional: NDArray = np.multiply(np.sum(np.square(difference)), scale) as NDArray;
     if (tikhonov > 0) {
       parameters.forEach((parameter, index) => {
