@@ -17,6 +17,16 @@ export {
   solveFlux,
 } from "./assembly.js";
 export {
+  flattenValues,
+  jacobianByColumns,
+  type LaplaceApproximation,
+  type LaplaceOptions,
+  laplaceApproximation,
+  NORMAL_95,
+  propagatedStandardDeviations,
+  symmetricEigen,
+} from "./laplace.js";
+export {
   type ElementGeometry,
   elementGeometry,
   type Mesh,
