@@ -22,6 +22,19 @@ export interface FluxPoint {
   readonly series: string;
 }
 
+/** The 95% band of the inferred flux at one gradient magnitude. */
+export interface FluxBandPoint {
+  readonly gradientMagnitude: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** One eigenvalue of the Hessian of the negative log-posterior (index 1 = largest). */
+export interface SpectrumPoint {
+  readonly index: number;
+  readonly eigenvalue: number;
+}
+
 /** One optimizer iteration: its misfit. */
 export interface ConvergencePoint {
   readonly iteration: number;
@@ -92,6 +105,7 @@ export function sensorFigure(
  */
 export function fluxFigure(
   points: readonly FluxPoint[],
+  band: readonly FluxBandPoint[] = [],
   title = "Constitutive relation |q| vs |g|",
 ): TopLevelSpec {
   const series = [...new Set(points.map((p) => p.series))];
@@ -109,12 +123,23 @@ export function fluxFigure(
   const x = { field: "gradientMagnitude", type: "quantitative" as const, title: "|grad u| (observed range)" };
   const y = { field: "fluxMagnitude", type: "quantitative" as const, title: "|q(grad u)|" };
   // The truth is drawn last, dashed, on top of the others (it hides the inferred curve otherwise).
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
+  const curves = {
     width: WIDTH,
     height: HEIGHT,
     layer: [
+      ...(band.length === 0
+        ? []
+        : [
+            {
+              data: { values: band.map((p) => ({ ...p })) },
+              mark: { type: "area" as const, color: "#4c78a8", opacity: 0.25 },
+              encoding: {
+                x,
+                y: { field: "lower", type: "quantitative" as const, title: "|q(grad u)|" },
+                y2: { field: "upper" },
+              },
+            },
+          ]),
       {
         data: { values: points.filter((p) => !isTruth(p.series)).map((p) => ({ ...p })) },
         mark: { type: "line", strokeWidth: 3 },
@@ -127,6 +152,144 @@ export function fluxFigure(
       },
     ],
   };
+  const errors = relativeFluxErrors(points, band);
+  if (errors === undefined) {
+    return { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title, ...curves } as TopLevelSpec;
+  }
+  // The inferred and true curves are indistinguishable at this scale: a second panel shows their difference
+  // relative to max |q_true|, with the 95% band on the same scale.
+  const relative = {
+    width: WIDTH,
+    height: Math.round(HEIGHT / 2),
+    layer: [
+      ...(errors.band.length === 0
+        ? []
+        : [
+            {
+              data: { values: errors.band },
+              mark: { type: "area" as const, color: "#4c78a8", opacity: 0.25 },
+              encoding: {
+                x: { ...x, title: "|grad u|" },
+                y: {
+                  field: "lower",
+                  type: "quantitative" as const,
+                  title: "(q - q_true) / max q_true",
+                  axis: { format: ".1%" },
+                },
+                y2: { field: "upper" },
+              },
+            },
+          ]),
+      {
+        data: { values: [{ zero: 0 }] },
+        mark: { type: "rule" as const, color: "#222", strokeDash: [5, 4] },
+        encoding: { y: { field: "zero", type: "quantitative" as const } },
+      },
+      {
+        data: { values: errors.curve },
+        mark: { type: "line" as const, strokeWidth: 2, color: "#4c78a8" },
+        encoding: {
+          x: { ...x, title: "|grad u|" },
+          y: {
+            field: "error",
+            type: "quantitative" as const,
+            title: "(q - q_true) / max q_true",
+            axis: { format: ".1%" },
+          },
+        },
+      },
+    ],
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    vconcat: [curves, relative],
+  } as TopLevelSpec;
+}
+
+/** The inferred curve's error and its band relative to max |q_true|, when both curves are present. */
+function relativeFluxErrors(
+  points: readonly FluxPoint[],
+  band: readonly FluxBandPoint[],
+):
+  | {
+      curve: { gradientMagnitude: number; error: number }[];
+      band: { gradientMagnitude: number; lower: number; upper: number }[];
+    }
+  | undefined {
+  const truth = points.filter((p) => p.series.startsWith("truth"));
+  const inferred = points.filter((p) => p.series === "inferred");
+  if (truth.length === 0 || truth.length !== inferred.length) return undefined;
+  const largest = Math.max(...truth.map((p) => Math.abs(p.fluxMagnitude)));
+  if (!(largest > 0)) return undefined;
+  const curve = inferred.map((p, i) => ({
+    gradientMagnitude: p.gradientMagnitude,
+    error: (p.fluxMagnitude - truth[i].fluxMagnitude) / largest,
+  }));
+  const sameGrid = band.length === truth.length;
+  return {
+    curve,
+    band: sameGrid
+      ? band.map((p, i) => ({
+          gradientMagnitude: p.gradientMagnitude,
+          lower: (p.lower - truth[i].fluxMagnitude) / largest,
+          upper: (p.upper - truth[i].fluxMagnitude) / largest,
+        }))
+      : [],
+  };
+}
+
+/**
+ * The eigenvalues of the Hessian of the negative log-posterior, descending, on a log scale, with the prior
+ * precision as a dashed line: directions above it are determined by the data, those near it by the prior.
+ *
+ * @example
+ * const spec = spectrumFigure([{ index: 1, eigenvalue: 1e6 }, { index: 2, eigenvalue: 3 }], 1);
+ */
+export function spectrumFigure(
+  points: readonly SpectrumPoint[],
+  priorPrecision = 0,
+  title = "Hessian eigen-spectrum (posterior)",
+): TopLevelSpec {
+  const positive = points.filter((p) => p.eigenvalue > 0).map((p) => ({ ...p }));
+  const layers: TopLevelSpec[] = [
+    {
+      data: { values: positive },
+      mark: { type: "line", point: { size: 12 } },
+      encoding: {
+        x: { field: "index", type: "quantitative", title: "eigenvalue index (largest first)" },
+        y: {
+          field: "eigenvalue",
+          type: "quantitative",
+          title: "eigenvalue of the Hessian",
+          scale: { type: "log" },
+          axis: { format: ".0e" },
+        },
+      },
+    } as TopLevelSpec,
+  ];
+  if (priorPrecision > 0) {
+    layers.push({
+      data: { values: [{ eigenvalue: priorPrecision, label: "prior precision" }] },
+      layer: [
+        {
+          mark: { type: "rule", color: "#888", strokeDash: [4, 3] },
+          encoding: { y: { field: "eigenvalue", type: "quantitative" } },
+        },
+        {
+          mark: { type: "text", align: "right", dy: -7, color: "#555", fontSize: 10, x: "width" },
+          encoding: { y: { field: "eigenvalue", type: "quantitative" }, text: { field: "label" } },
+        },
+      ],
+    } as TopLevelSpec);
+  }
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    layer: layers,
+  } as TopLevelSpec;
 }
 
 /**

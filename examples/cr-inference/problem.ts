@@ -7,6 +7,7 @@
 import { Control, NDArray, np, ReducedFunctional, Tape, taylorToDict, withTape, wrapRaw } from "tsadjoint";
 import {
   loadVector,
+  NORMAL_95,
   observationOperator,
   observe,
   type P1Space,
@@ -33,8 +34,9 @@ import {
   powerLawMagnitude,
 } from "./constitutive.js";
 import { solvePowerLawReference } from "./fem.js";
-import type { ConvergencePoint, FluxPoint, SensorPoint } from "./plots.js";
+import type { ConvergencePoint, FluxBandPoint, FluxPoint, SensorPoint, SpectrumPoint } from "./plots.js";
 import type { InferenceReport } from "./report.js";
+import { fluxBand, posteriorOf, summarizeUncertainty } from "./uncertainty.js";
 
 /** The optimizers the command line offers. */
 export type OptimizerName = "l-bfgs-b" | "newton-cg" | "bfgs";
@@ -58,6 +60,11 @@ export interface InferenceSettings {
   readonly jaxDevice?: JaxDeviceName;
   /** Sensors per side of the jittered sensor grid (default 10: 100 sensors). */
   readonly sensorsPerSide?: number;
+  /**
+   * Seed of the noise alone (the sensors still come from `seed`): repeated runs over noise seeds see the
+   * same design (the calibration check). Default: the noise continues the stream of `seed`.
+   */
+  readonly noiseSeed?: number;
 }
 
 /** The default settings (`npm start` with no flags). */
@@ -125,7 +132,8 @@ export function syntheticData(settings: InferenceSettings): SyntheticData {
   let squares = 0;
   for (const value of clean) squares += value * value;
   const noiseStandardDeviation = settings.noise * Math.sqrt(squares / clean.length);
-  const observed = clean.map((value) => value + noiseStandardDeviation * rng.nextNormal());
+  const noiseRng = settings.noiseSeed === undefined ? rng : np.random.default_rng(settings.noiseSeed);
+  const observed = clean.map((value) => value + noiseStandardDeviation * noiseRng.nextNormal());
   const gradients = space.gradient.matvec(truth);
   let maxGradient = 0;
   for (let e = 0; e < mesh.elementCount; e++) {
@@ -166,6 +174,8 @@ export interface RecordedProblem {
   readonly solution: NDArray;
   readonly solveBlock: NonlinearSolveBlock;
   readonly counters: SolveCounters;
+  /** The factor c of the misfit term J = c |O u - d|^2 (c = 0.5 / |d|^2). */
+  readonly misfitScale: number;
   /** The misfit 0.5 |O u - d|^2 / |d|^2 alone (without the Tikhonov term) at the tape's current state. */
   misfit(): number;
   /** Predicted sensor values at the tape's current state. */
@@ -305,7 +315,7 @@ export function recordProblem(
     for (let i = 0; i < values.length; i++) total += (values[i] - observed[i]) ** 2;
     return total * scale;
   };
-  return { tape, cr, controls, rf, solution, solveBlock, counters, misfit, predicted };
+  return { tape, cr, controls, rf, solution, solveBlock, counters, misfitScale: scale, misfit, predicted };
 }
 
 /** What the progress hook receives after each optimizer iteration. */
@@ -335,7 +345,7 @@ function fluxCurves(
   settings: InferenceSettings,
   maxGradient: number,
   sets: { series: string; values: readonly (number | NDArray)[] }[],
-): { points: FluxPoint[]; errors: number[] } {
+): { points: FluxPoint[]; errors: number[]; magnitudes: Float64Array } {
   const samples = 101;
   const magnitudes = new Float64Array(samples).map((_, i) => (maxGradient * i) / (samples - 1));
   const truth = powerLawMagnitude(magnitudes, settings.pTrue, settings.kTrue);
@@ -355,7 +365,7 @@ function fluxCurves(
     errors.push(error / largest);
     push(set.series, values);
   }
-  return { points, errors };
+  return { points, errors, magnitudes };
 }
 
 const METHODS: Record<OptimizerName, NonNullable<MinimizeOptions["method"]>> = {
@@ -491,6 +501,29 @@ export async function runInference(
     (total, v) => total + (v instanceof NDArray ? v.size : 1),
     0,
   );
+  const uncertaintyBegin = performance.now();
+  const posterior = posteriorOf(problem, data.noiseStandardDeviation);
+  const band = fluxBand(cr, finalValues, posterior, flux.magnitudes);
+  const uncertainty = summarizeUncertainty(
+    problem,
+    posterior,
+    band,
+    data.noiseStandardDeviation,
+    cr.kind === "power-law" ? [settings.pTrue, settings.kTrue] : null,
+    (performance.now() - uncertaintyBegin) / 1000,
+  );
+  log(
+    `  uncertainty: Laplace approximation from ${posterior.hessianActions} Hessian actions in ${uncertainty.wallTime.toFixed(2)} s`,
+  );
+  const fluxBandPoints: FluxBandPoint[] = Array.from(band.magnitudes, (g, i) => ({
+    gradientMagnitude: g,
+    lower: band.flux[i] - NORMAL_95 * band.standardDeviation[i],
+    upper: band.flux[i] + NORMAL_95 * band.standardDeviation[i],
+  }));
+  const spectrum: SpectrumPoint[] = uncertainty.eigenvalues.map((eigenvalue, index) => ({
+    index: index + 1,
+    eigenvalue,
+  }));
   cr.dispose();
   const end = performance.now();
   return {
@@ -550,8 +583,10 @@ export async function runInference(
       setup: (setupEnd - begin) / 1000,
       taylor: (taylorEnd - setupEnd) / 1000,
       optimize: (optimizeEnd - taylorEnd) / 1000,
+      uncertainty: uncertainty.wallTime,
       total: (end - begin) / 1000,
     },
-    figures: { sensors, flux: flux.points, convergence },
+    uncertainty,
+    figures: { sensors, flux: flux.points, fluxBand: fluxBandPoints, spectrum, convergence },
   };
 }
