@@ -16,6 +16,7 @@ export {
   type SolveFluxOptions,
   solveFlux,
 } from "./assembly.js";
+export { readGmsh, writeGmsh } from "./gmsh.js";
 export {
   flattenValues,
   jacobianByColumns,
@@ -27,15 +28,19 @@ export {
   symmetricEigen,
 } from "./laplace.js";
 export {
+  annulusMesh,
   type ElementGeometry,
   elementGeometry,
+  lShapeMesh,
   type Mesh,
   rectangleMesh,
   SQUARE_TAGS,
   type TriangleMeshOptions,
   triangleMesh,
   unitSquareMesh,
+  withDirichletTags,
 } from "./mesh.js";
+export { formatObservations, type Observations, parseObservations } from "./observations.js";
 export {
   barycentric,
   evaluateP1,
@@ -55,9 +60,11 @@ export {
   gradientOperator,
   jacobianPattern,
   loadVector,
+  neumannLoad,
   nodalValues,
   type P1Space,
   p1Space,
   restrictToUnknowns,
   stiffnessMatrix,
 } from "./space.js";
+export { readVtu, type VtuContents, type VtuField, writeVtu } from "./vtu.js";

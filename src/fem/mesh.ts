@@ -325,3 +325,151 @@ export function elementGeometry(
   ]);
   return { area: 0.5 * twiceArea, gradients };
 }
+
+/**
+ * The same mesh with the Dirichlet nodes chosen by boundary tag: the nodes of the boundary edges whose tag
+ * is in `tags` (the rest of the boundary then carries a natural, Neumann, condition).
+ *
+ * @example
+ * const mesh = withDirichletTags(unitSquareMesh(8), [SQUARE_TAGS.left, SQUARE_TAGS.right]);
+ */
+export function withDirichletTags(mesh: Mesh, tags: readonly number[]): Mesh {
+  const known = new Set(mesh.boundaryTags);
+  for (const tag of tags) {
+    if (!known.has(tag)) {
+      throw new InvalidArgumentError(
+        "withDirichletTags",
+        `no boundary edge has tag ${tag}; the mesh's tags are ${[...known].sort((a, b) => a - b).join(", ")}`,
+      );
+    }
+  }
+  const wanted = new Set(tags);
+  const nodes: number[] = [];
+  for (let i = 0; i < mesh.boundaryTags.length; i++) {
+    if (wanted.has(mesh.boundaryTags[i]))
+      nodes.push(mesh.boundaryEdges[2 * i], mesh.boundaryEdges[2 * i + 1]);
+  }
+  return triangleMesh(mesh.coordinates, mesh.triangles, {
+    dirichletNodes: nodes,
+    edgeTags: { edges: mesh.boundaryEdges, tags: mesh.boundaryTags },
+    tagNames: mesh.tagNames,
+  });
+}
+
+/**
+ * The L-shaped domain [0, 2]^2 minus (1, 2]^2 with `cellsPerUnit` cells per unit length (two triangles per
+ * cell). One boundary tag: 1 = "boundary" (nodes of the removed corner belong to no triangle).
+ *
+ * @example
+ * lShapeMesh(4).elementCount; // 3 * 2 * 16 = 96
+ */
+export function lShapeMesh(cellsPerUnit: number): Mesh {
+  const square = rectangleMesh(2 * cellsPerUnit, 2 * cellsPerUnit, {
+    width: 2,
+    height: 2,
+    operation: "lShapeMesh",
+  });
+  const kept: number[] = [];
+  for (let e = 0; e < square.elementCount; e++) {
+    const [p, q, r] = square.triangles.subarray(3 * e, 3 * e + 3);
+    const cx = (square.coordinates[2 * p] + square.coordinates[2 * q] + square.coordinates[2 * r]) / 3;
+    const cy =
+      (square.coordinates[2 * p + 1] + square.coordinates[2 * q + 1] + square.coordinates[2 * r + 1]) / 3;
+    if (cx < 1 || cy < 1) kept.push(p, q, r);
+  }
+  return tagAllBoundary(triangleMesh(square.coordinates, kept), 1, "boundary");
+}
+
+/** The mesh with every boundary edge tagged `tag`. */
+function tagAllBoundary(mesh: Mesh, tag: number, name: string): Mesh {
+  return triangleMesh(mesh.coordinates, mesh.triangles, {
+    edgeTags: { edges: mesh.boundaryEdges, tags: new Int32Array(mesh.boundaryTags.length).fill(tag) },
+    tagNames: new Map([[tag, name]]),
+  });
+}
+
+/**
+ * The annulus r0 <= |x - c| <= r1 (r0 > 0), or the disk (r0 = 0), with `rings` rings of triangles: a
+ * structured polar mesh whose ring k has about 2 pi r_k / h nodes (h = (r1 - r0) / rings), so that the
+ * triangles stay close to equilateral. Boundary tags: 1 = "outer", 2 = "inner" (annulus only).
+ *
+ * @example
+ * annulusMesh({ inner: 0.5, outer: 1, rings: 4 }).tagNames; // Map { 1 => "outer", 2 => "inner" }
+ * annulusMesh({ inner: 0, outer: 1, rings: 6 }); // the unit disk
+ */
+export function annulusMesh(options: {
+  inner: number;
+  outer: number;
+  rings: number;
+  center?: readonly [number, number];
+}): Mesh {
+  const operation = "annulusMesh";
+  const { inner, outer, rings } = options;
+  const [cx, cy] = options.center ?? [0, 0];
+  if (!(inner >= 0 && outer > inner && Number.isFinite(outer))) {
+    throw new InvalidArgumentError(operation, `need 0 <= inner < outer, got inner ${inner}, outer ${outer}`);
+  }
+  if (!Number.isInteger(rings) || rings < 1) {
+    throw new InvalidArgumentError(operation, `rings must be an integer >= 1, got ${rings}`);
+  }
+  const h = (outer - inner) / rings;
+  const coordinates: number[] = [];
+  const ringStart: number[] = [];
+  const ringCount: number[] = [];
+  for (let k = 0; k <= rings; k++) {
+    const r = inner + k * h;
+    ringStart.push(coordinates.length / 2);
+    if (r === 0) {
+      coordinates.push(cx, cy);
+      ringCount.push(1);
+      continue;
+    }
+    const count = Math.max(6, Math.round((2 * Math.PI * r) / h));
+    ringCount.push(count);
+    for (let i = 0; i < count; i++) {
+      const angle = (2 * Math.PI * i) / count;
+      coordinates.push(cx + r * Math.cos(angle), cy + r * Math.sin(angle));
+    }
+  }
+  const triangles: number[] = [];
+  for (let k = 0; k < rings; k++) {
+    const a0 = ringStart[k];
+    const na = ringCount[k];
+    const b0 = ringStart[k + 1];
+    const nb = ringCount[k + 1];
+    if (na === 1) {
+      for (let j = 0; j < nb; j++) triangles.push(a0, b0 + j, b0 + ((j + 1) % nb));
+      continue;
+    }
+    // merge the two rings by angle: advance on whichever ring's next node comes first
+    let i = 0;
+    let j = 0;
+    while (i < na || j < nb) {
+      const nextA = (i + 1) / na;
+      const nextB = (j + 1) / nb;
+      if (j >= nb || (i < na && nextA <= nextB)) {
+        triangles.push(a0 + (i % na), a0 + ((i + 1) % na), b0 + (j % nb));
+        i++;
+      } else {
+        triangles.push(a0 + (i % na), b0 + ((j + 1) % nb), b0 + (j % nb));
+        j++;
+      }
+    }
+  }
+  const edges: number[] = [];
+  const tags: number[] = [];
+  const outerStart = ringStart[rings];
+  for (let j = 0; j < ringCount[rings]; j++) {
+    edges.push(outerStart + j, outerStart + ((j + 1) % ringCount[rings]));
+    tags.push(1);
+  }
+  const names = new Map([[1, "outer"]]);
+  if (inner > 0) {
+    names.set(2, "inner");
+    for (let j = 0; j < ringCount[0]; j++) {
+      edges.push(j, (j + 1) % ringCount[0]);
+      tags.push(2);
+    }
+  }
+  return triangleMesh(coordinates, triangles, { edgeTags: { edges, tags }, tagNames: names });
+}

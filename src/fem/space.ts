@@ -296,3 +296,28 @@ export function p1Space(mesh: Mesh): P1Space {
     jacobianPattern: jacobianPattern(mesh),
   };
 }
+
+/**
+ * The Neumann load on every node: for each boundary edge whose tag has a value h (the normal flux q . n,
+ * outward), h |edge| / 2 to each of its two nodes (the exact integral of h phi_i for constant h). Add its
+ * restriction to the unknowns to the load vector.
+ *
+ * @example
+ * const F = loadVector(mesh, f).map((v, i) => v + restrictToUnknowns(mesh, neumannLoad(mesh, new Map([[2, 0.5]])))[i]);
+ */
+export function neumannLoad(mesh: Mesh, values: ReadonlyMap<number, number>): Float64Array {
+  const out = new Float64Array(mesh.nodeCount);
+  for (let i = 0; i < mesh.boundaryTags.length; i++) {
+    const h = values.get(mesh.boundaryTags[i]);
+    if (h === undefined || h === 0) continue;
+    const a = mesh.boundaryEdges[2 * i];
+    const b = mesh.boundaryEdges[2 * i + 1];
+    const length = Math.hypot(
+      mesh.coordinates[2 * b] - mesh.coordinates[2 * a],
+      mesh.coordinates[2 * b + 1] - mesh.coordinates[2 * a + 1],
+    );
+    out[a] += 0.5 * h * length;
+    out[b] += 0.5 * h * length;
+  }
+  return out;
+}
