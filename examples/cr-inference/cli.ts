@@ -5,9 +5,33 @@
  */
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
+import { ConfigError, formatConfigReport, loadConfig, runConfig, synthesize } from "./config.js";
 import type { ConstitutiveKind, EngineName, JaxDeviceName } from "./constitutive.js";
 import { type InferenceSettings, type IterationInfo, type OptimizerName, runInference } from "./problem.js";
 import { formatReport, writeReport } from "./report.js";
+
+/** `--config file`: a synthesize run writes the observations (and mesh); otherwise the inference. */
+async function runConfigFile(path: string, quiet: boolean): Promise<number> {
+  const log = (line: string) => {
+    if (!quiet) console.log(line);
+  };
+  try {
+    const config = await loadConfig(path);
+    if (config.synthesize !== null) {
+      const files = await synthesize(config, log);
+      console.log(`wrote ${files.join(", ")}`);
+      return 0;
+    }
+    console.log(formatConfigReport(await runConfig(config, log)));
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError || (error instanceof Error && error.name === "InvalidArgumentError")) {
+      console.error(`error: ${path}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
 
 /** The help text (`--help`). */
 export const HELP = `Infer a constitutive relation q(grad u) from noisy observations of the solution of
@@ -42,6 +66,9 @@ Flags:
   --max-iter <n>             Optimizer iteration limit (default 50 for power-law, 100 for network).
   --tikhonov <alpha>         Weight of the Tikhonov term alpha/2 |theta - theta_start|^2 (default 0).
   --out <folder>             Folder for report.json and the figures (SVG and PNG) (default out).
+  --config <run.json>        Run on your own data: mesh (Gmsh .msh or built-in), boundary conditions,
+                               source, observations CSV and CR family from a JSON file (see the README and
+                               examples/cr-inference/config.schema.json); the other flags are ignored.
   --quiet                    Print only the final report (no progress bar).
   --help                     Print this help.
 
@@ -56,6 +83,8 @@ export interface CliOptions {
   readonly out: string;
   readonly quiet: boolean;
   readonly help: boolean;
+  /** A run configuration file (`--config run.json`): the problem, data and CR come from it. */
+  readonly config?: string;
 }
 
 /** A command-line error: a message for the user (exit code 2). */
@@ -113,6 +142,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         "max-iter": { type: "string" },
         tikhonov: { type: "string" },
         out: { type: "string" },
+        config: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -156,6 +186,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   return {
     settings,
     out: text("out") ?? "out",
+    ...(text("config") === undefined ? {} : { config: text("config") }),
     quiet: values.quiet === true,
     help: values.help === true,
   };
@@ -182,6 +213,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  if (options.config !== undefined) return runConfigFile(options.config, options.quiet);
   const { settings, quiet } = options;
   const showBar = !quiet && process.stdout.isTTY === true;
   const log = (message: string) => {

@@ -151,14 +151,14 @@ export function fluxBand(
  * summarizeUncertainty(problem, posterior, band, sigma, ["p", "k"], [3, 1], seconds);
  */
 export function summarizeUncertainty(
-  problem: RecordedProblem,
+  problem: Pick<RecordedProblem, "cr" | "misfitScale">,
   posterior: LaplaceApproximation,
   band: FluxBand,
   sigma: number,
   truths: readonly number[] | null,
   wallTime: number,
 ): UncertaintyReport {
-  const scalar = problem.cr.kind === "power-law";
+  const scalar = problem.cr.kind !== "network";
   const n = posterior.size;
   const prior = scalar ? 0 : NETWORK_PRIOR_PRECISION;
   const parameters: ParameterUncertainty[] = scalar
