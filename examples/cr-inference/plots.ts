@@ -61,7 +61,9 @@ export function sensorFigure(
     high = Math.max(high, p.observed, p.predicted);
   }
   if (!Number.isFinite(low)) [low, high] = [0, 1];
-  const scale = { domain: [low, high], nice: false, zero: false };
+  // a margin so that the points at the ends of the range are not clipped by the frame
+  const pad = 0.04 * (high - low || 1);
+  const scale = { domain: [low - pad, high + pad], nice: false, zero: false };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
@@ -318,6 +320,8 @@ export function convergenceFigure(
         type: "quantitative" as const,
         title: "misfit J",
         scale: { type: "log" as const },
+        // one tick format on the log axis (never 0.000001 beside 1e-7), the title close to its labels
+        axis: { format: ".0e", titlePadding: 6, labelOverlap: "greedy" as const },
       },
     },
   };
@@ -332,7 +336,8 @@ export function convergenceFigure(
           encoding: { y: { field: "misfit", type: "quantitative" } },
         },
         {
-          mark: { type: "text", align: "right", dy: -7, color: "#555", fontSize: 10, x: "width" },
+          // at the left, below the line: the optimizer starts far above the noise level, so no data sit there
+          mark: { type: "text", align: "left", baseline: "top", dx: 4, dy: 4, color: "#555", fontSize: 10, x: 0 },
           encoding: { y: { field: "misfit", type: "quantitative" }, text: { field: "label" } },
         },
       ],
