@@ -6,7 +6,12 @@
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import { ConfigError, formatConfigReport, loadConfig, runConfig, synthesize } from "./config.js";
-import type { ConstitutiveKind, EngineName, JaxDeviceName } from "./constitutive.js";
+import {
+  type ConstitutiveKind,
+  type EngineName,
+  type JaxDeviceName,
+  POWER_LAW_BOUNDS,
+} from "./constitutive.js";
 import { type InferenceSettings, type IterationInfo, type OptimizerName, runInference } from "./problem.js";
 import { formatReport, writeReport } from "./report.js";
 
@@ -90,16 +95,39 @@ export interface CliOptions {
 /** A command-line error: a message for the user (exit code 2). */
 export class UsageError extends Error {}
 
+/** A plain decimal number (no hex, octal, binary, Infinity or blanks: "0x10" is not 16). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 function numberFlag(
   name: string,
   raw: string | undefined,
   fallback: number,
   check: (v: number) => boolean,
+  range: string,
 ): number {
   if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || !check(value)) throw new UsageError(`--${name}: invalid value '${raw}'`);
+  const value = DECIMAL.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(value))
+    throw new UsageError(`--${name}: '${raw}' is not a decimal number (expected ${range})`);
+  if (!check(value)) throw new UsageError(`--${name}: ${raw} is out of range (expected ${range})`);
   return value;
+}
+
+/**
+ * parseArgs reads "--mesh -3" as two options ("argument is ambiguous"); a negative number after an option
+ * that takes a value is its value, so join the two as "--mesh=-3" (the range check then explains).
+ */
+function joinNegativeValues(argv: readonly string[], valued: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = argv[i + 1];
+    if (valued.has(arg) && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function choice<T extends string>(
@@ -125,8 +153,25 @@ function choice<T extends string>(
 export function parseCli(argv: readonly string[]): CliOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
+    const valued = new Set(
+      [
+        "cr",
+        "engine",
+        "jax-device",
+        "optimizer",
+        "mesh",
+        "noise",
+        "seed",
+        "p-true",
+        "k-true",
+        "max-iter",
+        "tikhonov",
+        "out",
+        "config",
+      ].map((name) => `--${name}`),
+    );
     ({ values } = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, valued),
       strict: true,
       allowPositionals: false,
       options: {
@@ -167,22 +212,42 @@ export function parseCli(argv: readonly string[]): CliOptions {
     cr,
     engine,
     optimizer,
-    mesh: numberFlag("mesh", text("mesh"), 32, (v) => Number.isInteger(v) && v >= 2 && v <= 512),
-    noise: numberFlag("noise", text("noise"), 0.01, (v) => v >= 0),
-    seed: numberFlag("seed", text("seed"), 1, Number.isSafeInteger),
-    pTrue: numberFlag("p-true", text("p-true"), 3, (v) => v > 1),
-    kTrue: numberFlag("k-true", text("k-true"), 1, (v) => v > 0),
+    mesh: numberFlag(
+      "mesh",
+      text("mesh"),
+      32,
+      (v) => Number.isInteger(v) && v >= 2 && v <= 512,
+      "an integer from 2 to 512",
+    ),
+    noise: numberFlag("noise", text("noise"), 0.01, (v) => v >= 0, "a number >= 0, e.g. 0.01 for 1%"),
+    seed: numberFlag("seed", text("seed"), 1, Number.isSafeInteger, "an integer"),
+    pTrue: numberFlag("p-true", text("p-true"), 3, (v) => v > 1, "a number > 1"),
+    kTrue: numberFlag("k-true", text("k-true"), 1, (v) => v > 0, "a number > 0"),
     maxIterations: numberFlag(
       "max-iter",
       text("max-iter"),
       cr === "network" ? 100 : 50,
       (v) => Number.isInteger(v) && v >= 1,
+      "an integer >= 1",
     ),
-    tikhonov: numberFlag("tikhonov", text("tikhonov"), 0, (v) => v >= 0),
+    tikhonov: numberFlag("tikhonov", text("tikhonov"), 0, (v) => v >= 0, "a number >= 0"),
     ...(text("jax-device") === undefined
       ? {}
       : { jaxDevice: choice<JaxDeviceName>("jax-device", text("jax-device"), "cpu", ["cpu", "wasm"]) }),
   };
+  if (cr === "power-law") {
+    // the inference is bounded; a truth outside the bounds would leave the result on the bound silently
+    for (const [flag, value, [low, high]] of [
+      ["p-true", settings.pTrue, POWER_LAW_BOUNDS.p],
+      ["k-true", settings.kTrue, POWER_LAW_BOUNDS.k],
+    ] as const) {
+      if (value < low || value > high) {
+        throw new UsageError(
+          `--${flag}: ${value} is outside the inference bounds [${low}, ${high}] of the power law, so the inferred value could only sit on the bound`,
+        );
+      }
+    }
+  }
   return {
     settings,
     out: text("out") ?? "out",
@@ -205,8 +270,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     options = parseCli(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n`);
-    console.error(HELP);
+    console.error(`error: ${error.message}; see --help`);
     return 2;
   }
   if (options.help) {

@@ -25,6 +25,9 @@ export type CrParameter = AdjFloat | NDArray;
 /** Regularisation eps of |g|^2 + eps in the power law (keeps the flux smooth where grad u = 0). */
 export const POWER_LAW_EPS = 1e-8;
 
+/** Box bounds of the power law's parameters in the inference (L-BFGS-B). */
+export const POWER_LAW_BOUNDS = { p: [1.2, 6], k: [0.05, 20] } as const;
+
 /** Layer widths of the network CR N: R -> R. */
 export const NETWORK_LAYERS = [1, 16, 16, 1] as const;
 
@@ -86,10 +89,7 @@ function powerLawBase(engine: EngineName, p0: number, k0: number) {
     engine,
     names: ["p", "k"],
     initial: [new AdjFloat(p0), new AdjFloat(k0)],
-    bounds: [
-      [1.2, 6],
-      [0.05, 20],
-    ] as const,
+    bounds: [POWER_LAW_BOUNDS.p, POWER_LAW_BOUNDS.k],
     float32: false,
     fluxMagnitude: (magnitudes: Float64Array, values: readonly (number | NDArray)[]) =>
       powerLawMagnitude(magnitudes, rawOf(values[0]) as number, rawOf(values[1]) as number),

@@ -337,7 +337,16 @@ export function convergenceFigure(
         },
         {
           // at the left, below the line: the optimizer starts far above the noise level, so no data sit there
-          mark: { type: "text", align: "left", baseline: "top", dx: 4, dy: 4, color: "#555", fontSize: 10, x: 0 },
+          mark: {
+            type: "text",
+            align: "left",
+            baseline: "top",
+            dx: 4,
+            dy: 4,
+            color: "#555",
+            fontSize: 10,
+            x: 0,
+          },
           encoding: { y: { field: "misfit", type: "quantitative" }, text: { field: "label" } },
         },
       ],
