@@ -61,6 +61,10 @@ Flags:
                                tanh/exp/log/power in float32 (relative error about 1e-7), so solver
                                tolerances are loosened and the Hessian Taylor test is skipped.
   --optimizer <name>         l-bfgs-b (default, with bounds), newton-cg (Hessian actions) or bfgs.
+                               newton-cg on the network stops at the noise level (discrepancy principle):
+                               past it the misfit falls only by fitting noise along weight directions the
+                               data do not determine, where truncated CG meets negative curvature at every
+                               step, so it would creep on to --max-iter.
   --mesh <n>                 Cells per side of the mesh (default 32: 1089 nodes, 2048 triangles).
   --noise <level>            Gaussian noise, relative to the RMS of the noiseless observations
                                (default 0.01 = 1%).

@@ -444,6 +444,13 @@ export async function runInference(
   const convergence: ConvergencePoint[] = [{ iteration: 0, misfit: problem.rf.evaluate(startValues) }];
   hooks.onOptimizeStart?.();
   const method = METHODS[settings.optimizer];
+  // Newton-CG on the network: below the noise level the misfit only falls by fitting the noise through weight
+  // directions the data do not determine, where the likelihood curves down; truncated CG meets that negative
+  // curvature at every iteration and the method creeps on for hundreds of iterations (0.1% per iteration at
+  // mesh 8). Stop it by the discrepancy principle: at the misfit the noise explains, c n sigma^2.
+  const discrepancyStop = cr.kind === "network" && method === "Newton-CG";
+  const noiseLevel = problem.misfitScale * data.observed.length * data.noiseStandardDeviation ** 2;
+  let stoppedAtNoiseLevel = false;
   const bounded = method !== "BFGS" && cr.bounds.some(([low, high]) => low !== null || high !== null);
   let result: ReturnType<typeof minimize>;
   try {
@@ -459,6 +466,11 @@ export async function runInference(
           misfit: state.value,
           summary: cr.describe(state.controls.map((c) => c.raw() as number | NDArray)),
         });
+        if (discrepancyStop && state.value <= noiseLevel) {
+          stoppedAtNoiseLevel = true;
+          return true;
+        }
+        return false;
       },
     });
   } finally {
@@ -562,8 +574,10 @@ export async function runInference(
     optimizer: {
       method,
       iterations: result.iterations,
-      stopReason: result.stopReason,
-      message: result.message,
+      stopReason: stoppedAtNoiseLevel ? "discrepancy-principle" : result.stopReason,
+      message: stoppedAtNoiseLevel
+        ? `stopped at the noise level (misfit ${result.fun.toExponential(3)} <= c n sigma^2 = ${noiseLevel.toExponential(3)}), the discrepancy principle`
+        : result.message,
     },
     parameters,
     fluxError: { start: flux.errors[0], inferred: flux.errors[1], gradientRange: [0, data.maxGradient] },

@@ -85,6 +85,20 @@ describe("constitutive-relation inference", () => {
     expect(report.taylor.rate).toBeGreaterThan(1.9);
   });
 
+  it("Newton-CG on the network stops at the noise level (discrepancy principle), not at the iteration limit", async () => {
+    const report = await runInference({
+      ...DEFAULT_SETTINGS,
+      mesh: 8,
+      cr: "network",
+      optimizer: "newton-cg",
+      maxIterations: 100,
+    });
+    expect(report.optimizer.stopReason).toBe("discrepancy-principle");
+    expect(report.optimizer.iterations).toBeLessThan(40);
+    expect(report.misfit.final).toBeLessThan(1.5 * report.misfit.truth);
+    expect(report.fluxError.inferred).toBeLessThan(0.05);
+  });
+
   it("Taylor rates of the reduced functional through the nonlinear solve: >= 1.9, >= 2.9 with the Hessian", async () => {
     const data = syntheticData({ ...DEFAULT_SETTINGS, mesh: 8 });
     for (const engine of ["native", "jax"] as const) {
