@@ -172,3 +172,52 @@ describe("the shipped Gmsh mesh and observation CSV (examples/data)", () => {
     expect(vtu.cellData.get("flux")?.components).toBe(3);
   });
 });
+
+describe("the Carreau family through a configuration", () => {
+  it("synthesize then infer (k, lambda, n) on an L-shape: the truth lies within 3 sd", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "tsadjoint-carreau-"));
+    const common = {
+      mesh: { builtin: "l-shape", cells: 6 },
+      boundary: { boundary: { dirichlet: 0 } },
+      source: { expression: "gaussian", amplitude: 30, x0: 0.5, y0: 0.5, width: 0.4 },
+      observations: { file: "obs.csv" },
+    };
+    await synthesize(
+      validateConfig(
+        {
+          ...common,
+          synthesize: {
+            family: "carreau",
+            parameters: { k: 2, lambda: 1.5, n: 0.5 },
+            sensors: 150,
+            noise: 0.005,
+            seed: 3,
+          },
+        },
+        folder,
+      ),
+    );
+    const report = await runConfig(
+      validateConfig(
+        {
+          ...common,
+          cr: { family: "carreau", start: { k: 1, lambda: 1, n: 1 } },
+          optimizer: "newton-cg",
+          truth: { k: 2, lambda: 1.5, n: 0.5 },
+          output: "out",
+        },
+        folder,
+      ),
+    );
+    expect(report.parameters.map((p) => p.name)).toEqual(["k", "lambda", "n"]);
+    // k and lambda are strongly correlated (about 0.98): with this seed the truth sits 2.3 sd from the
+    // estimate along that valley (outside the 95% intervals, inside 3 sd); both optimizers find the same
+    // minimum, so this is the data, not the optimizer.
+    for (const p of report.parameters) {
+      expect(Math.abs(p.inferred - (p.truth ?? 0))).toBeLessThan(3 * p.standardDeviation);
+      expect(p.relativeError).toBeLessThan(0.15);
+    }
+    expect(report.correlation[0][1]).toBeGreaterThan(0.9);
+    expect(report.misfit.final).toBeLessThan(2 * report.misfit.expected);
+  });
+});
