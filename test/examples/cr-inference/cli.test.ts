@@ -95,7 +95,16 @@ describe("command line", () => {
     for (const flag of ["--mesh", "--noise", "--seed", "--engine", "--jax-device", "--cr", "--optimizer"]) {
       expect(HELP).toContain(flag);
     }
-    for (const flag of ["--out", "--p-true", "--k-true", "--max-iter", "--tikhonov", "--quiet", "--help"]) {
+    for (const flag of [
+      "--out",
+      "--p-true",
+      "--k-true",
+      "--max-iter",
+      "--tikhonov",
+      "--quiet",
+      "--help",
+      "--config",
+    ]) {
       expect(HELP).toContain(flag);
     }
   });
@@ -140,6 +149,9 @@ describe("command line", () => {
     const help = runMain(["--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("--engine");
+    const missing = runMain(["--config", "no-such-run.json"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^error: no-such-run.json: cannot read the config file no-such-run.json/);
     const bad = runMain(["--mesh", "-3"]);
     expect(bad.status).toBe(2);
     // one line naming the flag and the valid range, then a pointer to --help (not the whole help)
