@@ -61,6 +61,7 @@ export {
   jacobianPattern,
   loadVector,
   neumannLoad,
+  nodalLoadVector,
   nodalValues,
   type P1Space,
   p1Space,

@@ -4,6 +4,7 @@
  * dR/du), load vectors and nodal interpolation. These are plain CsrMatrix objects and typed arrays; the tape
  * sees them only as constants (see `assembly.ts` for the recorded residual).
  */
+import { InvalidArgumentError } from "../errors.js";
 import { CsrMatrix } from "../solve/sparse/csr.js";
 import { elementGeometry, type Mesh } from "./mesh.js";
 
@@ -318,6 +319,29 @@ export function neumannLoad(mesh: Mesh, values: ReadonlyMap<number, number>): Fl
     );
     out[a] += 0.5 * h * length;
     out[b] += 0.5 * h * length;
+  }
+  return out;
+}
+
+/**
+ * The load vector F_i = integral of f phi_i on every node for f given by its values at the nodes (the P1
+ * interpolant; exact: the P1 mass matrix times the nodal values).
+ *
+ * @example
+ * nodalLoadVector(mesh, new Float64Array(mesh.nodeCount).fill(1)); // the same as fullLoadVector(mesh, () => 1)
+ */
+export function nodalLoadVector(mesh: Mesh, nodeValues: ArrayLike<number>): Float64Array {
+  if (nodeValues.length !== mesh.nodeCount) {
+    throw new InvalidArgumentError(
+      "nodalLoadVector",
+      `expected one value per node (${mesh.nodeCount}), got ${nodeValues.length}`,
+    );
+  }
+  const out = new Float64Array(mesh.nodeCount);
+  for (let e = 0; e < mesh.elementCount; e++) {
+    const v = mesh.triangles.subarray(3 * e, 3 * e + 3);
+    const sum = nodeValues[v[0]] + nodeValues[v[1]] + nodeValues[v[2]];
+    for (let a = 0; a < 3; a++) out[v[a]] += (mesh.areas[e] / 12) * (sum + nodeValues[v[a]]);
   }
   return out;
 }

@@ -80,3 +80,18 @@ describe("withDirichletTags and neumannLoad", () => {
     );
   });
 });
+
+describe("nodalLoadVector", () => {
+  it("equals the quadrature load for P1 (affine) sources and checks the length", async () => {
+    const { fullLoadVector, nodalLoadVector } = await import("tsadjoint/fem");
+    const mesh = lShapeMesh(3);
+    const f = (x: number, y: number) => 2 - x + 3 * y;
+    const nodes = new Float64Array(mesh.nodeCount).map((_, i) =>
+      f(mesh.coordinates[2 * i], mesh.coordinates[2 * i + 1]),
+    );
+    const a = nodalLoadVector(mesh, nodes);
+    const b = fullLoadVector(mesh, f);
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 14);
+    expect(() => nodalLoadVector(mesh, [1, 2])).toThrow(/expected one value per node/);
+  });
+});
