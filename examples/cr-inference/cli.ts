@@ -5,7 +5,13 @@
  */
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import type { ConstitutiveKind, EngineName, JaxDeviceName } from "./constitutive.js";
+import { ConfigError, formatConfigReport, loadConfig, runConfig, synthesize } from "./config.js";
+import {
+  type ConstitutiveKind,
+  type EngineName,
+  type JaxDeviceName,
+  POWER_LAW_BOUNDS,
+} from "./constitutive.js";
 import { type InferenceSettings, type IterationInfo, type OptimizerName, runInference } from "./problem.js";
 import { formatReport, writeReport } from "./report.js";
 import {
@@ -15,6 +21,29 @@ import {
   TRANSIENT_DEFAULTS,
   type TransientSettings,
 } from "./transient.js";
+
+/** `--config file`: a synthesize run writes the observations (and mesh); otherwise the inference. */
+async function runConfigFile(path: string, quiet: boolean): Promise<number> {
+  const log = (line: string) => {
+    if (!quiet) console.log(line);
+  };
+  try {
+    const config = await loadConfig(path);
+    if (config.synthesize !== null) {
+      const files = await synthesize(config, log);
+      console.log(`wrote ${files.join(", ")}`);
+      return 0;
+    }
+    console.log(formatConfigReport(await runConfig(config, log)));
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError || (error instanceof Error && error.name === "InvalidArgumentError")) {
+      console.error(`error: ${path}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
 
 /** The help text (`--help`). */
 export const HELP = `Infer a constitutive relation q(grad u) from noisy observations of the solution of
@@ -39,6 +68,10 @@ Flags:
                                tanh/exp/log/power in float32 (relative error about 1e-7), so solver
                                tolerances are loosened and the Hessian Taylor test is skipped.
   --optimizer <name>         l-bfgs-b (default, with bounds), newton-cg (Hessian actions) or bfgs.
+                               newton-cg on the network stops at the noise level (discrepancy principle):
+                               past it the misfit falls only by fitting noise along weight directions the
+                               data do not determine, where truncated CG meets negative curvature at every
+                               step, so it would creep on to --max-iter.
   --mesh <n>                 Cells per side of the mesh (default 32: 1089 nodes, 2048 triangles).
   --noise <level>            Gaussian noise, relative to the RMS of the noiseless observations
                                (default 0.01 = 1%).
@@ -57,6 +90,9 @@ Flags:
   --steps <n>                Time steps of the transient problem (default 200).
   --checkpoint <schedule>    Transient problem: none (whole trajectory on the tape), memory, disk,
                                revolve:<snapshots> (default revolve:20) or multistage:<memory>:<disk>.
+  --config <run.json>        Run on your own data: mesh (Gmsh .msh or built-in), boundary conditions,
+                               source, observations CSV and CR family from a JSON file (see the README and
+                               examples/cr-inference/config.schema.json); the other flags are ignored.
   --quiet                    Print only the final report (no progress bar).
   --help                     Print this help.
 
@@ -73,21 +109,46 @@ export interface CliOptions {
   readonly out: string;
   readonly quiet: boolean;
   readonly help: boolean;
+  /** A run configuration file (`--config run.json`): the problem, data and CR come from it. */
+  readonly config?: string;
 }
 
 /** A command-line error: a message for the user (exit code 2). */
 export class UsageError extends Error {}
+
+/** A plain decimal number (no hex, octal, binary, Infinity or blanks: "0x10" is not 16). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function numberFlag(
   name: string,
   raw: string | undefined,
   fallback: number,
   check: (v: number) => boolean,
+  range: string,
 ): number {
   if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || !check(value)) throw new UsageError(`--${name}: invalid value '${raw}'`);
+  const value = DECIMAL.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(value))
+    throw new UsageError(`--${name}: '${raw}' is not a decimal number (expected ${range})`);
+  if (!check(value)) throw new UsageError(`--${name}: ${raw} is out of range (expected ${range})`);
   return value;
+}
+
+/**
+ * parseArgs reads "--mesh -3" as two options ("argument is ambiguous"); a negative number after an option
+ * that takes a value is its value, so join the two as "--mesh=-3" (the range check then explains).
+ */
+function joinNegativeValues(argv: readonly string[], valued: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = argv[i + 1];
+    if (valued.has(arg) && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function choice<T extends string>(
@@ -113,8 +174,25 @@ function choice<T extends string>(
 export function parseCli(argv: readonly string[]): CliOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
+    const valued = new Set(
+      [
+        "cr",
+        "engine",
+        "jax-device",
+        "optimizer",
+        "mesh",
+        "noise",
+        "seed",
+        "p-true",
+        "k-true",
+        "max-iter",
+        "tikhonov",
+        "out",
+        "config",
+      ].map((name) => `--${name}`),
+    );
     ({ values } = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv, valued),
       strict: true,
       allowPositionals: false,
       options: {
@@ -133,6 +211,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         problem: { type: "string" },
         steps: { type: "string" },
         checkpoint: { type: "string" },
+        config: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -157,18 +236,25 @@ export function parseCli(argv: readonly string[]): CliOptions {
     cr,
     engine,
     optimizer,
-    mesh: numberFlag("mesh", text("mesh"), 32, (v) => Number.isInteger(v) && v >= 2 && v <= 512),
-    noise: numberFlag("noise", text("noise"), 0.01, (v) => v >= 0),
-    seed: numberFlag("seed", text("seed"), 1, Number.isSafeInteger),
-    pTrue: numberFlag("p-true", text("p-true"), 3, (v) => v > 1),
-    kTrue: numberFlag("k-true", text("k-true"), 1, (v) => v > 0),
+    mesh: numberFlag(
+      "mesh",
+      text("mesh"),
+      32,
+      (v) => Number.isInteger(v) && v >= 2 && v <= 512,
+      "an integer from 2 to 512",
+    ),
+    noise: numberFlag("noise", text("noise"), 0.01, (v) => v >= 0, "a number >= 0, e.g. 0.01 for 1%"),
+    seed: numberFlag("seed", text("seed"), 1, Number.isSafeInteger, "an integer"),
+    pTrue: numberFlag("p-true", text("p-true"), 3, (v) => v > 1, "a number > 1"),
+    kTrue: numberFlag("k-true", text("k-true"), 1, (v) => v > 0, "a number > 0"),
     maxIterations: numberFlag(
       "max-iter",
       text("max-iter"),
       cr === "network" ? 100 : 50,
       (v) => Number.isInteger(v) && v >= 1,
+      "an integer >= 1",
     ),
-    tikhonov: numberFlag("tikhonov", text("tikhonov"), 0, (v) => v >= 0),
+    tikhonov: numberFlag("tikhonov", text("tikhonov"), 0, (v) => v >= 0, "a number >= 0"),
     ...(text("jax-device") === undefined
       ? {}
       : { jaxDevice: choice<JaxDeviceName>("jax-device", text("jax-device"), "cpu", ["cpu", "wasm"]) }),
@@ -181,6 +267,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       text("steps"),
       TRANSIENT_DEFAULTS.steps,
       (v) => Number.isInteger(v) && v >= 1,
+      "an integer >= 1",
     );
     const checkpoint = text("checkpoint") ?? TRANSIENT_DEFAULTS.checkpoint;
     try {
@@ -203,10 +290,24 @@ export function parseCli(argv: readonly string[]): CliOptions {
   } else if (text("steps") !== undefined || text("checkpoint") !== undefined) {
     throw new UsageError("--steps and --checkpoint apply to --problem transient");
   }
+  if (cr === "power-law") {
+    // the inference is bounded; a truth outside the bounds would leave the result on the bound silently
+    for (const [flag, value, [low, high]] of [
+      ["p-true", settings.pTrue, POWER_LAW_BOUNDS.p],
+      ["k-true", settings.kTrue, POWER_LAW_BOUNDS.k],
+    ] as const) {
+      if (value < low || value > high) {
+        throw new UsageError(
+          `--${flag}: ${value} is outside the inference bounds [${low}, ${high}] of the power law, so the inferred value could only sit on the bound`,
+        );
+      }
+    }
+  }
   return {
     settings,
     ...(transient === undefined ? {} : { transient }),
     out: text("out") ?? "out",
+    ...(text("config") === undefined ? {} : { config: text("config") }),
     quiet: values.quiet === true,
     help: values.help === true,
   };
@@ -225,14 +326,14 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     options = parseCli(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n`);
-    console.error(HELP);
+    console.error(`error: ${error.message}; see --help`);
     return 2;
   }
   if (options.help) {
     console.log(HELP);
     return 0;
   }
+  if (options.config !== undefined) return runConfigFile(options.config, options.quiet);
   const { settings, quiet } = options;
   if (options.transient !== undefined) {
     const report = await runTransient(options.transient, (message) => {

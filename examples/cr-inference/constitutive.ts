@@ -8,7 +8,7 @@
 import { AdjFloat, array, type NDArray, np, pointMap } from "tsadjoint";
 
 /** Which CR is inferred. */
-export type ConstitutiveKind = "power-law" | "network";
+export type ConstitutiveKind = "power-law" | "network" | "carreau";
 
 /** Which engine evaluates and differentiates the CR. */
 export type EngineName = "native" | "jax" | "tfjs";
@@ -24,6 +24,9 @@ export type CrParameter = AdjFloat | NDArray;
 
 /** Regularisation eps of |g|^2 + eps in the power law (keeps the flux smooth where grad u = 0). */
 export const POWER_LAW_EPS = 1e-8;
+
+/** Box bounds of the power law's parameters in the inference (L-BFGS-B). */
+export const POWER_LAW_BOUNDS = { p: [1.2, 6], k: [0.05, 20] } as const;
 
 /** Layer widths of the network CR N: R -> R. */
 export const NETWORK_LAYERS = [1, 16, 16, 1] as const;
@@ -86,10 +89,7 @@ function powerLawBase(engine: EngineName, p0: number, k0: number) {
     engine,
     names: ["p", "k"],
     initial: [new AdjFloat(p0), new AdjFloat(k0)],
-    bounds: [
-      [1.2, 6],
-      [0.05, 20],
-    ] as const,
+    bounds: [POWER_LAW_BOUNDS.p, POWER_LAW_BOUNDS.k],
     float32: false,
     fluxMagnitude: (magnitudes: Float64Array, values: readonly (number | NDArray)[]) =>
       powerLawMagnitude(magnitudes, rawOf(values[0]) as number, rawOf(values[1]) as number),
@@ -142,6 +142,72 @@ export async function powerLawModel(
     };
   }
   throw new Error(`the power-law CR runs on the native or jax engine, not ${engine}`);
+}
+
+/**
+ * The Carreau law evaluated in plain JS: |q| = k (1 + lambda^2 (|g|^2 + eps))^((n-1)/2) |g|.
+ *
+ * @example
+ * carreauMagnitude(Float64Array.of(1), 1, 2, 0.5, 1e-8); // [5^(-1/4)]
+ */
+export function carreauMagnitude(
+  gradientMagnitudes: Float64Array,
+  k: number,
+  lambda: number,
+  n: number,
+  eps: number,
+): Float64Array {
+  return gradientMagnitudes.map((g) => k * Math.pow(1 + lambda * lambda * (g * g + eps), (n - 1) / 2) * g);
+}
+
+/**
+ * The Carreau CR q = k (1 + lambda^2 (|g|^2 + eps))^((n-1)/2) g (a shear-thinning fluid for n < 1,
+ * thickening for n > 1, Newtonian with viscosity k as lambda |g| -> 0), native engine, one point-map block;
+ * the controls are k, lambda, n; eps is a fixed regularisation.
+ *
+ * @example
+ * const cr = carreauModel({ k: 1, lambda: 1, n: 1 }, 1e-8);
+ */
+export function carreauModel(
+  start: { k: number; lambda: number; n: number },
+  eps = POWER_LAW_EPS,
+): ConstitutiveModel {
+  const flux = pointMap([[-1, 2], [], [], []], [-1, 2], { bare: true, name: "carreauFlux" })(
+    function carreauFlux(
+      g: NDArray,
+      k: AdjFloat | number,
+      lambda: AdjFloat | number,
+      n: AdjFloat | number,
+    ): NDArray {
+      const s = np.add(np.sum(np.multiply(g, g), 1), eps);
+      const base = np.add(np.multiply(np.square(lambda), s), 1);
+      const mu = np.multiply(np.power(base, np.divide(np.subtract(n, 1), 2)), k);
+      return np.multiply(np.reshape(mu, [g.shape[0], 1]), g);
+    },
+  );
+  const raw = (values: readonly (number | NDArray)[]) => values.map((v) => rawOf(v) as number);
+  return {
+    kind: "carreau",
+    engine: "native",
+    names: ["k", "lambda", "n"],
+    initial: [new AdjFloat(start.k), new AdjFloat(start.lambda), new AdjFloat(start.n)],
+    bounds: [
+      [1e-3, 1e3],
+      [0, 1e3],
+      [0.1, 5],
+    ],
+    float32: false,
+    flux: (g, [k, lambda, n]) => flux(g, k as AdjFloat, lambda as AdjFloat, n as AdjFloat),
+    fluxMagnitude: (magnitudes, values) => {
+      const [k, lambda, n] = raw(values);
+      return carreauMagnitude(magnitudes, k, lambda, n, eps);
+    },
+    describe: (values) => {
+      const [k, lambda, n] = raw(values);
+      return `k ${k.toFixed(4)}, lambda ${lambda.toFixed(4)}, n ${n.toFixed(4)}`;
+    },
+    dispose: () => {},
+  };
 }
 
 /** Shapes of the network's parameters, in Dense order (kernel, bias per layer); kernels are [in, out]. */
@@ -331,6 +397,10 @@ export async function constitutiveModel(
   engine: EngineName,
   start: { p0: number; k0: number; seed: number; jaxDevice?: JaxDeviceName },
 ): Promise<ConstitutiveModel> {
+  if (kind === "carreau") {
+    if (engine !== "native") throw new Error(`the Carreau CR runs on the native engine, not ${engine}`);
+    return carreauModel({ k: start.k0, lambda: 1, n: 1 });
+  }
   return kind === "power-law"
     ? powerLawModel(engine, start.p0, start.k0, start.jaxDevice ?? "cpu")
     : networkModel(engine, start.seed, start.k0, start.jaxDevice ?? "wasm");

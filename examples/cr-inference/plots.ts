@@ -21,6 +21,19 @@ export interface FluxPoint {
   readonly series: string;
 }
 
+/** The 95% band of the inferred flux at one gradient magnitude. */
+export interface FluxBandPoint {
+  readonly gradientMagnitude: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** One eigenvalue of the Hessian of the negative log-posterior (index 1 = largest). */
+export interface SpectrumPoint {
+  readonly index: number;
+  readonly eigenvalue: number;
+}
+
 /** One optimizer iteration: its misfit. */
 export interface ConvergencePoint {
   readonly iteration: number;
@@ -47,7 +60,9 @@ export function sensorFigure(
     high = Math.max(high, p.observed, p.predicted);
   }
   if (!Number.isFinite(low)) [low, high] = [0, 1];
-  const scale = { domain: [low, high], nice: false, zero: false };
+  // a margin so that the points at the ends of the range are not clipped by the frame
+  const pad = 0.04 * (high - low || 1);
+  const scale = { domain: [low - pad, high + pad], nice: false, zero: false };
   const series = [...new Set(points.map((p) => p.series))]; // "start", "inferred" (the playground: "current")
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -92,6 +107,7 @@ export function sensorFigure(
  */
 export function fluxFigure(
   points: readonly FluxPoint[],
+  band: readonly FluxBandPoint[] = [],
   title = "Constitutive relation |q| vs |g|",
 ): TopLevelSpec {
   const series = [...new Set(points.map((p) => p.series))];
@@ -109,12 +125,23 @@ export function fluxFigure(
   const x = { field: "gradientMagnitude", type: "quantitative" as const, title: "|grad u| (observed range)" };
   const y = { field: "fluxMagnitude", type: "quantitative" as const, title: "|q(grad u)|" };
   // The truth is drawn last, dashed, on top of the others (it hides the inferred curve otherwise).
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title,
+  const curves = {
     width: WIDTH,
     height: HEIGHT,
     layer: [
+      ...(band.length === 0
+        ? []
+        : [
+            {
+              data: { values: band.map((p) => ({ ...p })) },
+              mark: { type: "area" as const, color: "#4c78a8", opacity: 0.25 },
+              encoding: {
+                x,
+                y: { field: "lower", type: "quantitative" as const, title: "|q(grad u)|" },
+                y2: { field: "upper" },
+              },
+            },
+          ]),
       {
         data: { values: points.filter((p) => !isTruth(p.series)).map((p) => ({ ...p })) },
         mark: { type: "line", strokeWidth: 3 },
@@ -127,6 +154,144 @@ export function fluxFigure(
       },
     ],
   };
+  const errors = relativeFluxErrors(points, band);
+  if (errors === undefined) {
+    return { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title, ...curves } as TopLevelSpec;
+  }
+  // The inferred and true curves are indistinguishable at this scale: a second panel shows their difference
+  // relative to max |q_true|, with the 95% band on the same scale.
+  const relative = {
+    width: WIDTH,
+    height: Math.round(HEIGHT / 2),
+    layer: [
+      ...(errors.band.length === 0
+        ? []
+        : [
+            {
+              data: { values: errors.band },
+              mark: { type: "area" as const, color: "#4c78a8", opacity: 0.25 },
+              encoding: {
+                x: { ...x, title: "|grad u|" },
+                y: {
+                  field: "lower",
+                  type: "quantitative" as const,
+                  title: "(q - q_true) / max q_true",
+                  axis: { format: ".1%" },
+                },
+                y2: { field: "upper" },
+              },
+            },
+          ]),
+      {
+        data: { values: [{ zero: 0 }] },
+        mark: { type: "rule" as const, color: "#222", strokeDash: [5, 4] },
+        encoding: { y: { field: "zero", type: "quantitative" as const } },
+      },
+      {
+        data: { values: errors.curve },
+        mark: { type: "line" as const, strokeWidth: 2, color: "#4c78a8" },
+        encoding: {
+          x: { ...x, title: "|grad u|" },
+          y: {
+            field: "error",
+            type: "quantitative" as const,
+            title: "(q - q_true) / max q_true",
+            axis: { format: ".1%" },
+          },
+        },
+      },
+    ],
+  };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    vconcat: [curves, relative],
+  } as TopLevelSpec;
+}
+
+/** The inferred curve's error and its band relative to max |q_true|, when both curves are present. */
+function relativeFluxErrors(
+  points: readonly FluxPoint[],
+  band: readonly FluxBandPoint[],
+):
+  | {
+      curve: { gradientMagnitude: number; error: number }[];
+      band: { gradientMagnitude: number; lower: number; upper: number }[];
+    }
+  | undefined {
+  const truth = points.filter((p) => p.series.startsWith("truth"));
+  const inferred = points.filter((p) => p.series === "inferred");
+  if (truth.length === 0 || truth.length !== inferred.length) return undefined;
+  const largest = Math.max(...truth.map((p) => Math.abs(p.fluxMagnitude)));
+  if (!(largest > 0)) return undefined;
+  const curve = inferred.map((p, i) => ({
+    gradientMagnitude: p.gradientMagnitude,
+    error: (p.fluxMagnitude - truth[i].fluxMagnitude) / largest,
+  }));
+  const sameGrid = band.length === truth.length;
+  return {
+    curve,
+    band: sameGrid
+      ? band.map((p, i) => ({
+          gradientMagnitude: p.gradientMagnitude,
+          lower: (p.lower - truth[i].fluxMagnitude) / largest,
+          upper: (p.upper - truth[i].fluxMagnitude) / largest,
+        }))
+      : [],
+  };
+}
+
+/**
+ * The eigenvalues of the Hessian of the negative log-posterior, descending, on a log scale, with the prior
+ * precision as a dashed line: directions above it are determined by the data, those near it by the prior.
+ *
+ * @example
+ * const spec = spectrumFigure([{ index: 1, eigenvalue: 1e6 }, { index: 2, eigenvalue: 3 }], 1);
+ */
+export function spectrumFigure(
+  points: readonly SpectrumPoint[],
+  priorPrecision = 0,
+  title = "Hessian eigen-spectrum (posterior)",
+): TopLevelSpec {
+  const positive = points.filter((p) => p.eigenvalue > 0).map((p) => ({ ...p }));
+  const layers: TopLevelSpec[] = [
+    {
+      data: { values: positive },
+      mark: { type: "line", point: { size: 12 } },
+      encoding: {
+        x: { field: "index", type: "quantitative", title: "eigenvalue index (largest first)" },
+        y: {
+          field: "eigenvalue",
+          type: "quantitative",
+          title: "eigenvalue of the Hessian",
+          scale: { type: "log" },
+          axis: { format: ".0e" },
+        },
+      },
+    } as TopLevelSpec,
+  ];
+  if (priorPrecision > 0) {
+    layers.push({
+      data: { values: [{ eigenvalue: priorPrecision, label: "prior precision" }] },
+      layer: [
+        {
+          mark: { type: "rule", color: "#888", strokeDash: [4, 3] },
+          encoding: { y: { field: "eigenvalue", type: "quantitative" } },
+        },
+        {
+          mark: { type: "text", align: "right", dy: -7, color: "#555", fontSize: 10, x: "width" },
+          encoding: { y: { field: "eigenvalue", type: "quantitative" }, text: { field: "label" } },
+        },
+      ],
+    } as TopLevelSpec);
+  }
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: WIDTH,
+    height: HEIGHT,
+    layer: layers,
+  } as TopLevelSpec;
 }
 
 /**
@@ -155,6 +320,8 @@ export function convergenceFigure(
         type: "quantitative" as const,
         title: "misfit J",
         scale: { type: "log" as const },
+        // one tick format on the log axis (never 0.000001 beside 1e-7), the title close to its labels
+        axis: { format: ".0e", titlePadding: 6, labelOverlap: "greedy" as const },
       },
     },
   };
@@ -169,7 +336,17 @@ export function convergenceFigure(
           encoding: { y: { field: "misfit", type: "quantitative" } },
         },
         {
-          mark: { type: "text", align: "right", dy: -7, color: "#555", fontSize: 10, x: "width" },
+          // at the left, below the line: the optimizer starts far above the noise level, so no data sit there
+          mark: {
+            type: "text",
+            align: "left",
+            baseline: "top",
+            dx: 4,
+            dy: 4,
+            color: "#555",
+            fontSize: 10,
+            x: 0,
+          },
           encoding: { y: { field: "misfit", type: "quantitative" }, text: { field: "label" } },
         },
       ],

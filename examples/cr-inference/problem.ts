@@ -5,13 +5,22 @@
  * and the optimization. `runInference` runs it end to end and returns the report.
  */
 import { Control, NDArray, np, ReducedFunctional, Tape, taylorToDict, withTape, wrapRaw } from "tsadjoint";
+import {
+  loadVector,
+  NORMAL_95,
+  observationOperator,
+  observe,
+  type P1Space,
+  p1Space,
+  sensorPoints,
+  solveFlux,
+  unitSquareMesh,
+} from "tsadjoint/fem";
 import { type MinimizeOptions, minimize } from "tsadjoint/optimize";
 import {
   type CsrMatrix,
-  matvec,
   NewtonDivergenceError,
   NonlinearSolveBlock,
-  nonlinearSolve,
   SingularSystemError,
   SparseMatrix,
 } from "tsadjoint/solve";
@@ -24,17 +33,10 @@ import {
   type JaxDeviceName,
   powerLawMagnitude,
 } from "./constitutive.js";
-import {
-  loadVector,
-  observationOperator,
-  type P1Space,
-  p1Space,
-  sensorPoints,
-  solvePowerLawReference,
-  unitSquareMesh,
-} from "./fem.js";
-import type { ConvergencePoint, FluxPoint, SensorPoint } from "./plots.js";
+import { solvePowerLawReference } from "./fem.js";
+import type { ConvergencePoint, FluxBandPoint, FluxPoint, SensorPoint, SpectrumPoint } from "./plots.js";
 import type { InferenceReport } from "./report.js";
+import { fluxBand, posteriorOf, summarizeUncertainty } from "./uncertainty.js";
 
 /** The optimizers the command line offers. */
 export type OptimizerName = "l-bfgs-b" | "newton-cg" | "bfgs";
@@ -58,6 +60,11 @@ export interface InferenceSettings {
   readonly jaxDevice?: JaxDeviceName;
   /** Sensors per side of the jittered sensor grid (default 10: 100 sensors). */
   readonly sensorsPerSide?: number;
+  /**
+   * Seed of the noise alone (the sensors still come from `seed`): repeated runs over noise seeds see the
+   * same design (the calibration check). Default: the noise continues the stream of `seed`.
+   */
+  readonly noiseSeed?: number;
 }
 
 /** The default settings (`npm start` with no flags). */
@@ -125,7 +132,8 @@ export function syntheticData(settings: InferenceSettings): SyntheticData {
   let squares = 0;
   for (const value of clean) squares += value * value;
   const noiseStandardDeviation = settings.noise * Math.sqrt(squares / clean.length);
-  const observed = clean.map((value) => value + noiseStandardDeviation * rng.nextNormal());
+  const noiseRng = settings.noiseSeed === undefined ? rng : np.random.default_rng(settings.noiseSeed);
+  const observed = clean.map((value) => value + noiseStandardDeviation * noiseRng.nextNormal());
   const gradients = space.gradient.matvec(truth);
   let maxGradient = 0;
   for (let e = 0; e < mesh.elementCount; e++) {
@@ -166,6 +174,8 @@ export interface RecordedProblem {
   readonly solution: NDArray;
   readonly solveBlock: NonlinearSolveBlock;
   readonly counters: SolveCounters;
+  /** The factor c of the misfit term J = c |O u - d|^2 (c = 0.5 / |d|^2). */
+  readonly misfitScale: number;
   /** The misfit 0.5 |O u - d|^2 / |d|^2 alone (without the Tikhonov term) at the tape's current state. */
   misfit(): number;
   /** Predicted sensor values at the tape's current state. */
@@ -258,11 +268,7 @@ export function recordProblem(
   onNewtonIteration?: () => void,
 ): RecordedProblem {
   const { space, load, observation, observed } = data;
-  const elements = space.mesh.elementCount;
-  const gradient = new SparseMatrix(space.gradient);
-  const assembly = new SparseMatrix(space.weightedGradientTranspose);
-  const observe = new SparseMatrix(observation);
-  const loadArray = new NDArray(load, [load.length]);
+  const observationMatrix = new SparseMatrix(observation);
   const dataArray = new NDArray(observed, [observed.length]);
   let squares = 0;
   for (const value of observed) squares += value * value;
@@ -272,21 +278,17 @@ export function recordProblem(
   const tape = new Tape();
   const parameters = cr.initial.slice() as CrParameter[];
   const controls = parameters.map((value) => new Control(value));
-  const residual = (u: NDArray, ...theta: CrParameter[]): NDArray => {
-    const g = np.reshape(matvec(gradient, u), [elements, 2]);
-    const q = cr.flux(g, theta);
-    return np.subtract(matvec(assembly, np.reshape(q, [2 * elements])), loadArray);
-  };
   const { solution, functional } = withTape(tape, () => {
-    const solution = nonlinearSolve(residual, new NDArray(start, [start.length]), parameters, {
-      jacobianSparsity: space.jacobianPattern,
+    const solution = solveFlux(space, (g, ...theta: CrParameter[]) => cr.flux(g, theta), parameters, {
+      load,
+      initialGuess: start,
       relativeTolerance: cr.float32 ? 1e-6 : 1e-11,
       absoluteTolerance: 1e-13,
       stepTolerance: cr.float32 ? 1e-7 : 1e-13,
       maxIterations: 60,
       callback: onNewtonIteration,
     });
-    const difference = np.subtract(matvec(observe, solution), dataArray);
+    const difference = np.subtract(observe(observationMatrix, solution), dataArray);
     let functional: NDArray = np.multiply(np.sum(np.square(difference)), scale) as NDArray;
     if (tikhonov > 0) {
       parameters.forEach((parameter, index) => {
@@ -313,7 +315,7 @@ export function recordProblem(
     for (let i = 0; i < values.length; i++) total += (values[i] - observed[i]) ** 2;
     return total * scale;
   };
-  return { tape, cr, controls, rf, solution, solveBlock, counters, misfit, predicted };
+  return { tape, cr, controls, rf, solution, solveBlock, counters, misfitScale: scale, misfit, predicted };
 }
 
 /** What the progress hook receives after each optimizer iteration. */
@@ -368,7 +370,7 @@ function fluxCurves(
   settings: InferenceSettings,
   maxGradient: number,
   sets: { series: string; values: readonly (number | NDArray)[] }[],
-): { points: FluxPoint[]; errors: number[] } {
+): { points: FluxPoint[]; errors: number[]; magnitudes: Float64Array } {
   const samples = 101;
   const magnitudes = new Float64Array(samples).map((_, i) => (maxGradient * i) / (samples - 1));
   const truth = powerLawMagnitude(magnitudes, settings.pTrue, settings.kTrue);
@@ -388,7 +390,7 @@ function fluxCurves(
     errors.push(error / largest);
     push(set.series, values);
   }
-  return { points, errors };
+  return { points, errors, magnitudes };
 }
 
 const METHODS: Record<OptimizerName, NonNullable<MinimizeOptions["method"]>> = {
@@ -467,6 +469,13 @@ export async function runInference(
   const convergence: ConvergencePoint[] = [{ iteration: 0, misfit: problem.rf.evaluate(startValues) }];
   hooks.onOptimizeStart?.();
   const method = METHODS[settings.optimizer];
+  // Newton-CG on the network: below the noise level the misfit only falls by fitting the noise through weight
+  // directions the data do not determine, where the likelihood curves down; truncated CG meets that negative
+  // curvature at every iteration and the method creeps on for hundreds of iterations (0.1% per iteration at
+  // mesh 8). Stop it by the discrepancy principle: at the misfit the noise explains, c n sigma^2.
+  const discrepancyStop = cr.kind === "network" && method === "Newton-CG";
+  const noiseLevel = problem.misfitScale * data.observed.length * data.noiseStandardDeviation ** 2;
+  let stoppedAtNoiseLevel = false;
   const bounded = method !== "BFGS" && cr.bounds.some(([low, high]) => low !== null || high !== null);
   let result: ReturnType<typeof minimize>;
   try {
@@ -494,6 +503,11 @@ export async function runInference(
               ])
             : [],
         });
+        if (discrepancyStop && state.value <= noiseLevel) {
+          stoppedAtNoiseLevel = true;
+          return true;
+        }
+        return false;
       },
     });
   } finally {
@@ -533,6 +547,29 @@ export async function runInference(
     (total, v) => total + (v instanceof NDArray ? v.size : 1),
     0,
   );
+  const uncertaintyBegin = performance.now();
+  const posterior = posteriorOf(problem, data.noiseStandardDeviation);
+  const band = fluxBand(cr, finalValues, posterior, flux.magnitudes);
+  const uncertainty = summarizeUncertainty(
+    problem,
+    posterior,
+    band,
+    data.noiseStandardDeviation,
+    cr.kind === "power-law" ? [settings.pTrue, settings.kTrue] : null,
+    (performance.now() - uncertaintyBegin) / 1000,
+  );
+  log(
+    `  uncertainty: Laplace approximation from ${posterior.hessianActions} Hessian actions in ${uncertainty.wallTime.toFixed(2)} s`,
+  );
+  const fluxBandPoints: FluxBandPoint[] = Array.from(band.magnitudes, (g, i) => ({
+    gradientMagnitude: g,
+    lower: band.flux[i] - NORMAL_95 * band.standardDeviation[i],
+    upper: band.flux[i] + NORMAL_95 * band.standardDeviation[i],
+  }));
+  const spectrum: SpectrumPoint[] = uncertainty.eigenvalues.map((eigenvalue, index) => ({
+    index: index + 1,
+    eigenvalue,
+  }));
   cr.dispose();
   const end = performance.now();
   return {
@@ -571,8 +608,10 @@ export async function runInference(
     optimizer: {
       method,
       iterations: result.iterations,
-      stopReason: result.stopReason,
-      message: result.message,
+      stopReason: stoppedAtNoiseLevel ? "discrepancy-principle" : result.stopReason,
+      message: stoppedAtNoiseLevel
+        ? `stopped at the noise level (misfit ${result.fun.toExponential(3)} <= c n sigma^2 = ${noiseLevel.toExponential(3)}), the discrepancy principle`
+        : result.message,
     },
     parameters,
     fluxError: { start: flux.errors[0], inferred: flux.errors[1], gradientRange: [0, data.maxGradient] },
@@ -592,8 +631,10 @@ export async function runInference(
       setup: (setupEnd - begin) / 1000,
       taylor: (taylorEnd - setupEnd) / 1000,
       optimize: (optimizeEnd - taylorEnd) / 1000,
+      uncertainty: uncertainty.wallTime,
       total: (end - begin) / 1000,
     },
-    figures: { sensors, flux: flux.points, convergence },
+    uncertainty,
+    figures: { sensors, flux: flux.points, fluxBand: fluxBandPoints, spectrum, convergence },
   };
 }

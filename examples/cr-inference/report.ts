@@ -8,13 +8,17 @@ import { join } from "node:path";
 import {
   type ConvergencePoint,
   convergenceFigure,
+  type FluxBandPoint,
   type FluxPoint,
   fluxFigure,
   renderFigure,
   type SensorPoint,
+  type SpectrumPoint,
   sensorFigure,
+  spectrumFigure,
   summaryFigure,
 } from "./plots.js";
+import type { UncertaintyReport } from "./uncertainty.js";
 
 /** One inferred scalar parameter. */
 export interface ParameterReport {
@@ -89,11 +93,19 @@ export interface InferenceReport {
     readonly setup: number;
     readonly taylor: number;
     readonly optimize: number;
+    /** The Laplace approximation (Hessian, eigen-decomposition, flux band). */
+    readonly uncertainty: number;
     readonly total: number;
   };
+  /** The posterior uncertainty (Laplace approximation) of the inferred CR. */
+  readonly uncertainty: UncertaintyReport;
   readonly figures: {
     readonly sensors: SensorPoint[];
     readonly flux: FluxPoint[];
+    /** The 95% band of the inferred flux curve. */
+    readonly fluxBand: FluxBandPoint[];
+    /** Eigenvalues of the Hessian of the negative log-posterior, descending. */
+    readonly spectrum: SpectrumPoint[];
     readonly convergence: ConvergencePoint[];
   };
 }
@@ -134,6 +146,18 @@ export function formatReport(report: InferenceReport): string {
       `  ${parameter.name.padEnd(2)} = ${fixed(parameter.inferred, 5)}   truth ${parameter.truth}, start ${parameter.start}, relative error ${percent(parameter.relativeError)}`,
     );
   }
+  const { uncertainty } = report;
+  for (const parameter of uncertainty.parameters) {
+    lines.push(
+      `  ${parameter.name.padEnd(2)}: standard deviation ${sci(parameter.standardDeviation)}, 95% interval [${fixed(parameter.interval[0], 5)}, ${fixed(parameter.interval[1], 5)}]${parameter.coversTruth === null ? "" : parameter.coversTruth ? " (contains the truth)" : " (misses the truth)"}`,
+    );
+  }
+  if (uncertainty.correlation !== null && uncertainty.correlation.length === 2) {
+    lines.push(`  correlation of p and k: ${fixed(uncertainty.correlation[0][1], 3)}`);
+  }
+  lines.push(
+    `  uncertainty: Laplace approximation, full Hessian from ${uncertainty.hessianActions} exact Hessian actions (${uncertainty.priorPrecision === 0 ? "flat prior" : `prior precision ${uncertainty.priorPrecision}`}); the data determine ${uncertainty.determinedDirections} of ${uncertainty.eigenvalues.length} directions${uncertainty.negativeLikelihoodDirections > 0 ? ` (the likelihood curves down along ${uncertainty.negativeLikelihoodDirections})` : ""}; 95% flux band half-width up to ${percent(uncertainty.fluxBandRelativeHalfWidth)} of max |q|`,
+  );
   lines.push(
     `  flux |q| vs truth over |g| in [${fixed(fluxError.gradientRange[0], 3)}, ${fixed(fluxError.gradientRange[1], 3)}]: max error ${percent(fluxError.inferred)} of max |q| (start ${percent(fluxError.start)})`,
   );
@@ -144,7 +168,7 @@ export function formatReport(report: InferenceReport): string {
     `  solves: ${solves.forward} forward (nonlinear, ${solves.newtonIterations} Newton iterations in all), ${solves.adjoint} adjoint, ${solves.hessianActions} Hessian action${solves.hessianActions === 1 ? "" : "s"}`,
   );
   lines.push(
-    `  wall time: ${fixed(wallTime.total, 2)} s (setup ${fixed(wallTime.setup, 2)} s, Taylor test ${fixed(wallTime.taylor, 2)} s, optimization ${fixed(wallTime.optimize, 2)} s)`,
+    `  wall time: ${fixed(wallTime.total, 2)} s (setup ${fixed(wallTime.setup, 2)} s, Taylor test ${fixed(wallTime.taylor, 2)} s, optimization ${fixed(wallTime.optimize, 2)} s, uncertainty ${fixed(wallTime.uncertainty, 2)} s)`,
   );
   return lines.join("\n");
 }
@@ -160,13 +184,20 @@ export async function writeReport(report: InferenceReport, folder: string): Prom
   await mkdir(folder, { recursive: true });
   const written: string[] = [];
   const sensors = sensorFigure(report.figures.sensors);
-  const flux = fluxFigure(report.figures.flux);
+  const flux = fluxFigure(report.figures.flux, report.figures.fluxBand);
   const convergence = convergenceFigure(report.figures.convergence, report.misfit.truth);
   const title =
     report.parameters.length > 0
       ? `${report.settings.cr} (${report.settings.engine}): ${report.parameters.map((p) => `${p.name} = ${p.inferred.toFixed(3)} (truth ${p.truth})`).join(", ")}`
       : `${report.settings.cr} (${report.settings.engine}): misfit reduced ${report.misfit.reduction.toPrecision(3)}x, flux within ${(100 * report.fluxError.inferred).toFixed(1)}% of the truth`;
-  const figures = { sensors, flux, convergence, summary: summaryFigure(sensors, flux, convergence, title) };
+  const figures: Record<string, ReturnType<typeof fluxFigure>> = {
+    sensors,
+    flux,
+    convergence,
+    summary: summaryFigure(sensors, flux, convergence, title),
+  };
+  if (report.parameters.length === 0)
+    figures.spectrum = spectrumFigure(report.figures.spectrum, report.uncertainty.priorPrecision);
   for (const [name, spec] of Object.entries(figures)) {
     const { svg, png } = await renderFigure(spec);
     const svgPath = join(folder, `${name}.svg`);

@@ -22,10 +22,10 @@ import {
   SingleDiskStorageSchedule,
   SingleMemoryStorageSchedule,
 } from "tsadjoint/checkpoint";
+import { loadVector, observationOperator, p1Space, sensorPoints, unitSquareMesh } from "tsadjoint/fem";
 import { minimize } from "tsadjoint/optimize";
 import { matvec, nonlinearSolve, SparseMatrix } from "tsadjoint/solve";
 import { type CrParameter, constitutiveModel } from "./constitutive.js";
-import { loadVector, observationOperator, p1Space, sensorPoints, unitSquareMesh } from "./fem.js";
 import { FORCING, START } from "./problem.js";
 
 /** Everything that defines one transient run. */

@@ -77,10 +77,34 @@ describe("command line", () => {
     ]) {
       expect(() => parseCli(bad)).toThrow(UsageError);
     }
+    // every bad value says what is accepted
+    for (const [bad, message] of [
+      [["--mesh", "-3"], /--mesh: -3 is out of range \(expected an integer from 2 to 512\)/],
+      [["--mesh=-3"], /--mesh: -3 is out of range \(expected an integer from 2 to 512\)/],
+      [["--mesh", "0x10"], /--mesh: '0x10' is not a decimal number/],
+      [["--mesh", "1e400"], /--mesh: '1e400' is not a decimal number/],
+      [["--noise", "-0.5"], /--noise: -0.5 is out of range \(expected a number >= 0/],
+      [["--p-true", "7"], /--p-true: 7 is outside the inference bounds \[1.2, 6\] of the power law/],
+      [["--k-true", "0.01"], /--k-true: 0.01 is outside the inference bounds \[0.05, 20\]/],
+    ] as const) {
+      expect(() => parseCli(bad)).toThrow(message);
+    }
+    // the network has no bound on p: a truth of 7 is a valid experiment there
+    expect(parseCli(["--cr", "network", "--p-true", "7"]).settings.pTrue).toBe(7);
+    expect(parseCli(["--tikhonov", "-0"]).settings.tikhonov).toBe(-0);
     for (const flag of ["--mesh", "--noise", "--seed", "--engine", "--jax-device", "--cr", "--optimizer"]) {
       expect(HELP).toContain(flag);
     }
-    for (const flag of ["--out", "--p-true", "--k-true", "--max-iter", "--tikhonov", "--quiet", "--help"]) {
+    for (const flag of [
+      "--out",
+      "--p-true",
+      "--k-true",
+      "--max-iter",
+      "--tikhonov",
+      "--quiet",
+      "--help",
+      "--config",
+    ]) {
       expect(HELP).toContain(flag);
     }
   });
@@ -125,8 +149,14 @@ describe("command line", () => {
     const help = runMain(["--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("--engine");
+    const missing = runMain(["--config", "no-such-run.json"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^error: no-such-run.json: cannot read the config file no-such-run.json/);
     const bad = runMain(["--mesh", "-3"]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("--mesh");
+    // one line naming the flag and the valid range, then a pointer to --help (not the whole help)
+    expect(bad.stderr.trim().split("\n")).toEqual([
+      "error: --mesh: -3 is out of range (expected an integer from 2 to 512); see --help",
+    ]);
   });
 });

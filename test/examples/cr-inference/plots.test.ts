@@ -4,6 +4,7 @@ import {
   fluxFigure,
   renderFigure,
   sensorFigure,
+  spectrumFigure,
   summaryFigure,
 } from "../../../examples/cr-inference/plots.js";
 
@@ -39,5 +40,28 @@ describe("figures", () => {
   it("the summary puts the three figures side by side with their axis titles", async () => {
     const { svg } = await renderFigure(summaryFigure(sensors, flux, convergence, "title"));
     for (const text of ["observed u at sensor", "|grad u|", "misfit J", "title"]) expect(svg).toContain(text);
+  });
+
+  it("the flux figure with a band adds the relative-error panel; the spectrum figure is log scale", async () => {
+    const grid = [0, 0.5, 1, 1.5];
+    const withBand = fluxFigure(
+      grid.flatMap((g) => [
+        { gradientMagnitude: g, fluxMagnitude: g * g, series: "truth" },
+        { gradientMagnitude: g, fluxMagnitude: 1.001 * g * g, series: "inferred" },
+      ]),
+      grid.map((g) => ({ gradientMagnitude: g, lower: 0.99 * g * g, upper: 1.01 * g * g })),
+    );
+    expect("vconcat" in withBand).toBe(true);
+    const { svg } = await renderFigure(withBand);
+    expect(svg).toContain("(q - q_true) / max q_true");
+    expect(svg).toMatch(/[0-9]\.[0-9]%/);
+    const spectrum = await renderFigure(
+      spectrumFigure(
+        [1e6, 1e3, 2, 1, 0.5].map((eigenvalue, i) => ({ index: i + 1, eigenvalue })),
+        1,
+      ),
+    );
+    expect(spectrum.svg).toContain("prior precision");
+    expect(spectrum.svg).toContain("1e+6");
   });
 });

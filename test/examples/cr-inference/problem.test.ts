@@ -49,6 +49,17 @@ describe("constitutive-relation inference", () => {
       sensors: 100,
     });
     expect(report.figures.sensors).toHaveLength(200);
+    // the Laplace approximation: 95% intervals that contain the truth, of the width the noise implies
+    const { uncertainty } = report;
+    expect(uncertainty.hessianActions).toBe(2);
+    expect(uncertainty.parameters.map((entry) => entry.coversTruth)).toEqual([true, true]);
+    for (const entry of uncertainty.parameters) {
+      expect(entry.standardDeviation).toBeGreaterThan(0);
+      expect(entry.standardDeviation / entry.inferred).toBeLessThan(0.02);
+    }
+    expect(Math.abs(uncertainty.correlation?.[0][1] ?? 2)).toBeLessThan(1);
+    expect(report.figures.fluxBand).toHaveLength(101);
+    for (const point of report.figures.fluxBand) expect(point.upper).toBeGreaterThanOrEqual(point.lower);
     expect(report.figures.convergence[0].iteration).toBe(0);
   });
 
@@ -65,7 +76,27 @@ describe("constitutive-relation inference", () => {
     expect(report.problem.controls).toBe(16 + 16 + 16 * 16 + 16 + 16 + 1);
     expect(report.misfit.reduction).toBeGreaterThan(100);
     expect(report.fluxError.inferred).toBeLessThan(0.1);
+    // flux band and spectrum only: 321 Hessian actions, a few dozen directions determined by the data
+    expect(report.uncertainty.parameters).toEqual([]);
+    expect(report.uncertainty.hessianActions).toBe(321);
+    expect(report.figures.spectrum).toHaveLength(321);
+    expect(report.uncertainty.determinedDirections).toBeGreaterThan(3);
+    expect(report.uncertainty.determinedDirections).toBeLessThan(100);
     expect(report.taylor.rate).toBeGreaterThan(1.9);
+  });
+
+  it("Newton-CG on the network stops at the noise level (discrepancy principle), not at the iteration limit", async () => {
+    const report = await runInference({
+      ...DEFAULT_SETTINGS,
+      mesh: 8,
+      cr: "network",
+      optimizer: "newton-cg",
+      maxIterations: 100,
+    });
+    expect(report.optimizer.stopReason).toBe("discrepancy-principle");
+    expect(report.optimizer.iterations).toBeLessThan(40);
+    expect(report.misfit.final).toBeLessThan(1.5 * report.misfit.truth);
+    expect(report.fluxError.inferred).toBeLessThan(0.05);
   });
 
   it("Taylor rates of the reduced functional through the nonlinear solve: >= 1.9, >= 2.9 with the Hessian", async () => {
