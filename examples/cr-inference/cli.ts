@@ -92,7 +92,7 @@ Flags:
                                revolve:<snapshots> (default revolve:20) or multistage:<memory>:<disk>.
   --config <run.json>        Run on your own data: mesh (Gmsh .msh or built-in), boundary conditions,
                                source, observations CSV and CR family from a JSON file (see the README and
-                               examples/cr-inference/config.schema.json); the other flags are ignored.
+                               examples/cr-inference/config.schema.json); only --quiet may be added.
   --quiet                    Print only the final report (no progress bar).
   --help                     Print this help.
 
@@ -188,6 +188,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
         "max-iter",
         "tikhonov",
         "out",
+        "problem",
+        "steps",
+        "checkpoint",
         "config",
       ].map((name) => `--${name}`),
     );
@@ -220,6 +223,15 @@ export function parseCli(argv: readonly string[]): CliOptions {
     throw new UsageError((error as Error).message);
   }
   const text = (name: string) => values[name] as string | undefined;
+  if (text("config") !== undefined) {
+    // the file defines the whole run: a flag beside it would be silently ignored, so it is an error
+    const others = Object.keys(values).filter((name) => !["config", "quiet", "help"].includes(name));
+    if (others.length > 0) {
+      throw new UsageError(
+        `--config takes the whole run from the file, so ${others.map((name) => `--${name}`).join(", ")} cannot be combined with it (set the same in the file; only --quiet may be added)`,
+      );
+    }
+  }
   const cr = choice<ConstitutiveKind>("cr", text("cr"), "power-law", ["power-law", "network"]);
   const engine = choice<EngineName>("engine", text("engine"), "native", ["native", "jax", "tfjs"]);
   if (engine === "tfjs" && cr === "power-law") {

@@ -109,6 +109,19 @@ describe("command line", () => {
     }
   });
 
+  it("--config with another flag is an error naming the flag (the file defines the whole run)", () => {
+    expect(() => parseCli(["--config", "run.json", "--mesh", "16"])).toThrow(
+      /--config takes the whole run from the file, so --mesh cannot be combined with it/,
+    );
+    expect(() => parseCli(["--config", "run.json", "--noise", "0.02", "--cr", "network"])).toThrow(
+      /--noise, --cr/,
+    );
+    expect(parseCli(["--config", "run.json", "--quiet"])).toMatchObject({ config: "run.json", quiet: true });
+    expect(() => parseCli(["--problem", "transient", "--steps", "-3"])).toThrow(
+      /--steps: -3 is out of range/,
+    );
+  });
+
   it("npm start -- --mesh 8 --quiet --out <dir> prints the report and writes report.json and the figures", () => {
     const out = mkdtempSync(join(tmpdir(), "cr-inference-"));
     try {
