@@ -486,7 +486,9 @@ export async function runInference(
       ...(cr.kind === "network" ? { gtol: 1e-9 } : { gtol: 1e-10 }),
       callback: (state) => {
         convergence.push({ iteration: state.iteration, misfit: state.value });
-        if (hooks.onIteration === undefined) return;
+        const stop = discrepancyStop && state.value <= noiseLevel;
+        if (stop) stoppedAtNoiseLevel = true;
+        if (hooks.onIteration === undefined) return stop;
         const values = state.controls.map((c) => c.raw() as number | NDArray);
         hooks.onIteration({
           iteration: state.iteration,
@@ -503,11 +505,7 @@ export async function runInference(
               ])
             : [],
         });
-        if (discrepancyStop && state.value <= noiseLevel) {
-          stoppedAtNoiseLevel = true;
-          return true;
-        }
-        return false;
+        return stop;
       },
     });
   } finally {
