@@ -21,7 +21,8 @@ import {
   vdot as vdotKernel,
 } from "./kernels/linalg.js";
 import { forEachRun } from "./kernels/strided.js";
-import { asArray, plus, restore, view } from "./linalg-helpers.js";
+import { plus, restore, view } from "./linalg-helpers.js";
+import { arrayOf } from "./shape.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Contractions: einsum, dot, inner, tensordot, outer, vdot
@@ -278,7 +279,7 @@ export class ContractionBlock extends Block {
 
   /** A raw operand (or tangent) as the array the contraction reads. */
   private operand(raw: unknown): NDArray {
-    const array = asArray(raw);
+    const array = arrayOf(raw);
     if ((this.kind === "outer" || this.kind === "vdot") && array.ndim !== 1) {
       return new NDArray(array.data, [array.size]);
     }
@@ -325,7 +326,7 @@ export class ContractionBlock extends Block {
   override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
     const seed = adjInputs[0];
     if (seed === undefined) return inputs.map(() => undefined);
-    const zbar = asArray(seed);
+    const zbar = arrayOf(seed);
     const operands = inputs.map((raw) => this.operand(raw));
     return inputs.map((raw, i) => (needed[i] ? restore(this.adjointOf(i, zbar, operands), raw) : undefined));
   }
@@ -337,8 +338,8 @@ export class ContractionBlock extends Block {
     tlmInputs,
     needed,
   }: HessianContext): readonly unknown[] {
-    const zbar = adjInputs[0] === undefined ? undefined : asArray(adjInputs[0]);
-    const zhat = hessianInputs[0] === undefined ? undefined : asArray(hessianInputs[0]);
+    const zbar = adjInputs[0] === undefined ? undefined : arrayOf(adjInputs[0]);
+    const zhat = hessianInputs[0] === undefined ? undefined : arrayOf(hessianInputs[0]);
     const operands = inputs.map((raw) => this.operand(raw));
     const tangents = tlmInputs.map((tangent) => (tangent === undefined ? undefined : this.operand(tangent)));
     return inputs.map((raw, i) => {

@@ -5,11 +5,6 @@ import { InvalidArgumentError } from "../errors.js";
 import { NDArray, shapesEqual } from "../values/ndarray.js";
 import { add } from "./kernels/elementwise.js";
 
-/** A raw operand as an array: a number (an AdjFloat's raw value) becomes a 0-d array. */
-export function asArray(raw: unknown): NDArray {
-  return typeof raw === "number" ? new NDArray(new Float64Array([raw]), []) : (raw as NDArray);
-}
-
 /** x + y where `undefined` means zero. */
 export function plus(x: NDArray | undefined, y: NDArray | undefined): NDArray | undefined {
   if (x === undefined) return y;
