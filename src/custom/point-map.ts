@@ -438,8 +438,17 @@ export function pointMap(
     }
     const name = options.name ?? (f.name || "pointMap");
     const operation = `pointMap(${name})`;
-    const call = (args: readonly unknown[]) =>
-      invoke(operation, name, f, bare, inputSpecs, outputSpecs, manyOutputs, args, tape);
+    const pointMapCall: PointMapCall = {
+      operation,
+      name,
+      f,
+      bare,
+      inputSpecs,
+      outputSpecs,
+      manyOutputs,
+      tape,
+    };
+    const call = (args: readonly unknown[]) => invoke(pointMapCall, args);
     return bare ? (...args: unknown[]) => call(args) : (args: unknown) => call(checkTuple(operation, args));
   };
   return decorate as unknown as BarePointMap | TuplePointMap;
@@ -530,17 +539,47 @@ function checkOutputs(
   });
 }
 
-function invoke(
-  operation: string,
-  name: string,
-  f: (...args: never[]) => unknown,
-  bare: boolean,
-  inputSpecs: readonly ShapeSpec[],
-  outputSpecs: readonly ShapeSpec[],
-  manyOutputs: boolean,
-  args: readonly unknown[],
-  tape: Tape | undefined,
-): unknown {
+/** What one decorated point map fixes at decoration time: its function, shapes, calling style and tape. */
+interface PointMapCall {
+  readonly operation: string;
+  readonly name: string;
+  readonly f: (...args: never[]) => unknown;
+  readonly bare: boolean;
+  readonly inputSpecs: readonly ShapeSpec[];
+  readonly outputSpecs: readonly ShapeSpec[];
+  readonly manyOutputs: boolean;
+  readonly tape: Tape | undefined;
+}
+
+/**
+ * Values f captured from the enclosing scope are constants of the nested tape: give the nested blocks their
+ * own record of them, so that nested sweeps never touch (reset) the outer tape's slots.
+ */
+function detachCapturedConstants(innerTape: Tape, innerInputs: readonly PointMapValue[]): void {
+  const innerSet = new Set(innerTape.blocks);
+  const innerInputVariables = new Set<BlockVariable>();
+  for (const value of innerInputs)
+    if (typeof value !== "number") innerInputVariables.add(value.blockVariable);
+  const detached = new Map<BlockVariable, BlockVariable>();
+  for (const block of innerTape.blocks) {
+    const blockDependencies = block.dependencies;
+    for (let i = 0; i < blockDependencies.length; i++) {
+      const dependency = blockDependencies[i];
+      if (innerInputVariables.has(dependency)) continue;
+      if (dependency.block !== undefined && innerSet.has(dependency.block)) continue;
+      let constant = detached.get(dependency);
+      if (constant === undefined) {
+        constant = new BlockVariable(dependency.saved);
+        detached.set(dependency, constant);
+      }
+      block.replaceDependency(i, constant);
+    }
+  }
+}
+
+/** Runs a point map: plainly without annotation, else on a private tape recorded as one PointMapBlock. */
+function invoke(call: PointMapCall, args: readonly unknown[]): unknown {
+  const { operation, name, f, bare, inputSpecs, outputSpecs, manyOutputs, tape } = call;
   const values = args.map((value, i) => toValue(operation, value, i));
   const points = checkInputs(operation, inputSpecs, values);
   const run = (inputs: readonly PointMapValue[]) =>
@@ -582,26 +621,7 @@ function invoke(
     dependencyPointwise.push(isPointwise(inputSpecs[i]));
   });
   const innerSet = new Set(innerTape.blocks);
-  // Values f captured from the enclosing scope are constants of the nested tape: give the nested blocks
-  // their own record of them, so that nested sweeps never touch (reset) the outer tape's slots.
-  const innerInputVariables = new Set<BlockVariable>();
-  for (const value of innerInputs)
-    if (typeof value !== "number") innerInputVariables.add(value.blockVariable);
-  const detached = new Map<BlockVariable, BlockVariable>();
-  for (const block of innerTape.blocks) {
-    const blockDependencies = block.dependencies;
-    for (let i = 0; i < blockDependencies.length; i++) {
-      const dependency = blockDependencies[i];
-      if (innerInputVariables.has(dependency)) continue;
-      if (dependency.block !== undefined && innerSet.has(dependency.block)) continue;
-      let constant = detached.get(dependency);
-      if (constant === undefined) {
-        constant = new BlockVariable(dependency.saved);
-        detached.set(dependency, constant);
-      }
-      block.replaceDependency(i, constant);
-    }
-  }
+  detachCapturedConstants(innerTape, innerInputs);
   const liveOutputs: BlockVariable[] = [];
   const outputIndex: number[] = [];
   const innerOutputs: BlockVariable[] = [];

@@ -229,8 +229,15 @@ export function isOptions(value: unknown): value is Record<string, unknown> {
   );
 }
 
-/** @internal Sums the array `value` down to the shape of the raw value `target` (a number takes the total). */
-function reduceToRaw(value: NDArray, target: unknown): number | NDArray {
+/**
+ * @internal Sums the array `value` down to the shape of the raw value `target` (a number takes the total):
+ * the one raw-level "sum back to shape" (the adjoint of broadcasting an operand), over the kernel
+ * `sumToShape`.
+ * @example
+ * reduceToRaw(array([[1, 2], [3, 4]]), array([0, 0])).toArray(); // [4, 6]
+ * reduceToRaw(array([1, 2]), 0); // 3
+ */
+export function reduceToRaw(value: NDArray, target: unknown): number | NDArray {
   if (typeof target === "number") {
     const data = value.data;
     let total = 0;

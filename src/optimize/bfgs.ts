@@ -11,18 +11,11 @@ import {
   relativeReductionConverged,
   resolveBounds,
   resolveSettings,
+  trialsAlong,
 } from "./common.js";
 import { strongWolfeLineSearch } from "./line-search.js";
 import type { OptimizationProblem, OptimizeOptions, OptimizeResult, StopReason } from "./problem.js";
 import { dot, euclideanNorm, hasFiniteBound, infinityNorm } from "./vector.js";
-
-/** Line-search trial carrying the evaluated iterate and gradient. */
-interface EvaluatedTrial {
-  value: number;
-  derivative: number;
-  x: Float64Array;
-  gradient: Float64Array;
-}
 
 /**
  * Applies the BFGS inverse-Hessian update in place (H is n×n row-major, symmetric):
@@ -57,6 +50,22 @@ export function updateInverseHessian(
         -rho * (hyI * step[j] + stepI * hTimesY[j]) + outerScale * stepI * step[j];
     }
   }
+}
+
+/** The quasi-Newton direction d = -H g, with H the dense inverse-Hessian approximation (row-major). */
+function quasiNewtonDirection(
+  inverseHessian: Float64Array,
+  gradient: Float64Array,
+  dimension: number,
+): Float64Array {
+  const direction = new Float64Array(dimension);
+  for (let i = 0; i < dimension; i++) {
+    let entry = 0;
+    const rowOffset = i * dimension;
+    for (let j = 0; j < dimension; j++) entry -= inverseHessian[rowOffset + j] * gradient[j];
+    direction[i] = entry;
+  }
+  return direction;
 }
 
 /**
@@ -116,13 +125,7 @@ export function minimizeBfgs(
       return finish("max-function-evaluations", settings.maxFunctionEvaluations);
     }
 
-    const direction = new Float64Array(dimension);
-    for (let i = 0; i < dimension; i++) {
-      let entry = 0;
-      const rowOffset = i * dimension;
-      for (let j = 0; j < dimension; j++) entry -= inverseHessian[rowOffset + j] * gradient[j];
-      direction[i] = entry;
-    }
+    const direction = quasiNewtonDirection(inverseHessian, gradient, dimension);
     let initialSlope = dot(gradient, direction);
     if (!(initialSlope < 0)) {
       // H lost positive definiteness numerically: restart from steepest descent.
@@ -131,19 +134,8 @@ export function minimizeBfgs(
       initialSlope = dot(gradient, direction);
     }
     const initialStep = recorder.iterations === 0 ? Math.min(1, 1 / euclideanNorm(direction)) : 1;
-    const origin = x;
     const search = strongWolfeLineSearch(
-      (stepLength: number): EvaluatedTrial => {
-        const trialX = new Float64Array(dimension);
-        for (let i = 0; i < dimension; i++) trialX[i] = origin[i] + stepLength * direction[i];
-        const evaluated = counted.valueAndGradient(trialX);
-        return {
-          value: evaluated.value,
-          derivative: dot(evaluated.gradient, direction),
-          x: trialX,
-          gradient: evaluated.gradient,
-        };
-      },
+      trialsAlong(counted, x, direction),
       value,
       initialSlope,
       initialStep,

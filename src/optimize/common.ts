@@ -11,7 +11,7 @@ import type {
   OptimizeResult,
   StopReason,
 } from "./problem.js";
-import { allFinite, infinityNorm, projectedGradientInfinityNorm, projectOntoBox } from "./vector.js";
+import { allFinite, dot, infinityNorm, projectedGradientInfinityNorm, projectOntoBox } from "./vector.js";
 
 /** The keys of `OptimizeOptions`. */
 export const OPTIMIZE_KEYS = [
@@ -462,4 +462,38 @@ export function describeStop(reason: StopReason, detail: number): string {
     case "line-search-failure":
       return "line search failed to find a point with sufficient decrease, even along steepest descent.";
   }
+}
+
+/** @internal Line-search trial carrying the evaluated iterate and gradient. */
+export interface EvaluatedTrial {
+  value: number;
+  derivative: number;
+  x: Float64Array;
+  gradient: Float64Array;
+}
+
+/**
+ * @internal the line search's evaluator along origin + t d: value, slope along d, the trial point and its
+ * gradient
+ *
+ * @example
+ * strongWolfeLineSearch(trialsAlong(counted, x, direction), value, slope, 1);
+ */
+export function trialsAlong(
+  counted: CountedProblem,
+  origin: Float64Array,
+  direction: Float64Array,
+): (stepLength: number) => EvaluatedTrial {
+  const dimension = origin.length;
+  return (stepLength) => {
+    const trialX = new Float64Array(dimension);
+    for (let i = 0; i < dimension; i++) trialX[i] = origin[i] + stepLength * direction[i];
+    const evaluated = counted.valueAndGradient(trialX);
+    return {
+      value: evaluated.value,
+      derivative: dot(evaluated.gradient, direction),
+      x: trialX,
+      gradient: evaluated.gradient,
+    };
+  };
 }

@@ -8,6 +8,7 @@ import {
   CountedProblem,
   checkOptimizeOptions,
   describeStop,
+  type EvaluatedTrial,
   evaluateStartingPoint,
   MACHINE_EPSILON,
   RunRecorder,
@@ -368,14 +369,6 @@ function subspaceMinimization(
     target[i] = step[limitingFree] < 0 ? lower[i] : upper[i];
   }
   return projectOntoBox(target, lower, upper);
-}
-
-/** Line-search trial carrying the evaluated iterate and gradient. */
-interface EvaluatedTrial {
-  value: number;
-  derivative: number;
-  x: Float64Array;
-  gradient: Float64Array;
 }
 
 /**

@@ -191,6 +191,38 @@ function safeguardedStep(
 }
 
 /**
+ * safeguardedStep on the auxiliary function ψ(α) = φ(α) - φ(0) - μ α φ'(0), which stage 1 of the search
+ * works with while it is useful: the interval is shifted to ψ, stepped, and shifted back (in place).
+ */
+function auxiliaryStep(
+  interval: SearchInterval,
+  step: number,
+  value: number,
+  derivative: number,
+  decreaseSlope: number,
+  lowerLimit: number,
+  upperLimit: number,
+): number {
+  interval.bestValue -= interval.bestStep * decreaseSlope;
+  interval.otherValue -= interval.otherStep * decreaseSlope;
+  interval.bestDerivative -= decreaseSlope;
+  interval.otherDerivative -= decreaseSlope;
+  const next = safeguardedStep(
+    interval,
+    step,
+    value - step * decreaseSlope,
+    derivative - decreaseSlope,
+    lowerLimit,
+    upperLimit,
+  );
+  interval.bestValue += interval.bestStep * decreaseSlope;
+  interval.otherValue += interval.otherStep * decreaseSlope;
+  interval.bestDerivative += decreaseSlope;
+  interval.otherDerivative += decreaseSlope;
+  return next;
+}
+
+/**
  * Moré–Thuente line search for φ(α) = f(x + α d): returns a step with
  * φ(α) ≤ φ(0) + μ α φ'(0) and |φ'(α)| ≤ η |φ'(0)| (strong Wolfe), found by safeguarded interpolation.
  * `evaluate(step)` returns φ and φ' at a trial step (the caller may attach the iterate and gradient to the
@@ -210,6 +242,9 @@ export function strongWolfeLineSearch<Trial extends LineSearchTrial>(
   initialStep: number,
   options: LineSearchOptions = {},
 ): LineSearchResult<Trial> {
+  // Long on purpose (about 150 lines): one Moré–Thuente (MINPACK dcsrch) state machine whose state (stage,
+  // bracket, step limits, widths, lowest trial) every iteration reads and writes; the interpolation
+  // (safeguardedStep, auxiliaryStep) is already apart, and splitting the loop would pass that state around.
   checkOptions("strongWolfeLineSearch", options, [
     "sufficientDecrease",
     "curvature",
@@ -322,23 +357,7 @@ export function strongWolfeLineSearch<Trial extends LineSearchTrial>(
     if (evaluations >= maxEvaluations) return finish(trial, "max-evaluations", false);
 
     if (stage === 1 && value <= interval.bestValue && value > sufficientDecreaseBound) {
-      // Stage 1 works with the auxiliary function ψ(α) = φ(α) - φ(0) - μ α φ'(0) while it is useful.
-      interval.bestValue -= interval.bestStep * decreaseSlope;
-      interval.otherValue -= interval.otherStep * decreaseSlope;
-      interval.bestDerivative -= decreaseSlope;
-      interval.otherDerivative -= decreaseSlope;
-      step = safeguardedStep(
-        interval,
-        step,
-        value - step * decreaseSlope,
-        derivative - decreaseSlope,
-        lowerLimit,
-        upperLimit,
-      );
-      interval.bestValue += interval.bestStep * decreaseSlope;
-      interval.otherValue += interval.otherStep * decreaseSlope;
-      interval.bestDerivative += decreaseSlope;
-      interval.otherDerivative += decreaseSlope;
+      step = auxiliaryStep(interval, step, value, derivative, decreaseSlope, lowerLimit, upperLimit);
     } else {
       step = safeguardedStep(interval, step, value, derivative, lowerLimit, upperLimit);
     }

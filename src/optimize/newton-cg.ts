@@ -16,6 +16,7 @@ import {
   resolveBounds,
   resolveSettings,
   stationarityMeasure,
+  trialsAlong,
 } from "./common.js";
 import { strongWolfeLineSearch } from "./line-search.js";
 import type { OptimizationProblem, OptimizeOptions, OptimizeResult, StopReason } from "./problem.js";
@@ -85,14 +86,6 @@ export function truncatedConjugateGradient(
     return { direction: solution, iterations, negativeCurvature: false };
   }
   return { direction: solution, iterations, negativeCurvature: false };
-}
-
-/** Line-search trial carrying the evaluated iterate and gradient. */
-interface EvaluatedTrial {
-  value: number;
-  derivative: number;
-  x: Float64Array;
-  gradient: Float64Array;
 }
 
 /** Upper limit ε̄ of the activity threshold ε = min(ε̄, ‖x - P(x - g)‖∞) of the bounded variant. */
@@ -280,30 +273,13 @@ function wolfeStep(
   direction: Float64Array,
   recorder: RunRecorder,
 ): StepOutcome | undefined {
-  const dimension = x.length;
   const initialSlope = dot(gradient, direction);
   if (!(initialSlope < 0)) return undefined;
-  const search = strongWolfeLineSearch(
-    (stepLength: number): EvaluatedTrial => {
-      const trialX = new Float64Array(dimension);
-      for (let i = 0; i < dimension; i++) trialX[i] = x[i] + stepLength * direction[i];
-      const evaluated = counted.valueAndGradient(trialX);
-      return {
-        value: evaluated.value,
-        derivative: dot(evaluated.gradient, direction),
-        x: trialX,
-        gradient: evaluated.gradient,
-      };
-    },
-    value,
-    initialSlope,
-    1,
-    {
-      sufficientDecrease: 1e-4,
-      curvature: 0.9,
-      maxEvaluations: Math.min(30, recorder.remainingEvaluations()),
-    },
-  );
+  const search = strongWolfeLineSearch(trialsAlong(counted, x, direction), value, initialSlope, 1, {
+    sufficientDecrease: 1e-4,
+    curvature: 0.9,
+    maxEvaluations: Math.min(30, recorder.remainingEvaluations()),
+  });
   if (!search.accepted || search.trial === undefined) return undefined;
   return { x: search.trial.x, value: search.trial.value, gradient: search.trial.gradient };
 }

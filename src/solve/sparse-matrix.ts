@@ -1,13 +1,26 @@
 /**
  * @file SparseMatrix: an immutable CSR matrix as an overloaded value, whose vector space is the array of
- * stored values for a fixed sparsity pattern.
+ * stored values for a fixed sparsity pattern, with its two recorded methods (transpose and matrix-vector
+ * product) beside it so that the class and the operations it calls form no import cycle.
  */
-import { ShapeMismatchError } from "../errors.js";
-import { NDArray } from "../values/ndarray.js";
+import "../values/ndarray-space.js";
+import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { checkOptions } from "../options.js";
+import { checkTape } from "../reduced/arguments.js";
+import { annotating } from "../tape/annotation.js";
+import {
+  type AdjContext,
+  Block,
+  type HessianContext,
+  type RecomputeContext,
+  type TlmContext,
+} from "../tape/block.js";
+import { BlockVariable } from "../tape/block-variable.js";
+import { recordBlock, type Tape, type TapeOption } from "../tape/tape.js";
+import { type ArrayInput, array, NDArray } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
-import { registerOverloadedType, type VectorSpace } from "../values/space.js";
-import { CsrMatrix } from "./sparse/csr.js";
-import { matvec, transpose } from "./sparse-ops.js";
+import { describeType, registerOverloadedType, type VectorSpace } from "../values/space.js";
+import { CsrMatrix, type TransposedPattern, transposePattern } from "./sparse/csr.js";
 
 /**
  * A sparse matrix on the tape. It wraps an immutable {@link CsrMatrix}; the pattern (rows, columns, stored
@@ -225,3 +238,245 @@ registerOverloadedType<SparseMatrix, SparseMatrix>({
   create: (value) => (value instanceof CsrMatrix ? new SparseMatrix(value) : undefined),
   space: sparseMatrixSpace,
 });
+
+/** What sparse operations accept as a matrix: a SparseMatrix (recorded or not) or a constant CsrMatrix. */
+export type SparseOperand = SparseMatrix | CsrMatrix;
+
+/**
+ * @internal the tape of a `{ tape }` options object (checked: no other key, a Tape or undefined)
+ *
+ * @example
+ * tapeOf({}, "matvec"); // undefined: the working tape
+ */
+export function tapeOf(options: TapeOption, operation: string): Tape | undefined {
+  return checkTape(checkOptions(operation, options, ["tape"]).tape, operation);
+}
+
+/**
+ * @internal the SparseMatrix for a sparse operand (a CsrMatrix becomes a fresh constant)
+ *
+ * @example
+ * asSparseMatrix(CsrMatrix.identity(2), "matvec"); // SparseMatrix
+ */
+export function asSparseMatrix(value: unknown, operation: string): SparseMatrix {
+  if (value instanceof SparseMatrix) return value;
+  if (value instanceof CsrMatrix) return new SparseMatrix(value);
+  throw new InvalidArgumentError(
+    operation,
+    `expected a SparseMatrix or a CsrMatrix, got ${describeType(value)}; build one with sparseMatrix(...)`,
+  );
+}
+
+/**
+ * @internal an NDArray from an NDArray or plain data
+ *
+ * @example
+ * asArray([1, 2], "matvec"); // NDArray [1, 2]
+ */
+export function asArray(value: unknown, operation: string): NDArray {
+  if (value instanceof NDArray) return value;
+  if (Array.isArray(value) || ArrayBuffer.isView(value) || typeof value === "number") {
+    return array(value as ArrayInput);
+  }
+  throw new InvalidArgumentError(
+    operation,
+    `expected an NDArray or an array of numbers, got ${describeType(value)}`,
+  );
+}
+
+/**
+ * B = A^T on a pattern computed once (shared by every recompute): linear, a permutation of the stored values.
+ * TLM: Bdot = Adot^T. Adjoint: Abar = Bbar^T. Hessian: the adjoint applied to Bhat.
+ *
+ * @example
+ * const At = transpose(A); // records one SparseTransposeBlock
+ */
+export class SparseTransposeBlock extends Block {
+  constructor(
+    /** The transposed pattern and, for each of its slots, the source slot in A. */
+    readonly transposed: TransposedPattern,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
+    super(dependencies, outputs);
+  }
+
+  override get name(): string {
+    return "transpose";
+  }
+
+  private forward(A: SparseMatrix): SparseMatrix {
+    return transposedValues(this.transposed, A);
+  }
+
+  private backward(A: SparseMatrix, bar: SparseMatrix): SparseMatrix {
+    const source = this.transposed.sourceSlot;
+    const from = bar.values;
+    const values = new Float64Array(source.length);
+    for (let t = 0; t < source.length; t++) values[source[t]] = from[t];
+    return onPattern(A, values);
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    return [this.forward(inputs[0] as SparseMatrix)];
+  }
+
+  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
+    const Adot = tlmInputs[0] as SparseMatrix | undefined;
+    return [Adot === undefined ? undefined : this.forward(Adot)];
+  }
+
+  override evaluateAdj({ inputs, adjInputs }: AdjContext): readonly unknown[] {
+    const bar = adjInputs[0] as SparseMatrix | undefined;
+    return [bar === undefined ? undefined : this.backward(inputs[0] as SparseMatrix, bar)];
+  }
+
+  override evaluateHessian({ inputs, hessianInputs }: HessianContext): readonly unknown[] {
+    const hat = hessianInputs[0] as SparseMatrix | undefined;
+    return [hat === undefined ? undefined : this.backward(inputs[0] as SparseMatrix, hat)];
+  }
+}
+
+function transposedValues(transposed: TransposedPattern, A: SparseMatrix): SparseMatrix {
+  const source = transposed.sourceSlot;
+  const from = A.values;
+  const values = new Float64Array(source.length);
+  for (let t = 0; t < source.length; t++) values[t] = from[source[t]];
+  return onPattern(transposed.pattern, values);
+}
+
+/**
+ * The transpose A^T of a sparse matrix (recorded; the adjoint transposes back).
+ *
+ * @example
+ * const At = transpose(A);
+ */
+export function transpose(matrix: SparseOperand, options: TapeOption = {}): SparseMatrix {
+  const tape = tapeOf(options, "transpose");
+  const A = asSparseMatrix(matrix, "transpose");
+  const transposed = transposePattern(A.csr);
+  const result = transposedValues(transposed, A);
+  if (annotating()) {
+    const output = new BlockVariable(result);
+    recordBlock(new SparseTransposeBlock(transposed, [A.blockVariable], [output]), { tape });
+    result._blockVariable = output;
+  }
+  return result;
+}
+
+/**
+ * y = A x for a sparse A and a 1-D x, bilinear in (A, x).
+ * TLM: ydot = Adot x + A xdot. Adjoint: xbar = A^T ybar, Abar = P(ybar x^T) (the outer product on A's pattern).
+ * Hessian: xhat = A^T yhat + Adot^T ybar, Ahat = P(yhat x^T) + P(ybar xdot^T).
+ *
+ * @example
+ * const y = matvec(A, x); // records one SparseMatvecBlock
+ */
+export class SparseMatvecBlock extends Block {
+  override get name(): string {
+    return "matvec";
+  }
+
+  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    const A = inputs[0] as SparseMatrix;
+    return [new NDArray(A.csr.matvec((inputs[1] as NDArray).data), [A.rows])];
+  }
+
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+    const A = inputs[0] as SparseMatrix;
+    const x = inputs[1] as NDArray;
+    const Adot = tlmInputs[0] as SparseMatrix | undefined;
+    const xdot = tlmInputs[1] as NDArray | undefined;
+    if (Adot === undefined && xdot === undefined) return [undefined];
+    const y = new Float64Array(A.rows);
+    if (Adot !== undefined) Adot.csr.matvec(x.data, y);
+    if (xdot !== undefined) addInto(y, A.csr.matvec(xdot.data));
+    return [new NDArray(y, [A.rows])];
+  }
+
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+    const ybar = adjInputs[0] as NDArray | undefined;
+    if (ybar === undefined) return [undefined, undefined];
+    const A = inputs[0] as SparseMatrix;
+    const x = inputs[1] as NDArray;
+    return [
+      needed[0] ? onPattern(A, A.csr.patternOuter(ybar.data, x.data)) : undefined,
+      needed[1] ? new NDArray(A.csr.matvecTranspose(ybar.data), [A.cols]) : undefined,
+    ];
+  }
+
+  override evaluateHessian({
+    inputs,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+    needed,
+  }: HessianContext): readonly unknown[] {
+    const A = inputs[0] as SparseMatrix;
+    const x = inputs[1] as NDArray;
+    const ybar = adjInputs[0] as NDArray | undefined;
+    const yhat = hessianInputs[0] as NDArray | undefined;
+    const Adot = tlmInputs[0] as SparseMatrix | undefined;
+    const xdot = tlmInputs[1] as NDArray | undefined;
+    let Ahat: SparseMatrix | undefined;
+    let xhat: NDArray | undefined;
+    if (needed[0]) {
+      const values = new Float64Array(A.nnz);
+      let any = false;
+      if (yhat !== undefined) {
+        A.csr.patternOuter(yhat.data, x.data, values);
+        any = true;
+      }
+      if (ybar !== undefined && xdot !== undefined) {
+        addInto(values, A.csr.patternOuter(ybar.data, xdot.data));
+        any = true;
+      }
+      if (any) Ahat = onPattern(A, values);
+    }
+    if (needed[1]) {
+      const values = new Float64Array(A.cols);
+      let any = false;
+      if (yhat !== undefined) {
+        A.csr.matvecTranspose(yhat.data, values);
+        any = true;
+      }
+      if (ybar !== undefined && Adot !== undefined) {
+        addInto(values, Adot.csr.matvecTranspose(ybar.data));
+        any = true;
+      }
+      if (any) xhat = new NDArray(values, [A.cols]);
+    }
+    return [Ahat, xhat];
+  }
+}
+
+function addInto(target: Float64Array, source: Float64Array): void {
+  for (let i = 0; i < target.length; i++) target[i] += source[i];
+}
+
+/**
+ * y = A x for a sparse matrix A (SparseMatrix or constant CsrMatrix) and a 1-D vector x, recorded with respect to
+ * both the matrix entries and x. dy_i/dA_ij = x_j, dy/dx = A.
+ *
+ * @example
+ * const y = matvec(A, x); // x: NDArray of shape [A.cols]
+ */
+export function matvec(matrix: SparseOperand, x: NDArray | ArrayInput, options: TapeOption = {}): NDArray {
+  const tape = tapeOf(options, "matvec");
+  const A = asSparseMatrix(matrix, "matvec");
+  const vector = asArray(x, "matvec");
+  if (vector.ndim !== 1 || vector.shape[0] !== A.cols) {
+    throw new ShapeMismatchError(
+      "matvec",
+      [A.shape, vector.shape],
+      `x must be 1-D with ${A.cols} entries (the number of columns of A)`,
+    );
+  }
+  const result = new NDArray(A.csr.matvec(vector.data), [A.rows]);
+  if (annotating()) {
+    const output = new BlockVariable(result);
+    recordBlock(new SparseMatvecBlock([A.blockVariable, vector.blockVariable], [output]), { tape });
+    result._blockVariable = output;
+  }
+  return result;
+}

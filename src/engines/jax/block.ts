@@ -6,16 +6,9 @@
 
 import type { Array as JaxArray, OwnedFunction } from "@jax-js/jax";
 import { numpy as jnp } from "@jax-js/jax";
-import { EngineLimitError, ShapeMismatchError, TsadjointError } from "../../errors.js";
+import { EngineLimitError, TsadjointError } from "../../errors.js";
 import { checkOptions } from "../../options.js";
-import {
-  DenseJacobian,
-  IDENTITY,
-  type JacobianBlock,
-  type JacobianContext,
-  type JacobianValue,
-  PointwiseJacobian,
-} from "../../reduced/jacobian.js";
+import type { JacobianBlock, JacobianContext, JacobianValue } from "../../reduced/jacobian.js";
 import {
   type AdjContext,
   Block,
@@ -27,12 +20,14 @@ import type { BlockVariable } from "../../tape/block-variable.js";
 import type { Tape } from "../../tape/tape.js";
 import { getWorkingTape } from "../../tape/tape.js";
 import { NDArray, shapeSize } from "../../values/ndarray.js";
+import { evaluateJaxJacobian, type JaxJacobianHost, jaxJacobianAt, type RawValue } from "./jacobian.js";
 import { type ArgumentLayout, type JaxProgram, outputList } from "./program.js";
 import {
   disposeQuietly,
   fromJax,
   fromJaxLike,
   type JaxDevice,
+  readAll,
   toJax,
   withOwnedArrays,
   zerosJax,
@@ -40,8 +35,6 @@ import {
 
 type Pullback = OwnedFunction<(cotangent: unknown) => JaxArray[]>;
 type Own = <A extends JaxArray>(array: A) => A;
-/** A raw value a JaxBlock reads or produces: an NDArray, or a number for an AdjFloat dependency. */
-type RawValue = NDArray | number;
 
 /**
  * @internal The linearization kept from the forward pass (no checkpointing) and the inputs it was computed
@@ -392,75 +385,9 @@ export class JaxBlock extends Block implements JacobianBlock {
    * @example
    * computeJacobianMatrix(y, new Control(x)); // calls block.evaluateJacobian
    */
-  evaluateJacobian({
-    inputs,
-    jacobianInputs,
-    control,
-  }: JacobianContext): readonly JacobianValue[] | undefined {
-    if (this.outputShapes.length === 0) this.evaluateForward(inputs, false);
-    const stackShape = this.pointStackShape(inputs, jacobianInputs);
-    const controlShape = typeof control === "number" ? [] : (control as NDArray).shape;
-    const directionShape = stackShape ?? controlShape;
-    const count = shapeSize(directionShape);
-    const directions = inputs.map((value, d) =>
-      directionBatch(jacobianInputs[d], value as RawValue, count, stackShape !== undefined),
-    );
-    const columns = this.derivative("jacobian", () =>
-      this.guard("Jacobian", inputs, (device) => {
-        const { program, layout, statics } = this.config;
-        return withOwnedArrays((own) => {
-          const p = inputs.map((value) => own(toJax(value as RawValue, device)));
-          const c = this.config.constants.map((value) => own(toJax(value, device)));
-          const t = directions.map((direction) => own(toJax(direction, device)));
-          const tangents = program.tangentBatch(layout)(p, c, t, ...statics);
-          return readAll(this.asList(tangents), (array, k) =>
-            fromJax(array, this.operation("jacobian"), `Jacobian of output ${k}`),
-          );
-        });
-      }),
-    );
-    return columns.map((batch, k) => {
-      const outShape = this.outputShapes[k];
-      const matrix = new NDArray(transpose(batch.data, count), [...outShape, ...directionShape]);
-      return stackShape === undefined
-        ? new DenseJacobian(matrix, outShape, controlShape)
-        : new PointwiseJacobian(matrix, outShape.slice(1), stackShape);
-    });
-  }
-
-  /**
-   * The per-point control shape when the Jacobian can be a per-point stack (see `evaluateJacobian`),
-   * otherwise undefined.
-   */
-  private pointStackShape(
-    inputs: readonly unknown[],
-    jacobianInputs: readonly JacobianValue[],
-  ): readonly number[] | undefined {
-    let points = -1;
-    let pointShape: readonly number[] | undefined;
-    for (let d = 0; d < jacobianInputs.length; d++) {
-      const jacobian = jacobianInputs[d];
-      if (jacobian === undefined) continue;
-      const value = inputs[d];
-      if (!this.config.pointwise[d] || typeof value === "number") return undefined;
-      const shape = (value as NDArray).shape;
-      if (shape.length === 0) return undefined;
-      let own: readonly number[];
-      if (jacobian === IDENTITY) own = shape.slice(1);
-      else if (jacobian instanceof PointwiseJacobian && jacobian.points === shape[0])
-        own = jacobian.controlPointShape;
-      else return undefined;
-      if (pointShape !== undefined && (points !== shape[0] || !sameShape(own, pointShape))) return undefined;
-      pointShape = own;
-      points = shape[0];
-    }
-    if (pointShape === undefined) return undefined;
-    const outPointwise = this.outputPointwise();
-    for (let k = 0; k < this.outputShapes.length; k++) {
-      const shape = this.outputShapes[k];
-      if (!outPointwise[k] || shape.length === 0 || shape[0] !== points) return undefined;
-    }
-    return pointShape;
+  evaluateJacobian(context: JacobianContext): readonly JacobianValue[] | undefined {
+    if (this.outputShapes.length === 0) this.evaluateForward(context.inputs, false);
+    return evaluateJaxJacobian(this.jacobianHost(), context);
   }
 
   /**
@@ -481,130 +408,28 @@ export class JaxBlock extends Block implements JacobianBlock {
     checkOptions(`${this.name}.jacobian`, options, ["dense"]);
     const values = inputs ?? this.dependencies.map((d) => d.saved);
     if (this.outputShapes.length === 0) this.evaluateForward(values, false);
-    return this.derivative("jacobian", () => this.jacobianAt(values, options.dense === true));
+    return this.derivative("jacobian", () =>
+      jaxJacobianAt(this.jacobianHost(), values, options.dense === true),
+    );
   }
 
-  private jacobianAt(inputs: readonly unknown[], dense: boolean): NDArray[][] {
-    const outShapes = this.outputShapes;
-    const inShapes = inputs.map((value) => (typeof value === "number" ? [] : (value as NDArray).shape));
-    const outPointwise = this.outputPointwise();
-    const result: NDArray[][] = outShapes.map(() => new Array<NDArray>(inputs.length));
-    const pointOutputs: number[] = [];
-    const denseOutputs: number[] = [];
-    outShapes.forEach((_, k) => {
-      (outPointwise[k] && !dense ? pointOutputs : denseOutputs).push(k);
-    });
-    if (pointOutputs.length > 0) {
-      const points = this.pointCount(inputs, pointOutputs);
-      for (let d = 0; d < inputs.length; d++) {
-        const pointwise = this.config.pointwise[d];
-        const inShape = inShapes[d];
-        const directions = pointwise ? shapeSize(inShape) / points : shapeSize(inShape);
-        const basis = pointwise
-          ? pointBasis(points, inShape, this.config.device)
-          : identityBasis(inShape, this.config.device);
-        const columns = this.columns(inputs, d, basis, pointOutputs);
-        for (const k of pointOutputs) {
-          const shape = [...outShapes[k], ...(pointwise ? inShape.slice(1) : inShape)];
-          result[k][d] = new NDArray(transpose(columns[k]!.data, directions), shape);
-        }
-      }
-    }
-    if (denseOutputs.length > 0) {
-      let rowPasses = 0;
-      for (const k of denseOutputs) rowPasses += shapeSize(outShapes[k]);
-      let columnPasses = 0;
-      for (const shape of inShapes) columnPasses += shapeSize(shape);
-      if (rowPasses <= columnPasses) {
-        for (const k of denseOutputs) {
-          const rows = this.rows(inputs, k, identityBasis(outShapes[k], this.config.device));
-          for (let d = 0; d < inputs.length; d++) {
-            result[k][d] = new NDArray(rows[d].data, [...outShapes[k], ...inShapes[d]]);
-          }
-        }
-      } else {
-        for (let d = 0; d < inputs.length; d++) {
-          const columns = this.columns(
-            inputs,
-            d,
-            identityBasis(inShapes[d], this.config.device),
-            denseOutputs,
-          );
-          const directions = shapeSize(inShapes[d]);
-          for (const k of denseOutputs) {
-            result[k][d] = new NDArray(transpose(columns[k]!.data, directions), [
-              ...outShapes[k],
-              ...inShapes[d],
-            ]);
-          }
-        }
-      }
-    }
-    return result;
-  }
-
-  /** jvp columns for dependency d along each basis direction; only the wanted outputs are read. */
-  private columns(
-    inputs: readonly unknown[],
-    d: number,
-    basis: JaxArray,
-    wanted: readonly number[],
-  ): (NDArray | undefined)[] {
-    const { program, layout, statics, device } = this.config;
-    return withOwnedArrays((own) => {
-      own(basis);
-      const p = inputs.map((value) => own(toJax(value as RawValue, device)));
-      const c = this.config.constants.map((value) => own(toJax(value, device)));
-      const tangents = this.asList(program.jacobianColumns(layout, d)(p, c, basis, ...statics));
-      return readAll(tangents, (array, k) => {
-        if (!wanted.includes(k)) {
-          array.dispose();
-          return undefined;
-        }
-        return fromJax(array, this.operation("jacobian"), `Jacobian columns of output ${k}`);
-      });
-    });
-  }
-
-  /** vjp rows of output k along each basis direction: one array per dependency, leading basis axis. */
-  private rows(inputs: readonly unknown[], k: number, basis: JaxArray): NDArray[] {
-    const { program, layout, statics, device } = this.config;
-    return withOwnedArrays((own) => {
-      own(basis);
-      const p = inputs.map((value) => own(toJax(value as RawValue, device)));
-      const c = this.config.constants.map((value) => own(toJax(value, device)));
-      const kernel = program.jacobianRows(layout, k, this.outputShapes.length, this.outputIsList);
-      const rows = kernel(p, c, basis, ...statics) as JaxArray[];
-      return readAll(rows, (array, d) =>
-        fromJax(array, this.operation("jacobian"), `Jacobian rows of dependency ${d}`),
-      );
-    });
-  }
-
-  /** The outPointwise flag of each output. */
-  private outputPointwise(): boolean[] {
-    const option = this.config.outPointwise;
-    const count = this.outputShapes.length;
-    if (typeof option === "boolean") return new Array<boolean>(count).fill(option);
-    return Array.from({ length: count }, (_, k) => option[k] === true);
-  }
-
-  /** The number of points n shared by the pointwise outputs and dependencies (their leading axis). */
-  private pointCount(inputs: readonly unknown[], pointOutputs: readonly number[]): number {
-    const shapes: (readonly number[])[] = [];
-    for (const k of pointOutputs) shapes.push(this.outputShapes[k]);
-    inputs.forEach((value, d) => {
-      if (this.config.pointwise[d]) shapes.push(typeof value === "number" ? [] : (value as NDArray).shape);
-    });
-    const n = shapes[0].length > 0 ? shapes[0][0] : -1;
-    if (n < 0 || shapes.some((shape) => shape.length === 0 || shape[0] !== n)) {
-      throw new ShapeMismatchError(
-        this.operation("jacobian"),
-        shapes,
-        "pointwise inputs and outputs must share their leading (points) axis; mark the others pointwise: false",
-      );
-    }
-    return n;
+  /** The view of this block the Jacobian code reads (built after the forward pass set the outputs). */
+  private jacobianHost(): JaxJacobianHost {
+    const { program, layout, constants, statics, device, pointwise, outPointwise } = this.config;
+    return {
+      program,
+      layout,
+      constants,
+      statics,
+      device,
+      pointwise,
+      outPointwise,
+      outputShapes: this.outputShapes,
+      outputIsList: this.outputIsList,
+      operation: (mode) => this.operation(mode),
+      derivative: (mode, body) => this.derivative(mode, body),
+      guard: (what, inputs, compute) => this.guard(what, inputs, compute),
+    };
   }
 
   /** Cotangent tree for the outputs: the seeds (zeros where undefined), a list when the function returns one. */
@@ -725,103 +550,6 @@ function isFiniteValue(value: RawValue | undefined): boolean {
 
 function describeRaw(value: unknown): string {
   return typeof value === "number" ? String(value) : `[${(value as NDArray).shape.join(", ")}]`;
-}
-
-/** Reads every array of a list (consuming it); when one read throws, the rest are disposed. */
-function readAll<T>(arrays: readonly JaxArray[], read: (array: JaxArray, index: number) => T): T[] {
-  const results: T[] = [];
-  let i = 0;
-  try {
-    for (; i < arrays.length; i++) results.push(read(arrays[i], i));
-  } catch (error) {
-    for (let j = i + 1; j < arrays.length; j++) disposeQuietly(arrays[j]);
-    throw error;
-  }
-  return results;
-}
-
-/** The identity as a basis of directions for a value of `shape`: `[size, ...shape]`. */
-function identityBasis(shape: readonly number[], device: JaxDevice): JaxArray {
-  const size = shapeSize(shape);
-  return jnp.eye(size, undefined, { dtype: jnp.float64, device }).reshape([size, ...shape]);
-}
-
-/**
- * The compressed basis of a pointwise value of shape `[n, ...point]`: direction b sets component b of every
- * point to 1, `[pointSize, n, ...point]`. With point i of the output depending only on point i of the
- * input, one jvp along direction b gives column b of every point's Jacobian at once.
- */
-function pointBasis(points: number, shape: readonly number[], device: JaxDevice): JaxArray {
-  const pointSize = shapeSize(shape) / points;
-  const data = new Float64Array(pointSize * points * pointSize);
-  for (let b = 0; b < pointSize; b++) {
-    const offset = b * points * pointSize;
-    for (let i = 0; i < points; i++) data[offset + i * pointSize + b] = 1;
-  }
-  return jnp.array(data, { shape: [pointSize, ...shape], dtype: jnp.float64, device });
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((n, i) => n === b[i]);
-}
-
-/**
- * The batch of tangent directions `[count, ...shape]` for one dependency: direction q is column q of the
- * dependency's Jacobian with respect to the control (dense), or component q of every point (per-point
- * stack). Zeros when the dependency does not depend on the control.
- */
-function directionBatch(jacobian: JacobianValue, value: RawValue, count: number, perPoint: boolean): NDArray {
-  const shape = typeof value === "number" ? [] : value.shape;
-  const size = shapeSize(shape);
-  const data = new Float64Array(count * size);
-  const out = new NDArray(data, [count, ...shape]);
-  if (jacobian === undefined) return out;
-  if (jacobian === IDENTITY) {
-    if (perPoint) {
-      // value [n, ...point] is the control: direction q sets component q of every point
-      const points = size / count;
-      for (let q = 0; q < count; q++) for (let i = 0; i < points; i++) data[q * size + i * count + q] = 1;
-    } else {
-      for (let q = 0; q < count; q++) data[q * size + q] = 1;
-    }
-    return out;
-  }
-  if (jacobian instanceof DenseJacobian) {
-    // matrix [size, count] -> directions [count, size]
-    const matrix = jacobian.matrix.data;
-    for (let r = 0; r < size; r++) for (let q = 0; q < count; q++) data[q * size + r] = matrix[r * count + q];
-    return out;
-  }
-  const stack = jacobian.stack.data;
-  const valuePoint = shapeSize(jacobian.valuePointShape);
-  const controlPoint = shapeSize(jacobian.controlPointShape);
-  if (perPoint) {
-    // stack [n * valuePoint, controlPoint] -> directions [controlPoint, n * valuePoint]
-    for (let r = 0; r < size; r++) for (let q = 0; q < count; q++) data[q * size + r] = stack[r * count + q];
-    return out;
-  }
-  // a per-point stack expanded to dense columns: column q = (point, component)
-  for (let point = 0; point < jacobian.points; point++) {
-    for (let a = 0; a < valuePoint; a++) {
-      const r = point * valuePoint + a;
-      for (let component = 0; component < controlPoint; component++) {
-        const q = point * controlPoint + component;
-        data[q * size + r] = stack[r * controlPoint + component];
-      }
-    }
-  }
-  return out;
-}
-
-/** [directions, rest] -> [rest, directions], row-major. */
-function transpose(data: Float64Array, directions: number): Float64Array {
-  const rest = directions === 0 ? 0 : data.length / directions;
-  const out = new Float64Array(data.length);
-  for (let b = 0; b < directions; b++) {
-    const offset = b * rest;
-    for (let r = 0; r < rest; r++) out[r * directions + b] = data[offset + r];
-  }
-  return out;
 }
 
 /**

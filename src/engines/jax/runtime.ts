@@ -156,3 +156,16 @@ function releaseAll(array: JaxArray): void {
 export function disposeTree(value: unknown): void {
   tree.dispose(value as JaxArray[]);
 }
+
+/** Reads every array of a list (consuming it); when one read throws, the rest are disposed. */
+export function readAll<T>(arrays: readonly JaxArray[], read: (array: JaxArray, index: number) => T): T[] {
+  const results: T[] = [];
+  let i = 0;
+  try {
+    for (; i < arrays.length; i++) results.push(read(arrays[i], i));
+  } catch (error) {
+    for (let j = i + 1; j < arrays.length; j++) disposeQuietly(arrays[j]);
+    throw error;
+  }
+  return results;
+}

@@ -48,6 +48,78 @@ export interface CholeskyOptions {
 }
 
 /**
+ * The upper and lower triangles, by columns, of C = P A P^T from the lower triangle of A (`inverse` is
+ * P's inverse permutation); `lowerSource` maps each lower entry back to its slot in A.
+ */
+function permutedTriangles(
+  A: CsrMatrix,
+  inverse: Int32Array,
+): {
+  upperStart: Int32Array;
+  upperRow: Int32Array;
+  lowerStart: Int32Array;
+  lowerRow: Int32Array;
+  lowerSource: Int32Array;
+} {
+  const n = A.rows;
+  const { rowPtr, colIndex } = A;
+  const upperStart = new Int32Array(n + 1);
+  const lowerStart = new Int32Array(n + 1);
+  for (let r = 0; r < n; r++) {
+    const pr = inverse[r];
+    for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
+      const c = colIndex[p];
+      if (c > r) break;
+      const pc = inverse[c];
+      upperStart[Math.max(pr, pc) + 1]++;
+      lowerStart[Math.min(pr, pc) + 1]++;
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    upperStart[k + 1] += upperStart[k];
+    lowerStart[k + 1] += lowerStart[k];
+  }
+  const upperFill = upperStart.slice(0, n);
+  const lowerFill = lowerStart.slice(0, n);
+  const upperRow = new Int32Array(upperStart[n]);
+  const lowerRow = new Int32Array(lowerStart[n]);
+  const lowerSource = new Int32Array(lowerStart[n]);
+  for (let r = 0; r < n; r++) {
+    const pr = inverse[r];
+    for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
+      const c = colIndex[p];
+      if (c > r) break;
+      const pc = inverse[c];
+      const high = Math.max(pr, pc);
+      const low = Math.min(pr, pc);
+      upperRow[upperFill[high]++] = low;
+      const slot = lowerFill[low]++;
+      lowerRow[slot] = high;
+      lowerSource[slot] = p;
+    }
+  }
+  return { upperStart, upperRow, lowerStart, lowerRow, lowerSource };
+}
+
+/** Column counts of L: row k of L is the set of nodes reached from C(:, k) up the elimination tree. */
+function columnCounts(upperStart: Int32Array, upperRow: Int32Array, parent: Int32Array): Int32Array {
+  const n = parent.length;
+  const counts = new Int32Array(n);
+  const flag = new Int32Array(n).fill(-1);
+  for (let k = 0; k < n; k++) {
+    flag[k] = k;
+    counts[k]++;
+    for (let p = upperStart[k]; p < upperStart[k + 1]; p++) {
+      for (let i = upperRow[p]; flag[i] !== k; i = parent[i]) {
+        flag[i] = k;
+        counts[i]++;
+      }
+    }
+  }
+  return counts;
+}
+
+/**
  * Symbolic Cholesky analysis of a symmetric pattern: fill-reducing permutation, elimination tree and column
  * counts of L. Reusable for every matrix with the same pattern (refactorization costs only the numeric phase).
  * Only the lower triangle of A (column <= row) is read; A must be symmetric.
@@ -112,62 +184,14 @@ export class CholeskySymbolic {
     this.permutation = permutation;
     this.inversePermutation = inverse;
 
-    // Upper (by columns) and lower (by columns) triangles of C = P A P^T, from the lower triangle of A.
-    const { rowPtr, colIndex } = A;
-    const upperStart = new Int32Array(n + 1);
-    const lowerStart = new Int32Array(n + 1);
-    for (let r = 0; r < n; r++) {
-      const pr = inverse[r];
-      for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
-        const c = colIndex[p];
-        if (c > r) break;
-        const pc = inverse[c];
-        upperStart[Math.max(pr, pc) + 1]++;
-        lowerStart[Math.min(pr, pc) + 1]++;
-      }
-    }
-    for (let k = 0; k < n; k++) {
-      upperStart[k + 1] += upperStart[k];
-      lowerStart[k + 1] += lowerStart[k];
-    }
-    const upperFill = upperStart.slice(0, n);
-    const lowerFill = lowerStart.slice(0, n);
-    const upperRow = new Int32Array(upperStart[n]);
-    const lowerRow = new Int32Array(lowerStart[n]);
-    const lowerSource = new Int32Array(lowerStart[n]);
-    for (let r = 0; r < n; r++) {
-      const pr = inverse[r];
-      for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
-        const c = colIndex[p];
-        if (c > r) break;
-        const pc = inverse[c];
-        const high = Math.max(pr, pc);
-        const low = Math.min(pr, pc);
-        upperRow[upperFill[high]++] = low;
-        const slot = lowerFill[low]++;
-        lowerRow[slot] = high;
-        lowerSource[slot] = p;
-      }
-    }
+    const { upperStart, upperRow, lowerStart, lowerRow, lowerSource } = permutedTriangles(A, inverse);
     this.lowerStart = lowerStart;
     this.lowerRow = lowerRow;
     this.lowerSource = lowerSource;
 
     const parent = eliminationTree(graph, permutation);
     this.parent = parent;
-    // Column counts: row k of L is the set of nodes reached from C(:, k) up the elimination tree.
-    const counts = new Int32Array(n);
-    const flag = new Int32Array(n).fill(-1);
-    for (let k = 0; k < n; k++) {
-      flag[k] = k;
-      counts[k]++;
-      for (let p = upperStart[k]; p < upperStart[k + 1]; p++) {
-        for (let i = upperRow[p]; flag[i] !== k; i = parent[i]) {
-          flag[i] = k;
-          counts[i]++;
-        }
-      }
-    }
+    const counts = columnCounts(upperStart, upperRow, parent);
     const columnStart = new Int32Array(n + 1);
     for (let k = 0; k < n; k++) columnStart[k + 1] = columnStart[k] + counts[k];
     this.columnCounts = counts;
@@ -206,7 +230,7 @@ export class CholeskySymbolic {
       for (let j = supernodeStart[s]; j < supernodeStart[s + 1]; j++) supernodeRows[slot++] = j;
       cursor[s] = slot;
     }
-    flag.fill(-1);
+    const flag = new Int32Array(n).fill(-1);
     for (let k = 0; k < n; k++) {
       flag[k] = k;
       for (let p = upperStart[k]; p < upperStart[k + 1]; p++) {

@@ -135,6 +135,10 @@ function grow<T extends Int32Array | Float64Array>(array: T, needed: number): T 
 
 /** Left-looking Gilbert-Peierls LU with threshold partial pivoting: P A Q = L U. */
 function factorWithPivoting(symbolic: LuSymbolic, values: Float64Array): LuFactor {
+  // Long on purpose (about 170 lines): one Gilbert-Peierls column loop whose phases (symbolic reach by
+  // depth-first search, numeric triangular solve, pivot choice, symmetric pruning; marked below) all read
+  // and grow the same L and U buffers, which are reallocated in place; splitting it would mean a state
+  // object for some fifteen arrays and counters in the factorization's hot loop.
   const n = symbolic.n;
   const { columnOrder, cscStart, cscRow, pivotTolerance, singularTolerance } = symbolic;
   const cscValue = gatherColumns(symbolic, values);

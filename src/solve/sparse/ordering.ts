@@ -82,6 +82,11 @@ const DENSE = 3;
  * approximateMinimumDegree(g); // star centred at 0: the leaves come first, e.g. Int32Array [2, 1, 0]
  */
 export function approximateMinimumDegree(graph: AdjacencyGraph): Int32Array {
+  // Long on purpose (about 290 lines), like the reference AMD (SuiteSparse amd_2): one elimination loop over
+  // some twenty shared work arrays (the quotient graph iw, degree buckets, marks, hash lists) that every
+  // phase of a pivot step (select, build the element, approximate degrees, absorb, detect supervariables,
+  // reinsert) reads and writes. Splitting it into phases means a state class whose field accesses cost
+  // in this hot loop; do that only with the ordering benchmark beside it.
   const n = graph.n;
   const order = new Int32Array(n);
   if (n === 0) return order;
