@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
+  resolve: { conditions: ["tsadjoint-source"] },
+  ssr: { resolve: { conditions: ["tsadjoint-source"], externalConditions: ["tsadjoint-source"] } },
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "test/browser/**"], // the browser suite: npm run test:browser

@@ -3,7 +3,7 @@
  * jax-js, differentiated by tsadjoint through one JaxBlock; Taylor tests of a ReducedFunction and of a
  * ReducedFunctional; the cpu (exact) and wasm (fast, float32 exp) devices side by side.
  *
- * Run: `node --conditions=source --import tsx examples/jax-seed.ts`
+ * Run: `node --conditions=tsadjoint-source --import tsx examples/jax-seed.ts`
  */
 import { type Array as JaxArray, numpy as jnp } from "@jax-js/jax";
 import {

@@ -4,7 +4,7 @@
  * weights, checked by Taylor tests; the weights trained through a larger program with L-BFGS; Hessian
  * actions, and the clear error for a graph whose TensorFlow.js second derivative would be wrong.
  *
- * Run: node --conditions=source --import tsx examples/tfjs-network.ts
+ * Run: node --conditions=tsadjoint-source --import tsx examples/tfjs-network.ts
  */
 import * as tf from "@tensorflow/tfjs";
 import {

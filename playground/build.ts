@@ -32,7 +32,7 @@ export async function buildPlayground(outDir: string): Promise<void> {
     format: "esm",
     platform: "browser",
     target: "es2022",
-    conditions: ["source"],
+    conditions: ["tsadjoint-source"],
     // the CLI's PNG rendering (a native Node module, imported lazily by renderFigure) is never loaded here
     external: ["@resvg/resvg-js"],
     minify: true,

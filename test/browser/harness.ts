@@ -112,7 +112,7 @@ export async function bundle(outDir: string, from: "dist" | "source"): Promise<B
     platform: "browser",
     format: "esm",
     target: "es2022",
-    conditions: from === "source" ? ["source"] : [],
+    conditions: from === "source" ? ["tsadjoint-source"] : [],
     absWorkingDir: ROOT,
     sourcemap: "inline",
     logLevel: "silent",

@@ -63,9 +63,13 @@ describe("disk snapshots", () => {
 
   it("are removed at process exit", () => {
     const fixture = fileURLToPath(new URL("./disk-exit.fixture.ts", import.meta.url));
-    const output = execFileSync(process.execPath, ["--conditions=source", "--import", "tsx", fixture], {
-      encoding: "utf8",
-    });
+    const output = execFileSync(
+      process.execPath,
+      ["--conditions=tsadjoint-source", "--import", "tsx", fixture],
+      {
+        encoding: "utf8",
+      },
+    );
     const [folder, existed] = output.split("|");
     expect(folder).toMatch(/tsadjoint-checkpoint-/);
     expect(existed).toBe("true");

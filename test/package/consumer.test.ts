@@ -25,7 +25,7 @@ const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as
   peerDependencies?: Record<string, string>;
 };
 
-/** The environment of child processes: no inherited `--conditions=source` or loaders. */
+/** The environment of child processes: no inherited `--conditions=tsadjoint-source` or loaders. */
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
 

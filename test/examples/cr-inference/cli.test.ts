@@ -10,7 +10,7 @@ const ROOT = join(import.meta.dirname, "../../..");
 function runMain(args: string[]) {
   return spawnSync(
     process.execPath,
-    ["--conditions=source", "--import", "tsx", "examples/main.ts", ...args],
+    ["--conditions=tsadjoint-source", "--import", "tsx", "examples/main.ts", ...args],
     {
       cwd: ROOT,
       encoding: "utf8",
