@@ -14,32 +14,165 @@ export interface ColumnColoring {
 }
 
 /**
- * Greedy distance-2 coloring of the columns of a pattern: columns j and k get different colors whenever some
- * row has entries in both. Columns are visited in natural order, which is optimal for banded patterns
- * (bandwidth + 1 colors for a band of total width bandwidth + 1).
+ * Distance-2 coloring of the columns of a pattern: columns j and k get different colors whenever some row has
+ * entries in both. Greedy in natural column order first (optimal for banded patterns: bandwidth + 1 colors
+ * for a band of total width bandwidth + 1); when that uses more colors than the longest row (a lower bound),
+ * DSATUR on the column intersection graph is tried and the coloring with fewer colors kept. On P1 triangle
+ * meshes this reaches the optimum, 7 colors for the 7-point stencil, where natural order needs 9.
  *
  * @example
  * colorColumns(tridiagonalPattern(100)).count; // 3
  */
 export function colorColumns(pattern: CsrMatrix): ColumnColoring {
-  const { cols, rowPtr, colIndex } = pattern;
+  const { cols } = pattern;
   const columns = transposePattern(pattern).pattern; // row j of the transpose lists the rows of column j
+  const natural = new Int32Array(cols);
+  for (let j = 0; j < cols; j++) natural[j] = j;
+  const first = greedyColoring(pattern, columns, natural);
+  // the natural order is optimal on a band; skip the second pass when no row can force more colors
+  if (first.count <= maxRowLength(pattern)) return first;
+  const second = dsaturColoring(pattern, columns);
+  return second.count < first.count ? second : first;
+}
+
+/** Largest number of entries in a row: a lower bound of every distance-2 column coloring. */
+function maxRowLength(pattern: CsrMatrix): number {
+  let most = 0;
+  for (let i = 0; i < pattern.rows; i++) most = Math.max(most, pattern.rowPtr[i + 1] - pattern.rowPtr[i]);
+  return most;
+}
+
+/** Greedy first-fit coloring of the columns visited in `order`. */
+function greedyColoring(pattern: CsrMatrix, columns: CsrMatrix, order: Int32Array): ColumnColoring {
+  const { cols, rowPtr, colIndex } = pattern;
   const colors = new Int32Array(cols).fill(-1);
-  // forbidden[c] === j + 1 marks color c as taken by a neighbour of column j
+  // forbidden[c] === step + 1 marks color c as taken by a neighbour of the column colored at this step
   const forbidden = new Int32Array(cols + 1);
   let count = 0;
-  for (let j = 0; j < cols; j++) {
+  for (let step = 0; step < cols; step++) {
+    const j = order[step];
     for (let q = columns.rowPtr[j]; q < columns.rowPtr[j + 1]; q++) {
       const i = columns.colIndex[q];
       for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
         const color = colors[colIndex[p]];
-        if (color >= 0) forbidden[color] = j + 1;
+        if (color >= 0) forbidden[color] = step + 1;
       }
     }
     let color = 0;
-    while (forbidden[color] === j + 1) color++;
+    while (forbidden[color] === step + 1) color++;
     colors[j] = color;
     if (color + 1 > count) count = color + 1;
+  }
+  return { colors, count };
+}
+
+/** Adjacency lists of the column intersection graph (columns adjacent when they share a row; no self loops). */
+function intersectionGraph(
+  pattern: CsrMatrix,
+  columns: CsrMatrix,
+): { pointers: Int32Array; neighbours: Int32Array } {
+  const { cols, rowPtr, colIndex } = pattern;
+  const mark = new Int32Array(cols).fill(-1);
+  const pointers = new Int32Array(cols + 1);
+  let neighbours = new Int32Array(Math.max(16, 4 * pattern.nnz));
+  let length = 0;
+  for (let j = 0; j < cols; j++) {
+    mark[j] = j;
+    for (let q = columns.rowPtr[j]; q < columns.rowPtr[j + 1]; q++) {
+      const i = columns.colIndex[q];
+      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+        const k = colIndex[p];
+        if (mark[k] === j) continue;
+        mark[k] = j;
+        if (length === neighbours.length) {
+          const grown = new Int32Array(2 * length);
+          grown.set(neighbours);
+          neighbours = grown;
+        }
+        neighbours[length++] = k;
+      }
+    }
+    pointers[j + 1] = length;
+  }
+  return { pointers, neighbours: neighbours.subarray(0, length) };
+}
+
+/**
+ * DSATUR coloring of the column intersection graph (Brelaz): repeatedly color, with the smallest free color,
+ * the uncolored column whose neighbours already use the most distinct colors (ties: most neighbours, then
+ * lowest index). Finds the lattice colorings of structured stencils.
+ */
+function dsaturColoring(pattern: CsrMatrix, columns: CsrMatrix): ColumnColoring {
+  const { cols } = pattern;
+  const { pointers, neighbours } = intersectionGraph(pattern, columns);
+  let maxDegree = 0;
+  for (let j = 0; j < cols; j++) maxDegree = Math.max(maxDegree, pointers[j + 1] - pointers[j]);
+  const words = ((maxDegree + 1) >> 5) + 1; // colors never exceed maxDegree + 1
+  const seen = new Uint32Array(cols * words); // bit c of column j: a neighbour of j has color c
+  const saturation = new Int32Array(cols);
+  const colors = new Int32Array(cols).fill(-1);
+  // binary max-heap of (saturation, degree, -index) entries with lazy deletion
+  const heapKeys: number[] = [];
+  const heapColumns: number[] = [];
+  const key = (j: number) =>
+    (saturation[j] * (maxDegree + 1) + (pointers[j + 1] - pointers[j])) * (cols + 1) + (cols - j);
+  const push = (j: number) => {
+    const k = key(j);
+    let at = heapKeys.length;
+    heapKeys.push(k);
+    heapColumns.push(j);
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (heapKeys[parent] >= k) break;
+      heapKeys[at] = heapKeys[parent];
+      heapColumns[at] = heapColumns[parent];
+      at = parent;
+    }
+    heapKeys[at] = k;
+    heapColumns[at] = j;
+  };
+  const pop = (): number => {
+    const top = heapColumns[0];
+    const lastKey = heapKeys.pop() as number;
+    const lastColumn = heapColumns.pop() as number;
+    const size = heapKeys.length;
+    if (size > 0) {
+      let at = 0;
+      for (;;) {
+        let child = 2 * at + 1;
+        if (child >= size) break;
+        if (child + 1 < size && heapKeys[child + 1] > heapKeys[child]) child++;
+        if (heapKeys[child] <= lastKey) break;
+        heapKeys[at] = heapKeys[child];
+        heapColumns[at] = heapColumns[child];
+        at = child;
+      }
+      heapKeys[at] = lastKey;
+      heapColumns[at] = lastColumn;
+    }
+    return top;
+  };
+  for (let j = 0; j < cols; j++) push(j);
+  let count = 0;
+  let colored = 0;
+  while (colored < cols) {
+    const topKey = heapKeys[0];
+    const j = pop();
+    if (colors[j] >= 0 || topKey !== key(j)) continue; // stale entry
+    let color = 0;
+    while (seen[j * words + (color >> 5)] & (1 << (color & 31))) color++;
+    colors[j] = color;
+    colored++;
+    if (color + 1 > count) count = color + 1;
+    const word = color >> 5;
+    const bit = 1 << (color & 31);
+    for (let a = pointers[j]; a < pointers[j + 1]; a++) {
+      const k = neighbours[a];
+      if (colors[k] >= 0 || seen[k * words + word] & bit) continue;
+      seen[k * words + word] |= bit;
+      saturation[k]++;
+      push(k);
+    }
   }
   return { colors, count };
 }

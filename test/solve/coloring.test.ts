@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { jacobianPattern, unitSquareMesh } from "tsadjoint/fem";
 import {
   bandedPattern,
   CsrMatrix,
@@ -49,5 +50,33 @@ describe("distance-2 column coloring and Jacobian recovery", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  function expectValid(pattern: CsrMatrix, colors: Int32Array): void {
+    for (let i = 0; i < pattern.rows; i++) {
+      const seen = new Set<number>();
+      for (let p = pattern.rowPtr[i]; p < pattern.rowPtr[i + 1]; p++) {
+        const color = colors[pattern.colIndex[p]];
+        expect(seen.has(color)).toBe(false);
+        seen.add(color);
+      }
+    }
+  }
+
+  it("colors the 7-point P1 stencil of structured triangle meshes with the optimal 7 colors", () => {
+    for (const cells of [8, 32]) {
+      const pattern = jacobianPattern(unitSquareMesh(cells));
+      let longest = 0;
+      for (let i = 0; i < pattern.rows; i++)
+        longest = Math.max(longest, pattern.rowPtr[i + 1] - pattern.rowPtr[i]);
+      expect(longest).toBe(7); // a lower bound: the columns of one row need distinct colors
+      const coloring = colorColumns(pattern);
+      expect(coloring.count).toBe(7);
+      expectValid(pattern, coloring.colors);
+      const values = pattern.values.map((_, p) => Math.sin(p + 1));
+      const matrix = new CsrMatrix(pattern.rows, pattern.cols, pattern.rowPtr, pattern.colIndex, values);
+      const products = colorSeeds(coloring).map((seed) => matrix.matvec(seed));
+      expect(Array.from(recoverJacobian(matrix, coloring, products).values)).toEqual(Array.from(values));
+    }
   });
 });

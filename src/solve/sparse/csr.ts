@@ -309,6 +309,14 @@ export class CsrMatrix {
   isNumericallySymmetric(relativeTolerance = 0): boolean {
     if (this.rows !== this.cols) return false;
     const bound = relativeTolerance * this.maxAbs();
+    const mirror = mirrorSlots(this);
+    if (mirror !== null) {
+      // structurally symmetric, sorted and duplicate-free: compare each entry with its mirror in place
+      const values = this.values;
+      for (let p = 0; p < values.length; p++)
+        if (Math.abs(values[p] - values[mirror[p]]) > bound) return false;
+      return true;
+    }
     const difference = this.add(this.transpose(), -1).values;
     for (let p = 0; p < difference.length; p++) if (Math.abs(difference[p]) > bound) return false;
     return true;
@@ -450,6 +458,34 @@ export interface TransposedPattern {
   readonly pattern: CsrMatrix;
   /** `sourceSlot[t]` is the slot in the original `values` that lands in slot t of the transpose. */
   readonly sourceSlot: Int32Array;
+}
+
+/** Mirror slots per pattern (keyed by its column index array, which patterns share across values). */
+const mirrorCache = new WeakMap<Int32Array, { rowPtr: Int32Array; mirror: Int32Array | null }>();
+
+/**
+ * For a square pattern that is structurally symmetric with strictly increasing columns in every row, the slot
+ * of (j, i) for every slot of (i, j); null otherwise. Computed once per pattern and cached.
+ */
+function mirrorSlots(matrix: CsrMatrix): Int32Array | null {
+  const cached = mirrorCache.get(matrix.colIndex);
+  if (cached !== undefined && cached.rowPtr === matrix.rowPtr) return cached.mirror;
+  let mirror: Int32Array | null = null;
+  const { rows, rowPtr, colIndex } = matrix;
+  let sorted = true;
+  for (let i = 0; i < rows && sorted; i++)
+    for (let p = rowPtr[i] + 1; p < rowPtr[i + 1]; p++)
+      if (colIndex[p] <= colIndex[p - 1]) {
+        sorted = false;
+        break;
+      }
+  if (sorted) {
+    const { pattern, sourceSlot } = transposePattern(matrix);
+    // the transpose has the same pattern, so its slot q holds (j, i) and sourceSlot[q] is the slot of (i, j)
+    if (samePattern(matrix, pattern)) mirror = sourceSlot;
+  }
+  mirrorCache.set(matrix.colIndex, { rowPtr: matrix.rowPtr, mirror });
+  return mirror;
 }
 
 /**

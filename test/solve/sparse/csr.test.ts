@@ -172,6 +172,50 @@ describe("CsrMatrix operations", () => {
     expect(CsrMatrix.fromDense(1, 2, [1, 1]).isNumericallySymmetric()).toBe(false);
   });
 
+  it("numerical symmetry agrees with the dense definition when values change on a shared pattern (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.double({ min: 0.1, max: 0.9, noNaN: true }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.boolean(),
+        (n, density, seed, structurallySymmetric) => {
+          const random = seededRandom(seed);
+          const dense = new Float64Array(n * n);
+          for (let i = 0; i < n; i++)
+            for (let j = 0; j <= i; j++)
+              if (i === j || random() < density) {
+                dense[i * n + j] = 2 * random() - 1;
+                dense[j * n + i] = structurallySymmetric || random() < 0.5 ? dense[i * n + j] : 0;
+              }
+          const A = CsrMatrix.fromDense(n, n, dense);
+          const tolerance = 1e-12;
+          const denseSymmetric = (values: Float64Array) => {
+            const full = A.withValues(values).toDense();
+            let bound = 0;
+            for (const v of values) bound = Math.max(bound, Math.abs(v));
+            for (let i = 0; i < n; i++)
+              for (let j = 0; j < n; j++)
+                if (Math.abs(full[i * n + j] - full[j * n + i]) > tolerance * bound) return false;
+            return true;
+          };
+          expect(A.isNumericallySymmetric(tolerance)).toBe(denseSymmetric(A.values));
+          // new values on the same pattern arrays: symmetric, then one off-diagonal entry perturbed
+          for (let trial = 0; trial < 3; trial++) {
+            const values = A.values.map((v) => v * (1 + trial));
+            const offDiagonal: number[] = [];
+            for (let i = 0; i < n; i++)
+              for (let p = A.rowPtr[i]; p < A.rowPtr[i + 1]; p++)
+                if (A.colIndex[p] !== i) offDiagonal.push(p);
+            if (trial === 2 && offDiagonal.length > 0) values[offDiagonal[seed % offDiagonal.length]] += 0.5;
+            const B = A.withValues(values);
+            expect(B.isNumericallySymmetric(tolerance)).toBe(denseSymmetric(values));
+          }
+        },
+      ),
+    );
+  });
+
   it("scale and add with different patterns (property)", () => {
     fc.assert(
       fc.property(matrixSpec, matrixSpec, fc.double({ min: -3, max: 3, noNaN: true }), (s1, s2, alpha) => {
