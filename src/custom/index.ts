@@ -1,8 +1,15 @@
 /**
  * @file Custom differentiable functions: `overloadFunction` (a plain function plus user derivative rules
  * as one block) and `pointMap` (CRIKit's point_map: a `tsadjoint/numpy` function on batches of points as
- * one block with a nested tape).
+ * one block with a nested tape), and `defineLinear` (a linear operation from apply + transpose).
  */
+
+export {
+  defineLinear,
+  LinearBlock,
+  type LinearDefinition,
+  type LinearOperation,
+} from "../ops/linear.js";
 export {
   type HvpArguments,
   type InputResults,
