@@ -11,7 +11,7 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape } from "../tape/tape.js";
+import { recordBlock } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import { type ArrayInput, array, formatShape, NDArray, shapeSize } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
@@ -123,8 +123,8 @@ export function renamed(error: unknown, operation: string, shapes: readonly (rea
 }
 
 /**
- * @internal Links `result` to the tape through a new output variable and records `block` built on it.
- * Call only while annotating. Returns `result`.
+ * @internal Records `block` built on `output` through `recordBlock` and links `result` to the tape through
+ * `output` when it was recorded (while annotating). Returns `result`.
  * @example
  * const output = outputFor(y);
  * recordResult(y, output, new ReshapeBlock(x.shape, y.shape, [x.blockVariable], [output]));
@@ -134,8 +134,7 @@ export function recordResult<T extends AdjFloat | NDArray>(
   output: BlockVariable,
   block: Block,
 ): T {
-  getWorkingTape().addBlock(block);
-  result._blockVariable = output;
+  if (recordBlock(block)) result._blockVariable = output;
   return result;
 }
 
