@@ -1,6 +1,7 @@
 /**
- * @file Reduction blocks (sum, mean, prod, max, min, norm, cumsum): one Block class per op with its four
- * modes side by side. An AdjFloat input or output is handled as a 0-d array.
+ * @file Reductions (sum, mean, prod, max, min, norm, cumsum): the linear ones (sum, mean, cumsum) declared
+ * through `defineLinear`, the others one Block class per op with its four modes side by side. An AdjFloat
+ * input or output is handled as a 0-d array.
  */
 import { NonFiniteValueError } from "../errors.js";
 import {

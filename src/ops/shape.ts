@@ -1,6 +1,7 @@
 /**
- * @file Shape operation blocks (reshape, transpose, concatenate, take, slicing, where, clip, ...): one Block
- * class per op with its four modes side by side, plus the shared helpers the reduction blocks reuse.
+ * @file Shape operations (reshape, transpose, concatenate, take, slicing, where, clip, ...): the linear
+ * one-input ones declared through `defineLinear` (A and A^T), the others one Block class per op with its
+ * four modes side by side, plus the shared helpers the reduction blocks reuse.
  */
 import { InvalidArgumentError, ShapeMismatchError, TsadjointError } from "../errors.js";
 import {
