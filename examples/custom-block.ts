@@ -1,11 +1,13 @@
 /**
- * @file Extending tsadjoint with a custom Block: the smooth ramp softplus(x) = ln(1 + e^x) with
- * hand-written tangent-linear, adjoint and Hessian rules.
+ * @file Extending tsadjoint with a new operation, the smooth ramp softplus(x) = ln(1 + e^x), two ways:
+ * the short way, `defineElementwise` with f, f' and f'' (scalars and arrays, all four modes), and the
+ * general way, a Block subclass with hand-written tangent-linear, adjoint and Hessian rules.
  */
 import {
   type AdjContext,
   AdjFloat,
   Block,
+  defineElementwise,
   type HessianContext,
   type RecomputeContext,
   recordBlock,
@@ -16,7 +18,21 @@ const softplusValue = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /**
- * y = softplus(x). Rules: y' = sigmoid(x); y'' = sigmoid(x) (1 - sigmoid(x)).
+ * softplus as a declaration: the value, f' = sigmoid and f'' = sigmoid (1 - sigmoid). Works on numbers,
+ * AdjFloats and NDArrays, and records one "softplus" block with all four modes.
+ *
+ * @example
+ * const y = softplusElementwise(np.array([-1, 0, 1]));
+ */
+export const softplusElementwise = defineElementwise({
+  name: "softplus",
+  f: softplusValue,
+  df: (x) => sigmoid(x),
+  d2f: (x) => sigmoid(x) * (1 - sigmoid(x)),
+});
+
+/**
+ * The same operation written out as a Block (for operations that are not elementwise). y = softplus(x). Rules: y' = sigmoid(x); y'' = sigmoid(x) (1 - sigmoid(x)).
  */
 export class SoftplusBlock extends Block {
   constructor(x: AdjFloat) {

@@ -1,8 +1,23 @@
 /**
  * @file Custom differentiable functions: `overloadFunction` (a plain function plus user derivative rules
  * as one block) and `pointMap` (CRIKit's point_map: a `tsadjoint/numpy` function on batches of points as
- * one block with a nested tape).
+ * one block with a nested tape), `defineLinear` (a linear operation from apply + transpose) and
+ * `defineElementwise` (an elementwise operation from f, f', f'').
  */
+
+export {
+  defineLinear,
+  LinearBlock,
+  type LinearDefinition,
+  type LinearOperation,
+} from "../ops/linear.js";
+export {
+  type BinaryElementwiseDefinition,
+  type BinaryElementwiseOperation,
+  defineElementwise,
+  type UnaryElementwiseDefinition,
+  type UnaryElementwiseOperation,
+} from "./define-elementwise.js";
 export {
   type HvpArguments,
   type InputResults,

@@ -43,7 +43,7 @@ import { checkNumber, checkOptions } from "../options.js";
 import { annotating } from "../tape/annotation.js";
 import type { Block } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape, type TapeOption } from "../tape/tape.js";
+import { recordBlock, type TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import {
   array,
@@ -110,8 +110,9 @@ function recordContraction<T extends NDArray | AdjFloat>(
   if (!annotating()) return result;
   const output = new BlockVariable(result.raw());
   const dependencies = operands.map((operand) => operand.blockVariable);
-  getWorkingTape().addBlock(new ContractionBlock(kind, spec, subscripts, axes, dependencies, [output]));
-  result._blockVariable = output;
+  if (recordBlock(new ContractionBlock(kind, spec, subscripts, axes, dependencies, [output]))) {
+    result._blockVariable = output;
+  }
   return result;
 }
 
@@ -123,8 +124,7 @@ function recordUnary(
 ): NDArray {
   if (!annotating()) return result;
   const output = new BlockVariable(result);
-  getWorkingTape().addBlock(create([input.blockVariable], [output]));
-  result._blockVariable = output;
+  if (recordBlock(create([input.blockVariable], [output]))) result._blockVariable = output;
   return result;
 }
 
@@ -179,8 +179,9 @@ function matmulOn(a: LinalgArray, b: LinalgArray): NDArray {
   const result = matmulKernel(x, y);
   if (annotating()) {
     const output = new BlockVariable(result);
-    getWorkingTape().addBlock(new MatmulBlock([x.blockVariable, y.blockVariable], [output]));
-    result._blockVariable = output;
+    if (recordBlock(new MatmulBlock([x.blockVariable, y.blockVariable], [output]))) {
+      result._blockVariable = output;
+    }
   }
   return result;
 }
@@ -540,9 +541,10 @@ function slogdetOn(a: LinalgArray): SlogdetResult {
   if (annotating()) {
     const signOutput = new BlockVariable(sign);
     const logOutput = new BlockVariable(logAbsDet);
-    getWorkingTape().addBlock(new SlogdetBlock([x.blockVariable], [signOutput, logOutput]));
-    sign._blockVariable = signOutput;
-    logAbsDet._blockVariable = logOutput;
+    if (recordBlock(new SlogdetBlock([x.blockVariable], [signOutput, logOutput]))) {
+      sign._blockVariable = signOutput;
+      logAbsDet._blockVariable = logOutput;
+    }
   }
   return Object.assign([sign, logAbsDet] as const, { sign, logabsdet: logAbsDet });
 }
@@ -640,10 +642,9 @@ function solveTriangularOn(a: LinalgArray, b: LinalgArray, options: SolveTriangu
   const result = withOperation(operation, () => solveTriangularKernel(x, y, settings));
   if (annotating()) {
     const output = new BlockVariable(result);
-    getWorkingTape().addBlock(
-      new SolveTriangularBlock(settings, [x.blockVariable, y.blockVariable], [output]),
-    );
-    result._blockVariable = output;
+    if (recordBlock(new SolveTriangularBlock(settings, [x.blockVariable, y.blockVariable], [output]))) {
+      result._blockVariable = output;
+    }
   }
   return result;
 }
@@ -686,8 +687,9 @@ function solveOn(a: LinalgArray, b: LinalgArray): NDArray {
   const result = withOperation(operation, () => solveKernel(x, y));
   if (annotating()) {
     const output = new BlockVariable(result);
-    getWorkingTape().addBlock(new DenseSolveBlock([x.blockVariable, y.blockVariable], [output]));
-    result._blockVariable = output;
+    if (recordBlock(new DenseSolveBlock([x.blockVariable, y.blockVariable], [output]))) {
+      result._blockVariable = output;
+    }
   }
   return result;
 }

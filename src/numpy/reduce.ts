@@ -16,7 +16,15 @@ import {
   prod as prodKernel,
   sum as sumKernel,
 } from "../ops/kernels/reduce.js";
-import { CumsumBlock, ExtremumBlock, MeanBlock, NormBlock, ProdBlock, SumBlock } from "../ops/reduce.js";
+import {
+  cumsumLinear,
+  ExtremumBlock,
+  meanLinear,
+  NormBlock,
+  ProdBlock,
+  reductionParams,
+  sumLinear,
+} from "../ops/reduce.js";
 import {
   type ArrayOperand,
   isOptions,
@@ -83,7 +91,7 @@ function reductionValues(kind: ReductionKind, x: NDArray, axes: number[], keepdi
 }
 
 function reductionBlock(
-  kind: ReductionKind,
+  kind: Exclude<ReductionKind, "sum" | "mean">,
   axes: number[],
   keepdims: boolean,
   shape: readonly number[],
@@ -91,10 +99,6 @@ function reductionBlock(
   outputs: BlockVariable[],
 ): Block {
   switch (kind) {
-    case "sum":
-      return new SumBlock(axes, keepdims, shape, dependencies, outputs);
-    case "mean":
-      return new MeanBlock(axes, keepdims, shape, dependencies, outputs);
     case "prod":
       return new ProdBlock(axes, keepdims, shape, dependencies, outputs);
     case "max":
@@ -162,6 +166,10 @@ function reduceOver(
   if (typeof a === "number") return values.data[0];
   const result = value instanceof AdjFloat ? new AdjFloat(values.data[0]) : values;
   if (!annotating()) return result;
+  if (kind === "sum" || kind === "mean") {
+    const linear = kind === "sum" ? sumLinear : meanLinear;
+    return linear.record(value, result, reductionParams(axes, keepdims, x.shape));
+  }
   const output = outputFor(result);
   return recordResult(
     result,
@@ -354,7 +362,5 @@ function cumsumOn(a: ArrayOperand, axisValue: number | null | undefined): NDArra
       ? undefined
       : resolveAxis("cumsum", axisValue, x.ndim, x.shape);
   const result = cumsumKernel(x, resolved);
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  return recordResult(result, output, new CumsumBlock(resolved, x.shape, [value.blockVariable], [output]));
+  return cumsumLinear.record(value, result, resolved);
 }

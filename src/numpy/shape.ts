@@ -33,29 +33,30 @@ import {
 } from "../ops/kernels/shape.js";
 import {
   type ArrayOperand,
-  BroadcastToBlock,
   broadcastShapeOf,
+  broadcastToLinear,
   ClipBlock,
   ConcatenateBlock,
-  DiagonalBlock,
-  ExpandDimsBlock,
-  FlipBlock,
+  diagonalLinear,
+  expandDimsLinear,
+  flipLinear,
   isOptions,
-  MoveaxisBlock,
+  moveaxisLinear,
   outputFor,
-  RavelBlock,
-  ReshapeBlock,
+  permutationOf,
+  ravelLinear,
   recordResult,
   renamed,
+  reshapeLinear,
   resolveAxes,
   resolveAxis,
-  SliceBlock,
-  SqueezeBlock,
   StackBlock,
-  SwapaxesBlock,
-  TakeBlock,
-  TransposeBlock,
+  sliceLinear,
+  squeezeLinear,
+  swapaxesLinear,
+  takeLinear,
   toOverloaded,
+  transposeLinear,
   valueArray,
   WhereBlock,
 } from "../ops/shape.js";
@@ -134,16 +135,15 @@ function reshaped(
   shape: readonly number[],
 ): NDArray {
   const result = new NDArray(x.data, shape);
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  const dependencies = [value.blockVariable];
-  const outputs = [output];
-  let block: ReshapeBlock;
-  if (operation === "ravel") block = new RavelBlock(x.shape, shape, dependencies, outputs);
-  else if (operation === "expand_dims") block = new ExpandDimsBlock(x.shape, shape, dependencies, outputs);
-  else if (operation === "squeeze") block = new SqueezeBlock(x.shape, shape, dependencies, outputs);
-  else block = new ReshapeBlock(x.shape, shape, dependencies, outputs);
-  return recordResult(result, output, block);
+  const linear =
+    operation === "ravel"
+      ? ravelLinear
+      : operation === "expand_dims"
+        ? expandDimsLinear
+        : operation === "squeeze"
+          ? squeezeLinear
+          : reshapeLinear;
+  return linear.record(value, result, shape);
 }
 
 /**
@@ -298,14 +298,9 @@ function permuted(
 ): NDArray {
   const result = transposeKernel(x, permutation);
   if (!annotating()) return result;
-  const output = outputFor(result);
-  const dependencies = [value.blockVariable];
-  const outputs = [output];
-  let block: TransposeBlock;
-  if (operation === "moveaxis") block = new MoveaxisBlock(permutation, dependencies, outputs);
-  else if (operation === "swapaxes") block = new SwapaxesBlock(permutation, dependencies, outputs);
-  else block = new TransposeBlock(permutation, dependencies, outputs);
-  return recordResult(result, output, block);
+  const linear =
+    operation === "moveaxis" ? moveaxisLinear : operation === "swapaxes" ? swapaxesLinear : transposeLinear;
+  return linear.record(value, result, permutationOf(permutation));
 }
 
 /** Keyword arguments of `transpose` (NumPy's `axes=`). */
@@ -561,9 +556,7 @@ function broadcastToOn(a: ArrayOperand, shape: ShapeArgument): NDArray {
     target.reduce((p, n) => p * n, 1),
   );
   const result = broadcastToKernel(x, target);
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  return recordResult(result, output, new BroadcastToBlock(x.shape, target, [value.blockVariable], [output]));
+  return broadcastToLinear.record(value, result, target);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -639,13 +632,7 @@ function takeOn(a: ArrayOperand, indices: IndexArgument, axisValue: number | nul
   } catch (error) {
     throw renamed(error, "take", [x.shape]);
   }
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  return recordResult(
-    result,
-    output,
-    new TakeBlock(owned, resolvedAxis, x.shape, [value.blockVariable], [output]),
-  );
+  return takeLinear.record(value, result, { indices: owned, axis: resolvedAxis });
 }
 
 /**
@@ -713,13 +700,7 @@ function sliceOn(a: ArrayOperand, spec: SliceSpec): NDArray {
   } catch (error) {
     throw renamed(error, "slice", [x.shape]);
   }
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  return recordResult(
-    result,
-    output,
-    new SliceBlock(Object.freeze(owned), x.shape, [value.blockVariable], [output]),
-  );
+  return sliceLinear.record(value, result, Object.freeze(owned));
 }
 
 /**
@@ -782,13 +763,7 @@ function diagonalOn(a: ArrayOperand, offsetValue: number, first: number, second:
   } catch (error) {
     throw renamed(error, "diagonal", [x.shape]);
   }
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  return recordResult(
-    result,
-    output,
-    new DiagonalBlock(offsetValue, first, second, x.shape, [value.blockVariable], [output]),
-  );
+  return diagonalLinear.record(value, result, { offset: offsetValue, axis1: first, axis2: second });
 }
 
 /**
@@ -809,9 +784,7 @@ function flipOn(a: ArrayOperand, axisValue: number | readonly number[] | null | 
   const x = valueArray(value);
   const axes = resolveAxes("flip", axisValue, x.shape);
   const result = flipKernel(x, axes);
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  return recordResult(result, output, new FlipBlock(axes, [value.blockVariable], [output]));
+  return flipLinear.record(value, result, axes);
 }
 
 // ---------------------------------------------------------------------------------------------------------

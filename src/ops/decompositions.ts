@@ -127,7 +127,7 @@ function phi(x: NDArray): NDArray {
  * Hessian: Ahat = -Y^T Yhat Y^T - (Ydot^T Ybar Y^T + Y^T Ybar Ydot^T), with Ydot = -Y Adot Y.
  *
  * @example
- * getWorkingTape().addBlock(new InvBlock([a.blockVariable], [output]));
+ * recordBlock(new InvBlock([a.blockVariable], [output]));
  */
 export class InvBlock extends Block {
   override get name(): string {
@@ -204,7 +204,7 @@ function inverseDerivativeTransposed(inverse: NDArray, adot: NDArray): NDArray {
  * The derivatives need A^-1: at a singular matrix they throw an InvalidArgumentError.
  *
  * @example
- * getWorkingTape().addBlock(new DetBlock([a.blockVariable], [output]));
+ * recordBlock(new DetBlock([a.blockVariable], [output]));
  */
 export class DetBlock extends Block {
   override get name(): string {
@@ -275,7 +275,7 @@ export class DetBlock extends Block {
  * TLM: ldot = tr(A^-1 Adot). Adjoint: Abar = lbar A^-T. Hessian: Ahat = lhat A^-T - lbar (A^-1 Adot A^-1)^T.
  *
  * @example
- * getWorkingTape().addBlock(new SlogdetBlock([a.blockVariable], [signOutput, logOutput]));
+ * recordBlock(new SlogdetBlock([a.blockVariable], [signOutput, logOutput]));
  */
 export class SlogdetBlock extends Block {
   override get name(): string {
@@ -358,7 +358,7 @@ function choleskyAdjointCore(lower: NDArray, lowerInv: NDArray, lbar: NDArray): 
  * Pdot = Mdot^T Q M + M^T Phi(Ldot^T Lbar) M + M^T Q Mdot, Mdot = -M Ldot M (the TLM of each step of the adjoint).
  *
  * @example
- * getWorkingTape().addBlock(new CholeskyBlock([a.blockVariable], [output]));
+ * recordBlock(new CholeskyBlock([a.blockVariable], [output]));
  */
 export class CholeskyBlock extends Block {
   override get name(): string {
@@ -435,7 +435,7 @@ export interface TriangularOptions {
  * (Products with x, bbar, ... are over the right-hand-side columns; batch axes broadcast and are summed back.)
  *
  * @example
- * getWorkingTape().addBlock(new SolveTriangularBlock(options, [a.blockVariable, b.blockVariable], [output]));
+ * recordBlock(new SolveTriangularBlock(options, [a.blockVariable, b.blockVariable], [output]));
  */
 export class SolveTriangularBlock extends Block {
   constructor(

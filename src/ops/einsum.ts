@@ -246,7 +246,7 @@ export function einsumSpec(
  * Operands may be numbers (an AdjFloat's raw value: a 0-d operand); `outer` and `vdot` flatten their operands.
  *
  * @example
- * getWorkingTape().addBlock(new ContractionBlock("einsum", spec, "ij,jk->ik", undefined, deps, [output]));
+ * recordBlock(new ContractionBlock("einsum", spec, "ij,jk->ik", undefined, deps, [output]));
  */
 export class ContractionBlock extends Block {
   private plans: (AdjointPlan | undefined)[] | undefined = undefined;

@@ -53,7 +53,7 @@ function matmulAdjointRight(seed: NDArray, a: NDArray, b: NDArray): NDArray {
  * Hessian: ahat = zhat b^T + zbar bdot^T, bhat = a^T zhat + adot^T zbar (each summed to the operand's shape).
  *
  * @example
- * getWorkingTape().addBlock(new MatmulBlock([a.blockVariable, b.blockVariable], [output]));
+ * recordBlock(new MatmulBlock([a.blockVariable, b.blockVariable], [output]));
  */
 export class MatmulBlock extends Block {
   override get name(): string {
@@ -127,7 +127,7 @@ export class MatmulBlock extends Block {
  * TLM: zdot = trace(adot). Adjoint: abar = zbar placed on the diagonal. Hessian: ahat = zhat on the diagonal.
  *
  * @example
- * getWorkingTape().addBlock(new TraceBlock(0, 0, 1, [a.blockVariable], [output]));
+ * recordBlock(new TraceBlock(0, 0, 1, [a.blockVariable], [output]));
  */
 export class TraceBlock extends Block {
   constructor(

@@ -1,6 +1,7 @@
 /**
- * @file Reduction blocks (sum, mean, prod, max, min, norm, cumsum): one Block class per op with its four
- * modes side by side. An AdjFloat input or output is handled as a 0-d array.
+ * @file Reductions (sum, mean, prod, max, min, norm, cumsum): the linear ones (sum, mean, cumsum) declared
+ * through `defineLinear`, the others one Block class per op with its four modes side by side. An AdjFloat
+ * input or output is handled as a 0-d array.
  */
 import { NonFiniteValueError } from "../errors.js";
 import {
@@ -26,7 +27,7 @@ import {
 } from "./kernels/reduce.js";
 import { inversePermutation, transpose as transposeKernel } from "./kernels/shape.js";
 import { splitAtAxis } from "./kernels/strided.js";
-import { arrayOf, LinearUnaryBlock } from "./shape.js";
+import { arrayOf, defineLinear } from "./linear.js";
 
 /**
  * The input shape with the reduced axes set to 1 (what keepdims gives).
@@ -40,119 +41,66 @@ export function keptShape(shape: readonly number[], axes: readonly number[]): nu
   return kept;
 }
 
-/**
- * y = sum(x, axes). A^T: ybar broadcast back over the reduced axes.
- * TLM: ydot = sum(xdot, axes). Adjoint: xbar = broadcast(ybar). Hessian: xhat = broadcast(yhat).
- *
- * @example
- * new SumBlock([0], false, [2, 3], [x.blockVariable], [output]);
- */
-export class SumBlock extends LinearUnaryBlock {
+/** The parameters of `sum` and `mean`: the reduced axes, keepdims, and the input shape with them set to 1. */
+export interface ReductionParams {
+  readonly axes: readonly number[];
+  readonly keepdims: boolean;
   /** The input shape with the reduced axes set to 1. */
   readonly keepShape: readonly number[];
-
-  constructor(
-    readonly axes: readonly number[],
-    readonly keepdims: boolean,
-    readonly inputShape: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-    this.keepShape = keptShape(inputShape, axes);
-  }
-
-  override get name(): string {
-    return "sum";
-  }
-
-  // y = sum over the axes
-  protected apply(x: NDArray): NDArray {
-    return sumKernel(x, this.axes, this.keepdims);
-  }
-
-  // xbar = ybar repeated along the reduced axes
-  protected applyTranspose(y: NDArray): NDArray {
-    return broadcastTo(new NDArray(y.data, this.keepShape), this.inputShape);
-  }
 }
+
+/**
+ * @internal The parameters of a sum or mean over `axes` of an input of shape `inputShape`.
+ * @example
+ * reductionParams([0], false, [2, 3]).keepShape; // [1, 3]
+ */
+export function reductionParams(
+  axes: readonly number[],
+  keepdims: boolean,
+  inputShape: readonly number[],
+): ReductionParams {
+  return { axes, keepdims, keepShape: keptShape(inputShape, axes) };
+}
+
+/**
+ * y = sum(x, axes). A^T: ybar repeated along the reduced axes.
+ * TLM: ydot = sum(xdot, axes). Adjoint: xbar = broadcast(ybar). Hessian: xhat = broadcast(yhat).
+ */
+export const sumLinear = defineLinear<ReductionParams>({
+  name: "sum",
+  apply: (x, { axes, keepdims }) => sumKernel(x, axes, keepdims),
+  transpose: (y, { keepShape }, inputShape) => broadcastTo(new NDArray(y.data, keepShape), inputShape),
+});
 
 /**
  * y = mean(x, axes) = sum(x, axes) / n with n the number of reduced entries.
  * TLM: ydot = mean(xdot, axes). Adjoint: xbar = broadcast(ybar) / n. Hessian: xhat = broadcast(yhat) / n.
- *
- * @example
- * new MeanBlock([1], true, [2, 3], [x.blockVariable], [output]);
  */
-export class MeanBlock extends LinearUnaryBlock {
-  /** The input shape with the reduced axes set to 1. */
-  readonly keepShape: readonly number[];
-  /** Number of entries averaged into each output entry. */
-  readonly count: number;
-
-  constructor(
-    readonly axes: readonly number[],
-    readonly keepdims: boolean,
-    readonly inputShape: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-    this.keepShape = keptShape(inputShape, axes);
+export const meanLinear = defineLinear<ReductionParams>({
+  name: "mean",
+  apply: (x, { axes, keepdims }) => meanKernel(x, axes, keepdims),
+  // xbar = ybar / n repeated along the reduced axes
+  transpose: (y, { axes, keepShape }, inputShape) => {
     let count = 1;
     for (const axis of axes) count *= inputShape[axis];
-    this.count = count;
-  }
-
-  override get name(): string {
-    return "mean";
-  }
-
-  // y = sum over the axes / n
-  protected apply(x: NDArray): NDArray {
-    return meanKernel(x, this.axes, this.keepdims);
-  }
-
-  // xbar = ybar / n repeated along the reduced axes
-  protected applyTranspose(y: NDArray): NDArray {
     const source = y.data;
     const scaled = new Float64Array(source.length);
-    const inverse = 1 / this.count;
+    const inverse = 1 / count;
     for (let i = 0; i < scaled.length; i++) scaled[i] = source[i] * inverse;
-    return broadcastTo(new NDArray(scaled, this.keepShape), this.inputShape);
-  }
-}
+    return broadcastTo(new NDArray(scaled, keepShape), inputShape);
+  },
+});
 
 /**
  * y = cumsum(x, axis) (of the flattened x when axis is undefined). A^T: the reversed cumulative sum,
  * xbar_i = sum_{j >= i} ybar_j along the axis.
- *
- * @example
- * new CumsumBlock(0, [3, 2], [x.blockVariable], [output]);
  */
-export class CumsumBlock extends LinearUnaryBlock {
-  constructor(
-    readonly axis: number | undefined,
-    readonly inputShape: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-  }
-
-  override get name(): string {
-    return "cumsum";
-  }
-
-  // y_i = sum_{j <= i} x_j along the axis
-  protected apply(x: NDArray): NDArray {
-    return cumsumKernel(x, this.axis);
-  }
-
-  // xbar_i = sum_{j >= i} ybar_j along the axis
-  protected applyTranspose(y: NDArray): NDArray {
-    const shape = this.axis === undefined ? [y.size] : y.shape;
-    const [outer, length, inner] = splitAtAxis(shape, this.axis ?? 0);
+export const cumsumLinear = defineLinear<number | undefined>({
+  name: "cumsum",
+  apply: (x, axis) => cumsumKernel(x, axis),
+  transpose: (y, axis, inputShape) => {
+    const shape = axis === undefined ? [y.size] : y.shape;
+    const [outer, length, inner] = splitAtAxis(shape, axis ?? 0);
     const source = y.data;
     const out = new Float64Array(source.length);
     for (let o = 0; o < outer; o++) {
@@ -165,9 +113,9 @@ export class CumsumBlock extends LinearUnaryBlock {
         for (let i = 0; i < inner; i++) out[row + i] = out[next + i] + source[row + i];
       }
     }
-    return new NDArray(out, this.inputShape);
-  }
-}
+    return new NDArray(out, inputShape);
+  },
+});
 
 /**
  * Shared layout of the nonlinear reductions: the reduced axes, the kept shape, and the conversions between

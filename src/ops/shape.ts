@@ -1,6 +1,7 @@
 /**
- * @file Shape operation blocks (reshape, transpose, concatenate, take, slicing, where, clip, ...): one Block
- * class per op with its four modes side by side, plus the shared helpers the reduction blocks reuse.
+ * @file Shape operations (reshape, transpose, concatenate, take, slicing, where, clip, ...): the linear
+ * one-input ones declared through `defineLinear` (A and A^T), the others one Block class per op with its
+ * four modes side by side, plus the shared helpers the reduction blocks reuse.
  */
 import { InvalidArgumentError, ShapeMismatchError, TsadjointError } from "../errors.js";
 import {
@@ -11,7 +12,7 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape } from "../tape/tape.js";
+import { recordBlock } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import { type ArrayInput, array, formatShape, NDArray, shapeSize } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
@@ -32,6 +33,7 @@ import {
   transpose as transposeKernel,
   where as whereKernel,
 } from "./kernels/shape.js";
+import { arrayOf, defineLinear, type LinearOperation } from "./linear.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared helpers (also used by src/ops/reduce.ts)
@@ -40,15 +42,7 @@ import {
 /** What the array operations accept: plain numbers and nested arrays (constants), AdjFloats and NDArrays. */
 export type ArrayOperand = ArrayInput | AdjFloat;
 
-/**
- * @internal A raw tape value (number for AdjFloat, NDArray for arrays) viewed as an NDArray (a number is 0-d).
- * @example
- * arrayOf(2).shape; // []
- */
-export function arrayOf(raw: unknown): NDArray {
-  if (raw instanceof NDArray) return raw;
-  return new NDArray(new Float64Array([raw as number]), []);
-}
+export { arrayOf } from "./linear.js";
 
 /**
  * @internal `value` given back in the raw type of `template`: a number when the template is a number.
@@ -130,8 +124,8 @@ export function renamed(error: unknown, operation: string, shapes: readonly (rea
 }
 
 /**
- * @internal Links `result` to the tape through a new output variable and records `block` built on it.
- * Call only while annotating. Returns `result`.
+ * @internal Records `block` built on `output` through `recordBlock` and links `result` to the tape through
+ * `output` when it was recorded (while annotating). Returns `result`.
  * @example
  * const output = outputFor(y);
  * recordResult(y, output, new ReshapeBlock(x.shape, y.shape, [x.blockVariable], [output]));
@@ -141,8 +135,7 @@ export function recordResult<T extends AdjFloat | NDArray>(
   output: BlockVariable,
   block: Block,
 ): T {
-  getWorkingTape().addBlock(block);
-  result._blockVariable = output;
+  if (recordBlock(block)) result._blockVariable = output;
   return result;
 }
 
@@ -249,326 +242,110 @@ export function reduceToRaw(value: NDArray, target: unknown): number | NDArray {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Linear single-input blocks
+// Linear single-input operations, declared through defineLinear (A and A^T; the four modes follow)
 // ---------------------------------------------------------------------------------------------------------
 
-/**
- * Base of blocks computing y = A x for a fixed linear map A (reshape, transpose, sum, take, slicing, ...).
- * Subclasses give `apply` (A) and `applyTranspose` (A^T) on arrays; an AdjFloat input or output is viewed as a
- * 0-d array. TLM: ydot = A xdot. Adjoint: xbar = A^T ybar. Hessian: xhat = A^T yhat (no second-order term).
- *
- * @example
- * class Double extends LinearUnaryBlock {
- *   protected apply(x: NDArray) { return scale(x, 2); }
- *   protected applyTranspose(y: NDArray) { return scale(y, 2); }
- * }
- */
-export abstract class LinearUnaryBlock extends Block {
-  /** Whether the dependency's raw value is a number (an AdjFloat). */
-  private readonly scalarInput: boolean;
-  /** Whether the output's raw value is a number (an AdjFloat). */
-  private readonly scalarOutput: boolean;
-
-  constructor(dependencies: BlockVariable[], outputs: BlockVariable[]) {
-    super(dependencies, outputs);
-    this.scalarInput = typeof dependencies[0].saved === "number";
-    this.scalarOutput = typeof outputs[0].saved === "number";
-  }
-
-  /** y = A x on arrays. */
-  protected abstract apply(x: NDArray): NDArray;
-  /** xbar = A^T ybar on arrays (shape of the input). */
-  protected abstract applyTranspose(y: NDArray): NDArray;
-
-  private forward(raw: unknown): unknown {
-    const y = this.apply(arrayOf(raw));
-    return this.scalarOutput ? y.data[0] : y;
-  }
-
-  private backward(raw: unknown): unknown {
-    const x = this.applyTranspose(arrayOf(raw));
-    return this.scalarInput ? x.data[0] : x;
-  }
-
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.forward(inputs[0])];
-  }
-
-  // ydot = A xdot
-  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
-    const xdot = tlmInputs[0];
-    return [xdot === undefined ? undefined : this.forward(xdot)];
-  }
-
-  // xbar = A^T ybar
-  override evaluateAdj({ adjInputs, needed }: AdjContext): readonly unknown[] {
-    const ybar = adjInputs[0];
-    return [ybar === undefined || !needed[0] ? undefined : this.backward(ybar)];
-  }
-
-  // xhat = A^T yhat (A does not depend on x)
-  override evaluateHessian({ hessianInputs, needed }: HessianContext): readonly unknown[] {
-    const yhat = hessianInputs[0];
-    return [yhat === undefined || !needed[0] ? undefined : this.backward(yhat)];
-  }
+/** A reshape under `name`: y = x viewed with the output shape; A^T: ybar viewed with the input shape. */
+function reshapeNamed(name: string): LinearOperation<readonly number[]> {
+  return defineLinear<readonly number[]>({
+    name,
+    apply: (x, shape) => new NDArray(x.data, shape),
+    transpose: (y, _shape, inputShape) => new NDArray(y.data, inputShape),
+    outputShape: (_inputShape, shape) => shape,
+  });
 }
 
-/**
- * y = reshape(x, shape): the same entries in a new shape. A^T: reshape back to the input shape.
- *
- * @example
- * new ReshapeBlock([2, 3], [6], [x.blockVariable], [output]);
- */
-export class ReshapeBlock extends LinearUnaryBlock {
-  constructor(
-    readonly inputShape: readonly number[],
-    readonly outputShape: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-  }
+/** y = reshape(x, shape): the same entries in a new shape (params: the output shape). */
+export const reshapeLinear = reshapeNamed("reshape");
+/** y = ravel(x): a reshape to 1-D. */
+export const ravelLinear = reshapeNamed("ravel");
+/** y = expand_dims(x, axis): a reshape inserting size-1 axes. */
+export const expandDimsLinear = reshapeNamed("expand_dims");
+/** y = squeeze(x, axis): a reshape removing size-1 axes. */
+export const squeezeLinear = reshapeNamed("squeeze");
 
-  override get name(): string {
-    return "reshape";
-  }
-
-  // y = x viewed with the output shape
-  protected apply(x: NDArray): NDArray {
-    return new NDArray(x.data, this.outputShape);
-  }
-
-  // xbar = ybar viewed with the input shape
-  protected applyTranspose(y: NDArray): NDArray {
-    return new NDArray(y.data, this.inputShape);
-  }
-}
-
-/** y = ravel(x): a reshape to 1-D. @example new RavelBlock([2, 3], [6], deps, outs); */
-export class RavelBlock extends ReshapeBlock {
-  override get name(): string {
-    return "ravel";
-  }
-}
-
-/** y = expand_dims(x, axis): a reshape inserting size-1 axes. @example new ExpandDimsBlock([3], [1, 3], deps, outs); */
-export class ExpandDimsBlock extends ReshapeBlock {
-  override get name(): string {
-    return "expand_dims";
-  }
-}
-
-/** y = squeeze(x, axis): a reshape removing size-1 axes. @example new SqueezeBlock([1, 3], [3], deps, outs); */
-export class SqueezeBlock extends ReshapeBlock {
-  override get name(): string {
-    return "squeeze";
-  }
-}
-
-/**
- * y = transpose(x, perm): y[i_0, ...] = x[i_inv(0), ...]. A^T: transpose by the inverse permutation.
- *
- * @example
- * new TransposeBlock([1, 0], [x.blockVariable], [output]);
- */
-export class TransposeBlock extends LinearUnaryBlock {
-  /** The inverse permutation (the adjoint's axes). */
+/** The parameters of an axis permutation: the permutation and its inverse (the adjoint's axes). */
+export interface Permutation {
+  readonly permutation: readonly number[];
   readonly inverse: readonly number[];
-
-  constructor(
-    readonly permutation: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-    this.inverse = inversePermutation(permutation);
-  }
-
-  override get name(): string {
-    return "transpose";
-  }
-
-  // y = x with axes permuted
-  protected apply(x: NDArray): NDArray {
-    return transposeKernel(x, this.permutation);
-  }
-
-  // xbar = ybar with the inverse permutation
-  protected applyTranspose(y: NDArray): NDArray {
-    return transposeKernel(y, this.inverse);
-  }
-}
-
-/** y = moveaxis(x, source, destination): a transpose. @example new MoveaxisBlock([1, 2, 0], deps, outs); */
-export class MoveaxisBlock extends TransposeBlock {
-  override get name(): string {
-    return "moveaxis";
-  }
-}
-
-/** y = swapaxes(x, i, j): a transpose. @example new SwapaxesBlock([2, 1, 0], deps, outs); */
-export class SwapaxesBlock extends TransposeBlock {
-  override get name(): string {
-    return "swapaxes";
-  }
 }
 
 /**
- * y = broadcast_to(x, shape). A^T: sum over the broadcast axes back to the input shape.
- *
+ * @internal The parameters of the axis permutation `permutation`.
  * @example
- * new BroadcastToBlock([3], [2, 3], [x.blockVariable], [output]);
+ * permutationOf([1, 2, 0]).inverse; // [2, 0, 1]
  */
-export class BroadcastToBlock extends LinearUnaryBlock {
-  constructor(
-    readonly inputShape: readonly number[],
-    readonly outputShape: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-  }
+export function permutationOf(permutation: readonly number[]): Permutation {
+  return { permutation, inverse: inversePermutation(permutation) };
+}
 
-  override get name(): string {
-    return "broadcast_to";
-  }
+/** A transpose under `name`: y = x with axes permuted; A^T: ybar with the inverse permutation. */
+function permuteNamed(name: string): LinearOperation<Permutation> {
+  return defineLinear<Permutation>({
+    name,
+    apply: (x, { permutation }) => transposeKernel(x, permutation),
+    transpose: (y, { inverse }) => transposeKernel(y, inverse),
+  });
+}
 
-  // y = x repeated along the broadcast axes
-  protected apply(x: NDArray): NDArray {
-    return broadcastTo(x, this.outputShape);
-  }
+/** y = transpose(x, perm): y[i_0, ...] = x[i_inv(0), ...]. */
+export const transposeLinear = permuteNamed("transpose");
+/** y = moveaxis(x, source, destination): a transpose. */
+export const moveaxisLinear = permuteNamed("moveaxis");
+/** y = swapaxes(x, i, j): a transpose. */
+export const swapaxesLinear = permuteNamed("swapaxes");
 
-  // xbar = ybar summed over the broadcast axes
-  protected applyTranspose(y: NDArray): NDArray {
-    return sumToShape(y, this.inputShape);
-  }
+/** y = broadcast_to(x, shape): x repeated along the broadcast axes; A^T sums over them. */
+export const broadcastToLinear = defineLinear<readonly number[]>({
+  name: "broadcast_to",
+  apply: (x, shape) => broadcastTo(x, shape),
+  transpose: (y, _shape, inputShape) => sumToShape(y, inputShape),
+});
+
+/** The parameters of `take`: the indices and the axis (the flattened input when undefined). */
+export interface TakeParams {
+  readonly indices: TakeIndices;
+  readonly axis: number | undefined;
 }
 
 /**
- * y = take(x, indices, axis). A^T: scatter-add ybar into zeros at the indices (duplicates accumulate).
- *
- * @example
- * new TakeBlock([0, 2], 0, [3], [x.blockVariable], [output]);
+ * y = take(x, indices, axis) = x[..., indices, ...]. A^T: scatter-add ybar into zeros at the indices
+ * (duplicates accumulate).
  */
-export class TakeBlock extends LinearUnaryBlock {
-  constructor(
-    readonly indices: TakeIndices,
-    readonly axis: number | undefined,
-    readonly inputShape: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-  }
+export const takeLinear = defineLinear<TakeParams>({
+  name: "take",
+  apply: (x, { indices, axis }) => takeKernel(x, indices, axis),
+  transpose: (y, { indices, axis }, inputShape) => scatterAddTake(inputShape, indices, axis, y),
+});
 
-  override get name(): string {
-    return "take";
-  }
+/** y = x[spec] (basic slicing). A^T: zeros with ybar written at the sliced positions (never repeated). */
+export const sliceLinear = defineLinear<SliceSpec>({
+  name: "slice",
+  apply: (x, spec) => sliceArray(x, spec),
+  transpose: (y, spec, inputShape) => scatterSlice(inputShape, spec, y),
+});
 
-  // y = x[..., indices, ...] along axis
-  protected apply(x: NDArray): NDArray {
-    return takeKernel(x, this.indices, this.axis);
-  }
-
-  // xbar[..., indices[k], ...] += ybar[..., k, ...]
-  protected applyTranspose(y: NDArray): NDArray {
-    return scatterAddTake(this.inputShape, this.indices, this.axis, y);
-  }
+/** The parameters of `diagonal`. */
+export interface DiagonalParams {
+  readonly offset: number;
+  readonly axis1: number;
+  readonly axis2: number;
 }
 
-/**
- * y = x[spec] (basic slicing). A^T: zeros with ybar written at the sliced positions.
- *
- * @example
- * new SliceBlock([{ start: 1 }], [4], [x.blockVariable], [output]);
- */
-export class SliceBlock extends LinearUnaryBlock {
-  constructor(
-    readonly spec: SliceSpec,
-    readonly inputShape: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-  }
+/** y[..., k] = x[..., k, k + offset, ...] (diagonal). A^T: zeros with ybar on that diagonal. */
+export const diagonalLinear = defineLinear<DiagonalParams>({
+  name: "diagonal",
+  apply: (x, { offset, axis1, axis2 }) => diagonalKernel(x, offset, axis1, axis2),
+  transpose: (y, { offset, axis1, axis2 }, inputShape) =>
+    scatterDiagonal(inputShape, offset, axis1, axis2, y),
+});
 
-  override get name(): string {
-    return "slice";
-  }
-
-  // y = x[spec]
-  protected apply(x: NDArray): NDArray {
-    return sliceArray(x, this.spec);
-  }
-
-  // xbar = zeros with xbar[spec] = ybar (a slice never repeats an entry)
-  protected applyTranspose(y: NDArray): NDArray {
-    return scatterSlice(this.inputShape, this.spec, y);
-  }
-}
-
-/**
- * y = diagonal(x, offset, axis1, axis2). A^T: zeros with ybar written on that diagonal.
- *
- * @example
- * new DiagonalBlock(0, 0, 1, [3, 3], [x.blockVariable], [output]);
- */
-export class DiagonalBlock extends LinearUnaryBlock {
-  constructor(
-    readonly offset: number,
-    readonly axis1: number,
-    readonly axis2: number,
-    readonly inputShape: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-  }
-
-  override get name(): string {
-    return "diagonal";
-  }
-
-  // y[..., k] = x[..., k, k + offset, ...]
-  protected apply(x: NDArray): NDArray {
-    return diagonalKernel(x, this.offset, this.axis1, this.axis2);
-  }
-
-  // xbar = zeros with ybar on the diagonal
-  protected applyTranspose(y: NDArray): NDArray {
-    return scatterDiagonal(this.inputShape, this.offset, this.axis1, this.axis2, y);
-  }
-}
-
-/**
- * y = flip(x, axes): entries reversed along the axes. A^T = A (a flip is its own inverse and transpose).
- *
- * @example
- * new FlipBlock([0], [x.blockVariable], [output]);
- */
-export class FlipBlock extends LinearUnaryBlock {
-  constructor(
-    readonly axes: readonly number[],
-    dependencies: BlockVariable[],
-    outputs: BlockVariable[],
-  ) {
-    super(dependencies, outputs);
-  }
-
-  override get name(): string {
-    return "flip";
-  }
-
-  // y = x reversed along the axes
-  protected apply(x: NDArray): NDArray {
-    return flipKernel(x, this.axes);
-  }
-
-  // xbar = ybar reversed along the axes
-  protected applyTranspose(y: NDArray): NDArray {
-    return flipKernel(y, this.axes);
-  }
-}
+/** y = flip(x, axes): entries reversed along the axes. A^T = A (a flip is its own inverse and transpose). */
+export const flipLinear = defineLinear<readonly number[]>({
+  name: "flip",
+  apply: (x, axes) => flipKernel(x, axes),
+  transpose: (y, axes) => flipKernel(y, axes),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // Linear multi-input blocks

@@ -14,7 +14,7 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
-import { getWorkingTape } from "../tape/tape.js";
+import { recordBlock } from "../tape/tape.js";
 import "../values/ndarray-space.js";
 import { NDArray } from "../values/ndarray.js";
 import type { OverloadedValue } from "../values/overloaded.js";
@@ -172,7 +172,7 @@ export function recordTransform(
   });
   for (const variable of plan.dependencies) block.addDependency(variable);
   for (const i of positions) block.addOutput(results[i] as OverloadedValue);
-  getWorkingTape().addBlock(block);
+  recordBlock(block);
 }
 
 function rawOf(leaf: Leaf): unknown {
