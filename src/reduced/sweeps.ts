@@ -15,7 +15,7 @@ import { stopAnnotating } from "../tape/annotation.js";
 import type { Block, FusedSecondOrder } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import { type Tape, walkBetween } from "../tape/tape.js";
-import { addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
+import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
 
 /** @internal the blocks between some controls and some outputs, found by one walk */
 export interface SweepPath {
@@ -128,6 +128,14 @@ function newContext(dependencyCount: number, outputCount: number): PooledContext
  */
 class ContextPool {
   private readonly contexts: (PooledContext | undefined)[] = [];
+  /**
+   * The sweep's accumulators of first- and second-order adjoints: a sum they created for a slot is
+   * added to in place afterwards (never a block's result, a seed or a saved value). A slot stops
+   * receiving sums once its producer block has run (reverse order), so an owned sum that a block passes
+   * on is never changed again.
+   */
+  readonly adj = new Accumulator();
+  readonly hessian = new Accumulator();
 
   /** A context for a block with these counts; every array entry the sweep passes is overwritten before use. */
   for(dependencyCount: number, outputCount: number): PooledContext {
@@ -345,6 +353,7 @@ function accumulate(
   results: readonly unknown[],
   needed: readonly boolean[],
   slot: "adj" | "hessian",
+  accumulator: Accumulator,
 ): void {
   for (let i = 0; i < dependencies.length; i++) {
     if (!needed[i]) continue;
@@ -352,7 +361,9 @@ function accumulate(
     if (value === undefined) continue;
     const dependency = dependencies[i];
     const current = dependency[slot];
-    dependency[slot] = current === undefined ? value : addRaw(current, value);
+    if (current === undefined) dependency[slot] = value;
+    else if (typeof current === "number" && typeof value === "number") dependency[slot] = current + value;
+    else dependency[slot] = accumulator.add(dependency, current, value);
   }
 }
 
@@ -386,7 +397,7 @@ function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextP
     fillInputs(deps, context);
     fillOutputs(outs, context);
     fillNeeded(deps, context, epoch);
-    accumulate(deps, block.evaluateAdj(context), context.needed, "adj");
+    accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
   }
 }
 
@@ -446,17 +457,17 @@ function hessianBlocks(
     fillTangents(deps, context, epoch);
     fillNeeded(deps, context, epoch);
     if (adjointsReady) {
-      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian");
+      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
       continue;
     }
     const fused = (block as Partial<FusedSecondOrder>).evaluateAdjAndHessian;
     if (fused !== undefined) {
       const [adjoints, hessians] = fused.call(block, context);
-      if (anyAdj) accumulate(deps, adjoints, context.needed, "adj");
-      accumulate(deps, hessians, context.needed, "hessian");
+      if (anyAdj) accumulate(deps, adjoints, context.needed, "adj", pool.adj);
+      accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
     } else {
-      if (anyAdj) accumulate(deps, block.evaluateAdj(context), context.needed, "adj");
-      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian");
+      if (anyAdj) accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
+      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
     }
   }
 }
