@@ -12,7 +12,7 @@ import {
   ValueNotOnTapeError,
 } from "../errors.js";
 import { stopAnnotating } from "../tape/annotation.js";
-import type { Block, FusedSecondOrder } from "../tape/block.js";
+import type { Block, FusedSecondOrder, ScalarSweeps } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import { type Tape, walkBetween } from "../tape/tape.js";
 import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
@@ -254,12 +254,16 @@ function recomputeBlocks(
   const controls = path.controls;
   const writers = path.controlWriters;
   for (const block of blocks) {
+    const check = anyBlock || writers?.has(block) === true;
+    if (!check) {
+      const fast = (block as Partial<ScalarSweeps>)._recomputeScalar;
+      if (fast?.call(block)) continue;
+    }
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
     fillInputs(deps, context);
     const results = block.recompute(context);
-    const check = anyBlock || writers?.has(block) === true;
     for (let i = 0; i < outs.length; i++) {
       if (check && controls.includes(outs[i])) continue;
       outs[i].saved = results[i];
@@ -295,6 +299,11 @@ function resetSlots(path: SweepPath, adj: boolean, tlm: boolean, hessian: boolea
   for (const control of path.controls) clear(control);
   for (const output of path.outputs) clear(output);
   for (const block of path.blocks) {
+    const sole = (block as Partial<ScalarSweeps>)._soleOutput;
+    if (sole !== undefined) {
+      clear(sole.call(block));
+      continue;
+    }
     const outs = block.outputs;
     for (let i = 0; i < outs.length; i++) clear(outs[i]);
   }
@@ -328,6 +337,10 @@ function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool)
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
   for (const block of blocks) {
+    if (writers === undefined || !writers.has(block)) {
+      const fast = (block as Partial<ScalarSweeps>)._tlmScalar;
+      if (fast?.call(block, epoch)) continue;
+    }
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
@@ -390,6 +403,8 @@ function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextP
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
+    const fast = (block as Partial<ScalarSweeps>)._adjointScalar;
+    if (fast?.call(block, epoch)) continue;
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
@@ -446,6 +461,10 @@ function hessianBlocks(
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
+    if (!adjointsReady) {
+      const fast = (block as Partial<ScalarSweeps>)._secondOrderScalar;
+      if (fast?.call(block, epoch)) continue;
+    }
     // one context serves both calls: a HessianContext is also an AdjContext
     const deps = block.dependencies;
     const outs = block.outputs;
