@@ -27,6 +27,8 @@ export interface SweepPath {
   readonly controlWriters: ReadonlySet<Block> | undefined;
   /** The checkpoint manager of the path's tape (sweeps over a checkpointed loop go through it). */
   readonly checkpoint?: CheckpointManager;
+  /** Every variable whose slots a sweep resets (built on first use: a cached path keeps it). */
+  slotVariables?: BlockVariable[];
 }
 
 /** The manager when the path's tape has a checkpointed loop with at least one step. */
@@ -291,22 +293,28 @@ function loopOps(path: SweepPath, reverse: "adjoint" | "hessian"): LoopOps {
  * control and feeds the path), and the slots of the other dependencies are never read (sweeps mask them).
  */
 function resetSlots(path: SweepPath, adj: boolean, tlm: boolean, hessian: boolean): void {
-  const clear = (variable: BlockVariable) => {
-    if (adj) variable.adj = undefined;
-    if (tlm) variable.tlm = undefined;
-    if (hessian) variable.hessian = undefined;
-  };
-  for (const control of path.controls) clear(control);
-  for (const output of path.outputs) clear(output);
+  const variables = slotVariablesOf(path);
+  const n = variables.length;
+  if (adj) for (let i = 0; i < n; i++) variables[i].adj = undefined;
+  if (tlm) for (let i = 0; i < n; i++) variables[i].tlm = undefined;
+  if (hessian) for (let i = 0; i < n; i++) variables[i].hessian = undefined;
+}
+
+/** The controls, the path's outputs and the outputs of its blocks (see resetSlots), listed once a path. */
+function slotVariablesOf(path: SweepPath): BlockVariable[] {
+  if (path.slotVariables !== undefined) return path.slotVariables;
+  const variables = [...path.controls, ...path.outputs];
   for (const block of path.blocks) {
     const sole = (block as Partial<ScalarSweeps>)._soleOutput;
     if (sole !== undefined) {
-      clear(sole.call(block));
+      variables.push(sole.call(block));
       continue;
     }
     const outs = block.outputs;
-    for (let i = 0; i < outs.length; i++) clear(outs[i]);
+    for (let i = 0; i < outs.length; i++) variables.push(outs[i]);
   }
+  path.slotVariables = variables;
+  return variables;
 }
 
 /** @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls */
