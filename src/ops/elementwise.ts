@@ -7,6 +7,7 @@ import {
   type FusedSecondOrder,
   type HessianContext,
   type RecomputeContext,
+  type ScalarSweeps,
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
@@ -26,6 +27,16 @@ import { addRule, type BinaryRule, multiplyRule, subtractRule, type UnaryRule } 
 import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
 import { broadcastPattern } from "./kernels/strided.js";
 
+/** A scalar slot's current value plus a contribution, as the sweeps' accumulation adds numbers. */
+function addScalar(current: unknown, value: number): number {
+  return current === undefined ? value : (current as number) + value;
+}
+
+/** Whether a slot can take the scalar fast path (empty or a number). */
+function scalarSlot(value: unknown): boolean {
+  return value === undefined || typeof value === "number";
+}
+
 /**
  * Base of the elementwise blocks with one recorded input and one output. The two variables live in fields
  * and the dependency / output lists are built on demand, so a block keeps no arrays (most of a scalar
@@ -36,8 +47,8 @@ import { broadcastPattern } from "./kernels/strided.js";
  */
 export abstract class OneInputBlock extends Block {
   constructor(
-    private input: BlockVariable,
-    private readonly output: BlockVariable,
+    protected input: BlockVariable,
+    protected readonly output: BlockVariable,
   ) {
     super();
     output.block = this;
@@ -63,13 +74,77 @@ export abstract class OneInputBlock extends Block {
  * @example
  * np.sin(x); // records new UnaryElementwiseBlock(sinRule, x.blockVariable, output)
  */
-export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondOrder {
+export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondOrder, ScalarSweeps {
   constructor(
     readonly rule: UnaryRule,
     input: BlockVariable,
     output: BlockVariable,
   ) {
     super(input, output);
+  }
+
+  /** @internal see ScalarSweeps */
+  _soleOutput(): BlockVariable {
+    return this.output;
+  }
+
+  /** @internal see ScalarSweeps (a subclass may override the modes: it takes the generic path) */
+  _recomputeScalar(): boolean {
+    const x = this.input.saved;
+    if (typeof x !== "number" || this.constructor !== UnaryElementwiseBlock) return false;
+    this.output.saved = this.rule.f(x);
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _tlmScalar(epoch: number): boolean {
+    const input = this.input;
+    const x = input.saved;
+    const y = this.output.saved;
+    const xdot = input.forwardMark === epoch ? input.tlm : undefined;
+    if (xdot === undefined) return true; // no tangent: the generic sweep skips the block
+    if (typeof x !== "number" || typeof y !== "number" || typeof xdot !== "number") return false;
+    if (this.constructor !== UnaryElementwiseBlock) return false;
+    this.output.tlm = this.rule.df(x, y) * xdot;
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _adjointScalar(epoch: number): boolean {
+    const ybar = this.output.adj;
+    if (ybar === undefined) return true;
+    const input = this.input;
+    const x = input.saved;
+    const y = this.output.saved;
+    if (typeof x !== "number" || typeof y !== "number" || typeof ybar !== "number") return false;
+    if (!scalarSlot(input.adj) || this.constructor !== UnaryElementwiseBlock) return false;
+    if (input.forwardMark === epoch) input.adj = addScalar(input.adj, this.rule.df(x, y) * ybar);
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _secondOrderScalar(epoch: number): boolean {
+    const output = this.output;
+    const ybar = output.adj;
+    const yhat = output.hessian;
+    if (ybar === undefined && yhat === undefined) return true;
+    const input = this.input;
+    const x = input.saved;
+    const y = output.saved;
+    const xdot = input.forwardMark === epoch ? input.tlm : undefined;
+    if (typeof x !== "number" || typeof y !== "number" || !scalarSlot(ybar) || !scalarSlot(yhat))
+      return false;
+    if (!scalarSlot(xdot) || !scalarSlot(input.adj) || !scalarSlot(input.hessian)) return false;
+    if (this.constructor !== UnaryElementwiseBlock) return false;
+    const rule = this.rule;
+    const df = rule.df(x, y);
+    let xhat = yhat === undefined ? 0 : df * (yhat as number);
+    if (ybar !== undefined && xdot !== undefined && ybar !== 0 && xdot !== 0)
+      xhat += rule.d2f(x, y) * (ybar as number) * (xdot as number);
+    if (input.forwardMark !== epoch) return true;
+    if (ybar !== undefined) input.adj = addScalar(input.adj, df * (ybar as number));
+    input.hessian = addScalar(input.hessian, xhat);
+    return true;
   }
 
   override get name(): string {
@@ -178,7 +253,7 @@ export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondO
  * @example
  * np.multiply(x, y); // records new BinaryElementwiseBlock(multiplyRule, x.blockVariable, y.blockVariable, output)
  */
-export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
+export class BinaryElementwiseBlock extends Block implements FusedSecondOrder, ScalarSweeps {
   constructor(
     readonly rule: BinaryRule,
     private first: BlockVariable,
@@ -187,6 +262,113 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
   ) {
     super();
     output.block = this;
+  }
+
+  /** @internal see ScalarSweeps */
+  _soleOutput(): BlockVariable {
+    return this.output;
+  }
+
+  /** @internal see ScalarSweeps (a subclass may override the modes: it takes the generic path) */
+  _recomputeScalar(): boolean {
+    const a = this.first.saved;
+    const b = this.second.saved;
+    if (typeof a !== "number" || typeof b !== "number" || this.constructor !== BinaryElementwiseBlock)
+      return false;
+    this.output.saved = this.rule.f(a, b);
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _tlmScalar(epoch: number): boolean {
+    const first = this.first;
+    const second = this.second;
+    const adot = first.forwardMark === epoch ? first.tlm : undefined;
+    const bdot = second.forwardMark === epoch ? second.tlm : undefined;
+    if (adot === undefined && bdot === undefined) return true; // no tangent: the generic sweep skips it
+    const a = first.saved;
+    const b = second.saved;
+    const z = this.output.saved;
+    if (typeof a !== "number" || typeof b !== "number" || typeof z !== "number") return false;
+    if (!scalarSlot(adot) || !scalarSlot(bdot) || this.constructor !== BinaryElementwiseBlock) return false;
+    let zdot = 0;
+    if (adot !== undefined) zdot += this.rule.da(a, b, z) * (adot as number);
+    if (bdot !== undefined) zdot += this.rule.db(a, b, z) * (bdot as number);
+    this.output.tlm = zdot;
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _adjointScalar(epoch: number): boolean {
+    const zbar = this.output.adj;
+    if (zbar === undefined) return true;
+    const first = this.first;
+    const second = this.second;
+    const a = first.saved;
+    const b = second.saved;
+    const z = this.output.saved;
+    if (typeof a !== "number" || typeof b !== "number" || typeof z !== "number" || typeof zbar !== "number")
+      return false;
+    if (!scalarSlot(first.adj) || !scalarSlot(second.adj) || this.constructor !== BinaryElementwiseBlock)
+      return false;
+    // as the generic path: both partials first, then the first dependency, then the second (which may
+    // be the same variable)
+    const needA = first.forwardMark === epoch;
+    const needB = second.forwardMark === epoch;
+    const abar = needA ? this.rule.da(a, b, z) * zbar : 0;
+    const bbar = needB ? this.rule.db(a, b, z) * zbar : 0;
+    if (needA) first.adj = addScalar(first.adj, abar);
+    if (needB) second.adj = addScalar(second.adj, bbar);
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _secondOrderScalar(epoch: number): boolean {
+    const output = this.output;
+    const zbar = output.adj;
+    const zhatSlot = output.hessian;
+    if (zbar === undefined && zhatSlot === undefined) return true;
+    const first = this.first;
+    const second = this.second;
+    const a = first.saved;
+    const b = second.saved;
+    const z = output.saved;
+    if (typeof a !== "number" || typeof b !== "number" || typeof z !== "number") return false;
+    const adotSlot = first.forwardMark === epoch ? first.tlm : undefined;
+    const bdotSlot = second.forwardMark === epoch ? second.tlm : undefined;
+    if (!scalarSlot(zbar) || !scalarSlot(zhatSlot) || !scalarSlot(adotSlot) || !scalarSlot(bdotSlot))
+      return false;
+    if (!scalarSlot(first.adj) || !scalarSlot(second.adj)) return false;
+    if (!scalarSlot(first.hessian) || !scalarSlot(second.hessian)) return false;
+    if (this.constructor !== BinaryElementwiseBlock) return false;
+    const rule = this.rule;
+    const zhat = (zhatSlot as number | undefined) ?? 0;
+    const adot = (adotSlot as number | undefined) ?? 0;
+    const bdot = (bdotSlot as number | undefined) ?? 0;
+    const da = rule.da(a, b, z);
+    const db = rule.db(a, b, z);
+    let ahat = da * zhat;
+    let bhat = db * zhat;
+    if (zbar !== undefined && zbar !== 0) {
+      const bar = zbar as number;
+      if (adot !== 0) {
+        ahat += bar * rule.daa(a, b, z) * adot;
+        bhat += bar * rule.dab(a, b, z) * adot;
+      }
+      if (bdot !== 0) {
+        ahat += bar * rule.dab(a, b, z) * bdot;
+        bhat += bar * rule.dbb(a, b, z) * bdot;
+      }
+    }
+    const needA = first.forwardMark === epoch;
+    const needB = second.forwardMark === epoch;
+    if (zbar !== undefined) {
+      if (needA) first.adj = addScalar(first.adj, da * (zbar as number));
+      if (needB) second.adj = addScalar(second.adj, db * (zbar as number));
+    }
+    if (needA) first.hessian = addScalar(first.hessian, ahat);
+    if (needB) second.hessian = addScalar(second.hessian, bhat);
+    return true;
   }
 
   // the variables live in fields: no arrays kept per block (the lists are built on demand)
@@ -389,7 +571,7 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder {
  * @example
  * np.multiply(x, 3); // records new BinaryConstantBlock(multiplyRule, 3, false, x.blockVariable, output)
  */
-export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrder {
+export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrder, ScalarSweeps {
   constructor(
     readonly rule: BinaryRule,
     /** The constant operand's value. */
@@ -400,6 +582,70 @@ export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrd
     output: BlockVariable,
   ) {
     super(input, output);
+  }
+
+  /** @internal see ScalarSweeps */
+  _soleOutput(): BlockVariable {
+    return this.output;
+  }
+
+  /** @internal see ScalarSweeps (a subclass may override the modes: it takes the generic path) */
+  _recomputeScalar(): boolean {
+    const v = this.input.saved;
+    if (typeof v !== "number" || this.constructor !== BinaryConstantBlock) return false;
+    this.output.saved = this.constantIsFirst ? this.rule.f(this.constant, v) : this.rule.f(v, this.constant);
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _tlmScalar(epoch: number): boolean {
+    const input = this.input;
+    const vdot = input.forwardMark === epoch ? input.tlm : undefined;
+    if (vdot === undefined) return true; // no tangent: the generic sweep skips the block
+    const v = input.saved;
+    const z = this.output.saved;
+    if (typeof v !== "number" || typeof z !== "number" || typeof vdot !== "number") return false;
+    if (this.constructor !== BinaryConstantBlock) return false;
+    this.output.tlm = this.first(v, z) * vdot;
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _adjointScalar(epoch: number): boolean {
+    const zbar = this.output.adj;
+    if (zbar === undefined) return true;
+    const input = this.input;
+    const v = input.saved;
+    const z = this.output.saved;
+    if (typeof v !== "number" || typeof z !== "number" || typeof zbar !== "number") return false;
+    if (!scalarSlot(input.adj) || this.constructor !== BinaryConstantBlock) return false;
+    if (input.forwardMark === epoch) input.adj = addScalar(input.adj, this.first(v, z) * zbar);
+    return true;
+  }
+
+  /** @internal see ScalarSweeps */
+  _secondOrderScalar(epoch: number): boolean {
+    const output = this.output;
+    const zbar = output.adj;
+    const zhatSlot = output.hessian;
+    if (zbar === undefined && zhatSlot === undefined) return true;
+    const input = this.input;
+    const v = input.saved;
+    const z = output.saved;
+    const vdotSlot = input.forwardMark === epoch ? input.tlm : undefined;
+    if (typeof v !== "number" || typeof z !== "number" || !scalarSlot(zbar) || !scalarSlot(zhatSlot))
+      return false;
+    if (!scalarSlot(vdotSlot) || !scalarSlot(input.adj) || !scalarSlot(input.hessian)) return false;
+    if (this.constructor !== BinaryConstantBlock) return false;
+    const zhat = (zhatSlot as number | undefined) ?? 0;
+    const vdot = (vdotSlot as number | undefined) ?? 0;
+    const first = this.first(v, z);
+    let vhat = first * zhat;
+    if (zbar !== undefined && zbar !== 0 && vdot !== 0) vhat += (zbar as number) * this.second(v, z) * vdot;
+    if (input.forwardMark !== epoch) return true;
+    if (zbar !== undefined) input.adj = addScalar(input.adj, first * (zbar as number));
+    input.hessian = addScalar(input.hessian, vhat);
+    return true;
   }
 
   override get name(): string {

@@ -12,10 +12,10 @@ import {
   ValueNotOnTapeError,
 } from "../errors.js";
 import { stopAnnotating } from "../tape/annotation.js";
-import type { Block, FusedSecondOrder } from "../tape/block.js";
+import type { Block, FusedSecondOrder, ScalarSweeps } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
 import { type Tape, walkBetween } from "../tape/tape.js";
-import { addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
+import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
 
 /** @internal the blocks between some controls and some outputs, found by one walk */
 export interface SweepPath {
@@ -27,6 +27,8 @@ export interface SweepPath {
   readonly controlWriters: ReadonlySet<Block> | undefined;
   /** The checkpoint manager of the path's tape (sweeps over a checkpointed loop go through it). */
   readonly checkpoint?: CheckpointManager;
+  /** Every variable whose slots a sweep resets (built on first use: a cached path keeps it). */
+  slotVariables?: BlockVariable[];
 }
 
 /** The manager when the path's tape has a checkpointed loop with at least one step. */
@@ -128,6 +130,14 @@ function newContext(dependencyCount: number, outputCount: number): PooledContext
  */
 class ContextPool {
   private readonly contexts: (PooledContext | undefined)[] = [];
+  /**
+   * The sweep's accumulators of first- and second-order adjoints: a sum they created for a slot is
+   * added to in place afterwards (never a block's result, a seed or a saved value). A slot stops
+   * receiving sums once its producer block has run (reverse order), so an owned sum that a block passes
+   * on is never changed again.
+   */
+  readonly adj = new Accumulator();
+  readonly hessian = new Accumulator();
 
   /** A context for a block with these counts; every array entry the sweep passes is overwritten before use. */
   for(dependencyCount: number, outputCount: number): PooledContext {
@@ -246,12 +256,16 @@ function recomputeBlocks(
   const controls = path.controls;
   const writers = path.controlWriters;
   for (const block of blocks) {
+    const check = anyBlock || writers?.has(block) === true;
+    if (!check) {
+      const fast = (block as Partial<ScalarSweeps>)._recomputeScalar;
+      if (fast?.call(block)) continue;
+    }
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
     fillInputs(deps, context);
     const results = block.recompute(context);
-    const check = anyBlock || writers?.has(block) === true;
     for (let i = 0; i < outs.length; i++) {
       if (check && controls.includes(outs[i])) continue;
       outs[i].saved = results[i];
@@ -279,17 +293,28 @@ function loopOps(path: SweepPath, reverse: "adjoint" | "hessian"): LoopOps {
  * control and feeds the path), and the slots of the other dependencies are never read (sweeps mask them).
  */
 function resetSlots(path: SweepPath, adj: boolean, tlm: boolean, hessian: boolean): void {
-  const clear = (variable: BlockVariable) => {
-    if (adj) variable.adj = undefined;
-    if (tlm) variable.tlm = undefined;
-    if (hessian) variable.hessian = undefined;
-  };
-  for (const control of path.controls) clear(control);
-  for (const output of path.outputs) clear(output);
+  const variables = slotVariablesOf(path);
+  const n = variables.length;
+  if (adj) for (let i = 0; i < n; i++) variables[i].adj = undefined;
+  if (tlm) for (let i = 0; i < n; i++) variables[i].tlm = undefined;
+  if (hessian) for (let i = 0; i < n; i++) variables[i].hessian = undefined;
+}
+
+/** The controls, the path's outputs and the outputs of its blocks (see resetSlots), listed once a path. */
+function slotVariablesOf(path: SweepPath): BlockVariable[] {
+  if (path.slotVariables !== undefined) return path.slotVariables;
+  const variables = [...path.controls, ...path.outputs];
   for (const block of path.blocks) {
+    const sole = (block as Partial<ScalarSweeps>)._soleOutput;
+    if (sole !== undefined) {
+      variables.push(sole.call(block));
+      continue;
+    }
     const outs = block.outputs;
-    for (let i = 0; i < outs.length; i++) clear(outs[i]);
+    for (let i = 0; i < outs.length; i++) variables.push(outs[i]);
   }
+  path.slotVariables = variables;
+  return variables;
 }
 
 /** @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls */
@@ -320,6 +345,10 @@ function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool)
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
   for (const block of blocks) {
+    if (writers === undefined || !writers.has(block)) {
+      const fast = (block as Partial<ScalarSweeps>)._tlmScalar;
+      if (fast?.call(block, epoch)) continue;
+    }
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
@@ -345,6 +374,7 @@ function accumulate(
   results: readonly unknown[],
   needed: readonly boolean[],
   slot: "adj" | "hessian",
+  accumulator: Accumulator,
 ): void {
   for (let i = 0; i < dependencies.length; i++) {
     if (!needed[i]) continue;
@@ -352,7 +382,9 @@ function accumulate(
     if (value === undefined) continue;
     const dependency = dependencies[i];
     const current = dependency[slot];
-    dependency[slot] = current === undefined ? value : addRaw(current, value);
+    if (current === undefined) dependency[slot] = value;
+    else if (typeof current === "number" && typeof value === "number") dependency[slot] = current + value;
+    else dependency[slot] = accumulator.add(dependency, current, value);
   }
 }
 
@@ -379,6 +411,8 @@ function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextP
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
+    const fast = (block as Partial<ScalarSweeps>)._adjointScalar;
+    if (fast?.call(block, epoch)) continue;
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
@@ -386,7 +420,7 @@ function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextP
     fillInputs(deps, context);
     fillOutputs(outs, context);
     fillNeeded(deps, context, epoch);
-    accumulate(deps, block.evaluateAdj(context), context.needed, "adj");
+    accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
   }
 }
 
@@ -435,6 +469,10 @@ function hessianBlocks(
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
+    if (!adjointsReady) {
+      const fast = (block as Partial<ScalarSweeps>)._secondOrderScalar;
+      if (fast?.call(block, epoch)) continue;
+    }
     // one context serves both calls: a HessianContext is also an AdjContext
     const deps = block.dependencies;
     const outs = block.outputs;
@@ -446,17 +484,17 @@ function hessianBlocks(
     fillTangents(deps, context, epoch);
     fillNeeded(deps, context, epoch);
     if (adjointsReady) {
-      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian");
+      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
       continue;
     }
     const fused = (block as Partial<FusedSecondOrder>).evaluateAdjAndHessian;
     if (fused !== undefined) {
       const [adjoints, hessians] = fused.call(block, context);
-      if (anyAdj) accumulate(deps, adjoints, context.needed, "adj");
-      accumulate(deps, hessians, context.needed, "hessian");
+      if (anyAdj) accumulate(deps, adjoints, context.needed, "adj", pool.adj);
+      accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
     } else {
-      if (anyAdj) accumulate(deps, block.evaluateAdj(context), context.needed, "adj");
-      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian");
+      if (anyAdj) accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
+      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
     }
   }
 }

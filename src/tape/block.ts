@@ -53,6 +53,26 @@ export interface FusedSecondOrder {
 }
 
 /**
+ * @internal Fast paths of the built-in scalar blocks for the sweeps, working on the block's variables
+ * directly (no context, no arrays). Each does exactly what the generic path (context, mode method,
+ * accumulation) does, with the same arithmetic in the same order, or returns false having done nothing,
+ * and the sweep then takes the generic path. `epoch` is the sweep's forward epoch (a dependency needs
+ * derivatives iff its forwardMark equals it).
+ */
+export interface ScalarSweeps {
+  /** The block's one output (what `outputs` lists, without building the list). */
+  _soleOutput(): BlockVariable;
+  /** Recomputes the output when the inputs are numbers (the caller checked it may overwrite it). */
+  _recomputeScalar(): boolean;
+  /** The tangent-linear value of the output (the caller checked it may overwrite it). */
+  _tlmScalar(epoch: number): boolean;
+  /** Adds the adjoint contributions to the dependencies' `adj`. */
+  _adjointScalar(epoch: number): boolean;
+  /** Adds the adjoint and second-order adjoint contributions (the fused Hessian sweep). */
+  _secondOrderScalar(epoch: number): boolean;
+}
+
+/**
  * One recorded operation. Subclass it to add an operation with hand-written derivatives: implement
  * `recompute` and the modes you can give. A mode left out throws `MissingRuleError` when a driver needs
  * it, never a silent zero. A context object and its arrays are valid only during the call (sweeps reuse
@@ -73,10 +93,12 @@ export interface FusedSecondOrder {
  * }
  */
 export abstract class Block {
-  private dependencyList: BlockVariable[] | undefined;
-  private outputList: BlockVariable[] | undefined;
-  /** A user label, for `tape.getBlocks(tag)`. */
-  tag: string | undefined = undefined;
+  // declared, not initialised: a block that keeps its variables in fields of its own (the elementwise
+  // blocks) never gets these properties, which keeps a long scalar tape 24 bytes a block smaller
+  declare private dependencyList: BlockVariable[] | undefined;
+  declare private outputList: BlockVariable[] | undefined;
+  /** A user label, for `tape.getBlocks(tag)` (`undefined` until a tag is given). */
+  declare tag: string | undefined;
 
   /**
    * Built-in blocks pass their dependency and output lists whole (exactly sized arrays keep the tape
@@ -85,9 +107,11 @@ export abstract class Block {
    * blocks do: two small arrays a block are most of a scalar tape's memory).
    */
   constructor(dependencies?: BlockVariable[], outputs?: BlockVariable[]) {
-    this.dependencyList = dependencies;
-    this.outputList = outputs;
-    if (outputs !== undefined) for (const output of outputs) output.block = this;
+    if (dependencies !== undefined) this.dependencyList = dependencies;
+    if (outputs !== undefined) {
+      this.outputList = outputs;
+      for (const output of outputs) output.block = this;
+    }
   }
 
   /** The values this block reads, in order. */

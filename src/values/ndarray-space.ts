@@ -16,7 +16,7 @@ function sameShape(operation: string, a: NDArray, b: NDArray): void {
 }
 
 /**
- * The vector space of NDArrays (entries flattened row-major). Every operation returns a new array.
+ * The vector space of NDArrays (entries flattened row-major). Every public operation returns a new array.
  *
  * @example
  * ndarraySpace.dot(array([1, 2]), array([3, 4])); // 11
@@ -68,6 +68,13 @@ export const ndarraySpace: VectorSpace<NDArray> = {
     return new NDArray(data, like.shape);
   },
   shape: (a) => a.shape,
+  // internal: the sweeps' in-place accumulation into arrays they created with `add` (which are fresh)
+  addTo: (target, value) => {
+    sameShape("add", target, value);
+    const x = target.data;
+    const y = value.data;
+    for (let i = 0; i < x.length; i++) x[i] += y[i];
+  },
 };
 
 registerOverloadedType<NDArray, NDArray>({

@@ -31,6 +31,13 @@ export interface VectorSpace<R> {
   fromFloat64Array(like: R, data: Float64Array): R;
   /** Shape for messages (`[]` for scalars). */
   shape(value: R): readonly number[];
+  /**
+   * @internal Optional: `target += value` in place. Only the sweeps call it, and only on a value they
+   * created themselves with this space's `add` (never a saved value or a user's value: values are
+   * immutable by contract). A space that defines it must make `add` return a new value that shares no
+   * memory with its arguments.
+   */
+  addTo?(target: R, value: R): void;
 }
 
 /**
@@ -189,6 +196,31 @@ export function addRaw(a: unknown, b: unknown): unknown {
   if (b === undefined) return a;
   if (typeof a === "number" && typeof b === "number") return a + b;
   return spaceOf(a, "accumulate").add(a, b);
+}
+
+/**
+ * @internal An accumulator for one sweep: `add(owner, current, value)` returns current + value, adding in
+ * place when `current` is a value this accumulator created for the same `owner` (slot) with a space that
+ * supports it, and a new value otherwise. The caller must store the result in the owner's slot and must
+ * not let the owned value reach another slot while it may still be added to.
+ */
+export class Accumulator {
+  private readonly owned = new Map<object, unknown>();
+
+  add(owner: object, current: unknown, value: unknown): unknown {
+    if (current === undefined) return value;
+    if (value === undefined) return current;
+    if (typeof current === "number" && typeof value === "number") return current + value;
+    const space = spaceOf(current, "accumulate");
+    const addTo = space.addTo;
+    if (addTo !== undefined && this.owned.get(owner) === current && spaceOf(value, "accumulate") === space) {
+      addTo(current, value);
+      return current;
+    }
+    const sum = space.add(current, value);
+    if (addTo !== undefined && sum !== current && sum !== value) this.owned.set(owner, sum);
+    return sum;
+  }
 }
 
 /** @internal whether every entry of a raw value is finite */

@@ -1,6 +1,11 @@
 import fc from "fast-check";
-import { type AdjFloat, assertRule, checkRule, np } from "tsadjoint";
+import { AdjFloat, assertRule, Control, checkRule, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
 import { describe, expect, it } from "vitest";
+import {
+  BinaryConstantBlock,
+  BinaryElementwiseBlock,
+  UnaryElementwiseBlock,
+} from "../../src/ops/elementwise.js";
 import { binaryRules, unaryRules } from "../../src/ops/elementwise-rules.js";
 
 type UnaryName = keyof typeof unaryRules;
@@ -69,5 +74,75 @@ describe("elementwise rules on AdjFloat: the rule checker over each domain", () 
   it("minimum / maximum split the derivative evenly at a tie", () => {
     const report = checkRule((x) => np.maximum(x as AdjFloat, x as AdjFloat), [1.0]);
     expect(report.dotProductError).toBeLessThan(1e-12);
+  });
+});
+
+describe("elementwise blocks: the sweeps' scalar fast paths", () => {
+  const FAST = ["_soleOutput", "_recomputeScalar", "_tlmScalar", "_adjointScalar", "_secondOrderScalar"];
+  const CLASSES = [UnaryElementwiseBlock, BinaryElementwiseBlock, BinaryConstantBlock];
+
+  /** Every figure a ReducedFunctional gives for a scalar program using all three block kinds. */
+  function figures(): string[] {
+    const tape = new Tape();
+    const x0 = new AdjFloat(0.3);
+    const a = new AdjFloat(0.9);
+    const J = withTape(tape, () => {
+      let x = x0;
+      for (let i = 0; i < 12; i++) {
+        x = np.add(np.multiply(x, a), np.sin(x)); // binary, unary
+        x = np.divide(np.subtract(2, x), np.add(np.multiply(x, x), 3)); // constants first and last, x*x
+        x = np.add(np.power(x, 2), np.multiply(np.exp(np.multiply(a, -0.5)), x));
+        x = np.divide(np.power(np.add(x, 2), a), np.add(a, np.tanh(x))); // both second partials nonzero
+      }
+      return x;
+    });
+    const rf = new ReducedFunctional(J, [new Control(x0), new Control(a)], { tape });
+    const out: number[] = [rf.value()];
+    const take = (values: readonly AdjFloat[]) => out.push(...values.map((v) => v.value));
+    take(rf.derivative());
+    take(rf.hessian([1, 0.5]));
+    out.push(rf.tlm([0.25, -2]));
+    out.push(rf.evaluate([0.35, 0.8]));
+    take(rf.derivative());
+    take(rf.hessian([-0.5, 2]));
+    out.push(rf.tlm([1, 1]));
+    return out.map(String); // the shortest round-trip text: equal strings are equal doubles
+  }
+
+  it("replay, tangent-linear, adjoint and Hessian sweeps equal the generic path bit for bit", () => {
+    const calls = new Map<string, number>();
+    const originals = CLASSES.map((cls) => FAST.map((name) => (cls.prototype as never)[name] as unknown));
+    const setAll = (make: (cls: number, name: number) => unknown) =>
+      CLASSES.forEach((cls, c) => {
+        FAST.forEach((name, n) => {
+          Object.defineProperty(cls.prototype, name, {
+            value: make(c, n),
+            configurable: true,
+            writable: true,
+          });
+        });
+      });
+    let fast: string[];
+    let generic: string[];
+    try {
+      // counting wrappers: the fast paths must really be taken
+      setAll((c, n) => {
+        const original = originals[c][n] as (...args: unknown[]) => unknown;
+        return function (this: unknown, ...args: unknown[]) {
+          const key = `${CLASSES[c].name}.${FAST[n]}`;
+          calls.set(key, (calls.get(key) ?? 0) + 1);
+          return original.apply(this, args);
+        };
+      });
+      fast = figures();
+      setAll(() => undefined);
+      generic = figures();
+    } finally {
+      setAll((c, n) => originals[c][n]);
+    }
+    for (const cls of CLASSES)
+      for (const name of FAST) expect(calls.get(`${cls.name}.${name}`)).toBeGreaterThan(0);
+    expect(fast).toEqual(generic);
+    expect(fast.every((text) => Number.isFinite(Number(text)))).toBe(true);
   });
 });

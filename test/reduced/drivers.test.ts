@@ -201,3 +201,90 @@ describe("drivers", () => {
     });
   });
 });
+
+/** Passes its input through; its adjoint is the output's adjoint object itself (no copy). */
+class PassThrough extends Block {
+  recompute({ inputs }: RecomputeContext) {
+    return [inputs[0]];
+  }
+  override evaluateTlm({ tlmInputs }: TlmContext) {
+    return [tlmInputs[0]];
+  }
+  override evaluateAdj({ adjInputs }: AdjContext) {
+    return [adjInputs[0]];
+  }
+  override evaluateHessian({ hessianInputs }: HessianContext) {
+    return [hessianInputs[0]];
+  }
+}
+
+function passThrough(x: np.NDArray): np.NDArray {
+  const y = new np.NDArray(x.data.slice(), x.shape);
+  const block = new PassThrough();
+  block.addDependency(x);
+  block.addOutput(y);
+  recordBlock(block);
+  return y;
+}
+
+describe("drivers: adjoints accumulated in place", () => {
+  it("computeGradient and computeHessian never change a seed, a saved value or an earlier result", () => {
+    const tape = new Tape();
+    const data = [0.3, -1.2, 2.5, 0.7];
+    const x = np.array(data);
+    const { J, saved } = withTape(tape, () => {
+      // x has five consumers and u (whose adjoint is handed on by PassThrough) three: sums in the sweep
+      const u = np.add(np.multiply(x, x), np.sin(x));
+      const v = passThrough(u);
+      const w = np.add(np.add(np.multiply(v, u), np.exp(u)), np.multiply(x, u));
+      const z = np.add(w, np.multiply(passThrough(x), 2));
+      return { J: np.sum(np.square(z)), saved: [x, u, v, w, z] };
+    });
+    const before = saved.map((value) => Array.from(value.data));
+    const seed = np.array([1, 2, 3, 4]);
+    const direction = np.array([0.5, -1, 2, 0.25]);
+    const controls = new Control(x);
+    const g1 = computeGradient(J, controls, { tape }) as np.NDArray;
+    const g1Copy = Array.from(g1.data);
+    const h1 = computeHessian(J, controls, direction, { tape }) as np.NDArray;
+    const h1Copy = Array.from(h1.data);
+    const g2 = computeGradient(J, controls, { tape }) as np.NDArray;
+    const h2 = computeHessian(J, controls, direction, { tape }) as np.NDArray;
+    const t = computeTLM(saved[4], controls, seed, { tape }) as np.NDArray;
+    expect(Array.from(g1.data)).toEqual(g1Copy);
+    expect(Array.from(h1.data)).toEqual(h1Copy);
+    expect(Array.from(g2.data)).toEqual(g1Copy);
+    expect(Array.from(h2.data)).toEqual(h1Copy);
+    expect(saved.map((value) => Array.from(value.data))).toEqual(before);
+    expect(Array.from(seed.data)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(direction.data)).toEqual([0.5, -1, 2, 0.25]);
+    expect(Array.from(x.data)).toEqual(data);
+    // the gradient by hand: z = w + 2x, w = u^2 + e^u + x u, u = x^2 + sin x
+    data.forEach((xi, i) => {
+      const ui = xi * xi + Math.sin(xi);
+      const zi = ui * ui + Math.exp(ui) + xi * ui + 2 * xi;
+      const du = 2 * xi + Math.cos(xi);
+      const dz = (2 * ui + Math.exp(ui) + xi) * du + ui + 2;
+      expect(g1.data[i]).toBeCloseTo(2 * zi * dz, 10);
+      expect(t.data[i]).toBeCloseTo(dz * seed.data[i], 10);
+    });
+  });
+
+  it("computeGradient with an array adjValue: the seed is handed on (shared) and then summed into, never changed", () => {
+    const tape = new Tape();
+    const x = np.array([0.3, -1.2, 2.5]);
+    const u = withTape(tape, () => np.multiply(x, x));
+    // the add block hands the seed's buffer on to u; the sin block's adjoint is then summed into u's
+    const z = withTape(tape, () => np.add(u, np.sin(u)));
+    const seed = np.array([1, 2, 3]);
+    const g = computeGradient(z, new Control(x), { tape, adjValue: seed }) as np.NDArray;
+    const h = computeHessian(z, new Control(x), np.array([1, 1, 1]), { tape, adjValue: seed }) as np.NDArray;
+    expect(Array.from(seed.data)).toEqual([1, 2, 3]);
+    [0.3, -1.2, 2.5].forEach((xi, i) => {
+      const ui = xi * xi;
+      expect(g.data[i]).toBeCloseTo((i + 1) * (1 + Math.cos(ui)) * 2 * xi, 12);
+      const d2 = -Math.sin(ui) * 4 * xi * xi + (1 + Math.cos(ui)) * 2;
+      expect(h.data[i]).toBeCloseTo((i + 1) * d2, 12);
+    });
+  });
+});
