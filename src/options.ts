@@ -111,3 +111,17 @@ export function checkNumber(
   }
   return value;
 }
+
+/**
+ * Whether `value` is a plain object (an object literal or `Object.create(null)`), as options objects and
+ * pytree nodes are; arrays, class instances and null are not.
+ *
+ * @example
+ * isPlainObject({ axis: 0 }); // true
+ * isPlainObject(np.array([1])); // false
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

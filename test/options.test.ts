@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../src/errors.js";
-import { checkNumber, checkOptions } from "../src/options.js";
+import { checkNumber, checkOptions, isPlainObject } from "../src/options.js";
+import { NDArray } from "../src/values/ndarray.js";
 
 describe("checkOptions", () => {
   it("returns the options, or {} for undefined", () => {
@@ -42,5 +43,24 @@ describe("checkNumber", () => {
     expect(() => checkNumber("op", "n", 1.5, { integer: true })).toThrow(/n must be an integer/);
     expect(() => checkNumber("op", "scale", -1, { nonNegative: true })).toThrow(/scale must be non-negative/);
     expect(() => checkNumber("op", "x", Number.NaN)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("isPlainObject", () => {
+  it("is true for object literals and null-prototype objects only", () => {
+    expect(isPlainObject({ axis: 0 })).toBe(true);
+    expect(isPlainObject(Object.create(null))).toBe(true);
+    for (const other of [
+      null,
+      undefined,
+      1,
+      "a",
+      [1],
+      new Float64Array(1),
+      new NDArray(Float64Array.of(1), [1]),
+      new Map(),
+    ]) {
+      expect(isPlainObject(other)).toBe(false);
+    }
   });
 });

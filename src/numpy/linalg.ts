@@ -39,7 +39,7 @@ import {
   withOperation,
 } from "../ops/linalg.js";
 import { checkedTape, onTape, tapeOnly } from "../ops/tape-option.js";
-import { checkNumber, checkOptions } from "../options.js";
+import { checkNumber, checkOptions, isPlainObject } from "../options.js";
 import { annotating } from "../tape/annotation.js";
 import type { Block } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
@@ -411,12 +411,6 @@ export function einsum(subscripts: string, ...operands: (LinalgOperand | TapeOpt
 }
 
 /** Whether `value` is a plain object (an options object), not an array or an overloaded value. */
-function isPlainObject(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
 function einsumOn(subscripts: string, operands: LinalgOperand[]): NDArray {
   const operation = "np.einsum";
   if (typeof subscripts !== "string") {

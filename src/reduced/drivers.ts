@@ -105,11 +105,6 @@ export interface AdjointOptions extends TapeOption {
   adjValue?: unknown;
 }
 
-/** @internal normalises the controls argument, checking that every entry is a Control */
-export function controlList(controls: Controls, operation = "controls"): readonly Control[] {
-  return checkControls(controls, operation);
-}
-
 /** @internal checks a driver's options object (unknown keys, the tape) and returns the tape to use */
 export function driverTape(
   options: object | undefined,
@@ -183,7 +178,7 @@ export function computeGradient<const C extends Controls>(
   const operation = "computeGradient";
   const tape = driverTape(options, ["tape", "adjValue"], operation);
   const output = checkFunctional(functional, operation).blockVariable;
-  const list = controlList(controls, operation);
+  const list = checkControls(controls, operation);
   const seed = adjointSeed(output.saved, options.adjValue, operation);
   const path = findPath(
     tape,
@@ -218,7 +213,7 @@ export function computeTLM<V extends OverloadedValue, const C extends Controls>(
   const operation = "computeTLM";
   const tape = driverTape(options, ["tape"], operation);
   const variable = checkFunctional(output, operation).blockVariable;
-  const list = controlList(controls, operation);
+  const list = checkControls(controls, operation);
   const seeds = directionList(list, direction, operation);
   const path = findPath(
     tape,
@@ -251,7 +246,7 @@ export function computeHessian<const C extends Controls>(
   const operation = "computeHessian";
   const tape = driverTape(options, ["tape", "adjValue"], operation);
   const output = checkFunctional(functional, operation).blockVariable;
-  const list = controlList(controls, operation);
+  const list = checkControls(controls, operation);
   const seeds = directionList(list, direction, operation);
   const seed = adjointSeed(output.saved, options.adjValue, operation);
   const path = findPath(

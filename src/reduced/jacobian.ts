@@ -11,11 +11,11 @@ import { CheckpointError } from "../checkpoint/errors.js";
 import { NDArray, shapeSize } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeType, spaceOf, wrapRaw } from "../values/space.js";
+import { checkControls } from "./arguments.js";
 import type { Control } from "./control.js";
 import {
   type ControlInputs,
   type Controls,
-  controlList,
   directionList,
   driverTape,
   type ValueInput,
@@ -409,7 +409,7 @@ export function computeJacobianAction<const O extends Outputs, const C extends C
   const operation = "computeJacobianAction";
   const tape = driverTape(options, ["tape"], operation);
   const list = outputList(outputs, operation);
-  const controlsList = controlList(controls, operation);
+  const controlsList = checkControls(controls, operation);
   const seeds = directionList(controlsList, mDot, operation);
   const path = findPath(
     tape,
@@ -448,7 +448,7 @@ export function computeJacobianMatrix<const O extends Outputs, const C extends C
   const list = outputList(outputs, operation);
   const path = findPath(
     tape,
-    controlList(controls, operation).map((c) => c.blockVariable),
+    checkControls(controls, operation).map((c) => c.blockVariable),
     list.map((o) => o.blockVariable),
     operation,
   );

@@ -4,6 +4,7 @@
  * result type (a number in gives a number out, an NDArray an NDArray, an AdjFloat an AdjFloat).
  */
 import { InvalidArgumentError } from "../errors.js";
+import { isPlainObject } from "../options.js";
 import { AdjFloat } from "../values/adj-float.js";
 import { NDArray, type NestedNumberArray } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
@@ -108,11 +109,6 @@ export type LikeEach<A extends readonly unknown[]> = [readonly PyTree[]] extends
 /** One seed per entry of the tuple `A`. */
 export type SeedEach<A extends readonly unknown[]> = { readonly [K in keyof A]: SeedOf<A[K]> };
 
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /** @internal Whether `value` is a leaf of a pytree. */
 export function isLeaf(value: unknown): value is Leaf {
   return typeof value === "number" || value instanceof AdjFloat || value instanceof NDArray;
@@ -141,7 +137,7 @@ function flattenInto(
     seen.delete(tree);
     return { kind: "array", children };
   }
-  if (tree !== null && typeof tree === "object" && isPlainObject(tree)) {
+  if (isPlainObject(tree)) {
     seen.add(tree);
     const keys = Object.keys(tree);
     const record = tree as Record<string, unknown>;
