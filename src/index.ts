@@ -27,20 +27,12 @@ export {
 export {
   computeJacobianAction,
   computeJacobianMatrix,
-  DenseJacobian,
-  IDENTITY,
-  type IdentityJacobian,
-  type Jacobian,
-  type JacobianBlock,
   type JacobianBlocks,
-  type JacobianContext,
   type JacobianMatrixOptions,
   type JacobianRow,
-  type JacobianValue,
   type OutputSeeds,
   type Outputs,
   type PerOutput,
-  PointwiseJacobian,
 } from "./reduced/jacobian.js";
 export { ReducedFunction, type ReducedFunctionOptions } from "./reduced/reduced-function.js";
 export {
@@ -53,12 +45,33 @@ export {
   type AdjContext,
   Block,
   type BlockContext,
-  type FusedSecondOrder,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
+  type Values,
 } from "./tape/block.js";
 export { BlockVariable } from "./tape/block-variable.js";
+export {
+  type DisposableBlock,
+  disposable,
+  type FusedSecondOrder,
+  fusedSecondOrder,
+  hasFusedSecondOrder,
+  isDisposable,
+  type JacobianBlock,
+  type JacobianContext,
+  jacobianPropagation,
+  propagatesJacobians,
+} from "./tape/capabilities.js";
+export {
+  DenseJacobian,
+  IDENTITY,
+  type IdentityJacobian,
+  type Jacobian,
+  type JacobianValue,
+  PointwiseJacobian,
+} from "./tape/jacobian.js";
 export { getWorkingTape, recordBlock, setWorkingTape, Tape, type TapeOption, withTape } from "./tape/tape.js";
 export * from "./transforms/index.js";
 export { AdjFloat, type Scalar } from "./values/adj-float.js";

@@ -5,24 +5,24 @@
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { checkTape } from "../reduced/arguments.js";
-import {
-  IDENTITY,
-  type JacobianBlock,
-  type JacobianContext,
-  type JacobianValue,
-  PointwiseJacobian,
-} from "../reduced/jacobian.js";
 import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
 import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
-  type FusedSecondOrder,
   type HessianContext,
   type RecomputeContext,
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
+import {
+  type FusedSecondOrder,
+  fusedSecondOrder,
+  type JacobianBlock,
+  type JacobianContext,
+  jacobianPropagation,
+} from "../tape/capabilities.js";
+import { IDENTITY, type JacobianValue, PointwiseJacobian } from "../tape/jacobian.js";
 import { recordBlock, Tape, withTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";
@@ -144,6 +144,14 @@ interface PointMapLayout {
  * block.innerTape.blocks.length; // the operations of f, recorded on the nested tape only
  */
 export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOrder {
+  /** Declares the JacobianBlock capability (per-point stacks). */
+  get [jacobianPropagation](): true {
+    return true;
+  }
+  /** Declares the FusedSecondOrder capability. */
+  get [fusedSecondOrder](): true {
+    return true;
+  }
   /** Bumped by every nested replay; tangent/adjoint states remember the generation they belong to. */
   private generation = 0;
   private tlmState: { generation: number; seeds: readonly unknown[] } | undefined = undefined;

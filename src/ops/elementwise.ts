@@ -4,13 +4,17 @@ import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
-  type FusedSecondOrder,
   type HessianContext,
   type RecomputeContext,
-  type ScalarSweeps,
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
+import {
+  type FusedSecondOrder,
+  fusedSecondOrder,
+  type ScalarSweeps,
+  scalarSweeps,
+} from "../tape/capabilities.js";
 import { getWorkingTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import { NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
@@ -75,6 +79,14 @@ export abstract class OneInputBlock extends Block {
  * np.sin(x); // records new UnaryElementwiseBlock(sinRule, x.blockVariable, output)
  */
 export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondOrder, ScalarSweeps {
+  /** Declares the FusedSecondOrder capability. */
+  get [fusedSecondOrder](): true {
+    return true;
+  }
+  /** @internal Declares the scalar fast paths. */
+  get [scalarSweeps](): true {
+    return true;
+  }
   constructor(
     readonly rule: UnaryRule,
     input: BlockVariable,
@@ -254,6 +266,14 @@ export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondO
  * np.multiply(x, y); // records new BinaryElementwiseBlock(multiplyRule, x.blockVariable, y.blockVariable, output)
  */
 export class BinaryElementwiseBlock extends Block implements FusedSecondOrder, ScalarSweeps {
+  /** Declares the FusedSecondOrder capability. */
+  get [fusedSecondOrder](): true {
+    return true;
+  }
+  /** @internal Declares the scalar fast paths. */
+  get [scalarSweeps](): true {
+    return true;
+  }
   constructor(
     readonly rule: BinaryRule,
     private first: BlockVariable,
@@ -572,6 +592,14 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder, S
  * np.multiply(x, 3); // records new BinaryConstantBlock(multiplyRule, 3, false, x.blockVariable, output)
  */
 export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrder, ScalarSweeps {
+  /** Declares the FusedSecondOrder capability. */
+  get [fusedSecondOrder](): true {
+    return true;
+  }
+  /** @internal Declares the scalar fast paths. */
+  get [scalarSweeps](): true {
+    return true;
+  }
   constructor(
     readonly rule: BinaryRule,
     /** The constant operand's value. */

@@ -3,8 +3,10 @@
  * forward block by block from an identity marker at the control (per-point stacks for pointwise blocks).
  */
 import { InvalidArgumentError } from "../errors.js";
-import type { Block, BlockContext } from "../tape/block.js";
+import type { Block } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
+import { propagatesJacobians } from "../tape/capabilities.js";
+import { DenseJacobian, IDENTITY, type JacobianValue } from "../tape/jacobian.js";
 import type { TapeOption } from "../tape/tape.js";
 import "../values/ndarray-space.js";
 import { CheckpointError } from "../checkpoint/errors.js";
@@ -22,93 +24,6 @@ import {
   type ValueType,
 } from "./drivers.js";
 import { checkFiniteInputs, checkFiniteResults, findPath, type SweepPath, tlmSweep } from "./sweeps.js";
-
-/**
- * The marker "this value is the control itself" (its Jacobian is the identity). A block's
- * `evaluateJacobian` receives it for a dependency that is the control.
- *
- * @example
- * context.jacobianInputs[0] === IDENTITY; // the first dependency is the control
- */
-export const IDENTITY: unique symbol = Symbol("tsadjoint.jacobian.identity");
-
-/** The type of {@link IDENTITY}. */
-export type IdentityJacobian = typeof IDENTITY;
-
-/**
- * A dense Jacobian d value / d control: `matrix` has shape `[...valueShape, ...controlShape]` (row-major,
- * so its data is the (size(value) x size(control)) matrix).
- *
- * @example
- * new DenseJacobian(zeros([3, 2]), [3], [2]);
- */
-export class DenseJacobian {
-  constructor(
-    /** Shape `[...valueShape, ...controlShape]`. */
-    readonly matrix: NDArray,
-    /** Shape of the differentiated value (`[]` for a scalar). */
-    readonly valueShape: readonly number[],
-    /** Shape of the control (`[]` for a scalar). */
-    readonly controlShape: readonly number[],
-  ) {}
-}
-
-/**
- * A block-diagonal Jacobian over points: value and control both have a leading points axis of length n and
- * point k of the value depends only on point k of the control. `stack[k, ...a, ...c]` is
- * d value[k, ...a] / d control[k, ...c]; shape `[n, ...valuePointShape, ...controlPointShape]`.
- *
- * @example
- * new PointwiseJacobian(zeros([100, 2, 2]), [2], [2]); // value [100, 2], control [100, 2]
- */
-export class PointwiseJacobian {
-  constructor(
-    /** Shape `[n, ...valuePointShape, ...controlPointShape]`. */
-    readonly stack: NDArray,
-    /** Shape of one point of the value (the value's shape without its leading axis). */
-    readonly valuePointShape: readonly number[],
-    /** Shape of one point of the control (the control's shape without its leading axis). */
-    readonly controlPointShape: readonly number[],
-  ) {}
-
-  /** Number of points n. */
-  get points(): number {
-    return this.stack.shape[0];
-  }
-}
-
-/** A Jacobian with respect to the control, in dense or per-point stack form. */
-export type Jacobian = DenseJacobian | PointwiseJacobian;
-
-/** What a Jacobian slot holds: a Jacobian, the identity marker, or `undefined` for zero. */
-export type JacobianValue = Jacobian | IdentityJacobian | undefined;
-
-/**
- * Context of the optional Block method `evaluateJacobian(context)`: the Jacobian of each dependency with
- * respect to one control (or {@link IDENTITY}, or `undefined` for a dependency that does not depend on it).
- */
-export interface JacobianContext extends BlockContext {
-  /** Values of `block.outputs` as the tape holds them now. */
-  readonly outputs: readonly unknown[];
-  /** Jacobian of each dependency with respect to the control; `undefined` means zero. */
-  readonly jacobianInputs: readonly JacobianValue[];
-  /** The control's raw value (its type and shape). */
-  readonly control: unknown;
-}
-
-/**
- * A block that propagates Jacobians itself. `evaluateJacobian` returns the Jacobian of each output with
- * respect to the control (`undefined` for zero), or `undefined` as a whole to let the driver build it
- * column by column through `evaluateTlm`.
- *
- * @example
- * class Doubling extends Block implements JacobianBlock {
- *   evaluateJacobian({ jacobianInputs }: JacobianContext) { return undefined; } // use the column fallback
- * }
- */
-export interface JacobianBlock {
-  evaluateJacobian(context: JacobianContext): readonly JacobianValue[] | undefined;
-}
 
 /** The outputs of a reduced function: one recorded value or a list of them. */
 export type Outputs = OverloadedValue | readonly OverloadedValue[];
@@ -304,10 +219,6 @@ function jacobianByColumns(
   });
 }
 
-function hasJacobianRule(block: Block): block is Block & JacobianBlock {
-  return typeof (block as Partial<JacobianBlock>).evaluateJacobian === "function";
-}
-
 /** The Jacobian value as an NDArray block: identity, zeros, the dense matrix, or the stack. */
 function jacobianArray(
   jacobian: JacobianValue,
@@ -374,7 +285,7 @@ export function jacobianMatrixOnPath(path: SweepPath, options: JacobianMatrixOpt
       const inputs = dependencies.map((d) => d.saved);
       const outputs = block.outputs.map((o) => o.saved);
       let results: readonly JacobianValue[] | undefined;
-      if (hasJacobianRule(block)) {
+      if (propagatesJacobians(block)) {
         results = block.evaluateJacobian({ inputs, outputs, jacobianInputs, control: control.saved });
       }
       results ??= jacobianByColumns(block, inputs, outputs, jacobianInputs, control.saved);

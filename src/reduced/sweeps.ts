@@ -12,8 +12,9 @@ import {
   ValueNotOnTapeError,
 } from "../errors.js";
 import { stopAnnotating } from "../tape/annotation.js";
-import type { Block, FusedSecondOrder, ScalarSweeps } from "../tape/block.js";
+import type { Block } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
+import { hasFusedSecondOrder, hasScalarSweeps } from "../tape/capabilities.js";
 import { type Tape, walkBetween } from "../tape/tape.js";
 import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
 
@@ -258,8 +259,7 @@ function recomputeBlocks(
   for (const block of blocks) {
     const check = anyBlock || writers?.has(block) === true;
     if (!check) {
-      const fast = (block as Partial<ScalarSweeps>)._recomputeScalar;
-      if (fast?.call(block)) continue;
+      if (hasScalarSweeps(block) && block._recomputeScalar()) continue;
     }
     const deps = block.dependencies;
     const outs = block.outputs;
@@ -305,9 +305,8 @@ function slotVariablesOf(path: SweepPath): BlockVariable[] {
   if (path.slotVariables !== undefined) return path.slotVariables;
   const variables = [...path.controls, ...path.outputs];
   for (const block of path.blocks) {
-    const sole = (block as Partial<ScalarSweeps>)._soleOutput;
-    if (sole !== undefined) {
-      variables.push(sole.call(block));
+    if (hasScalarSweeps(block)) {
+      variables.push(block._soleOutput());
       continue;
     }
     const outs = block.outputs;
@@ -346,8 +345,7 @@ function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool)
   const writers = path.controlWriters;
   for (const block of blocks) {
     if (writers === undefined || !writers.has(block)) {
-      const fast = (block as Partial<ScalarSweeps>)._tlmScalar;
-      if (fast?.call(block, epoch)) continue;
+      if (hasScalarSweeps(block) && block._tlmScalar(epoch)) continue;
     }
     const deps = block.dependencies;
     const outs = block.outputs;
@@ -411,8 +409,7 @@ function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextP
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
-    const fast = (block as Partial<ScalarSweeps>)._adjointScalar;
-    if (fast?.call(block, epoch)) continue;
+    if (hasScalarSweeps(block) && block._adjointScalar(epoch)) continue;
     const deps = block.dependencies;
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
@@ -470,8 +467,7 @@ function hessianBlocks(
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
     if (!adjointsReady) {
-      const fast = (block as Partial<ScalarSweeps>)._secondOrderScalar;
-      if (fast?.call(block, epoch)) continue;
+      if (hasScalarSweeps(block) && block._secondOrderScalar(epoch)) continue;
     }
     // one context serves both calls: a HessianContext is also an AdjContext
     const deps = block.dependencies;
@@ -487,9 +483,8 @@ function hessianBlocks(
       accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
       continue;
     }
-    const fused = (block as Partial<FusedSecondOrder>).evaluateAdjAndHessian;
-    if (fused !== undefined) {
-      const [adjoints, hessians] = fused.call(block, context);
+    if (hasFusedSecondOrder(block)) {
+      const [adjoints, hessians] = block.evaluateAdjAndHessian(context);
       if (anyAdj) accumulate(deps, adjoints, context.needed, "adj", pool.adj);
       accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
     } else {

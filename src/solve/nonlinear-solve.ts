@@ -16,6 +16,7 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
+import { type FusedSecondOrder, fusedSecondOrder } from "../tape/capabilities.js";
 import { recordBlock } from "../tape/tape.js";
 import { type ArrayInput, NDArray } from "../values/ndarray.js";
 import { addRaw, describeType } from "../values/space.js";
@@ -91,7 +92,7 @@ export interface NonlinearSolveStatistics {
  * const u = nonlinearSolve(F, u0, [p]); // records one NonlinearSolveBlock
  * (tape.blocks.at(-1) as NonlinearSolveBlock).statistics.newtonIterations;
  */
-export class NonlinearSolveBlock extends Block {
+export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
   private lastTangent: { key: unknown[]; udot: NDArray | undefined } | undefined = undefined;
   private lastAdjoint: { key: unknown[]; lambda: NDArray } | undefined = undefined;
   private lastSecond: { key: unknown[]; terms: { adjoints: unknown[]; second: unknown[] } } | undefined =
@@ -194,23 +195,36 @@ export class NonlinearSolveBlock extends Block {
     return terms;
   }
 
-  override evaluateAdj(context: AdjContext): readonly unknown[] {
-    const { inputs, outputs, adjInputs, needed } = context;
+  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
     const ubar = adjInputs[0] as NDArray | undefined;
     if (ubar === undefined) return inputs.map(() => undefined);
     const u = outputs[0] as NDArray;
     const lambda = this.adjoint(u, inputs, ubar);
-    const tlmInputs = (context as Partial<HessianContext>).tlmInputs;
-    let adjoints: unknown[];
-    if (tlmInputs?.some((t) => t !== undefined)) {
-      // inside a Hessian sweep: the second-order sweep the Hessian needs also gives B^T lambda
-      adjoints = this.secondOrder(u, inputs, tlmInputs, lambda, needed).adjoints.map(negateRaw);
-    } else {
-      this.solver.linearization(u, inputs);
-      // pbar = -B^T lambda: one adjoint sweep of the residual seeded with -lambda
-      adjoints = this.solver.residual.adjoint(negateRaw(lambda) as NDArray, [false, ...needed]);
-    }
+    this.solver.linearization(u, inputs);
+    // pbar = -B^T lambda: one adjoint sweep of the residual seeded with -lambda
+    const adjoints = this.solver.residual.adjoint(negateRaw(lambda) as NDArray, [false, ...needed]);
     return inputs.map((_, d) => (needed[d] ? adjoints[d + 1] : undefined));
+  }
+
+  /** Declares the FusedSecondOrder capability: the Hessian sweep's second-order pass also gives B^T lambda. */
+  get [fusedSecondOrder](): true {
+    return true;
+  }
+
+  /**
+   * The adjoint and the second-order adjoint of one Hessian sweep: the second-order sweep of the residual
+   * the Hessian needs also gives B^T lambda, so the plain adjoint sweep of the residual is skipped.
+   */
+  evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
+    const { inputs, outputs, adjInputs, tlmInputs, needed } = context;
+    const ubar = adjInputs[0] as NDArray | undefined;
+    if (ubar === undefined || !tlmInputs.some((t) => t !== undefined)) {
+      return [this.evaluateAdj(context), this.evaluateHessian(context)];
+    }
+    const u = outputs[0] as NDArray;
+    const lambda = this.adjoint(u, inputs, ubar);
+    const adjoints = this.secondOrder(u, inputs, tlmInputs, lambda, needed).adjoints.map(negateRaw);
+    return [inputs.map((_, d) => (needed[d] ? adjoints[d + 1] : undefined)), this.evaluateHessian(context)];
   }
 
   override evaluateHessian({

@@ -3,73 +3,53 @@ import { MissingRuleError, TsadjointError } from "../errors.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { BlockVariable } from "./block-variable.js";
 
+/**
+ * The values a block reads or produces, in order: the raw values its BlockVariables save (a `number` for an
+ * AdjFloat, the `NDArray` itself for an NDArray, ...). A built-in block declares them as a tuple, e.g.
+ * `readonly [NDArray, number]`; the default `readonly unknown[]` is for blocks of any arity.
+ */
+export type Values = readonly unknown[];
+
+/**
+ * One seed (tangent, adjoint or second-order adjoint) per entry of `T`, each of the entry's type or
+ * `undefined` for zero: `Seeds<readonly [NDArray, number]>` is `readonly [NDArray | undefined, number | undefined]`.
+ */
+export type Seeds<T extends Values> = { readonly [K in keyof T]: T[K] | undefined };
+
 /** What every mode sees: the saved values of the block's dependencies, in order. */
-export interface BlockContext {
+export interface BlockContext<I extends Values = Values> {
   /** Values of `block.dependencies` as the tape holds them now. */
-  readonly inputs: readonly unknown[];
+  readonly inputs: I;
 }
 
 /** Context of `recompute`: compute the outputs again from `inputs`. */
-export type RecomputeContext = BlockContext;
+export type RecomputeContext<I extends Values = Values> = BlockContext<I>;
 
 /** Context of `evaluateTlm`: push tangent-linear values of the inputs forward. */
-export interface TlmContext extends BlockContext {
+export interface TlmContext<I extends Values = Values, O extends Values = Values> extends BlockContext<I> {
   /** Values of `block.outputs` as the tape holds them now. */
-  readonly outputs: readonly unknown[];
+  readonly outputs: O;
   /** Tangent-linear value of each dependency; `undefined` means zero. */
-  readonly tlmInputs: readonly unknown[];
+  readonly tlmInputs: Seeds<I>;
 }
 
 /** Context of `evaluateAdj`: pull adjoint values of the outputs back. */
-export interface AdjContext extends BlockContext {
+export interface AdjContext<I extends Values = Values, O extends Values = Values> extends BlockContext<I> {
   /** Values of `block.outputs` as the tape holds them now. */
-  readonly outputs: readonly unknown[];
+  readonly outputs: O;
   /** Adjoint value of each output; `undefined` means zero. */
-  readonly adjInputs: readonly unknown[];
+  readonly adjInputs: Seeds<O>;
   /** Which dependencies need an adjoint (those that depend on a control); skip the others. */
   readonly needed: readonly boolean[];
 }
 
 /** Context of `evaluateHessian`: the second-order adjoint, after a tangent-linear sweep. */
-export interface HessianContext extends AdjContext {
+export interface HessianContext<I extends Values = Values, O extends Values = Values>
+  extends AdjContext<I, O> {
   /** Tangent-linear value of each dependency; `undefined` means zero. */
-  readonly tlmInputs: readonly unknown[];
+  readonly tlmInputs: Seeds<I>;
   /** Second-order adjoint of each output; `undefined` means zero. */
-  readonly hessianInputs: readonly unknown[];
-}
-
-/**
- * Optional fast path for the Hessian sweep: a block that computes its adjoint (`evaluateAdj`) and its
- * second-order adjoint (`evaluateHessian`) in one call, sharing the first derivatives. It must return
- * exactly what the two methods return. Blocks without it get the two calls.
- *
- * @example
- * class MyBlock extends Block implements FusedSecondOrder {
- *   evaluateAdjAndHessian(context: HessianContext) { return [this.evaluateAdj(context), this.evaluateHessian(context)] as const; }
- * }
- */
-export interface FusedSecondOrder {
-  evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]];
-}
-
-/**
- * @internal Fast paths of the built-in scalar blocks for the sweeps, working on the block's variables
- * directly (no context, no arrays). Each does exactly what the generic path (context, mode method,
- * accumulation) does, with the same arithmetic in the same order, or returns false having done nothing,
- * and the sweep then takes the generic path. `epoch` is the sweep's forward epoch (a dependency needs
- * derivatives iff its forwardMark equals it).
- */
-export interface ScalarSweeps {
-  /** The block's one output (what `outputs` lists, without building the list). */
-  _soleOutput(): BlockVariable;
-  /** Recomputes the output when the inputs are numbers (the caller checked it may overwrite it). */
-  _recomputeScalar(): boolean;
-  /** The tangent-linear value of the output (the caller checked it may overwrite it). */
-  _tlmScalar(epoch: number): boolean;
-  /** Adds the adjoint contributions to the dependencies' `adj`. */
-  _adjointScalar(epoch: number): boolean;
-  /** Adds the adjoint and second-order adjoint contributions (the fused Hessian sweep). */
-  _secondOrderScalar(epoch: number): boolean;
+  readonly hessianInputs: Seeds<O>;
 }
 
 /**
@@ -92,7 +72,7 @@ export interface ScalarSweeps {
  *   evaluateAdj({ inputs, adjInputs }: AdjContext) { const x = inputs[0] as number; return [3 * x * x * (adjInputs[0] as number ?? 0)]; }
  * }
  */
-export abstract class Block {
+export abstract class Block<I extends Values = Values, O extends Values = Values> {
   // declared, not initialised: a block that keeps its variables in fields of its own (the elementwise
   // blocks) never gets these properties, which keeps a long scalar tape 24 bytes a block smaller
   declare private dependencyList: BlockVariable[] | undefined;
@@ -180,20 +160,20 @@ export abstract class Block {
   }
 
   /** Computes the outputs again from `inputs` (values change, shapes do not). One entry per output. */
-  abstract recompute(context: RecomputeContext): readonly unknown[];
+  abstract recompute(context: RecomputeContext<I>): O;
 
   /** Tangent-linear mode: one entry per output (`undefined` for zero). */
-  evaluateTlm(_context: TlmContext): readonly unknown[] {
+  evaluateTlm(_context: TlmContext<I, O>): Seeds<O> {
     throw new MissingRuleError(this.name, "this block has no tangent-linear rule (evaluateTlm)");
   }
 
   /** Adjoint mode: one entry per dependency (`undefined` for zero or not needed). */
-  evaluateAdj(_context: AdjContext): readonly unknown[] {
+  evaluateAdj(_context: AdjContext<I, O>): Seeds<I> {
     throw new MissingRuleError(this.name, "this block has no adjoint rule (evaluateAdj)");
   }
 
   /** Second-order adjoint mode: one entry per dependency (`undefined` for zero or not needed). */
-  evaluateHessian(_context: HessianContext): readonly unknown[] {
+  evaluateHessian(_context: HessianContext<I, O>): Seeds<I> {
     throw new MissingRuleError(this.name, "this block has no Hessian rule (evaluateHessian)");
   }
 }

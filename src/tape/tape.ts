@@ -8,6 +8,7 @@ import { tapeToDot } from "../viz/dot.js";
 import { annotating } from "./annotation.js";
 import { Block } from "./block.js";
 import type { BlockVariable } from "./block-variable.js";
+import { isDisposable } from "./capabilities.js";
 
 /** Options every entry point accepts: the tape to use instead of the working tape. */
 export interface TapeOption {
@@ -69,14 +70,14 @@ export class Tape {
   }
 
   /**
-   * Removes every block and timestep. Blocks that hold engine memory (they have a `dispose()` method, as
-   * jax-js blocks do) release it.
+   * Removes every block and timestep. Blocks that hold engine memory (those that declare the
+   * DisposableBlock capability, as jax-js blocks do) release it.
    *
    * @example
    * getWorkingTape().clear();
    */
   clear(): void {
-    for (const block of this.blockList) (block as { dispose?: () => void }).dispose?.();
+    for (const block of this.blockList) if (isDisposable(block)) block.dispose();
     this.blockList.length = 0;
     this.timestepStarts.length = 1;
     this.version++;

@@ -14,15 +14,10 @@ import {
   withTape,
 } from "tsadjoint";
 import { describe, expect, it } from "vitest";
-import {
-  computeJacobianAction,
-  computeJacobianMatrix,
-  DenseJacobian,
-  IDENTITY,
-  type JacobianContext,
-  type JacobianValue,
-} from "../../src/reduced/jacobian.js";
+import { computeJacobianAction, computeJacobianMatrix } from "../../src/reduced/jacobian.js";
 import { ReducedFunction } from "../../src/reduced/reduced-function.js";
+import { type JacobianContext, jacobianPropagation } from "../../src/tape/capabilities.js";
+import { DenseJacobian, IDENTITY, type JacobianValue } from "../../src/tape/jacobian.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;
 type Raw = number | NDArray;
@@ -219,6 +214,9 @@ describe("Jacobian matrix", () => {
       override evaluateTlm({ tlmInputs }: TlmContext) {
         tlmCalls++;
         return [tlmInputs[0] === undefined ? undefined : np.multiply(tlmInputs[0] as NDArray, 3)];
+      }
+      get [jacobianPropagation](): true {
+        return true;
       }
       evaluateJacobian({ jacobianInputs, control }: JacobianContext): JacobianValue[] | undefined {
         jacobianCalls++;

@@ -8,7 +8,6 @@ import type { Array as JaxArray, OwnedFunction } from "@jax-js/jax";
 import { numpy as jnp } from "@jax-js/jax";
 import { EngineLimitError, TsadjointError } from "../../errors.js";
 import { checkOptions } from "../../options.js";
-import type { JacobianBlock, JacobianContext, JacobianValue } from "../../reduced/jacobian.js";
 import {
   type AdjContext,
   Block,
@@ -17,6 +16,14 @@ import {
   type TlmContext,
 } from "../../tape/block.js";
 import type { BlockVariable } from "../../tape/block-variable.js";
+import {
+  type DisposableBlock,
+  disposable,
+  type JacobianBlock,
+  type JacobianContext,
+  jacobianPropagation,
+} from "../../tape/capabilities.js";
+import type { JacobianValue } from "../../tape/jacobian.js";
 import type { Tape } from "../../tape/tape.js";
 import { getWorkingTape } from "../../tape/tape.js";
 import { NDArray, shapeSize } from "../../values/ndarray.js";
@@ -131,7 +138,15 @@ export interface JacobianOptions {
  * const block = getWorkingTape().blocks.at(-1) as JaxBlock;
  * block.jacobian()[0][0].shape; // [2, 2]
  */
-export class JaxBlock extends Block implements JacobianBlock {
+export class JaxBlock extends Block implements JacobianBlock, DisposableBlock {
+  /** Declares the JacobianBlock capability (vmapped Jacobians, per-point stacks). */
+  get [jacobianPropagation](): true {
+    return true;
+  }
+  /** Declares the DisposableBlock capability (the pullback holds jax-js arrays). */
+  get [disposable](): true {
+    return true;
+  }
   /** @internal The function, options and values this block was recorded with. */
   readonly config: JaxBlockConfig;
   private readonly residuals = new Residuals();

@@ -8,13 +8,8 @@
 import type { Array as JaxArray } from "@jax-js/jax";
 import { numpy as jnp } from "@jax-js/jax";
 import { ShapeMismatchError } from "../../errors.js";
-import {
-  DenseJacobian,
-  IDENTITY,
-  type JacobianContext,
-  type JacobianValue,
-  PointwiseJacobian,
-} from "../../reduced/jacobian.js";
+import type { JacobianContext } from "../../tape/capabilities.js";
+import { DenseJacobian, IDENTITY, type JacobianValue, PointwiseJacobian } from "../../tape/jacobian.js";
 import { NDArray, shapeSize } from "../../values/ndarray.js";
 import type { ArgumentLayout, JaxProgram } from "./program.js";
 import { fromJax, type JaxDevice, readAll, toJax, withOwnedArrays } from "./runtime.js";
