@@ -6,9 +6,37 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
-import type * as TS from "typescript";
 
-const ts = createRequire(new URL("../../tools/docs/package.json", import.meta.url))("typescript") as typeof TS;
+/** The part of the TypeScript 5.9 API used here (the root `typescript` package is 7, without these types). */
+interface SyntaxNode {
+  readonly end: number;
+  readonly type?: SyntaxNode;
+  readonly body?: SyntaxNode;
+  readonly name?: SyntaxNode;
+  getStart(source: SourceFile): number;
+  getText(source: SourceFile): string;
+}
+interface SourceFile extends SyntaxNode {
+  getLineAndCharacterOfPosition(position: number): { line: number };
+}
+interface TypeScriptApi {
+  createSourceFile(path: string, text: string, target: number, setParents: boolean): SourceFile;
+  readonly ScriptTarget: { readonly Latest: number };
+  forEachChild(node: SyntaxNode, visit: (child: SyntaxNode) => void): void;
+  isAsExpression(node: SyntaxNode): boolean;
+  isTypeAssertionExpression(node: SyntaxNode): boolean;
+  isFunctionDeclaration(node: SyntaxNode): boolean;
+  isMethodDeclaration(node: SyntaxNode): boolean;
+  isArrowFunction(node: SyntaxNode): boolean;
+  isFunctionExpression(node: SyntaxNode): boolean;
+  isConstructorDeclaration(node: SyntaxNode): boolean;
+  isGetAccessorDeclaration(node: SyntaxNode): boolean;
+}
+
+// cast: require() returns unknown; the package is typescript@5.9 (tools/docs/package.json pins it)
+const ts = createRequire(new URL("../../tools/docs/package.json", import.meta.url))(
+  "typescript",
+) as TypeScriptApi;
 
 /** One place in a source file. */
 export interface Site {
@@ -52,8 +80,8 @@ export function scanSources(root: string, maxLines: number): { casts: Site[]; lo
     const file = relative(root, path);
     const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
     const lineOf = (position: number) => source.getLineAndCharacterOfPosition(position).line + 1;
-    const visit = (node: TS.Node): void => {
-      if (ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) {
+    const visit = (node: SyntaxNode): void => {
+      if ((ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) && node.type !== undefined) {
         const type = node.type.getText(source);
         if (type !== "const") {
           const line = lineOf(node.type.getStart(source));
