@@ -161,9 +161,12 @@ export function readGmsh(text: string, source = "mesh"): Mesh {
           for (let i = 0; i < count; i++) {
             const values = lines.numbers("$Elements");
             if (type === 2) triangles.push(nodeOf(values[1]), nodeOf(values[2]), nodeOf(values[3]));
-            else if (type === 1 && dim === 1 && curvePhysical.has(entity)) {
-              edges.push(nodeOf(values[1]), nodeOf(values[2]));
-              edgeTags.push(curvePhysical.get(entity) as number);
+            else if (type === 1 && dim === 1) {
+              const tag = curvePhysical.get(entity);
+              if (tag !== undefined) {
+                edges.push(nodeOf(values[1]), nodeOf(values[2]));
+                edgeTags.push(tag);
+              }
             }
           }
         }

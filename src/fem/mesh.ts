@@ -172,7 +172,7 @@ export function triangleMesh(
       : options.tagNames instanceof Map
         ? new Map(options.tagNames)
         : new Map(
-            Object.entries(options.tagNames).map(([key, name]) => [Number(key), name] as [number, string]),
+            Object.entries(options.tagNames).map(([key, name]): [number, string] => [Number(key), name]),
           );
   return {
     nodeCount,
@@ -280,7 +280,7 @@ export function rectangleMesh(
   }
   return triangleMesh(coordinates, triangles, {
     edgeTags: { edges, tags },
-    tagNames: new Map(Object.entries(SQUARE_TAGS).map(([name, tag]) => [tag, name] as [number, string])),
+    tagNames: new Map(Object.entries(SQUARE_TAGS).map(([name, tag]): [number, string] => [tag, name])),
   });
 }
 
