@@ -48,7 +48,10 @@ export function record<const R extends readonly Recordable[]>(
   for (let i = 0; i < results.length; i++) {
     const result = results[i];
     if (result._blockVariable !== undefined) {
-      throw new TsadjointError("record", "a result is already on a tape; create a new value for each block output");
+      throw new TsadjointError(
+        "record",
+        "a result is already on a tape; create a new value for each block output",
+      );
     }
     outputs[i] = new BlockVariable(result.raw());
   }
