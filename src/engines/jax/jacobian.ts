@@ -130,10 +130,10 @@ export function jaxJacobianAt(host: JaxCall, inputs: readonly RawValue[], dense:
         ? pointBasis(points, inShape, host.config.device)
         : identityBasis(inShape, host.config.device);
       const columns = jvpColumns(host, inputs, d, basis, pointOutputs);
-      for (const k of pointOutputs) {
+      pointOutputs.forEach((k, j) => {
         const shape = [...outShapes[k], ...(pointwise ? inShape.slice(1) : inShape)];
-        result[k][d] = new NDArray(transpose(columns[k]!.data, directions), shape);
-      }
+        result[k][d] = new NDArray(transpose(columns[j].data, directions), shape);
+      });
     }
   }
   if (denseOutputs.length > 0) {
@@ -158,39 +158,43 @@ export function jaxJacobianAt(host: JaxCall, inputs: readonly RawValue[], dense:
           denseOutputs,
         );
         const directions = shapeSize(inShapes[d]);
-        for (const k of denseOutputs) {
-          result[k][d] = new NDArray(transpose(columns[k]!.data, directions), [
+        denseOutputs.forEach((k, j) => {
+          result[k][d] = new NDArray(transpose(columns[j].data, directions), [
             ...outShapes[k],
             ...inShapes[d],
           ]);
-        }
+        });
       }
     }
   }
   return result;
 }
 
-/** jvp columns for dependency d along each basis direction; only the wanted outputs are read. */
+/**
+ * jvp columns for dependency d along each basis direction; only the wanted outputs (ascending indices) are
+ * read: entry j is the columns of output `wanted[j]`.
+ */
 function jvpColumns(
   host: JaxCall,
   inputs: readonly RawValue[],
   d: number,
   basis: JaxArray,
   wanted: readonly number[],
-): (NDArray | undefined)[] {
+): NDArray[] {
   const { program, layout, statics, device } = host.config;
   return withOwnedArrays((own) => {
     own(basis);
     const p = host.dependencyArrays(inputs, device, own);
     const c = host.constantArrays(device, own);
     const tangents = asList(program.jacobianColumns(layout, d)(p, c, basis, ...statics));
-    return readAll(tangents, (array, k) => {
+    const columns = readAll(tangents, (array, k) => {
       if (!wanted.includes(k)) {
         array.dispose();
         return undefined;
       }
       return fromJax(array, host.operation("jacobian"), `Jacobian columns of output ${k}`);
     });
+    return columns.filter((column) => column !== undefined);
   });
 }
 
