@@ -364,9 +364,10 @@ export function overloadJax<F extends JaxFunction>(
   options: OverloadJaxOptions = {},
 ): OverloadedJaxFunction<F> {
   const settings = checkSettings(fn, options);
-  // cast: F's parameters are jax-js arrays and static values by position; the program assembles exactly
-  // those at run time (from the layout of each call), which F's own signature cannot express
+  // F's parameters are jax-js arrays and static values by position; the program assembles exactly those
+  // at run time from the layout of each call, which F's own signature cannot express.
   const jaxFunction: JaxFunction = fn;
+  // cast: the program calls fn with the arguments it assembles (UserFunction), as F's positions declare
   const program = new JaxProgram(jaxFunction as UserFunction, settings.name, settings.jit);
   const overloaded = (...args: unknown[]): NDArray | NDArray[] => callOverloaded(program, settings, args);
   Object.defineProperties(overloaded, {
@@ -374,7 +375,8 @@ export function overloadJax<F extends JaxFunction>(
     blockName: { value: settings.name },
     compiledKernels: { get: () => program.compiledCount },
   });
-  // cast: the result type is a conditional type of F (a list when fn returns a list), which only the
-  // forward pass decides; the properties are defined just above
+  // The result type is a conditional type of F (a list when fn returns a list), which only the forward
+  // pass decides at run time; dispose, blockName and compiledKernels are defined just above.
+  // cast: the overloaded function has the call signature and properties OverloadedJaxFunction<F> declares
   return overloaded as OverloadedJaxFunction<F>;
 }

@@ -19,11 +19,10 @@ export function rawToTensor(raw: RawValue, dtype: FeedDtype = "float32"): tf.Ten
   if (typeof raw === "number") {
     return dtype === "float32" ? tf.scalar(raw, "float32") : tf.scalar(Math.round(raw), dtype);
   }
-  const value = raw;
-  const shape = value.shape.slice();
-  if (dtype === "float32") return tf.tensor(new Float32Array(value.data), shape, "float32");
-  const integers = new Int32Array(value.size);
-  for (let i = 0; i < integers.length; i++) integers[i] = Math.round(value.data[i]);
+  const shape = raw.shape.slice();
+  if (dtype === "float32") return tf.tensor(new Float32Array(raw.data), shape, "float32");
+  const integers = new Int32Array(raw.size);
+  for (let i = 0; i < integers.length; i++) integers[i] = Math.round(raw.data[i]);
   return tf.tensor(integers, shape, dtype);
 }
 
