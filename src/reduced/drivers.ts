@@ -4,13 +4,6 @@
  */
 import { NonScalarFunctionalError } from "../errors.js";
 import { checkOptions } from "../options.js";
-import { getWorkingTape, type TapeOption } from "../tape/tape.js";
-import type { AdjFloat } from "../values/adj-float.js";
-import type { ArrayInput, NDArray } from "../values/ndarray.js";
-import type { OverloadedValue } from "../values/overloaded.js";
-import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
-import { checkControls, checkOverloaded, checkTape, coerceLike, perSlotValues } from "./arguments.js";
-import type { Control } from "./control.js";
 import {
   adjointSweep,
   checkFiniteInputs,
@@ -19,7 +12,14 @@ import {
   hessianSweep,
   type SweepPath,
   tlmSweep,
-} from "./sweeps.js";
+} from "../tape/sweeps.js";
+import { getWorkingTape, type TapeOption } from "../tape/tape.js";
+import type { AdjFloat } from "../values/adj-float.js";
+import type { ArrayInput, NDArray } from "../values/ndarray.js";
+import type { OverloadedValue } from "../values/overloaded.js";
+import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
+import { checkControls, checkOverloaded, checkTape, coerceLike, perSlotValues } from "./arguments.js";
+import type { Control } from "./control.js";
 
 /** One control or a list of them. */
 export type Controls = Control | readonly Control[];

@@ -10,6 +10,7 @@ import { DenseJacobian, IDENTITY, type JacobianValue } from "../tape/jacobian.js
 import type { TapeOption } from "../tape/tape.js";
 import "../values/ndarray-space.js";
 import { CheckpointError } from "../checkpoint/errors.js";
+import { checkFiniteInputs, checkFiniteResults, findPath, type SweepPath, tlmSweep } from "../tape/sweeps.js";
 import { NDArray, shapeSize } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeType, spaceOf, wrapRaw } from "../values/space.js";
@@ -23,7 +24,6 @@ import {
   type ValueInput,
   type ValueType,
 } from "./drivers.js";
-import { checkFiniteInputs, checkFiniteResults, findPath, type SweepPath, tlmSweep } from "./sweeps.js";
 
 /** The outputs of a reduced function: one recorded value or a list of them. */
 export type Outputs = OverloadedValue | readonly OverloadedValue[];

@@ -4,6 +4,16 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import { checkOptions } from "../options.js";
+import {
+  adjointSweep,
+  checkFiniteInputs,
+  checkFiniteResults,
+  findPath,
+  hessianSweep,
+  replay,
+  type SweepPath,
+  tlmSweep,
+} from "../tape/sweeps.js";
 import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { wrapRaw } from "../values/space.js";
@@ -30,16 +40,6 @@ import {
   perOutput,
   shapeBlocks,
 } from "./jacobian.js";
-import {
-  adjointSweep,
-  checkFiniteInputs,
-  checkFiniteResults,
-  findPath,
-  hessianSweep,
-  replay,
-  type SweepPath,
-  tlmSweep,
-} from "./sweeps.js";
 
 /** Options of `new ReducedFunction`. */
 export interface ReducedFunctionOptions {

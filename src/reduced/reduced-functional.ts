@@ -4,6 +4,16 @@
  */
 import { InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
 import { checkOptions } from "../options.js";
+import {
+  adjointSweep,
+  checkFiniteInputs,
+  checkFiniteResults,
+  findPath,
+  hessianSweep,
+  replay,
+  type SweepPath,
+  tlmSweep,
+} from "../tape/sweeps.js";
 import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
@@ -18,16 +28,6 @@ import {
   type PerControl,
   perControl,
 } from "./drivers.js";
-import {
-  adjointSweep,
-  checkFiniteInputs,
-  checkFiniteResults,
-  findPath,
-  hessianSweep,
-  replay,
-  type SweepPath,
-  tlmSweep,
-} from "./sweeps.js";
 
 /** The number in a scalar raw value (a number or any size-1 value), or undefined. */
 function scalarOf(raw: unknown): number | undefined {
