@@ -600,8 +600,10 @@ export class CheckpointManager implements Checkpointer {
 }
 
 function nodeCheck(): void {
-  const process = (globalThis as { process?: { getBuiltinModule?: unknown } }).process;
-  if (process?.getBuiltinModule === undefined) {
+  // undefined in a browser, and getBuiltinModule before Node 20.16 (which the declared types do not say)
+  const process: NodeJS.Process | undefined = globalThis.process;
+  const get: NodeJS.Process["getBuiltinModule"] | undefined = process?.getBuiltinModule;
+  if (get === undefined) {
     throw new CheckpointError(
       "tape.enableCheckpointing",
       "this schedule stores snapshots on disk, which needs Node.js 20.16 or later (node:fs); in a browser use a memory schedule",

@@ -17,13 +17,15 @@ import {
 import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { wrapRaw } from "../values/space.js";
-import { checkControls, checkTape, perSlotValues } from "./arguments.js";
+import { checkTape, perSlotValues } from "./arguments.js";
 import {
   type ControlInputs,
   type ControlList,
   type Controls,
   type ControlValueList,
   collectSlot,
+  controlList,
+  controlValueList,
   directionList,
   type PerControl,
   perControl,
@@ -77,7 +79,7 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
     checkOptions(operation, options, ["tape"]);
     this.outputs = outputList(outputs, operation);
     this.outputsArgument = outputs;
-    this.controls = checkControls(controls, operation) as ControlList<C>;
+    this.controls = controlList(controls, operation);
     if (this.controls.length === 0) throw new InvalidArgumentError(operation, "give at least one control");
     this.controlsArgument = controls;
     this.tape = checkTape(options.tape, operation) ?? getWorkingTape();
@@ -108,7 +110,7 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
    * const [m] = rf.controlValues(); // NDArray for an NDArray control
    */
   controlValues(): ControlValueList<C> {
-    return this.controls.map((c) => c.tapeValue()) as ControlValueList<C>;
+    return controlValueList(this.controls);
   }
 
   /**

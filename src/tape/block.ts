@@ -145,12 +145,23 @@ export interface HessianContext<I extends Values = Values, O extends Values = Va
  * Return `undefined` for a zero entry.
  *
  * @example
- * class Cube extends Block {
- *   constructor(x: AdjFloat) { super(); this.addDependency(x); }
- *   recompute({ inputs }: RecomputeContext) { const x = inputs[0] as number; return [x * x * x]; }
- *   evaluateTlm({ inputs, tlmInputs }: TlmContext) { const x = inputs[0] as number; return [3 * x * x * (tlmInputs[0] as number ?? 0)]; }
- *   evaluateAdj({ inputs, adjInputs }: AdjContext) { const x = inputs[0] as number; return [3 * x * x * (adjInputs[0] as number ?? 0)]; }
+ * type In = readonly [number]; // an AdjFloat dependency is saved as a number
+ * type Out = readonly [number];
+ * class Cube extends Block<In, Out> {
+ *   recompute({ inputs: [x] }: RecomputeContext<In>): Out {
+ *     return [x * x * x];
+ *   }
+ *   override evaluateTlm({ inputs: [x], tlmInputs: [xdot] }: TlmContext<In, Out>): Seeds<Out> {
+ *     return [xdot === undefined ? undefined : 3 * x * x * xdot];
+ *   }
+ *   override evaluateAdj({ inputs: [x], adjInputs: [ybar] }: AdjContext<In, Out>): Seeds<In> {
+ *     return [ybar === undefined ? undefined : 3 * x * x * ybar];
+ *   }
  * }
+ * const block = new Cube();
+ * block.addDependency(x);
+ * const y = block.addOutput(new AdjFloat(x.value ** 3));
+ * recordBlock(block);
  */
 export abstract class Block<I extends Values = Values, O extends Values = Values> {
   // declared, not initialised: a block that keeps its variables in fields of its own (the elementwise

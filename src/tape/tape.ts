@@ -230,10 +230,7 @@ export class Tape {
     const checked = checkOptions(operation, options, ["controls", "outputs"]);
     for (const key of ["controls", "outputs"] as const) {
       const list: unknown = checked[key];
-      if (
-        !Array.isArray(list) ||
-        list.some((entry) => (entry as { blockVariable?: unknown } | null)?.blockVariable === undefined)
-      ) {
+      if (!Array.isArray(list) || list.some((entry) => !hasBlockVariable(entry))) {
         throw new InvalidArgumentError(
           operation,
           `${key} must be an array of ${key === "controls" ? "Controls" : "recorded values"}, got ${Array.isArray(list) ? "an array with another entry" : typeof list}`,
@@ -384,9 +381,19 @@ export function recordBlock(block: Block, options?: TapeOption): boolean {
 export function describeArgument(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === "object") return `a ${(value as object).constructor?.name ?? "object"}`;
+  if (typeof value === "object") return `a ${value.constructor?.name ?? "object"}`;
   if (typeof value === "number") return `the number ${value}`;
   return typeof value;
+}
+
+/** Whether `value` has a defined `blockVariable` (a Control or a recorded value). */
+function hasBlockVariable(value: unknown): boolean {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    "blockVariable" in value &&
+    value.blockVariable !== undefined
+  );
 }
 
 function checkTapeArgument(tape: unknown, operation: string): void {
