@@ -17,7 +17,7 @@ import {
   type StorageType,
 } from "./actions.js";
 import { CheckpointError } from "./errors.js";
-import { CheckpointManager, type ManagedSchedule, type RecordingPolicy } from "./manager.js";
+import { CheckpointManager, type RecordingPolicy } from "./manager.js";
 
 /**
  * Base class of the schedules. `actions(steps)` yields the whole plan of one forward and one reverse;
@@ -26,7 +26,7 @@ import { CheckpointManager, type ManagedSchedule, type RecordingPolicy } from ".
  * @example
  * for (const action of new Revolve(4, 2)) console.log(action.type);
  */
-export abstract class CheckpointSchedule implements CheckpointingSchedule, ManagedSchedule {
+export abstract class CheckpointSchedule implements CheckpointingSchedule {
   /** The number of steps (offline schedules) or `undefined` (any number, fixed when the loop ends). */
   abstract readonly steps: number | undefined;
   /** Whether the schedule stores snapshots on disk (Node only). */
