@@ -120,7 +120,7 @@ function splitOptions<T extends TapeOption, V extends Positional>(
 /** An axis list argument: a number or a list of numbers. */
 function axisList(operation: string, name: string, value: unknown): readonly number[] {
   const list = typeof value === "number" ? [value] : value;
-  if (!Array.isArray(list) || list.some((n) => typeof n !== "number")) {
+  if (!Array.isArray(list) || !list.every((n): n is number => typeof n === "number")) {
     throw new InvalidArgumentError(
       `np.${operation}`,
       `${name} must be an integer or a list of integers, got ${describeType(value)}`,
