@@ -264,23 +264,19 @@ function expCore(hi: number, lo: number, tab: Float64Array): number {
   return expScaled(t, tmp, e, tab);
 }
 
-/** exp(hi + lo) for any hi (lo the double-double tail of hi). */
-function expDD(hi: number, lo: number, tab: Float64Array): number {
-  if (hi >= -746 && hi <= 746) return expCore(hi, lo, tab);
-  return hi > 0 ? Infinity : 0;
-}
-
 /** exp(y * (l + lt)) with the product carried in double-double. */
 function expProduct(y: number, l: number, lt: number, tab: Float64Array): number {
   const ehi = y * l;
+  // out of range (or l = 0 with |y| too large to split): the tail cannot matter
+  if (!(ehi >= -746 && ehi <= 746)) return ehi > 0 ? Infinity : 0;
+  if (l === 0) return 1;
   let c = 134217729 * y;
   const yh = c - (c - y);
   const yl = y - yh;
   c = 134217729 * l;
   const lh = c - (c - l);
   const ll = l - lh;
-  const elo = yh * lh - ehi + yh * ll + yl * lh + yl * ll + y * lt;
-  return expDD(ehi, elo, tab);
+  return expCore(ehi, yh * lh - ehi + yh * ll + yl * lh + yl * ll + y * lt, tab);
 }
 
 /** The 32-bit view of a Float64Array (shares its memory). */
@@ -479,8 +475,9 @@ export function powScalarExponentInto(x: Float64Array, p: number, out: Float64Ar
     for (let i = 0; i < n; i++) out[i] = 1 / x[i];
     return;
   }
-  if (p - p !== 0) {
-    for (let i = 0; i < n; i++) out[i] = powSpecial(x[i], p);
+  if (p - p !== 0 || Math.abs(p) > 1e300) {
+    // NaN or infinite p, or one too large to split (only 0, +-Infinity and 1 can come out)
+    for (let i = 0; i < n; i++) out[i] = scalarPow(x[i], p);
     return;
   }
   const w = words(x);
