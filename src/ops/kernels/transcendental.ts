@@ -3,8 +3,9 @@
  * and accurate to within 1 ulp of them (and correctly rounded in the vast majority of cases).
  *
  * Method (the classic one of table-driven libms; the code and tables here are our own):
- * - `exp(x)`: x = (k ln2)/128 + r with |r| <= ln2/256, exp(x) = 2^(k>>7) * 2^((k&127)/128) * exp(r); the 128
- *   values 2^(j/128) are stored as a double plus a relative tail, exp(r) - 1 is a degree-6 polynomial.
+ * - `exp(x)`: x = (k ln2)/512 + r with |r| <= ln2/1024, exp(x) = 2^(k>>9) * 2^((k&511)/512) * exp(r); the 512
+ *   values 2^(j/512) are stored as a double plus a relative tail, exp(r) - 1 is a degree-5 polynomial (error
+ *   below 2^-72); the rounding errors before the last addition stay below 2^-63.
  * - `log(x)`: x = 2^k z with z in [0.7057, 1.4114), z split into 128 subintervals with centre c; r = z/c - 1
  *   is computed exactly (1/c has 9 significant bits), log(x) = k ln2 + log(c) + log1p(r) with log(c) stored in
  *   double-double and the r^2/2 term carried exactly, so log is returned as hi + lo with ~2^-68 relative error.
@@ -84,16 +85,24 @@ function ddLog(v: number): [number, number] {
 
 /** 2^e for e in [-1074, 1023] at e + 1074. */
 const P2_BASE = 1074;
-/** 2^(j/128) rounded at EXP_BASE + 2j and its relative tail (2^(j/128) - T) / T at EXP_BASE + 2j + 1. */
+/** 2^(j/512) rounded at EXP_BASE + 2j and its relative tail (2^(j/512) - T) / T at EXP_BASE + 2j + 1. */
 const EXP_BASE = 2098;
 /** For subinterval i of [0x1.69555p-1, 0x1.69555p0): 1/c (9 significant bits) at LOG_BASE + 4i, -log(1/c) as a
  * multiple of 2^-42 at +1 and the rest of it at +2. */
-const LOG_BASE = 2354;
+const LOG_BASE = 3122;
 /** Scratch slot: the low part of the last logCore result. */
-const TAIL_SLOT = 2866;
+const TAIL_SLOT = 3634;
 /** The same as LOG_BASE for 256 subintervals and 1/c with 10 significant bits (logFast). */
-const LOG256_BASE = 2868;
+const LOG256_BASE = 3636;
 const TAB = new Float64Array(LOG256_BASE + 4 * 256);
+if (
+  P2_BASE + 1024 !== EXP_BASE ||
+  EXP_BASE + 1024 !== LOG_BASE ||
+  LOG_BASE + 512 !== TAIL_SLOT ||
+  TAIL_SLOT + 2 !== LOG256_BASE
+) {
+  throw new Error("transcendental: table layout out of step with the literals in the cores");
+}
 
 {
   let v = 1;
@@ -103,13 +112,13 @@ const TAB = new Float64Array(LOG256_BASE + 4 * 256);
 
   const roots: [number, number][] = [];
   let root: [number, number] = [2, 0];
-  for (let b = 0; b < 7; b++) {
+  for (let b = 0; b < 9; b++) {
     root = ddSqrt(root);
-    roots.push(root); // 2^(1/2), 2^(1/4), ..., 2^(1/128)
+    roots.push(root); // 2^(1/2), 2^(1/4), ..., 2^(1/512)
   }
-  for (let j = 0; j < 128; j++) {
+  for (let j = 0; j < 512; j++) {
     let t: [number, number] = [1, 0];
-    for (let b = 0; b < 7; b++) if ((j >> (6 - b)) & 1) t = ddMul(t, roots[b]);
+    for (let b = 0; b < 9; b++) if ((j >> (8 - b)) & 1) t = ddMul(t, roots[b]);
     TAB[EXP_BASE + 2 * j] = t[0];
     TAB[EXP_BASE + 2 * j + 1] = t[1] / t[0];
   }
@@ -155,22 +164,23 @@ fillLogTable(LOG_BASE, 7);
 fillLogTable(LOG256_BASE, 8);
 
 // ---------------------------------------------------------------------------------------------------------
-// Cores. Constants (see the test for their derivation):
-//   184.6649652337873 = 128/ln2; 6755399441055744 = 1.5 * 2^52 (adding and subtracting it rounds to an integer);
-//   0.005415212347998022 = ln2/128 with 34 significant bits (times any |k| < 2^18 is exact), 1.2655086083325438e-13
-//   the rest of ln2/128; 0.6931471805598903 = ln2 with 42 significant bits, 5.497923018708371e-14 the rest;
+// Cores. Offsets into TAB are written as literals (module-level constants are reloaded on every use in
+// optimized code): P2_BASE = 1074, EXP_BASE = 2098, LOG_BASE = 3122, TAIL_SLOT = 3634, LOG256_BASE = 3636.
+// Constants: 738.6598609351493 = 512/ln2; 6755399441055744 = 1.5 * 2^52 (adding and subtracting it rounds to an
+//   integer); 0.0013538030871131923 = ln2/512 with 33 significant bits (times any |k| < 2^20 is exact),
+//   -8.204912251330243e-14 the rest of ln2/512; 0.6931471805598903 = ln2 with 42 significant bits, 5.497923018708371e-14 the rest;
 //   4294967296 = 2^32 (adding and subtracting it keeps 21 significant bits of a number below 2);
 //   134217729 = 2^27 + 1 (Veltkamp split); 1 / n for the Taylor coefficients of exp and log1p.
 
 /**
  * log(x) + kExtra * ln2 for a positive normal x with high word `hx`, returned as hi (the value) plus
- * tab[TAIL_SLOT]; relative error of hi + lo below 2^-68.
+ * tab[3634]; relative error of hi + lo below 2^-68.
  */
 function logCore(x: number, hx: number, kExtra: number, tab: Float64Array): number {
   const tmp = hx - 0x3fe69555;
-  const i = LOG_BASE + ((tmp >> 11) & 0x1fc); // 4 * ((tmp >> 13) & 127)
+  const i = 3122 + ((tmp >> 11) & 0x1fc); // 4 * ((tmp >> 13) & 127)
   const kz = tmp >> 20;
-  const z = x * tab[P2_BASE - kz];
+  const z = x * tab[1074 - kz];
   const k = kz + kExtra;
   const invc = tab[i];
   const zhi = z + 4294967296 - 4294967296;
@@ -201,7 +211,7 @@ function logCore(x: number, hx: number, kExtra: number, tab: Float64Array): numb
           r2 * (0.14285714285714285 - r * 0.125 + r2 * (0.1111111111111111 - r * 0.1))));
   const lo = lo1 + lo2 + lo3 + lo4 + p;
   const y = hi + lo;
-  tab[TAIL_SLOT] = hi - y + lo;
+  tab[3634] = hi - y + lo;
   return y;
 }
 
@@ -211,9 +221,9 @@ function logCore(x: number, hx: number, kExtra: number, tab: Float64Array): numb
  */
 function logFast(x: number, hx: number, tab: Float64Array): number {
   const tmp = hx - 0x3fe69555;
-  const i = LOG256_BASE + ((tmp >> 10) & 0x3fc); // 4 * ((tmp >> 12) & 255)
+  const i = 3636 + ((tmp >> 10) & 0x3fc); // 4 * ((tmp >> 12) & 255)
   const k = tmp >> 20;
-  const z = x * tab[P2_BASE - k];
+  const z = x * tab[1074 - k];
   const invc = tab[i];
   const zhi = z + 4294967296 - 4294967296;
   const r = zhi * invc - 1 + (z - zhi) * invc; // exact
@@ -235,9 +245,9 @@ function logFast(x: number, hx: number, tab: Float64Array): number {
 
 /** exp(hi + lo) whose power of two 2^e falls outside the normal range: overflow or (gradual) underflow. */
 function expScaled(t: number, tmp: number, e: number, tab: Float64Array): number {
-  if (e > 0) return (t + t * tmp) * tab[P2_BASE + e - 64] * 1.8446744073709552e19; // * 2^64
+  if (e > 0) return (t + t * tmp) * tab[1074 + e - 64] * 1.8446744073709552e19; // * 2^64
   // Subnormal result: y = value * 2^1022, rounded on the subnormal grid (multiples of 2^-52) by adding 1.
-  const scale = t * tab[P2_BASE + e + 1022];
+  const scale = t * tab[1074 + e + 1022];
   const y = scale + scale * tmp;
   if (y >= 1) return y * 2.2250738585072014e-308;
   let lo = scale - y + scale * tmp;
@@ -248,19 +258,19 @@ function expScaled(t: number, tmp: number, e: number, tab: Float64Array): number
 
 /** exp(hi + lo) for |hi| <= 746, lo a correction below 2^-40 |hi| (the double-double tail of the argument). */
 function expCore(hi: number, lo: number, tab: Float64Array): number {
-  const kd = hi * 184.6649652337873 + 6755399441055744 - 6755399441055744;
+  const kd = hi * 738.6598609351493 + 6755399441055744 - 6755399441055744;
   const k = kd | 0;
-  const r = hi - kd * 0.005415212347998022 - kd * 1.2655086083325438e-13 + lo;
-  const j = EXP_BASE + ((k & 127) << 1);
-  const e = k >> 7;
+  const r = hi - kd * 0.0013538030871131923 - kd * -8.204912251330243e-14 + lo;
+  const j = 2098 + ((k & 511) << 1);
+  const e = k >> 9;
   const t = tab[j];
   const r2 = r * r;
   const tmp =
     tab[j + 1] +
     r +
     r2 * (0.5 + r * 0.16666666666666666) +
-    r2 * r2 * (0.041666666666666664 + r * 0.008333333333333333 + r2 * 0.001388888888888889);
-  if (e > -1022 && e < 1000) return (t + t * tmp) * tab[P2_BASE + e];
+    r2 * r2 * (0.041666666666666664 + r * 0.008333333333333333);
+  if (e > -1022 && e < 1000) return (t + t * tmp) * tab[1074 + e];
   return expScaled(t, tmp, e, tab);
 }
 
@@ -333,9 +343,9 @@ function isOddInteger(y: number): boolean {
 /** |x|^y via exp(y log|x|) for finite nonzero x and finite y (no sign handling). */
 function powAbsolute(ax: number, y: number): number {
   const hx = highWord(ax);
-  if (hx >= 0x00100000) return expProduct(y, logCore(ax, hx, 0, TAB), TAB[TAIL_SLOT], TAB);
+  if (hx >= 0x00100000) return expProduct(y, logCore(ax, hx, 0, TAB), TAB[3634], TAB);
   const s = ax * 4503599627370496; // 2^52
-  return expProduct(y, logCore(s, highWord(s), -52, TAB), TAB[TAIL_SLOT], TAB);
+  return expProduct(y, logCore(s, highWord(s), -52, TAB), TAB[3634], TAB);
 }
 
 /** Math.pow(x, y) for any pair: ECMAScript's special cases, then |x|^y with a sign. */
@@ -377,7 +387,7 @@ export function scalarPow(x: number, y: number): number {
   const hx = highWord(x);
   if (hx >= 0x00100000 && hx < 0x7ff00000 && y - y === 0) {
     const l = logCore(x, hx, 0, TAB);
-    return expProduct(y, l, TAB[TAIL_SLOT], TAB);
+    return expProduct(y, l, TAB[3634], TAB);
   }
   return powSpecial(x, y);
 }
@@ -408,18 +418,18 @@ export function expInto(x: Float64Array, out: Float64Array): void {
   for (let i = 0; i < n; i++) {
     const v = x[i];
     if (v > -708 && v < 708) {
-      const kd = v * 184.6649652337873 + 6755399441055744 - 6755399441055744;
+      const kd = v * 738.6598609351493 + 6755399441055744 - 6755399441055744;
       const k = kd | 0;
-      const r = v - kd * 0.005415212347998022 - kd * 1.2655086083325438e-13;
-      const j = EXP_BASE + ((k & 127) << 1);
+      const r = v - kd * 0.0013538030871131923 - kd * -8.204912251330243e-14;
+      const j = 2098 + ((k & 511) << 1);
       const t = tab[j];
       const r2 = r * r;
       const tmp =
         tab[j + 1] +
         r +
         r2 * (0.5 + r * 0.16666666666666666) +
-        r2 * r2 * (0.041666666666666664 + r * 0.008333333333333333 + r2 * 0.001388888888888889);
-      out[i] = (t + t * tmp) * tab[P2_BASE + (k >> 7)];
+        r2 * r2 * (0.041666666666666664 + r * 0.008333333333333333);
+      out[i] = (t + t * tmp) * tab[1074 + (k >> 9)];
     } else out[i] = scalarExp(v);
   }
 }
@@ -434,9 +444,10 @@ export function expInto(x: Float64Array, out: Float64Array): void {
 export function logInto(x: Float64Array, out: Float64Array): void {
   const n = checkLengths(x, out, "logInto");
   const w = words(x);
+  const hiWord = HI;
   const tab = TAB;
   for (let i = 0; i < n; i++) {
-    const hx = w[2 * i + HI];
+    const hx = w[2 * i + hiWord];
     const v = x[i];
     out[i] = hx >= 0x00100000 && hx < 0x7ff00000 ? logFast(v, hx, tab) : logSpecial(v);
   }
@@ -481,6 +492,7 @@ export function powScalarExponentInto(x: Float64Array, p: number, out: Float64Ar
     return;
   }
   const w = words(x);
+  const hiWord = HI;
   const tab = TAB;
   const c = 134217729 * p;
   const ph = c - (c - p);
@@ -488,7 +500,7 @@ export function powScalarExponentInto(x: Float64Array, p: number, out: Float64Ar
   // a negative normal x takes the fast path too: |x|^p, negated for odd p, NaN for non-integer p
   const negative = isOddInteger(p) ? -1 : isInteger(p) ? 1 : NaN;
   for (let i = 0; i < n; i++) {
-    const hx = w[2 * i + HI] & 0x7fffffff;
+    const hx = w[2 * i + hiWord] & 0x7fffffff;
     const v = x[i];
     if (hx >= 0x00100000 && hx < 0x7ff00000) {
       const l = logCore(Math.abs(v), hx, 0, tab);
@@ -496,7 +508,7 @@ export function powScalarExponentInto(x: Float64Array, p: number, out: Float64Ar
       const d = 134217729 * l;
       const lh = d - (d - l);
       const ll = l - lh;
-      const elo = ph * lh - ehi + ph * ll + pl * lh + pl * ll + p * tab[TAIL_SLOT];
+      const elo = ph * lh - ehi + ph * ll + pl * lh + pl * ll + p * tab[3634];
       const z = ehi >= -746 && ehi <= 746 ? expCore(ehi, elo, tab) : ehi > 0 ? Infinity : 0;
       out[i] = v < 0 ? z * negative : z;
     } else out[i] = powSpecial(v, p);
@@ -518,14 +530,15 @@ export function powInto(x: Float64Array, y: Float64Array, out: Float64Array): vo
       `x has ${n} entries but y has ${y.length}; pass arrays of one length`,
     );
   const w = words(x);
+  const hiWord = HI;
   const tab = TAB;
   for (let i = 0; i < n; i++) {
-    const hx = w[2 * i + HI];
+    const hx = w[2 * i + hiWord];
     const v = x[i];
     const p = y[i];
     if (hx >= 0x00100000 && hx < 0x7ff00000 && p - p === 0) {
       const l = logCore(v, hx, 0, tab);
-      out[i] = expProduct(p, l, tab[TAIL_SLOT], tab);
+      out[i] = expProduct(p, l, tab[3634], tab);
     } else out[i] = powSpecial(v, p);
   }
 }
