@@ -10,7 +10,9 @@ import {
   expInto,
   logInto,
   powInto,
+  powRun,
   powScalarExponentInto,
+  powScalarExponentRun,
   scalarExp,
   scalarLog,
   scalarPow,
@@ -346,5 +348,45 @@ describe("powScalarExponentInto / powInto / scalarPow", () => {
       InvalidArgumentError,
     );
     expect(() => powInto(new Float64Array(3), new Float64Array(2), new Float64Array(3))).toThrow(/y has 2/);
+  });
+
+  it("powRun and powScalarExponentRun read strided, offset inputs like a BinaryRunKernel", () => {
+    const random = generator(5);
+    const x = new Float64Array(301).map(() => Math.exp(random() * 10 - 5) * (random() < 0.2 ? -1 : 1));
+    const y = new Float64Array(301).map(() =>
+      random() < 0.3 ? Math.round(random() * 10 - 5) : random() * 6 - 3,
+    );
+    const out = new Float64Array(110).fill(-7);
+    powRun(out, 5, x, 3, 2, y, 300, -3, 100); // x[3 + 2t] ** y[300 - 3t] into out[5 + t]
+    for (let t = 0; t < 100; t++) {
+      expect(ulps(out[5 + t], Math.pow(x[3 + 2 * t], y[300 - 3 * t]))).toBeLessThanOrEqual(1);
+    }
+    expect(out[4]).toBe(-7);
+    expect(out[105]).toBe(-7);
+    for (const p of [-0.25, 2, 0.5, 0, 1, -1, 3, Number.NaN, 1e301]) {
+      powRun(out, 1, x, 7, 3, new Float64Array([9, p]), 1, 0, 90); // stride 0: one exponent
+      for (let t = 0; t < 90; t++) {
+        const ref = Math.pow(x[7 + 3 * t], p);
+        expect(ulps(out[1 + t], ref), `p = ${p}`).toBeLessThanOrEqual(
+          ref === 0 || !Number.isFinite(ref) ? 0 : 1,
+        );
+      }
+      powScalarExponentRun(out, 0, x, 300, -1, p, 50);
+      for (let t = 0; t < 50; t++) {
+        const ref = Math.pow(x[300 - t], p);
+        expect(ulps(out[t], ref), `p = ${p}`).toBeLessThanOrEqual(ref === 0 || !Number.isFinite(ref) ? 0 : 1);
+      }
+    }
+    // a stride-0 base: one x for every y
+    powRun(out, 0, new Float64Array([3]), 0, 0, y, 0, 1, 100);
+    for (let t = 0; t < 100; t++) expect(ulps(out[t], Math.pow(3, y[t]))).toBeLessThanOrEqual(1);
+    // expInto and logInto over a prefix
+    const prefix = new Float64Array([1, 2, 3]);
+    const target = new Float64Array([9, 9, 9]);
+    expInto(prefix, target, 2);
+    expect([...target]).toEqual([scalarExp(1), scalarExp(2), 9]);
+    logInto(prefix, target, 1);
+    expect(target[0]).toBe(0);
+    expect(target[1]).toBe(scalarExp(2));
   });
 });
