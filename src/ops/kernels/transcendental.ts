@@ -439,7 +439,7 @@ export function expInto(
 
 /**
  * out[i] = log(x[i]) for i < n (default x.length; out may be x). Within 1 ulp of `Math.log` (correctly rounded
- * in our tests), the same special values. Not faster than V8's `Math.log` (about 1.0x): use it for accuracy.
+ * in our tests), the same special values. About as fast as V8's `Math.log` (0.95x-1.05x), not faster.
  * @example
  * const out = new Float64Array(2);
  * logInto(new Float64Array([1, Math.E]), out); // out = [0, 1]
@@ -455,7 +455,26 @@ export function logInto(
   for (let i = 0; i < n; i++) {
     const hx = w[2 * i + hiWord];
     const v = x[i];
-    out[i] = hx >= 0x00100000 && hx < 0x7ff00000 ? logFast(v, hx, tab) : logSpecial(v);
+    if (hx >= 0x00100000 && hx < 0x7ff00000) {
+      // logFast inline (V8 runs the hand-inlined loop faster than the call it would inline itself)
+      const tmp = hx - 0x3fe69555;
+      const c = 3636 + ((tmp >> 10) & 0x3fc);
+      const k = tmp >> 20;
+      const z = v * tab[1074 - k];
+      const invc = tab[c];
+      const zhi = z + 4294967296 - 4294967296;
+      const r = zhi * invc - 1 + (z - zhi) * invc;
+      const t1 = k * 0.6931471805598903 + tab[c + 1];
+      const hi = t1 + r;
+      const lo = t1 - hi + r;
+      const r2 = r * r;
+      const p =
+        r2 *
+        (-0.5 +
+          r * 0.3333333333333333 +
+          r2 * (-0.25 + r * 0.2 + r2 * (-0.16666666666666666 + r * 0.14285714285714285)));
+      out[i] = hi + (lo + k * 5.497923018708371e-14 + tab[c + 2] + p);
+    } else out[i] = logSpecial(v);
   }
 }
 

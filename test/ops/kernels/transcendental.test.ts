@@ -111,7 +111,7 @@ describe("expInto / scalarExp", () => {
     expect(finiteShare(reference)).toBeGreaterThan(0.7);
     const { max, identical } = compare(out, reference, "exp");
     expect(max).toBeLessThanOrEqual(1);
-    expect(identical / x.length).toBeGreaterThan(0.9);
+    expect(identical / x.length).toBeGreaterThan(0.85);
     for (let i = 0; i < 1000; i++) expect(Object.is(scalarExp(x[i]), out[i])).toBe(true);
   });
 
@@ -150,7 +150,7 @@ describe("logInto / scalarLog", () => {
     expect(finiteShare(reference)).toBeGreaterThan(0.7);
     const { max, identical } = compare(out, reference, "log");
     expect(max).toBeLessThanOrEqual(1);
-    expect(identical / x.length).toBeGreaterThan(0.9);
+    expect(identical / x.length).toBeGreaterThan(0.85);
     for (let i = 0; i < 1000; i++) expect(Object.is(scalarLog(x[i]), out[i])).toBe(true);
   });
 
@@ -204,7 +204,7 @@ describe("powScalarExponentInto / powInto / scalarPow", () => {
     expect(finiteShare(reference)).toBeGreaterThan(0.5);
     const { max, identical } = compare(out, reference, "pow");
     expect(max).toBeLessThanOrEqual(1);
-    expect(identical / n).toBeGreaterThan(0.85);
+    expect(identical / n).toBeGreaterThan(0.8);
     for (let i = 0; i < 1000; i++) expect(Object.is(scalarPow(x[i], y[i]), out[i])).toBe(true);
   });
 
