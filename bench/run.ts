@@ -8,6 +8,7 @@ import { runFluxBench } from "./flux.js";
 import { runNumpyBench } from "./numpy.js";
 import { runScalarChain } from "./scalar-chain.js";
 import { runSolveBench } from "./solve.js";
+import { runTranscendentalBench } from "./transcendental.js";
 
 const benches: Record<string, () => void | Promise<void>> = {
   "scalar-chain": () => runScalarChain(),
@@ -22,6 +23,7 @@ const benches: Record<string, () => void | Promise<void>> = {
     await runJaxBench();
   },
   checkpoint: () => runCheckpointBench(),
+  transcendental: () => runTranscendentalBench(),
 };
 
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
