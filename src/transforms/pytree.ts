@@ -59,16 +59,21 @@ export type SeedOf<T> = [PyTree] extends [T]
       ? { readonly [K in keyof T]: SeedOf<T[K]> }
       : { readonly [K in keyof T]: SeedOf<T[K]> };
 
-/** `true` when some leaf of `T` is an AdjFloat or an NDArray (`boolean` when it may be either). */
-export type HasOverloaded<T> = T extends AdjFloat | NDArray
-  ? true
-  : T extends number
-    ? false
-    : T extends readonly (infer E)[]
-      ? HasOverloaded<E>
-      : T extends object
-        ? HasOverloaded<T[keyof T]>
-        : false;
+/**
+ * `true` when some leaf of `T` is an AdjFloat or an NDArray (`boolean` when it may be either, as for any
+ * `PyTree`: the recursion stops there instead of unfolding the tree type without end).
+ */
+export type HasOverloaded<T> = [PyTree] extends [T]
+  ? boolean
+  : T extends AdjFloat | NDArray
+    ? true
+    : T extends number
+      ? false
+      : T extends readonly (infer E)[]
+        ? HasOverloaded<E>
+        : T extends object
+          ? HasOverloaded<T[keyof T]>
+          : false;
 
 /**
  * The type of an output-shaped result (a value, a tangent) of `f` called with arguments `B`: like the

@@ -439,7 +439,8 @@ function recordValue(nest: boolean, operation: string, trace: Trace, values: rea
 export function vjp<A extends readonly PyTree[], R extends PyTree>(
   f: (...args: A) => R,
   ...primals: A
-): [OutputLike<R, A>, (cotangent: SeedOf<R>) => LikeEach<A>] {
+): [OutputLike<R, A>, (cotangent: SeedOf<R>) => LikeEach<A>];
+export function vjp(f: AnyFunction, ...primals: unknown[]): unknown {
   const operation = "vjp";
   checkFunction(operation, f);
   const nest = annotating();
@@ -476,10 +477,7 @@ export function vjp<A extends readonly PyTree[], R extends PyTree>(
       leaves,
     );
   };
-  const result: unknown = [treeUnflatten(trace.outDef, values), pullback];
-  // cast: the value and the pullback are built from the traced structure, which OutputLike / LikeEach
-  // describe at the type level (as an overload signature, this one exceeds the compiler's instantiation depth)
-  return result as [OutputLike<R, A>, (cotangent: SeedOf<R>) => LikeEach<A>];
+  return [treeUnflatten(trace.outDef, values), pullback];
 }
 
 /** The tangent seeds of a jvp / hvp call: per input control, the raw tangent; and the seed leaves per slot. */
@@ -514,7 +512,8 @@ export function jvp<A extends readonly PyTree[], R extends PyTree>(
   f: (...args: A) => R,
   primals: readonly [...A],
   tangents: NoInfer<SeedEach<A>>,
-): [OutputLike<R, A>, OutputLike<R, A>] {
+): [OutputLike<R, A>, OutputLike<R, A>];
+export function jvp(f: AnyFunction, primals: unknown, tangents: unknown): unknown {
   const operation = "jvp";
   checkFunction(operation, f);
   const primalList = checkTuple(operation, "primals", primals);
@@ -564,10 +563,7 @@ export function jvp<A extends readonly PyTree[], R extends PyTree>(
       },
     }));
   }
-  const result: unknown = [treeUnflatten(trace.outDef, values), treeUnflatten(trace.outDef, tangentOut)];
-  // cast: the value and the tangent are built from the traced structure, which OutputLike describes at the
-  // type level (as an overload signature, this one exceeds the compiler's instantiation depth)
-  return result as [OutputLike<R, A>, OutputLike<R, A>];
+  return [treeUnflatten(trace.outDef, values), treeUnflatten(trace.outDef, tangentOut)];
 }
 
 // ---------------------------------------------------------------------------------------------------------
