@@ -152,7 +152,7 @@ interface PointSeed {
   readonly input: NDArray;
 }
 
-/** The per-point seeds of a Jacobian propagation, or `undefined` when the per-point form does not apply. */
+/** The seeds of a per-point Jacobian propagation: the points, the control's point shape, and per dependency. */
 interface PointSeeds {
   readonly points: number;
   readonly controlPointShape: readonly number[];
