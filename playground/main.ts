@@ -4,6 +4,7 @@
  * printed values, the recorded tape drawn with Graphviz compiled to WebAssembly).
  */
 import { Graphviz } from "@hpcc-js/wasm-graphviz";
+import { tapeToDot } from "tsadjoint";
 import embed from "vega-embed";
 import type { TopLevelSpec } from "vega-lite";
 import {
@@ -177,7 +178,7 @@ $<HTMLButtonElement>("code-run").addEventListener("click", async () => {
   try {
     const { lines, tape } = runCode(codeInput.value);
     codeOutput.textContent = lines.join("\n");
-    $("tape-graph").innerHTML = (await graphviz).dot(tape.toDot());
+    $("tape-graph").innerHTML = (await graphviz).dot(tapeToDot(tape));
     codeOutput.dataset.state = "done";
   } catch (error) {
     codeOutput.textContent = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -47,6 +47,8 @@ export {
   type BlockContext,
   type HessianContext,
   type RecomputeContext,
+  type Recordable,
+  recordable,
   type Seeds,
   type TlmContext,
   type Values,
@@ -64,6 +66,7 @@ export {
   jacobianPropagation,
   propagatesJacobians,
 } from "./tape/capabilities.js";
+export type { CheckpointingSchedule, CheckpointStatistics } from "./tape/checkpointing.js";
 export {
   DenseJacobian,
   IDENTITY,

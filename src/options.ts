@@ -39,7 +39,7 @@ function closestKey(key: string, allowed: readonly string[]): string | undefined
 function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
+  if (typeof value === "object") return value.constructor?.name ?? "an object";
   return typeof value;
 }
 
@@ -58,6 +58,7 @@ export function checkOptions<T extends object>(
   options: T | undefined,
   allowed: readonly (keyof T & string)[],
 ): T {
+  // cast: the empty object stands for "no options"; every key of an options type T is optional
   if (options === undefined) return {} as T;
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new InvalidArgumentError(
@@ -66,7 +67,7 @@ export function checkOptions<T extends object>(
     );
   }
   for (const key of Object.keys(options)) {
-    if (!(allowed as readonly string[]).includes(key)) {
+    if (!allowed.some((name) => name === key)) {
       const suggestion = closestKey(key, allowed);
       throw new InvalidArgumentError(
         operation,

@@ -6,27 +6,14 @@
 import { describeShape, spaceOf } from "../values/space.js";
 import { CheckpointError } from "./errors.js";
 
-interface NodeFs {
-  mkdtempSync(prefix: string): string;
-  writeFileSync(path: string, data: Uint8Array): void;
-  readFileSync(path: string): Uint8Array;
-  rmSync(path: string, options: { recursive: boolean; force: boolean }): void;
-  existsSync(path: string): boolean;
-}
-interface NodePath {
-  join(...parts: string[]): string;
-}
-interface NodeOs {
-  tmpdir(): string;
-}
-interface NodeProcess {
-  getBuiltinModule?(name: string): unknown;
-  on(event: "exit", listener: () => void): void;
-}
+type NodeFs = typeof import("node:fs");
+type NodePath = typeof import("node:path");
+type NodeOs = typeof import("node:os");
 
-function nodeModules(operation: string): { fs: NodeFs; path: NodePath; os: NodeOs; process: NodeProcess } {
-  const process = (globalThis as { process?: NodeProcess }).process;
-  const get = process?.getBuiltinModule;
+function nodeModules(operation: string): { fs: NodeFs; path: NodePath; os: NodeOs; process: NodeJS.Process } {
+  // undefined in a browser, and getBuiltinModule before Node 20.16 (which the declared types do not say)
+  const process: NodeJS.Process | undefined = globalThis.process;
+  const get: NodeJS.Process["getBuiltinModule"] | undefined = process?.getBuiltinModule;
   if (process === undefined || get === undefined) {
     throw new CheckpointError(
       operation,
@@ -34,11 +21,16 @@ function nodeModules(operation: string): { fs: NodeFs; path: NodePath; os: NodeO
     );
   }
   return {
-    fs: get.call(process, "node:fs") as NodeFs,
-    path: get.call(process, "node:path") as NodePath,
-    os: get.call(process, "node:os") as NodeOs,
+    fs: process.getBuiltinModule("node:fs"),
+    path: process.getBuiltinModule("node:path"),
+    os: process.getBuiltinModule("node:os"),
     process,
   };
+}
+
+/** The constructor name of an object (the key of its template, with its shape). */
+function typeName(value: unknown): string | undefined {
+  return typeof value === "object" && value !== null ? value.constructor?.name : typeof value;
 }
 
 /** How one stored value is rebuilt: a number, nothing (a zero tangent), or a value of a registered type. */
@@ -115,7 +107,7 @@ export class DiskStore {
       } else {
         const space = spaceOf(value, "DiskStore.write");
         const data = space.toFloat64Array(value);
-        const templateKey = `${(value as object).constructor?.name}:${describeShape(value)}`;
+        const templateKey = `${typeName(value)}:${describeShape(value)}`;
         let template = this.templates.get(templateKey);
         if (template === undefined) {
           template = value;

@@ -16,14 +16,13 @@ export {
 } from "./actions.js";
 export { DiskStore } from "./disk.js";
 export { CheckpointError } from "./errors.js";
-export type { CheckpointStatistics } from "./manager.js";
+export type { CheckpointStatistics, RecordingPolicy } from "./manager.js";
 export {
   binomialForwardSteps,
   CheckpointSchedule,
   MultistageCheckpointSchedule,
   NoneCheckpointSchedule,
   PeriodicCheckpointSchedule,
-  type RecordingPolicy,
   Revolve,
   SingleDiskStorageSchedule,
   SingleMemoryStorageSchedule,

@@ -11,42 +11,50 @@
  */
 import type { Block } from "../tape/block.js";
 import { type BlockVariable, droppedValues } from "../tape/block-variable.js";
+import type {
+  CheckpointedTape,
+  Checkpointer,
+  CheckpointStatistics,
+  KeptValues,
+  LoopOps,
+  LoopPartition,
+} from "../tape/checkpointing.js";
 import type { CheckpointAction, Forward, StorageType } from "./actions.js";
 import { DiskStore } from "./disk.js";
 import { CheckpointError } from "./errors.js";
-import type { CheckpointSchedule, RecordingPolicy } from "./schedules.js";
 
-/** The figures of `tape.checkpointStatistics()`. */
-export interface CheckpointStatistics {
-  /** Steps of the loop (closed by `endTimestep`). */
-  steps: number;
-  /** Every step advanced: the recorded run plus every recomputation. */
-  forwardSteps: number;
-  /** Steps advanced again after the recorded run (replays, tangent-linear sweeps, adjoint recomputations). */
-  recomputedSteps: number;
-  /** Most snapshots held in memory at once. */
-  maxSnapshotsInMemory: number;
-  /** Most snapshots (and stored steps) on disk at once. */
-  maxSnapshotsOnDisk: number;
-  /** Most steps whose values were all held in memory at once (the steps an adjoint works on). */
-  maxStepsInMemory: number;
+export type {
+  CheckpointedTape,
+  CheckpointStatistics,
+  LoopOps,
+  LoopPartition,
+} from "../tape/checkpointing.js";
+
+/** What a checkpointed tape does at the end of each recorded step (the recording is the first forward). */
+export interface RecordingPolicy {
+  /**
+   * Called once for each boundary k = 0, 1, ... (the state before step k) when step k has been recorded:
+   * whether to store a snapshot there, and which earlier snapshots to delete.
+   */
+  boundary(k: number): { write: StorageType | undefined; discard: readonly number[] };
+  /** Where the values of step k are kept for the adjoint (`undefined`: dropped once the next step ran). */
+  holdStep(k: number): StorageType | undefined;
 }
 
-/** What a sweep does on one step; the manager decides when and in which order. */
-export interface LoopOps {
-  /** Recomputes the values of the blocks (all the blocks of one step), never overwriting a control. */
-  recompute(blocks: readonly Block[]): void;
-  /** Tangent-linear values over the path's blocks of one step. */
-  tlm(blocks: readonly Block[]): void;
-  /** Adjoint (or second-order adjoint) over the path's blocks of one step, in reverse order. */
-  reverse(blocks: readonly Block[]): void;
-}
-
-/** The blocks of a sweep path split into before the loop, each step, after the loop. */
-export interface LoopPartition {
-  readonly prefix: Block[];
-  readonly steps: Block[][];
-  readonly suffix: Block[];
+/** @internal What the manager reads of its schedule (every CheckpointSchedule provides it). */
+export interface ManagedSchedule {
+  /** The number of steps (offline schedules) or `undefined` (any number). */
+  readonly steps: number | undefined;
+  /** Whether the schedule stores snapshots on disk (Node only). */
+  readonly usesDisk: boolean;
+  /** Whether the schedule supports an adjoint. */
+  readonly supportsAdjoint: boolean;
+  /** The actions of one forward and one reverse over `steps` steps. */
+  actions(steps?: number): Iterable<CheckpointAction>;
+  /** A short description for messages. */
+  describe(): string;
+  /** What to do at the end of each recorded step. */
+  recording(): RecordingPolicy;
 }
 
 interface Snapshot {
@@ -58,22 +66,17 @@ interface Snapshot {
 
 type State = "forward" | "forward-tlm" | "consumed";
 
-/** The tape interface the manager needs (the Tape class provides it). */
-export interface CheckpointedTape {
-  readonly blocks: readonly Block[];
-}
-
 const recordingManagers = new Set<CheckpointManager>();
 droppedValues.restore = (variable, raw) => {
   for (const manager of recordingManagers) manager.restoreDropped(variable, raw);
 };
 
 /**
- * @internal Follows a checkpointed loop on one tape. Created by `tape.enableCheckpointing(schedule)`; the
- * sweeps call `forward` and `reverse`.
+ * @internal Follows a checkpointed loop on one tape: the {@link Checkpointer} a schedule starts when
+ * `tape.enableCheckpointing(schedule)` is called; the sweeps call `forward` and `reverse`.
  */
-export class CheckpointManager {
-  readonly schedule: CheckpointSchedule;
+export class CheckpointManager implements Checkpointer {
+  readonly schedule: ManagedSchedule;
   private readonly tape: CheckpointedTape;
   private readonly loopStart: number;
   private policy: RecordingPolicy;
@@ -113,7 +116,7 @@ export class CheckpointManager {
     maxStepsInMemory: 0,
   };
 
-  constructor(tape: CheckpointedTape, schedule: CheckpointSchedule) {
+  constructor(tape: CheckpointedTape, schedule: ManagedSchedule) {
     this.tape = tape;
     this.schedule = schedule;
     this.loopStart = tape.blocks.length;
@@ -287,13 +290,7 @@ export class CheckpointManager {
    * @internal one forward over the loop by the schedule's forward actions: values (and tangent-linear
    * values with `tlm`), snapshots as the schedule says. `keep`: values never to drop (controls, outputs).
    */
-  forward(
-    operation: string,
-    ops: LoopOps,
-    partition: LoopPartition,
-    tlm: boolean,
-    keep: { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] },
-  ): void {
+  forward(operation: string, ops: LoopOps, partition: LoopPartition, tlm: boolean, keep: KeptValues): void {
     this.finalize(operation);
     this.remember(keep);
     this.resetLoop();
@@ -318,7 +315,7 @@ export class CheckpointManager {
     ops: LoopOps,
     partition: LoopPartition,
     secondOrder: boolean,
-    keep: { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] },
+    keep: KeptValues,
   ): void {
     this.finalize(operation);
     if (!this.schedule.supportsAdjoint) {
@@ -352,7 +349,7 @@ export class CheckpointManager {
     ops: LoopOps,
     partition: LoopPartition,
     secondOrder: boolean,
-    keep: { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] },
+    keep: KeptValues,
   ): void {
     this.finalize(operation);
     if (!this.schedule.supportsAdjoint) {
@@ -368,7 +365,7 @@ export class CheckpointManager {
   }
 
   /** @internal values never to drop: the controls and outputs of the drivers' paths */
-  remember(keep: { controls: readonly BlockVariable[]; outputs: readonly BlockVariable[] }): void {
+  remember(keep: KeptValues): void {
     for (const variable of keep.controls) this.controls.add(variable);
     for (const variable of keep.outputs) this.keep.add(variable);
   }
@@ -603,8 +600,10 @@ export class CheckpointManager {
 }
 
 function nodeCheck(): void {
-  const process = (globalThis as { process?: { getBuiltinModule?: unknown } }).process;
-  if (process?.getBuiltinModule === undefined) {
+  // undefined in a browser, and getBuiltinModule before Node 20.16 (which the declared types do not say)
+  const process: NodeJS.Process | undefined = globalThis.process;
+  const get: NodeJS.Process["getBuiltinModule"] | undefined = process?.getBuiltinModule;
+  if (get === undefined) {
     throw new CheckpointError(
       "tape.enableCheckpointing",
       "this schedule stores snapshots on disk, which needs Node.js 20.16 or later (node:fs); in a browser use a memory schedule",

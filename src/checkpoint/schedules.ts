@@ -5,6 +5,7 @@
  * for loops whose length is not known when they start.
  */
 import { checkNumber } from "../options.js";
+import type { CheckpointedTape, Checkpointer, CheckpointingSchedule } from "../tape/checkpointing.js";
 import {
   type CheckpointAction,
   Copy,
@@ -16,17 +17,7 @@ import {
   type StorageType,
 } from "./actions.js";
 import { CheckpointError } from "./errors.js";
-
-/** What a checkpointed tape does at the end of each recorded step (the recording is the first forward). */
-export interface RecordingPolicy {
-  /**
-   * Called once for each boundary k = 0, 1, ... (the state before step k) when step k has been recorded:
-   * whether to store a snapshot there, and which earlier snapshots to delete.
-   */
-  boundary(k: number): { write: StorageType | undefined; discard: readonly number[] };
-  /** Where the values of step k are kept for the adjoint (`undefined`: dropped once the next step ran). */
-  holdStep(k: number): StorageType | undefined;
-}
+import { CheckpointManager, type RecordingPolicy } from "./manager.js";
 
 /**
  * Base class of the schedules. `actions(steps)` yields the whole plan of one forward and one reverse;
@@ -35,7 +26,7 @@ export interface RecordingPolicy {
  * @example
  * for (const action of new Revolve(4, 2)) console.log(action.type);
  */
-export abstract class CheckpointSchedule {
+export abstract class CheckpointSchedule implements CheckpointingSchedule {
   /** The number of steps (offline schedules) or `undefined` (any number, fixed when the loop ends). */
   abstract readonly steps: number | undefined;
   /** Whether the schedule stores snapshots on disk (Node only). */
@@ -52,6 +43,11 @@ export abstract class CheckpointSchedule {
 
   /** A short description for messages and reports. */
   abstract describe(): string;
+
+  /** @internal a checkpoint manager following the loop recorded next on `tape` (see enableCheckpointing) */
+  startCheckpointing(tape: CheckpointedTape): Checkpointer {
+    return new CheckpointManager(tape, this);
+  }
 
   /** @internal the number of steps to plan for, checked against the schedule's own */
   protected stepCount(steps: number | undefined, operation: string): number {

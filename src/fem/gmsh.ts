@@ -76,19 +76,15 @@ function expectEnd(lines: Lines, name: string): void {
  */
 export function readGmsh(text: string, source = "mesh"): Mesh {
   const lines = new Lines(text.split(/\r?\n/), source);
-  let version: number | undefined;
-  let names = new Map<string, string>();
-  const nodeIndex = new Map<number, number>();
-  const coordinates: number[] = [];
-  const triangles: number[] = [];
-  const edges: number[] = [];
-  const edgeTags: number[] = [];
-  // format 4.1: the physical tag of each curve entity
-  const curvePhysical = new Map<number, number>();
-  const nodeOf = (tag: number): number => {
-    const index = nodeIndex.get(tag);
-    if (index === undefined) throw lines.error(`element refers to node ${tag}, which $Nodes does not define`);
-    return index;
+  const mesh: GmshContent = {
+    version: undefined,
+    names: new Map(),
+    nodeIndex: new Map(),
+    coordinates: [],
+    triangles: [],
+    edges: [],
+    edgeTags: [],
+    curvePhysical: new Map(),
   };
   while (!lines.done()) {
     let header: string;
@@ -101,94 +97,134 @@ export function readGmsh(text: string, source = "mesh"): Mesh {
       const [v, fileType] = lines.next("$MeshFormat").split(/\s+/).map(Number);
       if (v !== 2.2 && v !== 4.1) throw lines.error(`format ${v} is not supported (2.2 and 4.1 are)`);
       if (fileType !== 0) throw lines.error("binary .msh files are not supported; save as ASCII");
-      version = v;
-      expectEnd(lines, header);
+      mesh.version = v;
     } else if (header === "$PhysicalNames") {
-      names = readPhysicalNames(lines);
-      expectEnd(lines, header);
-    } else if (header === "$Entities" && version === 4.1) {
-      const [points, curves, surfaces, volumes] = lines.numbers("$Entities");
-      for (let i = 0; i < points; i++) lines.next("$Entities points");
-      for (let i = 0; i < curves; i++) {
-        const values = lines.numbers("$Entities curves");
-        const physicalCount = values[7];
-        if (physicalCount > 0) curvePhysical.set(values[0], values[8]);
-      }
-      for (let i = 0; i < surfaces + volumes; i++) lines.next("$Entities surfaces");
-      expectEnd(lines, header);
+      mesh.names = readPhysicalNames(lines);
+    } else if (header === "$Entities" && mesh.version === 4.1) {
+      readEntities(lines, mesh);
     } else if (header === "$Nodes") {
-      if (version === undefined) throw lines.error("$Nodes before $MeshFormat");
-      if (version === 2.2) {
-        const count = lines.numbers("$Nodes")[0];
-        for (let i = 0; i < count; i++) {
-          const [tag, x, y] = lines.numbers("$Nodes");
-          nodeIndex.set(tag, coordinates.length / 2);
-          coordinates.push(x, y);
-        }
-      } else {
-        const [blocks] = lines.numbers("$Nodes");
-        for (let b = 0; b < blocks; b++) {
-          const [, , parametric, count] = lines.numbers("$Nodes block");
-          if (parametric !== 0) throw lines.error("parametric nodes are not supported");
-          const tags: number[] = [];
-          for (let i = 0; i < count; i++) tags.push(lines.numbers("$Nodes tags")[0]);
-          for (let i = 0; i < count; i++) {
-            const [x, y] = lines.numbers("$Nodes coordinates");
-            nodeIndex.set(tags[i], coordinates.length / 2);
-            coordinates.push(x, y);
-          }
-        }
-      }
-      expectEnd(lines, header);
+      readNodes(lines, mesh);
     } else if (header === "$Elements") {
-      if (version === 2.2) {
-        const count = lines.numbers("$Elements")[0];
-        for (let i = 0; i < count; i++) {
-          const values = lines.numbers("$Elements");
-          const type = values[1];
-          const tagCount = values[2];
-          const nodes = values.slice(3 + tagCount);
-          if (type === 2) triangles.push(nodeOf(nodes[0]), nodeOf(nodes[1]), nodeOf(nodes[2]));
-          else if (type === 1 && tagCount > 0 && values[3] > 0) {
-            edges.push(nodeOf(nodes[0]), nodeOf(nodes[1]));
-            edgeTags.push(values[3]);
-          }
-        }
-      } else {
-        const [blocks] = lines.numbers("$Elements");
-        for (let b = 0; b < blocks; b++) {
-          const [dim, entity, type, count] = lines.numbers("$Elements block");
-          for (let i = 0; i < count; i++) {
-            const values = lines.numbers("$Elements");
-            if (type === 2) triangles.push(nodeOf(values[1]), nodeOf(values[2]), nodeOf(values[3]));
-            else if (type === 1 && dim === 1 && curvePhysical.has(entity)) {
-              edges.push(nodeOf(values[1]), nodeOf(values[2]));
-              edgeTags.push(curvePhysical.get(entity) as number);
-            }
-          }
-        }
-      }
-      expectEnd(lines, header);
+      readElements(lines, mesh);
     } else if (header.startsWith("$")) {
       skipSection(lines, header);
+      continue;
     } else {
       throw lines.error(`expected a section header such as $Nodes, got '${header}'`);
     }
+    expectEnd(lines, header);
   }
-  if (version === undefined)
+  if (mesh.version === undefined)
     throw new InvalidArgumentError("readGmsh", `${source}: no $MeshFormat section (not a .msh file?)`);
-  if (triangles.length === 0) {
+  if (mesh.triangles.length === 0) {
     throw new InvalidArgumentError(
       "readGmsh",
       `${source}: no 3-node triangles (element type 2) in $Elements`,
     );
   }
   const tagNames = new Map<number, string>();
-  for (const [key, name] of names) {
+  for (const [key, name] of mesh.names) {
     const [dim, tag] = key.split(":").map(Number);
     if (dim === 1) tagNames.set(tag, name);
   }
-  return triangleMesh(coordinates, triangles, { edgeTags: { edges, tags: edgeTags }, tagNames });
+  return triangleMesh(mesh.coordinates, mesh.triangles, {
+    edgeTags: { edges: mesh.edges, tags: mesh.edgeTags },
+    tagNames,
+  });
+}
+
+/** What the sections of a .msh file have given so far. */
+interface GmshContent {
+  version: number | undefined;
+  /** "dim:tag" -> physical name. */
+  names: Map<string, string>;
+  /** Gmsh node tag -> node index. */
+  readonly nodeIndex: Map<number, number>;
+  readonly coordinates: number[];
+  readonly triangles: number[];
+  readonly edges: number[];
+  readonly edgeTags: number[];
+  /** Format 4.1: the physical tag of each curve entity. */
+  readonly curvePhysical: Map<number, number>;
+}
+
+/** $Entities (format 4.1): the physical tag of each curve. */
+function readEntities(lines: Lines, mesh: GmshContent): void {
+  const [points, curves, surfaces, volumes] = lines.numbers("$Entities");
+  for (let i = 0; i < points; i++) lines.next("$Entities points");
+  for (let i = 0; i < curves; i++) {
+    const values = lines.numbers("$Entities curves");
+    const physicalCount = values[7];
+    if (physicalCount > 0) mesh.curvePhysical.set(values[0], values[8]);
+  }
+  for (let i = 0; i < surfaces + volumes; i++) lines.next("$Entities surfaces");
+}
+
+/** $Nodes, formats 2.2 and 4.1. */
+function readNodes(lines: Lines, mesh: GmshContent): void {
+  if (mesh.version === undefined) throw lines.error("$Nodes before $MeshFormat");
+  const { nodeIndex, coordinates } = mesh;
+  if (mesh.version === 2.2) {
+    const count = lines.numbers("$Nodes")[0];
+    for (let i = 0; i < count; i++) {
+      const [tag, x, y] = lines.numbers("$Nodes");
+      nodeIndex.set(tag, coordinates.length / 2);
+      coordinates.push(x, y);
+    }
+    return;
+  }
+  const [blocks] = lines.numbers("$Nodes");
+  for (let b = 0; b < blocks; b++) {
+    const [, , parametric, count] = lines.numbers("$Nodes block");
+    if (parametric !== 0) throw lines.error("parametric nodes are not supported");
+    const tags: number[] = [];
+    for (let i = 0; i < count; i++) tags.push(lines.numbers("$Nodes tags")[0]);
+    for (let i = 0; i < count; i++) {
+      const [x, y] = lines.numbers("$Nodes coordinates");
+      nodeIndex.set(tags[i], coordinates.length / 2);
+      coordinates.push(x, y);
+    }
+  }
+}
+
+/** $Elements, formats 2.2 and 4.1: 3-node triangles, and 2-node lines with a physical tag. */
+function readElements(lines: Lines, mesh: GmshContent): void {
+  const { triangles, edges, edgeTags } = mesh;
+  const nodeOf = (tag: number): number => {
+    const index = mesh.nodeIndex.get(tag);
+    if (index === undefined) throw lines.error(`element refers to node ${tag}, which $Nodes does not define`);
+    return index;
+  };
+  if (mesh.version === 2.2) {
+    const count = lines.numbers("$Elements")[0];
+    for (let i = 0; i < count; i++) {
+      const values = lines.numbers("$Elements");
+      const type = values[1];
+      const tagCount = values[2];
+      const nodes = values.slice(3 + tagCount);
+      if (type === 2) triangles.push(nodeOf(nodes[0]), nodeOf(nodes[1]), nodeOf(nodes[2]));
+      else if (type === 1 && tagCount > 0 && values[3] > 0) {
+        edges.push(nodeOf(nodes[0]), nodeOf(nodes[1]));
+        edgeTags.push(values[3]);
+      }
+    }
+    return;
+  }
+  const [blocks] = lines.numbers("$Elements");
+  for (let b = 0; b < blocks; b++) {
+    const [dim, entity, type, count] = lines.numbers("$Elements block");
+    for (let i = 0; i < count; i++) {
+      const values = lines.numbers("$Elements");
+      if (type === 2) triangles.push(nodeOf(values[1]), nodeOf(values[2]), nodeOf(values[3]));
+      else if (type === 1 && dim === 1) {
+        const tag = mesh.curvePhysical.get(entity);
+        if (tag !== undefined) {
+          edges.push(nodeOf(values[1]), nodeOf(values[2]));
+          edgeTags.push(tag);
+        }
+      }
+    }
+  }
 }
 
 /** The distinct boundary tags of a mesh with their names (tag 0 = untagged). */

@@ -10,7 +10,7 @@ import { InvalidArgumentError } from "../errors.js";
 import type { ReducedFunction } from "../reduced/reduced-function.js";
 import type { ReducedFunctional } from "../reduced/reduced-functional.js";
 import { NDArray } from "../values/ndarray.js";
-import type { OverloadedValue } from "../values/overloaded.js";
+import { OverloadedValue } from "../values/overloaded.js";
 
 /** The two-sided 95% quantile of the standard normal distribution. */
 export const NORMAL_95 = 1.959963984540054;
@@ -24,10 +24,7 @@ function shapesOf(values: readonly unknown[]): number[][] {
 export function flattenValues(values: readonly unknown[]): Float64Array {
   const parts: number[] = [];
   for (const value of values) {
-    const raw =
-      typeof value === "object" && value !== null && "raw" in value
-        ? (value as OverloadedValue).raw()
-        : value;
+    const raw = value instanceof OverloadedValue ? value.raw() : value;
     if (raw instanceof NDArray) for (const entry of raw.data) parts.push(entry);
     else if (typeof raw === "number") parts.push(raw);
     else
@@ -40,6 +37,11 @@ export function flattenValues(values: readonly unknown[]): Float64Array {
 }
 
 /** A flat vector cut back into values of the given shapes (numbers for shape []). */
+/** A per-control result as a list (a ReducedFunctional over one Control gives the value itself). */
+function listOf(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [value];
+}
+
 function unflatten(vector: Float64Array, shapes: readonly number[][]): (number | NDArray)[] {
   let offset = 0;
   return shapes.map((shape) => {
@@ -202,7 +204,7 @@ export function laplaceApproximation(
   for (let j = 0; j < n; j++) {
     unit.fill(0);
     unit[j] = 1;
-    const column = flattenValues(rf.hessian(unflatten(unit, shapes)) as unknown as unknown[]);
+    const column = flattenValues(listOf(rf.hessian(unflatten(unit, shapes))));
     for (let i = 0; i < n; i++) hessian[i * n + j] = scale * column[i];
   }
   for (let i = 0; i < n; i++) {

@@ -93,6 +93,52 @@ export function triangleMesh(
     }
   }
   const tri = Int32Array.from(triangles);
+  const areas = orientedAreas(xy, tri, triangles, nodeCount, operation);
+  const boundaryEdges = boundaryEdgesOf(tri, nodeCount);
+  const boundaryTags = edgeTagsOf(boundaryEdges, options.edgeTags, nodeCount);
+  const fixed = fixedNodes(tri, boundaryEdges, options.dirichletNodes, nodeCount, operation);
+  const unknownOfNode = new Int32Array(nodeCount).fill(-1);
+  const unknowns: number[] = [];
+  for (let node = 0; node < nodeCount; node++) {
+    if (fixed[node]) continue;
+    unknownOfNode[node] = unknowns.length;
+    unknowns.push(node);
+  }
+  const names =
+    options.tagNames === undefined
+      ? new Map<number, string>()
+      : options.tagNames instanceof Map
+        ? new Map(options.tagNames)
+        : new Map(
+            Object.entries(options.tagNames).map(([key, name]): [number, string] => [Number(key), name]),
+          );
+  return {
+    nodeCount,
+    elementCount,
+    unknownCount: unknowns.length,
+    coordinates: xy,
+    triangles: tri,
+    areas,
+    boundaryEdges,
+    boundaryTags,
+    tagNames: names,
+    unknownOfNode,
+    nodeOfUnknown: Int32Array.from(unknowns),
+  };
+}
+
+/**
+ * Checks the node indices of every triangle, orients each counter-clockwise (swapping two nodes of `tri` in
+ * place) and returns the areas; a degenerate triangle is an error.
+ */
+function orientedAreas(
+  xy: Float64Array,
+  tri: Int32Array,
+  triangles: ArrayLike<number>,
+  nodeCount: number,
+  operation: string,
+): Float64Array {
+  const elementCount = tri.length / 3;
   const areas = new Float64Array(elementCount);
   for (let e = 0; e < elementCount; e++) {
     for (let k = 0; k < 3; k++) {
@@ -116,7 +162,12 @@ export function triangleMesh(
     }
     areas[e] = area;
   }
-  // Boundary edges: directed edges whose reverse does not occur.
+  return areas;
+}
+
+/** Boundary edges (node pairs, in triangle order): directed edges whose reverse does not occur. */
+function boundaryEdgesOf(tri: Int32Array, nodeCount: number): Int32Array {
+  const elementCount = tri.length / 3;
   const directed = new Map<number, number>();
   for (let e = 0; e < elementCount; e++) {
     for (let k = 0; k < 3; k++) {
@@ -134,10 +185,18 @@ export function triangleMesh(
       if (directed.get(edgeKey(a, b, nodeCount)) === 1) boundary.push(a, b);
     }
   }
-  const boundaryEdges = Int32Array.from(boundary);
+  return Int32Array.from(boundary);
+}
+
+/** The tag of each boundary edge from the given tagged edges (0 for an untagged edge). */
+function edgeTagsOf(
+  boundaryEdges: Int32Array,
+  edgeTags: TriangleMeshOptions["edgeTags"],
+  nodeCount: number,
+): Int32Array {
   const boundaryTags = new Int32Array(boundaryEdges.length / 2);
-  if (options.edgeTags !== undefined) {
-    const { edges, tags } = options.edgeTags;
+  if (edgeTags !== undefined) {
+    const { edges, tags } = edgeTags;
     const tagOf = new Map<number, number>();
     for (let i = 0; i < tags.length; i++)
       tagOf.set(edgeKey(edges[2 * i], edges[2 * i + 1], nodeCount), tags[i]);
@@ -145,48 +204,34 @@ export function triangleMesh(
       boundaryTags[i] = tagOf.get(edgeKey(boundaryEdges[2 * i], boundaryEdges[2 * i + 1], nodeCount)) ?? 0;
     }
   }
+  return boundaryTags;
+}
+
+/**
+ * Which nodes are fixed (not unknowns): nodes of no triangle (unused points of a mesh file), and the
+ * boundary nodes or, when given, the Dirichlet nodes.
+ */
+function fixedNodes(
+  tri: Int32Array,
+  boundaryEdges: Int32Array,
+  dirichletNodes: TriangleMeshOptions["dirichletNodes"],
+  nodeCount: number,
+  operation: string,
+): Uint8Array {
   const fixed = new Uint8Array(nodeCount).fill(1);
-  // nodes of no triangle (unused points of a mesh file) are never unknowns
   for (const node of tri) fixed[node] = 0;
-  if (options.dirichletNodes === undefined) {
+  if (dirichletNodes === undefined) {
     for (const node of boundaryEdges) fixed[node] = 1;
   } else {
-    for (let i = 0; i < options.dirichletNodes.length; i++) {
-      const node = options.dirichletNodes[i];
+    for (let i = 0; i < dirichletNodes.length; i++) {
+      const node = dirichletNodes[i];
       if (!(Number.isInteger(node) && node >= 0 && node < nodeCount)) {
         throw new InvalidArgumentError(operation, `Dirichlet node ${node} is outside 0..${nodeCount - 1}`);
       }
       fixed[node] = 1;
     }
   }
-  const unknownOfNode = new Int32Array(nodeCount).fill(-1);
-  const unknowns: number[] = [];
-  for (let node = 0; node < nodeCount; node++) {
-    if (fixed[node]) continue;
-    unknownOfNode[node] = unknowns.length;
-    unknowns.push(node);
-  }
-  const names =
-    options.tagNames === undefined
-      ? new Map<number, string>()
-      : options.tagNames instanceof Map
-        ? new Map(options.tagNames)
-        : new Map(
-            Object.entries(options.tagNames).map(([key, name]) => [Number(key), name] as [number, string]),
-          );
-  return {
-    nodeCount,
-    elementCount,
-    unknownCount: unknowns.length,
-    coordinates: xy,
-    triangles: tri,
-    areas,
-    boundaryEdges,
-    boundaryTags,
-    tagNames: names,
-    unknownOfNode,
-    nodeOfUnknown: Int32Array.from(unknowns),
-  };
+  return fixed;
 }
 
 /** The signed area of triangle e (positive when counter-clockwise). */
@@ -280,7 +325,7 @@ export function rectangleMesh(
   }
   return triangleMesh(coordinates, triangles, {
     edgeTags: { edges, tags },
-    tagNames: new Map(Object.entries(SQUARE_TAGS).map(([name, tag]) => [tag, name] as [number, string])),
+    tagNames: new Map(Object.entries(SQUARE_TAGS).map(([name, tag]): [number, string] => [tag, name])),
   });
 }
 

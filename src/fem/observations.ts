@@ -45,7 +45,7 @@ export function parseObservations(text: string, mesh?: Mesh, source = "observati
   const names = header.content.split(",").map((name) => name.trim().toLowerCase());
   const index = new Map<string, number>();
   names.forEach((name, column) => {
-    if (!(COLUMNS as readonly string[]).includes(name)) {
+    if (!COLUMNS.some((column) => column === name)) {
       throw fail(
         header.line,
         `unknown column '${name}' in the header (expected x, y, value and optionally sigma)`,
@@ -70,7 +70,7 @@ export function parseObservations(text: string, mesh?: Mesh, source = "observati
       throw fail(row.line, `expected ${names.length} columns (${names.join(",")}), got ${cells.length}`);
     }
     const read = (name: string): number => {
-      const cell = cells[index.get(name) as number];
+      const cell = cells[index.get(name) ?? -1] ?? "";
       const value = cell.length === 0 ? Number.NaN : Number(cell);
       if (!Number.isFinite(value)) throw fail(row.line, `${name} '${cell}' is not a finite number`);
       return value;

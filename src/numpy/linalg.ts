@@ -40,10 +40,10 @@ import {
 } from "../ops/linalg.js";
 import { checkedTape, onTape, tapeOnly } from "../ops/tape-option.js";
 import { checkNumber, checkOptions, isPlainObject } from "../options.js";
-import { annotating } from "../tape/annotation.js";
 import type { Block } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
-import { recordBlock, type TapeOption } from "../tape/tape.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { record } from "../tape/record.js";
+import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import {
   array,
@@ -64,15 +64,23 @@ export type PlainOperand = number | NestedNumberArray | TypedNumberArray;
 
 function describeValue(value: unknown): string {
   if (value === null) return "null";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
+  if (typeof value === "object") return value.constructor?.name ?? "an object";
   return typeof value;
+}
+
+/**
+ * Whether `value` is a JS array or a typed array: what `array()` converts (it checks the elements itself and
+ * throws on anything but numbers, so the guard only has to tell containers apart).
+ */
+function isNumberContainer(value: unknown): value is NestedNumberArray | TypedNumberArray {
+  return Array.isArray(value) || ArrayBuffer.isView(value);
 }
 
 /** `value` as an NDArray: NDArrays as they are, numbers and nested / typed arrays converted to constants. */
 function toArray(value: unknown, operation: string): NDArray {
   if (value instanceof NDArray) return value;
   if (typeof value === "number") return asNDArray(value);
-  if (Array.isArray(value) || ArrayBuffer.isView(value)) return array(value as NestedNumberArray);
+  if (isNumberContainer(value)) return array(value);
   if (value instanceof AdjFloat) {
     throw new InvalidArgumentError(
       operation,
@@ -107,13 +115,9 @@ function recordContraction<T extends NDArray | AdjFloat>(
   axes: ContractedAxes | undefined,
   operands: readonly (NDArray | AdjFloat)[],
 ): T {
-  if (!annotating()) return result;
-  const output = new BlockVariable(result.raw());
-  const dependencies = operands.map((operand) => operand.blockVariable);
-  if (recordBlock(new ContractionBlock(kind, spec, subscripts, axes, dependencies, [output]))) {
-    result._blockVariable = output;
-  }
-  return result;
+  const build = (dependencies: BlockVariable[], outputs: BlockVariable[]): ContractionBlock =>
+    new ContractionBlock(kind, spec, subscripts, axes, dependencies, outputs);
+  return record(operands, [result], build)[0];
 }
 
 /** Records a one-input block built by `create` (when annotating) and returns `result`. */
@@ -122,10 +126,7 @@ function recordUnary(
   input: NDArray,
   create: (dependencies: BlockVariable[], outputs: BlockVariable[]) => Block,
 ): NDArray {
-  if (!annotating()) return result;
-  const output = new BlockVariable(result);
-  if (recordBlock(create([input.blockVariable], [output]))) result._blockVariable = output;
-  return result;
+  return record([input], [result], create)[0];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -177,13 +178,7 @@ function matmulOn(a: LinalgArray, b: LinalgArray): NDArray {
     );
   }
   const result = matmulKernel(x, y);
-  if (annotating()) {
-    const output = new BlockVariable(result);
-    if (recordBlock(new MatmulBlock([x.blockVariable, y.blockVariable], [output]))) {
-      result._blockVariable = output;
-    }
-  }
-  return result;
+  return record([x, y], [result], (dependencies, outputs) => new MatmulBlock(dependencies, outputs))[0];
 }
 
 /** Checks that axis `axisA` of `a` and `axisB` of `b` have equal lengths. */
@@ -404,14 +399,14 @@ function tensordotOn(a: LinalgOperand, b: LinalgOperand, axes: TensordotAxes): N
 export function einsum(subscripts: string, ...operands: (LinalgOperand | TapeOption)[]): NDArray {
   const last = operands[operands.length - 1];
   if (last !== undefined && isPlainObject(last)) {
-    const tape = tapeOnly("np.einsum", last as TapeOption);
-    return onTape(tape, () => einsumOn(subscripts, operands.slice(0, -1) as LinalgOperand[]));
+    const tape = tapeOnly("np.einsum", last);
+    return onTape(tape, () => einsumOn(subscripts, operands.slice(0, -1)));
   }
-  return einsumOn(subscripts, operands as LinalgOperand[]);
+  return einsumOn(subscripts, operands);
 }
 
-/** Whether `value` is a plain object (an options object), not an array or an overloaded value. */
-function einsumOn(subscripts: string, operands: LinalgOperand[]): NDArray {
+/** einsum of `operands` (an options object among them is not an operand: `toOperand` rejects it). */
+function einsumOn(subscripts: string, operands: readonly (LinalgOperand | TapeOption)[]): NDArray {
   const operation = "np.einsum";
   if (typeof subscripts !== "string") {
     throw new InvalidArgumentError(operation, "the first argument must be the subscripts string");
@@ -532,14 +527,7 @@ function slogdetOn(a: LinalgArray): SlogdetResult {
   const operation = "np.linalg.slogdet";
   const x = squareMatrices(a, operation);
   const { sign, logAbsDet } = slogdetKernel(x);
-  if (annotating()) {
-    const signOutput = new BlockVariable(sign);
-    const logOutput = new BlockVariable(logAbsDet);
-    if (recordBlock(new SlogdetBlock([x.blockVariable], [signOutput, logOutput]))) {
-      sign._blockVariable = signOutput;
-      logAbsDet._blockVariable = logOutput;
-    }
-  }
+  record([x], [sign, logAbsDet], (dependencies, outputs) => new SlogdetBlock(dependencies, outputs));
   return Object.assign([sign, logAbsDet] as const, { sign, logabsdet: logAbsDet });
 }
 
@@ -634,13 +622,9 @@ function solveTriangularOn(a: LinalgArray, b: LinalgArray, options: SolveTriangu
     unitDiagonal: options.unit_diagonal ?? false,
   };
   const result = withOperation(operation, () => solveTriangularKernel(x, y, settings));
-  if (annotating()) {
-    const output = new BlockVariable(result);
-    if (recordBlock(new SolveTriangularBlock(settings, [x.blockVariable, y.blockVariable], [output]))) {
-      result._blockVariable = output;
-    }
-  }
-  return result;
+  const build = (dependencies: BlockVariable[], outputs: BlockVariable[]): SolveTriangularBlock =>
+    new SolveTriangularBlock(settings, dependencies, outputs);
+  return record([x, y], [result], build)[0];
 }
 
 /**
@@ -679,13 +663,7 @@ function solveOn(a: LinalgArray, b: LinalgArray): NDArray {
     );
   }
   const result = withOperation(operation, () => solveKernel(x, y));
-  if (annotating()) {
-    const output = new BlockVariable(result);
-    if (recordBlock(new DenseSolveBlock([x.blockVariable, y.blockVariable], [output]))) {
-      result._blockVariable = output;
-    }
-  }
-  return result;
+  return record([x, y], [result], (dependencies, outputs) => new DenseSolveBlock(dependencies, outputs))[0];
 }
 
 /**

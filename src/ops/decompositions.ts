@@ -7,6 +7,7 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
@@ -28,6 +29,13 @@ import { batchLabel, plus, view, withOperation } from "./linalg-helpers.js";
 // ---------------------------------------------------------------------------------------------------------------
 // Batched square-matrix helpers (inv, det, slogdet, cholesky)
 // ---------------------------------------------------------------------------------------------------------------
+
+/** One batch of matrices (the input or output of inv, det, cholesky; det's output is the batch of determinants). */
+type Matrices = readonly [NDArray];
+/** slogdet's outputs: the signs and the logs of |det|. */
+type SignAndLog = readonly [NDArray, NDArray];
+/** A triangular solve's inputs: the matrices and the right-hand sides. */
+type MatricesAndRhs = readonly [NDArray, NDArray];
 
 function identity(n: number): NDArray {
   const data = new Float64Array(n * n);
@@ -129,40 +137,33 @@ function phi(x: NDArray): NDArray {
  * @example
  * recordBlock(new InvBlock([a.blockVariable], [output]));
  */
-export class InvBlock extends Block {
+export class InvBlock extends Block<Matrices, Matrices> {
   override get name(): string {
     return "inv";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [inverseOrThrow(inputs[0] as NDArray, "np.linalg.inv", "it has no inverse")];
+  recompute({ inputs: [a] }: RecomputeContext<Matrices>): Matrices {
+    return [inverseOrThrow(a, "np.linalg.inv", "it has no inverse")];
   }
 
-  override evaluateTlm({ outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const adot = tlmInputs[0] as NDArray | undefined;
+  override evaluateTlm({ outputs: [y], tlmInputs: [adot] }: TlmContext<Matrices, Matrices>): Seeds<Matrices> {
     if (adot === undefined) return [undefined];
-    const y = outputs[0] as NDArray;
     return [negated(matmulKernel(matmulKernel(y, adot), y))];
   }
 
-  override evaluateAdj({ outputs, adjInputs }: AdjContext): readonly unknown[] {
-    const ybar = adjInputs[0] as NDArray | undefined;
+  override evaluateAdj({ outputs: [y], adjInputs: [ybar] }: AdjContext<Matrices, Matrices>): Seeds<Matrices> {
     if (ybar === undefined) return [undefined];
-    const yT = matrixTranspose(outputs[0] as NDArray);
+    const yT = matrixTranspose(y);
     return [negated(matmulKernel(matmulKernel(yT, ybar), yT))];
   }
 
   override evaluateHessian({
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
-  }: HessianContext): readonly unknown[] {
-    const y = outputs[0] as NDArray;
+    outputs: [y],
+    adjInputs: [ybar],
+    hessianInputs: [yhat],
+    tlmInputs: [adot],
+  }: HessianContext<Matrices, Matrices>): Seeds<Matrices> {
     const yT = matrixTranspose(y);
-    const ybar = adjInputs[0] as NDArray | undefined;
-    const yhat = hessianInputs[0] as NDArray | undefined;
-    const adot = tlmInputs[0] as NDArray | undefined;
     // Ahat = -(Y^T Yhat Y^T) - (Ydot^T Ybar Y^T + Y^T Ybar Ydot^T)
     let total = yhat === undefined ? undefined : matmulKernel(matmulKernel(yT, yhat), yT);
     if (ybar !== undefined && adot !== undefined) {
@@ -206,48 +207,49 @@ function inverseDerivativeTransposed(inverse: NDArray, adot: NDArray): NDArray {
  * @example
  * recordBlock(new DetBlock([a.blockVariable], [output]));
  */
-export class DetBlock extends Block {
+export class DetBlock extends Block<Matrices, Matrices> {
   override get name(): string {
     return "det";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [detKernel(inputs[0] as NDArray)];
+  recompute({ inputs: [a] }: RecomputeContext<Matrices>): Matrices {
+    return [detKernel(a)];
   }
 
   private inverse(a: NDArray): NDArray {
     return inverseOrThrow(a, "np.linalg.det", "the derivative of det is computed with A^-1");
   }
 
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const adot = tlmInputs[0] as NDArray | undefined;
+  override evaluateTlm({
+    inputs: [a],
+    outputs: [d],
+    tlmInputs: [adot],
+  }: TlmContext<Matrices, Matrices>): Seeds<Matrices> {
     if (adot === undefined) return [undefined];
-    const d = outputs[0] as NDArray;
-    const traces = traceOfProducts(this.inverse(inputs[0] as NDArray), adot);
+    const traces = traceOfProducts(this.inverse(a), adot);
     return [new NDArray(times(d.data, traces), d.shape)];
   }
 
-  override evaluateAdj({ inputs, outputs, adjInputs }: AdjContext): readonly unknown[] {
-    const dbar = adjInputs[0] as NDArray | undefined;
+  override evaluateAdj({
+    inputs: [a],
+    outputs: [d],
+    adjInputs: [dbar],
+  }: AdjContext<Matrices, Matrices>): Seeds<Matrices> {
     if (dbar === undefined) return [undefined];
-    const d = outputs[0] as NDArray;
-    const inverseT = matrixTranspose(this.inverse(inputs[0] as NDArray));
+    const inverseT = matrixTranspose(this.inverse(a));
     return [scaleMatrices(inverseT, times(dbar.data, d.data))];
   }
 
   override evaluateHessian({
-    inputs,
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
-  }: HessianContext): readonly unknown[] {
-    const dbar = adjInputs[0] as NDArray | undefined;
-    const dhat = hessianInputs[0] as NDArray | undefined;
-    const adot = tlmInputs[0] as NDArray | undefined;
+    inputs: [a],
+    outputs: [output],
+    adjInputs: [dbar],
+    hessianInputs: [dhat],
+    tlmInputs: [adot],
+  }: HessianContext<Matrices, Matrices>): Seeds<Matrices> {
     if (dhat === undefined && (dbar === undefined || adot === undefined)) return [undefined];
-    const d = (outputs[0] as NDArray).data;
-    const inverse = this.inverse(inputs[0] as NDArray);
+    const d = output.data;
+    const inverse = this.inverse(a);
     const inverseT = matrixTranspose(inverse);
     // coefficient of A^-T: dhat d + dbar ddot, with ddot = d tr(A^-1 Adot)
     const coefficient = new Float64Array(d.length);
@@ -277,13 +279,13 @@ export class DetBlock extends Block {
  * @example
  * recordBlock(new SlogdetBlock([a.blockVariable], [signOutput, logOutput]));
  */
-export class SlogdetBlock extends Block {
+export class SlogdetBlock extends Block<Matrices, SignAndLog> {
   override get name(): string {
     return "slogdet";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const { sign, logAbsDet } = slogdetKernel(inputs[0] as NDArray);
+  recompute({ inputs: [a] }: RecomputeContext<Matrices>): SignAndLog {
+    const { sign, logAbsDet } = slogdetKernel(a);
     return [sign, logAbsDet];
   }
 
@@ -291,30 +293,31 @@ export class SlogdetBlock extends Block {
     return inverseOrThrow(a, "np.linalg.slogdet", "the derivative of log|det| is computed with A^-1");
   }
 
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const adot = tlmInputs[0] as NDArray | undefined;
+  override evaluateTlm({
+    inputs: [a],
+    outputs: [, logAbsDet],
+    tlmInputs: [adot],
+  }: TlmContext<Matrices, SignAndLog>): Seeds<SignAndLog> {
     if (adot === undefined) return [undefined, undefined];
-    const shape = (outputs[1] as NDArray).shape;
-    return [undefined, new NDArray(traceOfProducts(this.inverse(inputs[0] as NDArray), adot), shape)];
+    return [undefined, new NDArray(traceOfProducts(this.inverse(a), adot), logAbsDet.shape)];
   }
 
-  override evaluateAdj({ inputs, adjInputs }: AdjContext): readonly unknown[] {
-    const lbar = adjInputs[1] as NDArray | undefined;
+  override evaluateAdj({
+    inputs: [a],
+    adjInputs: [, lbar],
+  }: AdjContext<Matrices, SignAndLog>): Seeds<Matrices> {
     if (lbar === undefined) return [undefined];
-    return [scaleMatrices(matrixTranspose(this.inverse(inputs[0] as NDArray)), lbar.data)];
+    return [scaleMatrices(matrixTranspose(this.inverse(a)), lbar.data)];
   }
 
   override evaluateHessian({
-    inputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
-  }: HessianContext): readonly unknown[] {
-    const lbar = adjInputs[1] as NDArray | undefined;
-    const lhat = hessianInputs[1] as NDArray | undefined;
-    const adot = tlmInputs[0] as NDArray | undefined;
+    inputs: [a],
+    adjInputs: [, lbar],
+    hessianInputs: [, lhat],
+    tlmInputs: [adot],
+  }: HessianContext<Matrices, SignAndLog>): Seeds<Matrices> {
     if (lhat === undefined && (lbar === undefined || adot === undefined)) return [undefined];
-    const inverse = this.inverse(inputs[0] as NDArray);
+    const inverse = this.inverse(a);
     let total = lhat === undefined ? undefined : scaleMatrices(matrixTranspose(inverse), lhat.data);
     if (lbar !== undefined && adot !== undefined) {
       const factors = new Float64Array(lbar.size);
@@ -360,40 +363,38 @@ function choleskyAdjointCore(lower: NDArray, lowerInv: NDArray, lbar: NDArray): 
  * @example
  * recordBlock(new CholeskyBlock([a.blockVariable], [output]));
  */
-export class CholeskyBlock extends Block {
+export class CholeskyBlock extends Block<Matrices, Matrices> {
   override get name(): string {
     return "cholesky";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [withOperation("np.linalg.cholesky", () => choleskyKernel(inputs[0] as NDArray))];
+  recompute({ inputs: [a] }: RecomputeContext<Matrices>): Matrices {
+    return [withOperation("np.linalg.cholesky", () => choleskyKernel(a))];
   }
 
-  override evaluateTlm({ outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const adot = tlmInputs[0] as NDArray | undefined;
+  override evaluateTlm({
+    outputs: [lower],
+    tlmInputs: [adot],
+  }: TlmContext<Matrices, Matrices>): Seeds<Matrices> {
     if (adot === undefined) return [undefined];
-    const lower = outputs[0] as NDArray;
     return [choleskyTangent(lower, lowerInverse(lower), adot)];
   }
 
-  override evaluateAdj({ outputs, adjInputs }: AdjContext): readonly unknown[] {
-    const lbar = adjInputs[0] as NDArray | undefined;
+  override evaluateAdj({
+    outputs: [lower],
+    adjInputs: [lbar],
+  }: AdjContext<Matrices, Matrices>): Seeds<Matrices> {
     if (lbar === undefined) return [undefined];
-    const lower = outputs[0] as NDArray;
     return [symmetrize(choleskyAdjointCore(lower, lowerInverse(lower), lbar))];
   }
 
   override evaluateHessian({
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
-  }: HessianContext): readonly unknown[] {
-    const lbar = adjInputs[0] as NDArray | undefined;
-    const lhat = hessianInputs[0] as NDArray | undefined;
-    const adot = tlmInputs[0] as NDArray | undefined;
+    outputs: [lower],
+    adjInputs: [lbar],
+    hessianInputs: [lhat],
+    tlmInputs: [adot],
+  }: HessianContext<Matrices, Matrices>): Seeds<Matrices> {
     if (lhat === undefined && (lbar === undefined || adot === undefined)) return [undefined];
-    const lower = outputs[0] as NDArray;
     const lowerInv = lowerInverse(lower);
     let total = lhat === undefined ? undefined : choleskyAdjointCore(lower, lowerInv, lhat);
     if (lbar !== undefined && adot !== undefined) {
@@ -437,7 +438,7 @@ export interface TriangularOptions {
  * @example
  * recordBlock(new SolveTriangularBlock(options, [a.blockVariable, b.blockVariable], [output]));
  */
-export class SolveTriangularBlock extends Block {
+export class SolveTriangularBlock extends Block<MatricesAndRhs, Matrices> {
   constructor(
     readonly options: TriangularOptions,
     dependencies: BlockVariable[],
@@ -450,10 +451,10 @@ export class SolveTriangularBlock extends Block {
     return "solve_triangular";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+  recompute({ inputs: [a, b] }: RecomputeContext<MatricesAndRhs>): Matrices {
     return [
       withOperation("scipy.linalg.solve_triangular", () =>
-        solveTriangularKernel(inputs[0] as NDArray, inputs[1] as NDArray, {
+        solveTriangularKernel(a, b, {
           lower: this.options.lower,
           transpose: this.options.transpose,
           unitDiagonal: this.options.unitDiagonal,
@@ -516,28 +517,27 @@ export class SolveTriangularBlock extends Block {
     return rhs === undefined ? undefined : this.solveColumns(a, rhs, false);
   }
 
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const a = inputs[0] as NDArray;
-    const columns = new Columns((inputs[1] as NDArray).ndim === 1);
-    const xdot = this.tangentColumns(
-      a,
-      columns,
-      outputs[0] as NDArray,
-      tlmInputs[0] as NDArray | undefined,
-      tlmInputs[1] as NDArray | undefined,
-    );
+  override evaluateTlm({
+    inputs: [a, b],
+    outputs: [x],
+    tlmInputs: [adot, bdot],
+  }: TlmContext<MatricesAndRhs, Matrices>): Seeds<Matrices> {
+    const columns = new Columns(b.ndim === 1);
+    const xdot = this.tangentColumns(a, columns, x, adot, bdot);
     return [xdot === undefined ? undefined : columns.back(xdot)];
   }
 
-  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const xbar = adjInputs[0] as NDArray | undefined;
+  override evaluateAdj({
+    inputs: [a, b],
+    outputs: [output],
+    adjInputs: [xbar],
+    needed,
+  }: AdjContext<MatricesAndRhs, Matrices>): Seeds<MatricesAndRhs> {
     if (xbar === undefined) return [undefined, undefined];
-    const a = inputs[0] as NDArray;
-    const b = inputs[1] as NDArray;
     const columns = new Columns(b.ndim === 1);
     // bbar = T^-T xbar; Abar = tri(op^T(-bbar x^T))
     const bbar = this.solveColumns(a, columns.of(xbar), true);
-    const x = columns.of(outputs[0] as NDArray);
+    const x = columns.of(output);
     return [
       needed[0] ? this.matrixAdjoint(negated(matmulKernel(bbar, matrixTranspose(x))), a) : undefined,
       needed[1] ? columns.reduced(bbar, b) : undefined,
@@ -545,21 +545,15 @@ export class SolveTriangularBlock extends Block {
   }
 
   override evaluateHessian({
-    inputs,
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
+    inputs: [a, b],
+    outputs: [output],
+    adjInputs: [xbar],
+    hessianInputs: [xhat],
+    tlmInputs: [adot, bdot],
     needed,
-  }: HessianContext): readonly unknown[] {
-    const a = inputs[0] as NDArray;
-    const b = inputs[1] as NDArray;
+  }: HessianContext<MatricesAndRhs, Matrices>): Seeds<MatricesAndRhs> {
     const columns = new Columns(b.ndim === 1);
-    const x = columns.of(outputs[0] as NDArray);
-    const xbar = adjInputs[0] as NDArray | undefined;
-    const xhat = hessianInputs[0] as NDArray | undefined;
-    const adot = tlmInputs[0] as NDArray | undefined;
-    const bdot = tlmInputs[1] as NDArray | undefined;
+    const x = columns.of(output);
     // bhat = T^-T (xhat - Tdot^T bbar)
     const bbar = xbar === undefined ? undefined : this.solveColumns(a, columns.of(xbar), true);
     let rhs = xhat === undefined ? undefined : columns.of(xhat);
@@ -572,8 +566,7 @@ export class SolveTriangularBlock extends Block {
     if (needed[0]) {
       // Ahat = tri(op^T(-(bhat x^T + bbar xdot^T)))
       let gradient = bhat === undefined ? undefined : matmulKernel(bhat, matrixTranspose(x));
-      const xdot =
-        bbar === undefined ? undefined : this.tangentColumns(a, columns, outputs[0] as NDArray, adot, bdot);
+      const xdot = bbar === undefined ? undefined : this.tangentColumns(a, columns, output, adot, bdot);
       if (bbar !== undefined && xdot !== undefined) {
         gradient = plus(gradient, matmulKernel(bbar, matrixTranspose(xdot)));
       }

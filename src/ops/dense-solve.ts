@@ -8,6 +8,7 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
@@ -19,6 +20,11 @@ import { transpose } from "./kernels/shape.js";
 import { withOperation } from "./linalg.js";
 
 const operation = "np.linalg.solve";
+
+/** The inputs of a solve: the matrices A and the right-hand sides b. */
+type In = readonly [NDArray, NDArray];
+/** The solution y. */
+type Out = readonly [NDArray];
 
 /** The last two axes swapped. */
 function swapLast(x: NDArray): NDArray {
@@ -38,13 +44,14 @@ function swapLast(x: NDArray): NDArray {
  * @example
  * new DenseSolveBlock([A.blockVariable, b.blockVariable], [output]);
  */
-export class DenseSolveBlock extends Block {
+export class DenseSolveBlock extends Block<In, Out> {
   /** Whether b is one vector (1-D): its result is `[..., n]`. */
   private readonly vector: boolean;
 
   constructor(dependencies: BlockVariable[], outputs: BlockVariable[]) {
     super(dependencies, outputs);
-    this.vector = (dependencies[1].saved as NDArray).ndim === 1;
+    const b = dependencies[1].saved;
+    this.vector = b instanceof NDArray && b.ndim === 1;
   }
 
   override get name(): string {
@@ -61,26 +68,34 @@ export class DenseSolveBlock extends Block {
     return sumToShape(this.vector ? new NDArray(x.data, x.shape.slice(0, -1)) : x, like.shape);
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [withOperation(operation, () => solveKernel(inputs[0] as NDArray, inputs[1] as NDArray))];
+  recompute({ inputs: [A, b] }: RecomputeContext<In>): Out {
+    return [withOperation(operation, () => solveKernel(A, b))];
   }
 
   /** Ydot = A^-1 (Bdot - Adot Y) in column form, or undefined when both tangents are zero. */
-  private tangent(A: NDArray, Y: NDArray, adot: unknown, bdot: unknown): NDArray | undefined {
-    if (adot === undefined && bdot === undefined) return undefined;
-    let rhs: NDArray | undefined = bdot === undefined ? undefined : this.column(bdot as NDArray);
+  private tangent(
+    A: NDArray,
+    Y: NDArray,
+    adot: NDArray | undefined,
+    bdot: NDArray | undefined,
+  ): NDArray | undefined {
+    let rhs: NDArray | undefined = bdot === undefined ? undefined : this.column(bdot);
     if (adot !== undefined) {
-      const product = matmul(adot as NDArray, Y);
+      const product = matmul(adot, Y);
       rhs = rhs === undefined ? subtract(0, product) : subtract(rhs, product);
     }
-    return withOperation(operation, () => solveKernel(A, rhs as NDArray));
+    if (rhs === undefined) return undefined;
+    const columns = rhs;
+    return withOperation(operation, () => solveKernel(A, columns));
   }
 
   // ydot = A^-1 (bdot - Adot y)
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const A = inputs[0] as NDArray;
-    const y = outputs[0] as NDArray;
-    const ydot = this.tangent(A, this.column(y), tlmInputs[0], tlmInputs[1]);
+  override evaluateTlm({
+    inputs: [A],
+    outputs: [y],
+    tlmInputs: [adot, bdot],
+  }: TlmContext<In, Out>): Seeds<Out> {
+    const ydot = this.tangent(A, this.column(y), adot, bdot);
     return [ydot === undefined ? undefined : this.vector ? new NDArray(ydot.data, y.shape) : ydot];
   }
 
@@ -92,34 +107,31 @@ export class DenseSolveBlock extends Block {
   }
 
   // bbar = A^-T ybar, Abar = -bbar y^T
-  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const seed = adjInputs[0];
+  override evaluateAdj({
+    inputs: [A, b],
+    outputs: [y],
+    adjInputs: [seed],
+    needed,
+  }: AdjContext<In, Out>): Seeds<In> {
     if (seed === undefined) return [undefined, undefined];
-    const A = inputs[0] as NDArray;
-    const b = inputs[1] as NDArray;
-    const Y = this.column(outputs[0] as NDArray);
-    const { bbar, abar } = this.pull(A, Y, this.column(seed as NDArray));
+    const Y = this.column(y);
+    const { bbar, abar } = this.pull(A, Y, this.column(seed));
     return [needed[0] ? sumToShape(abar, A.shape) : undefined, needed[1] ? this.back(bbar, b) : undefined];
   }
 
   // bhat = A^-T (yhat - Adot^T bbar), Ahat = -bhat y^T - bbar ydot^T
   override evaluateHessian({
-    inputs,
-    outputs,
-    adjInputs,
-    tlmInputs,
-    hessianInputs,
+    inputs: [A, b],
+    outputs: [y],
+    adjInputs: [seed],
+    tlmInputs: [adot, bdot],
+    hessianInputs: [yhat],
     needed,
-  }: HessianContext): readonly unknown[] {
-    const A = inputs[0] as NDArray;
-    const b = inputs[1] as NDArray;
-    const Y = this.column(outputs[0] as NDArray);
-    const seed = adjInputs[0];
-    const yhat = hessianInputs[0];
-    const adot = tlmInputs[0] as NDArray | undefined;
+  }: HessianContext<In, Out>): Seeds<In> {
+    const Y = this.column(y);
     const factor = withOperation(operation, () => luFactor(A));
-    const bbar = seed === undefined ? undefined : luSolve(factor, this.column(seed as NDArray), true);
-    let rhs: NDArray | undefined = yhat === undefined ? undefined : this.column(yhat as NDArray);
+    const bbar = seed === undefined ? undefined : luSolve(factor, this.column(seed), true);
+    let rhs: NDArray | undefined = yhat === undefined ? undefined : this.column(yhat);
     if (bbar !== undefined && adot !== undefined) {
       const correction = matmul(swapLast(adot), bbar);
       rhs = rhs === undefined ? subtract(0, correction) : subtract(rhs, correction);
@@ -127,7 +139,7 @@ export class DenseSolveBlock extends Block {
     const bhat = rhs === undefined ? undefined : withOperation(operation, () => luSolve(factor, rhs, true));
     let ahat: NDArray | undefined = bhat === undefined ? undefined : subtract(0, matmul(bhat, swapLast(Y)));
     if (bbar !== undefined) {
-      const ydot = this.tangent(A, Y, tlmInputs[0], tlmInputs[1]);
+      const ydot = this.tangent(A, Y, adot, bdot);
       if (ydot !== undefined) {
         const term = subtract(0, matmul(bbar, swapLast(ydot)));
         ahat = ahat === undefined ? term : add(ahat, term);

@@ -7,10 +7,11 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
-import { contiguousStrides, NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
+import { asNDArray, contiguousStrides, NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
 import { broadcastTo, sumToShape } from "./kernels/broadcast.js";
 import {
   dot as dotKernel,
@@ -22,7 +23,6 @@ import {
 } from "./kernels/linalg.js";
 import { forEachRun } from "./kernels/strided.js";
 import { plus, restore, view } from "./linalg-helpers.js";
-import { arrayOf } from "./shape.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Contractions: einsum, dot, inner, tensordot, outer, vdot
@@ -39,6 +39,11 @@ export interface ContractionSpec {
   /** Subscripts of the output. */
   readonly output: string;
 }
+
+/** The operands of a contraction as the tape holds them: arrays, or numbers (an AdjFloat's value, a 0-d operand). */
+type Operands = readonly (number | NDArray)[];
+/** A contraction's result: an array, or a number for `vdot` (an AdjFloat). */
+type Contracted = readonly [number | NDArray];
 
 /** Which kernel computes a contraction's value (its derivatives always use `einsum` on the spec). */
 export type ContractionKind = "einsum" | "dot" | "inner" | "tensordot" | "outer" | "vdot";
@@ -141,7 +146,26 @@ export function einsumSpec(
     throw new InvalidArgumentError(operation, `more than one '->' in '${subscripts}'`);
   }
   const left = arrow >= 0 ? text.slice(0, arrow) : text;
-  const rawTerms = left.split(",");
+  const { terms, ellipsis } = resolveTerms(subscripts, text, left.split(","), shapes, operation);
+  const output =
+    arrow >= 0
+      ? explicitOutput(text.slice(arrow + 2), terms, ellipsis, operation)
+      : implicitOutput(terms, ellipsis);
+  checkSubscriptSizes(terms, shapes, operation);
+  return { terms, output };
+}
+
+/**
+ * The operand terms with `...` replaced by letters `text` does not use (the trailing ones for an operand with
+ * fewer `...` axes), and those letters (`ellipsis`, as many as the most `...` axes of an operand).
+ */
+function resolveTerms(
+  subscripts: string,
+  text: string,
+  rawTerms: readonly string[],
+  shapes: readonly (readonly number[])[],
+  operation: string,
+): { terms: string[]; ellipsis: string } {
   if (rawTerms.length !== shapes.length) {
     throw new InvalidArgumentError(
       operation,
@@ -175,39 +199,54 @@ export function einsumSpec(
     const mine = ellipsis.slice(ellipsisDims - extras[i]);
     return term.labels.slice(0, term.ellipsisAt) + mine + term.labels.slice(term.ellipsisAt);
   });
-  let output: string;
-  if (arrow >= 0) {
-    const outTerm = parseTerm(text.slice(arrow + 2), operation);
-    if (outTerm.ellipsisAt < 0 && ellipsisDims > 0) {
-      throw new InvalidArgumentError(
-        operation,
-        `the inputs have ${ellipsisDims} axes under '...' but the output '${text.slice(arrow + 2)}' has no '...'`,
-      );
-    }
-    output =
-      outTerm.ellipsisAt < 0
-        ? outTerm.labels
-        : outTerm.labels.slice(0, outTerm.ellipsisAt) + ellipsis + outTerm.labels.slice(outTerm.ellipsisAt);
-    for (let d = 0; d < output.length; d++) {
-      const label = output[d];
-      if (output.indexOf(label) !== d) {
-        throw new InvalidArgumentError(operation, `output subscript '${label}' appears more than once`);
-      }
-      if (!terms.some((term) => term.includes(label))) {
-        throw new InvalidArgumentError(
-          operation,
-          `output subscript '${label}' does not appear in the inputs`,
-        );
-      }
-    }
-  } else {
-    const all = terms.join("");
-    const once = Array.from(new Set(all))
-      .filter((label) => !ellipsis.includes(label) && all.indexOf(label) === all.lastIndexOf(label))
-      .sort((x, y) => x.charCodeAt(0) - y.charCodeAt(0));
-    output = ellipsis + once.join("");
+  return { terms, ellipsis };
+}
+
+/** The output subscripts written after `->` (`...` resolved), checked: no repeats, each in some operand. */
+function explicitOutput(
+  written: string,
+  terms: readonly string[],
+  ellipsis: string,
+  operation: string,
+): string {
+  const outTerm = parseTerm(written, operation);
+  if (outTerm.ellipsisAt < 0 && ellipsis.length > 0) {
+    throw new InvalidArgumentError(
+      operation,
+      `the inputs have ${ellipsis.length} axes under '...' but the output '${written}' has no '...'`,
+    );
   }
-  // sizes: equal within an operand; equal or 1 across operands
+  const output =
+    outTerm.ellipsisAt < 0
+      ? outTerm.labels
+      : outTerm.labels.slice(0, outTerm.ellipsisAt) + ellipsis + outTerm.labels.slice(outTerm.ellipsisAt);
+  for (let d = 0; d < output.length; d++) {
+    const label = output[d];
+    if (output.indexOf(label) !== d) {
+      throw new InvalidArgumentError(operation, `output subscript '${label}' appears more than once`);
+    }
+    if (!terms.some((term) => term.includes(label))) {
+      throw new InvalidArgumentError(operation, `output subscript '${label}' does not appear in the inputs`);
+    }
+  }
+  return output;
+}
+
+/** The implicit output: the `...` axes, then the letters used once, sorted by character code. */
+function implicitOutput(terms: readonly string[], ellipsis: string): string {
+  const all = terms.join("");
+  const once = Array.from(new Set(all))
+    .filter((label) => !ellipsis.includes(label) && all.indexOf(label) === all.lastIndexOf(label))
+    .sort((x, y) => x.charCodeAt(0) - y.charCodeAt(0));
+  return ellipsis + once.join("");
+}
+
+/** Checks a letter's sizes: equal within an operand; equal or 1 across operands. */
+function checkSubscriptSizes(
+  terms: readonly string[],
+  shapes: readonly (readonly number[])[],
+  operation: string,
+): void {
   const sizes = new Map<string, number>();
   for (let i = 0; i < terms.length; i++) {
     const term = terms[i];
@@ -234,7 +273,6 @@ export function einsumSpec(
       }
     }
   }
-  return { terms, output };
 }
 
 /**
@@ -248,7 +286,7 @@ export function einsumSpec(
  * @example
  * recordBlock(new ContractionBlock("einsum", spec, "ij,jk->ik", undefined, deps, [output]));
  */
-export class ContractionBlock extends Block {
+export class ContractionBlock extends Block<Operands, Contracted> {
   private plans: (AdjointPlan | undefined)[] | undefined = undefined;
   private cachedSubscripts: string | undefined = undefined;
 
@@ -278,8 +316,8 @@ export class ContractionBlock extends Block {
   }
 
   /** A raw operand (or tangent) as the array the contraction reads. */
-  private operand(raw: unknown): NDArray {
-    const array = arrayOf(raw);
+  private operand(raw: number | NDArray): NDArray {
+    const array = asNDArray(raw);
     if ((this.kind === "outer" || this.kind === "vdot") && array.ndim !== 1) {
       return new NDArray(array.data, [array.size]);
     }
@@ -304,11 +342,11 @@ export class ContractionBlock extends Block {
     }
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+  recompute({ inputs }: RecomputeContext<Operands>): Contracted {
     return [this.contract(inputs.map((raw) => this.operand(raw)))];
   }
 
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext<Operands, Contracted>): Seeds<Contracted> {
     // zdot = sum_i C(x_1, .., xdot_i, .., x_p)
     let total: NDArray | undefined;
     const operands = inputs.map((raw) => this.operand(raw));
@@ -323,23 +361,26 @@ export class ContractionBlock extends Block {
     return [this.kind === "vdot" ? total.data[0] : total];
   }
 
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const seed = adjInputs[0];
+  override evaluateAdj({
+    inputs,
+    adjInputs: [seed],
+    needed,
+  }: AdjContext<Operands, Contracted>): Seeds<Operands> {
     if (seed === undefined) return inputs.map(() => undefined);
-    const zbar = arrayOf(seed);
+    const zbar = asNDArray(seed);
     const operands = inputs.map((raw) => this.operand(raw));
     return inputs.map((raw, i) => (needed[i] ? restore(this.adjointOf(i, zbar, operands), raw) : undefined));
   }
 
   override evaluateHessian({
     inputs,
-    adjInputs,
-    hessianInputs,
+    adjInputs: [seed],
+    hessianInputs: [second],
     tlmInputs,
     needed,
-  }: HessianContext): readonly unknown[] {
-    const zbar = adjInputs[0] === undefined ? undefined : arrayOf(adjInputs[0]);
-    const zhat = hessianInputs[0] === undefined ? undefined : arrayOf(hessianInputs[0]);
+  }: HessianContext<Operands, Contracted>): Seeds<Operands> {
+    const zbar = seed === undefined ? undefined : asNDArray(seed);
+    const zhat = second === undefined ? undefined : asNDArray(second);
     const operands = inputs.map((raw) => this.operand(raw));
     const tangents = tlmInputs.map((tangent) => (tangent === undefined ? undefined : this.operand(tangent)));
     return inputs.map((raw, i) => {

@@ -13,14 +13,14 @@ export function plus(x: NDArray | undefined, y: NDArray | undefined): NDArray | 
 }
 
 /** The array `value` with the raw type and shape of `like` (a number for a number; a reshape otherwise). */
-export function restore(value: NDArray, like: unknown): unknown {
+export function restore(value: NDArray, like: number | NDArray): number | NDArray {
   if (typeof like === "number") {
     let total = 0;
     const data = value.data;
     for (let i = 0; i < data.length; i++) total += data[i];
     return total;
   }
-  return view(value, (like as NDArray).shape);
+  return view(value, like.shape);
 }
 
 /** The same elements viewed with another shape (no copy; arrays are immutable). */

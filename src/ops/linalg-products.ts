@@ -1,8 +1,13 @@
+/**
+ * @file Products as blocks: `matmul` (NumPy semantics: 1-D promotion, broadcast batch axes) and `trace`, with
+ * their tangent-linear, adjoint and Hessian rules.
+ */
 import {
   type AdjContext,
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
@@ -15,6 +20,11 @@ import { plus, view } from "./linalg-helpers.js";
 // ---------------------------------------------------------------------------------------------------------------
 // matmul
 // ---------------------------------------------------------------------------------------------------------------
+
+/** One array (trace's input, the output of matmul and trace). */
+type One = readonly [NDArray];
+/** The two operands of a product. */
+type Pair = readonly [NDArray, NDArray];
 
 /** `a` as a stack of matrices: a 1-D left operand is a row [1, k], a 1-D right operand a column [k, 1]. */
 function promoted(a: NDArray, left: boolean): NDArray {
@@ -55,20 +65,16 @@ function matmulAdjointRight(seed: NDArray, a: NDArray, b: NDArray): NDArray {
  * @example
  * recordBlock(new MatmulBlock([a.blockVariable, b.blockVariable], [output]));
  */
-export class MatmulBlock extends Block {
+export class MatmulBlock extends Block<Pair, One> {
   override get name(): string {
     return "matmul";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [matmulKernel(inputs[0] as NDArray, inputs[1] as NDArray)];
+  recompute({ inputs: [a, b] }: RecomputeContext<Pair>): One {
+    return [matmulKernel(a, b)];
   }
 
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const a = inputs[0] as NDArray;
-    const b = inputs[1] as NDArray;
-    const adot = tlmInputs[0] as NDArray | undefined;
-    const bdot = tlmInputs[1] as NDArray | undefined;
+  override evaluateTlm({ inputs: [a, b], tlmInputs: [adot, bdot] }: TlmContext<Pair, One>): Seeds<One> {
     return [
       plus(
         adot === undefined ? undefined : matmulKernel(adot, b),
@@ -77,11 +83,8 @@ export class MatmulBlock extends Block {
     ];
   }
 
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const zbar = adjInputs[0] as NDArray | undefined;
+  override evaluateAdj({ inputs: [a, b], adjInputs: [zbar], needed }: AdjContext<Pair, One>): Seeds<Pair> {
     if (zbar === undefined) return [undefined, undefined];
-    const a = inputs[0] as NDArray;
-    const b = inputs[1] as NDArray;
     return [
       needed[0] ? matmulAdjointLeft(zbar, a, b) : undefined,
       needed[1] ? matmulAdjointRight(zbar, a, b) : undefined,
@@ -89,18 +92,12 @@ export class MatmulBlock extends Block {
   }
 
   override evaluateHessian({
-    inputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
+    inputs: [a, b],
+    adjInputs: [zbar],
+    hessianInputs: [zhat],
+    tlmInputs: [adot, bdot],
     needed,
-  }: HessianContext): readonly unknown[] {
-    const a = inputs[0] as NDArray;
-    const b = inputs[1] as NDArray;
-    const zbar = adjInputs[0] as NDArray | undefined;
-    const zhat = hessianInputs[0] as NDArray | undefined;
-    const adot = tlmInputs[0] as NDArray | undefined;
-    const bdot = tlmInputs[1] as NDArray | undefined;
+  }: HessianContext<Pair, One>): Seeds<Pair> {
     // ahat = zhat b^T + zbar bdot^T; bhat = a^T zhat + adot^T zbar
     const ahat = needed[0]
       ? plus(
@@ -129,7 +126,7 @@ export class MatmulBlock extends Block {
  * @example
  * recordBlock(new TraceBlock(0, 0, 1, [a.blockVariable], [output]));
  */
-export class TraceBlock extends Block {
+export class TraceBlock extends Block<One, One> {
   constructor(
     readonly offset: number,
     /** First axis of the 2-D sub-arrays (normalized, non-negative). */
@@ -146,24 +143,21 @@ export class TraceBlock extends Block {
     return "trace";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [traceKernel(inputs[0] as NDArray, this.offset, this.axis1, this.axis2)];
+  recompute({ inputs: [a] }: RecomputeContext<One>): One {
+    return [traceKernel(a, this.offset, this.axis1, this.axis2)];
   }
 
-  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
-    const adot = tlmInputs[0] as NDArray | undefined;
+  override evaluateTlm({ tlmInputs: [adot] }: TlmContext<One, One>): Seeds<One> {
     return [adot === undefined ? undefined : traceKernel(adot, this.offset, this.axis1, this.axis2)];
   }
 
-  override evaluateAdj({ inputs, adjInputs }: AdjContext): readonly unknown[] {
-    const zbar = adjInputs[0] as NDArray | undefined;
-    return [zbar === undefined ? undefined : this.adjoint(zbar, inputs[0] as NDArray)];
+  override evaluateAdj({ inputs: [a], adjInputs: [zbar] }: AdjContext<One, One>): Seeds<One> {
+    return [zbar === undefined ? undefined : this.adjoint(zbar, a)];
   }
 
-  override evaluateHessian({ inputs, hessianInputs }: HessianContext): readonly unknown[] {
+  override evaluateHessian({ inputs: [a], hessianInputs: [zhat] }: HessianContext<One, One>): Seeds<One> {
     // linear: ahat = J^T zhat
-    const zhat = hessianInputs[0] as NDArray | undefined;
-    return [zhat === undefined ? undefined : this.adjoint(zhat, inputs[0] as NDArray)];
+    return [zhat === undefined ? undefined : this.adjoint(zhat, a)];
   }
 
   /** abar[..., i, i + offset, ...] = zbar[...] */

@@ -10,24 +10,31 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
-import { recordBlock, type TapeOption } from "../tape/tape.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { record } from "../tape/record.js";
+import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
-import { type ArrayInput, array, formatShape, NDArray } from "../values/ndarray.js";
+import { type ArrayInput, array, asNDArray, formatShape, NDArray } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
 import { tapeOnly } from "./tape-option.js";
 
 /**
- * @internal A raw tape value (number for AdjFloat, NDArray for arrays) viewed as an NDArray (a number is 0-d).
+ * @internal Use `asNDArray` (values/ndarray.ts) instead: a raw tape value (number for AdjFloat, NDArray for
+ * arrays) viewed as an NDArray (a number is 0-d). Kept only while other ops files still import it.
  * @example
  * arrayOf(2).shape; // []
  */
 export function arrayOf(raw: unknown): NDArray {
-  if (raw instanceof NDArray) return raw;
-  return new NDArray(new Float64Array([raw as number]), []);
+  return raw instanceof NDArray ? raw : asNDArray(Number(raw));
 }
+
+/** The raw value a LinearBlock reads or produces: an NDArray, or a number for an AdjFloat (a 0-d array). */
+export type LinearValue = number | NDArray;
+/** A LinearBlock's one input and one output. */
+type LinearValues = readonly [LinearValue];
 
 /**
  * The declaration of a linear operation y = A x with parameters `P` (fixed per call: a shape, axes, indices;
@@ -56,7 +63,7 @@ export interface LinearDefinition<P = void> {
  * @example
  * new LinearBlock(definition, params, [x.blockVariable], [output]);
  */
-export class LinearBlock<P = unknown> extends Block {
+export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> {
   /** Whether the dependency's raw value is a number (an AdjFloat). */
   private readonly scalarInput: boolean;
   /** Whether the output's raw value is a number (an AdjFloat). */
@@ -81,35 +88,38 @@ export class LinearBlock<P = unknown> extends Block {
     return this.definition.name;
   }
 
-  private forward(raw: unknown): unknown {
-    const y = this.definition.apply(arrayOf(raw), this.params);
+  private forward(raw: LinearValue): LinearValue {
+    const y = this.definition.apply(asNDArray(raw), this.params);
     return this.scalarOutput ? y.data[0] : y;
   }
 
-  private backward(raw: unknown): unknown {
-    const x = this.definition.transpose(arrayOf(raw), this.params, this.inputShape);
+  private backward(raw: LinearValue): LinearValue {
+    const x = this.definition.transpose(asNDArray(raw), this.params, this.inputShape);
     return this.scalarInput ? x.data[0] : x;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.forward(inputs[0])];
+  recompute({ inputs: [x] }: RecomputeContext<LinearValues>): LinearValues {
+    return [this.forward(x)];
   }
 
   // ydot = A xdot
-  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
-    const xdot = tlmInputs[0];
+  override evaluateTlm({ tlmInputs: [xdot] }: TlmContext<LinearValues, LinearValues>): Seeds<LinearValues> {
     return [xdot === undefined ? undefined : this.forward(xdot)];
   }
 
   // xbar = A^T ybar
-  override evaluateAdj({ adjInputs, needed }: AdjContext): readonly unknown[] {
-    const ybar = adjInputs[0];
+  override evaluateAdj({
+    adjInputs: [ybar],
+    needed,
+  }: AdjContext<LinearValues, LinearValues>): Seeds<LinearValues> {
     return [ybar === undefined || !needed[0] ? undefined : this.backward(ybar)];
   }
 
   // xhat = A^T yhat (A does not depend on x)
-  override evaluateHessian({ hessianInputs, needed }: HessianContext): readonly unknown[] {
-    const yhat = hessianInputs[0];
+  override evaluateHessian({
+    hessianInputs: [yhat],
+    needed,
+  }: HessianContext<LinearValues, LinearValues>): Seeds<LinearValues> {
     return [yhat === undefined || !needed[0] ? undefined : this.backward(yhat)];
   }
 }
@@ -163,24 +173,22 @@ export interface LinearOperation<P = void> {
 export function defineLinear<P = void>(definition: LinearDefinition<P>): LinearOperation<P> {
   checkDefinition(definition);
   const { name } = definition;
-  const record = <T extends AdjFloat | NDArray>(
+  const recordResult = <T extends AdjFloat | NDArray>(
     input: AdjFloat | NDArray,
     result: T,
     params: P,
     options?: TapeOption,
   ): T => {
     if (!annotating()) return result;
-    const output = new BlockVariable(result.raw());
-    if (!recordBlock(new LinearBlock(definition, params, [input.blockVariable], [output]), options)) {
-      return result;
-    }
-    result._blockVariable = output;
-    return result;
+    const tape = options === undefined ? undefined : tapeOnly(name, options);
+    const build = (dependencies: BlockVariable[], outputs: BlockVariable[]): LinearBlock<P> =>
+      new LinearBlock(definition, params, dependencies, outputs);
+    return record([input], [result], build, tape)[0];
   };
   const operation = (x: ArrayInput | AdjFloat, params: P, options?: TapeOption): NDArray => {
     tapeOnly(name, options);
     const input = toInput(name, x);
-    const value = input instanceof NDArray ? input : arrayOf(input.value);
+    const value = input instanceof NDArray ? input : asNDArray(input.value);
     let result = stopAnnotating(() => definition.apply(value, params));
     if (!(result instanceof NDArray)) {
       throw new InvalidArgumentError(name, `apply must return an NDArray, got ${describeType(result)}`);
@@ -196,35 +204,35 @@ export function defineLinear<P = void>(definition: LinearDefinition<P>): LinearO
     // a result that is the input (or already recorded) gets a fresh view, so the input keeps its variable
     if (result === input || result._blockVariable !== undefined)
       result = new NDArray(result.data, result.shape);
-    return record(input, result, params, options);
+    return recordResult(input, result, params, options);
   };
-  return Object.assign(operation, { definition, record });
+  return Object.assign(operation, { definition, record: recordResult });
 }
 
 function checkDefinition(definition: unknown): void {
-  const record = definition as Partial<LinearDefinition<unknown>> | null;
-  if (typeof record !== "object" || record === null) {
+  if (typeof definition !== "object" || definition === null) {
     throw new InvalidArgumentError(
       "defineLinear",
       `expected { name, apply, transpose }, got ${describeType(definition)}`,
     );
   }
-  if (typeof record.name !== "string" || record.name === "") {
+  const fields: { readonly [K in keyof LinearDefinition<unknown>]?: unknown } = definition;
+  if (typeof fields.name !== "string" || fields.name === "") {
     throw new InvalidArgumentError("defineLinear", "name must be a non-empty string");
   }
   for (const key of ["apply", "transpose"] as const) {
-    if (typeof record[key] !== "function") {
+    if (typeof fields[key] !== "function") {
       throw new InvalidArgumentError("defineLinear", `${key} must be a function of an NDArray`);
     }
   }
-  if (record.outputShape !== undefined && typeof record.outputShape !== "function") {
+  if (fields.outputShape !== undefined && typeof fields.outputShape !== "function") {
     throw new InvalidArgumentError("defineLinear", "outputShape must be a function of the input shape");
   }
 }
 
-function toInput(name: string, x: unknown): AdjFloat | NDArray {
+function toInput(name: string, x: ArrayInput | AdjFloat): AdjFloat | NDArray {
   if (x instanceof NDArray || x instanceof AdjFloat) return x;
-  if (typeof x === "number" || Array.isArray(x) || ArrayBuffer.isView(x)) return array(x as ArrayInput);
+  if (typeof x === "number" || Array.isArray(x) || ArrayBuffer.isView(x)) return array(x);
   throw new InvalidArgumentError(
     name,
     `expected a number, an AdjFloat, an NDArray or a nested array of numbers, got ${describeType(x)}`,

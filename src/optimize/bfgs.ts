@@ -87,6 +87,9 @@ export function minimizeBfgs(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  // Long on purpose (about 110 lines): the BFGS iteration (Nocedal & Wright, Algorithm 6.1) with scipy's
+  // stopping tests, restarts and first-update scaling; every test reads and resets the loop's state (x, f,
+  // gradient, inverse Hessian, update count), which is the algorithm as published, step by step.
   checkOptimizeOptions("minimizeBfgs", options);
   const dimension = x0.length;
   const { lower, upper } = resolveBounds(options.bounds, dimension);

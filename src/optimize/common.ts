@@ -57,11 +57,9 @@ export function checkOptimizeOptions(
   allowed: readonly string[] = OPTIMIZE_KEYS,
 ): void {
   if (options !== null && typeof options === "object" && !Array.isArray(options)) {
-    const record = options as Record<string, unknown>;
-    const nested = record.options;
+    const nested: unknown = Reflect.get(options, "options");
     if (nested !== undefined && !allowed.includes("options")) {
-      const names =
-        nested !== null && typeof nested === "object" ? Object.keys(nested as object) : ([] as string[]);
+      const names = nested !== null && typeof nested === "object" ? Object.keys(nested) : [];
       const renames = names.map(
         (name) => `${name} -> ${OPTION_ALIASES[name] ?? (allowed.includes(name) ? name : "?")}`,
       );
@@ -73,7 +71,7 @@ export function checkOptimizeOptions(
           `; accepted options: ${allowed.map((k) => `"${k}"`).join(", ")}`,
       );
     }
-    for (const key of Object.keys(record)) {
+    for (const key of Object.keys(options)) {
       const alias = OPTION_ALIASES[key];
       if (!allowed.includes(key) && alias !== undefined) {
         throw new InvalidArgumentError(
@@ -85,7 +83,9 @@ export function checkOptimizeOptions(
   }
   const checked = checkOptions(
     operation,
+    // cast: a user's options of unknown shape; checkOptions checks that it is an object with allowed keys only
     options as OptimizeOptions | undefined,
+    // cast: allowed is OPTIMIZE_KEYS or a method's subset of it, all keys of OptimizeOptions
     allowed as (keyof OptimizeOptions)[],
   );
   const method = checked.method;

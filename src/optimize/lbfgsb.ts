@@ -393,6 +393,9 @@ export function minimizeLbfgsb(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  // Long on purpose (about 125 lines): the L-BFGS-B outer iteration (Byrd, Lu, Nocedal & Zhu 1995) as in
+  // scipy's lbfgsb driver: generalized Cauchy point, subspace minimization, projected line search, memory
+  // update and the stopping tests all read and write the same iterate state; the three phases are functions.
   checkOptimizeOptions("minimizeLbfgsb", options);
   const dimension = x0.length;
   const { lower, upper } = resolveBounds(options.bounds, dimension);

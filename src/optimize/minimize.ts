@@ -67,7 +67,7 @@ class ControlPacking {
 }
 
 function boundArrays(
-  options: MinimizeOptions,
+  options: Pick<MinimizeOptions, "bounds">,
   packing: ControlPacking,
   templates: readonly unknown[],
   operation: string,
@@ -119,6 +119,82 @@ function boundArrays(
   return { lower, upper };
 }
 
+/**
+ * The reduced functional as the optimizers see it: f, its gradient and Hessian actions on one packed vector
+ * of raw control values. Moving to a point replays the tape there (skipped when the tape is already
+ * there). A non-finite objective or derivative (a log or sqrt of a negative number, a pole) is reported to
+ * the optimizers as NaN, never thrown: their line searches step back from such points, and when they cannot
+ * make progress they stop with success false at the best point found, as scipy does.
+ */
+class TapeProblem implements OptimizationProblem {
+  /** The point the tape holds (undefined when unknown). */
+  private current: Float64Array | undefined;
+  /** The last non-finite error seen (rethrown when the starting point itself is not finite). */
+  lastNonFinite: unknown;
+
+  constructor(
+    private readonly rf: ReducedFunctional,
+    private readonly packing: ControlPacking,
+    private readonly single: boolean,
+  ) {}
+
+  /** Replays the tape at x (nothing when it is already there). */
+  moveTo(x: Float64Array): void {
+    const current = this.current;
+    if (current !== undefined && current.length === x.length && current.every((v, i) => v === x[i])) return;
+    this.current = undefined;
+    const raws = this.packing.unpack(x);
+    this.rf.evaluate(this.single ? raws[0] : raws);
+    this.current = x.slice();
+  }
+
+  /** Forgets where the tape is (after a failed run). */
+  forget(): void {
+    this.current = undefined;
+  }
+
+  value(x: Float64Array): number {
+    try {
+      this.moveTo(x);
+    } catch (error) {
+      if (!isNonFinite(error)) throw error;
+      this.lastNonFinite = error;
+      return Number.NaN;
+    }
+    return this.rf.value();
+  }
+
+  gradient(x: Float64Array): Float64Array {
+    if (!Number.isFinite(this.value(x))) return nonFiniteVector(this.packing.total);
+    try {
+      const gradient = this.rf.derivative();
+      return this.packing.pack((Array.isArray(gradient) ? gradient : [gradient]).map((g) => toRaw(g)));
+    } catch (error) {
+      if (!isNonFinite(error)) throw error;
+      this.lastNonFinite = error;
+      return nonFiniteVector(this.packing.total);
+    }
+  }
+
+  valueAndGradient(x: Float64Array): { value: number; gradient: Float64Array } {
+    const gradient = this.gradient(x);
+    return { value: this.value(x), gradient };
+  }
+
+  hessianAction(x: Float64Array, direction: Float64Array): Float64Array {
+    if (!Number.isFinite(this.value(x))) return nonFiniteVector(this.packing.total);
+    const raws = this.packing.unpack(direction);
+    try {
+      const action = this.rf.hessian(this.single ? raws[0] : raws);
+      return this.packing.pack((Array.isArray(action) ? action : [action]).map((h) => toRaw(h)));
+    } catch (error) {
+      if (!isNonFinite(error)) throw error;
+      this.lastNonFinite = error;
+      return nonFiniteVector(this.packing.total);
+    }
+  }
+}
+
 /** Whether an error says that a value or derivative is not finite (the optimizers then back off). */
 function isNonFinite(error: unknown): boolean {
   return error instanceof NonFiniteValueError;
@@ -128,7 +204,11 @@ function nonFiniteVector(size: number): Float64Array {
   return new Float64Array(size).fill(Number.NaN);
 }
 
-function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolean): MinimizeResult {
+function run<C extends Controls>(
+  rf: ReducedFunctional<C>,
+  options: MinimizeOptions<C>,
+  maximizing: boolean,
+): MinimizeResult<C> {
   const operation = maximizing ? "maximize" : "minimize";
   if (!(rf instanceof ReducedFunctional)) {
     throw new InvalidArgumentError(
@@ -137,64 +217,15 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
     );
   }
   checkOptimizeOptions(operation, options);
+  // the optimizer works on raw values packed in one vector; the controls' types only shape the result
+  const erased: ReducedFunctional = rf;
   const controlCount = rf.controls.length;
   const start = rf.controlValues().map((value) => toRaw(value));
   const packing = new ControlPacking(start);
   const bounds = boundArrays(options, packing, start, operation);
   const single = controlCount === 1;
-  let current: Float64Array | undefined;
-  const moveTo = (x: Float64Array): void => {
-    if (current !== undefined && current.length === x.length && current.every((v, i) => v === x[i])) return;
-    current = undefined;
-    const raws = packing.unpack(x);
-    rf.evaluate(single ? raws[0] : raws);
-    current = x.slice();
-  };
-  // A non-finite objective or derivative (a log or sqrt of a negative number, a pole) is reported to the
-  // optimizers as NaN, never thrown: their line searches step back from such points, and when they cannot
-  // make progress they stop with success false at the best point found, as scipy does.
-  let lastNonFinite: unknown;
-  const valueAt = (x: Float64Array): number => {
-    try {
-      moveTo(x);
-    } catch (error) {
-      if (!isNonFinite(error)) throw error;
-      lastNonFinite = error;
-      return Number.NaN;
-    }
-    return rf.value();
-  };
-  const gradientAt = (x: Float64Array): Float64Array => {
-    if (!Number.isFinite(valueAt(x))) return nonFiniteVector(packing.total);
-    try {
-      const gradient = rf.derivative();
-      return packing.pack((Array.isArray(gradient) ? gradient : [gradient]).map((g) => toRaw(g)));
-    } catch (error) {
-      if (!isNonFinite(error)) throw error;
-      lastNonFinite = error;
-      return nonFiniteVector(packing.total);
-    }
-  };
-  const problem: OptimizationProblem = {
-    value: valueAt,
-    gradient: gradientAt,
-    valueAndGradient: (x) => {
-      const gradient = gradientAt(x);
-      return { value: valueAt(x), gradient };
-    },
-    hessianAction: (x, direction) => {
-      if (!Number.isFinite(valueAt(x))) return nonFiniteVector(packing.total);
-      const raws = packing.unpack(direction);
-      try {
-        const action = rf.hessian(single ? raws[0] : raws);
-        return packing.pack((Array.isArray(action) ? action : [action]).map((h) => toRaw(h)));
-      } catch (error) {
-        if (!isNonFinite(error)) throw error;
-        lastNonFinite = error;
-        return nonFiniteVector(packing.total);
-      }
-    },
-  };
+  const problem = new TapeProblem(erased, packing, single);
+  const moveTo = (x: Float64Array): void => problem.moveTo(x);
   const { bounds: _bounds, callback, ...rest } = options;
   const optimizeOptions: OptimizeOptions = {
     ...rest,
@@ -205,7 +236,8 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
         : (state) =>
             callback({
               ...state,
-              controls: packing.unpack(state.x).map((raw) => wrapRaw(raw)) as ControlValueList<Controls>,
+              // cast: one wrapped value per control, in order: the list ControlValueList<C> describes
+              controls: packing.unpack(state.x).map((raw) => wrapRaw(raw)) as ControlValueList<C>,
             }),
   };
   const x0 = packing.pack(start);
@@ -216,22 +248,23 @@ function run(rf: ReducedFunctional, options: MinimizeOptions, maximizing: boolea
       : minimizeProblem(problem, x0, optimizeOptions);
   } catch (error) {
     // a failed run (an error from the user's callback, a solver inside the tape) leaves the tape at the start
-    current = undefined;
+    problem.forget();
     moveTo(x0);
     // not finite at the start: nothing to optimize from; the tape's own error names the block
     if (
       error instanceof InvalidArgumentError &&
       /starting point/.test(error.message) &&
-      lastNonFinite !== undefined
+      problem.lastNonFinite !== undefined
     ) {
-      throw lastNonFinite;
+      throw problem.lastNonFinite;
     }
     throw error;
   }
   moveTo(result.x); // the tape holds the returned (best) point and the functional's value there
   const values = packing.unpack(result.x).map((raw) => wrapRaw(raw));
   const { x: flat, ...others } = result;
-  return { ...others, x: (single ? values[0] : values) as PerControl<Controls>, xFlat: flat };
+  // cast: one wrapped value per control (the value itself for a single Control): what PerControl<C> describes
+  return { ...others, x: (single ? values[0] : values) as PerControl<C>, xFlat: flat };
 }
 
 /**
@@ -262,7 +295,7 @@ export function minimize<const C extends Controls>(
   rf: ReducedFunctional<C>,
   options: MinimizeOptions<C> = {},
 ): MinimizeResult<C> {
-  return run(rf, options as MinimizeOptions, false) as MinimizeResult<C>;
+  return run(rf, options, false);
 }
 
 /**
@@ -277,5 +310,5 @@ export function maximize<const C extends Controls>(
   rf: ReducedFunctional<C>,
   options: MinimizeOptions<C> = {},
 ): MinimizeResult<C> {
-  return run(rf, options as MinimizeOptions, true) as MinimizeResult<C>;
+  return run(rf, options, true);
 }

@@ -128,6 +128,9 @@ export function minimizeNewtonCg(
   x0: Float64Array,
   options: OptimizeOptions = {},
 ): OptimizeResult {
+  // Long on purpose (about 130 lines): the truncated-Newton outer iteration (Nocedal & Wright, Algorithm
+  // 7.1) with bounds by projection and the discrepancy stop; the inner CG and the line search are functions,
+  // and the remaining loop is the published algorithm with each stopping test reading the iterate state.
   checkOptimizeOptions("minimizeNewtonCg", options);
   if (typeof problem.hessianAction !== "function") {
     throw new InvalidArgumentError(

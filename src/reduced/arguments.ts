@@ -7,7 +7,7 @@
 import { ControlCountMismatchError, InvalidArgumentError, ShapeMismatchError } from "../errors.js";
 import { checkNumber } from "../options.js";
 import { Tape } from "../tape/tape.js";
-import { array, formatShape, NDArray, type NestedNumberArray, shapesEqual } from "../values/ndarray.js";
+import { array, formatShape, NDArray, shapesEqual } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeType, spaceOf, specOfRaw } from "../values/space.js";
 import { Control } from "./control.js";
@@ -25,17 +25,18 @@ export function checkNumberOption(operation: string, name: string, value: unknow
 
 /** @internal the controls argument as a list, each entry checked to be a Control */
 export function checkControls(controls: unknown, operation: string): readonly Control[] {
-  const list = Array.isArray(controls) ? (controls as readonly unknown[]) : [controls];
-  list.forEach((control, index) => {
-    if (!(control instanceof Control)) {
-      const where = Array.isArray(controls) ? `controls[${index}]` : "controls";
-      throw new InvalidArgumentError(
-        operation,
-        `${where} must be a Control (new Control(x) for a recorded AdjFloat / NDArray x), got ${describeValue(control)}`,
-      );
-    }
-  });
-  return list as readonly Control[];
+  const list: readonly unknown[] = Array.isArray(controls) ? controls : [controls];
+  if (list.every(isControl)) return list;
+  const index = list.findIndex((control) => !isControl(control));
+  const where = Array.isArray(controls) ? `controls[${index}]` : "controls";
+  throw new InvalidArgumentError(
+    operation,
+    `${where} must be a Control (new Control(x) for a recorded AdjFloat / NDArray x), got ${describeValue(list[index])}`,
+  );
+}
+
+function isControl(value: unknown): value is Control {
+  return value instanceof Control;
 }
 
 /** @internal checks that `value` is an overloaded value (the functional or an output) */
@@ -114,7 +115,7 @@ export function coerceLike(like: unknown, value: unknown, what: string, operatio
       if (raw.length !== like.size) return fail();
       raw = new NDArray(Float64Array.from(raw), like.shape);
     } else if (Array.isArray(raw)) {
-      raw = array(raw as NestedNumberArray);
+      raw = array(raw);
     }
     if (!(raw instanceof NDArray) || !shapesEqual(raw.shape, like.shape)) return fail();
     return raw;

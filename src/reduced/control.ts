@@ -40,6 +40,8 @@ export class Control<T extends OverloadedValue = OverloadedValue> {
    * rf.evaluate(2); control.tapeValue(); // AdjFloat(2)
    */
   tapeValue(): T {
+    // cast: wrapRaw rebuilds the registered type of the raw value the tape holds for this control, the type
+    // of `value` (a replay stores values of the same type and shape)
     return wrapRaw(this.blockVariable.saved, "Control.tapeValue") as T;
   }
 }

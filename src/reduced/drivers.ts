@@ -2,15 +2,8 @@
  * @file Drivers: gradient, tangent-linear action and Hessian action of a recorded value with respect to
  * controls. Each visits only the blocks between the controls and the value.
  */
-import { NonScalarFunctionalError } from "../errors.js";
+import { NonScalarFunctionalError, TsadjointError } from "../errors.js";
 import { checkOptions } from "../options.js";
-import { getWorkingTape, type TapeOption } from "../tape/tape.js";
-import type { AdjFloat } from "../values/adj-float.js";
-import type { ArrayInput, NDArray } from "../values/ndarray.js";
-import type { OverloadedValue } from "../values/overloaded.js";
-import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
-import { checkControls, checkOverloaded, checkTape, coerceLike, perSlotValues } from "./arguments.js";
-import type { Control } from "./control.js";
 import {
   adjointSweep,
   checkFiniteInputs,
@@ -19,7 +12,14 @@ import {
   hessianSweep,
   type SweepPath,
   tlmSweep,
-} from "./sweeps.js";
+} from "../tape/sweeps.js";
+import { getWorkingTape, type Tape, type TapeOption } from "../tape/tape.js";
+import type { AdjFloat } from "../values/adj-float.js";
+import type { ArrayInput, NDArray } from "../values/ndarray.js";
+import type { OverloadedValue } from "../values/overloaded.js";
+import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
+import { checkControls, checkOverloaded, checkTape, coerceLike, perSlotValues } from "./arguments.js";
+import type { Control } from "./control.js";
 
 /** One control or a list of them. */
 export type Controls = Control | readonly Control[];
@@ -106,13 +106,35 @@ export interface AdjointOptions extends TapeOption {
 }
 
 /** @internal checks a driver's options object (unknown keys, the tape) and returns the tape to use */
-export function driverTape(
-  options: object | undefined,
-  allowed: readonly string[],
+export function driverTape<T extends TapeOption>(
+  options: T | undefined,
+  allowed: readonly (keyof T & string)[],
   operation: string,
-): ReturnType<typeof getWorkingTape> {
-  const checked = checkOptions(operation, options as Record<string, unknown> | undefined, allowed);
+): Tape {
+  const checked = checkOptions(operation, options, allowed);
   return checkTape(checked.tape, operation) ?? getWorkingTape();
+}
+
+/**
+ * @internal The controls argument as a list typed like it (the tuple itself, `[control]` for one control),
+ * each entry checked to be a Control.
+ */
+export function controlList<C extends Controls>(controls: C, operation: string): ControlList<C> {
+  const list = checkControls(controls, operation);
+  if (listsArgument(controls, list)) return list;
+  throw new TsadjointError(operation, "internal: the control list is not the controls argument");
+}
+
+/** Whether `list` is the controls argument itself (a list of controls) or `[argument]` (one control). */
+function listsArgument<C extends Controls>(controls: C, list: readonly Control[]): list is ControlList<C> {
+  return Array.isArray(controls) ? list === controls : list.length === 1 && list[0] === controls;
+}
+
+/** @internal the values the tape holds for the controls now, as a list typed like the controls */
+export function controlValueList<C extends Controls>(controls: ControlList<C>): ControlValueList<C> {
+  // cast: one tape value per control, in order, each rebuilt in its control's type: the list
+  // ControlValueList<C> describes entry by entry, which Array.map cannot type for a tuple
+  return controls.map((c) => c.tapeValue()) as ControlValueList<C>;
 }
 
 /** @internal shapes a per-control result like the controls argument */
@@ -120,6 +142,8 @@ export function perControl<C extends Controls>(
   controls: C,
   values: readonly OverloadedValue[],
 ): PerControl<C> {
+  // cast: one value per control, of its control's type; the list for a list of controls, the one value for
+  // one control: the branch PerControl<C> takes, which Array.isArray on a generic C does not select
   return (Array.isArray(controls) ? values : values[0]) as PerControl<C>;
 }
 
@@ -225,6 +249,8 @@ export function computeTLM<V extends OverloadedValue, const C extends Controls>(
   tlmSweep(path, seeds);
   const result = variable.tlm ?? spaceOf(variable.saved).zerosLike(variable.saved);
   checkFiniteResults(path, [result], "tlm", operation);
+  // cast: wrapRaw rebuilds the output's registered type from its raw tangent (AdjFloat for a number,
+  // NDArray for an array, a user type itself): ValueType<V>
   return wrapRaw(result, operation) as ValueType<V>;
 }
 

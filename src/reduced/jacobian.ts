@@ -10,8 +10,9 @@ import { DenseJacobian, IDENTITY, type JacobianValue } from "../tape/jacobian.js
 import type { TapeOption } from "../tape/tape.js";
 import "../values/ndarray-space.js";
 import { CheckpointError } from "../checkpoint/errors.js";
+import { checkFiniteInputs, checkFiniteResults, findPath, type SweepPath, tlmSweep } from "../tape/sweeps.js";
 import { NDArray, shapeSize } from "../values/ndarray.js";
-import { OverloadedValue } from "../values/overloaded.js";
+import { isOverloaded, type OverloadedValue } from "../values/overloaded.js";
 import { describeType, spaceOf, wrapRaw } from "../values/space.js";
 import { checkControls } from "./arguments.js";
 import type { Control } from "./control.js";
@@ -23,7 +24,6 @@ import {
   type ValueInput,
   type ValueType,
 } from "./drivers.js";
-import { checkFiniteInputs, checkFiniteResults, findPath, type SweepPath, tlmSweep } from "./sweeps.js";
 
 /** The outputs of a reduced function: one recorded value or a list of them. */
 export type Outputs = OverloadedValue | readonly OverloadedValue[];
@@ -79,23 +79,20 @@ export interface JacobianMatrixOptions {
 
 /** @internal normalises an outputs argument, checking each entry */
 export function outputList(outputs: Outputs, operation: string): readonly OverloadedValue[] {
-  const list = Array.isArray(outputs)
-    ? (outputs as readonly OverloadedValue[])
-    : [outputs as OverloadedValue];
+  const list: readonly unknown[] = Array.isArray(outputs) ? outputs : [outputs];
   if (list.length === 0) throw new InvalidArgumentError(operation, "give at least one output");
-  list.forEach((value, index) => {
-    if (!(value instanceof OverloadedValue)) {
-      throw new InvalidArgumentError(
-        operation,
-        `output ${index} must be a recorded overloaded value (AdjFloat, NDArray, ...), got ${describeType(value)}`,
-      );
-    }
-  });
-  return list;
+  if (list.every(isOverloaded)) return list;
+  const index = list.findIndex((value) => !isOverloaded(value));
+  throw new InvalidArgumentError(
+    operation,
+    `output ${index} must be a recorded overloaded value (AdjFloat, NDArray, ...), got ${describeType(list[index])}`,
+  );
 }
 
 /** @internal shapes a per-output result like the outputs argument */
 export function perOutput<O extends Outputs>(outputs: O, values: readonly OverloadedValue[]): PerOutput<O> {
+  // cast: one value per output, of its output's type; the list for a list of outputs, the one value for one
+  // output: the branch PerOutput<O> takes, which Array.isArray on a generic O does not select
   return (Array.isArray(outputs) ? values : values[0]) as PerOutput<O>;
 }
 
@@ -112,6 +109,8 @@ export function shapeBlocks<O extends Outputs, C extends Controls>(
 ): JacobianBlocks<O, C> {
   const manyControls = Array.isArray(controls);
   const rows = blocks.map((row) => (manyControls ? row : row[0]));
+  // cast: rows [output][control] collapsed where the arguments were single values, the branches
+  // JacobianBlocks<O, C> and JacobianRow<C> take, which Array.isArray on generic O and C does not select
   return (Array.isArray(outputs) ? rows : rows[0]) as JacobianBlocks<O, C>;
 }
 

@@ -4,16 +4,28 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import { checkOptions } from "../options.js";
+import {
+  adjointSweep,
+  checkFiniteInputs,
+  checkFiniteResults,
+  findPath,
+  hessianSweep,
+  replay,
+  type SweepPath,
+  tlmSweep,
+} from "../tape/sweeps.js";
 import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { wrapRaw } from "../values/space.js";
-import { checkControls, checkTape, perSlotValues } from "./arguments.js";
+import { checkTape, perSlotValues } from "./arguments.js";
 import {
   type ControlInputs,
   type ControlList,
   type Controls,
   type ControlValueList,
   collectSlot,
+  controlList,
+  controlValueList,
   directionList,
   type PerControl,
   perControl,
@@ -30,16 +42,6 @@ import {
   perOutput,
   shapeBlocks,
 } from "./jacobian.js";
-import {
-  adjointSweep,
-  checkFiniteInputs,
-  checkFiniteResults,
-  findPath,
-  hessianSweep,
-  replay,
-  type SweepPath,
-  tlmSweep,
-} from "./sweeps.js";
 
 /** Options of `new ReducedFunction`. */
 export interface ReducedFunctionOptions {
@@ -77,7 +79,7 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
     checkOptions(operation, options, ["tape"]);
     this.outputs = outputList(outputs, operation);
     this.outputsArgument = outputs;
-    this.controls = checkControls(controls, operation) as ControlList<C>;
+    this.controls = controlList(controls, operation);
     if (this.controls.length === 0) throw new InvalidArgumentError(operation, "give at least one control");
     this.controlsArgument = controls;
     this.tape = checkTape(options.tape, operation) ?? getWorkingTape();
@@ -108,7 +110,7 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
    * const [m] = rf.controlValues(); // NDArray for an NDArray control
    */
   controlValues(): ControlValueList<C> {
-    return this.controls.map((c) => c.tapeValue()) as ControlValueList<C>;
+    return controlValueList(this.controls);
   }
 
   /**

@@ -4,20 +4,6 @@
  */
 import { InvalidArgumentError, NonScalarFunctionalError } from "../errors.js";
 import { checkOptions } from "../options.js";
-import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
-import type { OverloadedValue } from "../values/overloaded.js";
-import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
-import { checkControls, checkNumberOption, checkOverloaded, checkTape, perSlotValues } from "./arguments.js";
-import {
-  type ControlInputs,
-  type ControlList,
-  type Controls,
-  type ControlValueList,
-  collectSlot,
-  directionList,
-  type PerControl,
-  perControl,
-} from "./drivers.js";
 import {
   adjointSweep,
   checkFiniteInputs,
@@ -27,7 +13,23 @@ import {
   replay,
   type SweepPath,
   tlmSweep,
-} from "./sweeps.js";
+} from "../tape/sweeps.js";
+import { currentMarkEpoch, getWorkingTape, type Tape } from "../tape/tape.js";
+import type { OverloadedValue } from "../values/overloaded.js";
+import { describeShape, spaceOf, wrapRaw } from "../values/space.js";
+import { checkNumberOption, checkOverloaded, checkTape, perSlotValues } from "./arguments.js";
+import {
+  type ControlInputs,
+  type ControlList,
+  type Controls,
+  type ControlValueList,
+  collectSlot,
+  controlList,
+  controlValueList,
+  directionList,
+  type PerControl,
+  perControl,
+} from "./drivers.js";
 
 /** The number in a scalar raw value (a number or any size-1 value), or undefined. */
 function scalarOf(raw: unknown): number | undefined {
@@ -51,8 +53,11 @@ const CALLBACK_NAMES = [
 ] as const;
 
 /** Checks the callbacks object: known names, each a function. */
-function checkCallbacks(callbacks: unknown, operation: string): ReducedFunctionalCallbacks {
-  const checked = checkOptions(operation, callbacks as ReducedFunctionalCallbacks, [...CALLBACK_NAMES]);
+function checkCallbacks(
+  callbacks: ReducedFunctionalCallbacks | undefined,
+  operation: string,
+): ReducedFunctionalCallbacks {
+  const checked = checkOptions(operation, callbacks, [...CALLBACK_NAMES]);
   for (const name of CALLBACK_NAMES) {
     const hook = checked[name];
     if (hook !== undefined && typeof hook !== "function") {
@@ -129,7 +134,7 @@ export class ReducedFunctional<const C extends Controls = Controls> {
     checkOptions(operation, options, ["tape", "derivativeComponents", "scale", "callbacks"]);
     this.functional = checkOverloaded(functional, operation, "the functional");
     this.controlsArgument = controls;
-    this.controls = checkControls(controls, operation) as ControlList<C>;
+    this.controls = controlList(controls, operation);
     this.tape = checkTape(options.tape, operation) ?? getWorkingTape();
     this.scale = checkNumberOption(operation, "scale", options.scale) ?? 1;
     this.callbacks = checkCallbacks(options.callbacks, operation);
@@ -166,7 +171,8 @@ export class ReducedFunctional<const C extends Controls = Controls> {
    * of the tape's structure, never of values or derivatives.
    */
   private path(operation: string, onlyComponents: boolean): SweepPath {
-    const partial = onlyComponents && this.components !== undefined;
+    const components = onlyComponents ? this.components : undefined;
+    const partial = components !== undefined;
     const cached = this.cachedPath;
     if (
       cached !== undefined &&
@@ -177,7 +183,7 @@ export class ReducedFunctional<const C extends Controls = Controls> {
       return cached.path;
     }
     const variables = this.controls.map((c) => c.blockVariable);
-    const chosen = partial ? (this.components as readonly number[]).map((i) => variables[i]) : variables;
+    const chosen = components !== undefined ? components.map((i) => variables[i]) : variables;
     const path = findPath(this.tape, chosen, [this.functional.blockVariable], operation);
     this.cachedPath = { partial, version: this.tape.version, epoch: currentMarkEpoch(), path };
     return path;
@@ -190,7 +196,7 @@ export class ReducedFunctional<const C extends Controls = Controls> {
    * const [m] = rf.controlValues(); // AdjFloat for an AdjFloat control
    */
   controlValues(): ControlValueList<C> {
-    return this.controls.map((c) => c.tapeValue()) as ControlValueList<C>;
+    return controlValueList(this.controls);
   }
 
   /**

@@ -1,7 +1,87 @@
-/** @file Block: one recorded operation with its four modes, each given one typed context object. */
-import { MissingRuleError, TsadjointError } from "../errors.js";
-import { OverloadedValue } from "../values/overloaded.js";
-import { BlockVariable } from "./block-variable.js";
+/**
+ * @file Block: one recorded operation with its four modes, each given one typed context object; the
+ * BlockVariables it reads and produces; and Recordable, what the tape needs of a value it records. A block
+ * names its variables and a variable its producer block, so the two classes share this module
+ * (`block-variable.ts` re-exports the variable).
+ */
+import { InvalidArgumentError, MissingRuleError, TsadjointError } from "../errors.js";
+
+/**
+ * The tape's record of one value. `saved` is the value the tape currently holds for it (a reference:
+ * values are immutable, so nothing is copied); a replay replaces it. The `adj`, `tlm` and `hessian` slots
+ * hold the first-order adjoint, the tangent-linear value and the second-order adjoint during a sweep;
+ * `undefined` means zero. Sweeps reset the slots they use before they start, so no state carries over.
+ *
+ * @example
+ * const x = new AdjFloat(2);
+ * x.blockVariable.saved; // 2
+ */
+export class BlockVariable {
+  /** The value the tape holds now (raw: a number, an NDArray, or a registered type's raw value). */
+  saved: unknown;
+  /** The block that produced this value; `undefined` for an independent value (an input, a control). */
+  block: Block | undefined;
+  /** First-order adjoint (reverse sweep). */
+  adj: unknown = undefined;
+  /** Tangent-linear value (forward sweep). */
+  tlm: unknown = undefined;
+  /** Second-order adjoint (Hessian sweep). */
+  hessian: unknown = undefined;
+  /** @internal sweep marker: equals the sweep's forward epoch when the value depends on a control. */
+  forwardMark = 0;
+  /**
+   * @internal sweep marker: during a walk's forward pass it is set to the forward epoch when a block uses
+   * the value; the backward pass then sets it to the backward epoch when an output depends on the value.
+   */
+  backwardMark = 0;
+
+  constructor(saved: unknown, block?: Block) {
+    if (block !== undefined && !(block instanceof Block)) {
+      throw new InvalidArgumentError(
+        "new BlockVariable",
+        "block must be a Block (the block that produced the value) or omitted",
+      );
+    }
+    this.saved = saved;
+    this.block = block;
+  }
+}
+
+/**
+ * @internal Hook of checkpointed tapes: called when an overloaded value is used whose tape value was
+ * dropped (`saved` undefined), with a function giving the value's raw data; a checkpointed tape that is
+ * still recording puts it back (the program's value is then the tape's value).
+ */
+export const droppedValues: {
+  restore: ((variable: BlockVariable, raw: () => unknown) => void) | undefined;
+} = { restore: undefined };
+
+/** Marker of {@link Recordable}: `OverloadedValue` declares it, so every overloaded value carries it. */
+export const recordable: unique symbol = Symbol("tsadjoint.recordable");
+
+/**
+ * What the tape needs of a value it records (every `OverloadedValue` is one): the declared marker, its raw
+ * value, and its link to the tape, which the recording path sets on a result.
+ *
+ * @example
+ * class Pair extends OverloadedValue { ... } // an OverloadedValue is Recordable
+ * block.addDependency(new Pair(1, 2));
+ */
+export interface Recordable {
+  /** The marker: `true`. */
+  readonly [recordable]: true;
+  /** The value as the tape stores it. */
+  raw(): unknown;
+  /** The tape's record of this value (created on first use for an independent value). */
+  readonly blockVariable: BlockVariable;
+  /** @internal the link the recording path sets on a result */
+  _blockVariable: BlockVariable | undefined;
+}
+
+/** @internal whether `value` declares the {@link Recordable} marker (an overloaded value) */
+export function isRecordable(value: unknown): value is Recordable {
+  return typeof value === "object" && value !== null && recordable in value && value[recordable] === true;
+}
 
 /**
  * The values a block reads or produces, in order: the raw values its BlockVariables save (a `number` for an
@@ -65,12 +145,23 @@ export interface HessianContext<I extends Values = Values, O extends Values = Va
  * Return `undefined` for a zero entry.
  *
  * @example
- * class Cube extends Block {
- *   constructor(x: AdjFloat) { super(); this.addDependency(x); }
- *   recompute({ inputs }: RecomputeContext) { const x = inputs[0] as number; return [x * x * x]; }
- *   evaluateTlm({ inputs, tlmInputs }: TlmContext) { const x = inputs[0] as number; return [3 * x * x * (tlmInputs[0] as number ?? 0)]; }
- *   evaluateAdj({ inputs, adjInputs }: AdjContext) { const x = inputs[0] as number; return [3 * x * x * (adjInputs[0] as number ?? 0)]; }
+ * type In = readonly [number]; // an AdjFloat dependency is saved as a number
+ * type Out = readonly [number];
+ * class Cube extends Block<In, Out> {
+ *   recompute({ inputs: [x] }: RecomputeContext<In>): Out {
+ *     return [x * x * x];
+ *   }
+ *   override evaluateTlm({ inputs: [x], tlmInputs: [xdot] }: TlmContext<In, Out>): Seeds<Out> {
+ *     return [xdot === undefined ? undefined : 3 * x * x * xdot];
+ *   }
+ *   override evaluateAdj({ inputs: [x], adjInputs: [ybar] }: AdjContext<In, Out>): Seeds<In> {
+ *     return [ybar === undefined ? undefined : 3 * x * x * ybar];
+ *   }
  * }
+ * const block = new Cube();
+ * block.addDependency(x);
+ * const y = block.addOutput(new AdjFloat(x.value ** 3));
+ * recordBlock(block);
  */
 export abstract class Block<I extends Values = Values, O extends Values = Values> {
   // declared, not initialised: a block that keeps its variables in fields of its own (the elementwise
@@ -128,9 +219,9 @@ export abstract class Block<I extends Values = Values, O extends Values = Values
    * @example
    * block.addDependency(x);
    */
-  addDependency(value: OverloadedValue | BlockVariable): void {
+  addDependency(value: Recordable | BlockVariable): void {
     if (value instanceof BlockVariable) this.dependencies.push(value);
-    else if (value instanceof OverloadedValue) this.dependencies.push(value.blockVariable);
+    else if (isRecordable(value)) this.dependencies.push(value.blockVariable);
     else throw new TsadjointError(`${this.name}.addDependency`, "a dependency must be an overloaded value");
   }
 
@@ -140,8 +231,8 @@ export abstract class Block<I extends Values = Values, O extends Values = Values
    * @example
    * const y = block.addOutput(new AdjFloat(3));
    */
-  addOutput<T extends OverloadedValue>(value: T): T {
-    if (!(value instanceof OverloadedValue)) {
+  addOutput<T extends Recordable>(value: T): T {
+    if (!isRecordable(value)) {
       throw new TsadjointError(
         `${this.name}.addOutput`,
         "an output must be an overloaded value (AdjFloat, NDArray, ...)",

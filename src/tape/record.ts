@@ -5,22 +5,12 @@
  */
 import { TsadjointError } from "../errors.js";
 import { annotating } from "./annotation.js";
-import type { Block } from "./block.js";
+import type { Block, Recordable } from "./block.js";
 import { BlockVariable } from "./block-variable.js";
 import { getWorkingTape, type Tape } from "./tape.js";
 
-/**
- * What the tape needs of a value it records (an OverloadedValue is one): its raw value, and its link to the
- * tape, which the recording path sets on a result.
- */
-export interface Recordable {
-  /** The value as the tape stores it. */
-  raw(): unknown;
-  /** The tape's record of this value (created on first use for an independent value). */
-  readonly blockVariable: BlockVariable;
-  /** @internal the link the recording path sets on a result */
-  _blockVariable: BlockVariable | undefined;
-}
+/** What the tape needs of a value it records (declared in block.ts, beside Block, which reads it too). */
+export type { Recordable };
 
 /**
  * Records one operation: when annotation is on, `build` receives the block variables of `inputs` (a
@@ -48,7 +38,10 @@ export function record<const R extends readonly Recordable[]>(
   for (let i = 0; i < results.length; i++) {
     const result = results[i];
     if (result._blockVariable !== undefined) {
-      throw new TsadjointError("record", "a result is already on a tape; create a new value for each block output");
+      throw new TsadjointError(
+        "record",
+        "a result is already on a tape; create a new value for each block output",
+      );
     }
     outputs[i] = new BlockVariable(result.raw());
   }

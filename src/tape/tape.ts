@@ -1,14 +1,17 @@
-/** @file Tape: the ordered record of blocks, the working tape, tags, timesteps, pruning and DOT export. */
+/** @file Tape: the ordered record of blocks, the working tape, tags, timesteps and pruning. */
 
-import { CheckpointManager, type CheckpointStatistics } from "../checkpoint/manager.js";
-import type { CheckpointSchedule } from "../checkpoint/schedules.js";
 import { InvalidArgumentError } from "../errors.js";
 import { checkOptions } from "../options.js";
-import { tapeToDot } from "../viz/dot.js";
 import { annotating } from "./annotation.js";
 import { Block } from "./block.js";
 import type { BlockVariable } from "./block-variable.js";
 import { isDisposable } from "./capabilities.js";
+import {
+  type Checkpointer,
+  type CheckpointingSchedule,
+  type CheckpointStatistics,
+  isCheckpointingSchedule,
+} from "./checkpointing.js";
 
 /** Options every entry point accepts: the tape to use instead of the working tape. */
 export interface TapeOption {
@@ -29,7 +32,9 @@ export class Tape {
   private readonly blockList: Block[];
   private readonly timestepStarts: number[] = [0];
   private currentTag: string | undefined = undefined;
-  private checkpointer: CheckpointManager | undefined = undefined;
+  /** The enabled schedule and the checkpointer following the current loop. */
+  private checkpointing: { schedule: CheckpointingSchedule; checkpointer: Checkpointer } | undefined =
+    undefined;
   /** @internal increases whenever the block list changes; caches compare it. */
   version = 0;
 
@@ -81,11 +86,11 @@ export class Tape {
     this.blockList.length = 0;
     this.timestepStarts.length = 1;
     this.version++;
-    const checkpointer = this.checkpointer;
-    if (checkpointer !== undefined) {
+    const checkpointing = this.checkpointing;
+    if (checkpointing !== undefined) {
       // snapshots and disk files go; the schedule stays enabled for the next loop
-      checkpointer.dispose();
-      this.checkpointer = new CheckpointManager(this, checkpointer.schedule);
+      checkpointing.checkpointer.dispose();
+      checkpointing.checkpointer = checkpointing.schedule.startCheckpointing(this);
     }
   }
 
@@ -102,14 +107,20 @@ export class Tape {
    * for (const _ of tape.timestepper(1000)) u = step(u);
    * rf.derivative(); // 4636 steps advanced in all
    */
-  enableCheckpointing(schedule: CheckpointSchedule): void {
-    this.checkpointer?.dispose();
-    this.checkpointer = new CheckpointManager(this, schedule);
+  enableCheckpointing(schedule: CheckpointingSchedule): void {
+    if (!isCheckpointingSchedule(schedule)) {
+      throw new InvalidArgumentError(
+        "Tape.enableCheckpointing",
+        `expected a checkpoint schedule from tsadjoint/checkpoint (e.g. new Revolve(steps, snapshots)), got ${describeArgument(schedule)}`,
+      );
+    }
+    this.checkpointing?.checkpointer.dispose();
+    this.checkpointing = { schedule, checkpointer: schedule.startCheckpointing(this) };
   }
 
   /** @internal the checkpoint manager, when checkpointing is enabled */
-  get checkpointManager(): CheckpointManager | undefined {
-    return this.checkpointer;
+  get checkpointManager(): Checkpointer | undefined {
+    return this.checkpointing?.checkpointer;
   }
 
   /**
@@ -120,7 +131,7 @@ export class Tape {
    */
   checkpointStatistics(): CheckpointStatistics {
     return (
-      this.checkpointer?.statistics() ?? {
+      this.checkpointing?.checkpointer.statistics() ?? {
         steps: this.timestepStarts.length - 1,
         forwardSteps: 0,
         recomputedSteps: 0,
@@ -181,7 +192,7 @@ export class Tape {
    * for (let t = 0; t < steps; t++) { u = step(u); tape.endTimestep(); }
    */
   endTimestep(): void {
-    this.checkpointer?.endStep();
+    this.checkpointing?.checkpointer.endStep();
     this.timestepStarts.push(this.blockList.length);
   }
 
@@ -219,10 +230,7 @@ export class Tape {
     const checked = checkOptions(operation, options, ["controls", "outputs"]);
     for (const key of ["controls", "outputs"] as const) {
       const list: unknown = checked[key];
-      if (
-        !Array.isArray(list) ||
-        list.some((entry) => (entry as { blockVariable?: unknown } | null)?.blockVariable === undefined)
-      ) {
+      if (!Array.isArray(list) || list.some((entry) => !hasBlockVariable(entry))) {
         throw new InvalidArgumentError(
           operation,
           `${key} must be an array of ${key === "controls" ? "Controls" : "recorded values"}, got ${Array.isArray(list) ? "an array with another entry" : typeof list}`,
@@ -235,17 +243,6 @@ export class Tape {
       options.outputs.map((o) => o.blockVariable),
     );
     return new Tape(kept);
-  }
-
-  /**
-   * The tape as Graphviz DOT text.
-   *
-   * @example
-   * writeFileSync("tape.dot", tape.toDot());
-   */
-  toDot(name?: string): string {
-    if (name !== undefined) checkString(name, "Tape.toDot", "name");
-    return tapeToDot(this, name);
   }
 }
 
@@ -384,9 +381,19 @@ export function recordBlock(block: Block, options?: TapeOption): boolean {
 export function describeArgument(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === "object") return `a ${(value as object).constructor?.name ?? "object"}`;
+  if (typeof value === "object") return `a ${value.constructor?.name ?? "object"}`;
   if (typeof value === "number") return `the number ${value}`;
   return typeof value;
+}
+
+/** Whether `value` has a defined `blockVariable` (a Control or a recorded value). */
+function hasBlockVariable(value: unknown): boolean {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    "blockVariable" in value &&
+    value.blockVariable !== undefined
+  );
 }
 
 function checkTapeArgument(tape: unknown, operation: string): void {

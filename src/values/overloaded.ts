@@ -1,4 +1,5 @@
 /** @file OverloadedValue: the base class of every value the tape can record (AdjFloat, NDArray, user types). */
+import { type Recordable, recordable } from "../tape/block.js";
 import { BlockVariable, droppedValues } from "../tape/block-variable.js";
 
 /**
@@ -12,7 +13,12 @@ import { BlockVariable, droppedValues } from "../tape/block-variable.js";
  *   raw() { return this; }
  * }
  */
-export abstract class OverloadedValue {
+export abstract class OverloadedValue implements Recordable {
+  /** The {@link Recordable} marker: the tape records overloaded values. */
+  get [recordable](): true {
+    return true;
+  }
+
   /** @internal tape link, created lazily or attached by the block that produced the value */
   _blockVariable: BlockVariable | undefined = undefined;
 

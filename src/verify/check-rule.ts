@@ -7,11 +7,12 @@ import { InvalidArgumentError } from "../errors.js";
 import { checkNumber, checkOptions } from "../options.js";
 import { checkOverloaded, describeValue } from "../reduced/arguments.js";
 import { Control } from "../reduced/control.js";
-import { adjointSweep, findPath, hessianSweep, replay, tlmSweep } from "../reduced/sweeps.js";
+import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
 import { stopAnnotating } from "../tape/annotation.js";
+import type { BlockVariable } from "../tape/block-variable.js";
 import { Tape, withTape } from "../tape/tape.js";
 import type { OverloadedValue } from "../values/overloaded.js";
-import { spaceOf, toRaw, wrapRaw } from "../values/space.js";
+import { spaceOf, toRaw, type VectorSpace, wrapRaw } from "../values/space.js";
 
 /** Options of `checkRule`. */
 export interface RuleCheckOptions {
@@ -152,57 +153,109 @@ export function checkRule(
   );
   const controls = overloaded.map((value) => new Control(value).blockVariable);
   const path = findPath(tape, controls, [output.blockVariable], "checkRule");
-  const forward = (values: readonly unknown[]): unknown =>
-    stopAnnotating(() => toRaw(fn(...values.map((raw) => wrapRaw(raw)))));
   const y = output.blockVariable.saved;
-  const v = x.map((raw) => randomLike(raw, next));
-  const w = randomLike(y, next);
-  const outputSpace = spaceOf(y);
+  const setup: RuleSetup = {
+    path,
+    controls,
+    output: output.blockVariable,
+    x,
+    y,
+    v: x.map((raw) => randomLike(raw, next)),
+    w: randomLike(y, next),
+    space: spaceOf(y),
+    forward: (values) => stopAnnotating(() => toRaw(fn(...values.map((raw) => wrapRaw(raw))))),
+  };
+  const recomputeError = checkRecompute(setup);
+  const { tlm, tlmError } = checkTangent(setup, options.fdStep ?? 1e-6);
+  const dotProductError = checkDotProduct(setup, tlm);
+  const rates = taylorRates(
+    setup,
+    options.epsilons ?? [1e-2, 5e-3, 2.5e-3, 1.25e-3],
+    options.skipHessian === true,
+  );
+  return {
+    recomputeError,
+    tlmError,
+    dotProductError,
+    rateR0: rates.R0,
+    rateR1: rates.R1,
+    rateR2: options.skipHessian ? Number.NaN : rates.R2,
+  };
+}
 
-  // recompute at a new point equals a fresh forward run there
+/** What the four checks of `checkRule` share: the recorded path, the point, the random directions. */
+interface RuleSetup {
+  readonly path: SweepPath;
+  readonly controls: readonly BlockVariable[];
+  readonly output: BlockVariable;
+  /** The point (one raw value per input). */
+  readonly x: readonly unknown[];
+  /** F(x). */
+  readonly y: unknown;
+  /** Random input direction. */
+  readonly v: readonly unknown[];
+  /** Random output weights. */
+  readonly w: unknown;
+  /** The vector space of F's value. */
+  readonly space: VectorSpace<unknown>;
+  /** F at other inputs, unrecorded. */
+  readonly forward: (values: readonly unknown[]) => unknown;
+}
+
+/** Recompute at a new point against a fresh forward run there (relative error); leaves the tape at x. */
+function checkRecompute({ path, output, x, v, space, forward }: RuleSetup): number {
   const moved = x.map((raw, i) => axpy(1e-2, v[i], raw));
   replay(path, moved);
-  const replayed = output.blockVariable.saved;
+  const replayed = output.saved;
   const fresh = forward(moved);
-  const recomputeError = relative(
-    outputSpace.norm(axpy(-1, fresh, replayed)),
-    Math.max(outputSpace.norm(fresh), 1e-12),
-  );
+  const error = relative(space.norm(axpy(-1, fresh, replayed)), Math.max(space.norm(fresh), 1e-12));
   replay(path, x);
+  return error;
+}
 
-  // tangent-linear value against central finite differences
+/** The tangent-linear value J v against central finite differences. */
+function checkTangent(
+  { path, output, x, y, v, space, forward }: RuleSetup,
+  step: number,
+): { tlm: unknown; tlmError: number } {
   tlmSweep(path, v);
-  const tlm = output.blockVariable.tlm ?? outputSpace.zerosLike(y);
-  const step = options.fdStep ?? 1e-6;
+  const tlm = output.tlm ?? space.zerosLike(y);
   const plus = forward(x.map((raw, i) => axpy(step, v[i], raw)));
   const minus = forward(x.map((raw, i) => axpy(-step, v[i], raw)));
-  const fd = outputSpace.scale(axpy(-1, minus, plus), 1 / (2 * step));
+  const fd = space.scale(axpy(-1, minus, plus), 1 / (2 * step));
   // finite differences carry an absolute error of about eps_mach |F| / step, so near-zero derivatives are
   // compared against that floor rather than relatively
   const tlmError = relative(
-    outputSpace.norm(axpy(-1, fd, tlm)),
-    Math.max(outputSpace.norm(fd), outputSpace.norm(tlm), 1e-3 * (1 + outputSpace.norm(y))),
+    space.norm(axpy(-1, fd, tlm)),
+    Math.max(space.norm(fd), space.norm(tlm), 1e-3 * (1 + space.norm(y))),
   );
+  return { tlm, tlmError };
+}
 
-  // dot-product test <w, J v> = <J^T w, v>
+/** The dot-product test <w, J v> = <J^T w, v> (relative error). */
+function checkDotProduct({ path, controls, x, y, v, w, space }: RuleSetup, tlm: unknown): number {
   adjointSweep(path, [w]);
   const adjoints = controls.map((c) => c.adj ?? spaceOf(c.saved).zerosLike(c.saved));
   const left = dot(w, tlm);
   let right = 0;
   for (let i = 0; i < x.length; i++) right += dot(adjoints[i], v[i]);
   // both sides carry round-off of about eps_mach |w| |F|: compare against that floor when they are near zero
-  const dotFloor = 1e-4 * (1 + outputSpace.norm(w) * outputSpace.norm(y));
-  const dotProductError = relative(
-    Math.abs(left - right),
-    Math.max(Math.abs(left), Math.abs(right), dotFloor),
-  );
+  const dotFloor = 1e-4 * (1 + space.norm(w) * space.norm(y));
+  return relative(Math.abs(left - right), Math.max(Math.abs(left), Math.abs(right), dotFloor));
+}
 
-  // Taylor remainders of J(x) = <w, F(x)> along v and -v. Where a remainder's leading term is small, the
-  // next term (odd in the direction) can cancel it along one of the two and make that rate dip; along the
-  // other the two add. A wrong rule fails along both, so the better of the two is reported.
-  const epsilons = options.epsilons ?? [1e-2, 5e-3, 2.5e-3, 1.25e-3];
+/**
+ * Taylor remainder rates of J(x) = <w, F(x)> along v and -v. Where a remainder's leading term is small, the
+ * next term (odd in the direction) can cancel it along one of the two and make that rate dip; along the
+ * other the two add. A wrong rule fails along both, so the better of the two is reported.
+ */
+function taylorRates(
+  { path, controls, x, y, v, w, space, forward }: RuleSetup,
+  epsilons: readonly number[],
+  skipHessian: boolean,
+): { R0: number; R1: number; R2: number } {
   const J0 = dot(w, y);
-  const floor = 1e-13 * (Math.abs(J0) + outputSpace.norm(w) * outputSpace.norm(y) + 1);
+  const floor = 1e-13 * (Math.abs(J0) + space.norm(w) * space.norm(y) + 1);
   const rates = { R0: Number.NEGATIVE_INFINITY, R1: Number.NEGATIVE_INFINITY, R2: Number.NEGATIVE_INFINITY };
   for (const h of [v, v.map((raw) => spaceOf(raw).scale(raw, -1))]) {
     adjointSweep(path, [w]);
@@ -212,7 +265,7 @@ export function checkRule(
       gradientTerm += dot(c.adj ?? spaceOf(c.saved).zerosLike(c.saved), h[i]);
     }
     let hessianTerm = 0;
-    if (!options.skipHessian) {
+    if (!skipHessian) {
       tlmSweep(path, h);
       hessianSweep(path, [w]);
       for (let i = 0; i < x.length; i++) {
@@ -233,14 +286,7 @@ export function checkRule(
     rates.R1 = Math.max(rates.R1, minRate(R1, epsilons, floor));
     rates.R2 = Math.max(rates.R2, minRate(R2, epsilons, floor));
   }
-  return {
-    recomputeError,
-    tlmError,
-    dotProductError,
-    rateR0: rates.R0,
-    rateR1: rates.R1,
-    rateR2: options.skipHessian ? Number.NaN : rates.R2,
-  };
+  return rates;
 }
 
 /** Thresholds `assertRule` applies. */

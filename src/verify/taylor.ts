@@ -54,12 +54,13 @@ export type TaylorFunctionTarget = Pick<
 >;
 
 function isFunctionTarget(target: TaylorTarget | TaylorFunctionTarget): target is TaylorFunctionTarget {
-  return typeof (target as Partial<TaylorFunctionTarget>).jacAction === "function";
+  return "jacAction" in target && typeof target.jacAction === "function";
 }
 
 function asList(target: Pick<TaylorTarget, "controls">, value: unknown): unknown[] {
   const single = target.controls.length === 1 && !Array.isArray(value);
-  return (single ? [value] : (value as unknown[])).map((v) => toRaw(v, "taylorTest"));
+  const values: readonly unknown[] = single || !Array.isArray(value) ? [value] : value;
+  return values.map((v) => toRaw(v, "taylorTest"));
 }
 
 /** One raw value per control from a point or direction, checked against the controls' types and shapes. */
@@ -98,14 +99,13 @@ function adjointDirections(rf: TaylorFunctionTarget, v: unknown, operation: stri
 
 /** Checks the target, the options and the step sizes; returns the step sizes. */
 function checkTaylorArguments(rf: unknown, options: TaylorOptions, operation: string): number[] {
-  const target = rf as Partial<TaylorTarget & TaylorFunctionTarget> | null;
+  const method = (name: string): boolean =>
+    typeof rf === "object" && rf !== null && name in rf && typeof Reflect.get(rf, name) === "function";
   if (
-    target === null ||
-    typeof target !== "object" ||
-    typeof target.evaluate !== "function" ||
-    typeof target.controlValues !== "function" ||
-    !Array.isArray(target.controls) ||
-    (typeof target.derivative !== "function" && typeof target.jacAction !== "function")
+    !method("evaluate") ||
+    !method("controlValues") ||
+    !(typeof rf === "object" && rf !== null && Array.isArray(Reflect.get(rf, "controls"))) ||
+    (!method("derivative") && !method("jacAction"))
   ) {
     throw new InvalidArgumentError(
       operation,

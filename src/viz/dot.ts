@@ -5,6 +5,11 @@ import type { BlockVariable } from "../tape/block-variable.js";
 import type { Tape } from "../tape/tape.js";
 import { describeShape } from "../values/space.js";
 
+/** Whether `value` is an object with a `blocks` array (a Tape). */
+function hasBlockList(value: unknown): boolean {
+  return typeof value === "object" && value !== null && "blocks" in value && Array.isArray(value.blocks);
+}
+
 /**
  * The tape as a Graphviz DOT digraph: a box per block, an ellipse per value, edges in data-flow order.
  *
@@ -12,7 +17,7 @@ import { describeShape } from "../values/space.js";
  * writeFileSync("tape.dot", tapeToDot(getWorkingTape()));
  */
 export function tapeToDot(tape: Tape, name = "tape"): string {
-  if (tape === null || typeof tape !== "object" || !Array.isArray((tape as { blocks?: unknown }).blocks)) {
+  if (!hasBlockList(tape)) {
     throw new InvalidArgumentError(
       "tapeToDot",
       `expected a Tape, got ${tape === null ? "null" : typeof tape}`,

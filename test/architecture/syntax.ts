@@ -102,7 +102,9 @@ export function scanSources(root: string, maxLines: number): { casts: Site[]; lo
         if (length > maxLines) {
           const line = lineOf(node.getStart(source));
           const name = node.name?.getText(source) ?? "(anonymous)";
-          longFunctions.push({ file, line, what: name, reason: commentNear(lines, line), lines: length });
+          // the reason sits above the function or opens its body
+          const reason = commentNear(lines, line) || commentNear(lines, start + 1);
+          longFunctions.push({ file, line, what: name, reason, lines: length });
         }
       }
       ts.forEachChild(node, visit);

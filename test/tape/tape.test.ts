@@ -106,13 +106,4 @@ describe("working tape and annotation", () => {
     const gradient = computeGradient(J, new Control(x), { tape: small }) as AdjFloat;
     expect(gradient.value).toBeCloseTo(-Math.sin(0.5) * Math.exp(2), 12);
   });
-
-  it("tape.toDot exports blocks and values", () => {
-    const tape = new Tape();
-    withTape(tape, () => tape.withTag("t", () => np.sin(new AdjFloat(1))));
-    const dot = tape.toDot();
-    expect(dot).toContain("digraph");
-    expect(dot).toContain('label="sin\\n[t]"');
-    expect(dot).toMatch(/v0 -> b0/);
-  });
 });

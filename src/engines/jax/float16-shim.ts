@@ -20,8 +20,6 @@ export class Float16ArrayPlaceholder {
   }
 }
 
-const globals = globalThis as { Float16Array?: unknown };
-
 /** Whether this module installed the placeholder (false when the runtime has a native Float16Array). */
-export const float16ShimInstalled: boolean = typeof globals.Float16Array === "undefined";
-if (float16ShimInstalled) globals.Float16Array = Float16ArrayPlaceholder;
+export const float16ShimInstalled: boolean = Reflect.get(globalThis, "Float16Array") === undefined;
+if (float16ShimInstalled) Reflect.set(globalThis, "Float16Array", Float16ArrayPlaceholder);

@@ -2,48 +2,25 @@
  * @file The Jacobian code of JaxBlock: `evaluateJaxJacobian` (the Jacobian rule `computeJacobianMatrix` calls,
  * one vmapped jvp over a control's directions) and `jaxJacobianAt` (the block's own Jacobians from vmapped
  * vjp rows or jvp columns, per-point stacks for pointwise values), with their bases of directions. They read
- * the block through the small `JaxJacobianHost` view it builds.
+ * the block's JaxCall (the recorded function and values, the output structure of the last forward pass, the
+ * error handling: operation names, engine failures as EngineLimitError, the wasm float32 guard).
  */
 
-import type { Array as JaxArray } from "@jax-js/jax";
 import { numpy as jnp } from "@jax-js/jax";
-import { ShapeMismatchError } from "../../errors.js";
+import { InvalidArgumentError, ShapeMismatchError } from "../../errors.js";
 import type { JacobianContext } from "../../tape/capabilities.js";
 import { DenseJacobian, IDENTITY, type JacobianValue, PointwiseJacobian } from "../../tape/jacobian.js";
 import { NDArray, shapeSize } from "../../values/ndarray.js";
-import type { ArgumentLayout, JaxProgram } from "./program.js";
-import { fromJax, type JaxDevice, readAll, toJax, withOwnedArrays } from "./runtime.js";
-
-/** A raw value a JaxBlock reads or produces: an NDArray, or a number for an AdjFloat dependency. */
-export type RawValue = NDArray | number;
-
-/**
- * @internal What the Jacobian code reads from its JaxBlock: the recorded function and values, the output
- * structure of the last forward pass, and the block's error handling (operation names, engine failures
- * as EngineLimitError, the wasm float32 guard).
- */
-export interface JaxJacobianHost {
-  readonly program: JaxProgram;
-  readonly layout: ArgumentLayout;
-  readonly constants: readonly RawValue[];
-  readonly statics: readonly unknown[];
-  readonly device: JaxDevice;
-  readonly pointwise: readonly boolean[];
-  readonly outPointwise: boolean | readonly boolean[];
-  readonly outputShapes: readonly (readonly number[])[];
-  readonly outputIsList: boolean;
-  operation(mode: string): string;
-  derivative<T>(mode: string, body: () => T): T;
-  guard<T extends RawValue | undefined>(
-    what: string,
-    inputs: readonly unknown[],
-    compute: (device: JaxDevice, fresh: boolean) => T[],
-  ): T[];
-}
-
-function asList(host: JaxJacobianHost, output: unknown): JaxArray[] {
-  return host.outputIsList ? (output as JaxArray[]) : [output as JaxArray];
-}
+import { asList, type JaxCall } from "./call.js";
+import {
+  fromJax,
+  type JaxArray,
+  type JaxDevice,
+  type RawValue,
+  readAll,
+  toJax,
+  withOwnedArrays,
+} from "./runtime.js";
 
 /**
  * The Jacobian rule `computeJacobianMatrix` / `ReducedFunction.jacMatrix` call: the Jacobian of each
@@ -58,25 +35,25 @@ function asList(host: JaxJacobianHost, output: unknown): JaxArray[] {
  * computeJacobianMatrix(y, new Control(x)); // calls block.evaluateJacobian
  */
 export function evaluateJaxJacobian(
-  host: JaxJacobianHost,
-  { inputs, jacobianInputs, control }: JacobianContext,
+  host: JaxCall,
+  { inputs, jacobianInputs, control }: JacobianContext<readonly RawValue[], readonly NDArray[]>,
 ): JacobianValue[] {
   const stackShape = pointStackShape(host, inputs, jacobianInputs);
-  const controlShape = typeof control === "number" ? [] : (control as NDArray).shape;
+  const controlShape = shapeOfControl(control, host.operation("jacobian"));
   const directionShape = stackShape ?? controlShape;
   const count = shapeSize(directionShape);
   const directions = inputs.map((value, d) =>
-    directionBatch(jacobianInputs[d], value as RawValue, count, stackShape !== undefined),
+    directionBatch(jacobianInputs[d], value, count, stackShape !== undefined),
   );
   const columns = host.derivative("jacobian", () =>
     host.guard("Jacobian", inputs, (device) => {
-      const { program, layout, statics } = host;
+      const { program, layout, statics } = host.config;
       return withOwnedArrays((own) => {
-        const p = inputs.map((value) => own(toJax(value as RawValue, device)));
-        const c = host.constants.map((value) => own(toJax(value, device)));
+        const p = host.dependencyArrays(inputs, device, own);
+        const c = host.constantArrays(device, own);
         const t = directions.map((direction) => own(toJax(direction, device)));
         const tangents = program.tangentBatch(layout)(p, c, t, ...statics);
-        return readAll(asList(host, tangents), (array, k) =>
+        return readAll(asList(tangents), (array, k) =>
           fromJax(array, host.operation("jacobian"), `Jacobian of output ${k}`),
         );
       });
@@ -96,8 +73,8 @@ export function evaluateJaxJacobian(
  * otherwise undefined.
  */
 function pointStackShape(
-  host: JaxJacobianHost,
-  inputs: readonly unknown[],
+  host: JaxCall,
+  inputs: readonly RawValue[],
   jacobianInputs: readonly JacobianValue[],
 ): readonly number[] | undefined {
   let points = -1;
@@ -106,8 +83,8 @@ function pointStackShape(
     const jacobian = jacobianInputs[d];
     if (jacobian === undefined) continue;
     const value = inputs[d];
-    if (!host.pointwise[d] || typeof value === "number") return undefined;
-    const shape = (value as NDArray).shape;
+    if (!host.config.pointwise[d] || typeof value === "number") return undefined;
+    const shape = value.shape;
     if (shape.length === 0) return undefined;
     let own: readonly number[];
     if (jacobian === IDENTITY) own = shape.slice(1);
@@ -127,13 +104,15 @@ function pointStackShape(
   return pointShape;
 }
 
-export function jaxJacobianAt(
-  host: JaxJacobianHost,
-  inputs: readonly unknown[],
-  dense: boolean,
-): NDArray[][] {
+/**
+ * The Jacobian of every output with respect to every dependency at `inputs` (see `JaxBlock.jacobian`).
+ *
+ * @example
+ * const [[J]] = jaxJacobianAt(block.call, [x], false);
+ */
+export function jaxJacobianAt(host: JaxCall, inputs: readonly RawValue[], dense: boolean): NDArray[][] {
   const outShapes = host.outputShapes;
-  const inShapes = inputs.map((value) => (typeof value === "number" ? [] : (value as NDArray).shape));
+  const inShapes = inputs.map(rawShape);
   const outPointwise = outputPointwise(host);
   const result: NDArray[][] = outShapes.map(() => new Array<NDArray>(inputs.length));
   const pointOutputs: number[] = [];
@@ -144,17 +123,17 @@ export function jaxJacobianAt(
   if (pointOutputs.length > 0) {
     const points = pointCount(host, inputs, pointOutputs);
     for (let d = 0; d < inputs.length; d++) {
-      const pointwise = host.pointwise[d];
+      const pointwise = host.config.pointwise[d];
       const inShape = inShapes[d];
       const directions = pointwise ? shapeSize(inShape) / points : shapeSize(inShape);
       const basis = pointwise
-        ? pointBasis(points, inShape, host.device)
-        : identityBasis(inShape, host.device);
+        ? pointBasis(points, inShape, host.config.device)
+        : identityBasis(inShape, host.config.device);
       const columns = jvpColumns(host, inputs, d, basis, pointOutputs);
-      for (const k of pointOutputs) {
+      pointOutputs.forEach((k, j) => {
         const shape = [...outShapes[k], ...(pointwise ? inShape.slice(1) : inShape)];
-        result[k][d] = new NDArray(transpose(columns[k]!.data, directions), shape);
-      }
+        result[k][d] = new NDArray(transpose(columns[j].data, directions), shape);
+      });
     }
   }
   if (denseOutputs.length > 0) {
@@ -164,60 +143,70 @@ export function jaxJacobianAt(
     for (const shape of inShapes) columnPasses += shapeSize(shape);
     if (rowPasses <= columnPasses) {
       for (const k of denseOutputs) {
-        const rows = vjpRows(host, inputs, k, identityBasis(outShapes[k], host.device));
+        const rows = vjpRows(host, inputs, k, identityBasis(outShapes[k], host.config.device));
         for (let d = 0; d < inputs.length; d++) {
           result[k][d] = new NDArray(rows[d].data, [...outShapes[k], ...inShapes[d]]);
         }
       }
     } else {
       for (let d = 0; d < inputs.length; d++) {
-        const columns = jvpColumns(host, inputs, d, identityBasis(inShapes[d], host.device), denseOutputs);
+        const columns = jvpColumns(
+          host,
+          inputs,
+          d,
+          identityBasis(inShapes[d], host.config.device),
+          denseOutputs,
+        );
         const directions = shapeSize(inShapes[d]);
-        for (const k of denseOutputs) {
-          result[k][d] = new NDArray(transpose(columns[k]!.data, directions), [
+        denseOutputs.forEach((k, j) => {
+          result[k][d] = new NDArray(transpose(columns[j].data, directions), [
             ...outShapes[k],
             ...inShapes[d],
           ]);
-        }
+        });
       }
     }
   }
   return result;
 }
 
-/** jvp columns for dependency d along each basis direction; only the wanted outputs are read. */
+/**
+ * jvp columns for dependency d along each basis direction; only the wanted outputs (ascending indices) are
+ * read: entry j is the columns of output `wanted[j]`.
+ */
 function jvpColumns(
-  host: JaxJacobianHost,
-  inputs: readonly unknown[],
+  host: JaxCall,
+  inputs: readonly RawValue[],
   d: number,
   basis: JaxArray,
   wanted: readonly number[],
-): (NDArray | undefined)[] {
-  const { program, layout, statics, device } = host;
+): NDArray[] {
+  const { program, layout, statics, device } = host.config;
   return withOwnedArrays((own) => {
     own(basis);
-    const p = inputs.map((value) => own(toJax(value as RawValue, device)));
-    const c = host.constants.map((value) => own(toJax(value, device)));
-    const tangents = asList(host, program.jacobianColumns(layout, d)(p, c, basis, ...statics));
-    return readAll(tangents, (array, k) => {
+    const p = host.dependencyArrays(inputs, device, own);
+    const c = host.constantArrays(device, own);
+    const tangents = asList(program.jacobianColumns(layout, d)(p, c, basis, ...statics));
+    const columns = readAll(tangents, (array, k) => {
       if (!wanted.includes(k)) {
         array.dispose();
         return undefined;
       }
       return fromJax(array, host.operation("jacobian"), `Jacobian columns of output ${k}`);
     });
+    return columns.filter((column) => column !== undefined);
   });
 }
 
 /** vjp rows of output k along each basis direction: one array per dependency, leading basis axis. */
-function vjpRows(host: JaxJacobianHost, inputs: readonly unknown[], k: number, basis: JaxArray): NDArray[] {
-  const { program, layout, statics, device } = host;
+function vjpRows(host: JaxCall, inputs: readonly RawValue[], k: number, basis: JaxArray): NDArray[] {
+  const { program, layout, statics, device } = host.config;
   return withOwnedArrays((own) => {
     own(basis);
-    const p = inputs.map((value) => own(toJax(value as RawValue, device)));
-    const c = host.constants.map((value) => own(toJax(value, device)));
+    const p = host.dependencyArrays(inputs, device, own);
+    const c = host.constantArrays(device, own);
     const kernel = program.jacobianRows(layout, k, host.outputShapes.length, host.outputIsList);
-    const rows = kernel(p, c, basis, ...statics) as JaxArray[];
+    const rows = kernel(p, c, basis, ...statics);
     return readAll(rows, (array, d) =>
       fromJax(array, host.operation("jacobian"), `Jacobian rows of dependency ${d}`),
     );
@@ -225,23 +214,19 @@ function vjpRows(host: JaxJacobianHost, inputs: readonly unknown[], k: number, b
 }
 
 /** The outPointwise flag of each output. */
-function outputPointwise(host: JaxJacobianHost): boolean[] {
-  const option = host.outPointwise;
+function outputPointwise(host: JaxCall): boolean[] {
+  const option = host.config.outPointwise;
   const count = host.outputShapes.length;
   if (typeof option === "boolean") return new Array<boolean>(count).fill(option);
   return Array.from({ length: count }, (_, k) => option[k] === true);
 }
 
 /** The number of points n shared by the pointwise outputs and dependencies (their leading axis). */
-function pointCount(
-  host: JaxJacobianHost,
-  inputs: readonly unknown[],
-  pointOutputs: readonly number[],
-): number {
+function pointCount(host: JaxCall, inputs: readonly RawValue[], pointOutputs: readonly number[]): number {
   const shapes: (readonly number[])[] = [];
   for (const k of pointOutputs) shapes.push(host.outputShapes[k]);
   inputs.forEach((value, d) => {
-    if (host.pointwise[d]) shapes.push(typeof value === "number" ? [] : (value as NDArray).shape);
+    if (host.config.pointwise[d]) shapes.push(rawShape(value));
   });
   const n = shapes[0].length > 0 ? shapes[0][0] : -1;
   if (n < 0 || shapes.some((shape) => shape.length === 0 || shape[0] !== n)) {
@@ -273,6 +258,21 @@ function pointBasis(points: number, shape: readonly number[], device: JaxDevice)
     for (let i = 0; i < points; i++) data[offset + i * pointSize + b] = 1;
   }
   return jnp.array(data, { shape: [pointSize, ...shape], dtype: jnp.float64, device });
+}
+
+/** The shape of a raw value: `[]` for a number. */
+function rawShape(value: RawValue): readonly number[] {
+  return typeof value === "number" ? [] : value.shape;
+}
+
+/** The shape of the control (`[]` for a number); the Jacobian drivers give an NDArray or a number. */
+function shapeOfControl(control: unknown, operation: string): readonly number[] {
+  if (typeof control === "number") return [];
+  if (control instanceof NDArray) return control.shape;
+  throw new InvalidArgumentError(
+    operation,
+    "a JaxBlock takes Jacobians with respect to an NDArray or a number",
+  );
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

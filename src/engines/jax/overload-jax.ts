@@ -8,15 +8,16 @@ import { InvalidArgumentError } from "../../errors.js";
 import { checkOptions } from "../../options.js";
 import { checkTape } from "../../reduced/arguments.js";
 import { annotating } from "../../tape/annotation.js";
-import type { BlockVariable } from "../../tape/block-variable.js";
-import { recordBlock, type Tape } from "../../tape/tape.js";
+import { record } from "../../tape/record.js";
+import type { Tape } from "../../tape/tape.js";
 import { AdjFloat } from "../../values/adj-float.js";
-import { array, NDArray, type NestedNumberArray } from "../../values/ndarray.js";
+import { array, NDArray, type NestedNumberArray, type TypedNumberArray } from "../../values/ndarray.js";
 import "../../values/ndarray-space.js";
 import { OverloadedValue } from "../../values/overloaded.js";
 import { JaxBlock } from "./block.js";
-import { type JaxOutput, JaxProgram, makeLayout, type UserFunction } from "./program.js";
-import { checkDevice, type JaxDevice } from "./runtime.js";
+import { type JaxBlockConfig, JaxCall } from "./call.js";
+import { type JaxOutput, JaxProgram, makeLayout, type StaticInput, type UserFunction } from "./program.js";
+import { checkDevice, type JaxDevice, type RawValue } from "./runtime.js";
 
 /** Options of `overloadJax` (CRIKit's `overload_jax`). */
 export interface OverloadJaxOptions {
@@ -118,7 +119,8 @@ function normalizePosition(position: number, count: number, name: string, operat
   return position < 0 ? position + count : position;
 }
 
-function checkStatic(value: unknown, position: number, operation: string): void {
+/** Throws unless `value` can be a static argument: JSON-serialisable (jax-js jit hashes it as JSON). */
+function checkStatic(value: unknown, position: number, operation: string): asserts value is StaticInput {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -133,12 +135,29 @@ function checkStatic(value: unknown, position: number, operation: string): void 
   }
 }
 
-function constantOf(value: unknown, position: number, operation: string): NDArray | number {
+const typedNumberArrays = [
+  Float64Array,
+  Float32Array,
+  Int8Array,
+  Int16Array,
+  Int32Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Uint16Array,
+  Uint32Array,
+];
+
+/** Whether `value` is one of the typed arrays `array()` reads. */
+function isTypedNumberArray(value: unknown): value is TypedNumberArray {
+  return typedNumberArrays.some((type) => value instanceof type);
+}
+
+function constantOf(value: unknown, position: number, operation: string): RawValue {
   if (typeof value === "number") return value;
   if (value instanceof NDArray) return value;
   if (value instanceof AdjFloat) return value.value;
-  if (Array.isArray(value)) return array(value as NestedNumberArray);
-  if (ArrayBuffer.isView(value)) return array(value as Float64Array);
+  if (Array.isArray(value)) return array(value);
+  if (isTypedNumberArray(value)) return array(value);
   throw new InvalidArgumentError(
     operation,
     `argument ${position} must be an NDArray, AdjFloat, number or nested number array, got ${describe(value)}` +
@@ -149,30 +168,25 @@ function constantOf(value: unknown, position: number, operation: string): NDArra
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value;
-  return (value as object).constructor?.name ?? "object";
+  return value.constructor?.name ?? "object";
 }
 
-/**
- * Wraps a function written with jax-js so that tsadjoint can differentiate through it (CRIKit's
- * `overload_jax`). The returned function takes NDArrays, AdjFloats and numbers where `fn` takes jax-js
- * arrays, returns NDArrays (a list when `fn` returns a list), and records ONE JaxBlock per call on the tape:
- * recompute runs `fn`; the adjoint is jax-js `vjp`, the tangent-linear value `jvp`, the Hessian action
- * forward-over-reverse; `block.jacobian()` gives dense or per-point Jacobians. `fn` follows jax-js's move
- * semantics (every argument is consumed once; use `.ref` for repeated uses).
- *
- * Precision: device "cpu" (default) is exact float64; "wasm" computes exp/log/sin/cos in float32. Under
- * `jit` (default) JS-number constants in `fn` are rounded to float32: use `f64(value)`.
- *
- * @example
- * import { numpy as jnp } from "@jax-js/jax";
- * const f = overloadJax((x: JaxArray, y: JaxArray) => jnp.exp(jnp.trace(jnp.matmul(x, y))));
- * const z = f(x, y); // NDArray, shape []; one block on the tape
- * computeGradient(z, [new Control(x), new Control(y)]);
- */
-export function overloadJax<F extends JaxFunction>(
-  fn: F,
-  options: OverloadJaxOptions = {},
-): OverloadedJaxFunction<F> {
+/** The options of `overloadJax`, checked, with their defaults. */
+interface Settings {
+  readonly name: string;
+  readonly operation: string;
+  readonly device: JaxDevice;
+  readonly argnums: readonly number[] | undefined;
+  readonly staticArgnums: readonly number[];
+  readonly checkpoint: boolean;
+  readonly jit: boolean;
+  readonly pointwise: boolean | readonly boolean[];
+  readonly outPointwise: boolean | readonly boolean[] | undefined;
+  readonly tape: Tape | undefined;
+}
+
+/** Checks the function and the options of `overloadJax` (unknown keys, types, device) and applies the defaults. */
+function checkSettings(fn: unknown, options: OverloadJaxOptions): Settings {
   if (typeof fn !== "function") {
     throw new InvalidArgumentError("overloadJax", `expected a function, got ${describe(fn)}`);
   }
@@ -203,96 +217,166 @@ export function overloadJax<F extends JaxFunction>(
   const operation = `overloadJax(${name})`;
   const device = options.device ?? "cpu";
   checkDevice(device, operation);
-  const argnums =
-    options.argnums === undefined ? undefined : positions(options.argnums, "argnums", operation);
-  const staticArgnums = positions(options.staticArgnums, "staticArgnums", operation);
-  const checkpoint = options.checkpoint ?? false;
-  const program = new JaxProgram(fn as unknown as UserFunction, name, options.jit ?? true);
-
-  const overloaded = (...args: unknown[]): NDArray | NDArray[] => {
-    const count = args.length;
-    const statics = new Set(
-      staticArgnums.map((p) => normalizePosition(p, count, "staticArgnums", operation)),
-    );
-    const differentiable =
-      argnums === undefined
-        ? undefined
-        : new Set(argnums.map((p) => normalizePosition(p, count, "argnums", operation)));
-    for (const position of differentiable ?? []) {
-      if (statics.has(position)) {
-        throw new InvalidArgumentError(
-          operation,
-          `argument ${position} is in both argnums and staticArgnums; a static argument cannot be differentiated`,
-        );
-      }
-    }
-    const pointwiseOption = options.pointwise ?? false;
-    const kinds: ("d" | "c" | "s")[] = [];
-    const dependencies: BlockVariable[] = [];
-    const inputs: unknown[] = [];
-    const constants: (NDArray | number)[] = [];
-    const staticValues: unknown[] = [];
-    const pointwise: boolean[] = [];
-    for (let position = 0; position < count; position++) {
-      const value = args[position];
-      if (statics.has(position)) {
-        checkStatic(value, position, operation);
-        kinds.push("s");
-        staticValues.push(value);
-        continue;
-      }
-      const isDependency =
-        (differentiable === undefined || differentiable.has(position)) &&
-        (value instanceof NDArray || value instanceof AdjFloat);
-      if (isDependency) {
-        const overloadedValue = value as OverloadedValue;
-        kinds.push("d");
-        dependencies.push(overloadedValue.blockVariable);
-        inputs.push(overloadedValue.raw());
-        pointwise.push(
-          typeof pointwiseOption === "boolean" ? pointwiseOption : pointwiseOption[position] === true,
-        );
-      } else {
-        if (value instanceof OverloadedValue && !(value instanceof NDArray) && !(value instanceof AdjFloat)) {
-          throw new InvalidArgumentError(
-            operation,
-            `argument ${position} is a ${describe(value)}; overloadJax takes NDArrays, AdjFloats and numbers`,
-          );
-        }
-        kinds.push("c");
-        constants.push(constantOf(value, position, operation));
-      }
-    }
-    const anyPointwise =
-      typeof pointwiseOption === "boolean" ? pointwiseOption : pointwiseOption.some((flag) => flag);
-    const block = new JaxBlock(
-      {
-        program,
-        layout: makeLayout(kinds),
-        constants,
-        statics: staticValues,
-        device,
-        checkpoint,
-        pointwise,
-        outPointwise: options.outPointwise ?? anyPointwise,
-        name,
-      },
-      dependencies,
-    );
-    const record = annotating() && dependencies.length > 0;
-    const results = block.evaluateForward(inputs, record && !checkpoint);
-    if (record) {
-      for (const result of results) block.addOutput(result);
-      recordBlock(block, { tape });
-    } else {
-      block.dispose();
-    }
-    return block.returnsList ? results : results[0];
+  return {
+    name,
+    operation,
+    device,
+    argnums: options.argnums === undefined ? undefined : positions(options.argnums, "argnums", operation),
+    staticArgnums: positions(options.staticArgnums, "staticArgnums", operation),
+    checkpoint: options.checkpoint ?? false,
+    jit: options.jit ?? true,
+    pointwise: options.pointwise ?? false,
+    outPointwise: options.outPointwise,
+    tape,
   };
+}
+
+/** The arguments of one call sorted by role: dependencies (recorded), constants and static values. */
+interface SortedArguments {
+  readonly kinds: ("d" | "c" | "s")[];
+  readonly dependencies: (NDArray | AdjFloat)[];
+  readonly inputs: RawValue[];
+  readonly constants: RawValue[];
+  readonly statics: StaticInput[];
+  /** Per dependency: whether its leading axis is a batch of points. */
+  readonly pointwise: boolean[];
+}
+
+/** The positions of the static and of the differentiable arguments of a call with `count` arguments. */
+function rolesOf(settings: Settings, count: number): { statics: Set<number>; differentiable?: Set<number> } {
+  const { operation, argnums, staticArgnums } = settings;
+  const statics = new Set(staticArgnums.map((p) => normalizePosition(p, count, "staticArgnums", operation)));
+  if (argnums === undefined) return { statics };
+  const differentiable = new Set(argnums.map((p) => normalizePosition(p, count, "argnums", operation)));
+  for (const position of differentiable) {
+    if (statics.has(position)) {
+      throw new InvalidArgumentError(
+        operation,
+        `argument ${position} is in both argnums and staticArgnums; a static argument cannot be differentiated`,
+      );
+    }
+  }
+  return { statics, differentiable };
+}
+
+/** Sorts the arguments of one call: statics are checked, NDArrays / AdjFloats at differentiable positions are dependencies, the rest constants. */
+function sortArguments(settings: Settings, args: readonly unknown[]): SortedArguments {
+  const { operation, pointwise: pointwiseOption } = settings;
+  const { statics, differentiable } = rolesOf(settings, args.length);
+  const sorted: SortedArguments = {
+    kinds: [],
+    dependencies: [],
+    inputs: [],
+    constants: [],
+    statics: [],
+    pointwise: [],
+  };
+  for (let position = 0; position < args.length; position++) {
+    const value = args[position];
+    if (statics.has(position)) {
+      checkStatic(value, position, operation);
+      sorted.kinds.push("s");
+      sorted.statics.push(value);
+      continue;
+    }
+    if (
+      (differentiable === undefined || differentiable.has(position)) &&
+      (value instanceof NDArray || value instanceof AdjFloat)
+    ) {
+      sorted.kinds.push("d");
+      sorted.dependencies.push(value);
+      sorted.inputs.push(value.raw());
+      sorted.pointwise.push(
+        typeof pointwiseOption === "boolean" ? pointwiseOption : pointwiseOption[position] === true,
+      );
+      continue;
+    }
+    if (value instanceof OverloadedValue && !(value instanceof NDArray) && !(value instanceof AdjFloat)) {
+      throw new InvalidArgumentError(
+        operation,
+        `argument ${position} is a ${describe(value)}; overloadJax takes NDArrays, AdjFloats and numbers`,
+      );
+    }
+    sorted.kinds.push("c");
+    sorted.constants.push(constantOf(value, position, operation));
+  }
+  return sorted;
+}
+
+/**
+ * One call of the overloaded function: runs the forward pass and, when annotating and some argument is a
+ * dependency, records one JaxBlock on its results (keeping the linearization unless checkpointing).
+ */
+function callOverloaded(
+  program: JaxProgram,
+  settings: Settings,
+  args: readonly unknown[],
+): NDArray | NDArray[] {
+  const sorted = sortArguments(settings, args);
+  const { pointwise } = settings;
+  const anyPointwise = typeof pointwise === "boolean" ? pointwise : pointwise.some((flag) => flag);
+  const config: JaxBlockConfig = {
+    program,
+    layout: makeLayout(sorted.kinds),
+    constants: sorted.constants,
+    statics: sorted.statics,
+    device: settings.device,
+    checkpoint: settings.checkpoint,
+    pointwise: sorted.pointwise,
+    outPointwise: settings.outPointwise ?? anyPointwise,
+    name: settings.name,
+  };
+  const call = new JaxCall(config);
+  const recording = annotating() && sorted.dependencies.length > 0;
+  const results = call.forward(sorted.inputs, recording && !settings.checkpoint);
+  if (recording) {
+    record(
+      sorted.dependencies,
+      results,
+      (dependencies, outputs) => new JaxBlock(call, dependencies, outputs),
+      settings.tape,
+    );
+  } else {
+    call.dispose();
+  }
+  return call.outputIsList ? results : results[0];
+}
+
+/**
+ * Wraps a function written with jax-js so that tsadjoint can differentiate through it (CRIKit's
+ * `overload_jax`). The returned function takes NDArrays, AdjFloats and numbers where `fn` takes jax-js
+ * arrays, returns NDArrays (a list when `fn` returns a list), and records ONE JaxBlock per call on the tape:
+ * recompute runs `fn`; the adjoint is jax-js `vjp`, the tangent-linear value `jvp`, the Hessian action
+ * forward-over-reverse; `block.jacobian()` gives dense or per-point Jacobians. `fn` follows jax-js's move
+ * semantics (every argument is consumed once; use `.ref` for repeated uses).
+ *
+ * Precision: device "cpu" (default) is exact float64; "wasm" computes exp/log/sin/cos in float32. Under
+ * `jit` (default) JS-number constants in `fn` are rounded to float32: use `f64(value)`.
+ *
+ * @example
+ * import { numpy as jnp } from "@jax-js/jax";
+ * const f = overloadJax((x: JaxArray, y: JaxArray) => jnp.exp(jnp.trace(jnp.matmul(x, y))));
+ * const z = f(x, y); // NDArray, shape []; one block on the tape
+ * computeGradient(z, [new Control(x), new Control(y)]);
+ */
+export function overloadJax<F extends JaxFunction>(
+  fn: F,
+  options: OverloadJaxOptions = {},
+): OverloadedJaxFunction<F> {
+  const settings = checkSettings(fn, options);
+  // F's parameters are jax-js arrays and static values by position; the program assembles exactly those
+  // at run time from the layout of each call, which F's own signature cannot express.
+  const jaxFunction: JaxFunction = fn;
+  // cast: the program calls fn with the arguments it assembles (UserFunction), as F's positions declare
+  const program = new JaxProgram(jaxFunction as UserFunction, settings.name, settings.jit);
+  const overloaded = (...args: unknown[]): NDArray | NDArray[] => callOverloaded(program, settings, args);
   Object.defineProperties(overloaded, {
     dispose: { value: () => program.dispose() },
-    blockName: { value: name },
+    blockName: { value: settings.name },
     compiledKernels: { get: () => program.compiledCount },
   });
-  return overloaded as unknown as OverloadedJaxFunction<F>;
+  // The result type is a conditional type of F (a list when fn returns a list), which only the forward
+  // pass decides at run time; dispose, blockName and compiledKernels are defined just above.
+  // cast: the overloaded function has the call signature and properties OverloadedJaxFunction<F> declares
+  return overloaded as OverloadedJaxFunction<F>;
 }

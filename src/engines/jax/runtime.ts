@@ -15,6 +15,15 @@ export type JaxDevice = "cpu" | "wasm";
 export type { JaxArray };
 
 /**
+ * @internal what the kernels return for a function's outputs, and the cotangents they take for them: one
+ * array, or a list of arrays for a function that returns a list (a jax-js pytree)
+ */
+export type JaxResults = JaxArray | JaxArray[];
+
+/** @internal A raw value a JaxBlock reads or produces: an NDArray, or a number for an AdjFloat dependency. */
+export type RawValue = NDArray | number;
+
+/**
  * The jax-js devices that are ready. `init()` without arguments throws on Node (it probes WebGPU through
  * `navigator`), so only `cpu` and `wasm` are initialised.
  *
@@ -63,7 +72,7 @@ export function f64(value: number): JaxArray {
 }
 
 /** @internal a float64 jax-js array on `device` holding a copy of the NDArray's (or number's) data */
-export function toJax(value: NDArray | number, device: JaxDevice): JaxArray {
+export function toJax(value: RawValue, device: JaxDevice): JaxArray {
   if (typeof value === "number") {
     return jnp.array(Float64Array.of(value), { shape: [], dtype: jnp.float64, device });
   }
@@ -108,16 +117,15 @@ export function fromJaxLike(
   return typeof like === "number" ? result.data[0] : result;
 }
 
-/** @internal disposes every jax-js array in a tree, ignoring arrays that are already freed */
-export function disposeQuietly(value: unknown): void {
+/** @internal disposes every jax-js array of an output (one array or a list), ignoring arrays already freed */
+export function disposeQuietly(value: JaxResults | null | undefined): void {
   if (value === undefined || value === null) return;
   if (Array.isArray(value)) {
     for (const item of value) disposeQuietly(item);
     return;
   }
-  const array = value as JaxArray;
   try {
-    if (typeof array.refCount === "number" && array.refCount > 0) array.dispose();
+    if (typeof value.refCount === "number" && value.refCount > 0) value.dispose();
   } catch {
     // already freed or owned by a transform: nothing to release
   }
@@ -153,8 +161,8 @@ function releaseAll(array: JaxArray): void {
 }
 
 /** @internal disposes the arrays of a jax-js tree (the public `tree.dispose`) */
-export function disposeTree(value: unknown): void {
-  tree.dispose(value as JaxArray[]);
+export function disposeTree(value: JaxResults): void {
+  tree.dispose(value);
 }
 
 /** Reads every array of a list (consuming it); when one read throws, the rest are disposed. */

@@ -4,21 +4,34 @@
  * reverse mode where TensorFlow.js gets it right (checked), dense Jacobians by rows or columns.
  */
 import * as tf from "@tensorflow/tfjs";
-import { EngineLimitError } from "../../errors.js";
+import { EngineLimitError, TsadjointError } from "../../errors.js";
 import {
   type AdjContext,
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../../tape/block.js";
 import type { BlockVariable } from "../../tape/block-variable.js";
 import { NDArray } from "../../values/ndarray.js";
-import { rawShape, rawSize, rawToTensor, tensorToNDArray, tensorToRawLike } from "./convert.js";
+import {
+  type RawValue,
+  rawShape,
+  rawSize,
+  rawToTensor,
+  tensorToNDArray,
+  tensorToRawLike,
+} from "./convert.js";
 import type { TfProgram } from "./graph.js";
 import { findUnsafeSecondOrderOp, tapeLength, tapeSince, withGradientCleanup } from "./second-order.js";
 
 const engine = () => tf.engine();
+
+/** What a TfBlock reads: the fed NDArrays / AdjFloats (numbers) in input order, then the weights. */
+type In = readonly RawValue[];
+/** What a TfBlock produces: the chosen graph outputs. */
+type Out = readonly NDArray[];
 
 const TLM_ADVICE =
   " (the tangent-linear mode differentiates TensorFlow.js's own gradient: the double-VJP trick). Gradients " +
@@ -42,8 +55,28 @@ function seededSum(
 }
 
 /** Raw seeds (NDArray, number or undefined) as tensors. */
-function seedTensors(seeds: readonly unknown[]): (tf.Tensor | undefined)[] {
+function seedTensors(seeds: readonly (RawValue | undefined)[]): (tf.Tensor | undefined)[] {
   return seeds.map((seed) => (seed === undefined ? undefined : rawToTensor(seed)));
+}
+
+/** The tangents of the dependencies `directions` (those with a tangent) as tensors, in that order. */
+function tangentTensors(
+  tangents: readonly (RawValue | undefined)[],
+  directions: readonly number[],
+): tf.Tensor[] {
+  const tensors: tf.Tensor[] = [];
+  for (const index of directions) {
+    const tangent = tangents[index];
+    if (tangent !== undefined) tensors.push(rawToTensor(tangent));
+  }
+  return tensors;
+}
+
+/** The value the tape holds for a dependency of a TfBlock: an NDArray, or a number for an AdjFloat. */
+function savedRaw(variable: BlockVariable, operation: string): RawValue {
+  const value = variable.saved;
+  if (typeof value === "number" || value instanceof NDArray) return value;
+  throw new TsadjointError(`${operation}.jacobian`, "a dependency holds neither an NDArray nor a number");
 }
 
 /**
@@ -64,7 +97,7 @@ function seedTensors(seeds: readonly unknown[]): (tf.Tensor | undefined)[] {
  * const y = runTensorflowGraph(model, x); // records one TfBlock
  * getWorkingTape().blocks.at(-1) instanceof TfBlock; // true
  */
-export class TfBlock extends Block {
+export class TfBlock extends Block<In, Out> {
   constructor(
     /** The graph with its feeds resolved. */
     readonly program: TfProgram,
@@ -79,7 +112,7 @@ export class TfBlock extends Block {
   }
 
   /** Float32 tensors of the dependencies' raw values (create inside tf.tidy). */
-  private dependencyTensors(inputs: readonly unknown[]): tf.Tensor[] {
+  private dependencyTensors(inputs: In): tf.Tensor[] {
     return inputs.map((raw, index) => rawToTensor(raw, this.program.dependencyDtypes[index]));
   }
 
@@ -90,7 +123,7 @@ export class TfBlock extends Block {
     return chosen;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+  recompute({ inputs }: RecomputeContext<In>): Out {
     let results: NDArray[] = [];
     tf.tidy(() => {
       results = this.program.run(this.dependencyTensors(inputs)).map(tensorToNDArray);
@@ -99,8 +132,8 @@ export class TfBlock extends Block {
   }
 
   /** xbar = J^T ybar. */
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const results: unknown[] = new Array(inputs.length).fill(undefined);
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext<In, Out>): Seeds<In> {
+    const results = new Array<RawValue | undefined>(inputs.length).fill(undefined);
     const wanted = this.select(needed);
     if (wanted.length === 0 || adjInputs.every((seed) => seed === undefined)) return results;
     withGradientCleanup(this.name, ".", () =>
@@ -124,14 +157,14 @@ export class TfBlock extends Block {
   }
 
   /** ydot = J xdot = d/du <J^T u, xdot>. */
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const results: unknown[] = new Array(outputs.length).fill(undefined);
+  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext<In, Out>): Seeds<Out> {
+    const results = new Array<NDArray | undefined>(outputs.length).fill(undefined);
     const directions = this.select(tlmInputs.map((tangent) => tangent !== undefined));
     if (directions.length === 0) return results;
     withGradientCleanup(this.name, TLM_ADVICE, () =>
       tf.tidy(() => {
         const dependencies = this.dependencyTensors(inputs);
-        const tangents = directions.map((index) => rawToTensor(tlmInputs[index]));
+        const tangents = tangentTensors(tlmInputs, directions);
         const values = jacobianVectorProduct(this.program, dependencies, directions, tangents, outputs);
         values.forEach((value, index) => {
           if (value !== undefined) results[index] = tensorToNDArray(value);
@@ -148,8 +181,8 @@ export class TfBlock extends Block {
     hessianInputs,
     tlmInputs,
     needed,
-  }: HessianContext): readonly unknown[] {
-    const results: unknown[] = new Array(inputs.length).fill(undefined);
+  }: HessianContext<In, Out>): Seeds<In> {
+    const results = new Array<RawValue | undefined>(inputs.length).fill(undefined);
     const wanted = this.select(needed);
     const directions = this.select(tlmInputs.map((tangent) => tangent !== undefined));
     const secondOrder = directions.length > 0 && adjInputs.some((seed) => seed !== undefined);
@@ -202,10 +235,10 @@ export class TfBlock extends Block {
    * TensorFlow.js gets wrong. Call inside tf.tidy.
    */
   private hessianGradients(
-    inputs: readonly unknown[],
-    adjInputs: readonly unknown[],
-    hessianInputs: readonly unknown[],
-    tlmInputs: readonly unknown[],
+    inputs: In,
+    adjInputs: Seeds<Out>,
+    hessianInputs: Seeds<Out>,
+    tlmInputs: Seeds<In>,
     wanted: readonly number[],
     directions: readonly number[],
     found: (description: string | undefined) => void,
@@ -213,7 +246,7 @@ export class TfBlock extends Block {
     const dependencies = this.dependencyTensors(inputs);
     const adjointSeeds = seedTensors(adjInputs);
     const hessianSeeds = seedTensors(hessianInputs);
-    const tangents = directions.map((index) => rawToTensor(tlmInputs[index]));
+    const tangents = tangentTensors(tlmInputs, directions);
     const differentiated = wanted.map((index) => dependencies[index]);
     const withTangents = directions.map((index) => dependencies[index]);
     const sources = [...new Set([...differentiated, ...withTangents])];
@@ -272,7 +305,7 @@ export class TfBlock extends Block {
    * @example
    * const [[dydx]] = block.jacobian(); // output 0 with respect to dependency 0
    */
-  jacobian(inputs: readonly unknown[] = this.dependencies.map((d) => d.saved)): NDArray[][] {
+  jacobian(inputs: In = this.dependencies.map((d) => savedRaw(d, this.name))): NDArray[][] {
     return denseJacobian(this.program, inputs);
   }
 }
@@ -288,9 +321,9 @@ function jacobianVectorProduct(
   dependencies: readonly tf.Tensor[],
   directions: readonly number[],
   tangents: readonly tf.Tensor[],
-  outputs: readonly unknown[],
+  outputs: Out,
 ): (tf.Tensor | undefined)[] {
-  const cotangents = outputs.map((output) => tf.zeros(rawShape(output) as number[]));
+  const cotangents = outputs.map((output) => tf.zeros(output.shape.slice()));
   const { grads } = engine().gradients(
     () => {
       const transposed = engine().gradients(
@@ -319,11 +352,7 @@ function jacobianVectorProduct(
  * @example
  * const [[dydx]] = denseJacobian(program, [x.raw()]);
  */
-export function denseJacobian(
-  program: TfProgram,
-  inputs: readonly unknown[],
-  only?: readonly number[],
-): NDArray[][] {
+export function denseJacobian(program: TfProgram, inputs: In, only?: readonly number[]): NDArray[][] {
   let outputs: NDArray[] = [];
   const dtypes = program.dependencyDtypes;
   const tensorsOf = () => inputs.map((raw, index) => rawToTensor(raw, dtypes[index]));
@@ -374,7 +403,7 @@ function fillJacobian(
           differentiable.forEach((index, k) => {
             const gradient = grads[k];
             if (gradient === undefined || gradient === null) return;
-            result[o][index].set(gradient.dataSync() as Float32Array, row * inputSizes[index]);
+            result[o][index].set(gradient.dataSync(), row * inputSizes[index]);
           });
         });
       }

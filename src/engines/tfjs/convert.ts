@@ -5,6 +5,9 @@ import { NDArray } from "../../values/ndarray.js";
 /** A tensor element type the adapter feeds to graph inputs. */
 export type FeedDtype = "float32" | "int32" | "bool";
 
+/** A raw value a TfBlock reads or produces: an NDArray, or a number for an AdjFloat. */
+export type RawValue = NDArray | number;
+
 /**
  * A float32 (or the input's integer) tensor holding a raw value: a number or an NDArray. Float64 entries are
  * rounded to float32 (relative error up to 6e-8 each). The caller owns the tensor (create it inside `tf.tidy`).
@@ -12,15 +15,14 @@ export type FeedDtype = "float32" | "int32" | "bool";
  * @example
  * tf.tidy(() => rawToTensor(array([[1, 2]])).shape); // [1, 2]
  */
-export function rawToTensor(raw: unknown, dtype: FeedDtype = "float32"): tf.Tensor {
+export function rawToTensor(raw: RawValue, dtype: FeedDtype = "float32"): tf.Tensor {
   if (typeof raw === "number") {
     return dtype === "float32" ? tf.scalar(raw, "float32") : tf.scalar(Math.round(raw), dtype);
   }
-  const value = raw as NDArray;
-  const shape = value.shape.slice();
-  if (dtype === "float32") return tf.tensor(new Float32Array(value.data), shape, "float32");
-  const integers = new Int32Array(value.size);
-  for (let i = 0; i < integers.length; i++) integers[i] = Math.round(value.data[i]);
+  const shape = raw.shape.slice();
+  if (dtype === "float32") return tf.tensor(new Float32Array(raw.data), shape, "float32");
+  const integers = new Int32Array(raw.size);
+  for (let i = 0; i < integers.length; i++) integers[i] = Math.round(raw.data[i]);
   return tf.tensor(integers, shape, dtype);
 }
 
@@ -32,7 +34,7 @@ export function rawToTensor(raw: unknown, dtype: FeedDtype = "float32"): tf.Tens
  * tensorToNDArray(tf.tensor([1, 2])).shape; // [2]
  */
 export function tensorToNDArray(tensor: tf.Tensor): NDArray {
-  return new NDArray(new Float64Array(tensor.dataSync() as Float32Array), tensor.shape.slice());
+  return new NDArray(new Float64Array(tensor.dataSync()), tensor.shape.slice());
 }
 
 /**
@@ -42,10 +44,10 @@ export function tensorToNDArray(tensor: tf.Tensor): NDArray {
  * @example
  * tensorToRawLike(tf.scalar(2), 1); // 2
  */
-export function tensorToRawLike(tensor: tf.Tensor, like: unknown): number | NDArray {
+export function tensorToRawLike(tensor: tf.Tensor, like: RawValue): RawValue {
   const data = tensor.dataSync();
   if (typeof like === "number") return data[0];
-  return new NDArray(new Float64Array(data as Float32Array), (like as NDArray).shape);
+  return new NDArray(new Float64Array(data), like.shape);
 }
 
 /**
@@ -54,8 +56,8 @@ export function tensorToRawLike(tensor: tf.Tensor, like: unknown): number | NDAr
  * @example
  * rawShape(2.5); // []
  */
-export function rawShape(raw: unknown): readonly number[] {
-  return typeof raw === "number" ? [] : (raw as NDArray).shape;
+export function rawShape(raw: RawValue): readonly number[] {
+  return typeof raw === "number" ? [] : raw.shape;
 }
 
 /**
@@ -64,6 +66,6 @@ export function rawShape(raw: unknown): readonly number[] {
  * @example
  * rawSize(array([[1, 2]])); // 2
  */
-export function rawSize(raw: unknown): number {
-  return typeof raw === "number" ? 1 : (raw as NDArray).size;
+export function rawSize(raw: RawValue): number {
+  return typeof raw === "number" ? 1 : raw.size;
 }

@@ -6,8 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { InvalidArgumentError } from "../../errors.js";
 import { AdjFloat } from "../../values/adj-float.js";
 import { NDArray } from "../../values/ndarray.js";
-import type { OverloadedValue } from "../../values/overloaded.js";
-import { type FeedDtype, rawToTensor } from "./convert.js";
+import { type FeedDtype, type RawValue, rawToTensor } from "./convert.js";
 import { type ActivationSwap, swapToSafeActivations } from "./second-order.js";
 import {
   checkWeights,
@@ -43,11 +42,9 @@ export type TfFeeds =
 export type TfOutputKey = string | number;
 
 /** One graph input: a dependency's tensor or a constant (with the input's element type). */
-interface FeedSlot {
-  readonly dependency: number | undefined;
-  readonly constant: number | NDArray | undefined;
-  readonly dtype: FeedDtype;
-}
+type FeedSlot =
+  | { readonly dependency: number; readonly dtype: FeedDtype }
+  | { readonly dependency: undefined; readonly constant: RawValue; readonly dtype: FeedDtype };
 
 /** How one kind of graph runs on tensors. */
 interface GraphRunner {
@@ -105,9 +102,7 @@ export class TfProgram {
    */
   run(dependencies: readonly tf.Tensor[], swap: ActivationSwap = "none"): tf.Tensor[] {
     const inputs = this.slots.map((slot) =>
-      slot.dependency !== undefined
-        ? dependencies[slot.dependency]
-        : rawToTensor(slot.constant as number | NDArray, slot.dtype),
+      slot.dependency !== undefined ? dependencies[slot.dependency] : rawToTensor(slot.constant, slot.dtype),
     );
     const weights = this.weightDependencies.map((index) => dependencies[index]);
     if (this.runner.subsets && this.outputKeys !== undefined) {
@@ -119,8 +114,8 @@ export class TfProgram {
       return outputs;
     }
     const all = this.runner.run(inputs, weights, swap, undefined);
-    if (this.chosenIndices === undefined) this.choose(all.length);
-    return (this.chosenIndices as number[]).map((index) => all[index]);
+    const chosen = this.chosenIndices ?? this.choose(all.length);
+    return chosen.map((index) => all[index]);
   }
 
   private nameAt(index: number, names: readonly string[]): string {
@@ -133,7 +128,7 @@ export class TfProgram {
     return names[index];
   }
 
-  private choose(count: number): void {
+  private choose(count: number): number[] {
     const names = this.runner.outputNames ?? Array.from({ length: count }, (_, i) => String(i));
     const keys = this.outputKeys ?? names.map((_, i) => i);
     this.chosenIndices = keys.map((key) => {
@@ -151,13 +146,14 @@ export class TfProgram {
       return index;
     });
     this.outputNames = this.chosenIndices.map((index) => names[index]);
+    return this.chosenIndices;
   }
 }
 
 /** What `buildProgram` returns: the program and the overloaded values it depends on, in order. */
 export interface BuiltProgram {
   readonly program: TfProgram;
-  readonly dependencies: readonly OverloadedValue[];
+  readonly dependencies: readonly (NDArray | AdjFloat)[];
   /** How many of the dependencies are fed values (the rest are the model's weights). */
   readonly feedCount: number;
 }
@@ -180,14 +176,9 @@ export function buildProgram(
   options: ProgramOptions,
   operation: string,
 ): BuiltProgram {
-  const outputKeys =
-    options.outputs === undefined
-      ? undefined
-      : Array.isArray(options.outputs)
-        ? options.outputs
-        : [options.outputs];
+  const outputKeys = options.outputs === undefined ? undefined : keyList(options.outputs);
   if (outputKeys !== undefined) {
-    for (const key of outputKeys as TfOutputKey[]) {
+    for (const key of outputKeys) {
       if (typeof key !== "string" && typeof key !== "number") {
         throw new InvalidArgumentError(operation, "options.outputs must be output names or indices");
       }
@@ -232,14 +223,14 @@ export function buildProgram(
     );
   }
   const fed = resolveFeeds(feeds, inputNames, symbolicInputs, operation);
-  const dependencies: OverloadedValue[] = [];
+  const dependencies: (NDArray | AdjFloat)[] = [];
   const dependencyDtypes: FeedDtype[] = [];
   const slots: FeedSlot[] = fed.map((value, index) => {
     const dtype = inputDtypes[index];
     if (value instanceof NDArray || value instanceof AdjFloat) {
       dependencies.push(value);
       dependencyDtypes.push(dtype);
-      return { dependency: dependencies.length - 1, constant: undefined, dtype };
+      return { dependency: dependencies.length - 1, dtype };
     }
     return { dependency: undefined, constant: value, dtype };
   });
@@ -251,6 +242,15 @@ export function buildProgram(
   });
   const program = new TfProgram(runner, slots, weightDependencies, dependencyDtypes, outputKeys);
   return { program, dependencies, feedCount };
+}
+
+/** The chosen outputs as a list. */
+function keyList(outputs: TfOutputKey | readonly TfOutputKey[]): readonly TfOutputKey[] {
+  return isKeyList(outputs) ? outputs : [outputs];
+}
+
+function isKeyList(outputs: TfOutputKey | readonly TfOutputKey[]): outputs is readonly TfOutputKey[] {
+  return Array.isArray(outputs);
 }
 
 function feedDtype(dtype: string | undefined): FeedDtype {
@@ -265,7 +265,7 @@ function isFeedValue(value: unknown): value is TfFeedValue {
 
 function describe(value: unknown): string {
   if (value === null) return "null";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  if (typeof value === "object") return value.constructor?.name ?? "object";
   return typeof value;
 }
 
@@ -295,8 +295,8 @@ function resolveFeeds(
     }
     values = feeds.slice();
   } else if (feeds instanceof Map || (typeof feeds === "object" && feeds !== null)) {
-    const entries: [unknown, unknown][] =
-      feeds instanceof Map ? [...feeds.entries()] : Object.entries(feeds as Record<string, unknown>);
+    const entries: [string | tf.SymbolicTensor, unknown][] =
+      feeds instanceof Map ? [...feeds.entries()] : Object.entries(feeds);
     values = new Array(inputNames.length);
     const given = new Array<boolean>(inputNames.length).fill(false);
     for (const [key, value] of entries) {
@@ -306,7 +306,7 @@ function resolveFeeds(
         if (index < 0) index = symbolicInputs.findIndex((input) => input.name === key);
         if (index < 0 && key.endsWith(":0")) index = inputNames.indexOf(key.slice(0, -2));
       } else {
-        index = symbolicInputs.indexOf(key as tf.SymbolicTensor);
+        index = symbolicInputs.indexOf(key);
       }
       if (index < 0) {
         throw new InvalidArgumentError(
@@ -327,6 +327,7 @@ function resolveFeeds(
   } else {
     throw new InvalidArgumentError(operation, `cannot use ${describe(feeds)} as feeds`);
   }
+  const fed = new Array<TfFeedValue>(values.length);
   values.forEach((value, index) => {
     if (!isFeedValue(value)) {
       throw new InvalidArgumentError(
@@ -334,8 +335,28 @@ function resolveFeeds(
         `the value fed to input '${inputNames[index]}' is ${describe(value)}; feed an NDArray (np.array(...)), an AdjFloat or a number`,
       );
     }
+    fed[index] = value;
   });
-  return values as TfFeedValue[];
+  return fed;
+}
+
+/**
+ * The outputs of a Layers model applied to tensors (it returns symbolic tensors only for symbolic inputs,
+ * which the adapter never gives it).
+ */
+function tensorList(output: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[]): tf.Tensor[] {
+  const list = Array.isArray(output) ? output : [output];
+  const tensors: tf.Tensor[] = [];
+  for (const item of list) {
+    if (!(item instanceof tf.Tensor)) {
+      throw new InvalidArgumentError(
+        "runTensorflowGraph",
+        "the model gave a symbolic output for tensor inputs",
+      );
+    }
+    tensors.push(item);
+  }
+  return tensors;
 }
 
 interface ReadableVariable {
@@ -357,8 +378,7 @@ function layersRunner(model: tf.LayersModel, variables: readonly ReadableVariabl
       });
       const restoreActivations = swap === "none" ? undefined : swapToSafeActivations(model, swap);
       try {
-        const output = model.apply(inputs.length === 1 ? inputs[0] : inputs) as tf.Tensor | tf.Tensor[];
-        return Array.isArray(output) ? output : [output];
+        return tensorList(model.apply(inputs.length === 1 ? inputs[0] : inputs));
       } finally {
         restoreActivations?.();
         variables.forEach((variable, index) => {
@@ -379,7 +399,7 @@ function graphModelRunner(model: TfGraphModel): GraphRunner {
     outputNames: model.outputNodes.slice(),
     subsets: true,
     run(inputs, weights, _swap, outputNames) {
-      const map = model.weights as Record<string, tf.Tensor[]>;
+      const map = model.weights;
       const originals = names.map((name) => map[name]);
       names.forEach((name, index) => {
         map[name] = [weights[index]];
@@ -412,8 +432,9 @@ function functionRunner(graph: TfGraphFunction): GraphRunner {
       if (Array.isArray(output)) return output;
       if (typeof output === "object" && output !== null) {
         const keys = Object.keys(output);
-        runner.outputNames ??= keys;
-        return (runner.outputNames as string[]).map((key) => output[key]);
+        const names = runner.outputNames ?? keys;
+        runner.outputNames = names;
+        return names.map((key) => output[key]);
       }
       throw new InvalidArgumentError(
         "runTensorflowGraph",

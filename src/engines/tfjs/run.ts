@@ -3,9 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { InvalidArgumentError, TsadjointError } from "../../errors.js";
 import { checkOptions } from "../../options.js";
 import { checkTape } from "../../reduced/arguments.js";
-import { annotating } from "../../tape/annotation.js";
-import { BlockVariable } from "../../tape/block-variable.js";
-import { recordBlock, type TapeOption } from "../../tape/tape.js";
+import { record } from "../../tape/record.js";
+import type { TapeOption } from "../../tape/tape.js";
 import type { NDArray } from "../../values/ndarray.js";
 import type { OverloadedValue } from "../../values/overloaded.js";
 import { denseJacobian, TfBlock } from "./block.js";
@@ -25,6 +24,11 @@ export interface RunTensorflowGraphOptions extends TapeOption {
    * `modelWeights(model)`). They are dependencies of the block, so they can be controls.
    */
   weights?: readonly NDArray[];
+}
+
+/** The `message` of a thrown value (`undefined` when it has none). */
+function messageOf(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "message" in error ? error.message : undefined;
 }
 
 function run(graph: TfGraph, feeds: TfFeeds, options: RunTensorflowGraphOptions, operation: string) {
@@ -51,9 +55,9 @@ function run(graph: TfGraph, feeds: TfFeeds, options: RunTensorflowGraphOptions,
     if (error instanceof TsadjointError) throw error;
     const wrapped = new InvalidArgumentError(
       operation,
-      `TensorFlow.js could not evaluate the graph: ${(error as Error).message}`,
+      `TensorFlow.js could not evaluate the graph: ${messageOf(error)}`,
     );
-    (wrapped as { cause?: unknown }).cause = error;
+    wrapped.cause = error;
     throw wrapped;
   }
   return { ...built, values };
@@ -110,18 +114,7 @@ export function runTensorflowGraph(
         "(gives an NDArray) or a list of names (gives a list)",
     );
   }
-  if (annotating()) {
-    const outputs = values.map((value) => new BlockVariable(value));
-    const block = new TfBlock(
-      program,
-      dependencies.map((value) => value.blockVariable),
-      outputs,
-    );
-    recordBlock(block, { tape });
-    values.forEach((value, index) => {
-      value._blockVariable = outputs[index];
-    });
-  }
+  record(dependencies, values, (inputs, outputs) => new TfBlock(program, inputs, outputs), tape);
   return asList ? values : values[0];
 }
 

@@ -9,13 +9,10 @@
  * throws or silently drops the term (x * tanh(x) comes out wrong without any error).
  */
 import * as tf from "@tensorflow/tfjs";
-import { EngineLimitError } from "../../errors.js";
+import { EngineLimitError, TsadjointError } from "../../errors.js";
 
 /** A tensor function of one tensor. */
 export type UnaryTensorOp = (x: tf.Tensor) => tf.Tensor;
-
-type SaveFunction = (tensors: tf.Tensor[]) => void;
-type CustomGradientArgument = Parameters<typeof tf.customGrad>[0];
 
 /**
  * A unary op whose gradient is computed from the saved INPUT by calling `derivative` (which may call the
@@ -25,11 +22,19 @@ function unaryFromInput(
   forward: UnaryTensorOp,
   derivative: (dy: tf.Tensor, x: tf.Tensor) => tf.Tensor,
 ): UnaryTensorOp {
-  const body = (x: tf.Tensor, save: SaveFunction) => {
+  // TensorFlow.js calls the body with the op's input tensor followed by the save function
+  const body = (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args;
+    if (!(x instanceof tf.Tensor) || typeof save !== "function") {
+      throw new TsadjointError(
+        "secondOrderSafe",
+        "tf.customGrad called the op without its input and save function",
+      );
+    }
     save([x]);
     return { value: forward(x), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => derivative(dy, saved[0]) };
   };
-  const op = tf.customGrad(body as unknown as CustomGradientArgument);
+  const op = tf.customGrad(body);
   return (x: tf.Tensor) => op(x);
 }
 
@@ -164,12 +169,14 @@ export type ActivationSwap = "none" | "tangent" | "all";
 
 const tangentSwaps = new Set(["elu"]);
 
+/** Whether `value` is an object, read and written by property name (a layer, a cell, an activation). */
+function isObjectRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
 function isActivation(value: unknown): value is ActivationLike {
   return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as ActivationLike).getClassName === "function" &&
-    typeof (value as ActivationLike).apply === "function"
+    isObjectRecord(value) && typeof value.getClassName === "function" && typeof value.apply === "function"
   );
 }
 
@@ -187,9 +194,9 @@ export function swapToSafeActivations(model: tf.LayersModel, swap: ActivationSwa
   const restores: (() => void)[] = [];
   const seen = new Set<object>();
   const visit = (node: unknown): void => {
-    if (typeof node !== "object" || node === null || seen.has(node)) return;
+    if (!isObjectRecord(node) || seen.has(node)) return;
     seen.add(node);
-    const holder = node as Record<string, unknown>;
+    const holder = node;
     for (const key of ["activation", "recurrentActivation"]) {
       const original = holder[key];
       if (!isActivation(original)) continue;
@@ -218,6 +225,19 @@ export function swapToSafeActivations(model: tf.LayersModel, swap: ActivationSwa
   };
 }
 
+/**
+ * The engine state the second-order check and the cleanup read. tfjs-core types `activeTape` as a list, but
+ * it is `null` whenever no gradient is being recorded (TensorFlow.js itself resets it to null).
+ */
+interface GradientState {
+  activeTape: TapeNodeLike[] | null;
+  gradientDepth: number;
+}
+
+function gradientState(): GradientState {
+  return tf.engine().state;
+}
+
 /** One node of TensorFlow.js's gradient tape (its internal record of an executed op). */
 interface TapeNodeLike {
   kernelName: string;
@@ -240,8 +260,8 @@ const fusedScopePattern = /^fused(MatMul|Conv2d|DepthwiseConv2d)/i;
  * const start = tapeLength(); const y = f(x); const nodes = tapeSince(start);
  */
 export function tapeSince(start: number): TapeNodeLike[] | undefined {
-  const tape = (tf.engine().state as { activeTape?: unknown }).activeTape;
-  return Array.isArray(tape) ? (tape.slice(start) as TapeNodeLike[]) : undefined;
+  const tape = gradientState().activeTape;
+  return Array.isArray(tape) ? tape.slice(start) : undefined;
 }
 
 /**
@@ -256,13 +276,12 @@ export function withGradientCleanup<T>(operation: string, advice: string, fn: ()
   try {
     return fn();
   } catch (error) {
-    const state = tf.engine().state as { gradientDepth?: number; activeTape?: unknown };
+    const state = gradientState();
     if (state.gradientDepth === 0 && Array.isArray(state.activeTape)) {
-      for (const node of state.activeTape as TapeNodeLike[])
-        for (const tensor of node.saved ?? []) tensor.dispose();
+      for (const node of state.activeTape) for (const tensor of node.saved ?? []) tensor.dispose();
       state.activeTape = null;
     }
-    const missing = /gradient function not found for (\w+)/.exec(String((error as Error)?.message));
+    const missing = /gradient function not found for (\w+)/.exec(String(messageOf(error)));
     if (missing !== null) {
       throw new EngineLimitError(
         operation,
@@ -273,6 +292,11 @@ export function withGradientCleanup<T>(operation: string, advice: string, fn: ()
   }
 }
 
+/** The `message` of a thrown value (`undefined` when it has none). */
+function messageOf(error: unknown): unknown {
+  return typeof error === "object" && error !== null && "message" in error ? error.message : undefined;
+}
+
 /**
  * The length of TensorFlow.js's active gradient tape (0 when none is recording).
  *
@@ -280,7 +304,7 @@ export function withGradientCleanup<T>(operation: string, advice: string, fn: ()
  * const start = tapeLength();
  */
 export function tapeLength(): number {
-  const tape = (tf.engine().state as { activeTape?: unknown }).activeTape;
+  const tape = gradientState().activeTape;
   return Array.isArray(tape) ? tape.length : 0;
 }
 

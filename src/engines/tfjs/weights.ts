@@ -1,7 +1,7 @@
 /** @file A TensorFlow.js model's weights as float64 NDArrays (controls), and writing them back into the model. */
 
 import * as tf from "@tensorflow/tfjs";
-import { InvalidArgumentError, ShapeMismatchError } from "../../errors.js";
+import { EngineLimitError, InvalidArgumentError, ShapeMismatchError } from "../../errors.js";
 import { checkOptions } from "../../options.js";
 import { NDArray, shapesEqual } from "../../values/ndarray.js";
 import { rawToTensor, tensorToNDArray } from "./convert.js";
@@ -18,11 +18,47 @@ interface LayerVariableLike {
   read(): tf.Tensor;
 }
 
-interface GraphModelInternals {
-  executor: { weightMap: Record<string, tf.Tensor[]> };
+/** The part of a graph model's (private) executor that `setModelWeights` replaces. */
+interface WeightMapHolder {
+  weightMap: Record<string, tf.Tensor[]>;
+}
+
+function isWeightMapHolder(value: unknown): value is WeightMapHolder {
+  return typeof value === "object" && value !== null && "weightMap" in value;
+}
+
+/**
+ * The executor of a graph model (private in the tfjs-converter typings), whose `weightMap` setter also
+ * refreshes its list of weight ids. Throws EngineLimitError when this TensorFlow.js version has none.
+ */
+function graphExecutor(model: TfGraphModel, operation: string): WeightMapHolder {
+  const holder: object = model;
+  const executor = "executor" in holder ? holder.executor : undefined;
+  if (!isWeightMapHolder(executor)) {
+    throw new EngineLimitError(
+      operation,
+      "this TensorFlow.js version keeps a graph model's weights where tsadjoint cannot replace them",
+    );
+  }
+  return executor;
 }
 
 const cachedWeights = new WeakMap<object, NDArray[]>();
+
+/** The shape of a layer's weight (a built layer's weights have no unknown dimension). */
+function concreteShape(variable: LayerVariableLike, operation: string): readonly number[] {
+  const shape: number[] = [];
+  for (const size of variable.shape) {
+    if (size === null) {
+      throw new InvalidArgumentError(
+        operation,
+        `the weight '${variable.name}' has an unknown dimension; build the model first`,
+      );
+    }
+    shape.push(size);
+  }
+  return shape;
+}
 
 /**
  * @internal the LayerVariables of a Layers model, checking that it is built
@@ -31,7 +67,7 @@ const cachedWeights = new WeakMap<object, NDArray[]>();
  * layerVariables(model, "modelWeights").length; // 8 for four Dense layers
  */
 export function layerVariables(model: tf.LayersModel, operation: string): LayerVariableLike[] {
-  const variables = model.weights as unknown as LayerVariableLike[];
+  const variables: LayerVariableLike[] = model.weights;
   if (variables.length === 0 && !model.built) {
     throw new InvalidArgumentError(
       operation,
@@ -48,7 +84,7 @@ export function layerVariables(model: tf.LayersModel, operation: string): LayerV
  * graphWeightNames(graphModel); // ["dense0/kernel", "dense0/bias", ...]
  */
 export function graphWeightNames(model: TfGraphModel): string[] {
-  const map = model.weights as Record<string, tf.Tensor[]>;
+  const map = model.weights;
   return Object.keys(map).filter((name) => map[name].length === 1 && map[name][0].dtype === "float32");
 }
 
@@ -60,9 +96,9 @@ export function graphWeightNames(model: TfGraphModel): string[] {
  */
 export function weightShapes(model: TfModel, operation: string): (readonly number[])[] {
   if (model instanceof tf.LayersModel) {
-    return layerVariables(model, operation).map((variable) => variable.shape as number[]);
+    return layerVariables(model, operation).map((variable) => concreteShape(variable, operation));
   }
-  const map = model.weights as Record<string, tf.Tensor[]>;
+  const map = model.weights;
   return graphWeightNames(model).map((name) => map[name][0].shape);
 }
 
@@ -70,7 +106,7 @@ function readWeights(model: TfModel, operation: string): NDArray[] {
   if (model instanceof tf.LayersModel) {
     return layerVariables(model, operation).map((variable) => tensorToNDArray(variable.read()));
   }
-  const map = model.weights as Record<string, tf.Tensor[]>;
+  const map = model.weights;
   return graphWeightNames(model).map((name) => tensorToNDArray(map[name][0]));
 }
 
@@ -127,8 +163,8 @@ export function setModelWeights(model: TfModel, weights: readonly NDArray[]): vo
       model.setWeights(weights.map((w) => rawToTensor(w)));
     });
   } else {
-    const internals = model as unknown as GraphModelInternals;
-    const map = internals.executor.weightMap;
+    const executor = graphExecutor(model, operation);
+    const map = executor.weightMap;
     const names = graphWeightNames(model);
     const replaced: tf.Tensor[] = [];
     const next: Record<string, tf.Tensor[]> = { ...map };
@@ -136,7 +172,7 @@ export function setModelWeights(model: TfModel, weights: readonly NDArray[]): vo
       replaced.push(map[name][0]);
       next[name] = [tf.tidy(() => rawToTensor(weights[index]))];
     });
-    internals.executor.weightMap = next; // the setter also refreshes the executor's list of weight ids
+    executor.weightMap = next; // the setter also refreshes the executor's list of weight ids
     for (const tensor of replaced) tensor.dispose();
   }
   cachedWeights.set(model, weights.slice());

@@ -160,6 +160,17 @@ function batchPairs(
   return { batch, pairs };
 }
 
+/** Swaps rows i and p of the row-major n x k block of `x` at `xBase`. */
+function swapRows(x: Float64Array, xBase: number, k: number, i: number, p: number): void {
+  const ri = xBase + i * k;
+  const rp = xBase + p * k;
+  for (let c = 0; c < k; c++) {
+    const tmp = x[ri + c];
+    x[ri + c] = x[rp + c];
+    x[rp + c] = tmp;
+  }
+}
+
 /** Solves in place with one packed LU block for a row-major n x k block `x`. */
 function luSolveBlock(
   lu: Float64Array,
@@ -172,64 +183,79 @@ function luSolveBlock(
   k: number,
   transposed: boolean,
 ): void {
-  const swapRows = (i: number, p: number): void => {
-    const ri = xBase + i * k;
-    const rp = xBase + p * k;
-    for (let c = 0; c < k; c++) {
-      const tmp = x[ri + c];
-      x[ri + c] = x[rp + c];
-      x[rp + c] = tmp;
-    }
-  };
-  if (!transposed) {
-    for (let i = 0; i < n; i++) {
-      const p = pivots[pivotBase + i];
-      if (p !== i) swapRows(i, p);
-    }
-    if (k === 1) {
-      // Single right-hand side: row-times-vector substitutions.
-      for (let i = 1; i < n; i++) {
-        const lrow = base + i * n;
-        let value = x[xBase + i];
-        for (let j = 0; j < i; j++) value -= lu[lrow + j] * x[xBase + j];
-        x[xBase + i] = value;
-      }
-      for (let i = n - 1; i >= 0; i--) {
-        const urow = base + i * n;
-        let value = x[xBase + i];
-        for (let j = i + 1; j < n; j++) value -= lu[urow + j] * x[xBase + j];
-        x[xBase + i] = value / lu[urow + i];
-      }
-      return;
-    }
-    // L y = P b (unit lower triangular)
+  if (transposed) luSolveTransposedBlock(lu, base, pivots, pivotBase, x, xBase, n, k);
+  else luSolveForwardBlock(lu, base, pivots, pivotBase, x, xBase, n, k);
+}
+
+/** A x = b with P A = L U: x = U^-1 L^-1 P b, in place on the n x k block of `x` at `xBase`. */
+function luSolveForwardBlock(
+  lu: Float64Array,
+  base: number,
+  pivots: Int32Array,
+  pivotBase: number,
+  x: Float64Array,
+  xBase: number,
+  n: number,
+  k: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const p = pivots[pivotBase + i];
+    if (p !== i) swapRows(x, xBase, k, i, p);
+  }
+  if (k === 1) {
+    // Single right-hand side: row-times-vector substitutions.
     for (let i = 1; i < n; i++) {
-      const ri = xBase + i * k;
       const lrow = base + i * n;
-      for (let j = 0; j < i; j++) {
-        const l = lu[lrow + j];
-        if (l === 0) continue;
-        const rj = xBase + j * k;
-        for (let c = 0; c < k; c++) x[ri + c] -= l * x[rj + c];
-      }
+      let value = x[xBase + i];
+      for (let j = 0; j < i; j++) value -= lu[lrow + j] * x[xBase + j];
+      x[xBase + i] = value;
     }
-    // U x = y
     for (let i = n - 1; i >= 0; i--) {
-      const ri = xBase + i * k;
       const urow = base + i * n;
-      for (let j = i + 1; j < n; j++) {
-        const u = urow + j;
-        const value = lu[u];
-        if (value === 0) continue;
-        const rj = xBase + j * k;
-        for (let c = 0; c < k; c++) x[ri + c] -= value * x[rj + c];
-      }
-      const inverse = 1 / lu[urow + i];
-      for (let c = 0; c < k; c++) x[ri + c] *= inverse;
+      let value = x[xBase + i];
+      for (let j = i + 1; j < n; j++) value -= lu[urow + j] * x[xBase + j];
+      x[xBase + i] = value / lu[urow + i];
     }
     return;
   }
-  // A^T = U^T L^T P: solve U^T y = b (lower, non-unit), then L^T z = y (upper, unit), then x = P^T z.
+  // L y = P b (unit lower triangular)
+  for (let i = 1; i < n; i++) {
+    const ri = xBase + i * k;
+    const lrow = base + i * n;
+    for (let j = 0; j < i; j++) {
+      const l = lu[lrow + j];
+      if (l === 0) continue;
+      const rj = xBase + j * k;
+      for (let c = 0; c < k; c++) x[ri + c] -= l * x[rj + c];
+    }
+  }
+  // U x = y
+  for (let i = n - 1; i >= 0; i--) {
+    const ri = xBase + i * k;
+    const urow = base + i * n;
+    for (let j = i + 1; j < n; j++) {
+      const u = urow + j;
+      const value = lu[u];
+      if (value === 0) continue;
+      const rj = xBase + j * k;
+      for (let c = 0; c < k; c++) x[ri + c] -= value * x[rj + c];
+    }
+    const inverse = 1 / lu[urow + i];
+    for (let c = 0; c < k; c++) x[ri + c] *= inverse;
+  }
+}
+
+/** A^T x = b with A^T = U^T L^T P: solve U^T y = b (lower, non-unit), then L^T z = y (upper, unit), then x = P^T z. */
+function luSolveTransposedBlock(
+  lu: Float64Array,
+  base: number,
+  pivots: Int32Array,
+  pivotBase: number,
+  x: Float64Array,
+  xBase: number,
+  n: number,
+  k: number,
+): void {
   for (let i = 0; i < n; i++) {
     const ri = xBase + i * k;
     for (let j = 0; j < i; j++) {
@@ -252,7 +278,7 @@ function luSolveBlock(
   }
   for (let i = n - 1; i >= 0; i--) {
     const p = pivots[pivotBase + i];
-    if (p !== i) swapRows(i, p);
+    if (p !== i) swapRows(x, xBase, k, i, p);
   }
 }
 

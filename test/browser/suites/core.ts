@@ -16,6 +16,7 @@ import {
   ShapeMismatchError,
   Tape,
   TsadjointError,
+  tapeToDot,
   taylorToDict,
   withTape,
 } from "tsadjoint";
@@ -72,7 +73,7 @@ export function run() {
     restored,
     blocks: tape.blocks.map((block) => block.name),
     taylor: { R0: taylor.R0.rates, R1: taylor.R1.rates, R2: taylor.R2?.rates ?? [] },
-    dot: tape.toDot(),
+    dot: tapeToDot(tape),
   };
 
   // the drivers on an array program: J = sum(tanh(x @ w)) with x random [3, 4]

@@ -1,6 +1,7 @@
 /**
  * @file overloadJax options: unknown keys are InvalidArgumentErrors naming the key and the accepted ones;
- * `{ tape }` records each call's block (through recordBlock) on that tape only.
+ * `{ tape }` records each call's block (through record) on that tape only; nothing is recorded with
+ * annotation off; the JaxBlock declares its capabilities (Jacobian propagation, disposable).
  */
 import type { Array as JaxArray } from "@jax-js/jax";
 import fc from "fast-check";
@@ -10,7 +11,10 @@ import {
   computeGradient,
   getWorkingTape,
   InvalidArgumentError,
+  isDisposable,
   np,
+  propagatesJacobians,
+  stopAnnotating,
   Tape,
   TsadjointError,
   withTape,
@@ -43,6 +47,32 @@ describe("overloadJax options", () => {
       { tape },
     ) as InstanceType<typeof np.NDArray>;
     expect(Array.from(g.data)).toEqual([2, 4]);
+  });
+});
+
+describe("overloadJax recording", () => {
+  it("records nothing with annotation off or without dependencies; the result is off the tape", () => {
+    const tape = new Tape();
+    const f = overloadJax(square, { tape, jit: false });
+    const x = np.array([1, 2]);
+    const off = stopAnnotating(() => f(x)) as InstanceType<typeof np.NDArray>;
+    const constant = f([1, 2]) as InstanceType<typeof np.NDArray>;
+    expect(tape.blocks.length).toBe(0);
+    expect(Array.from(off.data)).toEqual([1, 4]);
+    expect(Array.from(constant.data)).toEqual([1, 4]);
+    expect(off._blockVariable).toBeUndefined();
+    expect(constant._blockVariable).toBeUndefined();
+  });
+
+  it("the recorded JaxBlock declares Jacobian propagation and disposal; its output is linked to it", () => {
+    const tape = new Tape();
+    const y = overloadJax(square, { tape, jit: false })(np.array([3])) as InstanceType<typeof np.NDArray>;
+    const [block] = tape.blocks;
+    expect(propagatesJacobians(block)).toBe(true);
+    expect(isDisposable(block)).toBe(true);
+    expect(block.outputs.length).toBe(1);
+    expect(y.blockVariable).toBe(block.outputs[0]);
+    expect(y.blockVariable.block).toBe(block);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * @file runTensorflowGraph / tensorflowJacobian options: unknown keys are InvalidArgumentErrors naming the key
- * and the accepted ones; `{ tape }` records the block (through recordBlock) on that tape only.
+ * and the accepted ones; `{ tape }` records the block (through record) on that tape only; nothing with annotation off.
  */
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
@@ -11,6 +11,7 @@ import {
   getWorkingTape,
   InvalidArgumentError,
   np,
+  stopAnnotating,
   Tape,
   TsadjointError,
   withTape,
@@ -47,6 +48,28 @@ describe("runTensorflowGraph options", () => {
       { tape },
     ) as InstanceType<typeof np.NDArray>;
     expect(Array.from(g.data)).toEqual([2, 4]);
+  });
+});
+
+describe("runTensorflowGraph recording", () => {
+  it("records nothing with annotation off; the result is off the tape", () => {
+    const tape = new Tape();
+    const x = np.array([1, 2]);
+    const y = stopAnnotating(() => runTensorflowGraph(square, x, { tape }));
+    expect(tape.blocks.length).toBe(0);
+    expect(Array.from(y.data)).toEqual([1, 4]);
+    expect(y._blockVariable).toBeUndefined();
+  });
+
+  it("links each output to the recorded block", () => {
+    const tape = new Tape();
+    const pair = (x: tf.Tensor) => [tf.mul(x, x), tf.add(x, x)];
+    const [a, b] = runTensorflowGraph(pair, np.array([1, 2]), { tape, outputs: [0, 1] });
+    const [block] = tape.blocks;
+    expect(block.outputs.length).toBe(2);
+    expect(a.blockVariable).toBe(block.outputs[0]);
+    expect(b.blockVariable).toBe(block.outputs[1]);
+    expect(Array.from(b.data)).toEqual([2, 4]);
   });
 });
 

@@ -1,0 +1,561 @@
+/**
+ * @file The sweeps every driver is built on: the walk that finds the blocks between controls and outputs,
+ * replay, the tangent-linear sweep, the adjoint sweep and the second-order (Hessian) sweep.
+ */
+
+import {
+  ControlNotOnTapeError,
+  InvalidArgumentError,
+  NonFiniteValueError,
+  ShapeMismatchError,
+  ValueNotOnTapeError,
+} from "../errors.js";
+import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
+import { stopAnnotating } from "./annotation.js";
+import type { Block } from "./block.js";
+import type { BlockVariable } from "./block-variable.js";
+import { hasFusedSecondOrder, hasScalarSweeps } from "./capabilities.js";
+import type { Checkpointer, KeptValues, LoopOps } from "./checkpointing.js";
+import { type Tape, walkBetween } from "./tape.js";
+
+/** @internal the blocks between some controls and some outputs, found by one walk */
+export interface SweepPath {
+  readonly blocks: Block[];
+  readonly forwardEpoch: number;
+  readonly controls: readonly BlockVariable[];
+  readonly outputs: readonly BlockVariable[];
+  /** Blocks on the path that produce a control (a control on an intermediate value): never overwritten. */
+  readonly controlWriters: ReadonlySet<Block> | undefined;
+  /** The checkpointer of the path's tape (sweeps over a checkpointed loop go through it). */
+  readonly checkpoint?: Checkpointer;
+  /** Every variable whose slots a sweep resets (built on first use: a cached path keeps it). */
+  slotVariables?: BlockVariable[];
+}
+
+/** The checkpointer when the path's tape has a checkpointed loop with at least one step. */
+function checkpointOf(path: SweepPath): Checkpointer | undefined {
+  const manager = path.checkpoint;
+  return manager?.active ? manager : undefined;
+}
+
+function keepOf(path: SweepPath): KeptValues {
+  return { controls: path.controls, outputs: path.outputs };
+}
+
+/**
+ * @internal Walks the tape once and checks that the controls and outputs belong to it.
+ * Throws ControlNotOnTapeError / ValueNotOnTapeError with the operation's name.
+ */
+export function findPath(
+  tape: Tape,
+  controls: readonly BlockVariable[],
+  outputs: readonly BlockVariable[],
+  operation: string,
+): SweepPath {
+  const { blocks, forwardEpoch, unusedControls } = walkBetween(tape.blocks, controls, outputs);
+  controls.forEach((control, index) => {
+    if (unusedControls.includes(control) && !outputs.includes(control)) {
+      throw new ControlNotOnTapeError(
+        operation,
+        `control ${index} was not used by any block on this tape; create the control from a value the recorded ` +
+          "computation used (and record it on the same tape, with annotation on)",
+      );
+    }
+  });
+  outputs.forEach((output, index) => {
+    // a forward-marked output was produced by a block of this walk, so it is on the tape
+    if (output.forwardMark === forwardEpoch || controls.includes(output)) return;
+    if (output.block === undefined || !tape.blocks.includes(output.block)) {
+      throw new ValueNotOnTapeError(
+        operation,
+        `output ${index} was not computed on this tape (it is ${output.block === undefined ? "an independent value" : "recorded on another tape"}); ` +
+          "compute it from the controls with annotation on, on the tape you differentiate",
+      );
+    }
+  });
+  let controlWriters: Set<Block> | undefined;
+  const controlSet = new Set(controls);
+  for (const block of blocks) {
+    for (const output of block.outputs) {
+      if (controlSet.has(output)) {
+        controlWriters ??= new Set();
+        controlWriters.add(block);
+      }
+    }
+  }
+  const path = {
+    blocks,
+    forwardEpoch,
+    controls,
+    outputs,
+    controlWriters,
+    checkpoint: tape.checkpointManager,
+  };
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    // a checkpointed loop keeps the values of every driver's controls and outputs from now on; an output
+    // computed inside the loop and dropped before anyone asked for it is recomputed by one forward
+    manager.remember(keepOf(path));
+    if (outputs.some((output) => output.saved === undefined)) {
+      manager.forward(operation, loopOps(path, "adjoint"), manager.partition(blocks), false, keepOf(path));
+    }
+  }
+  return path;
+}
+
+/** A block context whose arrays are refilled for each block (see ContextPool). */
+interface PooledContext {
+  inputs: unknown[];
+  outputs: unknown[];
+  adjInputs: unknown[];
+  hessianInputs: unknown[];
+  tlmInputs: unknown[];
+  needed: boolean[];
+}
+
+function newContext(dependencyCount: number, outputCount: number): PooledContext {
+  return {
+    inputs: new Array<unknown>(dependencyCount).fill(undefined),
+    outputs: new Array<unknown>(outputCount).fill(undefined),
+    adjInputs: new Array<unknown>(outputCount).fill(undefined),
+    hessianInputs: new Array<unknown>(outputCount).fill(undefined),
+    tlmInputs: new Array<unknown>(dependencyCount).fill(undefined),
+    needed: new Array<boolean>(dependencyCount).fill(false),
+  };
+}
+
+/**
+ * Context objects reused from block to block within ONE sweep, one per block shape (dependency and output
+ * counts). Blocks use their context only during the call (the Block contract); a sweep that a block runs
+ * inside its own mode (pointMap's nested tape) has its own pool, so nesting is safe.
+ */
+class ContextPool {
+  private readonly contexts: (PooledContext | undefined)[] = [];
+  /**
+   * The sweep's accumulators of first- and second-order adjoints: a sum they created for a slot is
+   * added to in place afterwards (never a block's result, a seed or a saved value). A slot stops
+   * receiving sums once its producer block has run (reverse order), so an owned sum that a block passes
+   * on is never changed again.
+   */
+  readonly adj = new Accumulator();
+  readonly hessian = new Accumulator();
+
+  /** A context for a block with these counts; every array entry the sweep passes is overwritten before use. */
+  for(dependencyCount: number, outputCount: number): PooledContext {
+    if (dependencyCount > 4 || outputCount > 2) return newContext(dependencyCount, outputCount);
+    const key = dependencyCount * 3 + outputCount;
+    let context = this.contexts[key];
+    if (context === undefined) {
+      context = newContext(dependencyCount, outputCount);
+      this.contexts[key] = context;
+    }
+    return context;
+  }
+}
+
+function fillInputs(d: readonly BlockVariable[], context: PooledContext): void {
+  for (let i = 0; i < d.length; i++) context.inputs[i] = d[i].saved;
+}
+
+function fillOutputs(o: readonly BlockVariable[], context: PooledContext): void {
+  for (let i = 0; i < o.length; i++) context.outputs[i] = o[i].saved;
+}
+
+/** Fills the tangents of the dependencies that depend on a control; returns whether any is nonzero. */
+function fillTangents(d: readonly BlockVariable[], context: PooledContext, epoch: number): boolean {
+  let any = false;
+  for (let i = 0; i < d.length; i++) {
+    const value = d[i].forwardMark === epoch ? d[i].tlm : undefined;
+    context.tlmInputs[i] = value;
+    if (value !== undefined) any = true;
+  }
+  return any;
+}
+
+function fillNeeded(d: readonly BlockVariable[], context: PooledContext, epoch: number): void {
+  for (let i = 0; i < d.length; i++) context.needed[i] = d[i].forwardMark === epoch;
+}
+
+/** Fills the first- and second-order adjoint seeds of the outputs; returns [any adjoint, any second-order]. */
+function fillSeeds(
+  o: readonly BlockVariable[],
+  context: PooledContext,
+  secondOrder: boolean,
+): [boolean, boolean] {
+  let anyAdj = false;
+  let anyHessian = false;
+  for (let i = 0; i < o.length; i++) {
+    const adj = o[i].adj;
+    context.adjInputs[i] = adj;
+    if (adj !== undefined) anyAdj = true;
+    if (secondOrder) {
+      const hessian = o[i].hessian;
+      context.hessianInputs[i] = hessian;
+      if (hessian !== undefined) anyHessian = true;
+    }
+  }
+  return [anyAdj, anyHessian];
+}
+
+/**
+ * @internal checks a raw value against the value it stands for (a control's, an output's): type and shape.
+ * The message says what was expected and what was received.
+ */
+export function checkSameShape(current: unknown, value: unknown, index: number, operation: string): void {
+  if (typeof current === "number" && typeof value === "number") return;
+  const space = spaceOf(current, operation);
+  const valueSpace = spaceOf(value, operation);
+  const shapeA = space.shape(current);
+  const shapeB = valueSpace.shape(value);
+  const sameShape = shapeA.length === shapeB.length && shapeA.every((n, i) => n === shapeB[i]);
+  if (space === valueSpace && sameShape) return;
+  const message = `value ${index}: expected ${describeKind(current)}, got ${describeKind(value)}; give a value of the same type and shape`;
+  if (sameShape) throw new InvalidArgumentError(operation, message);
+  throw new ShapeMismatchError(operation, [shapeA, shapeB], message);
+}
+
+function describeKind(raw: unknown): string {
+  return typeof raw === "number"
+    ? "a number (AdjFloat)"
+    : `${describeType(raw)} of shape ${describeShape(raw)}`;
+}
+
+/** @internal sets the controls to `values` and recomputes the path's blocks, recording nothing */
+export function replay(path: SweepPath, values: readonly unknown[]): void {
+  const controls = path.controls;
+  for (let i = 0; i < controls.length; i++) controls[i].saved = values[i];
+  const pool = new ContextPool();
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    stopAnnotating(() => {
+      recomputeBlocks(partition.prefix, path, pool);
+      manager.forward(
+        "replay of a checkpointed tape",
+        loopOps(path, "adjoint"),
+        partition,
+        false,
+        keepOf(path),
+      );
+      recomputeBlocks(partition.suffix, path, pool);
+    });
+    return;
+  }
+  stopAnnotating(() => recomputeBlocks(path.blocks, path, pool));
+}
+
+/**
+ * Recomputes `blocks` in order from their inputs' values, never overwriting a control. With `anyBlock`
+ * the blocks need not be on the path (a checkpointed step recomputes all its blocks).
+ */
+function recomputeBlocks(
+  blocks: readonly Block[],
+  path: SweepPath,
+  pool: ContextPool,
+  anyBlock = false,
+): void {
+  const controls = path.controls;
+  const writers = path.controlWriters;
+  for (const block of blocks) {
+    const check = anyBlock || writers?.has(block) === true;
+    if (!check) {
+      if (hasScalarSweeps(block) && block._recomputeScalar()) continue;
+    }
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    fillInputs(deps, context);
+    const results = block.recompute(context);
+    for (let i = 0; i < outs.length; i++) {
+      if (check && controls.includes(outs[i])) continue;
+      outs[i].saved = results[i];
+    }
+  }
+}
+
+/** The per-step operations a checkpointed sweep hands the manager. */
+function loopOps(path: SweepPath, reverse: "adjoint" | "hessian"): LoopOps {
+  const pool = new ContextPool();
+  return {
+    recompute: (blocks) => stopAnnotating(() => recomputeBlocks(blocks, path, pool, true)),
+    tlm: (blocks) => tlmBlocks(blocks, path, pool),
+    reverse:
+      reverse === "adjoint"
+        ? (blocks) => adjointBlocks(blocks, path, pool)
+        : (blocks) => hessianBlocks(blocks, path, pool, false),
+  };
+}
+
+/**
+ * Clears the chosen slots of every value a sweep over the path reads or writes: the controls, the path's
+ * outputs and the outputs of its blocks. That covers every dependency a sweep touches: a dependency that
+ * depends on a control is a control or the output of a block on the path (its producer depends on a
+ * control and feeds the path), and the slots of the other dependencies are never read (sweeps mask them).
+ */
+function resetSlots(path: SweepPath, adj: boolean, tlm: boolean, hessian: boolean): void {
+  const variables = slotVariablesOf(path);
+  const n = variables.length;
+  if (adj) for (let i = 0; i < n; i++) variables[i].adj = undefined;
+  if (tlm) for (let i = 0; i < n; i++) variables[i].tlm = undefined;
+  if (hessian) for (let i = 0; i < n; i++) variables[i].hessian = undefined;
+}
+
+/** The controls, the path's outputs and the outputs of its blocks (see resetSlots), listed once a path. */
+function slotVariablesOf(path: SweepPath): BlockVariable[] {
+  if (path.slotVariables !== undefined) return path.slotVariables;
+  const variables = [...path.controls, ...path.outputs];
+  for (const block of path.blocks) {
+    if (hasScalarSweeps(block)) {
+      variables.push(block._soleOutput());
+      continue;
+    }
+    const outs = block.outputs;
+    for (let i = 0; i < outs.length; i++) variables.push(outs[i]);
+  }
+  path.slotVariables = variables;
+  return variables;
+}
+
+/** @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls */
+export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
+  resetSlots(path, false, true, false);
+  const controls = path.controls;
+  for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
+  const pool = new ContextPool();
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    tlmBlocks(partition.prefix, path, pool);
+    manager.forward(
+      "tangent-linear sweep of a checkpointed tape",
+      loopOps(path, "hessian"),
+      partition,
+      true,
+      keepOf(path),
+    );
+    tlmBlocks(partition.suffix, path, pool);
+    return;
+  }
+  tlmBlocks(path.blocks, path, pool);
+}
+
+function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+  const controls = path.controls;
+  const epoch = path.forwardEpoch;
+  const writers = path.controlWriters;
+  for (const block of blocks) {
+    if (writers === undefined || !writers.has(block)) {
+      if (hasScalarSweeps(block) && block._tlmScalar(epoch)) continue;
+    }
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    if (!fillTangents(deps, context, epoch)) continue;
+    fillInputs(deps, context);
+    fillOutputs(outs, context);
+    const results = block.evaluateTlm(context);
+    for (let i = 0; i < outs.length; i++) {
+      if (writers?.has(block) && controls.includes(outs[i])) continue;
+      outs[i].tlm = results[i];
+    }
+  }
+}
+
+function seedAdjoint(path: SweepPath, seeds: readonly unknown[], reset: boolean): void {
+  if (reset) resetSlots(path, true, false, false);
+  const outputs = path.outputs;
+  for (let i = 0; i < outputs.length; i++) outputs[i].adj = addRaw(outputs[i].adj, seeds[i]);
+}
+
+function accumulate(
+  dependencies: readonly BlockVariable[],
+  results: readonly unknown[],
+  needed: readonly boolean[],
+  slot: "adj" | "hessian",
+  accumulator: Accumulator,
+): void {
+  for (let i = 0; i < dependencies.length; i++) {
+    if (!needed[i]) continue;
+    const value = results[i];
+    if (value === undefined) continue;
+    const dependency = dependencies[i];
+    const current = dependency[slot];
+    if (current === undefined) dependency[slot] = value;
+    else if (typeof current === "number" && typeof value === "number") dependency[slot] = current + value;
+    else dependency[slot] = accumulator.add(dependency, current, value);
+  }
+}
+
+/** @internal reverse sweep: adjoint values of every value on the path, seeded at the outputs */
+export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
+  seedAdjoint(path, seeds, true);
+  const pool = new ContextPool();
+  const manager = checkpointOf(path);
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    const operation = "adjoint of a checkpointed tape";
+    const ops = loopOps(path, "adjoint");
+    // the blocks after the loop read the last step's values: make them ready first
+    manager.prepareReverse(operation, ops, partition, false, keepOf(path));
+    adjointBlocks(partition.suffix, path, pool);
+    manager.reverse(operation, ops, partition, false, keepOf(path));
+    adjointBlocks(partition.prefix, path, pool);
+    return;
+  }
+  adjointBlocks(path.blocks, path, pool);
+}
+
+function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+  const epoch = path.forwardEpoch;
+  for (let b = blocks.length - 1; b >= 0; b--) {
+    const block = blocks[b];
+    if (hasScalarSweeps(block) && block._adjointScalar(epoch)) continue;
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    if (!fillSeeds(outs, context, false)[0]) continue;
+    fillInputs(deps, context);
+    fillOutputs(outs, context);
+    fillNeeded(deps, context, epoch);
+    accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
+  }
+}
+
+/**
+ * @internal reverse sweep computing first- and second-order adjoints together; needs a tlmSweep first.
+ * Seeds: first-order adjoints of the outputs and, optionally, second-order adjoints of the outputs (a
+ * nested tape receives them from its outer sweep; zero otherwise). With `adjointsReady`, the first-order
+ * adjoints are those an adjointSweep with the same seeds has just left in the slots, and are reused.
+ */
+export function hessianSweep(
+  path: SweepPath,
+  seeds: readonly unknown[],
+  options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean } = {},
+): void {
+  const manager = checkpointOf(path);
+  // a checkpointed loop recomputes its values, so adjoints left by an earlier sweep are not reused
+  const adjointsReady = options.adjointsReady === true && manager === undefined;
+  resetSlots(path, !adjointsReady, false, true);
+  if (!adjointsReady) seedAdjoint(path, seeds, false);
+  const hessianSeeds = options.hessianSeeds;
+  if (hessianSeeds !== undefined) {
+    const outputs = path.outputs;
+    for (let i = 0; i < outputs.length; i++) outputs[i].hessian = addRaw(outputs[i].hessian, hessianSeeds[i]);
+  }
+  const pool = new ContextPool();
+  if (manager !== undefined) {
+    const partition = manager.partition(path.blocks);
+    const operation = "Hessian of a checkpointed tape";
+    const ops = loopOps(path, "hessian");
+    // the blocks after the loop read the last step's values: make them ready first
+    manager.prepareReverse(operation, ops, partition, true, keepOf(path));
+    hessianBlocks(partition.suffix, path, pool, false);
+    manager.reverse(operation, ops, partition, true, keepOf(path));
+    hessianBlocks(partition.prefix, path, pool, false);
+    return;
+  }
+  hessianBlocks(path.blocks, path, pool, adjointsReady);
+}
+
+function hessianBlocks(
+  blocks: readonly Block[],
+  path: SweepPath,
+  pool: ContextPool,
+  adjointsReady: boolean,
+): void {
+  const epoch = path.forwardEpoch;
+  for (let b = blocks.length - 1; b >= 0; b--) {
+    const block = blocks[b];
+    if (!adjointsReady) {
+      if (hasScalarSweeps(block) && block._secondOrderScalar(epoch)) continue;
+    }
+    // one context serves both calls: a HessianContext is also an AdjContext
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const context = pool.for(deps.length, outs.length);
+    const [anyAdj, anyHessian] = fillSeeds(outs, context, true);
+    if (!anyAdj && !anyHessian) continue;
+    fillInputs(deps, context);
+    fillOutputs(outs, context);
+    fillTangents(deps, context, epoch);
+    fillNeeded(deps, context, epoch);
+    if (adjointsReady) {
+      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
+      continue;
+    }
+    if (hasFusedSecondOrder(block)) {
+      const [adjoints, hessians] = block.evaluateAdjAndHessian(context);
+      if (anyAdj) accumulate(deps, adjoints, context.needed, "adj", pool.adj);
+      accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
+    } else {
+      if (anyAdj) accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
+      accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
+    }
+  }
+}
+
+/** @internal throws NonFiniteValueError when a control's or an output's value is not finite */
+export function checkFiniteInputs(path: SweepPath, operation: string): void {
+  path.controls.forEach((control, index) => {
+    if (!isFiniteRaw(control.saved)) {
+      throw new NonFiniteValueError(
+        operation,
+        `control ${index} holds a non-finite value; a derivative needs finite values`,
+      );
+    }
+  });
+  path.outputs.forEach((output, index) => {
+    if (!isFiniteRaw(output.saved)) {
+      throw new NonFiniteValueError(
+        operation,
+        `output ${index} is not finite (${describeShape(output.saved)}); a derivative needs a finite value`,
+      );
+    }
+  });
+}
+
+/**
+ * @internal throws NonFiniteValueError naming the first block (in sweep order) whose derivative came out
+ * non-finite, when a result slot holds a non-finite value
+ */
+export function checkFiniteResults(
+  path: SweepPath,
+  results: readonly unknown[],
+  slot: "adj" | "tlm" | "hessian",
+  operation: string,
+): void {
+  const bad = results.findIndex((value) => value !== undefined && !isFiniteRaw(value));
+  if (bad < 0) return;
+  const blocks = path.blocks;
+  let culprit: Block | undefined;
+  if (slot === "tlm") {
+    culprit = blocks.find(
+      (block) =>
+        block.dependencies.every(
+          (d) => d.forwardMark !== path.forwardEpoch || d.tlm === undefined || isFiniteRaw(d.tlm),
+        ) && block.outputs.some((o) => o.tlm !== undefined && !isFiniteRaw(o.tlm)),
+    );
+  } else {
+    for (let b = blocks.length - 1; b >= 0 && culprit === undefined; b--) {
+      const block = blocks[b];
+      const outsFinite = block.outputs.every((o) => o[slot] === undefined || isFiniteRaw(o[slot]));
+      const depsBad = block.dependencies.some(
+        (d) => d.forwardMark === path.forwardEpoch && d[slot] !== undefined && !isFiniteRaw(d[slot]),
+      );
+      if (outsFinite && depsBad) culprit = block;
+    }
+  }
+  const where =
+    culprit === undefined
+      ? "on the path"
+      : `in block '${culprit.name}' (inputs ${culprit.dependencies.map((d) => describeValue(d.saved)).join(", ")})`;
+  throw new NonFiniteValueError(
+    operation,
+    `the derivative is not finite: it became non-finite ${where}; the operation is not differentiable there ` +
+      "(e.g. sqrt or a power at 0, log at 0): move the point or change the formula",
+  );
+}
+
+function describeValue(raw: unknown): string {
+  return typeof raw === "number" ? String(raw) : describeShape(raw);
+}
