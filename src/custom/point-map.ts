@@ -5,7 +5,6 @@
 import { InvalidArgumentError, ShapeMismatchError, TsadjointError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { checkTape } from "../reduced/arguments.js";
-import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
 import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
@@ -25,6 +24,7 @@ import {
 } from "../tape/capabilities.js";
 import { IDENTITY, type IdentityJacobian, type JacobianValue, PointwiseJacobian } from "../tape/jacobian.js";
 import { record } from "../tape/record.js";
+import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../tape/sweeps.js";
 import { Tape, withTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";

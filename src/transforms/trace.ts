@@ -1,11 +1,14 @@
 /**
  * @file The private tape of one transform call: `f` runs on a tape of its own with its input leaves as
  * fresh controls (the caller's values and the working tape are never touched), values `f` captures from
- * the enclosing scope are detached into controls of their own, and the sweeps of `src/reduced/sweeps.ts`
+ * the enclosing scope are detached into controls of their own, and the sweeps of `src/tape/sweeps.ts`
  * (the ones every driver is built on) give gradients, tangents, Hessian actions and Jacobians of it.
  */
 import { TsadjointError } from "../errors.js";
 import { jacobianMatrixOnPath } from "../reduced/jacobian.js";
+import { withAnnotation } from "../tape/annotation.js";
+import type { Block } from "../tape/block.js";
+import { BlockVariable } from "../tape/block-variable.js";
 import {
   adjointSweep,
   checkFiniteInputs,
@@ -15,10 +18,7 @@ import {
   replay,
   type SweepPath,
   tlmSweep,
-} from "../reduced/sweeps.js";
-import { withAnnotation } from "../tape/annotation.js";
-import type { Block } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
+} from "../tape/sweeps.js";
 import { Tape, withTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";
