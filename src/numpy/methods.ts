@@ -66,19 +66,19 @@ declare module "../values/ndarray.js" {
 
 const proto = NDArray.prototype;
 proto.add = function (this: NDArray, other: Other) {
-  return elementwise.add(this, other) as NDArray;
+  return elementwise.add(this, other);
 };
 proto.sub = function (this: NDArray, other: Other) {
-  return elementwise.subtract(this, other) as NDArray;
+  return elementwise.subtract(this, other);
 };
 proto.mul = function (this: NDArray, other: Other) {
-  return elementwise.multiply(this, other) as NDArray;
+  return elementwise.multiply(this, other);
 };
 proto.div = function (this: NDArray, other: Other) {
-  return elementwise.divide(this, other) as NDArray;
+  return elementwise.divide(this, other);
 };
 proto.pow = function (this: NDArray, other: Other) {
-  return elementwise.power(this, other) as NDArray;
+  return elementwise.power(this, other);
 };
 proto.neg = function (this: NDArray) {
   return elementwise.negative(this);
@@ -108,19 +108,19 @@ proto.tanh = function (this: NDArray) {
   return elementwise.tanh(this);
 };
 proto.sum = function (this: NDArray, axis?: Axis, keepdims?: boolean) {
-  return reduce.sum(this, axis, keepdims) as NDArray;
+  return reduce.sum(this, axis, keepdims);
 };
 proto.mean = function (this: NDArray, axis?: Axis, keepdims?: boolean) {
-  return reduce.mean(this, axis, keepdims) as NDArray;
+  return reduce.mean(this, axis, keepdims);
 };
 proto.prod = function (this: NDArray, axis?: Axis, keepdims?: boolean) {
-  return reduce.prod(this, axis, keepdims) as NDArray;
+  return reduce.prod(this, axis, keepdims);
 };
 proto.max = function (this: NDArray, axis?: Axis, keepdims?: boolean) {
-  return reduce.max(this, axis, keepdims) as NDArray;
+  return reduce.max(this, axis, keepdims);
 };
 proto.min = function (this: NDArray, axis?: Axis, keepdims?: boolean) {
-  return reduce.min(this, axis, keepdims) as NDArray;
+  return reduce.min(this, axis, keepdims);
 };
 proto.reshape = function (this: NDArray, newShape: number | readonly number[]) {
   return shape.reshape(this, newShape);

@@ -27,9 +27,7 @@ import {
 } from "../ops/reduce.js";
 import {
   type ArrayOperand,
-  isOptions,
-  outputFor,
-  recordResult,
+  isOptionsArgument,
   renamed,
   resolveAxes,
   resolveAxis,
@@ -41,6 +39,7 @@ import { checkOptions } from "../options.js";
 import { annotating } from "../tape/annotation.js";
 import type { Block } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
+import { record } from "../tape/record.js";
 import type { Tape, TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import type { Axis, NDArray } from "../values/ndarray.js";
@@ -126,25 +125,21 @@ function readReduceArguments(
   axisOrOptions: ReduceAxis | ReduceOptions,
   keepdims: boolean | undefined,
 ): { axis: ReduceAxis; keepdims: boolean; tape: Tape | undefined } {
-  if (isOptions(axisOrOptions)) {
+  if (isOptionsArgument<ReduceOptions, ReduceAxis>(axisOrOptions)) {
     if (keepdims !== undefined) {
       throw new InvalidArgumentError(
         `np.${operation}`,
         "keepdims given both in the options object and as a positional argument; give it once",
       );
     }
-    const options = checkOptions(`np.${operation}`, axisOrOptions as ReduceOptions, [
-      "axis",
-      "keepdims",
-      "tape",
-    ]);
+    const options = checkOptions(`np.${operation}`, axisOrOptions, ["axis", "keepdims", "tape"]);
     return {
       axis: options.axis,
       keepdims: checkKeepdims(operation, options.keepdims),
       tape: checkedTape(`np.${operation}`, options.tape),
     };
   }
-  return { axis: axisOrOptions as ReduceAxis, keepdims: checkKeepdims(operation, keepdims), tape: undefined };
+  return { axis: axisOrOptions, keepdims: checkKeepdims(operation, keepdims), tape: undefined };
 }
 
 /** Validates, computes and records one reduction over the already resolved axes. */
@@ -170,22 +165,20 @@ function reduceOver(
     const linear = kind === "sum" ? sumLinear : meanLinear;
     return linear.record(value, result, reductionParams(axes, keepdims, x.shape));
   }
-  const output = outputFor(result);
-  return recordResult(
-    result,
-    output,
-    reductionBlock(kind, axes, keepdims, x.shape, [value.blockVariable], [output]),
+  record([value], [result], (dependencies, outputs) =>
+    reductionBlock(kind, axes, keepdims, x.shape, dependencies, outputs),
   );
+  return result;
 }
 
-function reduction<A extends ArrayOperand>(
+function reduction(
   kind: ReductionKind,
-  a: A,
+  a: ArrayOperand,
   axisOrOptions: ReduceAxis | ReduceOptions,
   keepdimsArgument: boolean | undefined,
-): ReductionResult<A> {
+): number | AdjFloat | NDArray {
   const { axis, keepdims, tape } = readReduceArguments(kind, axisOrOptions, keepdimsArgument);
-  return onTape(tape, () => reduceOver(kind, a, axis, keepdims)) as ReductionResult<A>;
+  return onTape(tape, () => reduceOver(kind, a, axis, keepdims));
 }
 
 /**
@@ -201,7 +194,12 @@ export function sum<A extends ArrayOperand>(
   a: A,
   axis?: ReduceAxis | ReduceOptions,
   keepdims?: boolean,
-): ReductionResult<A> {
+): ReductionResult<A>;
+export function sum(
+  a: ArrayOperand,
+  axis?: ReduceAxis | ReduceOptions,
+  keepdims?: boolean,
+): number | AdjFloat | NDArray {
   return reduction("sum", a, axis, keepdims);
 }
 
@@ -216,7 +214,12 @@ export function mean<A extends ArrayOperand>(
   a: A,
   axis?: ReduceAxis | ReduceOptions,
   keepdims?: boolean,
-): ReductionResult<A> {
+): ReductionResult<A>;
+export function mean(
+  a: ArrayOperand,
+  axis?: ReduceAxis | ReduceOptions,
+  keepdims?: boolean,
+): number | AdjFloat | NDArray {
   return reduction("mean", a, axis, keepdims);
 }
 
@@ -231,7 +234,12 @@ export function prod<A extends ArrayOperand>(
   a: A,
   axis?: ReduceAxis | ReduceOptions,
   keepdims?: boolean,
-): ReductionResult<A> {
+): ReductionResult<A>;
+export function prod(
+  a: ArrayOperand,
+  axis?: ReduceAxis | ReduceOptions,
+  keepdims?: boolean,
+): number | AdjFloat | NDArray {
   return reduction("prod", a, axis, keepdims);
 }
 
@@ -246,7 +254,12 @@ export function max<A extends ArrayOperand>(
   a: A,
   axis?: ReduceAxis | ReduceOptions,
   keepdims?: boolean,
-): ReductionResult<A> {
+): ReductionResult<A>;
+export function max(
+  a: ArrayOperand,
+  axis?: ReduceAxis | ReduceOptions,
+  keepdims?: boolean,
+): number | AdjFloat | NDArray {
   return reduction("max", a, axis, keepdims);
 }
 
@@ -261,7 +274,12 @@ export function min<A extends ArrayOperand>(
   a: A,
   axis?: ReduceAxis | ReduceOptions,
   keepdims?: boolean,
-): ReductionResult<A> {
+): ReductionResult<A>;
+export function min(
+  a: ArrayOperand,
+  axis?: ReduceAxis | ReduceOptions,
+  keepdims?: boolean,
+): number | AdjFloat | NDArray {
   return reduction("min", a, axis, keepdims);
 }
 
@@ -286,19 +304,25 @@ export function norm<A extends ArrayOperand>(
   ord?: NormOrder | NormOptions,
   axis?: ReduceAxis,
   keepdims?: boolean,
-): ReductionResult<A> {
+): ReductionResult<A>;
+export function norm(
+  a: ArrayOperand,
+  ord?: NormOrder | NormOptions,
+  axis?: ReduceAxis,
+  keepdims?: boolean,
+): number | AdjFloat | NDArray {
   let order: NormOrder;
   let axisValue: ReduceAxis;
   let keep: boolean;
   let tape: Tape | undefined;
-  if (isOptions(ord)) {
-    const options = checkOptions("np.norm", ord as NormOptions, ["ord", "axis", "keepdims", "tape"]);
+  if (isOptionsArgument<NormOptions, NormOrder>(ord)) {
+    const options = checkOptions("np.norm", ord, ["ord", "axis", "keepdims", "tape"]);
     order = options.ord;
     axisValue = options.axis;
     keep = checkKeepdims("norm", options.keepdims);
     tape = checkedTape("np.norm", options.tape);
   } else {
-    order = ord as NormOrder;
+    order = ord;
     axisValue = axis;
     keep = checkKeepdims("norm", keepdims);
   }
@@ -329,7 +353,7 @@ export function norm<A extends ArrayOperand>(
       );
     }
   }
-  return onTape(tape, () => reduceOver("norm", a, axisValue, keep)) as ReductionResult<A>;
+  return onTape(tape, () => reduceOver("norm", a, axisValue, keep));
 }
 
 /** Keyword arguments of `cumsum` (NumPy's `axis=`). */
@@ -347,11 +371,11 @@ export interface CumsumOptions extends TapeOption {
  * np.cumsum(x, { axis: -1 });
  */
 export function cumsum(a: ArrayOperand, axis?: number | null | CumsumOptions): NDArray {
-  if (isOptions(axis)) {
-    const options = checkOptions("np.cumsum", axis as CumsumOptions, ["axis", "tape"]);
+  if (isOptionsArgument<CumsumOptions, number | null | undefined>(axis)) {
+    const options = checkOptions("np.cumsum", axis, ["axis", "tape"]);
     return onTape(checkedTape("np.cumsum", options.tape), () => cumsumOn(a, options.axis));
   }
-  return cumsumOn(a, axis as number | null | undefined);
+  return cumsumOn(a, axis);
 }
 
 function cumsumOn(a: ArrayOperand, axisValue: number | null | undefined): NDArray {

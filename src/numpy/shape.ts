@@ -41,11 +41,10 @@ import {
   expandDimsLinear,
   flipLinear,
   isOptions,
+  isOptionsArgument,
   moveaxisLinear,
-  outputFor,
   permutationOf,
   ravelLinear,
-  recordResult,
   renamed,
   reshapeLinear,
   resolveAxes,
@@ -63,6 +62,7 @@ import {
 import { checkedTape, onTape, tapeOnly } from "../ops/tape-option.js";
 import { checkOptions } from "../options.js";
 import { annotating } from "../tape/annotation.js";
+import { record } from "../tape/record.js";
 import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import {
@@ -72,6 +72,7 @@ import {
   NDArray,
   type NestedNumberArray,
   shapeSize,
+  type TypedNumberArray,
 } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
 
@@ -93,29 +94,33 @@ function shapeList(operation: string, shape: ShapeArgument): number[] {
   return list.slice();
 }
 
+/** A positional argument that an options object may replace: never a plain object. */
+type Positional = number | readonly number[] | null | undefined;
+
+/** An argument read by {@link splitOptions}: the positional value, or the checked options object. */
+type Split<T, V> =
+  | { readonly value: V; readonly options: undefined }
+  | { readonly value: undefined; readonly options: T };
+
 /**
- * Reads an argument that may be an options object: returns the checked options (with `tape`) when it is one,
- * else undefined.
+ * Reads an argument that may be an options object: `{ options }` checked (only `keys` and `tape`) when it is
+ * one, else `{ value }`, the positional value.
  */
-function optionsOf<T extends object>(
+function splitOptions<T extends TapeOption, V extends Positional>(
   operation: string,
-  argument: unknown,
+  argument: T | V,
   keys: readonly (keyof T & string)[],
-): (T & TapeOption) | undefined {
-  if (!isOptions(argument)) return undefined;
-  const options = checkOptions<T & TapeOption>(
-    `np.${operation}`,
-    argument as T & TapeOption,
-    [...keys, "tape"] as (keyof (T & TapeOption) & string)[],
-  );
+): Split<T, V> {
+  if (!isOptionsArgument(argument)) return { value: argument, options: undefined };
+  const options = checkOptions(`np.${operation}`, argument, [...keys, "tape"]);
   checkedTape(`np.${operation}`, options.tape);
-  return options;
+  return { value: undefined, options };
 }
 
 /** An axis list argument: a number or a list of numbers. */
 function axisList(operation: string, name: string, value: unknown): readonly number[] {
   const list = typeof value === "number" ? [value] : value;
-  if (!Array.isArray(list) || list.some((n) => typeof n !== "number")) {
+  if (!Array.isArray(list) || !list.every((n): n is number => typeof n === "number")) {
     throw new InvalidArgumentError(
       `np.${operation}`,
       `${name} must be an integer or a list of integers, got ${describeType(value)}`,
@@ -255,10 +260,8 @@ export interface AxisOptions extends TapeOption {
  * np.squeeze(x, 0); // [1, 3, 1] -> [3, 1]
  */
 export function squeeze(a: ArrayOperand, axis?: number | readonly number[] | null | AxisOptions): NDArray {
-  const options = optionsOf<AxisOptions>("squeeze", axis, ["axis"]);
-  return onTape(options?.tape, () =>
-    squeezeOn(a, options === undefined ? (axis as number | readonly number[] | null) : options.axis),
-  );
+  const { value, options } = splitOptions<AxisOptions, Positional>("squeeze", axis, ["axis"]);
+  return onTape(options?.tape, () => squeezeOn(a, options === undefined ? value : options.axis));
 }
 
 function squeezeOn(a: ArrayOperand, axisValue: number | readonly number[] | null | undefined): NDArray {
@@ -318,10 +321,12 @@ export interface TransposeOptions extends TapeOption {
  * np.transpose(x, [1, 0, 2]);
  */
 export function transpose(a: ArrayOperand, axes?: readonly number[] | null | TransposeOptions): NDArray {
-  const options = optionsOf<TransposeOptions>("transpose", axes, ["axes"]);
-  return onTape(options?.tape, () =>
-    transposeOn(a, options === undefined ? (axes as readonly number[] | null | undefined) : options.axes),
+  const { value, options } = splitOptions<TransposeOptions, readonly number[] | null | undefined>(
+    "transpose",
+    axes,
+    ["axes"],
   );
+  return onTape(options?.tape, () => transposeOn(a, options === undefined ? value : options.axes));
 }
 
 function transposeOn(a: ArrayOperand, axesArgument: readonly number[] | null | undefined): NDArray {
@@ -446,9 +451,9 @@ export interface JoinOptions extends TapeOption {
  * np.concatenate([x, y], -1);
  */
 export function concatenate(arrays: readonly ArrayOperand[], axis: number | null | JoinOptions = 0): NDArray {
-  const options = optionsOf<JoinOptions>("concatenate", axis, ["axis"]);
+  const { value, options } = splitOptions<JoinOptions, number | null>("concatenate", axis, ["axis"]);
   return onTape(options?.tape, () =>
-    concatenateOn(arrays, options === undefined ? (axis as number | null) : (options.axis ?? 0)),
+    concatenateOn(arrays, options === undefined ? value : (options.axis ?? 0)),
   );
 }
 
@@ -483,10 +488,8 @@ function concatenateOn(arrays: readonly ArrayOperand[], axisValue: number | null
     }
   }
   const result = concatenateKernel(xs, index);
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  const dependencies = (values as NDArray[]).map((v) => v.blockVariable);
-  return recordResult(result, output, new ConcatenateBlock(index, dependencies, [output]));
+  record(values, [result], (dependencies, outputs) => new ConcatenateBlock(index, dependencies, outputs));
+  return result;
 }
 
 /**
@@ -498,10 +501,8 @@ function concatenateOn(arrays: readonly ArrayOperand[], axisValue: number | null
  * np.stack([s, t], { axis: 0 });
  */
 export function stack(arrays: readonly ArrayOperand[], axis: number | JoinOptions = 0): NDArray {
-  const options = optionsOf<JoinOptions>("stack", axis, ["axis"]);
-  return onTape(options?.tape, () =>
-    stackOn(arrays, options === undefined ? (axis as number) : (options.axis ?? 0)),
-  );
+  const { value, options } = splitOptions<JoinOptions, number>("stack", axis, ["axis"]);
+  return onTape(options?.tape, () => stackOn(arrays, options === undefined ? value : (options.axis ?? 0)));
 }
 
 function stackOn(arrays: readonly ArrayOperand[], axisValue: number): NDArray {
@@ -520,10 +521,8 @@ function stackOn(arrays: readonly ArrayOperand[], axisValue: number): NDArray {
   const resultShape = [...first.shape, 1];
   const index = resolveAxis("stack", axisValue, first.ndim + 1, resultShape);
   const result = stackKernel(xs, index);
-  if (!annotating()) return result;
-  const output = outputFor(result);
-  const dependencies = values.map((v) => v.blockVariable);
-  return recordResult(result, output, new StackBlock(index, dependencies, [output]));
+  record(values, [result], (dependencies, outputs) => new StackBlock(index, dependencies, outputs));
+  return result;
 }
 
 /**
@@ -594,7 +593,7 @@ function ownIndices(indices: IndexArgument): TakeIndices {
         throw renamed(error, "take", []);
       }
     }
-    if (indices.every((entry) => typeof entry === "number")) return [...(indices as readonly number[])];
+    if (indices.every((entry): entry is number => typeof entry === "number")) return [...indices];
   }
   throw new InvalidArgumentError(
     "np.take",
@@ -612,10 +611,8 @@ function ownIndices(indices: IndexArgument): TakeIndices {
  * np.take(x, 3); // 0-d: entry 3 of the flattened array
  */
 export function take(a: ArrayOperand, indices: IndexArgument, axis?: number | null | TakeOptions): NDArray {
-  const options = optionsOf<TakeOptions>("take", axis, ["axis"]);
-  return onTape(options?.tape, () =>
-    takeOn(a, indices, options === undefined ? (axis as number | null | undefined) : options.axis),
-  );
+  const { value, options } = splitOptions<TakeOptions, number | null | undefined>("take", axis, ["axis"]);
+  return onTape(options?.tape, () => takeOn(a, indices, options === undefined ? value : options.axis));
 }
 
 function takeOn(a: ArrayOperand, indices: IndexArgument, axisValue: number | null | undefined): NDArray {
@@ -665,23 +662,25 @@ function ownSliceEntry(entry: unknown, axis: number): SliceEntry {
       `entry ${axis} must be ${expected}, got ${describeType(entry)}`,
     );
   }
-  const range = checkOptions(`np.slice`, entry as SliceRange, ["start", "stop", "step"]);
-  for (const key of ["start", "stop", "step"] as const) {
-    const bound = range[key];
-    if (bound !== undefined && bound !== null && (typeof bound !== "number" || !Number.isInteger(bound))) {
-      throw new InvalidArgumentError(
-        "np.slice",
-        `${key} of entry ${axis} must be an integer, null or undefined, got ${describeType(bound)}${typeof bound === "number" ? ` ${bound}` : ""}`,
-      );
-    }
+  const range = checkOptions(`np.slice`, entry, ["start", "stop", "step"]);
+  const start = sliceBound(range.start, "start", axis);
+  const stop = sliceBound(range.stop, "stop", axis);
+  const step = sliceBound(range.step, "step", axis);
+  if (step === 0) throw new InvalidArgumentError("np.slice", `step of entry ${axis} must not be zero`);
+  const owned: SliceRange = { start, stop, step };
+  return Object.freeze(owned);
+}
+
+/** One bound of a slice range, checked: an integer, or undefined for null / undefined (the default). */
+function sliceBound(bound: unknown, key: "start" | "stop" | "step", axis: number): number | undefined {
+  if (bound === undefined || bound === null) return undefined;
+  if (typeof bound !== "number" || !Number.isInteger(bound)) {
+    throw new InvalidArgumentError(
+      "np.slice",
+      `${key} of entry ${axis} must be an integer, null or undefined, got ${describeType(bound)}${typeof bound === "number" ? ` ${bound}` : ""}`,
+    );
   }
-  if (range.step === 0) throw new InvalidArgumentError("np.slice", `step of entry ${axis} must not be zero`);
-  const own = (v: number | null | undefined) => (v === null ? undefined : v);
-  return Object.freeze({
-    start: own(range.start as number | null | undefined),
-    stop: own(range.stop as number | null | undefined),
-    step: own(range.step as number | null | undefined),
-  });
+  return bound;
 }
 
 function sliceOn(a: ArrayOperand, spec: SliceSpec): NDArray {
@@ -738,8 +737,12 @@ export function diagonal(
   axis1 = 0,
   axis2 = 1,
 ): NDArray {
-  const options = optionsOf<DiagonalOptions>("diagonal", offset, ["offset", "axis1", "axis2"]);
-  const offsetValue = options === undefined ? (offset as number) : (options.offset ?? 0);
+  const { value, options } = splitOptions<DiagonalOptions, number>("diagonal", offset, [
+    "offset",
+    "axis1",
+    "axis2",
+  ]);
+  const offsetValue = options === undefined ? value : (options.offset ?? 0);
   const first = options === undefined ? axis1 : (options.axis1 ?? 0);
   const second = options === undefined ? axis2 : (options.axis2 ?? 1);
   return onTape(options?.tape, () => diagonalOn(a, offsetValue, first, second));
@@ -773,10 +776,8 @@ function diagonalOn(a: ArrayOperand, offsetValue: number, first: number, second:
  * np.flip(x, 0);
  */
 export function flip(a: ArrayOperand, axis?: number | readonly number[] | null | AxisOptions): NDArray {
-  const options = optionsOf<AxisOptions>("flip", axis, ["axis"]);
-  return onTape(options?.tape, () =>
-    flipOn(a, options === undefined ? (axis as number | readonly number[] | null) : options.axis),
-  );
+  const { value, options } = splitOptions<AxisOptions, Positional>("flip", axis, ["axis"]);
+  return onTape(options?.tape, () => flipOn(a, options === undefined ? value : options.axis));
 }
 
 function flipOn(a: ArrayOperand, axisValue: number | readonly number[] | null | undefined): NDArray {
@@ -817,12 +818,12 @@ export function where(
   const result = whereKernel(conditionArray, firstArray, secondArray);
   if (!annotating()) return result;
   return onTape(tape, () => {
-    const output = outputFor(result);
-    return recordResult(
-      result,
-      output,
-      new WhereBlock([test.blockVariable, first.blockVariable, second.blockVariable], [output]),
+    record(
+      [test, first, second],
+      [result],
+      (dependencies, outputs) => new WhereBlock(result.shape, dependencies, outputs),
     );
+    return result;
   });
 }
 
@@ -835,13 +836,16 @@ export type ClipResult<A, L, H> = A extends number
     : ClipArrayResult<A, L, H>
   : ClipArrayResult<A, L, H>;
 /** What `clip` returns when an operand is not a plain number: an NDArray if any operand is an array, else an AdjFloat. */
-export type ClipArrayResult<A, L, H> = A extends NDArray | NestedNumberArray
+export type ClipArrayResult<A, L, H> = A extends ArrayData
   ? NDArray
-  : L extends NDArray | NestedNumberArray
+  : L extends ArrayData
     ? NDArray
-    : H extends NDArray | NestedNumberArray
+    : H extends ArrayData
       ? NDArray
       : AdjFloat;
+
+/** An operand of `clip` that makes the result an array: an NDArray, a nested list or a typed array. */
+type ArrayData = NDArray | NestedNumberArray | TypedNumberArray;
 
 /** A bound of `clip`: a value, or `null` / `undefined` for no bound on that side. */
 export type Bound = ArrayOperand | null | undefined;
@@ -867,15 +871,17 @@ export function clip<A extends ArrayOperand, L extends Bound, H extends Bound>(
   a_min: L,
   a_max: H,
   options?: TapeOption,
-): ClipResult<A, L, H> {
+): ClipResult<A, L, H>;
+export function clip(
+  a: ArrayOperand,
+  a_min: Bound,
+  a_max: Bound,
+  options?: TapeOption,
+): number | AdjFloat | NDArray {
   return onTape(tapeOnly("np.clip", options), () => clipOn(a, a_min, a_max));
 }
 
-function clipOn<A extends ArrayOperand, L extends Bound, H extends Bound>(
-  a: A,
-  a_min: L,
-  a_max: H,
-): ClipResult<A, L, H> {
+function clipOn(a: ArrayOperand, a_min: Bound, a_max: Bound): number | AdjFloat | NDArray {
   if ((a_min === null || a_min === undefined) && (a_max === null || a_max === undefined)) {
     throw new InvalidArgumentError("np.clip", "give at least one of a_min and a_max");
   }
@@ -898,19 +904,11 @@ function clipOn<A extends ArrayOperand, L extends Bound, H extends Bound>(
   for (let i = 0; i < out.length; i++) out[i] = Math.min(Math.max(values[i], lows[i]), highs[i]);
   const allScalar = operands.every((operand) => operand instanceof AdjFloat);
   if (allScalar && typeof a === "number" && !(a_min instanceof AdjFloat) && !(a_max instanceof AdjFloat)) {
-    return out[0] as ClipResult<A, L, H>;
+    return out[0];
   }
   const result = allScalar ? new AdjFloat(out[0]) : new NDArray(out, shape);
-  if (!annotating()) return result as ClipResult<A, L, H>;
-  const output = outputFor(result);
-  return recordResult(
-    result,
-    output,
-    new ClipBlock(
-      operands.map((operand) => operand.blockVariable),
-      [output],
-    ),
-  ) as ClipResult<A, L, H>;
+  record(operands, [result], (dependencies, outputs) => new ClipBlock(dependencies, outputs));
+  return result;
 }
 
 // comparisons and logical functions (recorded values without derivatives)
@@ -959,9 +957,12 @@ function zeroDerivative(
   const result = kernel(arrays);
   if (!annotating()) return result;
   return onTape(tape, () => {
-    const output = outputFor(result);
-    const dependencies = values.map((value) => value.blockVariable);
-    return recordResult(result, output, new ZeroDerivativeBlock(operation, kernel, dependencies, [output]));
+    record(
+      values,
+      [result],
+      (dependencies, outputs) => new ZeroDerivativeBlock(operation, kernel, dependencies, outputs),
+    );
+    return result;
   });
 }
 

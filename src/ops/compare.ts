@@ -9,15 +9,21 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
-import { NDArray } from "../values/ndarray.js";
+import { asNDArray, NDArray } from "../values/ndarray.js";
 import { broadcastTo } from "./kernels/broadcast.js";
-import { arrayOf, broadcastShapeOf } from "./shape.js";
+import { type ArrayRaw, broadcastShapeOf } from "./shape.js";
 
 /** Computes the output of a zero-derivative operation from its inputs (viewed as arrays). */
 export type ZeroDerivativeKernel = (inputs: readonly NDArray[]) => NDArray;
+
+/** The inputs of a zero-derivative operation: numbers (AdjFloats) or arrays. */
+type ZeroDerivativeIn = readonly ArrayRaw[];
+/** Its output: a number for a scalar result (an AdjFloat), else an array. */
+type ZeroDerivativeOut = readonly [ArrayRaw];
 
 /**
  * A recorded operation whose output has zero derivative with respect to every input: a comparison, a
@@ -27,7 +33,7 @@ export type ZeroDerivativeKernel = (inputs: readonly NDArray[]) => NDArray;
  * @example
  * new ZeroDerivativeBlock("greater", ([a, b]) => greaterKernel(a, b), [q.blockVariable, zero.blockVariable], [output]);
  */
-export class ZeroDerivativeBlock extends Block {
+export class ZeroDerivativeBlock extends Block<ZeroDerivativeIn, ZeroDerivativeOut> {
   constructor(
     readonly operation: string,
     private readonly kernel: ZeroDerivativeKernel,
@@ -41,23 +47,25 @@ export class ZeroDerivativeBlock extends Block {
     return this.operation;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const result = this.kernel(inputs.map(arrayOf));
+  recompute({ inputs }: RecomputeContext<ZeroDerivativeIn>): ZeroDerivativeOut {
+    const result = this.kernel(inputs.map(asNDArray));
     return [typeof this.outputs[0].saved === "number" ? result.data[0] : result];
   }
 
   // ydot = 0
-  override evaluateTlm(_context: TlmContext): readonly unknown[] {
+  override evaluateTlm(_context: TlmContext<ZeroDerivativeIn, ZeroDerivativeOut>): Seeds<ZeroDerivativeOut> {
     return [undefined];
   }
 
   // xbar = 0 for every input
-  override evaluateAdj(_context: AdjContext): readonly unknown[] {
+  override evaluateAdj(_context: AdjContext<ZeroDerivativeIn, ZeroDerivativeOut>): Seeds<ZeroDerivativeIn> {
     return this.dependencies.map(() => undefined);
   }
 
   // xhat = 0 for every input
-  override evaluateHessian(_context: HessianContext): readonly unknown[] {
+  override evaluateHessian(
+    _context: HessianContext<ZeroDerivativeIn, ZeroDerivativeOut>,
+  ): Seeds<ZeroDerivativeIn> {
     return this.dependencies.map(() => undefined);
   }
 }
@@ -77,11 +85,11 @@ export function mapBroadcast(
     inputs.map((x) => x.shape),
   );
   const data = inputs.map((x) => broadcastTo(x, shape).data);
-  const size = data.length === 0 ? 0 : (data[0] as Float64Array).length;
+  const size = data.length === 0 ? 0 : data[0].length;
   const out = new Float64Array(size);
   const values = new Array<number>(inputs.length).fill(0);
   for (let i = 0; i < size; i++) {
-    for (let k = 0; k < data.length; k++) values[k] = (data[k] as Float64Array)[i];
+    for (let k = 0; k < data.length; k++) values[k] = data[k][i];
     out[i] = f(values);
   }
   return new NDArray(out, shape);

@@ -9,10 +9,11 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
-import { formatShape, NDArray } from "../values/ndarray.js";
+import { asNDArray, formatShape, NDArray } from "../values/ndarray.js";
 import { broadcastTo } from "./kernels/broadcast.js";
 import {
   cumsum as cumsumKernel,
@@ -27,7 +28,8 @@ import {
 } from "./kernels/reduce.js";
 import { inversePermutation, transpose as transposeKernel } from "./kernels/shape.js";
 import { splitAtAxis } from "./kernels/strided.js";
-import { arrayOf, defineLinear } from "./linear.js";
+import { defineLinear } from "./linear.js";
+import type { ArrayRaw } from "./shape.js";
 
 /**
  * The input shape with the reduced axes set to 1 (what keepdims gives).
@@ -117,6 +119,11 @@ export const cumsumLinear = defineLinear<number | undefined>({
   },
 });
 
+/** The input of a nonlinear reduction: an array, or a number (an AdjFloat, 0-d). */
+export type ReductionIn = readonly [ArrayRaw];
+/** Its output: an array, or a number when the result is an AdjFloat. */
+export type ReductionOut = readonly [ArrayRaw];
+
 /**
  * Shared layout of the nonlinear reductions: the reduced axes, the kept shape, and the conversions between
  * raw values (numbers for AdjFloats) and arrays.
@@ -124,7 +131,7 @@ export const cumsumLinear = defineLinear<number | undefined>({
  * @example
  * class MyReduction extends NonlinearReductionBlock { ... }
  */
-export abstract class NonlinearReductionBlock extends Block {
+export abstract class NonlinearReductionBlock extends Block<ReductionIn, ReductionOut> {
   /** The input shape with the reduced axes set to 1. */
   readonly keepShape: readonly number[];
   /** Whether the dependency's raw value is a number (an AdjFloat). */
@@ -146,23 +153,23 @@ export abstract class NonlinearReductionBlock extends Block {
   }
 
   /** Output-shaped values repeated along the reduced axes (input shape, flat; read only). */
-  protected expand(values: unknown): Float64Array {
-    return broadcastTo(new NDArray(arrayOf(values).data, this.keepShape), this.inputShape).data;
+  protected expand(values: ArrayRaw): Float64Array {
+    return broadcastTo(new NDArray(asNDArray(values).data, this.keepShape), this.inputShape).data;
   }
 
   /** Input-shaped flat values summed over the reduced axes, as a raw output value. */
-  protected reduced(data: Float64Array): unknown {
+  protected reduced(data: Float64Array): ArrayRaw {
     const total = sumKernel(new NDArray(data, this.inputShape), this.axes, this.keepdims);
     return this.scalarOutput ? total.data[0] : total;
   }
 
   /** Input-shaped flat values as a raw input value. */
-  protected asInput(data: Float64Array): unknown {
+  protected asInput(data: Float64Array): ArrayRaw {
     return this.scalarInput ? data[0] : new NDArray(data, this.inputShape);
   }
 
   /** An array result as a raw output value. */
-  protected asOutput(value: NDArray): unknown {
+  protected asOutput(value: NDArray): ArrayRaw {
     return this.scalarOutput ? value.data[0] : value;
   }
 }
@@ -208,12 +215,12 @@ export class ProdBlock extends NonlinearReductionBlock {
   }
 
   /** The entries of an input-shaped raw value, one reduced slice per contiguous row. */
-  private rows(raw: unknown): Float64Array {
-    return transposeKernel(arrayOf(raw), this.permutation).data;
+  private rows(raw: ArrayRaw): Float64Array {
+    return transposeKernel(asNDArray(raw), this.permutation).data;
   }
 
   /** Row-ordered entries back in the input's axis order, as a raw input value. */
-  private fromRows(data: Float64Array): unknown {
+  private fromRows(data: Float64Array): ArrayRaw {
     return this.asInput(transposeKernel(new NDArray(data, this.permutedShape), this.inverse).data);
   }
 
@@ -236,12 +243,12 @@ export class ProdBlock extends NonlinearReductionBlock {
     return out;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.asOutput(prodKernel(arrayOf(inputs[0]), this.axes, this.keepdims))];
+  recompute({ inputs }: RecomputeContext<ReductionIn>): ReductionOut {
+    return [this.asOutput(prodKernel(asNDArray(inputs[0]), this.axes, this.keepdims))];
   }
 
   // ydot = sum_i P_i xdot_i per reduced slice
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext<ReductionIn, ReductionOut>): Seeds<ReductionOut> {
     if (tlmInputs[0] === undefined) return [undefined];
     const others = this.others(this.rows(inputs[0]));
     const xdot = this.rows(tlmInputs[0]);
@@ -256,8 +263,8 @@ export class ProdBlock extends NonlinearReductionBlock {
   }
 
   /** Row-ordered output seeds repeated over each row. */
-  private seedRows(seed: unknown): Float64Array {
-    const values = arrayOf(seed).data;
+  private seedRows(seed: ArrayRaw): Float64Array {
+    const values = asNDArray(seed).data;
     const n = this.rowLength;
     const out = new Float64Array(values.length * n);
     for (let r = 0, base = 0; r < values.length; r++, base += n) out.fill(values[r], base, base + n);
@@ -265,7 +272,11 @@ export class ProdBlock extends NonlinearReductionBlock {
   }
 
   // xbar_i = ybar P_i
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({
+    inputs,
+    adjInputs,
+    needed,
+  }: AdjContext<ReductionIn, ReductionOut>): Seeds<ReductionIn> {
     if (adjInputs[0] === undefined || !needed[0]) return [undefined];
     const others = this.others(this.rows(inputs[0]));
     const seeds = this.seedRows(adjInputs[0]);
@@ -280,7 +291,7 @@ export class ProdBlock extends NonlinearReductionBlock {
     hessianInputs,
     tlmInputs,
     needed,
-  }: HessianContext): readonly unknown[] {
+  }: HessianContext<ReductionIn, ReductionOut>): Seeds<ReductionIn> {
     if (!needed[0]) return [undefined];
     const ybar = adjInputs[0];
     const yhat = hessianInputs[0];
@@ -355,27 +366,27 @@ export class ExtremumBlock extends NonlinearReductionBlock {
     return this.isMax ? "max" : "min";
   }
 
-  private mask(x: unknown): Float64Array {
-    const array = arrayOf(x);
+  private mask(x: ArrayRaw): Float64Array {
+    const array = asNDArray(x);
     return (this.isMax ? maxMask(array, this.axes) : minMask(array, this.axes)).data;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const x = arrayOf(inputs[0]);
+  recompute({ inputs }: RecomputeContext<ReductionIn>): ReductionOut {
+    const x = asNDArray(inputs[0]);
     return [this.asOutput((this.isMax ? maxKernel : minKernel)(x, this.axes, this.keepdims))];
   }
 
   // ydot = sum(M xdot, axes)
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext<ReductionIn, ReductionOut>): Seeds<ReductionOut> {
     if (tlmInputs[0] === undefined) return [undefined];
     const mask = this.mask(inputs[0]);
-    const xdot = arrayOf(tlmInputs[0]).data;
+    const xdot = asNDArray(tlmInputs[0]).data;
     const out = new Float64Array(mask.length);
     for (let i = 0; i < out.length; i++) out[i] = mask[i] * xdot[i];
     return [this.reduced(out)];
   }
 
-  private pullBack(x: unknown, seed: unknown): unknown {
+  private pullBack(x: ArrayRaw, seed: ArrayRaw): ArrayRaw {
     const mask = this.mask(x);
     const seeds = this.expand(seed);
     const out = new Float64Array(mask.length);
@@ -384,13 +395,21 @@ export class ExtremumBlock extends NonlinearReductionBlock {
   }
 
   // xbar = M broadcast(ybar)
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({
+    inputs,
+    adjInputs,
+    needed,
+  }: AdjContext<ReductionIn, ReductionOut>): Seeds<ReductionIn> {
     if (adjInputs[0] === undefined || !needed[0]) return [undefined];
     return [this.pullBack(inputs[0], adjInputs[0])];
   }
 
   // xhat = M broadcast(yhat)
-  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+  override evaluateHessian({
+    inputs,
+    hessianInputs,
+    needed,
+  }: HessianContext<ReductionIn, ReductionOut>): Seeds<ReductionIn> {
     if (hessianInputs[0] === undefined || !needed[0]) return [undefined];
     return [this.pullBack(inputs[0], hessianInputs[0])];
   }
@@ -411,8 +430,8 @@ export class NormBlock extends NonlinearReductionBlock {
     return "norm";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.asOutput(normKernel(arrayOf(inputs[0]), this.axes, this.keepdims))];
+  recompute({ inputs }: RecomputeContext<ReductionIn>): ReductionOut {
+    return [this.asOutput(normKernel(asNDArray(inputs[0]), this.axes, this.keepdims))];
   }
 
   /** Throws when a norm is exactly zero where `seed` (output- or input-shaped data, per `perInput`) is not. */
@@ -429,10 +448,14 @@ export class NormBlock extends NonlinearReductionBlock {
   }
 
   // ydot = <x, xdot> / y per slice
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
+  override evaluateTlm({
+    inputs,
+    outputs,
+    tlmInputs,
+  }: TlmContext<ReductionIn, ReductionOut>): Seeds<ReductionOut> {
     if (tlmInputs[0] === undefined) return [undefined];
-    const x = arrayOf(inputs[0]).data;
-    const xdot = arrayOf(tlmInputs[0]).data;
+    const x = asNDArray(inputs[0]).data;
+    const xdot = asNDArray(tlmInputs[0]).data;
     const norms = this.expand(outputs[0]);
     const squares = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) squares[i] = xdot[i] * xdot[i];
@@ -443,9 +466,14 @@ export class NormBlock extends NonlinearReductionBlock {
   }
 
   // xbar = x ybar / y
-  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({
+    inputs,
+    outputs,
+    adjInputs,
+    needed,
+  }: AdjContext<ReductionIn, ReductionOut>): Seeds<ReductionIn> {
     if (adjInputs[0] === undefined || !needed[0]) return [undefined];
-    const x = arrayOf(inputs[0]).data;
+    const x = asNDArray(inputs[0]).data;
     const norms = this.expand(outputs[0]);
     const seeds = this.expand(adjInputs[0]);
     this.checkNonZero(norms, seeds, "adjoint derivative");
@@ -462,13 +490,13 @@ export class NormBlock extends NonlinearReductionBlock {
     hessianInputs,
     tlmInputs,
     needed,
-  }: HessianContext): readonly unknown[] {
+  }: HessianContext<ReductionIn, ReductionOut>): Seeds<ReductionIn> {
     if (!needed[0]) return [undefined];
     const ybar = adjInputs[0];
     const yhat = hessianInputs[0];
     const secondOrder = ybar !== undefined && tlmInputs[0] !== undefined;
     if (yhat === undefined && !secondOrder) return [undefined];
-    const x = arrayOf(inputs[0]).data;
+    const x = asNDArray(inputs[0]).data;
     const norms = this.expand(outputs[0]);
     const out = new Float64Array(x.length);
     if (yhat !== undefined) {
@@ -477,7 +505,7 @@ export class NormBlock extends NonlinearReductionBlock {
       for (let i = 0; i < out.length; i++) if (seeds[i] !== 0) out[i] = (x[i] * seeds[i]) / norms[i];
     }
     if (secondOrder) {
-      const xdot = arrayOf(tlmInputs[0]).data;
+      const xdot = asNDArray(tlmInputs[0]).data;
       const seeds = this.expand(ybar);
       this.checkNonZero(norms, seeds, "second-order adjoint");
       const products = new Float64Array(x.length);

@@ -9,14 +9,14 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
-import { recordBlock } from "../tape/tape.js";
+import type { BlockVariable } from "../tape/block-variable.js";
 import { AdjFloat } from "../values/adj-float.js";
-import { type ArrayInput, array, formatShape, NDArray, shapeSize } from "../values/ndarray.js";
+import { type ArrayInput, array, asNDArray, formatShape, NDArray, shapeSize } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
-import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
+import { broadcastShapesFor, broadcastTo, sumToRaw, sumToShape } from "./kernels/broadcast.js";
 import {
   concatenate as concatenateKernel,
   diagonal as diagonalKernel,
@@ -33,7 +33,7 @@ import {
   transpose as transposeKernel,
   where as whereKernel,
 } from "./kernels/shape.js";
-import { arrayOf, defineLinear, type LinearOperation } from "./linear.js";
+import { defineLinear, type LinearOperation } from "./linear.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared helpers (also used by src/ops/reduce.ts)
@@ -42,6 +42,9 @@ import { arrayOf, defineLinear, type LinearOperation } from "./linear.js";
 /** What the array operations accept: plain numbers and nested arrays (constants), AdjFloats and NDArrays. */
 export type ArrayOperand = ArrayInput | AdjFloat;
 
+/** The raw value of an AdjFloat or an NDArray as a block variable saves it: a number, or the array itself. */
+export type ArrayRaw = number | NDArray;
+
 export { arrayOf } from "./linear.js";
 
 /**
@@ -49,7 +52,7 @@ export { arrayOf } from "./linear.js";
  * @example
  * rawLike(1.5, array(3)); // 3
  */
-export function rawLike(template: unknown, value: NDArray): number | NDArray {
+export function rawLike(template: ArrayRaw, value: NDArray): ArrayRaw {
   return typeof template === "number" ? value.data[0] : value;
 }
 
@@ -58,7 +61,7 @@ export function rawLike(template: unknown, value: NDArray): number | NDArray {
  * @example
  * zerosOf(array([1, 2])).toArray(); // [0, 0]
  */
-export function zerosOf(raw: unknown): NDArray {
+export function zerosOf(raw: ArrayRaw): NDArray {
   const shape = raw instanceof NDArray ? raw.shape : [];
   return new NDArray(new Float64Array(shapeSize(shape)), shape);
 }
@@ -90,7 +93,7 @@ export function toOverloaded(operation: string, value: ArrayOperand): AdjFloat |
  * valueArray(new AdjFloat(2)).shape; // []
  */
 export function valueArray(value: AdjFloat | NDArray): NDArray {
-  return value instanceof NDArray ? value : arrayOf(value.value);
+  return value instanceof NDArray ? value : asNDArray(value.value);
 }
 
 /**
@@ -121,31 +124,6 @@ export function renamed(error: unknown, operation: string, shapes: readonly (rea
     return new InvalidArgumentError(name, `${detail}${where}`);
   }
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/**
- * @internal Records `block` built on `output` through `recordBlock` and links `result` to the tape through
- * `output` when it was recorded (while annotating). Returns `result`.
- * @example
- * const output = outputFor(y);
- * recordResult(y, output, new ReshapeBlock(x.shape, y.shape, [x.blockVariable], [output]));
- */
-export function recordResult<T extends AdjFloat | NDArray>(
-  result: T,
-  output: BlockVariable,
-  block: Block,
-): T {
-  if (recordBlock(block)) result._blockVariable = output;
-  return result;
-}
-
-/**
- * @internal A new output variable for `result` (its raw value).
- * @example
- * const output = outputFor(y);
- */
-export function outputFor(result: AdjFloat | NDArray): BlockVariable {
-  return new BlockVariable(result.raw());
 }
 
 /**
@@ -206,6 +184,21 @@ export function resolveAxis(operation: string, axis: number, ndim: number, shape
   return axis < 0 ? axis + ndim : axis;
 }
 
+/** A positional argument that an options object may stand in for: never an options object itself. */
+export type PositionalArgument = number | string | boolean | readonly unknown[] | null | undefined;
+
+/**
+ * @internal Whether an argument that is either an options object `T` or a positional value is the options
+ * object (the test of {@link isOptions}: a positional value is never a plain object).
+ * @example
+ * if (isOptionsArgument<ReduceOptions, ReduceAxis>(axis)) checkOptions("np.sum", axis, ["axis"]);
+ */
+export function isOptionsArgument<T extends object, V extends PositionalArgument>(
+  argument: T | V,
+): argument is T {
+  return isOptions(argument);
+}
+
 /**
  * @internal Whether `value` is an options object (a plain object, not an array, a typed array or an NDArray).
  * @example
@@ -224,22 +217,13 @@ export function isOptions(value: unknown): value is Record<string, unknown> {
 
 /**
  * @internal Sums the array `value` down to the shape of the raw value `target` (a number takes the total):
- * the one raw-level "sum back to shape" (the adjoint of broadcasting an operand), over the kernel
- * `sumToShape`.
+ * the adjoint of broadcasting an operand. The name the shape and reduction blocks use for the kernel
+ * {@link sumToRaw}, the one "sum back to shape" of raw values.
  * @example
  * reduceToRaw(array([[1, 2], [3, 4]]), array([0, 0])).toArray(); // [4, 6]
  * reduceToRaw(array([1, 2]), 0); // 3
  */
-export function reduceToRaw(value: NDArray, target: unknown): number | NDArray {
-  if (typeof target === "number") {
-    const data = value.data;
-    let total = 0;
-    for (let i = 0; i < data.length; i++) total += data[i];
-    return total;
-  }
-  const shape = (target as NDArray).shape;
-  return sumToShape(value, shape);
-}
+export const reduceToRaw: typeof sumToRaw = sumToRaw;
 
 // ---------------------------------------------------------------------------------------------------------
 // Linear single-input operations, declared through defineLinear (A and A^T; the four modes follow)
@@ -351,6 +335,11 @@ export const flipLinear = defineLinear<readonly number[]>({
 // Linear multi-input blocks
 // ---------------------------------------------------------------------------------------------------------
 
+/** The inputs of a concatenation: the arrays joined (each at least 1-D). */
+type ConcatenateIn = readonly NDArray[];
+/** The outputs of a joining block: the joined array. */
+type JoinedOut = readonly [NDArray];
+
 /**
  * y = concatenate([x_0, ..., x_{k-1}], axis). TLM: ydot = concatenate(xdot_i) (zeros where a tangent is zero).
  * Adjoint: xbar_i = ybar[offset_i : offset_i + n_i] along axis. Hessian: the same slices of yhat.
@@ -358,60 +347,68 @@ export const flipLinear = defineLinear<readonly number[]>({
  * @example
  * new ConcatenateBlock(0, [a.blockVariable, b.blockVariable], [output]);
  */
-export class ConcatenateBlock extends Block {
-  /** Start of each input along the axis. */
-  readonly offsets: readonly number[];
-
+export class ConcatenateBlock extends Block<ConcatenateIn, JoinedOut> {
   constructor(
     readonly axis: number,
     dependencies: BlockVariable[],
     outputs: BlockVariable[],
   ) {
     super(dependencies, outputs);
-    const offsets: number[] = [];
-    let start = 0;
-    for (const dependency of dependencies) {
-      offsets.push(start);
-      start += (dependency.saved as NDArray).shape[axis];
-    }
-    this.offsets = offsets;
   }
 
   override get name(): string {
     return "concatenate";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [concatenateKernel(inputs as readonly NDArray[], this.axis)];
+  recompute({ inputs }: RecomputeContext<ConcatenateIn>): JoinedOut {
+    return [concatenateKernel(inputs, this.axis)];
   }
 
   // ydot = concatenate(xdot_0, ..., xdot_{k-1})
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const parts = inputs.map((x, i) => (tlmInputs[i] as NDArray | undefined) ?? zerosOf(x));
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext<ConcatenateIn, JoinedOut>): Seeds<JoinedOut> {
+    const parts = inputs.map((x, i) => tlmInputs[i] ?? zerosOf(x));
     return [concatenateKernel(parts, this.axis)];
   }
 
-  private pieces(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
+  /** The slice of `seed` along the axis that each needed input occupies (its start is the sum of the sizes before it). */
+  private pieces(
+    inputs: ConcatenateIn,
+    seed: NDArray | undefined,
+    needed: readonly boolean[],
+  ): Seeds<ConcatenateIn> {
     if (seed === undefined) return inputs.map(() => undefined);
     const spec = new Array<{ start?: number; stop?: number }>(this.axis + 1).fill({});
+    let start = 0;
     return inputs.map((x, i) => {
-      if (!needed[i]) return undefined;
-      const start = this.offsets[i];
-      spec[this.axis] = { start, stop: start + (x as NDArray).shape[this.axis] };
-      return sliceArray(seed as NDArray, spec);
+      const size = x.shape[this.axis];
+      const stop = start + size;
+      spec[this.axis] = { start, stop };
+      start = stop;
+      return needed[i] ? sliceArray(seed, spec) : undefined;
     });
   }
 
   // xbar_i = ybar[offset_i : offset_i + n_i] along axis
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({
+    inputs,
+    adjInputs,
+    needed,
+  }: AdjContext<ConcatenateIn, JoinedOut>): Seeds<ConcatenateIn> {
     return this.pieces(inputs, adjInputs[0], needed);
   }
 
   // xhat_i = yhat[offset_i : offset_i + n_i] along axis (linear: no second-order term)
-  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+  override evaluateHessian({
+    inputs,
+    hessianInputs,
+    needed,
+  }: HessianContext<ConcatenateIn, JoinedOut>): Seeds<ConcatenateIn> {
     return this.pieces(inputs, hessianInputs[0], needed);
   }
 }
+
+/** The inputs of a stack: arrays of one shape, or numbers (AdjFloats, 0-d). */
+type StackIn = readonly ArrayRaw[];
 
 /**
  * y = stack([x_0, ..., x_{k-1}], axis): y[..., i, ...] = x_i along a new axis (AdjFloat inputs are 0-d).
@@ -420,7 +417,7 @@ export class ConcatenateBlock extends Block {
  * @example
  * new StackBlock(0, [a.blockVariable, b.blockVariable], [output]);
  */
-export class StackBlock extends Block {
+export class StackBlock extends Block<StackIn, JoinedOut> {
   constructor(
     readonly axis: number,
     dependencies: BlockVariable[],
@@ -433,37 +430,44 @@ export class StackBlock extends Block {
     return "stack";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [stackKernel(inputs.map(arrayOf), this.axis)];
+  recompute({ inputs }: RecomputeContext<StackIn>): JoinedOut {
+    return [stackKernel(inputs.map(asNDArray), this.axis)];
   }
 
   // ydot = stack(xdot_0, ..., xdot_{k-1})
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext<StackIn, JoinedOut>): Seeds<JoinedOut> {
     return [
       stackKernel(
-        inputs.map((x, i) => (tlmInputs[i] === undefined ? zerosOf(x) : arrayOf(tlmInputs[i]))),
+        inputs.map((x, i) => {
+          const xdot = tlmInputs[i];
+          return xdot === undefined ? zerosOf(x) : asNDArray(xdot);
+        }),
         this.axis,
       ),
     ];
   }
 
-  private pieces(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
+  private pieces(inputs: StackIn, seed: NDArray | undefined, needed: readonly boolean[]): Seeds<StackIn> {
     if (seed === undefined) return inputs.map(() => undefined);
     const spec: (number | { start?: number })[] = new Array<{ start?: number }>(this.axis).fill({});
     return inputs.map((x, i) => {
       if (!needed[i]) return undefined;
       spec[this.axis] = i;
-      return rawLike(x, sliceArray(seed as NDArray, spec));
+      return rawLike(x, sliceArray(seed, spec));
     });
   }
 
   // xbar_i = ybar[..., i, ...]
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext<StackIn, JoinedOut>): Seeds<StackIn> {
     return this.pieces(inputs, adjInputs[0], needed);
   }
 
   // xhat_i = yhat[..., i, ...] (linear: no second-order term)
-  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+  override evaluateHessian({
+    inputs,
+    hessianInputs,
+    needed,
+  }: HessianContext<StackIn, JoinedOut>): Seeds<StackIn> {
     return this.pieces(inputs, hessianInputs[0], needed);
   }
 }
@@ -472,21 +476,24 @@ export class StackBlock extends Block {
 // Piecewise selections: where and clip
 // ---------------------------------------------------------------------------------------------------------
 
+/** Three broadcast operands (where: condition, x1, x2; clip: a, lo, hi), each a number or an array. */
+type SelectionIn = readonly [ArrayRaw, ArrayRaw, ArrayRaw];
+
 /**
  * The adjoint of a broadcast selection for one operand: `seed` (output shape) where `choice == k`, zero
  * elsewhere, summed down to the operand's shape (a number operand takes the total).
  */
-function selectedAdjoint(choice: Uint8Array, k: number, seed: NDArray, operand: unknown): number | NDArray {
+function selectedAdjoint(choice: Uint8Array, k: number, seed: NDArray, operand: ArrayRaw): ArrayRaw {
   const source = seed.data;
   const out = new Float64Array(source.length);
   for (let i = 0; i < out.length; i++) if (choice[i] === k) out[i] = source[i];
-  return reduceToRaw(new NDArray(out, seed.shape), operand);
+  return sumToRaw(new NDArray(out, seed.shape), operand);
 }
 
 /** The tangent of a broadcast selection: entry i is the tangent of operand `choice[i]` (zero when missing). */
 function selectedTangent(
   choice: Uint8Array,
-  tangents: readonly unknown[],
+  tangents: readonly (ArrayRaw | undefined)[],
   shape: readonly number[],
 ): NDArray | undefined {
   const expanded: (Float64Array | undefined)[] = [];
@@ -495,7 +502,7 @@ function selectedTangent(
     if (tangent === undefined) expanded.push(undefined);
     else {
       any = true;
-      expanded.push(broadcastTo(arrayOf(tangent), shape).data);
+      expanded.push(broadcastTo(asNDArray(tangent), shape).data);
     }
   }
   if (!any) return undefined;
@@ -507,6 +514,9 @@ function selectedTangent(
   return new NDArray(out, shape);
 }
 
+/** The output of `where`: an array of the broadcast shape. */
+type WhereOut = readonly [NDArray];
+
 /**
  * y = where(c, x1, x2) with broadcasting. The condition c is the first dependency, without derivative: every
  * mode reads its current value, so a replay selects by the recomputed condition (a comparison recorded on the
@@ -515,15 +525,16 @@ function selectedTangent(
  * yhat (piecewise linear).
  *
  * @example
- * new WhereBlock([c.blockVariable, x.blockVariable, y.blockVariable], [output]);
+ * new WhereBlock(y.shape, [c.blockVariable, x.blockVariable, y.blockVariable], [output]);
  */
-export class WhereBlock extends Block {
-  /** The output shape. */
-  readonly shape: readonly number[];
-
-  constructor(dependencies: BlockVariable[], outputs: BlockVariable[]) {
+export class WhereBlock extends Block<SelectionIn, WhereOut> {
+  constructor(
+    /** The output shape (the broadcast shape of the three operands). */
+    readonly shape: readonly number[],
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
+  ) {
     super(dependencies, outputs);
-    this.shape = (outputs[0].saved as NDArray).shape;
   }
 
   override get name(): string {
@@ -531,39 +542,50 @@ export class WhereBlock extends Block {
   }
 
   /** For each output entry, 0 when it comes from the first operand, 1 from the second. */
-  private choice(condition: unknown): Uint8Array {
-    const expanded = broadcastTo(arrayOf(condition), this.shape).data;
+  private choice(condition: ArrayRaw): Uint8Array {
+    const expanded = broadcastTo(asNDArray(condition), this.shape).data;
     const choice = new Uint8Array(expanded.length);
     for (let i = 0; i < choice.length; i++) choice[i] = expanded[i] !== 0 ? 0 : 1;
     return choice;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [whereKernel(arrayOf(inputs[0]), arrayOf(inputs[1]), arrayOf(inputs[2]))];
+  recompute({ inputs: [c, x1, x2] }: RecomputeContext<SelectionIn>): WhereOut {
+    return [whereKernel(asNDArray(c), asNDArray(x1), asNDArray(x2))];
   }
 
   // ydot = where(c, x1dot, x2dot)
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
-    return [selectedTangent(this.choice(inputs[0]), [tlmInputs[1], tlmInputs[2]], this.shape)];
+  override evaluateTlm({
+    inputs: [c],
+    tlmInputs: [, x1dot, x2dot],
+  }: TlmContext<SelectionIn, WhereOut>): Seeds<WhereOut> {
+    return [selectedTangent(this.choice(c), [x1dot, x2dot], this.shape)];
   }
 
-  private pullBack(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
+  private pullBack(
+    [c, x1, x2]: SelectionIn,
+    seed: NDArray | undefined,
+    needed: readonly boolean[],
+  ): Seeds<SelectionIn> {
     if (seed === undefined) return [undefined, undefined, undefined];
-    const choice = this.choice(inputs[0]);
+    const choice = this.choice(c);
     return [
       undefined,
-      needed[1] ? selectedAdjoint(choice, 0, seed as NDArray, inputs[1]) : undefined,
-      needed[2] ? selectedAdjoint(choice, 1, seed as NDArray, inputs[2]) : undefined,
+      needed[1] ? selectedAdjoint(choice, 0, seed, x1) : undefined,
+      needed[2] ? selectedAdjoint(choice, 1, seed, x2) : undefined,
     ];
   }
 
   // cbar = 0, x1bar = sum-to-shape(where(c, ybar, 0)), x2bar = sum-to-shape(where(c, 0, ybar))
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext<SelectionIn, WhereOut>): Seeds<SelectionIn> {
     return this.pullBack(inputs, adjInputs[0], needed);
   }
 
   // the same with yhat (the selection does not depend on x1, x2; c has no derivative)
-  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+  override evaluateHessian({
+    inputs,
+    hessianInputs,
+    needed,
+  }: HessianContext<SelectionIn, WhereOut>): Seeds<SelectionIn> {
     return this.pullBack(inputs, hessianInputs[0], needed);
   }
 }
@@ -590,6 +612,9 @@ function clipChoice(a: NDArray, low: NDArray, high: NDArray, shape: readonly num
   return choice;
 }
 
+/** The output of `clip`: a number when every operand is a scalar, else an array. */
+type ClipOut = readonly [ArrayRaw];
+
 /**
  * y = clip(a, lo, hi) = min(max(a, lo), hi) with broadcasting; all three may be recorded.
  * TLM: ydot = adot where lo <= a <= hi, lodot where a < lo, hidot where the upper bound applies.
@@ -599,57 +624,73 @@ function clipChoice(a: NDArray, low: NDArray, high: NDArray, shape: readonly num
  * @example
  * new ClipBlock([a.blockVariable, lo.blockVariable, hi.blockVariable], [output]);
  */
-export class ClipBlock extends Block {
+export class ClipBlock extends Block<SelectionIn, ClipOut> {
   /** The output shape. */
   readonly shape: readonly number[];
+  /** Whether the output's raw value is a number (an AdjFloat). */
+  private readonly scalarOutput: boolean;
 
   constructor(dependencies: BlockVariable[], outputs: BlockVariable[]) {
     super(dependencies, outputs);
     const saved = outputs[0].saved;
     this.shape = saved instanceof NDArray ? saved.shape : [];
+    this.scalarOutput = typeof saved === "number";
   }
 
   override get name(): string {
     return "clip";
   }
 
-  private choice(inputs: readonly unknown[]): Uint8Array {
-    return clipChoice(arrayOf(inputs[0]), arrayOf(inputs[1]), arrayOf(inputs[2]), this.shape);
+  private choice([a, lo, hi]: SelectionIn): Uint8Array {
+    return clipChoice(asNDArray(a), asNDArray(lo), asNDArray(hi), this.shape);
   }
 
-  private output(value: NDArray): unknown {
-    return typeof this.outputs[0].saved === "number" ? value.data[0] : value;
+  private output(value: NDArray): ArrayRaw {
+    return this.scalarOutput ? value.data[0] : value;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const values = broadcastTo(arrayOf(inputs[0]), this.shape).data;
-    const lows = broadcastTo(arrayOf(inputs[1]), this.shape).data;
-    const highs = broadcastTo(arrayOf(inputs[2]), this.shape).data;
+  recompute({ inputs: [a, lo, hi] }: RecomputeContext<SelectionIn>): ClipOut {
+    const values = broadcastTo(asNDArray(a), this.shape).data;
+    const lows = broadcastTo(asNDArray(lo), this.shape).data;
+    const highs = broadcastTo(asNDArray(hi), this.shape).data;
     const out = new Float64Array(values.length);
     for (let i = 0; i < out.length; i++) out[i] = Math.min(Math.max(values[i], lows[i]), highs[i]);
     return [this.output(new NDArray(out, this.shape))];
   }
 
   // ydot = the tangent of the selected operand, entry by entry
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext<SelectionIn, ClipOut>): Seeds<ClipOut> {
     const tangent = selectedTangent(this.choice(inputs), tlmInputs, this.shape);
     return [tangent === undefined ? undefined : this.output(tangent)];
   }
 
-  private pullBack(inputs: readonly unknown[], seed: unknown, needed: readonly boolean[]): unknown[] {
+  private pullBack(
+    inputs: SelectionIn,
+    seed: ArrayRaw | undefined,
+    needed: readonly boolean[],
+  ): Seeds<SelectionIn> {
     if (seed === undefined) return [undefined, undefined, undefined];
     const choice = this.choice(inputs);
-    const seedArray = arrayOf(seed);
-    return inputs.map((x, k) => (needed[k] ? selectedAdjoint(choice, k, seedArray, x) : undefined));
+    const seedArray = asNDArray(seed);
+    const [a, lo, hi] = inputs;
+    return [
+      needed[0] ? selectedAdjoint(choice, 0, seedArray, a) : undefined,
+      needed[1] ? selectedAdjoint(choice, 1, seedArray, lo) : undefined,
+      needed[2] ? selectedAdjoint(choice, 2, seedArray, hi) : undefined,
+    ];
   }
 
   // operand k gets ybar where it was selected, summed to its shape
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext<SelectionIn, ClipOut>): Seeds<SelectionIn> {
     return this.pullBack(inputs, adjInputs[0], needed);
   }
 
   // the same with yhat (piecewise linear)
-  override evaluateHessian({ inputs, hessianInputs, needed }: HessianContext): readonly unknown[] {
+  override evaluateHessian({
+    inputs,
+    hessianInputs,
+    needed,
+  }: HessianContext<SelectionIn, ClipOut>): Seeds<SelectionIn> {
     return this.pullBack(inputs, hessianInputs[0], needed);
   }
 }

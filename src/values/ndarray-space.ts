@@ -1,6 +1,6 @@
 /** @file NDArray's vector space and its registration as an overloaded type. */
 import { ShapeMismatchError } from "../errors.js";
-import { array, NDArray } from "./ndarray.js";
+import { arrayFromUnknown, NDArray } from "./ndarray.js";
 import { registerOverloadedType, type VectorSpace } from "./space.js";
 
 function sameShape(operation: string, a: NDArray, b: NDArray): void {
@@ -82,6 +82,6 @@ registerOverloadedType<NDArray, NDArray>({
   isRaw: (value): value is NDArray => value instanceof NDArray,
   wrap: (raw) => raw,
   create: (value) =>
-    Array.isArray(value) || ArrayBuffer.isView(value) ? array(value as number[]) : undefined,
+    Array.isArray(value) || ArrayBuffer.isView(value) ? arrayFromUnknown(value) : undefined,
   space: ndarraySpace,
 });

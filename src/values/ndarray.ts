@@ -388,6 +388,21 @@ function fillNested(value: NestedNumberArray, shape: readonly number[], out: Flo
  * array(5).shape; // []
  */
 export function array(data: ArrayInput, shape?: readonly number[]): NDArray {
+  return arrayFromUnknown(data, shape);
+}
+
+/** Whether an array view holds numbers (every view but DataView and the BigInt arrays). */
+function holdsNumbers(view: ArrayBufferView): view is ArrayBufferView & ArrayLike<number> {
+  return !(view instanceof DataView || view instanceof BigInt64Array || view instanceof BigUint64Array);
+}
+
+/**
+ * @internal {@link array} for a value of unchecked type (plain data handed to the overloaded-type registry):
+ * the same result for an {@link ArrayInput}, the same InvalidArgumentError naming `array` for anything else.
+ * @example
+ * arrayFromUnknown(JSON.parse("[1, 2]")).shape; // [2]
+ */
+export function arrayFromUnknown(data: unknown, shape?: readonly number[]): NDArray {
   if (shape !== undefined) validateShape(shape, "array");
   if (data instanceof NDArray) {
     if (shape === undefined || shapesEqual(shape, data.shape)) return data;
@@ -406,7 +421,7 @@ export function array(data: ArrayInput, shape?: readonly number[]): NDArray {
     return new NDArray(new Float64Array([data]), target);
   }
   if (ArrayBuffer.isView(data)) {
-    if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    if (!holdsNumbers(data)) {
       throw invalidArgument(`array: ${data.constructor.name} is not supported; use a Float64Array`);
     }
     const flat = Float64Array.from(data);
@@ -420,7 +435,7 @@ export function array(data: ArrayInput, shape?: readonly number[]): NDArray {
   }
   if (!Array.isArray(data)) {
     throw invalidArgument(
-      `array: expected a number, a (nested) array of numbers, a typed array or an NDArray, got ${data === null ? "null" : typeof data === "object" ? ((data as object).constructor?.name ?? "an object") : typeof data}`,
+      `array: expected a number, a (nested) array of numbers, a typed array or an NDArray, got ${data === null ? "null" : typeof data === "object" ? (data.constructor?.name ?? "an object") : typeof data}`,
     );
   }
   const nestedShape = inferNestedShape(data);
@@ -436,9 +451,14 @@ export function array(data: ArrayInput, shape?: readonly number[]): NDArray {
 }
 
 /**
- * Returns `x` if it is an NDArray, otherwise wraps the number as a 0-d NDArray.
+ * THE conversion of a raw value to an array: the raw value of an AdjFloat (a `number`) becomes a new 0-d
+ * NDArray holding it; an NDArray (its own raw value) is returned as it is, never copied. Blocks and kernels
+ * use it to treat a dependency that may be either (`number | NDArray`, what a BlockVariable saves) as an
+ * array. Anything else is a programming error and throws an InvalidArgumentError naming `asNDArray`. For
+ * user data (nested lists, typed arrays) use {@link array}.
  * @example
  * asNDArray(2).shape; // []
+ * asNDArray(x) === x; // true for an NDArray x
  */
 export function asNDArray(x: number | NDArray): NDArray {
   if (x instanceof NDArray) return x;

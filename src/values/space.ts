@@ -74,6 +74,7 @@ export const scalarSpace: VectorSpace<number> = {
   shape: () => [],
 };
 
+/** A registration record with its raw type erased (what the registry holds). */
 type AnySpec = OverloadedTypeSpec<OverloadedValue, unknown>;
 
 const SPACE_METHODS = [
@@ -89,25 +90,31 @@ const SPACE_METHODS = [
   "shape",
 ] as const;
 
+/** The property `key` of an object of unknown layout (`undefined` when missing). */
+function member(value: object, key: string): unknown {
+  return Reflect.get(value, key);
+}
+
+/** Throws the error of a bad registration record. */
+function badSpec(what: string): never {
+  throw new InvalidArgumentError("registerOverloadedType", `${what}; see OverloadedTypeSpec`);
+}
+
 /** Checks a registration record before it enters the registry (a bad one would break every lookup). */
 function checkSpec(spec: unknown): void {
-  const fail = (what: string): never => {
-    throw new InvalidArgumentError("registerOverloadedType", `${what}; see OverloadedTypeSpec`);
-  };
   if (spec === null || typeof spec !== "object")
-    fail(`the spec must be an object, got ${describeType(spec)}`);
-  const record = spec as Partial<AnySpec>;
-  if (typeof record.name !== "string" || record.name === "") fail("spec.name must be a non-empty string");
+    badSpec(`the spec must be an object, got ${describeType(spec)}`);
+  const name = member(spec, "name");
+  if (typeof name !== "string" || name === "") badSpec("spec.name must be a non-empty string");
   for (const key of ["isRaw", "wrap"] as const) {
-    if (typeof record[key] !== "function") fail(`spec.${key} must be a function`);
+    if (typeof member(spec, key) !== "function") badSpec(`spec.${key} must be a function`);
   }
-  if (record.create !== undefined && typeof record.create !== "function")
-    fail("spec.create must be a function");
-  const space = record.space as Partial<VectorSpace<unknown>> | undefined;
-  if (space === null || typeof space !== "object") fail("spec.space must be a VectorSpace object");
+  const create = member(spec, "create");
+  if (create !== undefined && typeof create !== "function") badSpec("spec.create must be a function");
+  const space = member(spec, "space");
+  if (space === null || typeof space !== "object") badSpec("spec.space must be a VectorSpace object");
   for (const method of SPACE_METHODS) {
-    if (typeof (space as Record<string, unknown>)[method] !== "function")
-      fail(`spec.space.${method} must be a function`);
+    if (typeof member(space, method) !== "function") badSpec(`spec.space.${method} must be a function`);
   }
 }
 const registry: AnySpec[] = [];
@@ -122,7 +129,8 @@ const registry: AnySpec[] = [];
 export function registerOverloadedType<O extends OverloadedValue, R>(spec: OverloadedTypeSpec<O, R>): void {
   checkSpec(spec);
   const index = registry.findIndex((s) => s.name === spec.name);
-  const record = spec as unknown as AnySpec;
+  // a spec of raw type R is a spec of unknown raw values: its methods take only what its isRaw accepts
+  const record: AnySpec = spec;
   if (index >= 0) registry[index] = record;
   else registry.push(record);
 }
@@ -143,7 +151,7 @@ export function specOfRaw(raw: unknown, operation: string): AnySpec {
  * spaceOf(1.5).norm(-1.5); // 1.5
  */
 export function spaceOf(raw: unknown, operation = "spaceOf"): VectorSpace<unknown> {
-  if (typeof raw === "number") return scalarSpace as VectorSpace<unknown>;
+  if (typeof raw === "number") return scalarSpace;
   return specOfRaw(raw, operation).space;
 }
 
@@ -235,7 +243,7 @@ export function isFiniteRaw(raw: unknown): boolean {
 export function describeType(value: unknown): string {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value;
-  return (value as object).constructor?.name ?? "object";
+  return value.constructor?.name ?? "object";
 }
 
 /** @internal a short description of a raw value's shape for messages */

@@ -591,6 +591,11 @@ describe("np.clip", () => {
     expect(np.clip(x, 0, 1).toArray()).toEqual([0, 0.25, 1]);
     expect(np.clip(5, 0, 1)).toBe(1);
     expect(np.clip(new AdjFloat(5), 0, 1)).toBeInstanceOf(AdjFloat);
+    // a typed array is an array operand: an NDArray result, in the type as in the value
+    const fromTyped: NDArray = np.clip(new Float64Array([-1, 0.5, 2]), 0, 1);
+    expect(fromTyped.toArray()).toEqual([0, 0.5, 1]);
+    const boundTyped: NDArray = np.clip(0.5, new Float32Array([0.75, 0]), 1);
+    expect(boundTyped.toArray()).toEqual([0.75, 0.5]);
     expect(() => np.clip(x, null, null)).toThrow(/np\.clip/);
     expect(() => np.clip(x, np.zeros([2]), 1)).toThrow(/np\.clip.*\[3\].*\[2\]/);
   });

@@ -2,8 +2,10 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../src/errors.js";
 import {
   array,
+  arrayFromUnknown,
   asNDArray,
   contiguousStrides,
   formatShape,
@@ -160,6 +162,45 @@ describe("array()", () => {
     expect(asNDArray(a)).toBe(a);
     expect(asNDArray(4).shape).toEqual([]);
     expect(asNDArray(4).item()).toBe(4);
+    expect(asNDArray(4)).not.toBe(asNDArray(4));
+    expect(Object.is(asNDArray(-0).item(), -0)).toBe(true);
+    expect(() => asNDArray("4" as unknown as number)).toThrow(InvalidArgumentError);
+    expect(() => asNDArray("4" as unknown as number)).toThrow(
+      /asNDArray: expected a number or NDArray, got string/,
+    );
+  });
+
+  it("arrayFromUnknown is array() for unchecked data, with the same results and errors", () => {
+    const inputs: unknown[] = [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      new Int16Array([1, -2]),
+      3,
+      array([5, 6]),
+    ];
+    for (const input of inputs) {
+      const direct = array(input as Parameters<typeof array>[0]);
+      expect(arrayFromUnknown(input).toArray()).toEqual(direct.toArray());
+    }
+    const errorOf = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (error) {
+        return String(error);
+      }
+      return "no error";
+    };
+    const bad: unknown[] = [new DataView(new ArrayBuffer(8)), new BigInt64Array(1), "x", {}, null, [[1], 2]];
+    for (const input of bad) {
+      const message = errorOf(() => arrayFromUnknown(input));
+      expect(message).toMatch(/^InvalidArgumentError: array: /);
+      expect(errorOf(() => array(input as Parameters<typeof array>[0]))).toBe(message);
+    }
+    expect(errorOf(() => arrayFromUnknown(new DataView(new ArrayBuffer(8))))).toMatch(
+      /DataView is not supported/,
+    );
   });
 });
 

@@ -99,6 +99,28 @@ describe("overloaded-type protocol", () => {
     expect(() => spaceOf(new Set())).toThrow(UnregisteredTypeError);
   });
 
+  it("registerOverloadedType refuses a malformed spec with an error naming the field", () => {
+    const good = {
+      name: "Point2",
+      isRaw: (value: unknown): value is Point => value instanceof Point,
+      wrap: (raw: Point) => raw,
+      space: pointSpace,
+    };
+    const register = (spec: unknown) => () =>
+      registerOverloadedType(spec as Parameters<typeof registerOverloadedType>[0]);
+    expect(register(null)).toThrow(
+      /registerOverloadedType: the spec must be an object, got null; see OverloadedTypeSpec/,
+    );
+    expect(register(3)).toThrow(/the spec must be an object, got number/);
+    expect(register({ ...good, name: "" })).toThrow(/spec.name must be a non-empty string/);
+    expect(register({ ...good, wrap: 1 })).toThrow(/spec.wrap must be a function/);
+    expect(register({ ...good, create: "no" })).toThrow(/spec.create must be a function/);
+    expect(register({ ...good, space: null })).toThrow(/spec.space must be a VectorSpace object/);
+    expect(register({ ...good, space: { ...pointSpace, dot: undefined } })).toThrow(
+      /spec.space.dot must be a function/,
+    );
+  });
+
   it("scalarSpace implements the protocol", () => {
     expect(scalarSpace.add(1, 2)).toBe(3);
     expect(scalarSpace.scale(2, 3)).toBe(6);

@@ -131,9 +131,7 @@ export function sumToShape(a: NDArray, shape: readonly number[]): NDArray {
   const out = new Float64Array(size);
   const src = a.data;
   if (size === 1) {
-    let total = 0;
-    for (let i = 0; i < src.length; i++) total += src[i];
-    out[0] = total;
+    out[0] = sumAll(src);
     return new NDArray(out, shape);
   }
   const pattern = broadcastPattern(shape, a.shape);
@@ -144,6 +142,29 @@ export function sumToShape(a: NDArray, shape: readonly number[]): NDArray {
   const outStrides = broadcastStrides(shape, a.shape);
   accumulateInto(out, src, a.shape, outStrides);
   return new NDArray(out, shape);
+}
+
+/** The sum of every entry, left to right from 0 (so one entry -0 gives 0, as a sum into zeros). */
+function sumAll(data: Float64Array): number {
+  let total = 0;
+  for (let i = 0; i < data.length; i++) total += data[i];
+  return total;
+}
+
+/**
+ * The one "sum back to shape" of raw values (the adjoint of broadcasting an operand to `a.shape`): `a`
+ * summed down to the shape of the raw value `target` with {@link sumToShape}; a number target (an AdjFloat
+ * operand) takes the total of all entries, as a number. `target` only gives the shape; its entries are not
+ * read.
+ * @example
+ * sumToRaw(array([[1, 2], [3, 4]]), array([0, 0])).toArray(); // [4, 6]
+ * sumToRaw(array([1, 2]), 0); // 3
+ */
+export function sumToRaw(a: NDArray, target: number): number;
+export function sumToRaw(a: NDArray, target: NDArray): NDArray;
+export function sumToRaw(a: NDArray, target: number | NDArray): number | NDArray;
+export function sumToRaw(a: NDArray, target: number | NDArray): number | NDArray {
+  return typeof target === "number" ? sumAll(a.data) : sumToShape(a, target.shape);
 }
 
 /**

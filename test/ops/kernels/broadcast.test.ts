@@ -10,6 +10,7 @@ import {
   broadcastTo,
   mapBinary,
   mapUnary,
+  sumToRaw,
   sumToShape,
 } from "../../../src/ops/kernels/broadcast.js";
 import { array, NDArray } from "../../../src/values/ndarray.js";
@@ -102,6 +103,33 @@ describe("broadcastTo / sumToShape", () => {
     expect(sumToShape(y, [1, 2, 1]).toArray()).toEqual([[[14], [22]]]);
     expect(sumToShape(y, [2, 1, 2]).toArray()).toEqual([[[4, 6]], [[12, 14]]]);
     expect(() => sumToShape(y, [3])).toThrow(/sumToShape: cannot broadcast an array of shape \[3\]/);
+  });
+
+  it("sumToRaw sums to the shape of a raw value: sumToShape for an array, the total for a number", () => {
+    fc.assert(
+      fc.property(broadcastShapesArb(1), fc.integer({ min: 0, max: 1000 }), ({ target, shapes }, seed) => {
+        const small = shapes[0];
+        const y = fromFunction(target, (index) => Math.sin(index.reduce((p, k) => 3 * p + k, seed)));
+        const like = new NDArray(new Float64Array(small.reduce((p, n) => p * n, 1)), small);
+        expect(Array.from(sumToRaw(y, like).data)).toEqual(Array.from(sumToShape(y, small).data));
+        expect(sumToRaw(y, like).shape).toEqual(small);
+        let total = 0;
+        for (const v of y.data) total += v;
+        expect(sumToRaw(y, 7)).toBe(total);
+      }),
+    );
+    // a number target is a sum into 0 (as the elementwise adjoints always did): one entry -0 gives +0
+    expect(Object.is(sumToRaw(array([-0]), 1), 0)).toBe(true);
+    expect(
+      sumToRaw(
+        array([
+          [1, 2],
+          [3, 4],
+        ]),
+        array([0, 0]),
+      ).toArray(),
+    ).toEqual([4, 6]);
+    expect(() => sumToRaw(array([1, 2]), array([0, 0, 0]))).toThrow(/sumToShape: cannot broadcast/);
   });
 
   it("handles empty arrays", () => {
