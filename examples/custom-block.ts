@@ -10,7 +10,8 @@ import {
   defineElementwise,
   type HessianContext,
   type RecomputeContext,
-  recordBlock,
+  record,
+  type Seeds,
   type TlmContext,
 } from "tsadjoint";
 
@@ -31,50 +32,51 @@ export const softplusElementwise = defineElementwise({
   d2f: (x) => sigmoid(x) * (1 - sigmoid(x)),
 });
 
-/**
- * The same operation written out as a Block (for operations that are not elementwise). y = softplus(x). Rules: y' = sigmoid(x); y'' = sigmoid(x) (1 - sigmoid(x)).
- */
-export class SoftplusBlock extends Block {
-  constructor(x: AdjFloat) {
-    super();
-    this.addDependency(x);
-  }
+/** The block's inputs and outputs as the tape saves them: the AdjFloat x as its number, y likewise. */
+type In = readonly [x: number];
+type Out = readonly [y: number];
 
-  recompute({ inputs }: RecomputeContext) {
-    return [softplusValue(inputs[0] as number)];
+/**
+ * The same operation written out as a Block (for operations that are not elementwise), typed by its inputs
+ * and outputs: the compiler checks every mode's arity and value types. y = softplus(x). Rules:
+ * y' = sigmoid(x); y'' = sigmoid(x) (1 - sigmoid(x)). A seed is `undefined` for zero.
+ */
+export class SoftplusBlock extends Block<In, Out> {
+  recompute({ inputs: [x] }: RecomputeContext<In>): Out {
+    return [softplusValue(x)];
   }
 
   // ydot = sigmoid(x) xdot
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext) {
-    const xdot = tlmInputs[0] as number | undefined;
-    return [xdot === undefined ? undefined : sigmoid(inputs[0] as number) * xdot];
+  override evaluateTlm({ inputs: [x], tlmInputs: [xdot] }: TlmContext<In, Out>): Seeds<Out> {
+    return [xdot === undefined ? undefined : sigmoid(x) * xdot];
   }
 
   // xbar = sigmoid(x) ybar
-  override evaluateAdj({ inputs, adjInputs }: AdjContext) {
-    const ybar = adjInputs[0] as number | undefined;
-    return [ybar === undefined ? undefined : sigmoid(inputs[0] as number) * ybar];
+  override evaluateAdj({ inputs: [x], adjInputs: [ybar] }: AdjContext<In, Out>): Seeds<In> {
+    return [ybar === undefined ? undefined : sigmoid(x) * ybar];
   }
 
   // xhat = sigmoid(x) yhat + sigmoid(x) (1 - sigmoid(x)) ybar xdot
-  override evaluateHessian({ inputs, adjInputs, hessianInputs, tlmInputs }: HessianContext) {
-    const s = sigmoid(inputs[0] as number);
-    const ybar = (adjInputs[0] as number | undefined) ?? 0;
-    const yhat = (hessianInputs[0] as number | undefined) ?? 0;
-    const xdot = (tlmInputs[0] as number | undefined) ?? 0;
+  override evaluateHessian({
+    inputs: [x],
+    adjInputs: [ybar = 0],
+    hessianInputs: [yhat = 0],
+    tlmInputs: [xdot = 0],
+  }: HessianContext<In, Out>): Seeds<In> {
+    const s = sigmoid(x);
     return [s * yhat + s * (1 - s) * ybar * xdot];
   }
 }
 
 /**
- * softplus(x) = ln(1 + e^x), recorded as one SoftplusBlock.
+ * softplus(x) = ln(1 + e^x), recorded as one SoftplusBlock: `record` builds the block over x's record and
+ * a fresh record for y, appends it to the working tape and links y to it (only while annotation is on).
  *
  * @example
  * const y = softplus(new AdjFloat(0.5));
  */
 export function softplus(x: AdjFloat): AdjFloat {
-  const block = new SoftplusBlock(x);
-  const y = block.addOutput(new AdjFloat(softplusValue(x.value)));
-  recordBlock(block); // records only while annotation is on
+  const y = new AdjFloat(softplusValue(x.value));
+  record([x], [y], (dependencies, outputs) => new SoftplusBlock(dependencies, outputs));
   return y;
 }

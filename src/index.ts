@@ -75,6 +75,7 @@ export {
   type JacobianValue,
   PointwiseJacobian,
 } from "./tape/jacobian.js";
+export { record } from "./tape/record.js";
 export { getWorkingTape, recordBlock, setWorkingTape, Tape, type TapeOption, withTape } from "./tape/tape.js";
 export * from "./transforms/index.js";
 export { AdjFloat, type Scalar } from "./values/adj-float.js";

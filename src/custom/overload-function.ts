@@ -2,7 +2,7 @@
  * @file overloadFunction: a plain function on NDArrays and numbers plus user derivative rules (jvp, vjp,
  * hvp) becomes one recorded block, the analogue of a custom VJP.
  */
-import { InvalidArgumentError, MissingRuleError, ShapeMismatchError } from "../errors.js";
+import { InvalidArgumentError, MissingRuleError, ShapeMismatchError, TsadjointError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { checkTape } from "../reduced/arguments.js";
 import { annotating, stopAnnotating } from "../tape/annotation.js";
@@ -11,15 +11,16 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
-import { recordBlock, type Tape } from "../tape/tape.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { record } from "../tape/record.js";
+import type { Tape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
-import "../values/ndarray-space.js";
 import { array, formatShape, NDArray, type NestedNumberArray, shapesEqual } from "../values/ndarray.js";
-import type { OverloadedValue } from "../values/overloaded.js";
-import { describeType, spaceOf } from "../values/space.js";
+import { ndarraySpace } from "../values/ndarray-space.js";
+import { describeType } from "../values/space.js";
 
 /** A raw value as user functions and rules see it: a number (an AdjFloat's value) or an NDArray. */
 export type RawValue = number | NDArray;
@@ -148,6 +149,19 @@ export interface OverloadRules<
   tape?: Tape;
 }
 
+/**
+ * current + value in one dependency's slot: both are numbers, or both NDArrays of the dependency's shape
+ * (each rule result was checked against the input it belongs to).
+ */
+function addSlot(current: RawValue, value: RawValue): RawValue {
+  if (typeof current === "number") {
+    if (typeof value === "number") return current + value;
+  } else if (value instanceof NDArray) {
+    return ndarraySpace.add(current, value);
+  }
+  throw new TsadjointError("overloadFunction", "a number and an NDArray were given for the same input");
+}
+
 function zeroLike(raw: RawValue): RawValue {
   return typeof raw === "number" ? 0 : new NDArray(new Float64Array(raw.size), raw.shape);
 }
@@ -187,7 +201,7 @@ function checkRuleValue(
  * withTape(tape, () => cube(x));
  * tape.blocks[0] instanceof OverloadedFunctionBlock; // true, named after the function
  */
-export class OverloadedFunctionBlock extends Block {
+export class OverloadedFunctionBlock extends Block<RawValues, RawValues> {
   constructor(
     readonly fn: (...inputs: RawValue[]) => unknown,
     readonly rules: OverloadRules,
@@ -213,10 +227,9 @@ export class OverloadedFunctionBlock extends Block {
   }
 
   /** Every input (constants included) from the dependencies' values. */
-  private allInputs(dependencyValues: readonly unknown[]): RawValue[] {
-    return this.dependencyOf.map((d, i) =>
-      d < 0 ? (this.constants[i] as number) : (dependencyValues[d] as RawValue),
-    );
+  private allInputs(dependencyValues: RawValues): RawValue[] {
+    // an input is a constant (a number) exactly where it is no dependency
+    return this.dependencyOf.map((d, i) => this.constants[i] ?? dependencyValues[d]);
   }
 
   private missing(rule: "jvp" | "vjp" | "hvp", mode: string): MissingRuleError {
@@ -226,38 +239,40 @@ export class OverloadedFunctionBlock extends Block {
     );
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+  recompute({ inputs }: RecomputeContext<RawValues>): RawValues {
     const result = stopAnnotating(() => this.fn(...this.allInputs(inputs)));
     return normaliseOutputs(this.operation, result, this.manyOutputs);
   }
 
   /** Per-input values from dependency slots: zeros for constants and for `undefined` slots. */
-  private perInput(all: readonly RawValue[], slots: readonly unknown[]): RawValue[] {
-    return this.dependencyOf.map((d, i) =>
-      d < 0 ? 0 : ((slots[d] as RawValue | undefined) ?? zeroLike(all[i])),
-    );
+  private perInput(all: readonly RawValue[], slots: Seeds<RawValues>): RawValue[] {
+    return this.dependencyOf.map((d, i) => (d < 0 ? 0 : (slots[d] ?? zeroLike(all[i]))));
   }
 
   /** Per-output values: zeros for `undefined` slots. */
-  private perOutput(outputs: readonly unknown[], slots: readonly unknown[]): RawValue[] {
-    return outputs.map((y, j) => (slots[j] as RawValue | undefined) ?? zeroLike(y as RawValue));
+  private perOutput(outputs: RawValues, slots: Seeds<RawValues>): RawValue[] {
+    return outputs.map((y, j) => slots[j] ?? zeroLike(y));
   }
 
   /** Dependency results from per-input rule results, accumulated where one dependency is several inputs. */
-  private toDependencies(rule: string, all: readonly RawValue[], results: readonly unknown[]): unknown[] {
+  private toDependencies(
+    rule: string,
+    all: readonly RawValue[],
+    results: readonly unknown[],
+  ): (RawValue | undefined)[] {
     if (!Array.isArray(results)) {
       throw new InvalidArgumentError(
         this.operation,
         `the ${rule} rule must return an array with one value per input (${all.length})`,
       );
     }
-    const out = new Array<unknown>(this.dependencies.length).fill(undefined);
+    const out = new Array<RawValue | undefined>(this.dependencies.length).fill(undefined);
     this.dependencyOf.forEach((d, i) => {
       if (d < 0) return;
       const value = checkRuleValue(this.operation, rule, `input ${i}`, results[i], all[i]);
       if (value === undefined) return;
       const current = out[d];
-      out[d] = current === undefined ? value : spaceOf(value).add(current, value);
+      out[d] = current === undefined ? value : addSlot(current, value);
     });
     return out;
   }
@@ -267,11 +282,11 @@ export class OverloadedFunctionBlock extends Block {
   }
 
   // ydot = jvp(x; xdot)
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
+  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext<RawValues, RawValues>): Seeds<RawValues> {
     const jvp = this.rules.jvp;
     if (jvp === undefined) throw this.missing("jvp", "tangent-linear");
     const all = this.allInputs(inputs);
-    const raw = jvp({ inputs: all, outputs: outputs as RawValue[], tangents: this.perInput(all, tlmInputs) });
+    const raw = jvp({ inputs: all, outputs, tangents: this.perInput(all, tlmInputs) });
     const list = Array.isArray(raw) ? raw : [raw];
     if (list.length !== outputs.length) {
       throw new InvalidArgumentError(
@@ -279,19 +294,22 @@ export class OverloadedFunctionBlock extends Block {
         `the jvp rule returned ${list.length} value(s) for ${outputs.length} output(s)`,
       );
     }
-    return list.map((value, j) =>
-      checkRuleValue(this.operation, "jvp", `output ${j}`, value, outputs[j] as RawValue),
-    );
+    return list.map((value, j) => checkRuleValue(this.operation, "jvp", `output ${j}`, value, outputs[j]));
   }
 
   // xbar = vjp(x; ybar)
-  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({
+    inputs,
+    outputs,
+    adjInputs,
+    needed,
+  }: AdjContext<RawValues, RawValues>): Seeds<RawValues> {
     const vjp = this.rules.vjp;
     if (vjp === undefined) throw this.missing("vjp", "adjoint");
     const all = this.allInputs(inputs);
     const results = vjp({
       inputs: all,
-      outputs: outputs as RawValue[],
+      outputs,
       cotangents: this.perOutput(outputs, adjInputs),
       needed: this.neededInputs(needed),
     });
@@ -306,21 +324,21 @@ export class OverloadedFunctionBlock extends Block {
     hessianInputs,
     tlmInputs,
     needed,
-  }: HessianContext): readonly unknown[] {
+  }: HessianContext<RawValues, RawValues>): Seeds<RawValues> {
     const vjp = this.rules.vjp;
     const hvp = this.rules.hvp;
     if (hvp === undefined) throw this.missing("hvp", "second-order adjoint (Hessian)");
     if (vjp === undefined) throw this.missing("vjp", "second-order adjoint (Hessian)");
     const all = this.allInputs(inputs);
     const neededInputs = this.neededInputs(needed);
-    let total: unknown[] = new Array<unknown>(this.dependencies.length).fill(undefined);
+    let total = new Array<RawValue | undefined>(this.dependencies.length).fill(undefined);
     if (hessianInputs.some((v) => v !== undefined)) {
       total = this.toDependencies(
         "vjp",
         all,
         vjp({
           inputs: all,
-          outputs: outputs as RawValue[],
+          outputs,
           cotangents: this.perOutput(outputs, hessianInputs),
           needed: neededInputs,
         }),
@@ -332,7 +350,7 @@ export class OverloadedFunctionBlock extends Block {
         all,
         hvp({
           inputs: all,
-          outputs: outputs as RawValue[],
+          outputs,
           cotangents: this.perOutput(outputs, adjInputs),
           tangents: this.perInput(all, tlmInputs),
           needed: neededInputs,
@@ -342,7 +360,7 @@ export class OverloadedFunctionBlock extends Block {
         const extra = curvature[d];
         if (value === undefined) return extra;
         if (extra === undefined) return value;
-        return spaceOf(value).add(value, extra);
+        return addSlot(value, extra);
       });
     }
     return total;
@@ -351,12 +369,15 @@ export class OverloadedFunctionBlock extends Block {
 
 /** The outputs of one call of f as a list of raw values, checked. */
 function normaliseOutputs(operation: string, result: unknown, many: boolean): RawValue[] {
-  const list = many ? (result as unknown[]) : [result];
-  if (many && !Array.isArray(result)) {
-    throw new InvalidArgumentError(
-      operation,
-      "the function returned one value where it returned an array before",
-    );
+  let list: readonly unknown[] = [result];
+  if (many) {
+    if (!Array.isArray(result)) {
+      throw new InvalidArgumentError(
+        operation,
+        "the function returned one value where it returned an array before",
+      );
+    }
+    list = result;
   }
   return list.map((value, j) => {
     if (typeof value === "number") return value;
@@ -370,10 +391,10 @@ function normaliseOutputs(operation: string, result: unknown, many: boolean): Ra
 }
 
 /** An input as a raw value: overloaded values give their raw value, nested arrays become NDArrays. */
-function toInput(operation: string, value: unknown, index: number): OverloadedValue | number {
+function toInput(operation: string, value: unknown, index: number): AdjFloat | NDArray | number {
   if (typeof value === "number") return value;
   if (value instanceof AdjFloat || value instanceof NDArray) return value;
-  if (Array.isArray(value) || value instanceof Float64Array) return array(value as NestedNumberArray);
+  if (Array.isArray(value) || value instanceof Float64Array) return array(value);
   throw new InvalidArgumentError(
     operation,
     `input ${index} is ${describeType(value)}; give an NDArray, an AdjFloat, a number or a nested number array`,
@@ -409,8 +430,13 @@ function toInput(operation: string, value: unknown, index: number): OverloadedVa
  */
 export function overloadFunction<A extends RawValue[], const R extends RawValue | RawValues>(
   fn: (...inputs: A) => R,
-  rules: OverloadRules<A, R> = {},
-): (...inputs: { [K in keyof A]: OverloadedInput<A[K]> }) => OverloadedResult<R> {
+  rules?: OverloadRules<A, R>,
+): (...inputs: { [K in keyof A]: OverloadedInput<A[K]> }) => OverloadedResult<R>;
+// the signature above types the call by fn; inside, fn takes raw values and its outputs are checked
+export function overloadFunction(
+  fn: (...inputs: RawValue[]) => unknown,
+  rules: OverloadRules = {},
+): (...inputs: never[]) => unknown {
   if (typeof fn !== "function") {
     throw new InvalidArgumentError(
       "overloadFunction",
@@ -432,10 +458,10 @@ export function overloadFunction<A extends RawValue[], const R extends RawValue 
   const tape = checkTape(rules.tape, "overloadFunction");
   const functionName = rules.name ?? (fn.name || "overloadedFunction");
   const operation = `overloadFunction(${functionName})`;
-  const call = (...args: unknown[]) => {
+  return (...args: unknown[]) => {
     const values = args.map((value, index) => toInput(operation, value, index));
-    const raws = values.map((value) => (typeof value === "number" ? value : (value.raw() as RawValue)));
-    const result = stopAnnotating(() => (fn as (...inputs: RawValue[]) => unknown)(...raws));
+    const raws = values.map((value) => (typeof value === "number" ? value : value.raw()));
+    const result = stopAnnotating(() => fn(...raws));
     const many = Array.isArray(result);
     const outputs = normaliseOutputs(operation, result, many);
     // fresh output objects (sharing the data), so that each carries its own tape link
@@ -443,45 +469,56 @@ export function overloadFunction<A extends RawValue[], const R extends RawValue 
       typeof raw === "number" ? new AdjFloat(raw) : new NDArray(raw.data, raw.shape),
     );
     if (annotating()) {
-      const dependencies: BlockVariable[] = [];
-      const dependencyOf: number[] = [];
-      const constants: (number | undefined)[] = [];
-      const seen = new Map<BlockVariable, number>();
-      for (const value of values) {
-        if (typeof value === "number") {
-          dependencyOf.push(-1);
-          constants.push(value);
-          continue;
-        }
-        const variable = value.blockVariable;
-        let index = seen.get(variable);
-        if (index === undefined) {
-          index = dependencies.length;
-          dependencies.push(variable);
-          seen.set(variable, index);
-        }
-        dependencyOf.push(index);
-        constants.push(undefined);
-      }
-      const outputVariables = wrapped.map((value) => new BlockVariable(value.raw()));
-      recordBlock(
-        new OverloadedFunctionBlock(
-          fn as (...inputs: RawValue[]) => unknown,
-          rules,
-          functionName,
-          constants,
-          dependencyOf,
-          many,
-          dependencies,
-          outputVariables,
-        ),
-        { tape },
+      const { dependencies, dependencyOf, constants } = dependenciesOf(values);
+      record(
+        dependencies,
+        wrapped,
+        (inputs, outputVariables) =>
+          new OverloadedFunctionBlock(
+            fn,
+            rules,
+            functionName,
+            constants,
+            dependencyOf,
+            many,
+            inputs,
+            outputVariables,
+          ),
+        tape,
       );
-      wrapped.forEach((value, j) => {
-        value._blockVariable = outputVariables[j];
-      });
     }
-    return (many ? wrapped : wrapped[0]) as OverloadedResult<R>;
+    return many ? wrapped : wrapped[0];
   };
-  return call as (...inputs: { [K in keyof A]: OverloadedInput<A[K]> }) => OverloadedResult<R>;
+}
+
+/**
+ * The block's dependencies for one call: each distinct overloaded input once (an input passed twice is one
+ * dependency), with, per input, its dependency index (-1 for a constant) and its constant value.
+ */
+function dependenciesOf(values: readonly (AdjFloat | NDArray | number)[]): {
+  dependencies: BlockVariable[];
+  dependencyOf: number[];
+  constants: (number | undefined)[];
+} {
+  const dependencies: BlockVariable[] = [];
+  const dependencyOf: number[] = [];
+  const constants: (number | undefined)[] = [];
+  const seen = new Map<BlockVariable, number>();
+  for (const value of values) {
+    if (typeof value === "number") {
+      dependencyOf.push(-1);
+      constants.push(value);
+      continue;
+    }
+    const variable = value.blockVariable;
+    let index = seen.get(variable);
+    if (index === undefined) {
+      index = dependencies.length;
+      dependencies.push(variable);
+      seen.set(variable, index);
+    }
+    dependencyOf.push(index);
+    constants.push(undefined);
+  }
+  return { dependencies, dependencyOf, constants };
 }

@@ -2,16 +2,16 @@
  * @file pointMap (CRIKit's point_map): a function written with `tsadjoint/numpy` on batches of points
  * becomes ONE block whose four modes come from a nested tape of its own, with per-point Jacobian stacks.
  */
-import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { InvalidArgumentError, ShapeMismatchError, TsadjointError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { checkTape } from "../reduced/arguments.js";
-import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
 import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
 import { BlockVariable } from "../tape/block-variable.js";
@@ -22,12 +22,15 @@ import {
   type JacobianContext,
   jacobianPropagation,
 } from "../tape/capabilities.js";
-import { IDENTITY, type JacobianValue, PointwiseJacobian } from "../tape/jacobian.js";
-import { recordBlock, Tape, withTape } from "../tape/tape.js";
+import { IDENTITY, type IdentityJacobian, type JacobianValue, PointwiseJacobian } from "../tape/jacobian.js";
+import { record } from "../tape/record.js";
+import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../tape/sweeps.js";
+import { Tape, withTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";
-import { array, formatShape, NDArray, type NestedNumberArray, shapeSize } from "../values/ndarray.js";
+import { array, formatShape, NDArray, shapeSize } from "../values/ndarray.js";
 import { addRaw, describeType } from "../values/space.js";
+import type { RawValue, RawValues } from "./overload-function.js";
 
 /** A shape specification: entries are lengths, -1 means "this axis exists, any length"; `[]` is a scalar. */
 export type ShapeSpec = readonly number[];
@@ -86,12 +89,17 @@ function checkSpec(operation: string, spec: unknown, what: string): ShapeSpec {
       `${what} must be a shape: an array of lengths, with -1 for "any length" (got ${JSON.stringify(spec)})`,
     );
   }
-  return spec as ShapeSpec;
+  return spec;
+}
+
+/** Several outputs: the output specification is a list of shapes. */
+function isShapeList(spec: OutputShapeSpec): spec is readonly ShapeSpec[] {
+  return spec.length > 0 && Array.isArray(spec[0]);
 }
 
 function toValue(operation: string, value: unknown, index: number): PointMapValue {
   if (typeof value === "number" || value instanceof NDArray || value instanceof AdjFloat) return value;
-  if (Array.isArray(value) || value instanceof Float64Array) return array(value as NestedNumberArray);
+  if (Array.isArray(value) || value instanceof Float64Array) return array(value);
   throw new InvalidArgumentError(
     operation,
     `argument ${index} is ${describeType(value)}; give an NDArray, an AdjFloat or a number`,
@@ -103,8 +111,14 @@ function freshValue(value: NDArray | AdjFloat): NDArray | AdjFloat {
   return value instanceof NDArray ? new NDArray(value.data, value.shape) : new AdjFloat(value.value);
 }
 
-function freshRaw(raw: unknown): unknown {
-  return raw instanceof NDArray ? new NDArray(raw.data, raw.shape) : raw;
+/** A nested output's value for the outer tape: a fresh NDArray (same data), or the number. */
+function freshRaw(raw: unknown): RawValue {
+  if (raw instanceof NDArray) return new NDArray(raw.data, raw.shape);
+  if (typeof raw === "number") return raw;
+  throw new TsadjointError(
+    "pointMap",
+    `a nested output holds ${describeType(raw)}; expected a number or an NDArray`,
+  );
 }
 
 function sameEntries(a: readonly unknown[] | undefined, b: readonly unknown[]): boolean {
@@ -132,18 +146,36 @@ interface PointMapLayout {
   readonly outputPointwise: readonly boolean[];
 }
 
+/** Per dependency that depends on the control: its per-point Jacobian (the control itself, or a stack). */
+interface PointSeed {
+  readonly jacobian: IdentityJacobian | PointwiseJacobian;
+  readonly input: NDArray;
+}
+
+/** The seeds of a per-point Jacobian propagation: the points, the control's point shape, and per dependency. */
+interface PointSeeds {
+  readonly points: number;
+  readonly controlPointShape: readonly number[];
+  /** Per dependency, its seed, or `undefined` when it does not depend on the control. */
+  readonly perDependency: readonly (PointSeed | undefined)[];
+}
+
 /**
  * One call of a point map. Its modes run on the nested tape the call recorded: recompute is a replay of
  * the nested path, TLM and adjoint are the nested sweeps, the Hessian is a nested second-order sweep that
  * takes the outer second-order seeds (reusing the nested tangent and adjoint values when the outer sweep
  * has just computed them with the same seeds). `evaluateJacobian` gives per-point Jacobian stacks.
+ * Dependencies and outputs are raw values: a number for an AdjFloat, the NDArray itself for an NDArray.
  *
  * @example
  * const q = withTape(tape, () => flux(u, g, p));
- * const block = tape.blocks[0] as PointMapBlock;
- * block.innerTape.blocks.length; // the operations of f, recorded on the nested tape only
+ * const block = tape.blocks[0];
+ * if (block instanceof PointMapBlock) block.innerTape.blocks.length; // the operations of f, recorded on the nested tape only
  */
-export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOrder {
+export class PointMapBlock
+  extends Block<RawValues, RawValues>
+  implements JacobianBlock<RawValues, RawValues>, FusedSecondOrder<RawValues, RawValues>
+{
   /** Declares the JacobianBlock capability (per-point stacks). */
   get [jacobianPropagation](): true {
     return true;
@@ -154,8 +186,8 @@ export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOr
   }
   /** Bumped by every nested replay; tangent/adjoint states remember the generation they belong to. */
   private generation = 0;
-  private tlmState: { generation: number; seeds: readonly unknown[] } | undefined = undefined;
-  private adjointState: { generation: number; seeds: readonly unknown[] } | undefined = undefined;
+  private tlmState: { generation: number; seeds: Seeds<RawValues> } | undefined = undefined;
+  private adjointState: { generation: number; seeds: Seeds<RawValues> } | undefined = undefined;
 
   /** @internal built by the functions `pointMap` returns */
   constructor(
@@ -177,7 +209,7 @@ export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOr
   }
 
   /** Brings the nested tape to the outer inputs (a replay, only when they changed). */
-  private sync(inputs: readonly unknown[]): void {
+  private sync(inputs: RawValues): void {
     const { path, controlDependency } = this.layout;
     const controls = path.controls;
     let stale = false;
@@ -197,11 +229,11 @@ export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOr
     this.adjointState = undefined;
   }
 
-  private controlSeeds(perDependency: readonly unknown[]): unknown[] {
+  private controlSeeds(perDependency: Seeds<RawValues>): (RawValue | undefined)[] {
     return this.layout.controlDependency.map((d) => perDependency[d]);
   }
 
-  private outputSeeds(perOutput: readonly unknown[]): unknown[] {
+  private outputSeeds(perOutput: Seeds<RawValues>): unknown[] {
     const { path, outputIndex } = this.layout;
     const seeds = new Array<unknown>(path.outputs.length).fill(undefined);
     outputIndex.forEach((index, o) => {
@@ -210,32 +242,41 @@ export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOr
     return seeds;
   }
 
-  private dependencyResults(slot: "adj" | "hessian", needed: readonly boolean[]): unknown[] {
+  private dependencyResults(slot: "adj" | "hessian", needed: readonly boolean[]): Seeds<RawValues> {
     const { path, controlDependency } = this.layout;
-    const results = new Array<unknown>(this.dependencies.length).fill(undefined);
+    const results = new Array<RawValue | undefined>(this.dependencies.length).fill(undefined);
     path.controls.forEach((control, c) => {
       const d = controlDependency[c];
-      if (needed[d]) results[d] = control[slot];
+      if (needed[d]) results[d] = nestedSeed(control[slot]);
     });
     return results;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+  /** Runs the nested TLM sweep unless its values are those of `tlmInputs` already. */
+  private tangentsAt(tlmInputs: Seeds<RawValues>): void {
+    const tlmReady =
+      this.tlmState?.generation === this.generation && sameEntries(this.tlmState.seeds, tlmInputs);
+    if (tlmReady) return;
+    tlmSweep(this.layout.path, this.controlSeeds(tlmInputs));
+    this.tlmState = { generation: this.generation, seeds: tlmInputs.slice() };
+  }
+
+  recompute({ inputs }: RecomputeContext<RawValues>): RawValues {
     this.sync(inputs);
     return this.layout.innerOutputs.map((inner) => freshRaw(inner.saved));
   }
 
   // ydot = (nested TLM sweep)(xdot)
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+  override evaluateTlm({ inputs, tlmInputs }: TlmContext<RawValues, RawValues>): Seeds<RawValues> {
     this.sync(inputs);
     tlmSweep(this.layout.path, this.controlSeeds(tlmInputs));
     this.tlmState = { generation: this.generation, seeds: tlmInputs.slice() };
     const { outputIndex, innerOutputs } = this.layout;
-    return innerOutputs.map((inner, o) => (outputIndex[o] >= 0 ? inner.tlm : undefined));
+    return innerOutputs.map((inner, o) => (outputIndex[o] >= 0 ? nestedSeed(inner.tlm) : undefined));
   }
 
   // xbar = (nested adjoint sweep)(ybar)
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext<RawValues, RawValues>): Seeds<RawValues> {
     this.sync(inputs);
     adjointSweep(this.layout.path, this.outputSeeds(adjInputs));
     this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
@@ -249,18 +290,12 @@ export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOr
     hessianInputs,
     tlmInputs,
     needed,
-  }: HessianContext): readonly unknown[] {
+  }: HessianContext<RawValues, RawValues>): Seeds<RawValues> {
     this.sync(inputs);
-    const path = this.layout.path;
-    const tlmReady =
-      this.tlmState?.generation === this.generation && sameEntries(this.tlmState.seeds, tlmInputs);
-    if (!tlmReady) {
-      tlmSweep(path, this.controlSeeds(tlmInputs));
-      this.tlmState = { generation: this.generation, seeds: tlmInputs.slice() };
-    }
+    this.tangentsAt(tlmInputs);
     const adjointsReady =
       this.adjointState?.generation === this.generation && sameEntries(this.adjointState.seeds, adjInputs);
-    hessianSweep(path, this.outputSeeds(adjInputs), {
+    hessianSweep(this.layout.path, this.outputSeeds(adjInputs), {
       hessianSeeds: this.outputSeeds(hessianInputs),
       adjointsReady,
     });
@@ -278,16 +313,12 @@ export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOr
     hessianInputs,
     tlmInputs,
     needed,
-  }: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
+  }: HessianContext<RawValues, RawValues>): readonly [Seeds<RawValues>, Seeds<RawValues>] {
     this.sync(inputs);
-    const path = this.layout.path;
-    const tlmReady =
-      this.tlmState?.generation === this.generation && sameEntries(this.tlmState.seeds, tlmInputs);
-    if (!tlmReady) {
-      tlmSweep(path, this.controlSeeds(tlmInputs));
-      this.tlmState = { generation: this.generation, seeds: tlmInputs.slice() };
-    }
-    hessianSweep(path, this.outputSeeds(adjInputs), { hessianSeeds: this.outputSeeds(hessianInputs) });
+    this.tangentsAt(tlmInputs);
+    hessianSweep(this.layout.path, this.outputSeeds(adjInputs), {
+      hessianSeeds: this.outputSeeds(hessianInputs),
+    });
     this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
     return [this.dependencyResults("adj", needed), this.dependencyResults("hessian", needed)];
   }
@@ -299,75 +330,123 @@ export class PointMapBlock extends Block implements JacobianBlock, FusedSecondOr
    * the stack costs (per-point control size) nested TLM sweeps. Otherwise `undefined`: the driver builds
    * the dense Jacobian column by column.
    */
-  evaluateJacobian({ inputs, jacobianInputs }: JacobianContext): readonly JacobianValue[] | undefined {
+  evaluateJacobian({
+    inputs,
+    outputs,
+    jacobianInputs,
+  }: JacobianContext<RawValues, RawValues>): readonly JacobianValue[] | undefined {
     const { dependencyPointwise, outputPointwise, path, controlDependency, outputIndex, innerOutputs } =
       this.layout;
-    let points = -1;
-    let controlPointShape: readonly number[] | undefined;
-    for (let d = 0; d < jacobianInputs.length; d++) {
-      const jacobian = jacobianInputs[d];
-      if (jacobian === undefined) continue;
-      if (!dependencyPointwise[d]) return undefined;
-      const shape = (inputs[d] as NDArray).shape;
-      let own: readonly number[];
-      if (jacobian === IDENTITY) own = shape.slice(1);
-      else if (jacobian instanceof PointwiseJacobian && jacobian.points === shape[0])
-        own = jacobian.controlPointShape;
-      else return undefined;
-      if (controlPointShape !== undefined && formatShape(own) !== formatShape(controlPointShape))
-        return undefined;
-      controlPointShape = own;
-      points = shape[0];
-    }
-    if (controlPointShape === undefined) return undefined;
-    if (outputPointwise.some((pointwise) => !pointwise)) return undefined;
+    const seeds = pointSeeds(jacobianInputs, inputs, dependencyPointwise);
+    if (seeds === undefined) return undefined;
+    const arrays = pointwiseOutputs(outputs, outputPointwise);
+    if (arrays === undefined) return undefined;
+    const { points, controlPointShape, perDependency } = seeds;
     this.sync(inputs);
     this.tlmState = undefined;
     const components = shapeSize(controlPointShape);
-    const outputs = this.outputs.map((o) => o.saved as NDArray);
-    const stacks = outputs.map((y) => new Float64Array(y.size * components));
-    const reached = outputs.map(() => false);
+    const stacks = arrays.map((y) => new Float64Array(y.size * components));
+    const reached = arrays.map(() => false);
     for (let j = 0; j < components; j++) {
-      const seeds = controlDependency.map((d) =>
-        oneHotSeed(jacobianInputs[d], inputs[d] as NDArray, points, components, j),
-      );
-      tlmSweep(path, seeds);
+      const directions = controlDependency.map((d) => oneHotSeed(perDependency[d], points, components, j));
+      tlmSweep(path, directions);
       innerOutputs.forEach((inner, o) => {
         if (outputIndex[o] < 0) return;
-        const tlm = inner.tlm as NDArray | undefined;
-        if (tlm === undefined) return;
+        // the tangent of a per-point output is an NDArray of its shape (undefined: zero)
+        const tlm = inner.tlm;
+        if (!(tlm instanceof NDArray)) return;
         reached[o] = true;
         const flat = tlm.data;
         const stack = stacks[o];
         for (let r = 0; r < flat.length; r++) stack[r * components + j] = flat[r];
       });
     }
-    return outputs.map((y, o) => {
+    return arrays.map((y, o) => {
       if (!reached[o]) return undefined;
       const valuePointShape = y.shape.slice(1);
       return new PointwiseJacobian(
-        new NDArray(stacks[o], [points, ...valuePointShape, ...(controlPointShape as number[])]),
+        new NDArray(stacks[o], [points, ...valuePointShape, ...controlPointShape]),
         valuePointShape,
-        controlPointShape as number[],
+        controlPointShape,
       );
     });
   }
 }
 
+/**
+ * A slot of the nested tape that belongs to an AdjFloat or an NDArray (a nested control or output): a
+ * number or an NDArray by the value protocol, or `undefined` for zero. Anything else is a broken invariant.
+ */
+function nestedSeed(value: unknown): RawValue | undefined {
+  if (value === undefined || typeof value === "number" || value instanceof NDArray) return value;
+  throw new TsadjointError(
+    "pointMap",
+    `the nested tape holds ${describeType(value)} for an AdjFloat or NDArray value; expected a number or an NDArray`,
+  );
+}
+
+/**
+ * The per-point seeds: every dependency that depends on the control must be a per-point argument holding
+ * the control itself (IDENTITY) or a per-point stack over the same points and control point shape.
+ */
+function pointSeeds(
+  jacobianInputs: readonly JacobianValue[],
+  inputs: RawValues,
+  dependencyPointwise: readonly boolean[],
+): PointSeeds | undefined {
+  let points = -1;
+  let controlPointShape: readonly number[] | undefined;
+  const perDependency: (PointSeed | undefined)[] = [];
+  for (let d = 0; d < jacobianInputs.length; d++) {
+    const jacobian = jacobianInputs[d];
+    if (jacobian === undefined) {
+      perDependency.push(undefined);
+      continue;
+    }
+    const input = inputs[d];
+    // a per-point argument has a leading points axis, so it is an NDArray
+    if (!dependencyPointwise[d] || !(input instanceof NDArray)) return undefined;
+    const shape = input.shape;
+    let own: readonly number[];
+    if (jacobian === IDENTITY) own = shape.slice(1);
+    else if (jacobian instanceof PointwiseJacobian && jacobian.points === shape[0])
+      own = jacobian.controlPointShape;
+    else return undefined;
+    if (controlPointShape !== undefined && formatShape(own) !== formatShape(controlPointShape))
+      return undefined;
+    controlPointShape = own;
+    points = shape[0];
+    perDependency.push({ jacobian, input });
+  }
+  if (controlPointShape === undefined) return undefined;
+  return { points, controlPointShape, perDependency };
+}
+
+/** The outputs as arrays when every output is per-point (an NDArray with a points axis), else `undefined`. */
+function pointwiseOutputs(outputs: RawValues, outputPointwise: readonly boolean[]): NDArray[] | undefined {
+  if (outputPointwise.some((pointwise) => !pointwise)) return undefined;
+  const arrays: NDArray[] = [];
+  for (const y of outputs) {
+    if (!(y instanceof NDArray)) return undefined;
+    arrays.push(y);
+  }
+  return arrays;
+}
+
 /** Nested TLM seed for component j of the per-point control, all points at once. */
 function oneHotSeed(
-  jacobian: JacobianValue,
-  input: NDArray,
+  seed: PointSeed | undefined,
   points: number,
   components: number,
   j: number,
 ): NDArray | undefined {
-  if (jacobian === undefined) return undefined;
+  if (seed === undefined) return undefined;
+  const { jacobian, input } = seed;
   const data = new Float64Array(input.size);
   if (jacobian === IDENTITY) {
     for (let k = 0; k < points; k++) data[k * components + j] = 1;
   } else {
-    const stack = (jacobian as PointwiseJacobian).stack.data;
+    const stack = jacobian.stack.data;
     for (let r = 0; r < data.length; r++) data[r] = stack[r * components + j];
   }
   return new NDArray(data, input.shape);
@@ -428,7 +507,6 @@ export function pointMap(
     throw new InvalidArgumentError("pointMap", `options.name must be a string, got ${typeof options.name}`);
   }
   const tape = checkTape(options.tape, "pointMap");
-  const bare = options.bare ?? false;
   if (!Array.isArray(inputShapes)) {
     throw new InvalidArgumentError("pointMap", "inputShapes must be a list with one shape per argument");
   }
@@ -436,30 +514,33 @@ export function pointMap(
   if (!Array.isArray(outputShape)) {
     throw new InvalidArgumentError("pointMap", "outputShape must be a shape or a list of shapes");
   }
-  const manyOutputs = outputShape.length > 0 && Array.isArray(outputShape[0]);
-  const outputSpecs = manyOutputs
-    ? (outputShape as readonly ShapeSpec[]).map((spec, i) => checkSpec("pointMap", spec, `outputShape[${i}]`))
+  const manyOutputs = isShapeList(outputShape);
+  const outputSpecs = isShapeList(outputShape)
+    ? outputShape.map((spec, i) => checkSpec("pointMap", spec, `outputShape[${i}]`))
     : [checkSpec("pointMap", outputShape, "outputShape")];
-  const decorate = (f: (...args: never[]) => unknown) => {
+  const pointMapCall = (f: unknown, run: PointMapCall["run"]): PointMapCall => {
     if (typeof f !== "function") {
       throw new InvalidArgumentError("pointMap", `the decorated value must be a function, got ${typeof f}`);
     }
     const name = options.name ?? (f.name || "pointMap");
-    const operation = `pointMap(${name})`;
-    const pointMapCall: PointMapCall = {
-      operation,
-      name,
-      f,
-      bare,
-      inputSpecs,
-      outputSpecs,
-      manyOutputs,
-      tape,
-    };
-    const call = (args: readonly unknown[]) => invoke(pointMapCall, args);
-    return bare ? (...args: unknown[]) => call(args) : (args: unknown) => call(checkTuple(operation, args));
+    return { operation: `pointMap(${name})`, name, run, inputSpecs, outputSpecs, manyOutputs, tape };
   };
-  return decorate as unknown as BarePointMap | TuplePointMap;
+  // the decorators are typed by f (overloads); inside, f takes the checked values
+  function bareMap<A extends PointMapValue[], R extends PointMapResult>(
+    f: (...inputs: A) => R,
+  ): (...inputs: A) => R;
+  function bareMap(f: (...inputs: PointMapValue[]) => unknown): (...args: unknown[]) => unknown {
+    const call = pointMapCall(f, (inputs) => f(...inputs));
+    return (...args) => invoke(call, args);
+  }
+  function tupleMap<A extends PointMapValue[], R extends PointMapResult>(
+    f: (inputs: A) => R,
+  ): (inputs: A) => R;
+  function tupleMap(f: (inputs: PointMapValue[]) => unknown): (args: unknown) => unknown {
+    const call = pointMapCall(f, (inputs) => f([...inputs]));
+    return (args) => invoke(call, checkTuple(call.operation, args));
+  }
+  return (options.bare ?? false) ? bareMap : tupleMap;
 }
 
 function checkTuple(operation: string, args: unknown): readonly unknown[] {
@@ -495,7 +576,7 @@ function checkInputs(
     if (points >= 0 && shape[0] !== points) {
       throw new ShapeMismatchError(
         operation,
-        [values[pointsArgument] instanceof NDArray ? (values[pointsArgument] as NDArray).shape : [], shape],
+        [shapeOfValue(values[pointsArgument]), shape],
         `argument ${i} has ${shape[0]} points but argument ${pointsArgument} has ${points}; per-point arguments (leading -1) share the number of points`,
       );
     }
@@ -547,12 +628,12 @@ function checkOutputs(
   });
 }
 
-/** What one decorated point map fixes at decoration time: its function, shapes, calling style and tape. */
+/** What one decorated point map fixes at decoration time: its function, shapes and tape. */
 interface PointMapCall {
   readonly operation: string;
   readonly name: string;
-  readonly f: (...args: never[]) => unknown;
-  readonly bare: boolean;
+  /** Calls f with the checked values, in f's calling style (bare or one array). */
+  readonly run: (inputs: readonly PointMapValue[]) => unknown;
   readonly inputSpecs: readonly ShapeSpec[];
   readonly outputSpecs: readonly ShapeSpec[];
   readonly manyOutputs: boolean;
@@ -585,15 +666,108 @@ function detachCapturedConstants(innerTape: Tape, innerInputs: readonly PointMap
   }
 }
 
+/** The outer dependencies of a recorded call and the nested controls they stand for. */
+interface CallInputs {
+  /** Every overloaded argument's variable, in argument order. */
+  readonly dependencies: BlockVariable[];
+  readonly dependencyPointwise: boolean[];
+  /** The nested inputs f used (the controls of the nested path). */
+  readonly controls: BlockVariable[];
+  /** For each control, its dependency index. */
+  readonly controlDependency: number[];
+}
+
+/**
+ * The outer dependencies (every overloaded argument) and the nested controls (those f used, given the outer
+ * values themselves so that the first mode needs no replay).
+ */
+function connectInputs(
+  innerTape: Tape,
+  values: readonly PointMapValue[],
+  innerInputs: readonly PointMapValue[],
+  innerOutputVariables: readonly (BlockVariable | undefined)[],
+  inputSpecs: readonly ShapeSpec[],
+): CallInputs {
+  const used = new Set<BlockVariable>();
+  for (const block of innerTape.blocks) for (const dependency of block.dependencies) used.add(dependency);
+  for (const variable of innerOutputVariables) if (variable !== undefined) used.add(variable);
+  const inputs: CallInputs = {
+    dependencies: [],
+    dependencyPointwise: [],
+    controls: [],
+    controlDependency: [],
+  };
+  values.forEach((value, i) => {
+    const innerValue = innerInputs[i];
+    if (typeof value === "number" || typeof innerValue === "number") return;
+    const inner = innerValue.blockVariable;
+    if (used.has(inner)) {
+      inputs.controls.push(inner);
+      inputs.controlDependency.push(inputs.dependencies.length);
+      // the nested control holds the outer value itself (same data), so the first mode needs no replay
+      inner.saved = value.raw();
+    }
+    inputs.dependencies.push(value.blockVariable);
+    inputs.dependencyPointwise.push(isPointwise(inputSpecs[i]));
+  });
+  return inputs;
+}
+
+/** The outer results of a recorded call (fresh values for f's overloaded results) and what they mirror. */
+interface CallOutputs {
+  /** What the call returns, in order: fresh values, and f's plain-number results as they are. */
+  readonly results: PointMapValue[];
+  /** The fresh values, the block's outputs. */
+  readonly outer: (NDArray | AdjFloat)[];
+  /** For each outer output, the nested value it mirrors. */
+  readonly innerOutputs: BlockVariable[];
+  /** The nested outputs that depend on the nested tape: the outputs of the nested path. */
+  readonly live: BlockVariable[];
+  /** For each outer output, its index in `live`, or -1 for a constant output. */
+  readonly outputIndex: number[];
+  readonly outputPointwise: boolean[];
+}
+
+function connectOutputs(
+  innerTape: Tape,
+  innerResults: readonly PointMapValue[],
+  innerOutputVariables: readonly (BlockVariable | undefined)[],
+  controls: readonly BlockVariable[],
+  outputSpecs: readonly ShapeSpec[],
+): CallOutputs {
+  const innerSet = new Set(innerTape.blocks);
+  const outputs: CallOutputs = {
+    results: [],
+    outer: [],
+    innerOutputs: [],
+    live: [],
+    outputIndex: [],
+    outputPointwise: [],
+  };
+  innerResults.forEach((value, j) => {
+    const variable = innerOutputVariables[j];
+    if (typeof value === "number" || variable === undefined) {
+      outputs.results.push(value);
+      return;
+    }
+    const live =
+      controls.includes(variable) || (variable.block !== undefined && innerSet.has(variable.block));
+    outputs.outputIndex.push(live ? outputs.live.length : -1);
+    if (live) outputs.live.push(variable);
+    outputs.innerOutputs.push(variable);
+    outputs.outputPointwise.push(isPointwise(outputSpecs[j]));
+    const outer = freshValue(value);
+    outputs.outer.push(outer);
+    outputs.results.push(outer);
+  });
+  return outputs;
+}
+
 /** Runs a point map: plainly without annotation, else on a private tape recorded as one PointMapBlock. */
 function invoke(call: PointMapCall, args: readonly unknown[]): unknown {
-  const { operation, name, f, bare, inputSpecs, outputSpecs, manyOutputs, tape } = call;
+  const { operation, name, run, inputSpecs, outputSpecs, manyOutputs, tape } = call;
   const values = args.map((value, i) => toValue(operation, value, i));
   const points = checkInputs(operation, inputSpecs, values);
-  const run = (inputs: readonly PointMapValue[]) =>
-    bare
-      ? (f as (...a: PointMapValue[]) => unknown)(...inputs)
-      : (f as (a: PointMapValue[]) => unknown)([...inputs]);
   if (!annotating()) {
     const result = run(values);
     checkOutputs(operation, outputSpecs, manyOutputs, result, points);
@@ -604,67 +778,27 @@ function invoke(call: PointMapCall, args: readonly unknown[]): unknown {
   const innerInputs = values.map((value) => (typeof value === "number" ? value : freshValue(value)));
   const result = withTape(innerTape, () => run(innerInputs));
   const innerResults = checkOutputs(operation, outputSpecs, manyOutputs, result, points);
-
-  // outer dependencies: every overloaded argument; nested controls: those f used
-  const used = new Set<BlockVariable>();
-  for (const block of innerTape.blocks) for (const dependency of block.dependencies) used.add(dependency);
   const innerOutputVariables = innerResults.map((value) =>
     typeof value === "number" ? undefined : value.blockVariable,
   );
-  for (const variable of innerOutputVariables) if (variable !== undefined) used.add(variable);
-  const dependencies: BlockVariable[] = [];
-  const dependencyPointwise: boolean[] = [];
-  const controls: BlockVariable[] = [];
-  const controlDependency: number[] = [];
-  values.forEach((value, i) => {
-    if (typeof value === "number") return;
-    const inner = (innerInputs[i] as NDArray | AdjFloat).blockVariable;
-    if (used.has(inner)) {
-      controls.push(inner);
-      controlDependency.push(dependencies.length);
-      // the nested control holds the outer value itself (same data), so the first mode needs no replay
-      inner.saved = value.raw();
-    }
-    dependencies.push(value.blockVariable);
-    dependencyPointwise.push(isPointwise(inputSpecs[i]));
-  });
-  const innerSet = new Set(innerTape.blocks);
+  const inputs = connectInputs(innerTape, values, innerInputs, innerOutputVariables, inputSpecs);
   detachCapturedConstants(innerTape, innerInputs);
-  const liveOutputs: BlockVariable[] = [];
-  const outputIndex: number[] = [];
-  const innerOutputs: BlockVariable[] = [];
-  const outputPointwise: boolean[] = [];
-  const outerResults: PointMapValue[] = [];
-  const outerOutputs: BlockVariable[] = [];
-  innerResults.forEach((value, j) => {
-    const variable = innerOutputVariables[j];
-    if (typeof value === "number" || variable === undefined) {
-      outerResults.push(value);
-      return;
-    }
-    const live =
-      controls.includes(variable) || (variable.block !== undefined && innerSet.has(variable.block));
-    outputIndex.push(live ? liveOutputs.length : -1);
-    if (live) liveOutputs.push(variable);
-    innerOutputs.push(variable);
-    outputPointwise.push(isPointwise(outputSpecs[j]));
-    const outer = freshValue(value);
-    const outerVariable = new BlockVariable(outer.raw());
-    outer._blockVariable = outerVariable;
-    outerOutputs.push(outerVariable);
-    outerResults.push(outer);
-  });
-  const path = findPath(innerTape, controls, liveOutputs, operation);
+  const outputs = connectOutputs(innerTape, innerResults, innerOutputVariables, inputs.controls, outputSpecs);
   const layout: PointMapLayout = {
     name,
     innerTape,
-    path,
-    controlDependency,
-    outputIndex,
-    innerOutputs,
-    dependencyPointwise,
-    outputPointwise,
+    path: findPath(innerTape, inputs.controls, outputs.live, operation),
+    controlDependency: inputs.controlDependency,
+    outputIndex: outputs.outputIndex,
+    innerOutputs: outputs.innerOutputs,
+    dependencyPointwise: inputs.dependencyPointwise,
+    outputPointwise: outputs.outputPointwise,
   };
-  recordBlock(new PointMapBlock(layout, dependencies, outerOutputs), { tape });
-  return manyOutputs ? outerResults : outerResults[0];
+  record(
+    inputs.dependencies,
+    outputs.outer,
+    (dependencies, outerOutputs) => new PointMapBlock(layout, dependencies, outerOutputs),
+    tape,
+  );
+  return manyOutputs ? outputs.results : outputs.results[0];
 }

@@ -11,13 +11,15 @@ import {
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
+  type Values,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
-import { recordBlock } from "../tape/tape.js";
+import { record } from "../tape/record.js";
+import type { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";
 import { NDArray } from "../values/ndarray.js";
-import type { OverloadedValue } from "../values/overloaded.js";
 import { addRaw } from "../values/space.js";
 import type { Leaf } from "./pytree.js";
 import { isOverloadedLeaf, type Trace } from "./trace.js";
@@ -25,23 +27,26 @@ import { isOverloadedLeaf, type Trace } from "./trace.js";
 /** @internal The rules of one recorded transform call. Each receives the block's context during the call only. */
 export interface TransformRules {
   /** The outputs' raw values at the dependency values `inputs`. */
-  recompute(inputs: readonly unknown[]): readonly unknown[];
-  tlm?(context: TlmContext): readonly unknown[];
-  adj?(context: AdjContext): readonly unknown[];
-  hessian?(context: HessianContext): readonly unknown[];
+  recompute(inputs: Values): Values;
+  tlm?(context: TlmContext): Seeds<Values>;
+  adj?(context: AdjContext): Seeds<Values>;
+  hessian?(context: HessianContext): Seeds<Values>;
   /** Why a missing mode is missing (for the MissingRuleError). */
   readonly missing: string;
 }
 
 /**
  * One call of a function transform on recorded values, as ONE block of the enclosing tape. The function's
- * own operations live on the block's private tape (`trace.tape`), never on the enclosing one.
+ * own operations live on the block's private tape (`trace.tape`), never on the enclosing one. Its inputs
+ * are of any registered type (values `f` captures from the enclosing scope are dependencies too), so it is
+ * a `Block<Values, Values>`: its rules come from the private tape's sweeps, whose slots the value
+ * protocol types.
  *
  * @example
  * const g = grad((x: AdjFloat) => np.power(x, 3))(y); // y recorded: one TransformBlock on the tape
  * getWorkingTape().blocks.at(-1)?.name; // "grad"
  */
-export class TransformBlock extends Block {
+export class TransformBlock extends Block<Values, Values> {
   /** @internal The transform's private recording of the function. */
   readonly trace: Trace;
   private readonly rules: TransformRules;
@@ -51,8 +56,10 @@ export class TransformBlock extends Block {
     readonly transform: string,
     trace: Trace,
     rules: TransformRules,
+    dependencies: BlockVariable[],
+    outputs: BlockVariable[],
   ) {
-    super();
+    super(dependencies, outputs);
     this.trace = trace;
     this.rules = rules;
   }
@@ -61,21 +68,21 @@ export class TransformBlock extends Block {
     return this.transform;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
+  recompute({ inputs }: RecomputeContext): Values {
     return this.rules.recompute(inputs);
   }
 
-  override evaluateTlm(context: TlmContext): readonly unknown[] {
+  override evaluateTlm(context: TlmContext): Seeds<Values> {
     if (this.rules.tlm === undefined) throw this.missingRule("tangent-linear");
     return this.rules.tlm(context);
   }
 
-  override evaluateAdj(context: AdjContext): readonly unknown[] {
+  override evaluateAdj(context: AdjContext): Seeds<Values> {
     if (this.rules.adj === undefined) throw this.missingRule("adjoint");
     return this.rules.adj(context);
   }
 
-  override evaluateHessian(context: HessianContext): readonly unknown[] {
+  override evaluateHessian(context: HessianContext): Seeds<Values> {
     if (this.rules.hessian === undefined) throw this.missingRule("second-order (Hessian)");
     return this.rules.hessian(context);
   }
@@ -159,20 +166,26 @@ export function recordTransform(
 ): void {
   if (!nest || plan.empty) return;
   const positions: number[] = [];
+  const outputs: (AdjFloat | NDArray)[] = [];
   results.forEach((leaf, i) => {
-    if (isOverloadedLeaf(leaf)) positions.push(i);
+    if (!isOverloadedLeaf(leaf)) return;
+    positions.push(i);
+    outputs.push(leaf);
   });
   if (positions.length === 0) return;
-  const block = new TransformBlock(transform, plan.trace, {
+  const transformRules: TransformRules = {
     ...rules(positions),
     recompute: (inputs) => {
       const leaves = compute(inputs);
       return positions.map((i) => rawOf(leaves[i]));
     },
-  });
-  for (const variable of plan.dependencies) block.addDependency(variable);
-  for (const i of positions) block.addOutput(results[i] as OverloadedValue);
-  recordBlock(block);
+  };
+  record(
+    plan.dependencies,
+    outputs,
+    (dependencies, outputVariables) =>
+      new TransformBlock(transform, plan.trace, transformRules, dependencies, outputVariables),
+  );
 }
 
 function rawOf(leaf: Leaf): unknown {

@@ -59,16 +59,21 @@ export type SeedOf<T> = [PyTree] extends [T]
       ? { readonly [K in keyof T]: SeedOf<T[K]> }
       : { readonly [K in keyof T]: SeedOf<T[K]> };
 
-/** `true` when some leaf of `T` is an AdjFloat or an NDArray (`boolean` when it may be either). */
-export type HasOverloaded<T> = T extends AdjFloat | NDArray
-  ? true
-  : T extends number
-    ? false
-    : T extends readonly (infer E)[]
-      ? HasOverloaded<E>
-      : T extends object
-        ? HasOverloaded<T[keyof T]>
-        : false;
+/**
+ * `true` when some leaf of `T` is an AdjFloat or an NDArray (`boolean` when it may be either, as for any
+ * `PyTree`: the recursion stops there instead of unfolding the tree type without end).
+ */
+export type HasOverloaded<T> = [PyTree] extends [T]
+  ? boolean
+  : T extends AdjFloat | NDArray
+    ? true
+    : T extends number
+      ? false
+      : T extends readonly (infer E)[]
+        ? HasOverloaded<E>
+        : T extends object
+          ? HasOverloaded<T[keyof T]>
+          : false;
 
 /**
  * The type of an output-shaped result (a value, a tangent) of `f` called with arguments `B`: like the
@@ -109,6 +114,11 @@ export type LikeEach<A extends readonly unknown[]> = [readonly PyTree[]] extends
 /** One seed per entry of the tuple `A`. */
 export type SeedEach<A extends readonly unknown[]> = { readonly [K in keyof A]: SeedOf<A[K]> };
 
+/** Whether `value` is an object (not null); any object's properties read as `unknown`. */
+function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null;
+}
+
 /** @internal Whether `value` is a leaf of a pytree. */
 export function isLeaf(value: unknown): value is Leaf {
   return typeof value === "number" || value instanceof AdjFloat || value instanceof NDArray;
@@ -140,9 +150,8 @@ function flattenInto(
   if (isPlainObject(tree)) {
     seen.add(tree);
     const keys = Object.keys(tree);
-    const record = tree as Record<string, unknown>;
     const children = keys.map((key) =>
-      flattenInto(record[key], leaves, operation, what, `${path}.${key}`, seen),
+      flattenInto(tree[key], leaves, operation, what, `${path}.${key}`, seen),
     );
     seen.delete(tree);
     return { kind: "object", keys, children };
@@ -166,6 +175,18 @@ export function treeFlatten(
   tree: PyTree,
   operation = "treeFlatten",
   what = "the tree",
+): { leaves: Leaf[]; treedef: TreeDef } {
+  return flattenValue(tree, operation, what);
+}
+
+/**
+ * @internal `treeFlatten` of a value not known to be a pytree (a transform's argument, what `f` returned):
+ * anything that is not one is an `InvalidArgumentError` naming where it sits.
+ */
+export function flattenValue(
+  tree: unknown,
+  operation: string,
+  what: string,
 ): { leaves: Leaf[]; treedef: TreeDef } {
   const leaves: Leaf[] = [];
   const treedef = flattenInto(tree, leaves, operation, what, "", new Set());
@@ -212,12 +233,12 @@ export function treeUnflatten<T>(treedef: TreeDef, leaves: readonly T[]): unknow
 
 /** @internal Whether two structures are the same (kinds, lengths and keys). */
 export function sameTreeDef(a: TreeDef, b: TreeDef): boolean {
+  if (a.kind === "leaf" || b.kind === "leaf") return a.kind === b.kind;
   if (a.kind !== b.kind) return false;
-  if (a.kind === "leaf") return true;
-  const bChildren = (b as { children: readonly TreeDef[] }).children;
+  const bChildren = b.children;
   if (a.children.length !== bChildren.length) return false;
-  if (a.kind === "object") {
-    const bKeys = (b as { keys: readonly string[] }).keys;
+  if (a.kind === "object" && b.kind === "object") {
+    const bKeys = b.keys;
     if (a.keys.some((key, i) => key !== bKeys[i])) return false;
   }
   return a.children.every((child, i) => sameTreeDef(child, bChildren[i]));
@@ -254,13 +275,13 @@ export function flattenLike(
       flattenLike(child, tree[i], operation, what, `${path}[${i}]`),
     );
   }
-  if (tree === null || typeof tree !== "object" || Array.isArray(tree) || isLeaf(tree)) {
+  if (!isObject(tree) || Array.isArray(tree) || isLeaf(tree)) {
     throw new InvalidArgumentError(
       operation,
       `${what}${path} must be an object with keys ${treedef.keys.join(", ")} (structure ${describeTreeDef(treedef)}), got ${describeType(tree)}`,
     );
   }
-  const record = tree as Record<string, unknown>;
+  const record = tree;
   const keys = Object.keys(record);
   const missing = treedef.keys.filter((key) => !keys.includes(key));
   const extra = keys.filter((key) => !treedef.keys.includes(key));

@@ -1,10 +1,14 @@
 /**
  * @file The private tape of one transform call: `f` runs on a tape of its own with its input leaves as
  * fresh controls (the caller's values and the working tape are never touched), values `f` captures from
- * the enclosing scope are detached into controls of their own, and the sweeps of `src/reduced/sweeps.ts`
+ * the enclosing scope are detached into controls of their own, and the sweeps of `src/tape/sweeps.ts`
  * (the ones every driver is built on) give gradients, tangents, Hessian actions and Jacobians of it.
  */
+import { TsadjointError } from "../errors.js";
 import { jacobianMatrixOnPath } from "../reduced/jacobian.js";
+import { withAnnotation } from "../tape/annotation.js";
+import type { Block } from "../tape/block.js";
+import { BlockVariable } from "../tape/block-variable.js";
 import {
   adjointSweep,
   checkFiniteInputs,
@@ -14,17 +18,14 @@ import {
   replay,
   type SweepPath,
   tlmSweep,
-} from "../reduced/sweeps.js";
-import { withAnnotation } from "../tape/annotation.js";
-import type { Block } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
+} from "../tape/sweeps.js";
 import { Tape, withTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";
 import { NDArray } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
-import { spaceOf } from "../values/space.js";
-import { isLeaf, type Leaf, type TreeDef, treeFlatten, treeUnflatten } from "./pytree.js";
+import { describeType } from "../values/space.js";
+import { flattenValue, isLeaf, type Leaf, type TreeDef, treeUnflatten } from "./pytree.js";
 
 /** One input leaf of a traced call. */
 export interface InputSlot {
@@ -57,9 +58,25 @@ export function freshValue(value: AdjFloat | NDArray): AdjFloat | NDArray {
   return value instanceof NDArray ? new NDArray(value.data, value.shape) : new AdjFloat(value.value);
 }
 
-/** @internal A zero of the type and shape of a raw value. */
-export function zeroLike(raw: unknown): unknown {
-  return typeof raw === "number" ? 0 : spaceOf(raw).zerosLike(raw);
+/**
+ * @internal A derivative (or value) the private tape holds for an AdjFloat leaf: a number by the value
+ * protocol. Anything else is a broken invariant, reported rather than passed on under a wrong type.
+ */
+export function scalarSlot(raw: unknown): number {
+  if (typeof raw === "number") return raw;
+  throw new TsadjointError(
+    "transforms",
+    `the private tape holds ${describeType(raw)} for a scalar; expected a number`,
+  );
+}
+
+/** @internal The same for an NDArray leaf: an NDArray, or `undefined` for zero. */
+export function arraySlot(raw: unknown): NDArray | undefined {
+  if (raw === undefined || raw instanceof NDArray) return raw;
+  throw new TsadjointError(
+    "transforms",
+    `the private tape holds ${describeType(raw)} for an array; expected an NDArray`,
+  );
 }
 
 /**
@@ -97,14 +114,14 @@ export class Trace {
 
   constructor(
     readonly operation: string,
-    f: (...args: never[]) => unknown,
+    f: (...args: unknown[]) => unknown,
     args: readonly unknown[],
     active: (arg: number) => boolean,
   ) {
     const privateArgs: unknown[] = [];
     let numberMode = true;
     args.forEach((arg, a) => {
-      const { leaves, treedef } = treeFlatten(arg as never, operation, `argument ${a}`);
+      const { leaves, treedef } = flattenValue(arg, operation, `argument ${a}`);
       this.argDefs.push(treedef);
       const indices: number[] = [];
       const inner = leaves.map((leaf) => {
@@ -126,14 +143,8 @@ export class Trace {
     });
     this.numberMode = numberMode;
     this.inputControls = this.controls.length;
-    const result = withAnnotation(() =>
-      withTape(this.tape, () => (f as (...a: unknown[]) => unknown)(...privateArgs)),
-    );
-    const { leaves: outLeaves, treedef: outDef } = treeFlatten(
-      result as never,
-      operation,
-      "the function's output",
-    );
+    const result = withAnnotation(() => withTape(this.tape, () => f(...privateArgs)));
+    const { leaves: outLeaves, treedef: outDef } = flattenValue(result, operation, "the function's output");
     this.outDef = outDef;
     this.outLeaves = outLeaves;
 
@@ -235,7 +246,7 @@ export class Trace {
     const { path, controls, outputs } = this.path(mask);
     if (check) checkFiniteInputs(path, this.operation);
     adjointSweep(path, pathSeeds(outputs, seeds, path.outputs.length));
-    const results = this.controls.map(() => undefined as unknown);
+    const results = new Array<unknown>(this.controls.length).fill(undefined);
     controls.forEach((c, i) => {
       results[c] = path.controls[i].adj;
     });
@@ -279,8 +290,8 @@ export class Trace {
         ? {}
         : { hessianSeeds: pathSeeds(outputs, hessianSeeds, path.outputs.length) };
     hessianSweep(path, pathSeeds(outputs, adjSeeds, path.outputs.length), options);
-    const adj = this.controls.map(() => undefined as unknown);
-    const hessian = this.controls.map(() => undefined as unknown);
+    const adj = new Array<unknown>(this.controls.length).fill(undefined);
+    const hessian = new Array<unknown>(this.controls.length).fill(undefined);
     controls.forEach((c, i) => {
       adj[c] = path.controls[i].adj;
       hessian[c] = path.controls[i].hessian;
@@ -302,7 +313,7 @@ export class Trace {
       for (const row of blocks) checkFiniteResults(path, row, "tlm", this.operation);
     }
     return outputs.map((o) => {
-      const row = this.controls.map(() => undefined as NDArray | undefined);
+      const row = new Array<NDArray | undefined>(this.controls.length).fill(undefined);
       if (o >= 0) {
         controls.forEach((c, i) => {
           row[c] = blocks[o][i];

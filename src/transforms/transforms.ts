@@ -10,7 +10,7 @@ import { annotating } from "../tape/annotation.js";
 import type { AdjContext, HessianContext, TlmContext } from "../tape/block.js";
 import { AdjFloat } from "../values/adj-float.js";
 import "../values/ndarray-space.js";
-import { array, formatShape, NDArray, type NestedNumberArray, shapesEqual } from "../values/ndarray.js";
+import { array, formatShape, NDArray, shapesEqual } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
 import {
   accumulateInto,
@@ -36,7 +36,7 @@ import {
   type TreeDef,
   treeUnflatten,
 } from "./pytree.js";
-import { type InputSlot, isOverloadedLeaf, Trace, zeroLike } from "./trace.js";
+import { arraySlot, type InputSlot, isOverloadedLeaf, scalarSlot, Trace } from "./trace.js";
 
 /** Options of `grad`, `valueAndGrad`, `jacobian` and `hessian`. */
 export interface TransformOptions<N extends Argnums = Argnums> {
@@ -47,7 +47,12 @@ export interface TransformOptions<N extends Argnums = Argnums> {
   readonly argnums?: N;
 }
 
-type AnyFunction = (...args: never[]) => unknown;
+/**
+ * What a transform's implementation calls: `f` with the traced arguments. The exported signatures type `f`
+ * by its parameters; `f` receives private copies of the leaves (numbers of the differentiated arguments as
+ * AdjFloats, as documented), which its declared parameter types do not describe.
+ */
+type AnyFunction = (...args: unknown[]) => unknown;
 
 // ---------------------------------------------------------------------------------------------------------
 // checks and conversions
@@ -61,8 +66,8 @@ function checkFunction(operation: string, f: unknown): asserts f is AnyFunction 
   }
 }
 
-function parseArgnums(operation: string, options: unknown): Argnums {
-  const opts = checkOptions(operation, options as TransformOptions | undefined, ["argnums"]);
+function parseArgnums(operation: string, options: TransformOptions | undefined): Argnums {
+  const opts = checkOptions(operation, options, ["argnums"]);
   const argnums: unknown = opts.argnums ?? 0;
   if (typeof argnums === "number") {
     return checkNumber(operation, "argnums", argnums, { integer: true, nonNegative: true });
@@ -76,7 +81,7 @@ function parseArgnums(operation: string, options: unknown): Argnums {
   argnums.forEach((n, i) => {
     checkNumber(operation, `argnums[${i}]`, n, { integer: true, nonNegative: true });
   });
-  return argnums as readonly number[];
+  return argnums;
 }
 
 function argnumList(operation: string, argnums: Argnums, count: number): number[] {
@@ -155,7 +160,7 @@ function rawSeed(operation: string, what: string, like: unknown, value: unknown)
     }
     if (typeof value === "number" && shape.length === 0) return new NDArray(Float64Array.of(value), shape);
     if (Array.isArray(value) || value instanceof Float64Array) {
-      const converted = array(value as NestedNumberArray | Float64Array);
+      const converted = array(value);
       if (shapesEqual(converted.shape, shape)) return converted;
       throw new ShapeMismatchError(operation, [converted.shape, shape], `${what} must be ${expected}`);
     }
@@ -165,19 +170,25 @@ function rawSeed(operation: string, what: string, like: unknown, value: unknown)
 
 /** A result for an input leaf: shaped and typed like what the caller passed. */
 function inputLeaf(raw: unknown, user: Leaf): Leaf {
-  if (typeof user === "number") return raw === undefined ? 0 : (raw as number);
-  if (user instanceof AdjFloat) return new AdjFloat(raw === undefined ? 0 : (raw as number));
-  if (raw === undefined) return new NDArray(new Float64Array(user.size), user.shape);
-  const array = raw as NDArray;
+  if (typeof user === "number") return raw === undefined ? 0 : scalarSlot(raw);
+  if (user instanceof AdjFloat) return new AdjFloat(raw === undefined ? 0 : scalarSlot(raw));
+  const array = arraySlot(raw);
+  if (array === undefined) return new NDArray(new Float64Array(user.size), user.shape);
   return new NDArray(array.data, user.shape);
 }
 
 /** A result for an output leaf: typed like what `f` returned (AdjFloat as number when all inputs are numbers). */
 function outputLeaf(raw: unknown, leaf: Leaf, numberMode: boolean): Leaf {
-  if (raw === undefined) raw = zeroLike(typeof leaf === "number" ? leaf : leaf.raw());
-  if (typeof leaf === "number") return raw as number;
-  if (leaf instanceof AdjFloat) return numberMode ? (raw as number) : new AdjFloat(raw as number);
-  return freshRaw(raw) as NDArray;
+  if (typeof leaf === "number") return raw === undefined ? 0 : scalarSlot(raw);
+  if (leaf instanceof AdjFloat) {
+    const value = raw === undefined ? 0 : scalarSlot(raw);
+    return numberMode ? value : new AdjFloat(value);
+  }
+  const array = arraySlot(raw);
+  // a fresh NDArray (same data), so that a result never carries another value's tape link
+  return array === undefined
+    ? new NDArray(new Float64Array(leaf.size), leaf.shape)
+    : new NDArray(array.data, array.shape);
 }
 
 function slotMask(trace: Trace, args: readonly number[]): boolean[] {
@@ -241,7 +252,7 @@ function pullbackRules(
   const seeds = (inputs: readonly unknown[]) => seedValues(seedDependency, seedConstants, inputs);
   const splitSeeds = (values: readonly unknown[]) => {
     const perLeaf = new Array<unknown>(leafCount).fill(undefined);
-    const perControl = trace.controls.map(() => undefined as unknown);
+    const perControl = new Array<unknown>(trace.controls.length).fill(undefined);
     outputs.forEach((o, j) => {
       if (o.kind === "value") accumulateInto(perLeaf, o.leaf, values[j]);
       else accumulateInto(perControl, o.control, values[j]);
@@ -370,10 +381,11 @@ function gradientCall(
 export function grad<A extends readonly PyTree[], const N extends Argnums = 0>(
   f: (...args: A) => Leaf,
   options?: TransformOptions<N>,
-): <B extends A>(...args: B) => Like<Selected<B, N>> {
+): <B extends A>(...args: B) => Like<Selected<B, N>>;
+export function grad(f: AnyFunction, options?: TransformOptions): (...args: unknown[]) => unknown {
   checkFunction("grad", f);
   const argnums = parseArgnums("grad", options);
-  return <B extends A>(...args: B) => gradientCall("grad", f, argnums, args, false) as Like<Selected<B, N>>;
+  return (...args: unknown[]) => gradientCall("grad", f, argnums, args, false);
 }
 
 /**
@@ -427,7 +439,8 @@ function recordValue(nest: boolean, operation: string, trace: Trace, values: rea
 export function vjp<A extends readonly PyTree[], R extends PyTree>(
   f: (...args: A) => R,
   ...primals: A
-): [OutputLike<R, A>, (cotangent: SeedOf<R>) => LikeEach<A>] {
+): [OutputLike<R, A>, (cotangent: SeedOf<R>) => LikeEach<A>];
+export function vjp(f: AnyFunction, ...primals: unknown[]): unknown {
   const operation = "vjp";
   checkFunction(operation, f);
   const nest = annotating();
@@ -464,8 +477,7 @@ export function vjp<A extends readonly PyTree[], R extends PyTree>(
       leaves,
     );
   };
-  const result: unknown = [treeUnflatten(trace.outDef, values), pullback];
-  return result as [OutputLike<R, A>, (cotangent: SeedOf<R>) => LikeEach<A>];
+  return [treeUnflatten(trace.outDef, values), pullback];
 }
 
 /** The tangent seeds of a jvp / hvp call: per input control, the raw tangent; and the seed leaves per slot. */
@@ -477,7 +489,7 @@ function tangentSeeds(
   const leaves = tangents.flatMap((tangent, a) =>
     flattenLike(trace.argDefs[a], tangent, operation, `tangents[${a}]`),
   );
-  const seeds = trace.controls.map(() => undefined as unknown);
+  const seeds = new Array<unknown>(trace.controls.length).fill(undefined);
   trace.slots.forEach((slot, s) => {
     seeds[slot.control] = rawSeed(
       operation,
@@ -500,7 +512,8 @@ export function jvp<A extends readonly PyTree[], R extends PyTree>(
   f: (...args: A) => R,
   primals: readonly [...A],
   tangents: NoInfer<SeedEach<A>>,
-): [OutputLike<R, A>, OutputLike<R, A>] {
+): [OutputLike<R, A>, OutputLike<R, A>];
+export function jvp(f: AnyFunction, primals: unknown, tangents: unknown): unknown {
   const operation = "jvp";
   checkFunction(operation, f);
   const primalList = checkTuple(operation, "primals", primals);
@@ -550,10 +563,7 @@ export function jvp<A extends readonly PyTree[], R extends PyTree>(
       },
     }));
   }
-  return [
-    treeUnflatten(trace.outDef, values) as OutputLike<R, A>,
-    treeUnflatten(trace.outDef, tangentOut) as OutputLike<R, A>,
-  ];
+  return [treeUnflatten(trace.outDef, values), treeUnflatten(trace.outDef, tangentOut)];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -575,7 +585,8 @@ export function hvp<A extends readonly PyTree[], R extends Leaf>(
   f: (...args: A) => R,
   primals: readonly [...A],
   tangents: NoInfer<SeedEach<A>>,
-): LikeEach<A> {
+): LikeEach<A>;
+export function hvp(f: AnyFunction, primals: unknown, tangents: unknown): unknown {
   const operation = "hvp";
   checkFunction(operation, f);
   const primalList = checkTuple(operation, "primals", primals);
@@ -600,12 +611,11 @@ export function hvp<A extends readonly PyTree[], R extends Leaf>(
   const leaves = compute();
   if (plan !== undefined)
     recordTransform(nest, operation, plan, leaves, compute, () => ({ missing: NO_HIGHER_ORDER }));
-  const result: unknown = argumentTrees(
+  return argumentTrees(
     trace,
     primalList.map((_, a) => a),
     leaves,
   );
-  return result as LikeEach<A>;
 }
 
 /** One dense entry: an NDArray `[...outShape, ...inShape]`, or a scalar typed like the input leaf. */
@@ -707,7 +717,7 @@ export function hessian(f: AnyFunction, options?: TransformOptions): (...args: u
       slots.forEach((slotJ, j) => {
         const like = trace.controls[slotJ.control].saved;
         for (let q = 0; q < sizes[j]; q++) {
-          const direction = trace.controls.map(() => undefined as unknown);
+          const direction = new Array<unknown>(trace.controls.length).fill(undefined);
           if (like instanceof NDArray) {
             const data = new Float64Array(like.size);
             data[q] = 1;
@@ -717,7 +727,7 @@ export function hessian(f: AnyFunction, options?: TransformOptions): (...args: u
           slots.forEach((slotI, i) => {
             const column = r.hessian[slotI.control];
             if (column === undefined) return;
-            const data = column instanceof NDArray ? column.data : Float64Array.of(column as number);
+            const data = column instanceof NDArray ? column.data : Float64Array.of(scalarSlot(column));
             const entry = entries[i][j];
             for (let a = 0; a < sizes[i]; a++) entry[a * sizes[j] + q] = data[a];
           });

@@ -6,6 +6,7 @@ import {
   type HessianContext,
   InvalidArgumentError,
   np,
+  type RawValues,
   ShapeMismatchError,
   stopAnnotating,
   Tape,
@@ -256,26 +257,35 @@ describe("pointMap", () => {
   });
 
   it("Hessian: reusing the nested tangents and adjoints gives what a fresh nested sweep gives", () => {
-    const { tape, g, p, q } = setup();
+    const { tape, u, g, p, q } = setup();
     const rf = new ReducedFunction(q, [new Control(g), new Control(p)], { tape });
     const rng = np.random.default_rng(11);
     const direction = [rng.uniform(-1, 1, [6, 2]), 0.3] as const;
     const seed = rng.uniform(-1, 1, [6, 2]);
     const reused = rf.hessAction(direction, seed);
     // call the block's Hessian mode directly with copies of the seeds: nothing can be reused
-    const block = tape.blocks[0] as PointMapBlock;
+    const block = tape.blocks[0];
+    if (!(block instanceof PointMapBlock)) throw new Error("expected the point map's block");
     const copy = (a: NDArray) => new np.NDArray(a.data.slice(), a.shape);
-    const context: HessianContext = {
-      inputs: block.dependencies.map((d) => d.saved),
-      outputs: block.outputs.map((o) => o.saved),
+    // the values the tape holds for the dependencies (u, g, p) and the output q
+    const saved = block.dependencies.map((d) => d.saved);
+    expect(saved[0]).toBe(u);
+    expect(saved[1]).toBe(g);
+    expect(saved[2]).toBe(p.value);
+    const context: HessianContext<RawValues, RawValues> = {
+      inputs: [u, g, p.value],
+      outputs: [q],
       adjInputs: [copy(seed)],
       hessianInputs: [undefined],
       tlmInputs: [undefined, copy(direction[0]), 0.3],
       needed: [false, true, true],
     };
     const fresh = block.evaluateHessian(context);
-    expectClose((fresh[1] as NDArray).data, reused[0].data, 1e-14);
-    expect(fresh[2] as number).toBeCloseTo(reused[1].value, 13);
-    expect(fresh[0]).toBeUndefined();
+    const [xbarU, xbarG, xbarP] = fresh;
+    if (!(xbarG instanceof np.NDArray) || typeof xbarP !== "number")
+      throw new Error("expected [NDArray, number]");
+    expectClose(xbarG.data, reused[0].data, 1e-14);
+    expect(xbarP).toBeCloseTo(reused[1].value, 13);
+    expect(xbarU).toBeUndefined();
   });
 });
