@@ -95,6 +95,8 @@ export {
 export {
   assertRule,
   checkRule,
+  type RuleArgument,
+  type RuleArguments,
   type RuleCheckOptions,
   type RuleCheckReport,
   ruleThresholds,

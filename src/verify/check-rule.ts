@@ -7,10 +7,12 @@ import { InvalidArgumentError } from "../errors.js";
 import { checkNumber, checkOptions } from "../options.js";
 import { checkOverloaded, describeValue } from "../reduced/arguments.js";
 import { Control } from "../reduced/control.js";
-import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
 import { stopAnnotating } from "../tape/annotation.js";
 import type { BlockVariable } from "../tape/block-variable.js";
+import { adjointSweep, findPath, hessianSweep, replay, type SweepPath, tlmSweep } from "../tape/sweeps.js";
 import { Tape, withTape } from "../tape/tape.js";
+import type { AdjFloat } from "../values/adj-float.js";
+import type { NDArray } from "../values/ndarray.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { spaceOf, toRaw, type VectorSpace, wrapRaw } from "../values/space.js";
 
@@ -129,18 +131,41 @@ function minRate(residuals: number[], epsilons: readonly number[], floor: number
 }
 
 /**
+ * The overloaded value `checkRule` hands `fn` for an input: an AdjFloat for a number or an AdjFloat, an
+ * NDArray for an NDArray or a (nested) array of numbers, the registered overloaded type otherwise.
+ */
+export type RuleArgument<T> = T extends number | AdjFloat
+  ? AdjFloat
+  : T extends NDArray | ArrayLike<unknown>
+    ? NDArray
+    : OverloadedValue;
+
+/** The overloaded values `checkRule` hands `fn`, one per input. */
+export type RuleArguments<X extends readonly unknown[]> = { [K in keyof X]: RuleArgument<X[K]> };
+
+/** `fn` with its argument types erased, as the checks call it (with the wrapped inputs). */
+function erased<X extends readonly unknown[]>(
+  fn: (...inputs: RuleArguments<X>) => OverloadedValue,
+): (...inputs: OverloadedValue[]) => OverloadedValue {
+  // cast: the checks call fn only with wrapRaw of the inputs, which is what RuleArguments<X> describes
+  return fn as unknown as (...inputs: OverloadedValue[]) => OverloadedValue;
+}
+
+/**
  * Checks an operation's four modes at `inputs` (numbers, NDArrays or other raw values) on a private tape.
- * `fn` receives fresh overloaded inputs and returns one overloaded output.
+ * `fn` receives fresh overloaded inputs (typed by the inputs: an AdjFloat for a number, an NDArray for an
+ * array) and returns one overloaded output.
  *
  * @example
  * const report = checkRule((x) => np.sin(x), [0.7]);
  * report.rateR2; // about 3
  */
-export function checkRule(
-  fn: (...inputs: OverloadedValue[]) => OverloadedValue,
-  inputs: readonly unknown[],
+export function checkRule<const X extends readonly unknown[]>(
+  typedFn: (...inputs: RuleArguments<X>) => OverloadedValue,
+  inputs: X,
   options: RuleCheckOptions = {},
 ): RuleCheckReport {
+  const fn = erased(typedFn);
   checkRuleArguments(fn, inputs, options, "checkRule");
   const next = rng(options.seed ?? 1);
   const x = inputs.map((value) => toRaw(value, "checkRule"));
@@ -305,13 +330,14 @@ export const ruleThresholds = {
  * @example
  * assertRule((x, y) => np.multiply(x, y), [1.5, -2]);
  */
-export function assertRule(
-  fn: (...inputs: OverloadedValue[]) => OverloadedValue,
-  inputs: readonly unknown[],
+export function assertRule<const X extends readonly unknown[]>(
+  typedFn: (...inputs: RuleArguments<X>) => OverloadedValue,
+  inputs: X,
   options: RuleCheckOptions = {},
 ): RuleCheckReport {
+  const fn = erased(typedFn);
   checkRuleArguments(fn, inputs, options, "assertRule");
-  const report = checkRule(fn, inputs, options);
+  const report = checkRule<readonly unknown[]>(fn, inputs, options);
   const failures: string[] = [];
   if (!(report.recomputeError <= (options.recomputeTolerance ?? ruleThresholds.recompute)))
     failures.push(`recompute error ${report.recomputeError}`);
