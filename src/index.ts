@@ -79,7 +79,7 @@ export { record } from "./tape/record.js";
 export { getWorkingTape, recordBlock, setWorkingTape, Tape, type TapeOption, withTape } from "./tape/tape.js";
 export * from "./transforms/index.js";
 export { AdjFloat, type Scalar } from "./values/adj-float.js";
-export { array, NDArray } from "./values/ndarray.js";
+export { type ArrayRaw, array, NDArray } from "./values/ndarray.js";
 export { ndarraySpace } from "./values/ndarray-space.js";
 export { isOverloaded, OverloadedValue } from "./values/overloaded.js";
 export {

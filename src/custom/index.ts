@@ -10,6 +10,8 @@ export {
   LinearBlock,
   type LinearDefinition,
   type LinearOperation,
+  type LinearValue,
+  type LinearValues,
 } from "../ops/linear.js";
 export {
   type BinaryElementwiseDefinition,

@@ -845,7 +845,8 @@ export type ClipArrayResult<A, L, H> = A extends ArrayData
       : AdjFloat;
 
 /** An operand of `clip` that makes the result an array: an NDArray, a nested list or a typed array. */
-type ArrayData = NDArray | NestedNumberArray | TypedNumberArray;
+/** Array data `np.clip` and friends accept: an NDArray, nested number arrays or a typed array. */
+export type ArrayData = NDArray | NestedNumberArray | TypedNumberArray;
 
 /** A bound of `clip`: a value, or `null` / `undefined` for no bound on that side. */
 export type Bound = ArrayOperand | null | undefined;

@@ -17,7 +17,7 @@ import type { BlockVariable } from "../tape/block-variable.js";
 import { record } from "../tape/record.js";
 import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
-import { type ArrayInput, array, asNDArray, formatShape, NDArray } from "../values/ndarray.js";
+import { type ArrayInput, type ArrayRaw, array, asNDArray, formatShape, NDArray } from "../values/ndarray.js";
 import { describeType } from "../values/space.js";
 import { tapeOnly } from "./tape-option.js";
 
@@ -32,9 +32,11 @@ export function arrayOf(raw: unknown): NDArray {
 }
 
 /** The raw value a LinearBlock reads or produces: an NDArray, or a number for an AdjFloat (a 0-d array). */
-export type LinearValue = number | NDArray;
+/** The raw value a linear operation reads and produces (a number is a 0-d array). */
+export type LinearValue = ArrayRaw;
 /** A LinearBlock's one input and one output. */
-type LinearValues = readonly [LinearValue];
+/** The inputs and outputs of a LinearBlock: one value each. */
+export type LinearValues = readonly [LinearValue];
 
 /**
  * The declaration of a linear operation y = A x with parameters `P` (fixed per call: a shape, axes, indices;

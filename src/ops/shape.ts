@@ -43,7 +43,9 @@ import { defineLinear, type LinearOperation } from "./linear.js";
 export type ArrayOperand = ArrayInput | AdjFloat;
 
 /** The raw value of an AdjFloat or an NDArray as a block variable saves it: a number, or the array itself. */
-export type ArrayRaw = number | NDArray;
+export type { ArrayRaw } from "../values/ndarray.js";
+
+import type { ArrayRaw } from "../values/ndarray.js";
 
 export { arrayOf } from "./linear.js";
 

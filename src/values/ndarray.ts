@@ -450,6 +450,9 @@ export function arrayFromUnknown(data: unknown, shape?: readonly number[]): NDAr
   return new NDArray(flat, shape);
 }
 
+/** A raw array-or-scalar value as the tape saves it: a number (an AdjFloat's) or an NDArray. */
+export type ArrayRaw = number | NDArray;
+
 /**
  * THE conversion of a raw value to an array: the raw value of an AdjFloat (a `number`) becomes a new 0-d
  * NDArray holding it; an NDArray (its own raw value) is returned as it is, never copied. Blocks and kernels

@@ -26,15 +26,16 @@ import {
 import type { JacobianValue } from "../../tape/jacobian.js";
 import type { Tape } from "../../tape/tape.js";
 import { getWorkingTape } from "../../tape/tape.js";
-import { NDArray } from "../../values/ndarray.js";
+import { type ArrayRaw, NDArray } from "../../values/ndarray.js";
 import type { JaxCall, Residuals } from "./call.js";
 import { evaluateJaxJacobian, jaxJacobianAt } from "./jacobian.js";
-import type { RawValue } from "./runtime.js";
 
 /** What a JaxBlock reads: the value of each dependency (an NDArray, or a number for an AdjFloat). */
-type In = readonly RawValue[];
+/** The raw values a JaxBlock reads: numbers and NDArrays. */
+export type JaxBlockInputs = readonly ArrayRaw[];
 /** What a JaxBlock produces: the function's outputs. */
-type Out = readonly NDArray[];
+/** The raw values a JaxBlock produces. */
+export type JaxBlockOutputs = readonly NDArray[];
 
 const residualRegistry = new FinalizationRegistry<Residuals>((residuals) => residuals.release());
 
@@ -68,7 +69,10 @@ export interface JacobianOptions {
  * const block = getWorkingTape().blocks.at(-1) as JaxBlock;
  * block.jacobian()[0][0].shape; // [2, 2]
  */
-export class JaxBlock extends Block<In, Out> implements JacobianBlock<In, Out>, DisposableBlock {
+export class JaxBlock
+  extends Block<JaxBlockInputs, JaxBlockOutputs>
+  implements JacobianBlock<JaxBlockInputs, JaxBlockOutputs>, DisposableBlock
+{
   /** Declares the JacobianBlock capability (vmapped Jacobians, per-point stacks). */
   get [jacobianPropagation](): true {
     return true;
@@ -126,18 +130,25 @@ export class JaxBlock extends Block<In, Out> implements JacobianBlock<In, Out>, 
     this.call.dispose();
   }
 
-  recompute({ inputs }: RecomputeContext<In>): Out {
+  recompute({ inputs }: RecomputeContext<JaxBlockInputs>): JaxBlockOutputs {
     return this.call.forward(inputs, !this.call.config.checkpoint);
   }
 
   /** TLM: ydot = J xdot, one `jvp`. */
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext<In, Out>): Seeds<Out> {
+  override evaluateTlm({
+    inputs,
+    tlmInputs,
+  }: TlmContext<JaxBlockInputs, JaxBlockOutputs>): Seeds<JaxBlockOutputs> {
     if (tlmInputs.every((t) => t === undefined)) return this.outputs.map(() => undefined);
     return this.call.tangentLinear(inputs, tlmInputs);
   }
 
   /** Adjoint: xbar = J^T ybar, from the kept pullback (or a fresh `vjp` with `checkpoint`). */
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext<In, Out>): Seeds<In> {
+  override evaluateAdj({
+    inputs,
+    adjInputs,
+    needed,
+  }: AdjContext<JaxBlockInputs, JaxBlockOutputs>): Seeds<JaxBlockInputs> {
     if (adjInputs.every((a) => a === undefined)) return this.dependencies.map(() => undefined);
     const results = this.call.adjoint(inputs, adjInputs);
     return results.map((value, i) => (needed[i] ? value : undefined));
@@ -154,7 +165,7 @@ export class JaxBlock extends Block<In, Out> implements JacobianBlock<In, Out>, 
     hessianInputs,
     tlmInputs,
     needed,
-  }: HessianContext<In, Out>): Seeds<In> {
+  }: HessianContext<JaxBlockInputs, JaxBlockOutputs>): Seeds<JaxBlockInputs> {
     const anyAdjoint = adjInputs.some((a) => a !== undefined);
     const anySecond = hessianInputs.some((a) => a !== undefined);
     const anyTangent = tlmInputs.some((t) => t !== undefined);
@@ -183,7 +194,9 @@ export class JaxBlock extends Block<In, Out> implements JacobianBlock<In, Out>, 
    * @example
    * computeJacobianMatrix(y, new Control(x)); // calls block.evaluateJacobian
    */
-  evaluateJacobian(context: JacobianContext<In, Out>): readonly JacobianValue[] | undefined {
+  evaluateJacobian(
+    context: JacobianContext<JaxBlockInputs, JaxBlockOutputs>,
+  ): readonly JacobianValue[] | undefined {
     if (this.call.outputShapes.length === 0) this.call.forward(context.inputs, false);
     return evaluateJaxJacobian(this.call, context);
   }
@@ -202,7 +215,7 @@ export class JaxBlock extends Block<In, Out> implements JacobianBlock<In, Out>, 
    * @example
    * const [[J]] = block.jacobian(); // d y / d x
    */
-  jacobian(inputs?: readonly RawValue[], options: JacobianOptions = {}): NDArray[][] {
+  jacobian(inputs?: readonly ArrayRaw[], options: JacobianOptions = {}): NDArray[][] {
     checkOptions(`${this.name}.jacobian`, options, ["dense"]);
     const values = inputs ?? this.dependencies.map((d) => savedRaw(d, this.name));
     if (this.call.outputShapes.length === 0) this.call.forward(values, false);
@@ -211,7 +224,7 @@ export class JaxBlock extends Block<In, Out> implements JacobianBlock<In, Out>, 
 }
 
 /** The value the tape holds for a dependency of a JaxBlock: an NDArray, or a number for an AdjFloat. */
-function savedRaw(variable: BlockVariable, operation: string): RawValue {
+function savedRaw(variable: BlockVariable, operation: string): ArrayRaw {
   const value = variable.saved;
   if (typeof value === "number" || value instanceof NDArray) return value;
   throw new TsadjointError(`${operation}.jacobian`, "a dependency holds neither an NDArray nor a number");

@@ -20,7 +20,13 @@
  */
 import "./float16-shim.js";
 
-export { type JacobianOptions, JaxBlock, releaseJaxResources } from "./block.js";
+export {
+  type JacobianOptions,
+  JaxBlock,
+  type JaxBlockInputs,
+  type JaxBlockOutputs,
+  releaseJaxResources,
+} from "./block.js";
 export {
   type JaxFunction,
   type OverloadedJaxArguments,

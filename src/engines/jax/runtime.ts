@@ -6,7 +6,7 @@
 import "./float16-shim.js";
 import { init, type Array as JaxArray, numpy as jnp, tree } from "@jax-js/jax";
 import { EngineLimitError, InvalidArgumentError } from "../../errors.js";
-import { NDArray } from "../../values/ndarray.js";
+import { type ArrayRaw, NDArray } from "../../values/ndarray.js";
 
 /** The jax-js devices tsadjoint/jax supports: `cpu` (exact float64) and `wasm` (fast; float32 transcendentals). */
 export type JaxDevice = "cpu" | "wasm";
@@ -21,7 +21,8 @@ export type { JaxArray };
 export type JaxResults = JaxArray | JaxArray[];
 
 /** @internal A raw value a JaxBlock reads or produces: an NDArray, or a number for an AdjFloat dependency. */
-export type RawValue = NDArray | number;
+/** A raw value at the engine boundary: a number or an NDArray. */
+export type RawValue = ArrayRaw;
 
 /**
  * The jax-js devices that are ready. `init()` without arguments throws on Node (it probes WebGPU through

@@ -14,24 +14,19 @@ import {
   type TlmContext,
 } from "../../tape/block.js";
 import type { BlockVariable } from "../../tape/block-variable.js";
-import { NDArray } from "../../values/ndarray.js";
-import {
-  type RawValue,
-  rawShape,
-  rawSize,
-  rawToTensor,
-  tensorToNDArray,
-  tensorToRawLike,
-} from "./convert.js";
+import { type ArrayRaw, NDArray } from "../../values/ndarray.js";
+import { rawShape, rawSize, rawToTensor, tensorToNDArray, tensorToRawLike } from "./convert.js";
 import type { TfProgram } from "./graph.js";
 import { findUnsafeSecondOrderOp, tapeLength, tapeSince, withGradientCleanup } from "./second-order.js";
 
 const engine = () => tf.engine();
 
 /** What a TfBlock reads: the fed NDArrays / AdjFloats (numbers) in input order, then the weights. */
-type In = readonly RawValue[];
+/** The raw values a TfBlock reads: numbers and NDArrays. */
+export type TfBlockInputs = readonly ArrayRaw[];
 /** What a TfBlock produces: the chosen graph outputs. */
-type Out = readonly NDArray[];
+/** The raw values a TfBlock produces. */
+export type TfBlockOutputs = readonly NDArray[];
 
 const TLM_ADVICE =
   " (the tangent-linear mode differentiates TensorFlow.js's own gradient: the double-VJP trick). Gradients " +
@@ -55,13 +50,13 @@ function seededSum(
 }
 
 /** Raw seeds (NDArray, number or undefined) as tensors. */
-function seedTensors(seeds: readonly (RawValue | undefined)[]): (tf.Tensor | undefined)[] {
+function seedTensors(seeds: readonly (ArrayRaw | undefined)[]): (tf.Tensor | undefined)[] {
   return seeds.map((seed) => (seed === undefined ? undefined : rawToTensor(seed)));
 }
 
 /** The tangents of the dependencies `directions` (those with a tangent) as tensors, in that order. */
 function tangentTensors(
-  tangents: readonly (RawValue | undefined)[],
+  tangents: readonly (ArrayRaw | undefined)[],
   directions: readonly number[],
 ): tf.Tensor[] {
   const tensors: tf.Tensor[] = [];
@@ -73,7 +68,7 @@ function tangentTensors(
 }
 
 /** The value the tape holds for a dependency of a TfBlock: an NDArray, or a number for an AdjFloat. */
-function savedRaw(variable: BlockVariable, operation: string): RawValue {
+function savedRaw(variable: BlockVariable, operation: string): ArrayRaw {
   const value = variable.saved;
   if (typeof value === "number" || value instanceof NDArray) return value;
   throw new TsadjointError(`${operation}.jacobian`, "a dependency holds neither an NDArray nor a number");
@@ -97,7 +92,7 @@ function savedRaw(variable: BlockVariable, operation: string): RawValue {
  * const y = runTensorflowGraph(model, x); // records one TfBlock
  * getWorkingTape().blocks.at(-1) instanceof TfBlock; // true
  */
-export class TfBlock extends Block<In, Out> {
+export class TfBlock extends Block<TfBlockInputs, TfBlockOutputs> {
   constructor(
     /** The graph with its feeds resolved. */
     readonly program: TfProgram,
@@ -112,7 +107,7 @@ export class TfBlock extends Block<In, Out> {
   }
 
   /** Float32 tensors of the dependencies' raw values (create inside tf.tidy). */
-  private dependencyTensors(inputs: In): tf.Tensor[] {
+  private dependencyTensors(inputs: TfBlockInputs): tf.Tensor[] {
     return inputs.map((raw, index) => rawToTensor(raw, this.program.dependencyDtypes[index]));
   }
 
@@ -123,7 +118,7 @@ export class TfBlock extends Block<In, Out> {
     return chosen;
   }
 
-  recompute({ inputs }: RecomputeContext<In>): Out {
+  recompute({ inputs }: RecomputeContext<TfBlockInputs>): TfBlockOutputs {
     let results: NDArray[] = [];
     tf.tidy(() => {
       results = this.program.run(this.dependencyTensors(inputs)).map(tensorToNDArray);
@@ -132,8 +127,12 @@ export class TfBlock extends Block<In, Out> {
   }
 
   /** xbar = J^T ybar. */
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext<In, Out>): Seeds<In> {
-    const results = new Array<RawValue | undefined>(inputs.length).fill(undefined);
+  override evaluateAdj({
+    inputs,
+    adjInputs,
+    needed,
+  }: AdjContext<TfBlockInputs, TfBlockOutputs>): Seeds<TfBlockInputs> {
+    const results = new Array<ArrayRaw | undefined>(inputs.length).fill(undefined);
     const wanted = this.select(needed);
     if (wanted.length === 0 || adjInputs.every((seed) => seed === undefined)) return results;
     withGradientCleanup(this.name, ".", () =>
@@ -157,7 +156,11 @@ export class TfBlock extends Block<In, Out> {
   }
 
   /** ydot = J xdot = d/du <J^T u, xdot>. */
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext<In, Out>): Seeds<Out> {
+  override evaluateTlm({
+    inputs,
+    outputs,
+    tlmInputs,
+  }: TlmContext<TfBlockInputs, TfBlockOutputs>): Seeds<TfBlockOutputs> {
     const results = new Array<NDArray | undefined>(outputs.length).fill(undefined);
     const directions = this.select(tlmInputs.map((tangent) => tangent !== undefined));
     if (directions.length === 0) return results;
@@ -181,8 +184,8 @@ export class TfBlock extends Block<In, Out> {
     hessianInputs,
     tlmInputs,
     needed,
-  }: HessianContext<In, Out>): Seeds<In> {
-    const results = new Array<RawValue | undefined>(inputs.length).fill(undefined);
+  }: HessianContext<TfBlockInputs, TfBlockOutputs>): Seeds<TfBlockInputs> {
+    const results = new Array<ArrayRaw | undefined>(inputs.length).fill(undefined);
     const wanted = this.select(needed);
     const directions = this.select(tlmInputs.map((tangent) => tangent !== undefined));
     const secondOrder = directions.length > 0 && adjInputs.some((seed) => seed !== undefined);
@@ -235,10 +238,10 @@ export class TfBlock extends Block<In, Out> {
    * TensorFlow.js gets wrong. Call inside tf.tidy.
    */
   private hessianGradients(
-    inputs: In,
-    adjInputs: Seeds<Out>,
-    hessianInputs: Seeds<Out>,
-    tlmInputs: Seeds<In>,
+    inputs: TfBlockInputs,
+    adjInputs: Seeds<TfBlockOutputs>,
+    hessianInputs: Seeds<TfBlockOutputs>,
+    tlmInputs: Seeds<TfBlockInputs>,
     wanted: readonly number[],
     directions: readonly number[],
     found: (description: string | undefined) => void,
@@ -305,7 +308,7 @@ export class TfBlock extends Block<In, Out> {
    * @example
    * const [[dydx]] = block.jacobian(); // output 0 with respect to dependency 0
    */
-  jacobian(inputs: In = this.dependencies.map((d) => savedRaw(d, this.name))): NDArray[][] {
+  jacobian(inputs: TfBlockInputs = this.dependencies.map((d) => savedRaw(d, this.name))): NDArray[][] {
     return denseJacobian(this.program, inputs);
   }
 }
@@ -321,7 +324,7 @@ function jacobianVectorProduct(
   dependencies: readonly tf.Tensor[],
   directions: readonly number[],
   tangents: readonly tf.Tensor[],
-  outputs: Out,
+  outputs: TfBlockOutputs,
 ): (tf.Tensor | undefined)[] {
   const cotangents = outputs.map((output) => tf.zeros(output.shape.slice()));
   const { grads } = engine().gradients(
@@ -352,7 +355,11 @@ function jacobianVectorProduct(
  * @example
  * const [[dydx]] = denseJacobian(program, [x.raw()]);
  */
-export function denseJacobian(program: TfProgram, inputs: In, only?: readonly number[]): NDArray[][] {
+export function denseJacobian(
+  program: TfProgram,
+  inputs: TfBlockInputs,
+  only?: readonly number[],
+): NDArray[][] {
   let outputs: NDArray[] = [];
   const dtypes = program.dependencyDtypes;
   const tensorsOf = () => inputs.map((raw, index) => rawToTensor(raw, dtypes[index]));

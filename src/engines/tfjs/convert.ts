@@ -1,12 +1,13 @@
 /** @file Conversions at the TensorFlow.js boundary: float64 raw values (number, NDArray) to float32 tensors and back. */
 import * as tf from "@tensorflow/tfjs";
-import { NDArray } from "../../values/ndarray.js";
+import { type ArrayRaw, NDArray } from "../../values/ndarray.js";
 
 /** A tensor element type the adapter feeds to graph inputs. */
 export type FeedDtype = "float32" | "int32" | "bool";
 
 /** A raw value a TfBlock reads or produces: an NDArray, or a number for an AdjFloat. */
-export type RawValue = NDArray | number;
+/** A raw value at the engine boundary: a number or an NDArray. */
+export type RawValue = ArrayRaw;
 
 /**
  * A float32 (or the input's integer) tensor holding a raw value: a number or an NDArray. Float64 entries are

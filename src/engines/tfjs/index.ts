@@ -7,7 +7,7 @@
  */
 import "../../values/ndarray-space.js";
 
-export { TfBlock } from "./block.js";
+export { TfBlock, type TfBlockInputs, type TfBlockOutputs } from "./block.js";
 export type { FeedDtype } from "./convert.js";
 export type { TfFeeds, TfFeedValue, TfGraph, TfGraphFunction, TfOutputKey, TfProgram } from "./graph.js";
 export {
