@@ -148,7 +148,7 @@ function erased<X extends readonly unknown[]>(
   fn: (...inputs: RuleArguments<X>) => OverloadedValue,
 ): (...inputs: OverloadedValue[]) => OverloadedValue {
   // cast: the checks call fn only with wrapRaw of the inputs, which is what RuleArguments<X> describes
-  return fn as unknown as (...inputs: OverloadedValue[]) => OverloadedValue;
+  return fn as (...inputs: OverloadedValue[]) => OverloadedValue;
 }
 
 /**
