@@ -48,11 +48,71 @@ export function record<const R extends readonly Recordable[]>(
   for (let i = 0; i < results.length; i++) {
     const result = results[i];
     if (result._blockVariable !== undefined) {
-      throw new TsadjointError("record", "a result is already on a tape; create a new value for each block output");
+      throw new TsadjointError(
+        "record",
+        "a result is already on a tape; create a new value for each block output",
+      );
     }
     outputs[i] = new BlockVariable(result.raw());
   }
   (tape ?? getWorkingTape()).addBlock(build(dependencies, outputs));
   for (let i = 0; i < results.length; i++) results[i]._blockVariable = outputs[i];
   return results;
+}
+
+/**
+ * The lean form of {@link record} for a block with one input and one output (the elementwise blocks, on
+ * the scalar hot path): the same checks and effects without the lists and the loop. `build` receives the
+ * input's variable and the result's fresh one.
+ *
+ * @example
+ * const y = new AdjFloat(Math.sin(x.value));
+ * recordOne(x, y, (input, output) => new MyUnaryBlock(input, output));
+ */
+export function recordOne<R extends Recordable>(
+  input: Recordable | BlockVariable,
+  result: R,
+  build: (dependency: BlockVariable, output: BlockVariable) => Block,
+  tape?: Tape,
+): R {
+  if (!annotating()) return result;
+  const dependency = input instanceof BlockVariable ? input : input.blockVariable;
+  const output = freshOutput(result);
+  (tape ?? getWorkingTape()).addBlock(build(dependency, output));
+  result._blockVariable = output;
+  return result;
+}
+
+/**
+ * The lean form of {@link record} for a block with two inputs and one output (binary elementwise blocks).
+ *
+ * @example
+ * const z = new AdjFloat(x.value * y.value);
+ * recordTwo(x, y, z, (first, second, output) => new MyBinaryBlock(first, second, output));
+ */
+export function recordTwo<R extends Recordable>(
+  first: Recordable | BlockVariable,
+  second: Recordable | BlockVariable,
+  result: R,
+  build: (first: BlockVariable, second: BlockVariable, output: BlockVariable) => Block,
+  tape?: Tape,
+): R {
+  if (!annotating()) return result;
+  const a = first instanceof BlockVariable ? first : first.blockVariable;
+  const b = second instanceof BlockVariable ? second : second.blockVariable;
+  const output = freshOutput(result);
+  (tape ?? getWorkingTape()).addBlock(build(a, b, output));
+  result._blockVariable = output;
+  return result;
+}
+
+/** A fresh variable for `result`, which must not be on a tape yet. */
+function freshOutput(result: Recordable): BlockVariable {
+  if (result._blockVariable !== undefined) {
+    throw new TsadjointError(
+      "record",
+      "a result is already on a tape; create a new value for each block output",
+    );
+  }
+  return new BlockVariable(result.raw());
 }
