@@ -1,0 +1,83 @@
+import { AdjFloat, BlockVariable, stopAnnotating, Tape, TsadjointError, withTape } from "tsadjoint";
+import { describe, expect, it } from "vitest";
+import { BinaryElementwiseBlock, UnaryElementwiseBlock } from "../../src/ops/elementwise.js";
+import { binaryRules, unaryRules } from "../../src/ops/elementwise-rules.js";
+import { recordOne, recordTwo } from "../../src/tape/record.js";
+
+describe("recordOne / recordTwo (the lean recording path of one- and two-input blocks)", () => {
+  it("recordOne appends one block over the input's variable and links the result", () => {
+    const tape = new Tape();
+    const x = new AdjFloat(0.5);
+    const y = new AdjFloat(Math.sin(0.5));
+    const returned = recordOne(
+      x,
+      y,
+      (input, output) => new UnaryElementwiseBlock(unaryRules.sin, input, output),
+      tape,
+    );
+    expect(returned).toBe(y);
+    expect(tape.blocks.length).toBe(1);
+    const [block] = tape.blocks;
+    expect(block.dependencies).toEqual([x.blockVariable]);
+    expect(block.outputs).toEqual([y.blockVariable]);
+    expect(y.blockVariable.saved).toBe(Math.sin(0.5));
+    expect(y.blockVariable.block).toBe(block);
+  });
+
+  it("recordTwo takes a BlockVariable input as it is and records on the working tape by default", () => {
+    const tape = new Tape();
+    const a = new AdjFloat(2);
+    const bv = new BlockVariable(3);
+    const z = new AdjFloat(6);
+    withTape(tape, () =>
+      recordTwo(
+        a,
+        bv,
+        z,
+        (first, second, output) => new BinaryElementwiseBlock(binaryRules.multiply, first, second, output),
+      ),
+    );
+    expect(tape.blocks.length).toBe(1);
+    expect(tape.blocks[0].dependencies).toEqual([a.blockVariable, bv]);
+    expect(tape.blocks[0].name).toBe("multiply");
+    expect(z.blockVariable.block).toBe(tape.blocks[0]);
+  });
+
+  it("with annotation off builds nothing and returns the result unlinked", () => {
+    const tape = new Tape();
+    const x = new AdjFloat(1);
+    const y = new AdjFloat(2);
+    let built = 0;
+    stopAnnotating(() =>
+      recordOne(
+        x,
+        y,
+        (input, output) => {
+          built++;
+          return new UnaryElementwiseBlock(unaryRules.exp, input, output);
+        },
+        tape,
+      ),
+    );
+    expect(built).toBe(0);
+    expect(tape.blocks.length).toBe(0);
+    expect(y._blockVariable).toBeUndefined();
+  });
+
+  it("refuses a result already on a tape and leaves the tape as it was", () => {
+    const tape = new Tape();
+    const x = new AdjFloat(1);
+    const y = new AdjFloat(2);
+    recordOne(x, y, (input, output) => new UnaryElementwiseBlock(unaryRules.exp, input, output), tape);
+    const build = (first: BlockVariable, second: BlockVariable, output: BlockVariable) =>
+      new BinaryElementwiseBlock(binaryRules.add, first, second, output);
+    expect(() => recordTwo(x, x, y, build, tape)).toThrow(TsadjointError);
+    expect(() =>
+      recordOne(x, y, (input, output) => new UnaryElementwiseBlock(unaryRules.exp, input, output), tape),
+    ).toThrow(/already on a tape/);
+    expect(tape.blocks.length).toBe(1);
+    const w = recordTwo(x, y, new AdjFloat(3), build, tape);
+    expect(tape.blocks.length).toBe(2);
+    expect(w.blockVariable.block).toBe(tape.blocks[1]);
+  });
+});
