@@ -1126,18 +1126,9 @@ export function applyUnary(rule: UnaryRule, x: AdjFloat): AdjFloat;
 export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseOperand;
 export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseOperand {
   if (typeof x === "number") return rule.f(x);
-  if (x instanceof NDArray)
-    return recordOne(
-      x,
-      unaryValues(rule, x),
-      (input, output) => new UnaryElementwiseBlock(rule, input, output),
-    );
+  if (x instanceof NDArray) return recordOne(x, unaryValues(rule, x), unaryBlock, rule, undefined);
   checkOperand(rule.name, x);
-  return recordOne(
-    x,
-    new AdjFloat(rule.f(x.value)),
-    (input, output) => new UnaryElementwiseBlock(rule, input, output),
-  );
+  return recordOne(x, new AdjFloat(rule.f(x.value)), unaryBlock, rule, undefined);
 }
 
 /**
@@ -1162,27 +1153,32 @@ export function applyBinary(
   if (typeof a === "number") {
     if (typeof b === "number") return rule.f(a, b);
     checkOperand(rule.name, b);
-    return recordOne(
-      b,
-      binaryResult(rule, a, b.raw()),
-      (input, output) => new BinaryConstantBlock(rule, a, true, input, output),
-    );
+    return recordOne(b, binaryResult(rule, a, b.raw()), constantFirstBlock, rule, a);
   }
   checkOperand(rule.name, a);
-  if (typeof b === "number") {
-    return recordOne(
-      a,
-      binaryResult(rule, a.raw(), b),
-      (input, output) => new BinaryConstantBlock(rule, b, false, input, output),
-    );
-  }
+  if (typeof b === "number")
+    return recordOne(a, binaryResult(rule, a.raw(), b), constantSecondBlock, rule, b);
   checkOperand(rule.name, b);
-  return recordTwo(
-    a,
-    b,
-    binaryResult(rule, a.raw(), b.raw()),
-    (first, second, output) => new BinaryElementwiseBlock(rule, first, second, output),
-  );
+  return recordTwo(a, b, binaryResult(rule, a.raw(), b.raw()), binaryBlock, rule);
+}
+
+// the block builders of the recording calls, defined once (a closure per call would be garbage per block)
+function unaryBlock(rule: UnaryRule, _: undefined, input: BlockVariable, output: BlockVariable): Block {
+  return new UnaryElementwiseBlock(rule, input, output);
+}
+function constantFirstBlock(rule: BinaryRule, a: number, input: BlockVariable, output: BlockVariable): Block {
+  return new BinaryConstantBlock(rule, a, true, input, output);
+}
+function constantSecondBlock(
+  rule: BinaryRule,
+  b: number,
+  input: BlockVariable,
+  output: BlockVariable,
+): Block {
+  return new BinaryConstantBlock(rule, b, false, input, output);
+}
+function binaryBlock(rule: BinaryRule, a: BlockVariable, b: BlockVariable, output: BlockVariable): Block {
+  return new BinaryElementwiseBlock(rule, a, b, output);
 }
 
 /** z = f(a, b) for raw operands: an AdjFloat for two numbers, else an NDArray (not yet recorded). */

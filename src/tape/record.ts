@@ -62,46 +62,55 @@ export function record<const R extends readonly Recordable[]>(
 
 /**
  * The lean form of {@link record} for a block with one input and one output (the elementwise blocks, on
- * the scalar hot path): the same checks and effects without the lists and the loop. `build` receives the
- * input's variable and the result's fresh one.
+ * the scalar hot path): the same checks and effects without the lists and the loop. `build` receives
+ * `first` and `second` (passed through, so that `build` can be a function defined once rather than a
+ * closure allocated for every block), the input's variable and the result's fresh one.
  *
  * @example
  * const y = new AdjFloat(Math.sin(x.value));
- * recordOne(x, y, (input, output) => new MyUnaryBlock(input, output));
+ * const build = (rule: UnaryRule, _: undefined, input: BlockVariable, output: BlockVariable) =>
+ *   new UnaryElementwiseBlock(rule, input, output);
+ * recordOne(x, y, build, sinRule, undefined);
  */
-export function recordOne<R extends Recordable>(
+export function recordOne<R extends Recordable, P, Q>(
   input: Recordable | BlockVariable,
   result: R,
-  build: (dependency: BlockVariable, output: BlockVariable) => Block,
+  build: (first: P, second: Q, dependency: BlockVariable, output: BlockVariable) => Block,
+  first: P,
+  second: Q,
   tape?: Tape,
 ): R {
   if (!annotating()) return result;
   const dependency = input instanceof BlockVariable ? input : input.blockVariable;
   const output = freshOutput(result);
-  (tape ?? getWorkingTape()).addBlock(build(dependency, output));
+  (tape ?? getWorkingTape()).addBlock(build(first, second, dependency, output));
   result._blockVariable = output;
   return result;
 }
 
 /**
- * The lean form of {@link record} for a block with two inputs and one output (binary elementwise blocks).
+ * The lean form of {@link record} for a block with two inputs and one output (the binary elementwise
+ * blocks); `parameter` is passed through to `build` as in {@link recordOne}.
  *
  * @example
  * const z = new AdjFloat(x.value * y.value);
- * recordTwo(x, y, z, (first, second, output) => new MyBinaryBlock(first, second, output));
+ * const build = (rule: BinaryRule, a: BlockVariable, b: BlockVariable, output: BlockVariable) =>
+ *   new BinaryElementwiseBlock(rule, a, b, output);
+ * recordTwo(x, y, z, build, multiplyRule);
  */
-export function recordTwo<R extends Recordable>(
+export function recordTwo<R extends Recordable, P>(
   first: Recordable | BlockVariable,
   second: Recordable | BlockVariable,
   result: R,
-  build: (first: BlockVariable, second: BlockVariable, output: BlockVariable) => Block,
+  build: (parameter: P, first: BlockVariable, second: BlockVariable, output: BlockVariable) => Block,
+  parameter: P,
   tape?: Tape,
 ): R {
   if (!annotating()) return result;
   const a = first instanceof BlockVariable ? first : first.blockVariable;
   const b = second instanceof BlockVariable ? second : second.blockVariable;
   const output = freshOutput(result);
-  (tape ?? getWorkingTape()).addBlock(build(a, b, output));
+  (tape ?? getWorkingTape()).addBlock(build(parameter, a, b, output));
   result._blockVariable = output;
   return result;
 }

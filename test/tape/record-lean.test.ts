@@ -1,27 +1,45 @@
 import { AdjFloat, BlockVariable, stopAnnotating, Tape, TsadjointError, withTape } from "tsadjoint";
 import { describe, expect, it } from "vitest";
 import { BinaryElementwiseBlock, UnaryElementwiseBlock } from "../../src/ops/elementwise.js";
-import { binaryRules, unaryRules } from "../../src/ops/elementwise-rules.js";
+import { type BinaryRule, binaryRules, type UnaryRule, unaryRules } from "../../src/ops/elementwise-rules.js";
 import { recordOne, recordTwo } from "../../src/tape/record.js";
+
+const unary = (rule: UnaryRule, _: undefined, input: BlockVariable, output: BlockVariable) =>
+  new UnaryElementwiseBlock(rule, input, output);
+const binary = (rule: BinaryRule, a: BlockVariable, b: BlockVariable, output: BlockVariable) =>
+  new BinaryElementwiseBlock(rule, a, b, output);
 
 describe("recordOne / recordTwo (the lean recording path of one- and two-input blocks)", () => {
   it("recordOne appends one block over the input's variable and links the result", () => {
     const tape = new Tape();
     const x = new AdjFloat(0.5);
     const y = new AdjFloat(Math.sin(0.5));
-    const returned = recordOne(
-      x,
-      y,
-      (input, output) => new UnaryElementwiseBlock(unaryRules.sin, input, output),
-      tape,
-    );
+    const returned = recordOne(x, y, unary, unaryRules.sin, undefined, tape);
     expect(returned).toBe(y);
     expect(tape.blocks.length).toBe(1);
     const [block] = tape.blocks;
+    expect(block.name).toBe("sin");
     expect(block.dependencies).toEqual([x.blockVariable]);
     expect(block.outputs).toEqual([y.blockVariable]);
     expect(y.blockVariable.saved).toBe(Math.sin(0.5));
     expect(y.blockVariable.block).toBe(block);
+  });
+
+  it("passes its parameters through to build", () => {
+    const tape = new Tape();
+    const seen: unknown[] = [];
+    recordOne(
+      new AdjFloat(1),
+      new AdjFloat(2),
+      (p: string, q: number, input, output) => {
+        seen.push(p, q);
+        return new UnaryElementwiseBlock(unaryRules.exp, input, output);
+      },
+      "p",
+      7,
+      tape,
+    );
+    expect(seen).toEqual(["p", 7]);
   });
 
   it("recordTwo takes a BlockVariable input as it is and records on the working tape by default", () => {
@@ -29,14 +47,7 @@ describe("recordOne / recordTwo (the lean recording path of one- and two-input b
     const a = new AdjFloat(2);
     const bv = new BlockVariable(3);
     const z = new AdjFloat(6);
-    withTape(tape, () =>
-      recordTwo(
-        a,
-        bv,
-        z,
-        (first, second, output) => new BinaryElementwiseBlock(binaryRules.multiply, first, second, output),
-      ),
-    );
+    withTape(tape, () => recordTwo(a, bv, z, binary, binaryRules.multiply));
     expect(tape.blocks.length).toBe(1);
     expect(tape.blocks[0].dependencies).toEqual([a.blockVariable, bv]);
     expect(tape.blocks[0].name).toBe("multiply");
@@ -48,17 +59,11 @@ describe("recordOne / recordTwo (the lean recording path of one- and two-input b
     const x = new AdjFloat(1);
     const y = new AdjFloat(2);
     let built = 0;
-    stopAnnotating(() =>
-      recordOne(
-        x,
-        y,
-        (input, output) => {
-          built++;
-          return new UnaryElementwiseBlock(unaryRules.exp, input, output);
-        },
-        tape,
-      ),
-    );
+    const counting = (rule: UnaryRule, _: undefined, input: BlockVariable, output: BlockVariable) => {
+      built++;
+      return unary(rule, undefined, input, output);
+    };
+    expect(stopAnnotating(() => recordOne(x, y, counting, unaryRules.exp, undefined, tape))).toBe(y);
     expect(built).toBe(0);
     expect(tape.blocks.length).toBe(0);
     expect(y._blockVariable).toBeUndefined();
@@ -68,15 +73,11 @@ describe("recordOne / recordTwo (the lean recording path of one- and two-input b
     const tape = new Tape();
     const x = new AdjFloat(1);
     const y = new AdjFloat(2);
-    recordOne(x, y, (input, output) => new UnaryElementwiseBlock(unaryRules.exp, input, output), tape);
-    const build = (first: BlockVariable, second: BlockVariable, output: BlockVariable) =>
-      new BinaryElementwiseBlock(binaryRules.add, first, second, output);
-    expect(() => recordTwo(x, x, y, build, tape)).toThrow(TsadjointError);
-    expect(() =>
-      recordOne(x, y, (input, output) => new UnaryElementwiseBlock(unaryRules.exp, input, output), tape),
-    ).toThrow(/already on a tape/);
+    recordOne(x, y, unary, unaryRules.exp, undefined, tape);
+    expect(() => recordTwo(x, x, y, binary, binaryRules.add, tape)).toThrow(TsadjointError);
+    expect(() => recordOne(x, y, unary, unaryRules.exp, undefined, tape)).toThrow(/already on a tape/);
     expect(tape.blocks.length).toBe(1);
-    const w = recordTwo(x, y, new AdjFloat(3), build, tape);
+    const w = recordTwo(x, y, new AdjFloat(3), binary, binaryRules.add, tape);
     expect(tape.blocks.length).toBe(2);
     expect(w.blockVariable.block).toBe(tape.blocks[1]);
   });
