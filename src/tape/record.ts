@@ -62,9 +62,10 @@ export function record<const R extends readonly Recordable[]>(
 
 /**
  * The lean form of {@link record} for a block with one input and one output (the elementwise blocks, on
- * the scalar hot path): the same checks and effects without the lists and the loop. `build` receives
- * `first` and `second` (passed through, so that `build` can be a function defined once rather than a
- * closure allocated for every block), the input's variable and the result's fresh one.
+ * the scalar hot path): the same checks and effects without the lists and the loop, for an input that is
+ * an overloaded value (not a BlockVariable). `build` receives `first` and `second` (passed through, so
+ * that `build` can be a function defined once rather than a closure allocated for every block), the
+ * input's variable and the result's fresh one.
  *
  * @example
  * const y = new AdjFloat(Math.sin(x.value));
@@ -73,7 +74,7 @@ export function record<const R extends readonly Recordable[]>(
  * recordOne(x, y, build, sinRule, undefined);
  */
 export function recordOne<R extends Recordable, P, Q>(
-  input: Recordable | BlockVariable,
+  input: Recordable,
   result: R,
   build: (first: P, second: Q, dependency: BlockVariable, output: BlockVariable) => Block,
   first: P,
@@ -81,7 +82,7 @@ export function recordOne<R extends Recordable, P, Q>(
   tape?: Tape,
 ): R {
   if (!annotating()) return result;
-  const dependency = input instanceof BlockVariable ? input : input.blockVariable;
+  const dependency = input.blockVariable;
   const output = freshOutput(result);
   (tape ?? getWorkingTape()).addBlock(build(first, second, dependency, output));
   result._blockVariable = output;
@@ -99,16 +100,16 @@ export function recordOne<R extends Recordable, P, Q>(
  * recordTwo(x, y, z, build, multiplyRule);
  */
 export function recordTwo<R extends Recordable, P>(
-  first: Recordable | BlockVariable,
-  second: Recordable | BlockVariable,
+  first: Recordable,
+  second: Recordable,
   result: R,
   build: (parameter: P, first: BlockVariable, second: BlockVariable, output: BlockVariable) => Block,
   parameter: P,
   tape?: Tape,
 ): R {
   if (!annotating()) return result;
-  const a = first instanceof BlockVariable ? first : first.blockVariable;
-  const b = second instanceof BlockVariable ? second : second.blockVariable;
+  const a = first.blockVariable;
+  const b = second.blockVariable;
   const output = freshOutput(result);
   (tape ?? getWorkingTape()).addBlock(build(parameter, a, b, output));
   result._blockVariable = output;

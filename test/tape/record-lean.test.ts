@@ -1,4 +1,4 @@
-import { AdjFloat, BlockVariable, stopAnnotating, Tape, TsadjointError, withTape } from "tsadjoint";
+import { AdjFloat, type BlockVariable, stopAnnotating, Tape, TsadjointError, withTape } from "tsadjoint";
 import { describe, expect, it } from "vitest";
 import { BinaryElementwiseBlock, UnaryElementwiseBlock } from "../../src/ops/elementwise.js";
 import { type BinaryRule, binaryRules, type UnaryRule, unaryRules } from "../../src/ops/elementwise-rules.js";
@@ -42,14 +42,14 @@ describe("recordOne / recordTwo (the lean recording path of one- and two-input b
     expect(seen).toEqual(["p", 7]);
   });
 
-  it("recordTwo takes a BlockVariable input as it is and records on the working tape by default", () => {
+  it("recordTwo appends one block over both inputs' variables, on the working tape by default", () => {
     const tape = new Tape();
     const a = new AdjFloat(2);
-    const bv = new BlockVariable(3);
+    const b = new AdjFloat(3);
     const z = new AdjFloat(6);
-    withTape(tape, () => recordTwo(a, bv, z, binary, binaryRules.multiply));
+    withTape(tape, () => recordTwo(a, b, z, binary, binaryRules.multiply));
     expect(tape.blocks.length).toBe(1);
-    expect(tape.blocks[0].dependencies).toEqual([a.blockVariable, bv]);
+    expect(tape.blocks[0].dependencies).toEqual([a.blockVariable, b.blockVariable]);
     expect(tape.blocks[0].name).toBe("multiply");
     expect(z.blockVariable.block).toBe(tape.blocks[0]);
   });
