@@ -170,6 +170,7 @@ function checkDefinition(definition: unknown): void {
       `expected { name, f, df, d2f } or { name, f, da, db, daa, dab, dbb }, got ${describeType(definition)}`,
     );
   }
+  // cast: the fields of an unvalidated user object, each checked below (an `in` test cannot narrow a key list)
   const record = definition as Record<string, unknown>;
   if (typeof record.name !== "string" || record.name === "") {
     throw new InvalidArgumentError("defineElementwise", "name must be a non-empty string");

@@ -1,22 +1,23 @@
 /** @file Elementwise operation blocks: one block class for unary and one for binary rules, all four modes. */
 import { InvalidArgumentError } from "../errors.js";
-import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
+  type Values,
 } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
+import type { BlockVariable } from "../tape/block-variable.js";
 import {
   type FusedSecondOrder,
   fusedSecondOrder,
   type ScalarSweeps,
   scalarSweeps,
 } from "../tape/capabilities.js";
-import { getWorkingTape } from "../tape/tape.js";
-import { AdjFloat } from "../values/adj-float.js";
+import { recordOne, recordTwo } from "../tape/record.js";
+import { AdjFloat, registerAdjFloatArithmetic } from "../values/adj-float.js";
 import { NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
 import {
   binaryValuesInto,
@@ -27,18 +28,88 @@ import {
   unaryFirstInto,
   unaryValuesInto,
 } from "./elementwise-loops.js";
-import { addRule, type BinaryRule, multiplyRule, subtractRule, type UnaryRule } from "./elementwise-rules.js";
+import {
+  addRule,
+  type BinaryRule,
+  binaryRules,
+  multiplyRule,
+  subtractRule,
+  type UnaryRule,
+  unaryRules,
+} from "./elementwise-rules.js";
 import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
 import { broadcastPattern } from "./kernels/strided.js";
 
+/** A raw elementwise operand: a number (AdjFloat's raw value or a constant) or an array. */
+type Operand = number | NDArray;
+/** The values of a block over one operand (its input, or its output). */
+type OneOperand = readonly [Operand];
+/** The values of a block over two operands. */
+type TwoOperands = readonly [Operand, Operand];
+
 /** A scalar slot's current value plus a contribution, as the sweeps' accumulation adds numbers. */
-function addScalar(current: unknown, value: number): number {
-  return current === undefined ? value : (current as number) + value;
+function addScalar(current: number | undefined, value: number): number {
+  return current === undefined ? value : current + value;
 }
 
-/** Whether a slot can take the scalar fast path (empty or a number). */
-function scalarSlot(value: unknown): boolean {
+/** Whether a slot or a seed can take the scalar path (empty or a number). */
+function scalarSlot(value: unknown): value is number | undefined {
   return value === undefined || typeof value === "number";
+}
+
+/**
+ * An operand of an array path as an array. The tape gives an array block arrays (a number there is a
+ * 0-d array's value), so this only converts what a scalar-only check let through.
+ */
+function asArray(value: Operand): NDArray {
+  return typeof value === "number" ? new NDArray(Float64Array.of(value), []) : value;
+}
+
+/** A seed of an array path as an array (`undefined` for zero). */
+function asArraySeed(value: Operand | undefined): NDArray | undefined {
+  return value === undefined ? undefined : asArray(value);
+}
+
+/**
+ * The second-order adjoint of a unary rule at one number, xhat = f'(x) yhat + f''(x) ybar xdot: `first` is
+ * the f'(x) yhat term as the caller's mode forms it, the f'' term is added for a nonzero ybar and xdot
+ * only. Every scalar Hessian path of UnaryElementwiseBlock goes through it.
+ */
+function unarySecondScalar(
+  rule: UnaryRule,
+  x: number,
+  y: number,
+  first: number,
+  ybar: number | undefined,
+  xdot: number | undefined,
+): number {
+  if (ybar !== undefined && xdot !== undefined && ybar !== 0 && xdot !== 0)
+    return first + rule.d2f(x, y) * ybar * xdot;
+  return first;
+}
+
+/**
+ * The second-order adjoint of a binary rule at numbers, for operand `wrt` (0: a, 1: b):
+ * first + zbar (f_wa adot + f_wb bdot), where `first` is the f_w zhat term as the caller's mode forms it;
+ * each term is added for a nonzero zbar and tangent only. Every scalar Hessian path of the binary blocks
+ * goes through it (a constant operand has a zero tangent).
+ */
+function binarySecondScalar(
+  rule: BinaryRule,
+  wrt: 0 | 1,
+  a: number,
+  b: number,
+  z: number,
+  first: number,
+  zbar: number,
+  adot: number,
+  bdot: number,
+): number {
+  if (zbar === 0) return first;
+  let value = first;
+  if (adot !== 0) value += zbar * (wrt === 0 ? rule.daa(a, b, z) : rule.dab(a, b, z)) * adot;
+  if (bdot !== 0) value += zbar * (wrt === 0 ? rule.dab(a, b, z) : rule.dbb(a, b, z)) * bdot;
+  return value;
 }
 
 /**
@@ -47,9 +118,14 @@ function scalarSlot(value: unknown): boolean {
  * tape's memory otherwise).
  *
  * @example
- * class Twice extends OneInputBlock { recompute({ inputs }: RecomputeContext) { return [2 * (inputs[0] as number)]; } }
+ * class Twice extends OneInputBlock<readonly [number], readonly [number]> {
+ *   recompute({ inputs: [x] }: RecomputeContext<readonly [number]>) { return [2 * x] as const; }
+ * }
  */
-export abstract class OneInputBlock extends Block {
+export abstract class OneInputBlock<I extends Values = Values, O extends Values = Values> extends Block<
+  I,
+  O
+> {
   constructor(
     protected input: BlockVariable,
     protected readonly output: BlockVariable,
@@ -78,7 +154,10 @@ export abstract class OneInputBlock extends Block {
  * @example
  * np.sin(x); // records new UnaryElementwiseBlock(sinRule, x.blockVariable, output)
  */
-export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondOrder, ScalarSweeps {
+export class UnaryElementwiseBlock
+  extends OneInputBlock<OneOperand, OneOperand>
+  implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps
+{
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {
     return true;
@@ -150,11 +229,9 @@ export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondO
     if (this.constructor !== UnaryElementwiseBlock) return false;
     const rule = this.rule;
     const df = rule.df(x, y);
-    let xhat = yhat === undefined ? 0 : df * (yhat as number);
-    if (ybar !== undefined && xdot !== undefined && ybar !== 0 && xdot !== 0)
-      xhat += rule.d2f(x, y) * (ybar as number) * (xdot as number);
+    const xhat = unarySecondScalar(rule, x, y, yhat === undefined ? 0 : df * yhat, ybar, xdot);
     if (input.forwardMark !== epoch) return true;
-    if (ybar !== undefined) input.adj = addScalar(input.adj, df * (ybar as number));
+    if (ybar !== undefined) input.adj = addScalar(input.adj, df * ybar);
     input.hessian = addScalar(input.hessian, xhat);
     return true;
   }
@@ -163,97 +240,101 @@ export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondO
     return this.rule.name;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const x = inputs[0];
-    return [typeof x === "number" ? this.rule.f(x) : unaryValues(this.rule, x as NDArray)];
+  recompute({ inputs: [x] }: RecomputeContext<OneOperand>): OneOperand {
+    return [typeof x === "number" ? this.rule.f(x) : unaryValues(this.rule, x)];
   }
 
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const xdot = tlmInputs[0];
+  override evaluateTlm({
+    inputs: [x],
+    outputs: [y],
+    tlmInputs: [xdot],
+  }: TlmContext<OneOperand, OneOperand>): Seeds<OneOperand> {
     if (xdot === undefined) return [undefined];
-    const x = inputs[0];
-    if (typeof x !== "number")
-      return [unaryFirst(this.rule, x as NDArray, outputs[0] as NDArray, xdot as NDArray)];
-    return [this.rule.df(x, outputs[0] as number) * (xdot as number)];
+    if (typeof x === "number" && typeof y === "number" && typeof xdot === "number")
+      return [this.rule.df(x, y) * xdot];
+    return [unaryFirst(this.rule, asArray(x), asArray(y), asArray(xdot))];
   }
 
-  override evaluateAdj({ inputs, outputs, adjInputs }: AdjContext): readonly unknown[] {
-    const ybar = adjInputs[0];
+  override evaluateAdj({
+    inputs: [x],
+    outputs: [y],
+    adjInputs: [ybar],
+  }: AdjContext<OneOperand, OneOperand>): Seeds<OneOperand> {
     if (ybar === undefined) return [undefined];
-    const x = inputs[0];
-    if (typeof x !== "number")
-      return [unaryFirst(this.rule, x as NDArray, outputs[0] as NDArray, ybar as NDArray)];
-    return [this.rule.df(x, outputs[0] as number) * (ybar as number)];
+    if (typeof x === "number" && typeof y === "number" && typeof ybar === "number")
+      return [this.rule.df(x, y) * ybar];
+    return [unaryFirst(this.rule, asArray(x), asArray(y), asArray(ybar))];
   }
 
-  override evaluateHessian({
-    inputs,
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
-  }: HessianContext): readonly unknown[] {
-    const x = inputs[0];
-    if (typeof x !== "number") {
-      return [
-        unaryHessian(
-          this.rule,
-          x as NDArray,
-          outputs[0] as NDArray,
-          adjInputs[0] as NDArray | undefined,
-          hessianInputs[0] as NDArray | undefined,
-          tlmInputs[0] as NDArray | undefined,
-        ),
-      ];
+  override evaluateHessian(context: HessianContext<OneOperand, OneOperand>): Seeds<OneOperand> {
+    const {
+      inputs: [x],
+      outputs: [y],
+      adjInputs: [ybar],
+      hessianInputs: [yhat],
+      tlmInputs: [xdot],
+    } = context;
+    if (
+      typeof x === "number" &&
+      typeof y === "number" &&
+      scalarSlot(ybar) &&
+      scalarSlot(yhat) &&
+      scalarSlot(xdot)
+    ) {
+      // this path skips a zero yhat (f' is not evaluated) and starts from +0: xhat = 0 + f' yhat
+      const first = yhat === undefined || yhat === 0 ? 0 : 0 + this.rule.df(x, y) * yhat;
+      return [unarySecondScalar(this.rule, x, y, first, ybar, xdot)];
     }
-    const y = outputs[0] as number;
-    const ybar = (adjInputs[0] as number | undefined) ?? 0;
-    const yhat = (hessianInputs[0] as number | undefined) ?? 0;
-    const xdot = (tlmInputs[0] as number | undefined) ?? 0;
-    let xhat = 0;
-    if (yhat !== 0) xhat += this.rule.df(x, y) * yhat;
-    if (ybar !== 0 && xdot !== 0) xhat += this.rule.d2f(x, y) * ybar * xdot;
-    return [xhat];
+    return [this.arraySecondOrder(context, false)[1]];
   }
 
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f' evaluated once. */
-  evaluateAdjAndHessian({
-    inputs,
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
-  }: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
-    const rule = this.rule;
-    const x = inputs[0];
-    if (typeof x === "number") {
-      const y = outputs[0] as number;
-      const ybar = adjInputs[0] as number | undefined;
-      const yhat = hessianInputs[0] as number | undefined;
-      const xdot = tlmInputs[0] as number | undefined;
+  evaluateAdjAndHessian(
+    context: HessianContext<OneOperand, OneOperand>,
+  ): readonly [Seeds<OneOperand>, Seeds<OneOperand>] {
+    const {
+      inputs: [x],
+      outputs: [y],
+      adjInputs: [ybar],
+      hessianInputs: [yhat],
+      tlmInputs: [xdot],
+    } = context;
+    if (
+      typeof x === "number" &&
+      typeof y === "number" &&
+      scalarSlot(ybar) &&
+      scalarSlot(yhat) &&
+      scalarSlot(xdot)
+    ) {
+      const rule = this.rule;
       const df = rule.df(x, y);
-      let xhat = yhat === undefined ? 0 : df * yhat;
-      if (ybar !== undefined && xdot !== undefined && ybar !== 0 && xdot !== 0)
-        xhat += rule.d2f(x, y) * ybar * xdot;
+      const xhat = unarySecondScalar(rule, x, y, yhat === undefined ? 0 : df * yhat, ybar, xdot);
       return [[ybar === undefined ? undefined : df * ybar], [xhat]];
     }
-    const xs = (x as NDArray).data;
-    const ys = (outputs[0] as NDArray).data;
-    const bar = (adjInputs[0] as NDArray | undefined)?.data;
-    const hat = (hessianInputs[0] as NDArray | undefined)?.data;
-    const dot = (tlmInputs[0] as NDArray | undefined)?.data;
-    const n = xs.length;
-    const adjoint = bar === undefined ? undefined : new Float64Array(n);
-    const second = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const df = rule.df(xs[i], ys[i]);
-      if (adjoint !== undefined) adjoint[i] = df * (bar as Float64Array)[i];
-      let value = hat === undefined ? 0 : df * hat[i];
-      if (bar !== undefined && dot !== undefined) value += rule.d2f(xs[i], ys[i]) * bar[i] * dot[i];
-      second[i] = value;
-    }
-    const shape = (x as NDArray).shape;
-    return [[adjoint === undefined ? undefined : new NDArray(adjoint, shape)], [new NDArray(second, shape)]];
+    const [xbar, xhat] = this.arraySecondOrder(context, true);
+    return [[xbar], [xhat]];
+  }
+
+  /** The array path of the second-order modes: [xbar (only `withAdjoint`), xhat]. */
+  private arraySecondOrder(
+    {
+      inputs: [x],
+      outputs: [y],
+      adjInputs: [ybar],
+      hessianInputs: [yhat],
+      tlmInputs: [xdot],
+    }: HessianContext<OneOperand, OneOperand>,
+    withAdjoint: boolean,
+  ): [NDArray | undefined, NDArray] {
+    return unarySecondOrder(
+      this.rule,
+      asArray(x),
+      asArray(y),
+      asArraySeed(ybar),
+      asArraySeed(yhat),
+      asArraySeed(xdot),
+      withAdjoint,
+    );
   }
 }
 
@@ -265,7 +346,10 @@ export class UnaryElementwiseBlock extends OneInputBlock implements FusedSecondO
  * @example
  * np.multiply(x, y); // records new BinaryElementwiseBlock(multiplyRule, x.blockVariable, y.blockVariable, output)
  */
-export class BinaryElementwiseBlock extends Block implements FusedSecondOrder, ScalarSweeps {
+export class BinaryElementwiseBlock
+  extends Block<TwoOperands, OneOperand>
+  implements FusedSecondOrder<TwoOperands, OneOperand>, ScalarSweeps
+{
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {
     return true;
@@ -311,10 +395,7 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder, S
     const z = this.output.saved;
     if (typeof a !== "number" || typeof b !== "number" || typeof z !== "number") return false;
     if (!scalarSlot(adot) || !scalarSlot(bdot) || this.constructor !== BinaryElementwiseBlock) return false;
-    let zdot = 0;
-    if (adot !== undefined) zdot += this.rule.da(a, b, z) * (adot as number);
-    if (bdot !== undefined) zdot += this.rule.db(a, b, z) * (bdot as number);
-    this.output.tlm = zdot;
+    this.output.tlm = binaryTlmScalar(this.rule, a, b, z, adot, bdot);
     return true;
   }
 
@@ -346,45 +427,31 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder, S
   _secondOrderScalar(epoch: number): boolean {
     const output = this.output;
     const zbar = output.adj;
-    const zhatSlot = output.hessian;
-    if (zbar === undefined && zhatSlot === undefined) return true;
+    const zhat = output.hessian;
+    if (zbar === undefined && zhat === undefined) return true;
     const first = this.first;
     const second = this.second;
     const a = first.saved;
     const b = second.saved;
     const z = output.saved;
     if (typeof a !== "number" || typeof b !== "number" || typeof z !== "number") return false;
-    const adotSlot = first.forwardMark === epoch ? first.tlm : undefined;
-    const bdotSlot = second.forwardMark === epoch ? second.tlm : undefined;
-    if (!scalarSlot(zbar) || !scalarSlot(zhatSlot) || !scalarSlot(adotSlot) || !scalarSlot(bdotSlot))
-      return false;
+    const adot = first.forwardMark === epoch ? first.tlm : undefined;
+    const bdot = second.forwardMark === epoch ? second.tlm : undefined;
+    if (!scalarSlot(zbar) || !scalarSlot(zhat) || !scalarSlot(adot) || !scalarSlot(bdot)) return false;
     if (!scalarSlot(first.adj) || !scalarSlot(second.adj)) return false;
     if (!scalarSlot(first.hessian) || !scalarSlot(second.hessian)) return false;
     if (this.constructor !== BinaryElementwiseBlock) return false;
     const rule = this.rule;
-    const zhat = (zhatSlot as number | undefined) ?? 0;
-    const adot = (adotSlot as number | undefined) ?? 0;
-    const bdot = (bdotSlot as number | undefined) ?? 0;
     const da = rule.da(a, b, z);
     const db = rule.db(a, b, z);
-    let ahat = da * zhat;
-    let bhat = db * zhat;
-    if (zbar !== undefined && zbar !== 0) {
-      const bar = zbar as number;
-      if (adot !== 0) {
-        ahat += bar * rule.daa(a, b, z) * adot;
-        bhat += bar * rule.dab(a, b, z) * adot;
-      }
-      if (bdot !== 0) {
-        ahat += bar * rule.dab(a, b, z) * bdot;
-        bhat += bar * rule.dbb(a, b, z) * bdot;
-      }
-    }
+    const hat = zhat ?? 0;
+    const ahat = binarySecondScalar(rule, 0, a, b, z, da * hat, zbar ?? 0, adot ?? 0, bdot ?? 0);
+    const bhat = binarySecondScalar(rule, 1, a, b, z, db * hat, zbar ?? 0, adot ?? 0, bdot ?? 0);
     const needA = first.forwardMark === epoch;
     const needB = second.forwardMark === epoch;
     if (zbar !== undefined) {
-      if (needA) first.adj = addScalar(first.adj, da * (zbar as number));
-      if (needB) second.adj = addScalar(second.adj, db * (zbar as number));
+      if (needA) first.adj = addScalar(first.adj, da * zbar);
+      if (needB) second.adj = addScalar(second.adj, db * zbar);
     }
     if (needA) first.hessian = addScalar(first.hessian, ahat);
     if (needB) second.hessian = addScalar(second.hessian, bhat);
@@ -409,177 +476,137 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder, S
     return this.rule.name;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const a = inputs[0];
-    const b = inputs[1];
+  recompute({ inputs: [a, b] }: RecomputeContext<TwoOperands>): OneOperand {
     if (typeof a === "number" && typeof b === "number") return [this.rule.f(a, b)];
-    return [binaryValues(this.rule, a as Operand, b as Operand)];
+    return [binaryValues(this.rule, a, b)];
   }
 
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    if (typeof outputs[0] !== "number") {
+  override evaluateTlm({
+    inputs: [a, b],
+    outputs: [z],
+    tlmInputs: [adot, bdot],
+  }: TlmContext<TwoOperands, OneOperand>): Seeds<OneOperand> {
+    if (
+      typeof a === "number" &&
+      typeof b === "number" &&
+      typeof z === "number" &&
+      scalarSlot(adot) &&
+      scalarSlot(bdot)
+    ) {
+      if (adot === undefined && bdot === undefined) return [undefined];
+      return [binaryTlmScalar(this.rule, a, b, z, adot, bdot)];
+    }
+    return [binaryTlm(this.rule, a, b, asArray(z), adot, bdot)];
+  }
+
+  override evaluateAdj({
+    inputs: [a, b],
+    outputs: [z],
+    adjInputs: [zbar],
+    needed,
+  }: AdjContext<TwoOperands, OneOperand>): Seeds<TwoOperands> {
+    if (zbar === undefined) return [undefined, undefined];
+    if (typeof a === "number" && typeof b === "number" && typeof z === "number" && typeof zbar === "number") {
       return [
-        binaryTlm(
-          this.rule,
-          inputs[0] as Operand,
-          inputs[1] as Operand,
-          outputs[0] as NDArray,
-          tlmInputs[0] as Operand | undefined,
-          tlmInputs[1] as Operand | undefined,
-        ),
+        needed[0] ? this.rule.da(a, b, z) * zbar : undefined,
+        needed[1] ? this.rule.db(a, b, z) * zbar : undefined,
       ];
     }
-    const a = inputs[0] as number;
-    const b = inputs[1] as number;
-    const z = outputs[0] as number;
-    const adot = tlmInputs[0] as number | undefined;
-    const bdot = tlmInputs[1] as number | undefined;
-    if (adot === undefined && bdot === undefined) return [undefined];
-    let zdot = 0;
-    if (adot !== undefined) zdot += this.rule.da(a, b, z) * adot;
-    if (bdot !== undefined) zdot += this.rule.db(a, b, z) * bdot;
-    return [zdot];
+    return binaryAdjoint(this.rule, a, b, asArray(z), asArray(zbar), needed[0], needed[1]);
   }
 
-  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const zbar = adjInputs[0] as number | undefined;
-    if (zbar === undefined) return [undefined, undefined];
-    if (typeof outputs[0] !== "number") {
-      return binaryAdjoint(
-        this.rule,
-        inputs[0] as Operand,
-        inputs[1] as Operand,
-        outputs[0] as NDArray,
-        zbar as unknown as NDArray,
-        needed[0],
-        needed[1],
-      );
+  override evaluateHessian(context: HessianContext<TwoOperands, OneOperand>): Seeds<TwoOperands> {
+    const {
+      inputs: [a, b],
+      outputs: [z],
+      adjInputs: [zbar],
+      hessianInputs: [zhat],
+      tlmInputs: [adot, bdot],
+    } = context;
+    if (
+      typeof a === "number" &&
+      typeof b === "number" &&
+      typeof z === "number" &&
+      scalarSlot(zbar) &&
+      scalarSlot(zhat) &&
+      scalarSlot(adot) &&
+      scalarSlot(bdot)
+    ) {
+      // this path skips a zero zhat (the partials are not evaluated): ahat starts from 0, not f_a * 0
+      const rule = this.rule;
+      const hat = zhat ?? 0;
+      const bar = zbar ?? 0;
+      const ad = adot ?? 0;
+      const bd = bdot ?? 0;
+      return [
+        binarySecondScalar(rule, 0, a, b, z, hat !== 0 ? rule.da(a, b, z) * hat : 0, bar, ad, bd),
+        binarySecondScalar(rule, 1, a, b, z, hat !== 0 ? rule.db(a, b, z) * hat : 0, bar, ad, bd),
+      ];
     }
-    const a = inputs[0] as number;
-    const b = inputs[1] as number;
-    const z = outputs[0] as number;
-    return [
-      needed[0] ? this.rule.da(a, b, z) * zbar : undefined,
-      needed[1] ? this.rule.db(a, b, z) * zbar : undefined,
-    ];
-  }
-
-  override evaluateHessian({
-    inputs,
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
-    needed,
-  }: HessianContext): readonly unknown[] {
-    if (typeof outputs[0] !== "number") {
-      const [, , ahat, bhat] = this.arraySecondOrder(
-        inputs,
-        outputs,
-        adjInputs,
-        hessianInputs,
-        tlmInputs,
-        needed,
-        false,
-      );
-      return [ahat, bhat];
-    }
-    const a = inputs[0] as number;
-    const b = inputs[1] as number;
-    const z = outputs[0] as number;
-    const zbar = (adjInputs[0] as number | undefined) ?? 0;
-    const zhat = (hessianInputs[0] as number | undefined) ?? 0;
-    const adot = (tlmInputs[0] as number | undefined) ?? 0;
-    const bdot = (tlmInputs[1] as number | undefined) ?? 0;
-    const rule = this.rule;
-    let ahat = zhat !== 0 ? rule.da(a, b, z) * zhat : 0;
-    let bhat = zhat !== 0 ? rule.db(a, b, z) * zhat : 0;
-    if (zbar !== 0) {
-      if (adot !== 0) {
-        ahat += zbar * rule.daa(a, b, z) * adot;
-        bhat += zbar * rule.dab(a, b, z) * adot;
-      }
-      if (bdot !== 0) {
-        ahat += zbar * rule.dab(a, b, z) * bdot;
-        bhat += zbar * rule.dbb(a, b, z) * bdot;
-      }
-    }
+    const [, , ahat, bhat] = this.arraySecondOrder(context, false);
     return [ahat, bhat];
   }
 
   /** The array path of the second-order modes: [abar, bbar, ahat, bhat] (adjoints only `withAdjoint`). */
   private arraySecondOrder(
-    inputs: readonly unknown[],
-    outputs: readonly unknown[],
-    adjInputs: readonly unknown[],
-    hessianInputs: readonly unknown[],
-    tlmInputs: readonly unknown[],
-    needed: readonly boolean[],
+    {
+      inputs: [a, b],
+      outputs: [z],
+      adjInputs: [zbar],
+      hessianInputs: [zhat],
+      tlmInputs: [adot, bdot],
+      needed,
+    }: HessianContext<TwoOperands, OneOperand>,
     withAdjoint: boolean,
   ): SecondOrderResult {
     const seeds: SecondOrderSeeds = {
-      zbar: adjInputs[0] as NDArray | undefined,
-      zhat: hessianInputs[0] as NDArray | undefined,
-      adot: tlmInputs[0] as Operand | undefined,
-      bdot: tlmInputs[1] as Operand | undefined,
+      zbar: asArraySeed(zbar),
+      zhat: asArraySeed(zhat),
+      adot,
+      bdot,
       needA: needed[0],
       needB: needed[1],
     };
-    return binarySecondOrder(
-      this.rule,
-      inputs[0] as Operand,
-      inputs[1] as Operand,
-      outputs[0] as NDArray,
-      seeds,
-      withAdjoint,
-    );
+    return binarySecondOrder(this.rule, a, b, asArray(z), seeds, withAdjoint);
   }
 
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_a, f_b evaluated once. */
-  evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
-    const { inputs, outputs, adjInputs, hessianInputs, tlmInputs, needed } = context;
-    if (typeof outputs[0] !== "number") {
-      const [abar, bbar, ahat, bhat] = this.arraySecondOrder(
-        inputs,
-        outputs,
-        adjInputs,
-        hessianInputs,
-        tlmInputs,
-        needed,
-        true,
-      );
-      return [
-        [abar, bbar],
-        [ahat, bhat],
+  evaluateAdjAndHessian(
+    context: HessianContext<TwoOperands, OneOperand>,
+  ): readonly [Seeds<TwoOperands>, Seeds<TwoOperands>] {
+    const {
+      inputs: [a, b],
+      outputs: [z],
+      adjInputs: [zbar],
+      hessianInputs: [zhat],
+      tlmInputs: [adot, bdot],
+      needed,
+    } = context;
+    if (
+      typeof a === "number" &&
+      typeof b === "number" &&
+      typeof z === "number" &&
+      scalarSlot(zbar) &&
+      scalarSlot(zhat) &&
+      scalarSlot(adot) &&
+      scalarSlot(bdot)
+    ) {
+      const rule = this.rule;
+      const da = rule.da(a, b, z);
+      const db = rule.db(a, b, z);
+      const hat = zhat ?? 0;
+      const hessian: Seeds<TwoOperands> = [
+        binarySecondScalar(rule, 0, a, b, z, da * hat, zbar ?? 0, adot ?? 0, bdot ?? 0),
+        binarySecondScalar(rule, 1, a, b, z, db * hat, zbar ?? 0, adot ?? 0, bdot ?? 0),
       ];
+      if (zbar === undefined) return [[undefined, undefined], hessian];
+      return [[needed[0] ? da * zbar : undefined, needed[1] ? db * zbar : undefined], hessian];
     }
-    const rule = this.rule;
-    const a = inputs[0] as number;
-    const b = inputs[1] as number;
-    const z = outputs[0] as number;
-    const zbar = adjInputs[0] as number | undefined;
-    const zhat = (hessianInputs[0] as number | undefined) ?? 0;
-    const adot = (tlmInputs[0] as number | undefined) ?? 0;
-    const bdot = (tlmInputs[1] as number | undefined) ?? 0;
-    const da = rule.da(a, b, z);
-    const db = rule.db(a, b, z);
-    let ahat = da * zhat;
-    let bhat = db * zhat;
-    if (zbar !== undefined && zbar !== 0) {
-      if (adot !== 0) {
-        ahat += zbar * rule.daa(a, b, z) * adot;
-        bhat += zbar * rule.dab(a, b, z) * adot;
-      }
-      if (bdot !== 0) {
-        ahat += zbar * rule.dab(a, b, z) * bdot;
-        bhat += zbar * rule.dbb(a, b, z) * bdot;
-      }
-    }
-    const adjoint =
-      zbar === undefined
-        ? [undefined, undefined]
-        : [needed[0] ? da * zbar : undefined, needed[1] ? db * zbar : undefined];
-    return [adjoint, [ahat, bhat]];
+    const [abar, bbar, ahat, bhat] = this.arraySecondOrder(context, true);
+    return [
+      [abar, bbar],
+      [ahat, bhat],
+    ];
   }
 }
 
@@ -591,7 +618,10 @@ export class BinaryElementwiseBlock extends Block implements FusedSecondOrder, S
  * @example
  * np.multiply(x, 3); // records new BinaryConstantBlock(multiplyRule, 3, false, x.blockVariable, output)
  */
-export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrder, ScalarSweeps {
+export class BinaryConstantBlock
+  extends OneInputBlock<OneOperand, OneOperand>
+  implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps
+{
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {
     return true;
@@ -655,23 +685,20 @@ export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrd
   _secondOrderScalar(epoch: number): boolean {
     const output = this.output;
     const zbar = output.adj;
-    const zhatSlot = output.hessian;
-    if (zbar === undefined && zhatSlot === undefined) return true;
+    const zhat = output.hessian;
+    if (zbar === undefined && zhat === undefined) return true;
     const input = this.input;
     const v = input.saved;
     const z = output.saved;
-    const vdotSlot = input.forwardMark === epoch ? input.tlm : undefined;
-    if (typeof v !== "number" || typeof z !== "number" || !scalarSlot(zbar) || !scalarSlot(zhatSlot))
+    const vdot = input.forwardMark === epoch ? input.tlm : undefined;
+    if (typeof v !== "number" || typeof z !== "number" || !scalarSlot(zbar) || !scalarSlot(zhat))
       return false;
-    if (!scalarSlot(vdotSlot) || !scalarSlot(input.adj) || !scalarSlot(input.hessian)) return false;
+    if (!scalarSlot(vdot) || !scalarSlot(input.adj) || !scalarSlot(input.hessian)) return false;
     if (this.constructor !== BinaryConstantBlock) return false;
-    const zhat = (zhatSlot as number | undefined) ?? 0;
-    const vdot = (vdotSlot as number | undefined) ?? 0;
     const first = this.first(v, z);
-    let vhat = first * zhat;
-    if (zbar !== undefined && zbar !== 0 && vdot !== 0) vhat += (zbar as number) * this.second(v, z) * vdot;
+    const vhat = this.secondScalar(v, z, first * (zhat ?? 0), zbar, vdot);
     if (input.forwardMark !== epoch) return true;
-    if (zbar !== undefined) input.adj = addScalar(input.adj, first * (zbar as number));
+    if (zbar !== undefined) input.adj = addScalar(input.adj, first * zbar);
     input.hessian = addScalar(input.hessian, vhat);
     return true;
   }
@@ -685,9 +712,19 @@ export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrd
     return this.constantIsFirst ? this.rule.db(this.constant, v, z) : this.rule.da(v, this.constant, z);
   }
 
-  /** f_vv: the second derivative with respect to the recorded operand. */
-  private second(v: number, z: number): number {
-    return this.constantIsFirst ? this.rule.dbb(this.constant, v, z) : this.rule.daa(v, this.constant, z);
+  /** vhat at numbers: `first` (the f_v zhat term) + zbar f_vv vdot, the binary rule's Hessian with the constant's tangent zero. */
+  private secondScalar(
+    v: number,
+    z: number,
+    first: number,
+    zbar: number | undefined,
+    vdot: number | undefined,
+  ): number {
+    const bar = zbar ?? 0;
+    const dot = vdot ?? 0;
+    return this.constantIsFirst
+      ? binarySecondScalar(this.rule, 1, this.constant, v, z, first, bar, 0, dot)
+      : binarySecondScalar(this.rule, 0, v, this.constant, z, first, bar, dot, 0);
   }
 
   /** The operands in order (a, b), with `v` the recorded one. */
@@ -695,127 +732,111 @@ export class BinaryConstantBlock extends OneInputBlock implements FusedSecondOrd
     return this.constantIsFirst ? [this.constant, v] : [v, this.constant];
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const v = inputs[0];
-    if (typeof v !== "number") return [binaryValues(this.rule, ...this.operands(v as NDArray))];
+  recompute({ inputs: [v] }: RecomputeContext<OneOperand>): OneOperand {
+    if (typeof v !== "number") return [binaryValues(this.rule, ...this.operands(v))];
     return [this.constantIsFirst ? this.rule.f(this.constant, v) : this.rule.f(v, this.constant)];
   }
 
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const vdot = tlmInputs[0];
+  override evaluateTlm({
+    inputs: [v],
+    outputs: [z],
+    tlmInputs: [vdot],
+  }: TlmContext<OneOperand, OneOperand>): Seeds<OneOperand> {
     if (vdot === undefined) return [undefined];
-    const v = inputs[0];
-    if (typeof v !== "number") {
-      const [a, b] = this.operands(v as NDArray);
-      const dot = vdot as Operand;
-      const first = this.constantIsFirst;
-      return [
-        binaryTlm(this.rule, a, b, outputs[0] as NDArray, first ? undefined : dot, first ? dot : undefined),
-      ];
-    }
-    return [this.first(v, outputs[0] as number) * (vdot as number)];
+    if (typeof v === "number" && typeof z === "number" && typeof vdot === "number")
+      return [this.first(v, z) * vdot];
+    const [a, b] = this.operands(v);
+    const first = this.constantIsFirst;
+    return [binaryTlm(this.rule, a, b, asArray(z), first ? undefined : vdot, first ? vdot : undefined)];
   }
 
-  override evaluateAdj({ inputs, outputs, adjInputs }: AdjContext): readonly unknown[] {
-    const zbar = adjInputs[0];
+  override evaluateAdj({
+    inputs: [v],
+    outputs: [z],
+    adjInputs: [zbar],
+  }: AdjContext<OneOperand, OneOperand>): Seeds<OneOperand> {
     if (zbar === undefined) return [undefined];
-    const v = inputs[0];
-    if (typeof v !== "number") {
-      const [a, b] = this.operands(v as NDArray);
-      const first = this.constantIsFirst;
-      const [abar, bbar] = binaryAdjoint(
-        this.rule,
-        a,
-        b,
-        outputs[0] as NDArray,
-        zbar as NDArray,
-        !first,
-        first,
-      );
-      return [first ? bbar : abar];
-    }
-    return [this.first(v, outputs[0] as number) * (zbar as number)];
+    if (typeof v === "number" && typeof z === "number" && typeof zbar === "number")
+      return [this.first(v, z) * zbar];
+    const [a, b] = this.operands(v);
+    const first = this.constantIsFirst;
+    const [abar, bbar] = binaryAdjoint(this.rule, a, b, asArray(z), asArray(zbar), !first, first);
+    return [first ? bbar : abar];
   }
 
-  override evaluateHessian({
-    inputs,
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
-  }: HessianContext): readonly unknown[] {
-    const v = inputs[0];
-    if (typeof v !== "number") {
-      const [, , ahat, bhat] = this.arraySecondOrder(
-        v as NDArray,
-        outputs,
-        adjInputs,
-        hessianInputs,
-        tlmInputs,
-        false,
-      );
-      return [this.constantIsFirst ? bhat : ahat];
+  override evaluateHessian(context: HessianContext<OneOperand, OneOperand>): Seeds<OneOperand> {
+    const {
+      inputs: [v],
+      outputs: [z],
+      adjInputs: [zbar],
+      hessianInputs: [zhat],
+      tlmInputs: [vdot],
+    } = context;
+    if (
+      typeof v === "number" &&
+      typeof z === "number" &&
+      scalarSlot(zbar) &&
+      scalarSlot(zhat) &&
+      scalarSlot(vdot)
+    ) {
+      // this path skips a zero zhat (f_v is not evaluated): vhat starts from 0, not f_v * 0
+      const hat = zhat ?? 0;
+      return [this.secondScalar(v, z, hat !== 0 ? this.first(v, z) * hat : 0, zbar, vdot)];
     }
-    const z = outputs[0] as number;
-    const zbar = (adjInputs[0] as number | undefined) ?? 0;
-    const zhat = (hessianInputs[0] as number | undefined) ?? 0;
-    const vdot = (tlmInputs[0] as number | undefined) ?? 0;
-    let vhat = zhat !== 0 ? this.first(v, z) * zhat : 0;
-    if (zbar !== 0 && vdot !== 0) vhat += zbar * this.second(v, z) * vdot;
-    return [vhat];
+    const [, , ahat, bhat] = this.arraySecondOrder(context, false);
+    return [this.constantIsFirst ? bhat : ahat];
   }
 
   /** The array path of the second-order modes: [abar, bbar, ahat, bhat] (adjoints only `withAdjoint`). */
   private arraySecondOrder(
-    v: NDArray,
-    outputs: readonly unknown[],
-    adjInputs: readonly unknown[],
-    hessianInputs: readonly unknown[],
-    tlmInputs: readonly unknown[],
+    {
+      inputs: [v],
+      outputs: [z],
+      adjInputs: [zbar],
+      hessianInputs: [zhat],
+      tlmInputs: [vdot],
+    }: HessianContext<OneOperand, OneOperand>,
     withAdjoint: boolean,
   ): SecondOrderResult {
     const [a, b] = this.operands(v);
-    const dot = tlmInputs[0] as Operand | undefined;
     const first = this.constantIsFirst;
     const seeds: SecondOrderSeeds = {
-      zbar: adjInputs[0] as NDArray | undefined,
-      zhat: hessianInputs[0] as NDArray | undefined,
-      adot: first ? undefined : dot,
-      bdot: first ? dot : undefined,
+      zbar: asArraySeed(zbar),
+      zhat: asArraySeed(zhat),
+      adot: first ? undefined : vdot,
+      bdot: first ? vdot : undefined,
       needA: !first,
       needB: first,
     };
-    return binarySecondOrder(this.rule, a, b, outputs[0] as NDArray, seeds, withAdjoint);
+    return binarySecondOrder(this.rule, a, b, asArray(z), seeds, withAdjoint);
   }
 
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_v evaluated once. */
-  evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
-    const { inputs, outputs, adjInputs, hessianInputs, tlmInputs } = context;
-    const v = inputs[0];
-    if (typeof v !== "number") {
-      const [abar, bbar, ahat, bhat] = this.arraySecondOrder(
-        v as NDArray,
-        outputs,
-        adjInputs,
-        hessianInputs,
-        tlmInputs,
-        true,
-      );
-      return this.constantIsFirst ? [[bbar], [bhat]] : [[abar], [ahat]];
+  evaluateAdjAndHessian(
+    context: HessianContext<OneOperand, OneOperand>,
+  ): readonly [Seeds<OneOperand>, Seeds<OneOperand>] {
+    const {
+      inputs: [v],
+      outputs: [z],
+      adjInputs: [zbar],
+      hessianInputs: [zhat],
+      tlmInputs: [vdot],
+    } = context;
+    if (
+      typeof v === "number" &&
+      typeof z === "number" &&
+      scalarSlot(zbar) &&
+      scalarSlot(zhat) &&
+      scalarSlot(vdot)
+    ) {
+      const first = this.first(v, z);
+      const vhat = this.secondScalar(v, z, first * (zhat ?? 0), zbar, vdot);
+      return [[zbar === undefined ? undefined : first * zbar], [vhat]];
     }
-    const z = outputs[0] as number;
-    const zbar = adjInputs[0] as number | undefined;
-    const zhat = (hessianInputs[0] as number | undefined) ?? 0;
-    const vdot = (tlmInputs[0] as number | undefined) ?? 0;
-    const first = this.first(v, z);
-    let vhat = first * zhat;
-    if (zbar !== undefined && zbar !== 0 && vdot !== 0) vhat += zbar * this.second(v, z) * vdot;
-    return [[zbar === undefined ? undefined : first * zbar], [vhat]];
+    const [abar, bbar, ahat, bhat] = this.arraySecondOrder(context, true);
+    return this.constantIsFirst ? [[bbar], [bhat]] : [[abar], [ahat]];
   }
 }
-
-/** A raw elementwise operand: a number (AdjFloat's raw value or a constant) or an array. */
-type Operand = number | NDArray;
 
 function shapeOf(value: Operand): readonly number[] {
   return typeof value === "number" ? [] : value.shape;
@@ -872,28 +893,37 @@ function unaryFirst(rule: UnaryRule, x: NDArray, y: NDArray, seed: NDArray): NDA
   return new NDArray(out, x.shape);
 }
 
-/** xhat = f'(x) yhat + f''(x) ybar xdot entry by entry. */
-function unaryHessian(
+/**
+ * The adjoint (when `withAdjoint` and ybar is given) and the second-order adjoint of a unary rule, entry by
+ * entry: xbar = f'(x) ybar, xhat = f'(x) yhat + f''(x) ybar xdot (f' evaluated once an entry). The array
+ * path of both second-order modes.
+ */
+function unarySecondOrder(
   rule: UnaryRule,
   x: NDArray,
   y: NDArray,
   ybar: NDArray | undefined,
   yhat: NDArray | undefined,
   xdot: NDArray | undefined,
-): NDArray {
+  withAdjoint: boolean,
+): [NDArray | undefined, NDArray] {
   const xs = x.data;
   const ys = y.data;
-  const out = new Float64Array(xs.length);
-  if (yhat !== undefined) {
-    const h = yhat.data;
-    for (let i = 0; i < out.length; i++) out[i] = rule.df(xs[i], ys[i]) * h[i];
+  const bar = ybar?.data;
+  const hat = yhat?.data;
+  const dot = xdot?.data;
+  const n = xs.length;
+  const adjoint = withAdjoint && bar !== undefined ? new Float64Array(n) : undefined;
+  const second = new Float64Array(n);
+  const needFirst = adjoint !== undefined || hat !== undefined;
+  for (let i = 0; i < n; i++) {
+    const df = needFirst ? rule.df(xs[i], ys[i]) : 0;
+    if (adjoint !== undefined && bar !== undefined) adjoint[i] = df * bar[i];
+    let value = hat === undefined ? 0 : df * hat[i];
+    if (bar !== undefined && dot !== undefined) value += rule.d2f(xs[i], ys[i]) * bar[i] * dot[i];
+    second[i] = value;
   }
-  if (ybar !== undefined && xdot !== undefined) {
-    const b = ybar.data;
-    const d = xdot.data;
-    for (let i = 0; i < out.length; i++) out[i] += rule.d2f(xs[i], ys[i]) * b[i] * d[i];
-  }
-  return new NDArray(out, x.shape);
+  return [adjoint === undefined ? undefined : new NDArray(adjoint, x.shape), new NDArray(second, x.shape)];
 }
 
 /** z = f(a, b) entry by entry with broadcasting (same-shape and scalar operands read in place). */
@@ -908,6 +938,21 @@ function binaryValues(rule: BinaryRule, a: Operand, b: Operand): NDArray {
   const out = new Float64Array(n);
   binaryValuesInto(rule, out, as, sa, bs, sb, n);
   return new NDArray(out, shape);
+}
+
+/** zdot = f_a adot + f_b bdot at numbers (an absent tangent adds nothing). */
+function binaryTlmScalar(
+  rule: BinaryRule,
+  a: number,
+  b: number,
+  z: number,
+  adot: number | undefined,
+  bdot: number | undefined,
+): number {
+  let zdot = 0;
+  if (adot !== undefined) zdot += rule.da(a, b, z) * adot;
+  if (bdot !== undefined) zdot += rule.db(a, b, z) * bdot;
+  return zdot;
 }
 
 /** zdot = f_a adot + f_b bdot entry by entry, the tangents broadcast to z's shape. */
@@ -1077,25 +1122,13 @@ function checkOperand(operation: string, value: unknown): void {
  * @example
  * applyUnary(unaryRules.exp, new AdjFloat(1)); // AdjFloat(e)
  */
+export function applyUnary(rule: UnaryRule, x: AdjFloat): AdjFloat;
+export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseOperand;
 export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseOperand {
   if (typeof x === "number") return rule.f(x);
-  if (x instanceof NDArray) {
-    const result = unaryValues(rule, x);
-    if (annotating()) {
-      const output = new BlockVariable(result);
-      getWorkingTape().addBlock(new UnaryElementwiseBlock(rule, x.blockVariable, output));
-      result._blockVariable = output;
-    }
-    return result;
-  }
+  if (x instanceof NDArray) return recordOne(x, unaryValues(rule, x), unaryBlock, rule, undefined);
   checkOperand(rule.name, x);
-  const value = rule.f(x.value);
-  const result = new AdjFloat(value);
-  if (!annotating()) return result;
-  const output = new BlockVariable(value);
-  getWorkingTape().addBlock(new UnaryElementwiseBlock(rule, x.blockVariable, output));
-  result._blockVariable = output;
-  return result;
+  return recordOne(x, new AdjFloat(rule.f(x.value)), unaryBlock, rule, undefined);
 }
 
 /**
@@ -1106,32 +1139,56 @@ export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseO
  * @example
  * applyBinary(binaryRules.multiply, new AdjFloat(2), 3); // AdjFloat(6)
  */
+export function applyBinary(rule: BinaryRule, a: AdjFloat, b: number | AdjFloat): AdjFloat;
+export function applyBinary(
+  rule: BinaryRule,
+  a: ElementwiseOperand,
+  b: ElementwiseOperand,
+): ElementwiseOperand;
 export function applyBinary(
   rule: BinaryRule,
   a: ElementwiseOperand,
   b: ElementwiseOperand,
 ): ElementwiseOperand {
-  const aIsNumber = typeof a === "number";
-  const bIsNumber = typeof b === "number";
-  if (aIsNumber && bIsNumber) return rule.f(a, b);
-  checkOperand(rule.name, a);
-  checkOperand(rule.name, b);
-  const aRaw = aIsNumber ? a : (a as AdjFloat | NDArray).raw();
-  const bRaw = bIsNumber ? b : (b as AdjFloat | NDArray).raw();
-  let result: AdjFloat | NDArray;
-  if (typeof aRaw === "number" && typeof bRaw === "number") result = new AdjFloat(rule.f(aRaw, bRaw));
-  else result = binaryValues(rule, aRaw, bRaw);
-  if (!annotating()) return result;
-  const output = new BlockVariable(result.raw());
-  const tape = getWorkingTape();
-  if (aIsNumber) tape.addBlock(new BinaryConstantBlock(rule, a, true, (b as AdjFloat).blockVariable, output));
-  else if (bIsNumber)
-    tape.addBlock(new BinaryConstantBlock(rule, b, false, (a as AdjFloat).blockVariable, output));
-  else {
-    tape.addBlock(
-      new BinaryElementwiseBlock(rule, (a as AdjFloat).blockVariable, (b as AdjFloat).blockVariable, output),
-    );
+  if (typeof a === "number") {
+    if (typeof b === "number") return rule.f(a, b);
+    checkOperand(rule.name, b);
+    return recordOne(b, binaryResult(rule, a, b.raw()), constantFirstBlock, rule, a);
   }
-  result._blockVariable = output;
-  return result;
+  checkOperand(rule.name, a);
+  if (typeof b === "number")
+    return recordOne(a, binaryResult(rule, a.raw(), b), constantSecondBlock, rule, b);
+  checkOperand(rule.name, b);
+  return recordTwo(a, b, binaryResult(rule, a.raw(), b.raw()), binaryBlock, rule);
 }
+
+// the block builders of the recording calls, defined once (a closure per call would be garbage per block)
+function unaryBlock(rule: UnaryRule, _: undefined, input: BlockVariable, output: BlockVariable): Block {
+  return new UnaryElementwiseBlock(rule, input, output);
+}
+function constantFirstBlock(rule: BinaryRule, a: number, input: BlockVariable, output: BlockVariable): Block {
+  return new BinaryConstantBlock(rule, a, true, input, output);
+}
+function constantSecondBlock(
+  rule: BinaryRule,
+  b: number,
+  input: BlockVariable,
+  output: BlockVariable,
+): Block {
+  return new BinaryConstantBlock(rule, b, false, input, output);
+}
+function binaryBlock(rule: BinaryRule, a: BlockVariable, b: BlockVariable, output: BlockVariable): Block {
+  return new BinaryElementwiseBlock(rule, a, b, output);
+}
+
+/** z = f(a, b) for raw operands: an AdjFloat for two numbers, else an NDArray (not yet recorded). */
+function binaryResult(rule: BinaryRule, a: Operand, b: Operand): AdjFloat | NDArray {
+  if (typeof a === "number" && typeof b === "number") return new AdjFloat(rule.f(a, b));
+  return binaryValues(rule, a, b);
+}
+
+// AdjFloat's methods (x.add(y), x.sin(), ...) record through these
+registerAdjFloatArithmetic({
+  binary: (name, a, b) => applyBinary(binaryRules[name], a, b),
+  unary: (name, x) => applyUnary(unaryRules[name], x),
+});

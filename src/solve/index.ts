@@ -7,6 +7,8 @@
  * @module tsadjoint/solve
  */
 import "../values/ndarray-space.js";
+// AdjFloat's arithmetic methods record through the elementwise operations, registered when they load
+import "../ops/elementwise.js";
 
 export {
   bandedPattern,

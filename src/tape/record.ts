@@ -49,3 +49,70 @@ export function record<const R extends readonly Recordable[]>(
   for (let i = 0; i < results.length; i++) results[i]._blockVariable = outputs[i];
   return results;
 }
+
+/**
+ * The lean form of {@link record} for a block with one input and one output (the elementwise blocks, on
+ * the scalar hot path): the same checks and effects without the lists and the loop, for an input that is
+ * an overloaded value (not a BlockVariable). `build` receives `first` and `second` (passed through, so
+ * that `build` can be a function defined once rather than a closure allocated for every block), the
+ * input's variable and the result's fresh one.
+ *
+ * @example
+ * const y = new AdjFloat(Math.sin(x.value));
+ * const build = (rule: UnaryRule, _: undefined, input: BlockVariable, output: BlockVariable) =>
+ *   new UnaryElementwiseBlock(rule, input, output);
+ * recordOne(x, y, build, sinRule, undefined);
+ */
+export function recordOne<R extends Recordable, P, Q>(
+  input: Recordable,
+  result: R,
+  build: (first: P, second: Q, dependency: BlockVariable, output: BlockVariable) => Block,
+  first: P,
+  second: Q,
+  tape?: Tape,
+): R {
+  if (!annotating()) return result;
+  const dependency = input.blockVariable;
+  const output = freshOutput(result);
+  (tape ?? getWorkingTape()).addBlock(build(first, second, dependency, output));
+  result._blockVariable = output;
+  return result;
+}
+
+/**
+ * The lean form of {@link record} for a block with two inputs and one output (the binary elementwise
+ * blocks); `parameter` is passed through to `build` as in {@link recordOne}.
+ *
+ * @example
+ * const z = new AdjFloat(x.value * y.value);
+ * const build = (rule: BinaryRule, a: BlockVariable, b: BlockVariable, output: BlockVariable) =>
+ *   new BinaryElementwiseBlock(rule, a, b, output);
+ * recordTwo(x, y, z, build, multiplyRule);
+ */
+export function recordTwo<R extends Recordable, P>(
+  first: Recordable,
+  second: Recordable,
+  result: R,
+  build: (parameter: P, first: BlockVariable, second: BlockVariable, output: BlockVariable) => Block,
+  parameter: P,
+  tape?: Tape,
+): R {
+  if (!annotating()) return result;
+  const a = first.blockVariable;
+  const b = second.blockVariable;
+  const output = freshOutput(result);
+  (tape ?? getWorkingTape()).addBlock(build(parameter, a, b, output));
+  result._blockVariable = output;
+  return result;
+}
+
+/** A fresh variable for `result`, which must not be on a tape yet. */
+function freshOutput(result: Recordable): BlockVariable {
+  if (result._blockVariable !== undefined) {
+    throw new TsadjointError(
+      "record",
+      "a result is already on a tape; create a new value for each block output",
+    );
+  }
+  return new BlockVariable(result.raw());
+}

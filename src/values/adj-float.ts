@@ -1,12 +1,55 @@
 /** @file AdjFloat: the scalar overloaded value, with short arithmetic methods that record on the tape. */
 import { TsadjointError } from "../errors.js";
-import { applyBinary, applyUnary } from "../ops/elementwise.js";
-import { binaryRules, unaryRules } from "../ops/elementwise-rules.js";
 import { OverloadedValue } from "./overloaded.js";
 import { registerOverloadedType, scalarSpace } from "./space.js";
 
 /** A number or an AdjFloat: what scalar operations accept. */
 export type Scalar = number | AdjFloat;
+
+/** @internal The binary elementwise operations AdjFloat has methods for (NumPy names). */
+export type AdjFloatBinaryName = "add" | "subtract" | "multiply" | "divide" | "power";
+/** @internal The unary elementwise operations AdjFloat has methods for (NumPy names). */
+export type AdjFloatUnaryName =
+  | "negative"
+  | "absolute"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "square"
+  | "sin"
+  | "cos"
+  | "tanh";
+
+/**
+ * @internal The recorded arithmetic AdjFloat's methods call: the elementwise operations of `ops/`, which
+ * register it when they load (values/ sits below ops/ and names none of its modules).
+ */
+export interface AdjFloatArithmetic {
+  binary(name: AdjFloatBinaryName, a: AdjFloat, b: Scalar): AdjFloat;
+  unary(name: AdjFloatUnaryName, x: AdjFloat): AdjFloat;
+}
+
+let arithmetic: AdjFloatArithmetic | undefined;
+
+/**
+ * @internal Installs the recorded arithmetic of AdjFloat's methods (ops/elementwise does, when it loads).
+ * @example
+ * registerAdjFloatArithmetic({ binary: (name, a, b) => applyBinary(binaryRules[name], a, b), unary: ... });
+ */
+export function registerAdjFloatArithmetic(implementation: AdjFloatArithmetic): void {
+  arithmetic = implementation;
+}
+
+/** The registered arithmetic, or an error naming the method and the fix. */
+function recorded(method: string): AdjFloatArithmetic {
+  if (arithmetic === undefined) {
+    throw new TsadjointError(
+      `AdjFloat.${method}`,
+      "the elementwise operations are not loaded: import AdjFloat from 'tsadjoint' (or load 'tsadjoint/numpy')",
+    );
+  }
+  return arithmetic;
+}
 
 /**
  * A float whose operations are recorded on the working tape. Immutable: `.value` never changes (a replay
@@ -37,59 +80,59 @@ export class AdjFloat extends OverloadedValue {
 
   /** this + other */
   add(other: Scalar): AdjFloat {
-    return applyBinary(binaryRules.add, this, other) as AdjFloat;
+    return recorded("add").binary("add", this, other);
   }
   /** this - other */
   sub(other: Scalar): AdjFloat {
-    return applyBinary(binaryRules.subtract, this, other) as AdjFloat;
+    return recorded("sub").binary("subtract", this, other);
   }
   /** this * other */
   mul(other: Scalar): AdjFloat {
-    return applyBinary(binaryRules.multiply, this, other) as AdjFloat;
+    return recorded("mul").binary("multiply", this, other);
   }
   /** this / other */
   div(other: Scalar): AdjFloat {
-    return applyBinary(binaryRules.divide, this, other) as AdjFloat;
+    return recorded("div").binary("divide", this, other);
   }
   /** this ** other */
   pow(other: Scalar): AdjFloat {
-    return applyBinary(binaryRules.power, this, other) as AdjFloat;
+    return recorded("pow").binary("power", this, other);
   }
   /** -this */
   neg(): AdjFloat {
-    return applyUnary(unaryRules.negative, this) as AdjFloat;
+    return recorded("neg").unary("negative", this);
   }
   /** |this| */
   abs(): AdjFloat {
-    return applyUnary(unaryRules.absolute, this) as AdjFloat;
+    return recorded("abs").unary("absolute", this);
   }
   /** e^this */
   exp(): AdjFloat {
-    return applyUnary(unaryRules.exp, this) as AdjFloat;
+    return recorded("exp").unary("exp", this);
   }
   /** ln(this) */
   log(): AdjFloat {
-    return applyUnary(unaryRules.log, this) as AdjFloat;
+    return recorded("log").unary("log", this);
   }
   /** sqrt(this) */
   sqrt(): AdjFloat {
-    return applyUnary(unaryRules.sqrt, this) as AdjFloat;
+    return recorded("sqrt").unary("sqrt", this);
   }
   /** this^2 */
   square(): AdjFloat {
-    return applyUnary(unaryRules.square, this) as AdjFloat;
+    return recorded("square").unary("square", this);
   }
   /** sin(this) */
   sin(): AdjFloat {
-    return applyUnary(unaryRules.sin, this) as AdjFloat;
+    return recorded("sin").unary("sin", this);
   }
   /** cos(this) */
   cos(): AdjFloat {
-    return applyUnary(unaryRules.cos, this) as AdjFloat;
+    return recorded("cos").unary("cos", this);
   }
   /** tanh(this) */
   tanh(): AdjFloat {
-    return applyUnary(unaryRules.tanh, this) as AdjFloat;
+    return recorded("tanh").unary("tanh", this);
   }
 
   override toString(): string {

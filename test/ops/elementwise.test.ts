@@ -7,6 +7,7 @@ import {
   UnaryElementwiseBlock,
 } from "../../src/ops/elementwise.js";
 import { binaryRules, unaryRules } from "../../src/ops/elementwise-rules.js";
+import { scalarSweeps } from "../../src/tape/capabilities.js";
 
 type UnaryName = keyof typeof unaryRules;
 type BinaryName = keyof typeof binaryRules;
@@ -122,6 +123,13 @@ describe("elementwise blocks: the sweeps' scalar fast paths", () => {
           });
         });
       });
+    // the generic path: the blocks no longer declare the scalar fast paths (the sweeps test the marker)
+    const markers = CLASSES.map((cls) => Object.getOwnPropertyDescriptor(cls.prototype, scalarSweeps));
+    const setMarkers = (make: (cls: number) => PropertyDescriptor | undefined) =>
+      CLASSES.forEach((cls, c) => {
+        const descriptor = make(c);
+        if (descriptor !== undefined) Object.defineProperty(cls.prototype, scalarSweeps, descriptor);
+      });
     let fast: string[];
     let generic: string[];
     try {
@@ -136,9 +144,11 @@ describe("elementwise blocks: the sweeps' scalar fast paths", () => {
       });
       fast = figures();
       setAll(() => undefined);
+      setMarkers(() => ({ get: () => false, configurable: true }));
       generic = figures();
     } finally {
       setAll((c, n) => originals[c][n]);
+      setMarkers((c) => markers[c]);
     }
     for (const cls of CLASSES)
       for (const name of FAST) expect(calls.get(`${cls.name}.${name}`)).toBeGreaterThan(0);

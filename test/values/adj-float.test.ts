@@ -1,5 +1,5 @@
 import { AdjFloat, Control, computeGradient, np, Tape, withTape } from "tsadjoint";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 describe("AdjFloat", () => {
   it("holds a number and records its methods", () => {
@@ -48,5 +48,47 @@ describe("AdjFloat", () => {
   it("rejects non-numbers with a typed message", () => {
     expect(() => new AdjFloat("1" as unknown as number)).toThrow(/expected a number/);
     expect(() => np.add({} as unknown as number, new AdjFloat(1))).toThrow(/np.add/);
+  });
+
+  it("methods record the same blocks as the np functions (one block each, same names)", () => {
+    const tape = new Tape();
+    withTape(tape, () => {
+      const x = new AdjFloat(0.7);
+      x.add(2).sub(x).mul(3).div(x).pow(x).neg().abs().exp().log().sqrt().square().sin().cos().tanh();
+      np.tanh(
+        np.cos(
+          np.sin(
+            np.square(
+              np.sqrt(
+                np.log(
+                  np.exp(
+                    np.abs(
+                      np.negative(np.power(np.divide(np.multiply(np.subtract(np.add(x, 2), x), 3), x), x)),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        ),
+      );
+    });
+    const names = tape.blocks.map((block) => block.name);
+    expect(names.slice(0, 14)).toEqual(names.slice(14));
+    expect(names.slice(0, 5)).toEqual(["add", "subtract", "multiply", "divide", "power"]);
+  });
+
+  it("methods name the fix when the elementwise operations are not loaded", async () => {
+    // a fresh module graph with values/adj-float alone: nothing has registered AdjFloat's arithmetic
+    vi.resetModules();
+    const { AdjFloat: Lone } = await import("../../src/values/adj-float.js");
+    const { TsadjointError } = await import("../../src/errors.js");
+    const x = new Lone(1);
+    expect(() => x.add(1)).toThrow(TsadjointError);
+    expect(() => x.sin()).toThrow(/AdjFloat\.sin.*import AdjFloat from 'tsadjoint'/);
+    // loading the operations registers it
+    await import("../../src/ops/elementwise.js");
+    expect(x.add(1).value).toBe(2);
+    vi.resetModules();
   });
 });

@@ -19,6 +19,8 @@
  * @module tsadjoint/jax
  */
 import "./float16-shim.js";
+// AdjFloat's arithmetic methods record through the elementwise operations, registered when they load
+import "../../ops/elementwise.js";
 
 export {
   type JacobianOptions,

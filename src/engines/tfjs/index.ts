@@ -6,6 +6,8 @@
  * @module tsadjoint/tfjs
  */
 import "../../values/ndarray-space.js";
+// AdjFloat's arithmetic methods record through the elementwise operations, registered when they load
+import "../../ops/elementwise.js";
 
 export { TfBlock, type TfBlockInputs, type TfBlockOutputs } from "./block.js";
 export type { FeedDtype } from "./convert.js";
