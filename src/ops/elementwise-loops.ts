@@ -26,6 +26,7 @@ import {
   tanhRule,
   type UnaryRule,
 } from "./elementwise-rules.js";
+import { expInto, logInto, powRun, powScalarExponentRun } from "./kernels/transcendental.js";
 
 /**
  * z[i] = f(a[i * sa], b[i * sb]) for i < n.
@@ -54,7 +55,7 @@ export function binaryValuesInto(
     for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] / b[ib];
   } else if (rule === powerRule) {
     if (sb === 0 && n > 0) powerScalarInto(out, a, sa, b[0], n);
-    else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] ** b[ib];
+    else powRun(out, 0, a, 0, sa, b, 0, sb, n);
   } else {
     for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = rule.f(a[ia], b[ib]);
   }
@@ -77,7 +78,7 @@ function powerScalarInto(out: Float64Array, a: Float64Array, sa: number, e: numb
       out[i] = x === 0 ? 0 : x === Number.NEGATIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.sqrt(x);
     }
   } else {
-    for (let i = 0, ia = 0; i < n; i++, ia += sa) out[i] = a[ia] ** e;
+    powScalarExponentRun(out, 0, a, 0, sa, e, n);
   }
 }
 
@@ -418,8 +419,8 @@ function powerSecondOrder(
  * unaryValuesInto(tanhRule, out, x, n);
  */
 export function unaryValuesInto(rule: UnaryRule, out: Float64Array, x: Float64Array, n: number): void {
-  if (rule === expRule) for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]);
-  else if (rule === logRule) for (let i = 0; i < n; i++) out[i] = Math.log(x[i]);
+  if (rule === expRule) expInto(x, out, n);
+  else if (rule === logRule) logInto(x, out, n);
   else if (rule === sqrtRule) for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]);
   else if (rule === sinRule) for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]);
   else if (rule === cosRule) for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]);

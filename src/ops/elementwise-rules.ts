@@ -3,6 +3,8 @@
  * side. One table serves scalars (AdjFloat) and arrays (applied entry by entry).
  */
 
+import { scalarExp, scalarLog, scalarPow } from "./kernels/transcendental.js";
+
 /**
  * A unary elementwise rule y = f(x). Derivatives may use the output y to save work.
  *
@@ -68,7 +70,7 @@ export const absoluteRule: UnaryRule = {
 };
 export const expRule: UnaryRule = {
   name: "exp",
-  f: Math.exp,
+  f: scalarExp,
   df: (_x, y) => y, // d e^x = e^x
   d2f: (_x, y) => y,
   domain: [-5, 5],
@@ -82,7 +84,7 @@ export const expm1Rule: UnaryRule = {
 };
 export const logRule: UnaryRule = {
   name: "log",
-  f: Math.log,
+  f: scalarLog,
   df: (x) => 1 / x, // d ln x = 1/x; d2 = -1/x^2
   d2f: (x) => -1 / (x * x),
   domain: [0.1, 10],
@@ -307,7 +309,7 @@ export const divideRule: BinaryRule = {
 };
 export const powerRule: BinaryRule = {
   name: "power",
-  f: (a, b) => a ** b,
+  f: scalarPow,
   // With z = a^b (and a != 0 so that a^(b-1) = z / a, saving the powers):
   // d(a^b) = b a^(b-1) da + a^b ln(a) db
   da: (a, b, z) => (b === 0 ? 0 : a === 0 ? b * a ** (b - 1) : (b * z) / a),

@@ -2,6 +2,7 @@
 
 import { asNDArray, NDArray } from "../../values/ndarray.js";
 import { type BinaryRunKernel, binaryBroadcast } from "./broadcast.js";
+import { expInto, logInto, powRun } from "./transcendental.js";
 
 const addRun: BinaryRunKernel = (out, o, x, i, si, y, j, sj, n) => {
   for (let t = 0; t < n; t++, i += si, j += sj) out[o + t] = x[i] + y[j];
@@ -55,9 +56,7 @@ export function divide(a: NDArray | number, b: NDArray | number): NDArray {
   return binaryBroadcast(a, b, divideRun, "divide");
 }
 
-const powerRun: BinaryRunKernel = (out, o, x, i, si, y, j, sj, n) => {
-  for (let t = 0; t < n; t++, i += si, j += sj) out[o + t] = x[i] ** y[j];
-};
+const powerRun: BinaryRunKernel = powRun;
 
 /**
  * Elementwise `a ** b` with broadcasting (JS `**` semantics).
@@ -290,10 +289,7 @@ export function exp(a: NDArray | number): NDArray {
   const input = asNDArray(a);
   const src = input.data;
   const out = new Float64Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i];
-    out[i] = Math.exp(v);
-  }
+  expInto(src, out);
   return new NDArray(out, input.shape);
 }
 
@@ -322,10 +318,7 @@ export function log(a: NDArray | number): NDArray {
   const input = asNDArray(a);
   const src = input.data;
   const out = new Float64Array(src.length);
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i];
-    out[i] = Math.log(v);
-  }
+  logInto(src, out);
   return new NDArray(out, input.shape);
 }
 
