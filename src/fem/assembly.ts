@@ -76,7 +76,7 @@ export function elementGradients(space: P1Space, u: NDArray, dirichletGradient?:
   let flat = matvec(spaceOperands(space).gradient, u);
   if (dirichletGradient !== undefined) {
     checkLength("elementGradients", "dirichletGradient", dirichletGradient, 2 * elements);
-    flat = np.add(flat, new NDArray(Float64Array.from(dirichletGradient), [2 * elements])) as NDArray;
+    flat = np.add(flat, new NDArray(Float64Array.from(dirichletGradient), [2 * elements]));
   }
   return np.reshape(flat, [elements, 2]);
 }
@@ -170,7 +170,7 @@ export function observe(
   const values = matvec(operator, u);
   if (offsets === undefined) return values;
   checkLength("observe", "offsets", offsets, values.size);
-  return np.add(values, new NDArray(Float64Array.from(offsets), [values.size])) as NDArray;
+  return np.add(values, new NDArray(Float64Array.from(offsets), [values.size]));
 }
 
 /**
@@ -204,5 +204,5 @@ export function gaussianMisfit(
     np.subtract(predicted, new NDArray(Float64Array.from(observed), [predicted.size])),
     new NDArray(weights, [predicted.size]),
   );
-  return np.multiply(np.sum(np.square(residual as NDArray)), 0.5) as NDArray;
+  return np.multiply(np.sum(np.square(residual)), 0.5);
 }
