@@ -251,16 +251,17 @@ function startingPoint(n: number, options: KrylovOptions): Float64Array {
 
 /** A custom preconditioner must be an object with `apply`; a string here is a misspelt name. */
 function checkPreconditioner(choice: unknown, operation: string): Preconditioner {
-  if (
-    choice === null ||
-    typeof choice !== "object" ||
-    typeof (choice as Preconditioner).apply !== "function"
-  ) {
+  if (!isPreconditioner(choice)) {
     throw invalidArgument(
       `${operation}: preconditioner must be ${operation === "gmres" ? '"ilu0", "jacobi"' : '"jacobi", "ic0"'}, "none" or an object with apply(r, z), got ${typeof choice === "string" ? JSON.stringify(choice) : typeof choice}`,
     );
   }
-  return choice as Preconditioner;
+  return choice;
+}
+
+/** An object with an `apply` method. */
+function isPreconditioner(value: unknown): value is Preconditioner {
+  return value !== null && typeof value === "object" && "apply" in value && typeof value.apply === "function";
 }
 
 function checkSystem(A: CsrMatrix, b: ArrayLike<number>): void {

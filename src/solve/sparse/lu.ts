@@ -126,9 +126,18 @@ function gatherColumns(symbolic: LuSymbolic, values: Float64Array): Float64Array
   return out;
 }
 
-function grow<T extends Int32Array | Float64Array>(array: T, needed: number): T {
+/** `array`, or a copy at least twice as long when it holds fewer than `needed` entries. */
+function growInt32(array: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> {
   if (needed <= array.length) return array;
-  const bigger = new (array.constructor as new (length: number) => T)(Math.max(2 * array.length, needed));
+  const bigger = new Int32Array(Math.max(2 * array.length, needed));
+  bigger.set(array);
+  return bigger;
+}
+
+/** `array`, or a copy at least twice as long when it holds fewer than `needed` entries. */
+function growFloat64(array: Float64Array<ArrayBuffer>, needed: number): Float64Array<ArrayBuffer> {
+  if (needed <= array.length) return array;
+  const bigger = new Float64Array(Math.max(2 * array.length, needed));
   bigger.set(array);
   return bigger;
 }
@@ -165,12 +174,12 @@ function factorWithPivoting(symbolic: LuSymbolic, values: Float64Array): LuFacto
     lowerStart[k] = lowerCount;
     upperStart[k] = upperCount;
     if (lowerCount + n > lowerRow.length) {
-      lowerRow = grow(lowerRow, lowerCount + n);
-      lowerValue = grow(lowerValue, lowerCount + n);
+      lowerRow = growInt32(lowerRow, lowerCount + n);
+      lowerValue = growFloat64(lowerValue, lowerCount + n);
     }
     if (upperCount + n > upperRow.length) {
-      upperRow = grow(upperRow, upperCount + n);
-      upperValue = grow(upperValue, upperCount + n);
+      upperRow = growInt32(upperRow, upperCount + n);
+      upperValue = growFloat64(upperValue, upperCount + n);
     }
     // Symbolic: rows reachable from A(:, column) in the graph of L, in topological order (reach[top..n)).
     let top = n;
