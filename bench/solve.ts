@@ -5,14 +5,21 @@
  * solve (one transposed solve with the Jacobian at the solution), and the Hessian action against the gradient.
  * The measurements are interleaved round by round and each ratio is the median of the per-round ratios, so a
  * change of machine load during the run affects numerator and denominator alike. SOLVE_BENCH_VERBOSE=1 prints
- * every round (forward, first gradient, gradient, Hessian action, first Hessian action, in ms).
+ * every round (forward, first gradient, gradient, Hessian action, first Hessian action, in ms). A second table
+ * times the sparse kernels alone on 2-D grids (AMD ordering, supernodal Cholesky, Gilbert-Peierls LU, GMRES).
  */
 import { AdjFloat, Control, computeGradient, computeHessian, np, Tape, withTape } from "tsadjoint";
 import {
+  analyzeCholesky,
+  analyzeLu,
+  approximateMinimumDegree,
+  CsrMatrix,
+  gmres,
   NonlinearSolveBlock,
   nonlinearSolve,
   SparseMatrix,
   solve,
+  symmetricGraph,
   tridiagonalPattern,
 } from "tsadjoint/solve";
 import { diffusionOperators, diffusionResidual } from "../examples/solve.js";
@@ -154,6 +161,62 @@ export function runSolveBench(n = 10_000, rounds = 9): void {
       { name: "sparse linear solve + gradient", value: `${linear.toFixed(2)} ms (tridiagonal, n = ${n})` },
     ],
   );
+  runSparseKernelBench();
+}
+
+/** The 5-point Laplacian on an nx-by-ny grid (Dirichlet), with a convection term making it nonsymmetric. */
+function gridOperator(nx: number, ny: number, convection: number): CsrMatrix {
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const values: number[] = [];
+  for (let i = 0; i < nx; i++) {
+    for (let j = 0; j < ny; j++) {
+      const k = i * ny + j;
+      rows.push(k);
+      cols.push(k);
+      values.push(4);
+      const neighbors: [number, number, number][] = [
+        [i - 1, j, -1 - convection],
+        [i + 1, j, -1 + convection],
+        [i, j - 1, -1],
+        [i, j + 1, -1],
+      ];
+      for (const [a, b, v] of neighbors) {
+        if (a < 0 || a >= nx || b < 0 || b >= ny) continue;
+        rows.push(k);
+        cols.push(a * ny + b);
+        values.push(v);
+      }
+    }
+  }
+  return CsrMatrix.fromTriplets(nx * ny, nx * ny, rows, cols, values);
+}
+
+/** Times the sparse kernels on 2-D grids (median of 7 runs each) and prints them. */
+export function runSparseKernelBench(): void {
+  const spd = gridOperator(150, 150, 0);
+  const nonsymmetric = gridOperator(120, 120, 0.3);
+  const small = gridOperator(70, 70, 0.3);
+  const graph = symmetricGraph(spd.rows, spd.rowPtr, spd.colIndex, false);
+  const cholesky = analyzeCholesky(spd);
+  const lu = analyzeLu(nonsymmetric);
+  const b = new Float64Array(small.rows).fill(1);
+  const ms = (value: number) => `${value.toFixed(2)} ms`;
+  printTable("sparse kernels (2-D 5-point grids)", [
+    {
+      name: "AMD ordering, Laplacian 150x150",
+      value: ms(timeMedian(() => approximateMinimumDegree(graph))),
+    },
+    { name: "Cholesky factor, Laplacian 150x150", value: ms(timeMedian(() => cholesky.factor(spd))) },
+    {
+      name: "LU factor, convection-diffusion 120x120",
+      value: ms(timeMedian(() => lu.factor(nonsymmetric))),
+    },
+    {
+      name: "GMRES(30) + ILU(0), convection-diffusion 70x70",
+      value: ms(timeMedian(() => gmres(small, b, { relativeTolerance: 1e-10 }))),
+    },
+  ]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runSolveBench();

@@ -133,9 +133,11 @@ function dsaturColoring(pattern: CsrMatrix, columns: CsrMatrix): ColumnColoring 
   };
   const pop = (): number => {
     const top = heapColumns[0];
-    const lastKey = heapKeys.pop() as number;
-    const lastColumn = heapColumns.pop() as number;
-    const size = heapKeys.length;
+    const size = heapKeys.length - 1;
+    const lastKey = heapKeys[size];
+    const lastColumn = heapColumns[size];
+    heapKeys.length = size;
+    heapColumns.length = size;
     if (size > 0) {
       let at = 0;
       for (;;) {

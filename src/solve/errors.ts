@@ -41,7 +41,7 @@ export class NewtonDivergenceError extends TsadjointError {
 export class SingularSystemError extends TsadjointError {
   constructor(operation: string, message: string, options?: { cause?: unknown }) {
     super(operation, message);
-    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

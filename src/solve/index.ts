@@ -24,7 +24,13 @@ export {
   type NewtonFailureReason,
   SingularSystemError,
 } from "./errors.js";
-export { LinearSolveBlock, type SolveMatrix, type SolveOptions, solve } from "./linear-solve.js";
+export {
+  LinearSolveBlock,
+  type SolveInputs,
+  type SolveMatrix,
+  type SolveOptions,
+  solve,
+} from "./linear-solve.js";
 export type { LinearSolveMethod, LinearSolverOptions, PreparedSystem } from "./linear-system.js";
 export {
   type JacobianSparsity,
@@ -36,7 +42,13 @@ export {
 } from "./nonlinear-solve.js";
 export type { SolveParameter } from "./residual-tape.js";
 export * from "./sparse/index.js";
-export { SparseMatrix, sparseMatrixSpace } from "./sparse-matrix.js";
+export {
+  type MatvecIn,
+  type OneArray,
+  type OneMatrix,
+  SparseMatrix,
+  sparseMatrixSpace,
+} from "./sparse-matrix.js";
 export {
   matvec,
   SparseAssembleBlock,

@@ -5,16 +5,17 @@
 import "../values/ndarray-space.js";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
 import { checkTape } from "../reduced/arguments.js";
-import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
-import { recordBlock, type TapeOption } from "../tape/tape.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { record } from "../tape/record.js";
+import type { Tape, TapeOption } from "../tape/tape.js";
 import { type ArrayInput, NDArray } from "../values/ndarray.js";
 import {
   checkLinearSolverOptions,
@@ -24,7 +25,7 @@ import {
   SparseSystemCache,
 } from "./linear-system.js";
 import { CsrMatrix } from "./sparse/csr.js";
-import { onPattern, SparseMatrix } from "./sparse-matrix.js";
+import { type OneArray, onPattern, SparseMatrix } from "./sparse-matrix.js";
 import { asArray, asSparseMatrix } from "./sparse-ops.js";
 import { sameKey } from "./util.js";
 
@@ -182,6 +183,9 @@ class SparseAlgebra implements MatrixAlgebra<SparseMatrix> {
 /** The matrix operand of `solve`: dense [n, n] NDArray, SparseMatrix, or constant CsrMatrix. */
 export type SolveMatrix = NDArray | SparseMatrix | CsrMatrix;
 
+/** Inputs of a linear solve: the matrix (dense or sparse) and the right-hand side. */
+export type SolveInputs<M extends NDArray | SparseMatrix = NDArray | SparseMatrix> = readonly [M, NDArray];
+
 /**
  * X = A^-1 B for a square A (dense NDArray or SparseMatrix) and B of shape [n] or [n, k].
  * TLM: Xdot = A^-1 (Bdot - Adot X).
@@ -194,7 +198,10 @@ export type SolveMatrix = NDArray | SparseMatrix | CsrMatrix;
  * const x = solve(A, b); // records one LinearSolveBlock
  * (tape.blocks.at(-1) as LinearSolveBlock).factorizations; // 1
  */
-export class LinearSolveBlock<M extends NDArray | SparseMatrix = NDArray | SparseMatrix> extends Block {
+export class LinearSolveBlock<M extends NDArray | SparseMatrix = NDArray | SparseMatrix> extends Block<
+  SolveInputs<M>,
+  OneArray
+> {
   private lastTangent: { key: unknown[]; Xdot: Float64Array | undefined } | undefined = undefined;
   private lastAdjoint: { key: unknown[]; Lambda: Float64Array } | undefined = undefined;
 
@@ -219,9 +226,7 @@ export class LinearSolveBlock<M extends NDArray | SparseMatrix = NDArray | Spars
     return this.algebra.factorizations;
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const A = inputs[0] as M;
-    const B = inputs[1] as NDArray;
+  recompute({ inputs: [A, B] }: RecomputeContext<SolveInputs<M>>): OneArray {
     return [new NDArray(solveColumns(this.algebra.prepare(A), B.data, this.columns, false), B.shape)];
   }
 
@@ -257,22 +262,22 @@ export class LinearSolveBlock<M extends NDArray | SparseMatrix = NDArray | Spars
     return Lambda;
   }
 
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const X = outputs[0] as NDArray;
-    const Xdot = this.tangent(
-      inputs[0] as M,
-      X,
-      tlmInputs[0] as M | undefined,
-      tlmInputs[1] as NDArray | undefined,
-    );
+  override evaluateTlm({
+    inputs: [A],
+    outputs: [X],
+    tlmInputs: [Adot, Bdot],
+  }: TlmContext<SolveInputs<M>, OneArray>): Seeds<OneArray> {
+    const Xdot = this.tangent(A, X, Adot, Bdot);
     return [Xdot === undefined ? undefined : new NDArray(Xdot, X.shape)];
   }
 
-  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const Xbar = adjInputs[0] as NDArray | undefined;
+  override evaluateAdj({
+    inputs: [A],
+    outputs: [X],
+    adjInputs: [Xbar],
+    needed,
+  }: AdjContext<SolveInputs<M>, OneArray>): Seeds<SolveInputs<M>> {
     if (Xbar === undefined) return [undefined, undefined];
-    const A = inputs[0] as M;
-    const X = outputs[0] as NDArray;
     const Lambda = this.adjoint(A, X, Xbar);
     return [
       needed[0] ? this.algebra.outer(A, Lambda, X.data, this.columns, -1) : undefined,
@@ -281,18 +286,13 @@ export class LinearSolveBlock<M extends NDArray | SparseMatrix = NDArray | Spars
   }
 
   override evaluateHessian({
-    inputs,
-    outputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
+    inputs: [A],
+    outputs: [X],
+    adjInputs: [Xbar],
+    hessianInputs: [Xhat],
+    tlmInputs: [Adot, Bdot],
     needed,
-  }: HessianContext): readonly unknown[] {
-    const A = inputs[0] as M;
-    const X = outputs[0] as NDArray;
-    const Xbar = adjInputs[0] as NDArray | undefined;
-    const Xhat = hessianInputs[0] as NDArray | undefined;
-    const Adot = tlmInputs[0] as M | undefined;
+  }: HessianContext<SolveInputs<M>, OneArray>): Seeds<SolveInputs<M>> {
     const k = this.columns;
     const Lambda = Xbar === undefined ? undefined : this.adjoint(A, X, Xbar);
     // Lambdahat = A^-T (Xhat - Adot^T Lambda)
@@ -308,7 +308,7 @@ export class LinearSolveBlock<M extends NDArray | SparseMatrix = NDArray | Spars
       // Ahat = -(Lambdahat X^T + Lambda Xdot^T)
       if (Lambdahat !== undefined) Ahat = this.algebra.outer(A, Lambdahat, X.data, k, -1);
       if (Lambda !== undefined) {
-        const Xdot = this.tangent(A, X, Adot, tlmInputs[1] as NDArray | undefined);
+        const Xdot = this.tangent(A, X, Adot, Bdot);
         if (Xdot !== undefined) Ahat = this.algebra.outer(A, Lambda, Xdot, k, -1, Ahat);
       }
     }
@@ -340,8 +340,8 @@ export function solve(matrix: SolveMatrix, b: NDArray | ArrayInput, options: Sol
       "A must be a square NDArray, a SparseMatrix or a CsrMatrix; convert plain arrays with np.array(...)",
     );
   }
-  const A: NDArray | SparseMatrix = isSparse ? asSparseMatrix(matrix, operation) : (matrix as NDArray);
-  const shape: readonly number[] = A instanceof SparseMatrix ? A.shape : A.shape;
+  const A = matrix instanceof NDArray ? matrix : asSparseMatrix(matrix, operation);
+  const shape: readonly number[] = A.shape;
   if (shape.length !== 2 || shape[0] !== shape[1]) {
     throw new ShapeMismatchError(
       operation,
@@ -360,16 +360,24 @@ export function solve(matrix: SolveMatrix, b: NDArray | ArrayInput, options: Sol
     );
   }
   const columns = B.ndim === 1 ? 1 : B.shape[1];
-  const algebra = (
-    isSparse ? new SparseAlgebra(options, operation) : new DenseAlgebra(operation)
-  ) as MatrixAlgebra<NDArray | SparseMatrix>;
-  const X = new NDArray(solveColumns(algebra.prepare(A), B.data, columns, false), B.shape);
-  if (annotating()) {
-    const output = new BlockVariable(X);
-    recordBlock(new LinearSolveBlock(algebra, columns, [A.blockVariable, B.blockVariable], [output]), {
-      tape,
-    });
-    X._blockVariable = output;
-  }
+  return A instanceof SparseMatrix
+    ? recordSolve(A, B, columns, new SparseAlgebra(options, operation), tape)
+    : recordSolve(A, B, columns, new DenseAlgebra(operation), tape);
+}
+
+/** X = A^-1 B by `algebra`, recorded as one LinearSolveBlock keeping the algebra (and its factorization). */
+function recordSolve<M extends NDArray | SparseMatrix>(
+  A: M,
+  B: NDArray,
+  columns: number,
+  algebra: MatrixAlgebra<M>,
+  tape: Tape | undefined,
+): NDArray {
+  const [X] = record(
+    [A, B],
+    [new NDArray(solveColumns(algebra.prepare(A), B.data, columns, false), B.shape)],
+    (dependencies, outputs) => new LinearSolveBlock(algebra, columns, dependencies, outputs),
+    tape,
+  );
   return X;
 }

@@ -46,12 +46,11 @@ export const LINEAR_SOLVER_KEYS = [
 export function checkLinearSolverOptions<T extends LinearSolverOptions>(
   operation: string,
   options: T | undefined,
-  extraKeys: readonly string[] = [],
+  extraKeys: readonly (keyof T & string)[] = [],
 ): T {
-  const checked = checkOptions(operation, options, [...LINEAR_SOLVER_KEYS, ...extraKeys] as (keyof T &
-    string)[]);
+  const checked = checkOptions<T>(operation, options, [...LINEAR_SOLVER_KEYS, ...extraKeys]);
   const oneOf = (name: string, value: unknown, allowed: readonly string[]) => {
-    if (value !== undefined && !allowed.includes(value as string)) {
+    if (value !== undefined && (typeof value !== "string" || !allowed.includes(value))) {
       throw new InvalidArgumentError(
         operation,
         `${name} must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${JSON.stringify(value) ?? typeof value}`,

@@ -74,6 +74,12 @@ export interface NonlinearSolveOptions<P extends readonly SolveParameter[] = rea
   tape?: Tape;
 }
 
+/** @internal the options Newton's method reads: those of nonlinearSolve but the Jacobian callback */
+export type NewtonOptions = Omit<NonlinearSolveOptions, "jacobian">;
+
+/** @internal a user Jacobian dF/du at u and the block's dependency values */
+export type JacobianCallback = (u: NDArray, inputs: readonly unknown[]) => unknown;
+
 function norm2(data: Float64Array): number {
   let largest = 0;
   for (let i = 0; i < data.length; i++) {
@@ -107,7 +113,9 @@ export class NewtonSolver {
 
   constructor(
     readonly residual: ResidualTape,
-    private readonly options: NonlinearSolveOptions,
+    private readonly options: NewtonOptions,
+    /** The user's Jacobian (`options.jacobian` over the parameter values), or undefined to compute it. */
+    private readonly jacobian: JacobianCallback | undefined = undefined,
   ) {
     const operation = residual.operation;
     const what = "the Jacobian dF/du";
@@ -115,7 +123,7 @@ export class NewtonSolver {
     this.dense = new DenseSystemCache(operation, what);
     const n = residual.size;
     const sparsity = options.jacobianSparsity ?? "dense";
-    if (options.jacobian === undefined && sparsity !== "dense") {
+    if (jacobian === undefined && sparsity !== "dense") {
       const pattern = sparsity === "diagonal" ? bandedPattern(n, 0, 0) : patternOf(sparsity);
       if (pattern.rows !== n || pattern.cols !== n) {
         throw new ShapeMismatchError(
@@ -128,7 +136,7 @@ export class NewtonSolver {
         );
       }
       this.compression = { pattern, ...residual.compression(pattern) };
-    } else if (options.jacobian === undefined && n > (options.maxDenseSize ?? 2000)) {
+    } else if (jacobian === undefined && n > (options.maxDenseSize ?? 2000)) {
       throw new InvalidArgumentError(
         operation,
         `${n} unknowns is too many for a dense Jacobian (one tangent sweep per unknown, maxDenseSize ${options.maxDenseSize ?? 2000}); ` +
@@ -147,9 +155,9 @@ export class NewtonSolver {
     this.jacobianEvaluations++;
     const residual = this.residual;
     let jacobian: CsrMatrix | SparseMatrix | NDArray;
-    if (this.options.jacobian !== undefined) {
-      const callback = this.options.jacobian as (u: NDArray, ...params: unknown[]) => unknown;
-      const given = residual.quietly(() => callback(u, ...residual.parameterValues(inputs)));
+    const callback = this.jacobian;
+    if (callback !== undefined) {
+      const given = residual.quietly(() => callback(u, inputs));
       if (!(given instanceof CsrMatrix || given instanceof SparseMatrix || given instanceof NDArray)) {
         throw new InvalidArgumentError(
           residual.operation,

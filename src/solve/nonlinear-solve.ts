@@ -3,27 +3,29 @@
  * come from the implicit-function theorem (never from the Newton iterations): one linear solve with the
  * Jacobian at the solution per tangent, adjoint or second-order adjoint.
  */
-import "../values/ndarray-space.js";
 import { InvalidArgumentError } from "../errors.js";
 import { checkNumber, checkOptions } from "../options.js";
 import { checkTape } from "../reduced/arguments.js";
-import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
+  type Values,
 } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
+import type { BlockVariable } from "../tape/block-variable.js";
 import { type FusedSecondOrder, fusedSecondOrder } from "../tape/capabilities.js";
-import { recordBlock } from "../tape/tape.js";
+import { record } from "../tape/record.js";
 import { type ArrayInput, NDArray } from "../values/ndarray.js";
+import { ndarraySpace } from "../values/ndarray-space.js";
 import { addRaw, describeType } from "../values/space.js";
 import { NewtonDivergenceError, SingularSystemError } from "./errors.js";
 import { checkLinearSolverOptions } from "./linear-system.js";
 import { NewtonSolver, type NonlinearSolveOptions } from "./newton.js";
-import { type ResidualFunction, ResidualTape, type SolveParameter } from "./residual-tape.js";
+import { arraySlot, ResidualTape, type SolveParameter } from "./residual-tape.js";
+import type { OneArray } from "./sparse-matrix.js";
 import { asArray } from "./sparse-ops.js";
 import { negateRaw, sameKey } from "./util.js";
 
@@ -44,7 +46,10 @@ const NONLINEAR_SOLVE_KEYS = [
 ] as const;
 
 /** Checks the options of nonlinearSolve: unknown keys, numbers, callbacks and the nested linearSolver. */
-function checkNonlinearSolveOptions(options: NonlinearSolveOptions, operation: string): void {
+function checkNonlinearSolveOptions<P extends readonly SolveParameter[]>(
+  options: NonlinearSolveOptions<P>,
+  operation: string,
+): void {
   checkOptions(operation, options, [...NONLINEAR_SOLVE_KEYS]);
   for (const key of ["absoluteTolerance", "relativeTolerance", "stepTolerance"] as const) {
     if (options[key] !== undefined) checkNumber(operation, key, options[key], { nonNegative: true });
@@ -92,7 +97,10 @@ export interface NonlinearSolveStatistics {
  * const u = nonlinearSolve(F, u0, [p]); // records one NonlinearSolveBlock
  * (tape.blocks.at(-1) as NonlinearSolveBlock).statistics.newtonIterations;
  */
-export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
+export class NonlinearSolveBlock
+  extends Block<Values, OneArray>
+  implements FusedSecondOrder<Values, OneArray>
+{
   private lastTangent: { key: unknown[]; udot: NDArray | undefined } | undefined = undefined;
   private lastAdjoint: { key: unknown[]; lambda: NDArray } | undefined = undefined;
   private lastSecond: { key: unknown[]; terms: { adjoints: unknown[]; second: unknown[] } } | undefined =
@@ -126,9 +134,8 @@ export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
   }
 
   /** Solves again at the new parameters, starting from the previous solution (then from u0 if that fails). */
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const previous = this.outputs[0]?.saved as NDArray | undefined;
-    const start = previous ?? this.initialGuess;
+  recompute({ inputs }: RecomputeContext<Values>): OneArray {
+    const start = arraySlot(this.outputs[0]?.saved, this.name) ?? this.initialGuess;
     try {
       return [this.solver.solve(start, inputs)];
     } catch (error) {
@@ -170,8 +177,8 @@ export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
     return lambda;
   }
 
-  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext): readonly unknown[] {
-    return [this.tangent(outputs[0] as NDArray, inputs, tlmInputs)];
+  override evaluateTlm({ inputs, outputs: [u], tlmInputs }: TlmContext<Values, OneArray>): Seeds<OneArray> {
+    return [this.tangent(u, inputs, tlmInputs)];
   }
 
   /**
@@ -195,14 +202,17 @@ export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
     return terms;
   }
 
-  override evaluateAdj({ inputs, outputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const ubar = adjInputs[0] as NDArray | undefined;
+  override evaluateAdj({
+    inputs,
+    outputs: [u],
+    adjInputs: [ubar],
+    needed,
+  }: AdjContext<Values, OneArray>): Seeds<Values> {
     if (ubar === undefined) return inputs.map(() => undefined);
-    const u = outputs[0] as NDArray;
     const lambda = this.adjoint(u, inputs, ubar);
     this.solver.linearization(u, inputs);
     // pbar = -B^T lambda: one adjoint sweep of the residual seeded with -lambda
-    const adjoints = this.solver.residual.adjoint(negateRaw(lambda) as NDArray, [false, ...needed]);
+    const adjoints = this.solver.residual.adjoint(ndarraySpace.scale(lambda, -1), [false, ...needed]);
     return inputs.map((_, d) => (needed[d] ? adjoints[d + 1] : undefined));
   }
 
@@ -215,13 +225,17 @@ export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
    * The adjoint and the second-order adjoint of one Hessian sweep: the second-order sweep of the residual
    * the Hessian needs also gives B^T lambda, so the plain adjoint sweep of the residual is skipped.
    */
-  evaluateAdjAndHessian(context: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
-    const { inputs, outputs, adjInputs, tlmInputs, needed } = context;
-    const ubar = adjInputs[0] as NDArray | undefined;
+  evaluateAdjAndHessian(context: HessianContext<Values, OneArray>): readonly [Seeds<Values>, Seeds<Values>] {
+    const {
+      inputs,
+      outputs: [u],
+      adjInputs: [ubar],
+      tlmInputs,
+      needed,
+    } = context;
     if (ubar === undefined || !tlmInputs.some((t) => t !== undefined)) {
       return [this.evaluateAdj(context), this.evaluateHessian(context)];
     }
-    const u = outputs[0] as NDArray;
     const lambda = this.adjoint(u, inputs, ubar);
     const adjoints = this.secondOrder(u, inputs, tlmInputs, lambda, needed).adjoints.map(negateRaw);
     return [inputs.map((_, d) => (needed[d] ? adjoints[d + 1] : undefined)), this.evaluateHessian(context)];
@@ -229,15 +243,12 @@ export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
 
   override evaluateHessian({
     inputs,
-    outputs,
-    adjInputs,
-    hessianInputs,
+    outputs: [u],
+    adjInputs: [ubar],
+    hessianInputs: [uhat],
     tlmInputs,
     needed,
-  }: HessianContext): readonly unknown[] {
-    const u = outputs[0] as NDArray;
-    const ubar = adjInputs[0] as NDArray | undefined;
-    const uhat = hessianInputs[0] as NDArray | undefined;
+  }: HessianContext<Values, OneArray>): Seeds<Values> {
     const lambda = ubar === undefined ? undefined : this.adjoint(u, inputs, ubar);
     // second-order terms of <lambda, F> along (udot, pdot): Hu = G_uu udot + G_up pdot, Hp = G_pu udot + G_pp pdot
     let second: unknown[] | undefined;
@@ -247,7 +258,7 @@ export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
     const system = this.solver.linearization(u, inputs);
     // A^T lambdahat = uhat - Hu
     let rhs: Float64Array | undefined = uhat?.data.slice();
-    const Hu = second?.[0] as NDArray | undefined;
+    const Hu = arraySlot(second?.[0], this.name);
     if (Hu !== undefined) {
       if (rhs === undefined) rhs = new Float64Array(u.size);
       const h = Hu.data;
@@ -287,33 +298,37 @@ export class NonlinearSolveBlock extends Block implements FusedSecondOrder {
 export function nonlinearSolve<P extends readonly SolveParameter[]>(
   residual: (u: NDArray, ...params: P) => NDArray,
   u0: NDArray | ArrayInput,
-  params: P = [] as unknown as P,
+  params?: P,
   options: NonlinearSolveOptions<P> = {},
 ): NDArray {
   const operation = "nonlinearSolve";
   if (typeof residual !== "function") {
     throw new InvalidArgumentError(operation, "the residual must be a function (u, ...params) => NDArray");
   }
-  checkNonlinearSolveOptions(options as NonlinearSolveOptions, operation);
+  checkNonlinearSolveOptions(options, operation);
   const outerTape = checkTape(options.tape, operation);
-  if (!Array.isArray(params)) {
+  const parameters: P | undefined = params; // (Array.isArray below would narrow params to any[])
+  if (params !== undefined && !Array.isArray(params)) {
     throw new InvalidArgumentError(
       operation,
       `params must be an array of the residual's extra arguments (AdjFloats, NDArrays, SparseMatrices, numbers), got ${describeType(params)}`,
     );
   }
   const initialGuess = asArray(u0, operation);
-  const tape = new ResidualTape(residual as unknown as ResidualFunction, initialGuess, params, operation);
-  const solver = new NewtonSolver(tape, options as NonlinearSolveOptions);
+  const tape = new ResidualTape(residual, initialGuess, parameters, operation);
+  const jacobian = options.jacobian;
+  const solver = new NewtonSolver(
+    tape,
+    options,
+    jacobian === undefined ? undefined : (u, inputs) => jacobian(u, ...tape.parameterValues(inputs)),
+  );
   const solution = solver.solve(tape.initialU, tape.initialInputs);
   // the solution is a fresh array unless u0 already solved the problem (then it is the residual tape's own u)
-  const result = solution === tape.initialU ? new NDArray(solution.data, solution.shape) : solution;
-  if (annotating()) {
-    const output = new BlockVariable(result);
-    recordBlock(new NonlinearSolveBlock(solver, initialGuess, tape.outerDependencies.slice(), [output]), {
-      tape: outerTape,
-    });
-    result._blockVariable = output;
-  }
+  const [result] = record(
+    tape.outerDependencies,
+    [solution === tape.initialU ? new NDArray(solution.data, solution.shape) : solution],
+    (dependencies, outputs) => new NonlinearSolveBlock(solver, initialGuess, dependencies, outputs),
+    outerTape,
+  );
   return result;
 }

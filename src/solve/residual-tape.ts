@@ -2,7 +2,7 @@
  * @file The residual F(u, p) recorded once on a private tape: replayed at new (u, p), swept for Jacobian-vector
  * products (compressed by column coloring for sparse Jacobians), adjoints and second-order adjoints.
  */
-import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
+import { InvalidArgumentError, ShapeMismatchError, TsadjointError } from "../errors.js";
 import { adjointSweep, hessianSweep, replay, type SweepPath, tlmSweep } from "../reduced/sweeps.js";
 import { annotating, continueAnnotation, pauseAnnotation, stopAnnotating } from "../tape/annotation.js";
 import { BlockVariable } from "../tape/block-variable.js";
@@ -20,7 +20,41 @@ import { sameKey } from "./util.js";
 export type SolveParameter = number | OverloadedValue;
 
 /** @internal a residual as the private tape calls it */
-export type ResidualFunction = (u: NDArray, ...parameters: unknown[]) => unknown;
+export type ResidualFunction<P extends readonly SolveParameter[] = readonly SolveParameter[]> = (
+  u: NDArray,
+  ...parameters: P
+) => unknown;
+
+/**
+ * The parameters (none when `undefined`) with each one replaced by `replace(parameter, index)`, which must give
+ * a value of the parameter's own kind (a number for a number, an overloaded value of the same class for an
+ * overloaded one). The overload states what the implementation keeps but cannot show the compiler (`map` gives
+ * an array, not P's tuple; no parameters are given only when the residual takes none): it is the one unchecked
+ * conversion between the caller's parameter types and the values the private tape builds (its stand-ins, and
+ * the values a `jacobian` callback receives).
+ */
+function mapParameters<P extends readonly SolveParameter[]>(
+  parameters: P | undefined,
+  replace: (parameter: SolveParameter, index: number) => SolveParameter,
+): P;
+function mapParameters(
+  parameters: readonly SolveParameter[] | undefined,
+  replace: (parameter: SolveParameter, index: number) => SolveParameter,
+): readonly SolveParameter[] {
+  return (parameters ?? []).map(replace);
+}
+
+/**
+ * @internal an NDArray or `undefined` held by a tape slot of an NDArray value (the residual F, its tangent);
+ * anything else is an internal error naming `operation`
+ *
+ * @example
+ * arraySlot(output.tlm, "nonlinearSolve"); // NDArray | undefined
+ */
+export function arraySlot(value: unknown, operation: string): NDArray | undefined {
+  if (value === undefined || value instanceof NDArray) return value;
+  throw new TsadjointError(operation, `internal error: expected an NDArray, got ${describeType(value)}`);
+}
 
 /** A fresh overloaded value holding `raw`, with its own (private) block variable. */
 function freshValue(raw: unknown): OverloadedValue {
@@ -45,6 +79,64 @@ function withAnnotation<T>(fn: () => T): T {
   }
 }
 
+/** The controls of a residual's private tape and, for all but u, the caller's variables and values they stand for. */
+interface Captured {
+  /** u, then one per overloaded parameter, then one per value read from outside. */
+  readonly controls: BlockVariable[];
+  /** The caller's variable of each control after u. */
+  readonly outer: BlockVariable[];
+  /** The value of each control after u when the residual was recorded. */
+  readonly initialInputs: unknown[];
+}
+
+/** Throws unless the residual returned an NDArray shaped like u0. */
+function checkResidualValue(F: unknown, u0: NDArray, operation: string): asserts F is NDArray {
+  if (!(F instanceof NDArray)) {
+    throw new InvalidArgumentError(
+      operation,
+      `the residual returned ${describeType(F)}; it must return an NDArray F(u, ...params) shaped like u`,
+    );
+  }
+  if (F.size !== u0.size || F.shape.length !== u0.shape.length || F.shape.some((s, i) => s !== u0.shape[i])) {
+    throw new ShapeMismatchError(
+      operation,
+      [u0.shape, F.shape],
+      "the residual F(u, ...params) must have u's shape",
+    );
+  }
+}
+
+/**
+ * Values the residual read from outside (variables neither produced on `tape` nor among the controls) become
+ * controls with private stand-ins: each dependency on one is replaced by its stand-in, and the stand-in is
+ * appended to `captured`. Returns the stand-in of each outside variable.
+ */
+function captureOuterValues(
+  tape: Tape,
+  produced: ReadonlySet<BlockVariable>,
+  captured: Captured,
+): Map<BlockVariable, BlockVariable> {
+  const known = new Set<BlockVariable>(captured.controls);
+  const standIns = new Map<BlockVariable, BlockVariable>();
+  for (const block of tape.blocks) {
+    const dependencies = block.dependencies;
+    for (let i = 0; i < dependencies.length; i++) {
+      const dependency = dependencies[i];
+      if (produced.has(dependency) || known.has(dependency)) continue;
+      let standIn = standIns.get(dependency);
+      if (standIn === undefined) {
+        standIn = new BlockVariable(dependency.saved);
+        standIns.set(dependency, standIn);
+        captured.controls.push(standIn);
+        captured.outer.push(dependency);
+        captured.initialInputs.push(dependency.saved);
+      }
+      block.replaceDependency(i, standIn);
+    }
+  }
+  return standIns;
+}
+
 /**
  * @internal The residual recorded on a private tape. Controls of the private tape: u, then one per overloaded
  * parameter, then one per recorded value the residual read from outside (a closure); those outside values are
@@ -54,7 +146,7 @@ function withAnnotation<T>(fn: () => T): T {
  * const residual = new ResidualTape((u, p) => np.subtract(np.square(u), p), u0, [p], "nonlinearSolve");
  * residual.evaluate(u, [p.raw()]);
  */
-export class ResidualTape {
+export class ResidualTape<P extends readonly SolveParameter[] = readonly SolveParameter[]> {
   readonly tape = new Tape();
   /** Shape of u (and of F). */
   readonly shape: readonly number[];
@@ -65,7 +157,7 @@ export class ResidualTape {
   /** The caller's block variables the solve depends on: the overloaded parameters, then the captured values. */
   readonly outerDependencies: readonly BlockVariable[];
   /** The parameters as given (numbers stay numbers). */
-  readonly parameters: readonly SolveParameter[];
+  readonly parameters: P;
   /** Every block that depends on a control: what a replay recomputes. */
   private readonly replayPath: SweepPath;
   /** The controls of the private tape (u, parameters, captured values). */
@@ -85,20 +177,19 @@ export class ResidualTape {
   tangentSweeps = 0;
 
   constructor(
-    residual: ResidualFunction,
+    residual: ResidualFunction<P>,
     u0: NDArray,
-    parameters: readonly SolveParameter[],
+    /** The residual's parameters; `undefined` when it takes none. */
+    parameters: P | undefined,
     readonly operation: string,
   ) {
     this.shape = u0.shape;
     this.size = u0.size;
-    this.parameters = parameters.slice();
+    this.parameters = mapParameters(parameters, (parameter) => parameter);
     const u = new NDArray(u0.data, u0.shape);
-    const controls: BlockVariable[] = [u.blockVariable];
-    const outer: BlockVariable[] = [];
+    const captured: Captured = { controls: [u.blockVariable], outer: [], initialInputs: [] };
     const parameterControl: number[] = [];
-    const initialInputs: unknown[] = [];
-    const privateParameters = parameters.map((parameter, index) => {
+    const privateParameters = mapParameters(parameters, (parameter, index) => {
       if (typeof parameter === "number") {
         parameterControl.push(-1);
         return parameter;
@@ -110,52 +201,19 @@ export class ResidualTape {
         );
       }
       const fresh = freshValue(parameter.raw());
-      parameterControl.push(controls.length);
-      controls.push(fresh.blockVariable);
-      outer.push(parameter.blockVariable);
-      initialInputs.push(parameter.raw());
+      parameterControl.push(captured.controls.length);
+      captured.controls.push(fresh.blockVariable);
+      captured.outer.push(parameter.blockVariable);
+      captured.initialInputs.push(parameter.raw());
       return fresh;
     });
     this.parameterControl = parameterControl;
     const F = withAnnotation(() => withTape(this.tape, () => residual(u, ...privateParameters)));
-    if (!(F instanceof NDArray)) {
-      throw new InvalidArgumentError(
-        operation,
-        `the residual returned ${describeType(F)}; it must return an NDArray F(u, ...params) shaped like u`,
-      );
-    }
-    if (
-      F.size !== u0.size ||
-      F.shape.length !== u0.shape.length ||
-      F.shape.some((s, i) => s !== u0.shape[i])
-    ) {
-      throw new ShapeMismatchError(
-        operation,
-        [u0.shape, F.shape],
-        "the residual F(u, ...params) must have u's shape",
-      );
-    }
-    // Values read from outside the residual become controls with private stand-ins.
+    checkResidualValue(F, u0, operation);
     const produced = new Set<BlockVariable>();
     for (const block of this.tape.blocks) for (const output of block.outputs) produced.add(output);
-    const known = new Set<BlockVariable>(controls);
-    const standIns = new Map<BlockVariable, BlockVariable>();
-    for (const block of this.tape.blocks) {
-      const dependencies = block.dependencies;
-      for (let i = 0; i < dependencies.length; i++) {
-        const dependency = dependencies[i];
-        if (produced.has(dependency) || known.has(dependency)) continue;
-        let standIn = standIns.get(dependency);
-        if (standIn === undefined) {
-          standIn = new BlockVariable(dependency.saved);
-          standIns.set(dependency, standIn);
-          controls.push(standIn);
-          outer.push(dependency);
-          initialInputs.push(dependency.saved);
-        }
-        block.replaceDependency(i, standIn);
-      }
-    }
+    const standIns = captureOuterValues(this.tape, produced, captured);
+    const { controls, outer, initialInputs } = captured;
     let output = F.blockVariable;
     output = standIns.get(output) ?? output;
     if (!produced.has(output) && !controls.includes(output)) {
@@ -180,8 +238,8 @@ export class ResidualTape {
   }
 
   /** The parameter values a user callback sees for the given dependency values. */
-  parameterValues(inputs: readonly unknown[]): unknown[] {
-    return this.parameters.map((parameter, index) => {
+  parameterValues(inputs: readonly unknown[]): P {
+    return mapParameters(this.parameters, (parameter, index) => {
       const control = this.parameterControl[index];
       return control < 0 ? parameter : wrapRaw(inputs[control - 1]);
     });
@@ -196,7 +254,10 @@ export class ResidualTape {
       replay(this.replayPath, key);
       this.stateKey = key;
     }
-    return this.output.saved as NDArray;
+    const F = arraySlot(this.output.saved, this.operation);
+    if (F === undefined)
+      throw new TsadjointError(this.operation, "internal error: the residual's value is missing");
+    return F;
   }
 
   /**
@@ -224,7 +285,7 @@ export class ResidualTape {
   tangent(seeds: readonly unknown[]): NDArray | undefined {
     this.tangentSweeps++;
     tlmSweep(this.pathFor(seeds.map((seed) => seed !== undefined)), seeds);
-    return this.output.tlm as NDArray | undefined;
+    return arraySlot(this.output.tlm, this.operation);
   }
 
   /** (dF/dc)^T seed for the controls c marked in `wanted` (`undefined` for the others), at the point the tape holds. */

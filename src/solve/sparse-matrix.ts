@@ -7,17 +7,18 @@ import "../values/ndarray-space.js";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
 import { checkOptions } from "../options.js";
 import { checkTape } from "../reduced/arguments.js";
-import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
-import { recordBlock, type Tape, type TapeOption } from "../tape/tape.js";
-import { type ArrayInput, array, NDArray } from "../values/ndarray.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { record } from "../tape/record.js";
+import type { Tape, TapeOption } from "../tape/tape.js";
+import { type ArrayInput, array, asNDArray, NDArray } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeType, registerOverloadedType, type VectorSpace } from "../values/space.js";
 import { CsrMatrix, type TransposedPattern, transposePattern } from "./sparse/csr.js";
@@ -267,22 +268,29 @@ export function asSparseMatrix(value: unknown, operation: string): SparseMatrix 
   );
 }
 
+/** Plain array data as `array(...)` takes it (nested arrays, typed arrays); `array` rejects what it cannot read. */
+function isArrayData(value: unknown): value is ArrayInput {
+  return Array.isArray(value) || ArrayBuffer.isView(value);
+}
+
 /**
- * @internal an NDArray from an NDArray or plain data
+ * @internal an NDArray from an NDArray, a number or plain data (`asNDArray`, with `array` for array data), or an
+ * InvalidArgumentError naming `operation`
  *
  * @example
  * asArray([1, 2], "matvec"); // NDArray [1, 2]
  */
 export function asArray(value: unknown, operation: string): NDArray {
-  if (value instanceof NDArray) return value;
-  if (Array.isArray(value) || ArrayBuffer.isView(value) || typeof value === "number") {
-    return array(value as ArrayInput);
-  }
+  if (value instanceof NDArray || typeof value === "number") return asNDArray(value);
+  if (isArrayData(value)) return array(value);
   throw new InvalidArgumentError(
     operation,
     `expected an NDArray or an array of numbers, got ${describeType(value)}`,
   );
 }
+
+/** One sparse matrix: the inputs or outputs of a block that reads or produces one SparseMatrix. */
+export type OneMatrix = readonly [SparseMatrix];
 
 /**
  * B = A^T on a pattern computed once (shared by every recompute): linear, a permutation of the stored values.
@@ -291,7 +299,7 @@ export function asArray(value: unknown, operation: string): NDArray {
  * @example
  * const At = transpose(A); // records one SparseTransposeBlock
  */
-export class SparseTransposeBlock extends Block {
+export class SparseTransposeBlock extends Block<OneMatrix, OneMatrix> {
   constructor(
     /** The transposed pattern and, for each of its slots, the source slot in A. */
     readonly transposed: TransposedPattern,
@@ -317,23 +325,26 @@ export class SparseTransposeBlock extends Block {
     return onPattern(A, values);
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.forward(inputs[0] as SparseMatrix)];
+  recompute({ inputs: [A] }: RecomputeContext<OneMatrix>): OneMatrix {
+    return [this.forward(A)];
   }
 
-  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
-    const Adot = tlmInputs[0] as SparseMatrix | undefined;
+  override evaluateTlm({ tlmInputs: [Adot] }: TlmContext<OneMatrix, OneMatrix>): Seeds<OneMatrix> {
     return [Adot === undefined ? undefined : this.forward(Adot)];
   }
 
-  override evaluateAdj({ inputs, adjInputs }: AdjContext): readonly unknown[] {
-    const bar = adjInputs[0] as SparseMatrix | undefined;
-    return [bar === undefined ? undefined : this.backward(inputs[0] as SparseMatrix, bar)];
+  override evaluateAdj({
+    inputs: [A],
+    adjInputs: [bar],
+  }: AdjContext<OneMatrix, OneMatrix>): Seeds<OneMatrix> {
+    return [bar === undefined ? undefined : this.backward(A, bar)];
   }
 
-  override evaluateHessian({ inputs, hessianInputs }: HessianContext): readonly unknown[] {
-    const hat = hessianInputs[0] as SparseMatrix | undefined;
-    return [hat === undefined ? undefined : this.backward(inputs[0] as SparseMatrix, hat)];
+  override evaluateHessian({
+    inputs: [A],
+    hessianInputs: [hat],
+  }: HessianContext<OneMatrix, OneMatrix>): Seeds<OneMatrix> {
+    return [hat === undefined ? undefined : this.backward(A, hat)];
   }
 }
 
@@ -355,14 +366,19 @@ export function transpose(matrix: SparseOperand, options: TapeOption = {}): Spar
   const tape = tapeOf(options, "transpose");
   const A = asSparseMatrix(matrix, "transpose");
   const transposed = transposePattern(A.csr);
-  const result = transposedValues(transposed, A);
-  if (annotating()) {
-    const output = new BlockVariable(result);
-    recordBlock(new SparseTransposeBlock(transposed, [A.blockVariable], [output]), { tape });
-    result._blockVariable = output;
-  }
+  const [result] = record(
+    [A],
+    [transposedValues(transposed, A)],
+    (dependencies, outputs) => new SparseTransposeBlock(transposed, dependencies, outputs),
+    tape,
+  );
   return result;
 }
+
+/** Inputs of a sparse matrix-vector product: the matrix and the vector. */
+export type MatvecIn = readonly [SparseMatrix, NDArray];
+/** One array: the inputs or outputs of a block that reads or produces one NDArray. */
+export type OneArray = readonly [NDArray];
 
 /**
  * y = A x for a sparse A and a 1-D x, bilinear in (A, x).
@@ -372,21 +388,19 @@ export function transpose(matrix: SparseOperand, options: TapeOption = {}): Spar
  * @example
  * const y = matvec(A, x); // records one SparseMatvecBlock
  */
-export class SparseMatvecBlock extends Block {
+export class SparseMatvecBlock extends Block<MatvecIn, OneArray> {
   override get name(): string {
     return "matvec";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const A = inputs[0] as SparseMatrix;
-    return [new NDArray(A.csr.matvec((inputs[1] as NDArray).data), [A.rows])];
+  recompute({ inputs: [A, x] }: RecomputeContext<MatvecIn>): OneArray {
+    return [new NDArray(A.csr.matvec(x.data), [A.rows])];
   }
 
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
-    const A = inputs[0] as SparseMatrix;
-    const x = inputs[1] as NDArray;
-    const Adot = tlmInputs[0] as SparseMatrix | undefined;
-    const xdot = tlmInputs[1] as NDArray | undefined;
+  override evaluateTlm({
+    inputs: [A, x],
+    tlmInputs: [Adot, xdot],
+  }: TlmContext<MatvecIn, OneArray>): Seeds<OneArray> {
     if (Adot === undefined && xdot === undefined) return [undefined];
     const y = new Float64Array(A.rows);
     if (Adot !== undefined) Adot.csr.matvec(x.data, y);
@@ -394,11 +408,12 @@ export class SparseMatvecBlock extends Block {
     return [new NDArray(y, [A.rows])];
   }
 
-  override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    const ybar = adjInputs[0] as NDArray | undefined;
+  override evaluateAdj({
+    inputs: [A, x],
+    adjInputs: [ybar],
+    needed,
+  }: AdjContext<MatvecIn, OneArray>): Seeds<MatvecIn> {
     if (ybar === undefined) return [undefined, undefined];
-    const A = inputs[0] as SparseMatrix;
-    const x = inputs[1] as NDArray;
     return [
       needed[0] ? onPattern(A, A.csr.patternOuter(ybar.data, x.data)) : undefined,
       needed[1] ? new NDArray(A.csr.matvecTranspose(ybar.data), [A.cols]) : undefined,
@@ -406,18 +421,12 @@ export class SparseMatvecBlock extends Block {
   }
 
   override evaluateHessian({
-    inputs,
-    adjInputs,
-    hessianInputs,
-    tlmInputs,
+    inputs: [A, x],
+    adjInputs: [ybar],
+    hessianInputs: [yhat],
+    tlmInputs: [Adot, xdot],
     needed,
-  }: HessianContext): readonly unknown[] {
-    const A = inputs[0] as SparseMatrix;
-    const x = inputs[1] as NDArray;
-    const ybar = adjInputs[0] as NDArray | undefined;
-    const yhat = hessianInputs[0] as NDArray | undefined;
-    const Adot = tlmInputs[0] as SparseMatrix | undefined;
-    const xdot = tlmInputs[1] as NDArray | undefined;
+  }: HessianContext<MatvecIn, OneArray>): Seeds<MatvecIn> {
     let Ahat: SparseMatrix | undefined;
     let xhat: NDArray | undefined;
     if (needed[0]) {
@@ -472,11 +481,11 @@ export function matvec(matrix: SparseOperand, x: NDArray | ArrayInput, options: 
       `x must be 1-D with ${A.cols} entries (the number of columns of A)`,
     );
   }
-  const result = new NDArray(A.csr.matvec(vector.data), [A.rows]);
-  if (annotating()) {
-    const output = new BlockVariable(result);
-    recordBlock(new SparseMatvecBlock([A.blockVariable, vector.blockVariable], [output]), { tape });
-    result._blockVariable = output;
-  }
+  const [result] = record(
+    [A, vector],
+    [new NDArray(A.csr.matvec(vector.data), [A.rows])],
+    (dependencies, outputs) => new SparseMatvecBlock(dependencies, outputs),
+    tape,
+  );
   return result;
 }

@@ -4,16 +4,17 @@
  */
 import "../values/ndarray-space.js";
 import { InvalidArgumentError, ShapeMismatchError } from "../errors.js";
-import { annotating } from "../tape/annotation.js";
 import {
   type AdjContext,
   Block,
   type HessianContext,
   type RecomputeContext,
+  type Seeds,
   type TlmContext,
 } from "../tape/block.js";
-import { BlockVariable } from "../tape/block-variable.js";
-import { recordBlock, type Tape, type TapeOption } from "../tape/tape.js";
+import type { BlockVariable } from "../tape/block-variable.js";
+import { record } from "../tape/record.js";
+import type { Tape, TapeOption } from "../tape/tape.js";
 import { type ArrayInput, NDArray } from "../values/ndarray.js";
 import {
   assembleValuesInto,
@@ -25,6 +26,8 @@ import {
 import {
   asArray,
   asSparseMatrix,
+  type OneArray,
+  type OneMatrix,
   onPattern,
   type SparseMatrix,
   type SparseOperand,
@@ -36,7 +39,10 @@ import {
 export {
   asArray,
   asSparseMatrix,
+  type MatvecIn,
   matvec,
+  type OneArray,
+  type OneMatrix,
   SparseMatvecBlock,
   type SparseOperand,
   SparseTransposeBlock,
@@ -51,7 +57,7 @@ export {
  * @example
  * const A = sparseMatrix(2, 2, [0, 1], [0, 1], theta); // records one SparseAssembleBlock
  */
-export class SparseAssembleBlock extends Block {
+export class SparseAssembleBlock extends Block<OneArray, OneMatrix> {
   constructor(
     /** Shared pattern of every assembled matrix (so factorizations recognise it in O(1)). */
     readonly pattern: CsrMatrix,
@@ -78,22 +84,19 @@ export class SparseAssembleBlock extends Block {
     return new NDArray(data, this.valuesShape);
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    return [this.assemble(inputs[0] as NDArray)];
+  recompute({ inputs: [values] }: RecomputeContext<OneArray>): OneMatrix {
+    return [this.assemble(values)];
   }
 
-  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
-    const vdot = tlmInputs[0] as NDArray | undefined;
+  override evaluateTlm({ tlmInputs: [vdot] }: TlmContext<OneArray, OneMatrix>): Seeds<OneMatrix> {
     return [vdot === undefined ? undefined : this.assemble(vdot)];
   }
 
-  override evaluateAdj({ adjInputs }: AdjContext): readonly unknown[] {
-    const bar = adjInputs[0] as SparseMatrix | undefined;
+  override evaluateAdj({ adjInputs: [bar] }: AdjContext<OneArray, OneMatrix>): Seeds<OneArray> {
     return [bar === undefined ? undefined : this.gather(bar)];
   }
 
-  override evaluateHessian({ hessianInputs }: HessianContext): readonly unknown[] {
-    const hat = hessianInputs[0] as SparseMatrix | undefined;
+  override evaluateHessian({ hessianInputs: [hat] }: HessianContext<OneArray, OneMatrix>): Seeds<OneArray> {
     return [hat === undefined ? undefined : this.gather(hat)];
   }
 }
@@ -118,14 +121,12 @@ function recordAssembly(
       map === undefined ? "give one value per stored entry of the pattern" : "give one value per triplet",
     );
   }
-  const result = assembleOnPattern(pattern, map, values);
-  if (annotating()) {
-    const output = new BlockVariable(result);
-    recordBlock(new SparseAssembleBlock(pattern, map, values.shape, [values.blockVariable], [output]), {
-      tape,
-    });
-    result._blockVariable = output;
-  }
+  const [result] = record(
+    [values],
+    [assembleOnPattern(pattern, map, values)],
+    (dependencies, outputs) => new SparseAssembleBlock(pattern, map, values.shape, dependencies, outputs),
+    tape,
+  );
   return result;
 }
 
@@ -146,7 +147,10 @@ export class SparseAssembler {
     try {
       this.scatter = scatterMap(rows, cols, rowIndices, colIndices);
     } catch (error) {
-      throw new InvalidArgumentError("SparseAssembler", (error as Error).message);
+      throw new InvalidArgumentError(
+        "SparseAssembler",
+        error instanceof Error ? error.message : String(error),
+      );
     }
   }
 
@@ -220,29 +224,28 @@ export function sparseFromValues(
  * @example
  * const v = sparseValues(A); // records one SparseValuesBlock
  */
-export class SparseValuesBlock extends Block {
+export class SparseValuesBlock extends Block<OneMatrix, OneArray> {
   override get name(): string {
     return "sparseValues";
   }
 
-  recompute({ inputs }: RecomputeContext): readonly unknown[] {
-    const A = inputs[0] as SparseMatrix;
+  recompute({ inputs: [A] }: RecomputeContext<OneMatrix>): OneArray {
     return [new NDArray(A.values.slice(), [A.nnz])];
   }
 
-  override evaluateTlm({ tlmInputs }: TlmContext): readonly unknown[] {
-    const Adot = tlmInputs[0] as SparseMatrix | undefined;
+  override evaluateTlm({ tlmInputs: [Adot] }: TlmContext<OneMatrix, OneArray>): Seeds<OneArray> {
     return [Adot === undefined ? undefined : new NDArray(Adot.values.slice(), [Adot.nnz])];
   }
 
-  override evaluateAdj({ inputs, adjInputs }: AdjContext): readonly unknown[] {
-    const bar = adjInputs[0] as NDArray | undefined;
-    return [bar === undefined ? undefined : onPattern(inputs[0] as SparseMatrix, bar.data.slice())];
+  override evaluateAdj({ inputs: [A], adjInputs: [bar] }: AdjContext<OneMatrix, OneArray>): Seeds<OneMatrix> {
+    return [bar === undefined ? undefined : onPattern(A, bar.data.slice())];
   }
 
-  override evaluateHessian({ inputs, hessianInputs }: HessianContext): readonly unknown[] {
-    const hat = hessianInputs[0] as NDArray | undefined;
-    return [hat === undefined ? undefined : onPattern(inputs[0] as SparseMatrix, hat.data.slice())];
+  override evaluateHessian({
+    inputs: [A],
+    hessianInputs: [hat],
+  }: HessianContext<OneMatrix, OneArray>): Seeds<OneMatrix> {
+    return [hat === undefined ? undefined : onPattern(A, hat.data.slice())];
   }
 }
 
@@ -255,11 +258,11 @@ export class SparseValuesBlock extends Block {
 export function sparseValues(matrix: SparseOperand, options: TapeOption = {}): NDArray {
   const tape = tapeOf(options, "sparseValues");
   const A = asSparseMatrix(matrix, "sparseValues");
-  const result = new NDArray(A.values.slice(), [A.nnz]);
-  if (annotating()) {
-    const output = new BlockVariable(result);
-    recordBlock(new SparseValuesBlock([A.blockVariable], [output]), { tape });
-    result._blockVariable = output;
-  }
+  const [result] = record(
+    [A],
+    [new NDArray(A.values.slice(), [A.nnz])],
+    (dependencies, outputs) => new SparseValuesBlock(dependencies, outputs),
+    tape,
+  );
   return result;
 }

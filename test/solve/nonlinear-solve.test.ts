@@ -198,6 +198,30 @@ describe("nonlinearSolve: values and gradients", () => {
   });
 });
 
+describe("nonlinearSolve without params", () => {
+  it("params omitted: a residual of u alone reading a recorded value from a closure; null params rejected", () => {
+    const tape = new Tape();
+    const c = np.array([2, 3, 5]);
+    const u = withTape(tape, () => {
+      const scaled = np.multiply(c, 1); // recorded on the caller's tape, read by the residual
+      return nonlinearSolve((v) => np.subtract(np.square(v), scaled), np.ones([3]));
+    });
+    const block = tape.blocks.find((b) => b instanceof NonlinearSolveBlock);
+    expect(block?.dependencies.length).toBe(1);
+    Array.from(u.data).forEach((x, i) => {
+      expect(Math.abs(x - Math.sqrt(c.data[i]))).toBeLessThan(1e-12);
+    });
+    const J = withTape(tape, () => np.sum(u));
+    const gradient = computeGradient(J, new Control(c), { tape });
+    Array.from(gradient.data).forEach((g, i) => {
+      expect(g).toBeCloseTo(1 / (2 * Math.sqrt(c.data[i])), 12);
+    });
+    expect(() => nonlinearSolve((v) => v, np.ones([2]), null as unknown as [])).toThrow(
+      /params must be an array/,
+    );
+  });
+});
+
 describe("nonlinearSolve: Newton and reuse", () => {
   it("calls the callback per iteration with decreasing residual norms and full steps near the solution", () => {
     const n = 30;

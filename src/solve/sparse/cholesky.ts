@@ -259,6 +259,17 @@ export class CholeskySymbolic {
    * const factor = analyzeCholesky(A).factor(A);
    */
   factor(A: CsrMatrix): CholeskyFactor {
+    this.checkPattern(A);
+    const work = this.numericWork();
+    for (let s = 0; s < this.supernodeCount; s++) {
+      this.assemblePanel(s, A.values, work);
+      this.subtractDescendantUpdates(s, work);
+      this.factorPanel(s, work);
+    }
+    return this.extractFactor(work.blocks);
+  }
+
+  private checkPattern(A: CsrMatrix): void {
     const n = this.n;
     if (
       A.rows !== n ||
@@ -270,101 +281,143 @@ export class CholeskySymbolic {
     ) {
       throw invalidArgument("CholeskySymbolic.factor: matrix pattern differs from the analyzed pattern");
     }
-    const source = A.values;
-    const { lowerStart, lowerRow, lowerSource, columnStart, permutation, supernodeCount, supernodeStart } =
-      this;
-    const { supernodeOf, supernodeRowStart, supernodeRows, blockStart } = this;
-    const tolerance = this.pivotTolerance;
-    const blocks = new Float64Array(blockStart[supernodeCount]);
-    const update = new Float64Array(this.largestUpdate);
-    const rowPosition = new Int32Array(n);
-    const originalDiagonal = new Float64Array(n);
-    const linkHead = new Int32Array(supernodeCount).fill(-1);
-    const linkNext = new Int32Array(supernodeCount);
-    const nextRow = new Int32Array(supernodeCount);
-    for (let s = 0; s < supernodeCount; s++) {
-      const first = supernodeStart[s];
-      const end = supernodeStart[s + 1];
-      const width = end - first;
-      const rows = supernodeRowStart[s];
-      const m = supernodeRowStart[s + 1] - rows;
-      const base = blockStart[s];
-      for (let t = 0; t < m; t++) rowPosition[supernodeRows[rows + t]] = t;
-      // Assemble the columns of C into the panel.
-      for (let c = 0; c < width; c++) {
-        const j = first + c;
-        const column = base + c * m;
-        for (let p = lowerStart[j]; p < lowerStart[j + 1]; p++) {
-          blocks[column + rowPosition[lowerRow[p]]] += source[lowerSource[p]];
-        }
-        originalDiagonal[j] = blocks[column + c];
+  }
+
+  private numericWork(): CholeskyWork {
+    const supernodeCount = this.supernodeCount;
+    return {
+      blocks: new Float64Array(this.blockStart[supernodeCount]),
+      update: new Float64Array(this.largestUpdate),
+      rowPosition: new Int32Array(this.n),
+      originalDiagonal: new Float64Array(this.n),
+      linkHead: new Int32Array(supernodeCount).fill(-1),
+      linkNext: new Int32Array(supernodeCount),
+      nextRow: new Int32Array(supernodeCount),
+    };
+  }
+
+  /** Assembles the columns of C = P A P^T into supernode s's panel (and notes the rows' panel positions). */
+  private assemblePanel(s: number, source: Float64Array, work: CholeskyWork): void {
+    const {
+      lowerStart,
+      lowerRow,
+      lowerSource,
+      supernodeStart,
+      supernodeRowStart,
+      supernodeRows,
+      blockStart,
+    } = this;
+    const { blocks, rowPosition, originalDiagonal } = work;
+    const first = supernodeStart[s];
+    const width = supernodeStart[s + 1] - first;
+    const rows = supernodeRowStart[s];
+    const m = supernodeRowStart[s + 1] - rows;
+    const base = blockStart[s];
+    for (let t = 0; t < m; t++) rowPosition[supernodeRows[rows + t]] = t;
+    for (let c = 0; c < width; c++) {
+      const j = first + c;
+      const column = base + c * m;
+      for (let p = lowerStart[j]; p < lowerStart[j + 1]; p++) {
+        blocks[column + rowPosition[lowerRow[p]]] += source[lowerSource[p]];
       }
-      // Subtract the updates L_d(rows >= first, :) L_d(rows in [first, end), :)^T of every descendant d.
-      let d = linkHead[s];
-      while (d !== -1) {
-        const following = linkNext[d];
-        const dRows = supernodeRowStart[d];
-        const md = supernodeRowStart[d + 1] - dRows;
-        const wd = supernodeStart[d + 1] - supernodeStart[d];
-        const dBase = blockStart[d];
-        const pd = nextRow[d];
-        let qd = pd;
-        while (qd < md && supernodeRows[dRows + qd] < end) qd++;
-        const rowCount = md - pd;
-        const columnCount = qd - pd;
-        if (wd <= 4) {
-          for (let c = 0; c < columnCount; c++) {
-            const target = base + (supernodeRows[dRows + pd + c] - first) * m;
-            for (let r = c; r < rowCount; r++) {
-              let sum = 0;
-              for (let k = 0; k < wd; k++) {
-                const offset = dBase + k * md + pd;
-                sum += blocks[offset + r] * blocks[offset + c];
-              }
-              blocks[target + rowPosition[supernodeRows[dRows + pd + r]]] -= sum;
-            }
-          }
-        } else {
-          for (let c = 0; c < columnCount; c++) {
-            const updateColumn = c * rowCount;
-            for (let r = c; r < rowCount; r++) update[updateColumn + r] = 0;
-            subtractColumnProducts(update, updateColumn, blocks, dBase + pd, md, wd, c, c, rowCount);
-            const target = base + (supernodeRows[dRows + pd + c] - first) * m;
-            for (let r = c; r < rowCount; r++) {
-              blocks[target + rowPosition[supernodeRows[dRows + pd + r]]] += update[updateColumn + r];
-            }
-          }
-        }
-        nextRow[d] = qd;
-        if (qd < md) {
-          const t = supernodeOf[supernodeRows[dRows + qd]];
-          linkNext[d] = linkHead[t];
-          linkHead[t] = d;
-        }
-        d = following;
-      }
-      // Dense left-looking Cholesky of the m x width panel.
-      for (let c = 0; c < width; c++) {
-        const column = base + c * m;
-        subtractColumnProducts(blocks, column, blocks, base, m, c, c, c, m);
-        const pivot = blocks[column + c];
-        const j = first + c;
-        if (!(pivot > 0 && pivot > tolerance * Math.abs(originalDiagonal[j]))) {
-          throw new NotPositiveDefiniteError(permutation[j], j, pivot);
-        }
-        const diagonal = Math.sqrt(pivot);
-        blocks[column + c] = diagonal;
-        const inverseDiagonal = 1 / diagonal;
-        for (let r = c + 1; r < m; r++) blocks[column + r] *= inverseDiagonal;
-      }
-      if (m > width) {
-        nextRow[s] = width;
-        const t = supernodeOf[supernodeRows[rows + width]];
-        linkNext[s] = linkHead[t];
-        linkHead[t] = s;
-      }
+      originalDiagonal[j] = blocks[column + c];
     }
-    // Copy the panels into compressed columns (diagonal first, rows increasing).
+  }
+
+  /**
+   * Subtracts the updates L_d(rows >= first, :) L_d(rows in [first, end), :)^T of every descendant d linked to
+   * supernode s, and links each d to the next supernode its rows reach.
+   */
+  private subtractDescendantUpdates(s: number, work: CholeskyWork): void {
+    const { supernodeOf, supernodeStart, supernodeRowStart, supernodeRows, blockStart } = this;
+    const { blocks, update, rowPosition, linkHead, linkNext, nextRow } = work;
+    const first = supernodeStart[s];
+    const end = supernodeStart[s + 1];
+    const m = supernodeRowStart[s + 1] - supernodeRowStart[s];
+    const base = blockStart[s];
+    let d = linkHead[s];
+    while (d !== -1) {
+      const following = linkNext[d];
+      const dRows = supernodeRowStart[d];
+      const md = supernodeRowStart[d + 1] - dRows;
+      const wd = supernodeStart[d + 1] - supernodeStart[d];
+      const dBase = blockStart[d];
+      const pd = nextRow[d];
+      let qd = pd;
+      while (qd < md && supernodeRows[dRows + qd] < end) qd++;
+      const rowCount = md - pd;
+      const columnCount = qd - pd;
+      if (wd <= 4) {
+        for (let c = 0; c < columnCount; c++) {
+          const target = base + (supernodeRows[dRows + pd + c] - first) * m;
+          for (let r = c; r < rowCount; r++) {
+            let sum = 0;
+            for (let k = 0; k < wd; k++) {
+              const offset = dBase + k * md + pd;
+              sum += blocks[offset + r] * blocks[offset + c];
+            }
+            blocks[target + rowPosition[supernodeRows[dRows + pd + r]]] -= sum;
+          }
+        }
+      } else {
+        for (let c = 0; c < columnCount; c++) {
+          const updateColumn = c * rowCount;
+          for (let r = c; r < rowCount; r++) update[updateColumn + r] = 0;
+          subtractColumnProducts(update, updateColumn, blocks, dBase + pd, md, wd, c, c, rowCount);
+          const target = base + (supernodeRows[dRows + pd + c] - first) * m;
+          for (let r = c; r < rowCount; r++) {
+            blocks[target + rowPosition[supernodeRows[dRows + pd + r]]] += update[updateColumn + r];
+          }
+        }
+      }
+      nextRow[d] = qd;
+      if (qd < md) {
+        const t = supernodeOf[supernodeRows[dRows + qd]];
+        linkNext[d] = linkHead[t];
+        linkHead[t] = d;
+      }
+      d = following;
+    }
+  }
+
+  /**
+   * Dense left-looking Cholesky of supernode s's m x width panel (throws NotPositiveDefiniteError), then links s
+   * to the supernode its first row below the panel belongs to.
+   */
+  private factorPanel(s: number, work: CholeskyWork): void {
+    const { permutation, supernodeOf, supernodeStart, supernodeRowStart, supernodeRows, blockStart } = this;
+    const { blocks, originalDiagonal, linkHead, linkNext, nextRow } = work;
+    const tolerance = this.pivotTolerance;
+    const first = supernodeStart[s];
+    const width = supernodeStart[s + 1] - first;
+    const rows = supernodeRowStart[s];
+    const m = supernodeRowStart[s + 1] - rows;
+    const base = blockStart[s];
+    for (let c = 0; c < width; c++) {
+      const column = base + c * m;
+      subtractColumnProducts(blocks, column, blocks, base, m, c, c, c, m);
+      const pivot = blocks[column + c];
+      const j = first + c;
+      if (!(pivot > 0 && pivot > tolerance * Math.abs(originalDiagonal[j]))) {
+        throw new NotPositiveDefiniteError(permutation[j], j, pivot);
+      }
+      const diagonal = Math.sqrt(pivot);
+      blocks[column + c] = diagonal;
+      const inverseDiagonal = 1 / diagonal;
+      for (let r = c + 1; r < m; r++) blocks[column + r] *= inverseDiagonal;
+    }
+    if (m > width) {
+      nextRow[s] = width;
+      const t = supernodeOf[supernodeRows[rows + width]];
+      linkNext[s] = linkHead[t];
+      linkHead[t] = s;
+    }
+  }
+
+  /** Copies the factored panels into compressed columns (diagonal first, rows increasing). */
+  private extractFactor(blocks: Float64Array): CholeskyFactor {
+    const { columnStart, supernodeCount, supernodeStart, supernodeRowStart, supernodeRows, blockStart } =
+      this;
     const rowIndex = new Int32Array(this.factorNnz);
     const values = new Float64Array(this.factorNnz);
     for (let s = 0; s < supernodeCount; s++) {
@@ -383,6 +436,23 @@ export class CholeskySymbolic {
     }
     return new CholeskyFactor(this, rowIndex, values);
   }
+}
+
+/** The numeric work arrays of one supernodal Cholesky factorization. */
+interface CholeskyWork {
+  /** The dense column-major panels of all supernodes. */
+  readonly blocks: Float64Array;
+  /** Scratch for one descendant's update (the largest one). */
+  readonly update: Float64Array;
+  /** Position of each row in the current supernode's panel. */
+  readonly rowPosition: Int32Array;
+  /** Diagonal of C before factorization (for the pivot test). */
+  readonly originalDiagonal: Float64Array;
+  /** Linked lists of the descendants waiting to update each supernode. */
+  readonly linkHead: Int32Array;
+  readonly linkNext: Int32Array;
+  /** First row of each factored supernode not yet used in an update. */
+  readonly nextRow: Int32Array;
 }
 
 /**

@@ -649,25 +649,25 @@ export function gatherTripletValues(
   return result;
 }
 
+/** An object with a numeric `length` (a plain array or a typed array, for instance). */
+function isArrayLike(value: unknown): value is ArrayLike<unknown> {
+  return value !== null && typeof value === "object" && "length" in value && typeof value.length === "number";
+}
+
 /**
  * @internal Checks an array-like argument of numbers (a plain array or a typed array; with `entries`, every
  * entry is checked to be a number too, for constructors off the hot path).
  */
 export function checkArrayLike(value: unknown, operation: string, name: string, entries = false): void {
-  if (
-    value === null ||
-    typeof value !== "object" ||
-    typeof (value as { length?: unknown }).length !== "number"
-  ) {
+  if (!isArrayLike(value)) {
     throw invalidArgument(
       `${operation}: ${name} must be an array of numbers or a typed array, got ${kindOf(value)}`,
     );
   }
   if (!entries || ArrayBuffer.isView(value)) return;
-  const list = value as ArrayLike<unknown>;
-  for (let i = 0; i < list.length; i++) {
-    if (typeof list[i] !== "number") {
-      throw invalidArgument(`${operation}: ${name}[${i}] must be a number, got ${kindOf(list[i])}`);
+  for (let i = 0; i < value.length; i++) {
+    if (typeof value[i] !== "number") {
+      throw invalidArgument(`${operation}: ${name}[${i}] must be a number, got ${kindOf(value[i])}`);
     }
   }
 }
@@ -689,6 +689,6 @@ export function checkDimension(value: unknown, operation: string, name: string):
 function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "number") return String(value);
-  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
+  if (typeof value === "object") return value.constructor?.name ?? "an object";
   return typeof value;
 }

@@ -251,16 +251,17 @@ function startingPoint(n: number, options: KrylovOptions): Float64Array {
 
 /** A custom preconditioner must be an object with `apply`; a string here is a misspelt name. */
 function checkPreconditioner(choice: unknown, operation: string): Preconditioner {
-  if (
-    choice === null ||
-    typeof choice !== "object" ||
-    typeof (choice as Preconditioner).apply !== "function"
-  ) {
+  if (!isPreconditioner(choice)) {
     throw invalidArgument(
       `${operation}: preconditioner must be ${operation === "gmres" ? '"ilu0", "jacobi"' : '"jacobi", "ic0"'}, "none" or an object with apply(r, z), got ${typeof choice === "string" ? JSON.stringify(choice) : typeof choice}`,
     );
   }
-  return choice as Preconditioner;
+  return choice;
+}
+
+/** An object with an `apply` method. */
+function isPreconditioner(value: unknown): value is Preconditioner {
+  return value !== null && typeof value === "object" && "apply" in value && typeof value.apply === "function";
 }
 
 function checkSystem(A: CsrMatrix, b: ArrayLike<number>): void {
@@ -346,6 +347,110 @@ export function conjugateGradient(
   return { x, iterations, residualNorm, converged: residualNorm <= tolerance };
 }
 
+/** The work arrays of GMRES(m) on n unknowns, reused by every restart cycle. */
+interface GmresWork {
+  /** Krylov subspace dimension m. */
+  readonly restart: number;
+  /** The m + 1 orthonormal basis vectors V. */
+  readonly basis: Float64Array[];
+  /** The Hessenberg matrix, column-major: column j has m + 1 rows; triangularized by Givens rotations. */
+  readonly hessenberg: Float64Array;
+  /** The Givens rotations applied so far. */
+  readonly cosines: Float64Array;
+  readonly sines: Float64Array;
+  /** The rotated right-hand side ||r|| e1 of the least-squares problem. */
+  readonly g: Float64Array;
+  /** The least-squares solution. */
+  readonly y: Float64Array;
+  /** Length-n scratch vectors. */
+  readonly z: Float64Array;
+  readonly w: Float64Array;
+  readonly combination: Float64Array;
+}
+
+function gmresWork(n: number, restart: number): GmresWork {
+  const basis: Float64Array[] = [];
+  for (let j = 0; j <= restart; j++) basis.push(new Float64Array(n));
+  return {
+    restart,
+    basis,
+    hessenberg: new Float64Array((restart + 1) * restart),
+    cosines: new Float64Array(restart),
+    sines: new Float64Array(restart),
+    g: new Float64Array(restart + 1),
+    y: new Float64Array(restart),
+    z: new Float64Array(n),
+    w: new Float64Array(n),
+    combination: new Float64Array(n),
+  };
+}
+
+/**
+ * Arnoldi step j: w = A M^{-1} v_j orthogonalized against v_0..v_j (modified Gram-Schmidt) into column j of
+ * the Hessenberg matrix, v_{j+1} = w / ||w||, then the earlier Givens rotations and a new one that zeroes the
+ * subdiagonal, applied to g too. Returns ||w|| (0 on a lucky breakdown).
+ */
+function arnoldiColumn(A: CsrMatrix, preconditioner: Preconditioner, work: GmresWork, j: number): number {
+  const { restart, basis, hessenberg, cosines, sines, g, z, w } = work;
+  const n = w.length;
+  preconditioner.apply(basis[j], z);
+  A.matvec(z, w);
+  const column = j * (restart + 1);
+  for (let i = 0; i <= j; i++) {
+    const vi = basis[i];
+    const h = dot(w, vi);
+    hessenberg[column + i] = h;
+    for (let t = 0; t < n; t++) w[t] -= h * vi[t];
+  }
+  const subdiagonal = norm(w);
+  hessenberg[column + j + 1] = subdiagonal;
+  if (subdiagonal > 0) {
+    const next = basis[j + 1];
+    for (let t = 0; t < n; t++) next[t] = w[t] / subdiagonal;
+  }
+  for (let i = 0; i < j; i++) {
+    const a = hessenberg[column + i];
+    const c = hessenberg[column + i + 1];
+    hessenberg[column + i] = cosines[i] * a + sines[i] * c;
+    hessenberg[column + i + 1] = -sines[i] * a + cosines[i] * c;
+  }
+  const a = hessenberg[column + j];
+  const c = hessenberg[column + j + 1];
+  const radius = Math.hypot(a, c);
+  cosines[j] = radius === 0 ? 1 : a / radius;
+  sines[j] = radius === 0 ? 0 : c / radius;
+  hessenberg[column + j] = radius;
+  hessenberg[column + j + 1] = 0;
+  g[j + 1] = -sines[j] * g[j];
+  g[j] = cosines[j] * g[j];
+  return subdiagonal;
+}
+
+/** Solves the triangular least-squares system of the first `columns` columns and updates x += M^{-1} V y. */
+function addCorrection(
+  preconditioner: Preconditioner,
+  work: GmresWork,
+  columns: number,
+  x: Float64Array,
+): void {
+  const { restart, basis, hessenberg, g, y, z, combination } = work;
+  const n = x.length;
+  for (let i = columns - 1; i >= 0; i--) {
+    let sum = g[i];
+    for (let k = i + 1; k < columns; k++) sum -= hessenberg[k * (restart + 1) + i] * y[k];
+    const diagonal = hessenberg[i * (restart + 1) + i];
+    y[i] = diagonal === 0 ? 0 : sum / diagonal;
+  }
+  combination.fill(0);
+  for (let k = 0; k < columns; k++) {
+    const vk = basis[k];
+    const yk = y[k];
+    for (let t = 0; t < n; t++) combination[t] += yk * vk[t];
+  }
+  preconditioner.apply(combination, z);
+  for (let t = 0; t < n; t++) x[t] += z[t];
+}
+
 /**
  * Restarted GMRES(m) with right preconditioning (so the monitored residual is the true, unpreconditioned one),
  * modified Gram-Schmidt and Givens rotations. The true residual is recomputed at every restart and at the end.
@@ -380,16 +485,8 @@ export function gmres(A: CsrMatrix, b: ArrayLike<number>, options: GmresOptions 
   const r = residual(A, x, b, new Float64Array(n));
   let residualNorm = norm(r);
   let iterations = 0;
-  const basis: Float64Array[] = [];
-  for (let j = 0; j <= restart; j++) basis.push(new Float64Array(n));
-  const hessenberg = new Float64Array((restart + 1) * restart); // column-major, column j has restart + 1 rows
-  const cosines = new Float64Array(restart);
-  const sines = new Float64Array(restart);
-  const g = new Float64Array(restart + 1);
-  const y = new Float64Array(restart);
-  const z = new Float64Array(n);
-  const w = new Float64Array(n);
-  const combination = new Float64Array(n);
+  const work = gmresWork(n, restart);
+  const { basis, g } = work;
   let stagnated = false;
   while (residualNorm > tolerance && iterations < maxIterations && !stagnated) {
     const v0 = basis[0];
@@ -398,55 +495,12 @@ export function gmres(A: CsrMatrix, b: ArrayLike<number>, options: GmresOptions 
     g[0] = residualNorm;
     let columns = 0;
     for (let j = 0; j < restart && iterations < maxIterations; j++) {
-      preconditioner.apply(basis[j], z);
-      A.matvec(z, w);
+      const subdiagonal = arnoldiColumn(A, preconditioner, work, j);
       iterations++;
-      const column = j * (restart + 1);
-      for (let i = 0; i <= j; i++) {
-        const vi = basis[i];
-        const h = dot(w, vi);
-        hessenberg[column + i] = h;
-        for (let t = 0; t < n; t++) w[t] -= h * vi[t];
-      }
-      const subdiagonal = norm(w);
-      hessenberg[column + j + 1] = subdiagonal;
-      if (subdiagonal > 0) {
-        const next = basis[j + 1];
-        for (let t = 0; t < n; t++) next[t] = w[t] / subdiagonal;
-      }
-      for (let i = 0; i < j; i++) {
-        const a = hessenberg[column + i];
-        const c = hessenberg[column + i + 1];
-        hessenberg[column + i] = cosines[i] * a + sines[i] * c;
-        hessenberg[column + i + 1] = -sines[i] * a + cosines[i] * c;
-      }
-      const a = hessenberg[column + j];
-      const c = hessenberg[column + j + 1];
-      const radius = Math.hypot(a, c);
-      cosines[j] = radius === 0 ? 1 : a / radius;
-      sines[j] = radius === 0 ? 0 : c / radius;
-      hessenberg[column + j] = radius;
-      hessenberg[column + j + 1] = 0;
-      g[j + 1] = -sines[j] * g[j];
-      g[j] = cosines[j] * g[j];
       columns = j + 1;
       if (Math.abs(g[j + 1]) <= tolerance || subdiagonal === 0) break;
     }
-    // Solve the triangular least-squares system and update x += M^{-1} V y.
-    for (let i = columns - 1; i >= 0; i--) {
-      let sum = g[i];
-      for (let k = i + 1; k < columns; k++) sum -= hessenberg[k * (restart + 1) + i] * y[k];
-      const diagonal = hessenberg[i * (restart + 1) + i];
-      y[i] = diagonal === 0 ? 0 : sum / diagonal;
-    }
-    combination.fill(0);
-    for (let k = 0; k < columns; k++) {
-      const vk = basis[k];
-      const yk = y[k];
-      for (let t = 0; t < n; t++) combination[t] += yk * vk[t];
-    }
-    preconditioner.apply(combination, z);
-    for (let t = 0; t < n; t++) x[t] += z[t];
+    addCorrection(preconditioner, work, columns, x);
     const previous = residualNorm;
     residual(A, x, b, r);
     residualNorm = norm(r);

@@ -126,172 +126,285 @@ function gatherColumns(symbolic: LuSymbolic, values: Float64Array): Float64Array
   return out;
 }
 
-function grow<T extends Int32Array | Float64Array>(array: T, needed: number): T {
+/** `array`, or a copy at least twice as long when it holds fewer than `needed` entries. */
+function growInt32(array: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> {
   if (needed <= array.length) return array;
-  const bigger = new (array.constructor as new (length: number) => T)(Math.max(2 * array.length, needed));
+  const bigger = new Int32Array(Math.max(2 * array.length, needed));
   bigger.set(array);
   return bigger;
 }
 
+/** `array`, or a copy at least twice as long when it holds fewer than `needed` entries. */
+function growFloat64(array: Float64Array<ArrayBuffer>, needed: number): Float64Array<ArrayBuffer> {
+  if (needed <= array.length) return array;
+  const bigger = new Float64Array(Math.max(2 * array.length, needed));
+  bigger.set(array);
+  return bigger;
+}
+
+/** The growing factors and the work arrays of one Gilbert-Peierls factorization (rows in original numbering). */
+interface LuWork {
+  /** Column offsets of L and U (filled column by column). */
+  readonly lowerStart: Int32Array;
+  readonly upperStart: Int32Array;
+  /** Entries of L and U so far; reallocated when a column may not fit. */
+  lowerRow: Int32Array<ArrayBuffer>;
+  lowerValue: Float64Array<ArrayBuffer>;
+  upperRow: Int32Array<ArrayBuffer>;
+  upperValue: Float64Array<ArrayBuffer>;
+  lowerCount: number;
+  upperCount: number;
+  /** Original row -> pivot step (-1 while not pivotal). */
+  readonly pivotOf: Int32Array;
+  /** Dense work column. */
+  readonly x: Float64Array;
+  /** Rows reachable from the current column, in topological order in reach[top..n). */
+  readonly reach: Int32Array;
+  /** Depth-first search stack and, per depth, the next L entry to visit. */
+  readonly stack: Int32Array;
+  readonly position: Int32Array;
+  /** Step at which each row was last visited. */
+  readonly mark: Int32Array;
+  /**
+   * Symmetric pruning (Eisenstat & Liu): once pruned, the depth-first search only needs L(:, J)'s entries in
+   * [lowerStart[J] + 1, pruneEnd[J]); the rest are reachable through a later column anyway. -1 when unpruned.
+   */
+  readonly pruneEnd: Int32Array;
+}
+
+function luWork(n: number, nnz: number): LuWork {
+  const initial = 4 * nnz + n + 16;
+  return {
+    lowerStart: new Int32Array(n + 1),
+    upperStart: new Int32Array(n + 1),
+    lowerRow: new Int32Array(initial),
+    lowerValue: new Float64Array(initial),
+    upperRow: new Int32Array(initial),
+    upperValue: new Float64Array(initial),
+    lowerCount: 0,
+    upperCount: 0,
+    pivotOf: new Int32Array(n).fill(-1),
+    x: new Float64Array(n),
+    reach: new Int32Array(n),
+    stack: new Int32Array(n),
+    position: new Int32Array(n),
+    mark: new Int32Array(n).fill(-1),
+    pruneEnd: new Int32Array(n).fill(-1),
+  };
+}
+
 /** Left-looking Gilbert-Peierls LU with threshold partial pivoting: P A Q = L U. */
 function factorWithPivoting(symbolic: LuSymbolic, values: Float64Array): LuFactor {
-  // Long on purpose (about 170 lines): one Gilbert-Peierls column loop whose phases (symbolic reach by
-  // depth-first search, numeric triangular solve, pivot choice, symmetric pruning; marked below) all read
-  // and grow the same L and U buffers, which are reallocated in place; splitting it would mean a state
-  // object for some fifteen arrays and counters in the factorization's hot loop.
   const n = symbolic.n;
-  const { columnOrder, cscStart, cscRow, pivotTolerance, singularTolerance } = symbolic;
   const cscValue = gatherColumns(symbolic, values);
-  const initial = 4 * cscRow.length + n + 16;
-  const lowerStart = new Int32Array(n + 1);
-  const upperStart = new Int32Array(n + 1);
-  let lowerRow = new Int32Array(initial);
-  let lowerValue = new Float64Array(initial);
-  let upperRow = new Int32Array(initial);
-  let upperValue = new Float64Array(initial);
-  let lowerCount = 0;
-  let upperCount = 0;
-  const pivotOf = new Int32Array(n).fill(-1); // original row -> pivot step
-  const x = new Float64Array(n);
-  const reach = new Int32Array(n);
-  const stack = new Int32Array(n);
-  const position = new Int32Array(n);
-  const mark = new Int32Array(n).fill(-1);
-  // Symmetric pruning (Eisenstat & Liu): once pruned, the depth-first search only needs L(:, J)'s entries in
-  // [lowerStart[J] + 1, pruneEnd[J]); the rest are reachable through a later column anyway.
-  const pruneEnd = new Int32Array(n).fill(-1);
+  const work = luWork(n, symbolic.cscRow.length);
   for (let k = 0; k < n; k++) {
-    const column = columnOrder[k];
-    lowerStart[k] = lowerCount;
-    upperStart[k] = upperCount;
-    if (lowerCount + n > lowerRow.length) {
-      lowerRow = grow(lowerRow, lowerCount + n);
-      lowerValue = grow(lowerValue, lowerCount + n);
-    }
-    if (upperCount + n > upperRow.length) {
-      upperRow = grow(upperRow, upperCount + n);
-      upperValue = grow(upperValue, upperCount + n);
-    }
-    // Symbolic: rows reachable from A(:, column) in the graph of L, in topological order (reach[top..n)).
-    let top = n;
-    const aStart = cscStart[column];
-    const aEnd = cscStart[column + 1];
-    for (let p = aStart; p < aEnd; p++) {
-      const root = cscRow[p];
-      if (mark[root] === k) continue;
-      let depth = 0;
-      stack[0] = root;
-      while (depth >= 0) {
-        const j = stack[depth];
-        const J = pivotOf[j];
-        if (mark[j] !== k) {
-          mark[j] = k;
-          position[depth] = J < 0 ? 0 : lowerStart[J] + 1;
-        }
-        let finished = true;
-        if (J >= 0) {
-          const end = pruneEnd[J] >= 0 ? pruneEnd[J] : lowerStart[J + 1];
-          for (let q = position[depth]; q < end; q++) {
-            const i = lowerRow[q];
-            if (mark[i] === k) continue;
-            position[depth] = q + 1;
-            stack[++depth] = i;
-            finished = false;
-            break;
-          }
-        }
-        if (finished) {
-          depth--;
-          reach[--top] = j;
-        }
-      }
-    }
-    // Numeric: x = L \ A(:, column).
-    let columnMax = 0;
-    for (let p = aStart; p < aEnd; p++) {
-      const v = cscValue[p];
-      x[cscRow[p]] = v;
-      const a = Math.abs(v);
-      if (a > columnMax) columnMax = a;
-    }
-    for (let r = top; r < n; r++) {
-      const j = reach[r];
+    const column = symbolic.columnOrder[k];
+    startColumn(work, k, n);
+    const top = reachOf(symbolic, work, column, k);
+    const columnMax = solveColumn(symbolic, work, cscValue, column, top);
+    const pivotRow = choosePivot(symbolic, work, column, k, top, columnMax);
+    pruneColumns(work, k, pivotRow);
+  }
+  return finishFactor(symbolic, work);
+}
+
+/** Starts column k of L and U, with room for n more entries in each. */
+function startColumn(work: LuWork, k: number, n: number): void {
+  const { lowerCount, upperCount } = work;
+  work.lowerStart[k] = lowerCount;
+  work.upperStart[k] = upperCount;
+  if (lowerCount + n > work.lowerRow.length) {
+    work.lowerRow = growInt32(work.lowerRow, lowerCount + n);
+    work.lowerValue = growFloat64(work.lowerValue, lowerCount + n);
+  }
+  if (upperCount + n > work.upperRow.length) {
+    work.upperRow = growInt32(work.upperRow, upperCount + n);
+    work.upperValue = growFloat64(work.upperValue, upperCount + n);
+  }
+}
+
+/**
+ * Symbolic step of column k: the rows reachable from A(:, column) in the graph of L, by depth-first search, in
+ * topological order in reach[top..n). Returns top.
+ */
+function reachOf(symbolic: LuSymbolic, work: LuWork, column: number, k: number): number {
+  const { cscStart, cscRow } = symbolic;
+  const { lowerStart, lowerRow, pivotOf, reach, stack, position, mark, pruneEnd } = work;
+  let top = reach.length;
+  const aEnd = cscStart[column + 1];
+  for (let p = cscStart[column]; p < aEnd; p++) {
+    const root = cscRow[p];
+    if (mark[root] === k) continue;
+    let depth = 0;
+    stack[0] = root;
+    while (depth >= 0) {
+      const j = stack[depth];
       const J = pivotOf[j];
-      if (J < 0) continue;
-      const xj = x[j];
-      if (xj === 0) continue;
-      const end = lowerStart[J + 1];
-      for (let q = lowerStart[J] + 1; q < end; q++) x[lowerRow[q]] -= lowerValue[q] * xj;
-    }
-    // Pivot choice among rows not yet pivotal; pivotal rows go to U.
-    let pivotRow = -1;
-    let largest = -1;
-    for (let r = top; r < n; r++) {
-      const i = reach[r];
-      if (pivotOf[i] < 0) {
-        const a = Math.abs(x[i]);
-        if (a > largest) {
-          largest = a;
-          pivotRow = i;
-        }
-      } else {
-        upperRow[upperCount] = pivotOf[i];
-        upperValue[upperCount++] = x[i];
+      if (mark[j] !== k) {
+        mark[j] = k;
+        position[depth] = J < 0 ? 0 : lowerStart[J] + 1;
       }
-    }
-    if (pivotRow === -1 || !(largest > singularTolerance * columnMax) || !Number.isFinite(largest)) {
-      for (let r = top; r < n; r++) x[reach[r]] = 0;
-      throw new SingularMatrixError(column, k, Math.max(largest, 0));
-    }
-    if (pivotOf[column] < 0 && mark[column] === k && Math.abs(x[column]) >= pivotTolerance * largest) {
-      pivotRow = column;
-    }
-    const pivot = x[pivotRow];
-    upperRow[upperCount] = k;
-    upperValue[upperCount++] = pivot;
-    pivotOf[pivotRow] = k;
-    lowerRow[lowerCount] = pivotRow;
-    lowerValue[lowerCount++] = 1;
-    for (let r = top; r < n; r++) {
-      const i = reach[r];
-      if (pivotOf[i] < 0) {
-        lowerRow[lowerCount] = i;
-        lowerValue[lowerCount++] = x[i] / pivot;
-      }
-      x[i] = 0;
-    }
-    // Prune every unpruned L(:, J) with U(J, k) != 0 that contains the new pivot row: move its already
-    // pivotal rows to the front; the others are reachable through column k.
-    const upperDiagonal = upperCount - 1;
-    for (let p = upperStart[k]; p < upperDiagonal; p++) {
-      const J = upperRow[p];
-      if (pruneEnd[J] >= 0) continue;
-      const columnEnd = lowerStart[J + 1];
-      for (let q = lowerStart[J] + 1; q < columnEnd; q++) {
-        if (lowerRow[q] !== pivotRow) continue;
-        let front = lowerStart[J] + 1;
-        let back = columnEnd;
-        while (front < back) {
-          const i = lowerRow[front];
-          if (pivotOf[i] >= 0) {
-            front++;
-          } else {
-            back--;
-            lowerRow[front] = lowerRow[back];
-            lowerRow[back] = i;
-            const value = lowerValue[front];
-            lowerValue[front] = lowerValue[back];
-            lowerValue[back] = value;
-          }
+      let finished = true;
+      if (J >= 0) {
+        const end = pruneEnd[J] >= 0 ? pruneEnd[J] : lowerStart[J + 1];
+        for (let q = position[depth]; q < end; q++) {
+          const i = lowerRow[q];
+          if (mark[i] === k) continue;
+          position[depth] = q + 1;
+          stack[++depth] = i;
+          finished = false;
+          break;
         }
-        pruneEnd[J] = front;
-        break;
+      }
+      if (finished) {
+        depth--;
+        reach[--top] = j;
       }
     }
   }
+  return top;
+}
+
+/** Numeric step: x = L \ A(:, column) on the reached rows. Returns max |A(:, column)|. */
+function solveColumn(
+  symbolic: LuSymbolic,
+  work: LuWork,
+  cscValue: Float64Array,
+  column: number,
+  top: number,
+): number {
+  const { cscStart, cscRow } = symbolic;
+  const { lowerStart, lowerRow, lowerValue, pivotOf, x, reach } = work;
+  const n = reach.length;
+  let columnMax = 0;
+  const aEnd = cscStart[column + 1];
+  for (let p = cscStart[column]; p < aEnd; p++) {
+    const v = cscValue[p];
+    x[cscRow[p]] = v;
+    const a = Math.abs(v);
+    if (a > columnMax) columnMax = a;
+  }
+  for (let r = top; r < n; r++) {
+    const j = reach[r];
+    const J = pivotOf[j];
+    if (J < 0) continue;
+    const xj = x[j];
+    if (xj === 0) continue;
+    const end = lowerStart[J + 1];
+    for (let q = lowerStart[J] + 1; q < end; q++) x[lowerRow[q]] -= lowerValue[q] * xj;
+  }
+  return columnMax;
+}
+
+/**
+ * Pivot choice among the reached rows not yet pivotal (the diagonal when it passes the threshold test, else the
+ * largest); pivotal rows go to U(:, k), the others, divided by the pivot, to L(:, k); x is cleared. Throws
+ * SingularMatrixError when no candidate is acceptable. Returns the pivot row.
+ */
+function choosePivot(
+  symbolic: LuSymbolic,
+  work: LuWork,
+  column: number,
+  k: number,
+  top: number,
+  columnMax: number,
+): number {
+  const { pivotTolerance, singularTolerance } = symbolic;
+  const { lowerRow, lowerValue, upperRow, upperValue, pivotOf, x, reach, mark } = work;
+  const n = reach.length;
+  let { lowerCount, upperCount } = work;
+  let pivotRow = -1;
+  let largest = -1;
+  for (let r = top; r < n; r++) {
+    const i = reach[r];
+    if (pivotOf[i] < 0) {
+      const a = Math.abs(x[i]);
+      if (a > largest) {
+        largest = a;
+        pivotRow = i;
+      }
+    } else {
+      upperRow[upperCount] = pivotOf[i];
+      upperValue[upperCount++] = x[i];
+    }
+  }
+  if (pivotRow === -1 || !(largest > singularTolerance * columnMax) || !Number.isFinite(largest)) {
+    for (let r = top; r < n; r++) x[reach[r]] = 0;
+    throw new SingularMatrixError(column, k, Math.max(largest, 0));
+  }
+  if (pivotOf[column] < 0 && mark[column] === k && Math.abs(x[column]) >= pivotTolerance * largest) {
+    pivotRow = column;
+  }
+  const pivot = x[pivotRow];
+  upperRow[upperCount] = k;
+  upperValue[upperCount++] = pivot;
+  pivotOf[pivotRow] = k;
+  lowerRow[lowerCount] = pivotRow;
+  lowerValue[lowerCount++] = 1;
+  for (let r = top; r < n; r++) {
+    const i = reach[r];
+    if (pivotOf[i] < 0) {
+      lowerRow[lowerCount] = i;
+      lowerValue[lowerCount++] = x[i] / pivot;
+    }
+    x[i] = 0;
+  }
+  work.lowerCount = lowerCount;
+  work.upperCount = upperCount;
+  return pivotRow;
+}
+
+/**
+ * Prunes every unpruned L(:, J) with U(J, k) != 0 that contains the new pivot row: moves its already pivotal
+ * rows to the front; the others are reachable through column k.
+ */
+function pruneColumns(work: LuWork, k: number, pivotRow: number): void {
+  const { lowerStart, lowerRow, lowerValue, upperStart, upperRow, pivotOf, pruneEnd } = work;
+  const upperDiagonal = work.upperCount - 1;
+  for (let p = upperStart[k]; p < upperDiagonal; p++) {
+    const J = upperRow[p];
+    if (pruneEnd[J] >= 0) continue;
+    const columnEnd = lowerStart[J + 1];
+    for (let q = lowerStart[J] + 1; q < columnEnd; q++) {
+      if (lowerRow[q] !== pivotRow) continue;
+      let front = lowerStart[J] + 1;
+      let back = columnEnd;
+      while (front < back) {
+        const i = lowerRow[front];
+        if (pivotOf[i] >= 0) {
+          front++;
+        } else {
+          back--;
+          lowerRow[front] = lowerRow[back];
+          lowerRow[back] = i;
+          const value = lowerValue[front];
+          lowerValue[front] = lowerValue[back];
+          lowerValue[back] = value;
+        }
+      }
+      pruneEnd[J] = front;
+      break;
+    }
+  }
+}
+
+/** The factor: L's rows renumbered from original rows to pivot steps, the arrays trimmed. */
+function finishFactor(symbolic: LuSymbolic, work: LuWork): LuFactor {
+  const n = symbolic.n;
+  const {
+    lowerStart,
+    upperStart,
+    lowerRow,
+    lowerValue,
+    upperRow,
+    upperValue,
+    lowerCount,
+    upperCount,
+    pivotOf,
+  } = work;
   lowerStart[n] = lowerCount;
   upperStart[n] = upperCount;
-  // Renumber L's rows from original rows to pivot steps.
   for (let p = 0; p < lowerCount; p++) lowerRow[p] = pivotOf[lowerRow[p]];
   const rowOrder = new Int32Array(n);
   for (let i = 0; i < n; i++) rowOrder[pivotOf[i]] = i;

@@ -82,295 +82,416 @@ const DENSE = 3;
  * approximateMinimumDegree(g); // star centred at 0: the leaves come first, e.g. Int32Array [2, 1, 0]
  */
 export function approximateMinimumDegree(graph: AdjacencyGraph): Int32Array {
-  // Long on purpose (about 290 lines), like the reference AMD (SuiteSparse amd_2): one elimination loop over
-  // some twenty shared work arrays (the quotient graph iw, degree buckets, marks, hash lists) that every
-  // phase of a pivot step (select, build the element, approximate degrees, absorb, detect supervariables,
-  // reinsert) reads and writes. Splitting it into phases means a state class whose field accesses cost
-  // in this hot loop; do that only with the ordering benchmark beside it.
   const n = graph.n;
-  const order = new Int32Array(n);
-  if (n === 0) return order;
-  let orderCursor = 0;
-  const denseLimit = Math.max(16, Math.floor(10 * Math.sqrt(n)));
-  const status = new Uint8Array(n);
-  const weight = new Int32Array(n).fill(1);
-  const degree = new Int32Array(n);
-  const segmentStart = new Int32Array(n);
-  const segmentLength = new Int32Array(n);
-  const elementCount = new Int32Array(n);
-  const elementWeight = new Int32Array(n);
-  const memberNext = new Int32Array(n).fill(-1);
-  const memberTail = new Int32Array(n);
-  let denseCount = 0;
+  if (n === 0) return new Int32Array(0);
+  const state = new AmdState(graph);
+  while (state.eliminatedWeight < state.liveWeight) {
+    const pivot = selectPivot(state);
+    makeRoom(state);
+    const lpStart = state.free;
+    const lpEnd = formElement(state, pivot);
+    unlinkAndWeigh(state, lpStart, lpEnd);
+    const survivorCount = pruneVariables(state, pivot, lpStart, lpEnd);
+    mergeSupervariables(state, survivorCount);
+    finalizeElement(state, pivot, lpStart, lpEnd);
+  }
+  const { order, status } = state;
+  for (let i = 0; i < n; i++) if (status[i] === DENSE) order[state.orderCursor++] = i;
+  if (state.orderCursor !== n) {
+    throw new Error(`approximateMinimumDegree: internal error (${state.orderCursor} of ${n})`);
+  }
+  return order;
+}
+
+/**
+ * The state of one approximate-minimum-degree ordering, shared by the phases of each pivot step (as in the
+ * reference AMD, SuiteSparse amd_2): the quotient graph in one Int32Array `iw`, where each node owns a segment
+ * [elements..., variables...], the degree buckets, and the marks and hash lists of the phases. Each phase reads
+ * the arrays it uses into locals and writes back the counters it changes.
+ */
+class AmdState {
+  readonly n: number;
+  /** `order[k]` = vertex eliminated k-th; filled up to `orderCursor`. */
+  readonly order: Int32Array;
+  orderCursor = 0;
+  /** VARIABLE, ELEMENT, DEAD (absorbed or merged) or DENSE (postponed to the end). */
+  readonly status: Uint8Array;
+  /** Number of vertices a supervariable stands for (0 once merged into another). */
+  readonly weight: Int32Array;
+  /** Approximate external degree of each variable. */
+  readonly degree: Int32Array;
+  /** Each node's segment of `iw`: start, length, and how many of its entries are elements. */
+  readonly segmentStart: Int32Array;
+  readonly segmentLength: Int32Array;
+  readonly elementCount: Int32Array;
+  /** Total weight of each element's live variables. */
+  readonly elementWeight: Int32Array;
+  /** Members of each supervariable as a linked list (next member, last member). */
+  readonly memberNext: Int32Array;
+  readonly memberTail: Int32Array;
+  /** The quotient graph; new elements are appended at `free`, compacted or grown when out of room. */
+  iw: Int32Array;
+  capacity: number;
+  free = 0;
+  /** Degree buckets as doubly linked lists. */
+  readonly head: Int32Array;
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  /** Weight of the vertices to eliminate (the dense ones excluded) and of those eliminated so far. */
+  readonly liveWeight: number;
+  eliminatedWeight = 0;
+  /** A lower bound of the smallest nonempty degree bucket. */
+  minDegree = 0;
+  /** Membership of the new element Lp (lpMark = stamp) and |Le \ Lp| of the elements it touches (wValue). */
+  readonly lpMark: Int32Array;
+  readonly wMark: Int32Array;
+  readonly wValue: Int32Array;
+  stamp = 0;
+  /** Marks of the adjacency of a supervariable candidate. */
+  readonly compareMark: Int32Array;
+  compareStamp = 0;
+  /** External degree bound, hash and hash bucket lists of the pruned variables of Lp. */
+  readonly extDegree: Int32Array;
+  readonly hashValue: Int32Array;
+  readonly hashHead: Int32Array;
+  readonly hashNext: Int32Array;
+  /** The variables of Lp that survive pruning (not mass-eliminated). */
+  readonly survivors: Int32Array;
+  /** First entry of each segment while `iw` is compacted. */
+  readonly savedFirst: Int32Array;
+
+  constructor(graph: AdjacencyGraph) {
+    const n = graph.n;
+    this.n = n;
+    this.order = new Int32Array(n);
+    const denseLimit = Math.max(16, Math.floor(10 * Math.sqrt(n)));
+    const status = new Uint8Array(n);
+    this.status = status;
+    this.weight = new Int32Array(n).fill(1);
+    const degree = new Int32Array(n);
+    this.degree = degree;
+    const segmentStart = new Int32Array(n);
+    const segmentLength = new Int32Array(n);
+    this.segmentStart = segmentStart;
+    this.segmentLength = segmentLength;
+    this.elementCount = new Int32Array(n);
+    this.elementWeight = new Int32Array(n);
+    this.memberNext = new Int32Array(n).fill(-1);
+    this.memberTail = new Int32Array(n);
+    let denseCount = 0;
+    for (let i = 0; i < n; i++) {
+      this.memberTail[i] = i;
+      if (graph.start[i + 1] - graph.start[i] > denseLimit) {
+        status[i] = DENSE;
+        denseCount++;
+      }
+    }
+    this.capacity = Math.floor(1.2 * graph.index.length) + 2 * n + 16;
+    const iw = new Int32Array(this.capacity);
+    this.iw = iw;
+    let free = 0;
+    for (let i = 0; i < n; i++) {
+      segmentStart[i] = free;
+      if (status[i] === DENSE) continue;
+      for (let p = graph.start[i]; p < graph.start[i + 1]; p++) {
+        const j = graph.index[p];
+        if (status[j] !== DENSE) iw[free++] = j;
+      }
+      segmentLength[i] = free - segmentStart[i];
+      degree[i] = segmentLength[i];
+    }
+    this.free = free;
+    const head = new Int32Array(n + 1).fill(-1);
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (status[i] !== VARIABLE) continue;
+      const h = head[degree[i]];
+      next[i] = h;
+      prev[i] = -1;
+      if (h !== -1) prev[h] = i;
+      head[degree[i]] = i;
+    }
+    this.head = head;
+    this.next = next;
+    this.prev = prev;
+    this.liveWeight = n - denseCount;
+    this.lpMark = new Int32Array(n);
+    this.wMark = new Int32Array(n);
+    this.wValue = new Int32Array(n);
+    this.compareMark = new Int32Array(n);
+    this.extDegree = new Int32Array(n);
+    this.hashValue = new Int32Array(n);
+    this.hashHead = new Int32Array(n).fill(-1);
+    this.hashNext = new Int32Array(n);
+    this.survivors = new Int32Array(n);
+    this.savedFirst = new Int32Array(n);
+  }
+}
+
+/** Takes a variable of minimum degree out of its bucket, orders its members and makes it an element. */
+function selectPivot(state: AmdState): number {
+  const { head, next, prev, degree, memberNext, order } = state;
+  let minDegree = state.minDegree;
+  while (head[minDegree] === -1) minDegree++;
+  state.minDegree = minDegree;
+  const pivot = head[minDegree];
+  if (prev[pivot] !== -1) next[prev[pivot]] = next[pivot];
+  else head[degree[pivot]] = next[pivot];
+  if (next[pivot] !== -1) prev[next[pivot]] = prev[pivot];
+  let cursor = state.orderCursor;
+  for (let m = pivot; m !== -1; m = memberNext[m]) order[cursor++] = m;
+  state.orderCursor = cursor;
+  state.eliminatedWeight += state.weight[pivot];
+  state.status[pivot] = ELEMENT;
+  state.stamp++;
+  return pivot;
+}
+
+/** Room for the new element (at most n entries) at the end of iw: compacts, and grows if still tight. */
+function makeRoom(state: AmdState): void {
+  const { n, status, segmentStart, segmentLength, savedFirst } = state;
+  let { iw, capacity, free } = state;
+  if (free + n <= capacity) return;
   for (let i = 0; i < n; i++) {
-    memberTail[i] = i;
-    if (graph.start[i + 1] - graph.start[i] > denseLimit) {
-      status[i] = DENSE;
-      denseCount++;
+    if ((status[i] === VARIABLE || status[i] === ELEMENT) && segmentLength[i] > 0) {
+      savedFirst[i] = iw[segmentStart[i]];
+      iw[segmentStart[i]] = -(i + 1);
     }
   }
-  let capacity = Math.floor(1.2 * graph.index.length) + 2 * n + 16;
-  let iw = new Int32Array(capacity);
-  let free = 0;
-  for (let i = 0; i < n; i++) {
-    segmentStart[i] = free;
-    if (status[i] === DENSE) continue;
-    for (let p = graph.start[i]; p < graph.start[i + 1]; p++) {
-      const j = graph.index[p];
-      if (status[j] !== DENSE) iw[free++] = j;
-    }
-    segmentLength[i] = free - segmentStart[i];
-    degree[i] = segmentLength[i];
+  let write = 0;
+  for (let r = 0; r < free; r++) {
+    const marker = iw[r];
+    if (marker >= 0) continue;
+    const owner = -marker - 1;
+    const length = segmentLength[owner];
+    iw[write] = savedFirst[owner];
+    segmentStart[owner] = write;
+    for (let q = 1; q < length; q++) iw[write + q] = iw[r + q];
+    write += length;
+    r += length - 1;
   }
-
-  // Degree buckets as doubly linked lists.
-  const head = new Int32Array(n + 1).fill(-1);
-  const next = new Int32Array(n);
-  const prev = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    if (status[i] !== VARIABLE) continue;
-    const h = head[degree[i]];
-    next[i] = h;
-    prev[i] = -1;
-    if (h !== -1) prev[h] = i;
-    head[degree[i]] = i;
+  free = write;
+  if (capacity - free < n + (capacity >> 2)) {
+    capacity = Math.max(2 * capacity, free + 2 * n);
+    const grown = new Int32Array(capacity);
+    grown.set(iw.subarray(0, free));
+    iw = grown;
   }
+  state.iw = iw;
+  state.capacity = capacity;
+  state.free = free;
+}
 
-  const liveWeight = n - denseCount;
-  let eliminatedWeight = 0;
-  let minDegree = 0;
-  const lpMark = new Int32Array(n);
-  const wMark = new Int32Array(n);
-  const wValue = new Int32Array(n);
-  let stamp = 0;
-  const compareMark = new Int32Array(n);
-  let compareStamp = 0;
-  const extDegree = new Int32Array(n);
-  const hashValue = new Int32Array(n);
-  const hashHead = new Int32Array(n).fill(-1);
-  const hashNext = new Int32Array(n);
-  const survivors = new Int32Array(n);
-  const savedFirst = new Int32Array(n);
-
-  while (eliminatedWeight < liveWeight) {
-    while (head[minDegree] === -1) minDegree++;
-    const pivot = head[minDegree];
-    // Unlink pivot from its degree bucket.
-    if (prev[pivot] !== -1) next[prev[pivot]] = next[pivot];
-    else head[degree[pivot]] = next[pivot];
-    if (next[pivot] !== -1) prev[next[pivot]] = prev[pivot];
-    for (let m = pivot; m !== -1; m = memberNext[m]) order[orderCursor++] = m;
-    eliminatedWeight += weight[pivot];
-    status[pivot] = ELEMENT;
-    stamp++;
-
-    // Room for the new element (at most n entries) at the end of iw: compact, grow if still tight.
-    if (free + n > capacity) {
-      for (let i = 0; i < n; i++) {
-        if ((status[i] === VARIABLE || status[i] === ELEMENT) && segmentLength[i] > 0) {
-          savedFirst[i] = iw[segmentStart[i]];
-          iw[segmentStart[i]] = -(i + 1);
-        }
-      }
-      let write = 0;
-      for (let r = 0; r < free; r++) {
-        const marker = iw[r];
-        if (marker >= 0) continue;
-        const owner = -marker - 1;
-        const length = segmentLength[owner];
-        iw[write] = savedFirst[owner];
-        segmentStart[owner] = write;
-        for (let q = 1; q < length; q++) iw[write + q] = iw[r + q];
-        write += length;
-        r += length - 1;
-      }
-      free = write;
-      if (capacity - free < n + (capacity >> 2)) {
-        capacity = Math.max(2 * capacity, free + 2 * n);
-        const grown = new Int32Array(capacity);
-        grown.set(iw.subarray(0, free));
-        iw = grown;
-      }
-    }
-
-    // Form the new element Lp = (members of elements adjacent to pivot) ∪ (variables adjacent to pivot).
-    const lpStart = free;
-    let lpEnd = free;
-    const pivotStart = segmentStart[pivot];
-    const pivotElementEnd = pivotStart + elementCount[pivot];
-    const pivotEnd = pivotStart + segmentLength[pivot];
-    for (let q = pivotStart; q < pivotElementEnd; q++) {
-      const e = iw[q];
-      if (status[e] !== ELEMENT) continue;
-      const memberEnd = segmentStart[e] + segmentLength[e];
-      for (let r = segmentStart[e]; r < memberEnd; r++) {
-        const j = iw[r];
-        if (status[j] === VARIABLE && lpMark[j] !== stamp) {
-          lpMark[j] = stamp;
-          iw[lpEnd++] = j;
-        }
-      }
-      status[e] = DEAD; // element absorption
-      segmentLength[e] = 0;
-    }
-    for (let q = pivotElementEnd; q < pivotEnd; q++) {
-      const j = iw[q];
+/**
+ * Forms the new element Lp = (members of elements adjacent to pivot) ∪ (variables adjacent to pivot) at the
+ * end of iw, absorbing the elements adjacent to pivot. Returns the end of Lp.
+ */
+function formElement(state: AmdState, pivot: number): number {
+  const { iw, status, segmentStart, segmentLength, elementCount, lpMark, stamp } = state;
+  const lpStart = state.free;
+  let lpEnd = lpStart;
+  const pivotStart = segmentStart[pivot];
+  const pivotElementEnd = pivotStart + elementCount[pivot];
+  const pivotEnd = pivotStart + segmentLength[pivot];
+  for (let q = pivotStart; q < pivotElementEnd; q++) {
+    const e = iw[q];
+    if (status[e] !== ELEMENT) continue;
+    const memberEnd = segmentStart[e] + segmentLength[e];
+    for (let r = segmentStart[e]; r < memberEnd; r++) {
+      const j = iw[r];
       if (status[j] === VARIABLE && lpMark[j] !== stamp) {
         lpMark[j] = stamp;
         iw[lpEnd++] = j;
       }
     }
-    free = lpEnd;
-    segmentStart[pivot] = lpStart;
-    segmentLength[pivot] = lpEnd - lpStart;
-    elementCount[pivot] = 0;
-
-    // Unlink Lp from the degree buckets and compute w(e) = |Le \ Lp| for every element touching Lp.
-    for (let q = lpStart; q < lpEnd; q++) {
-      const i = iw[q];
-      if (prev[i] !== -1) next[prev[i]] = next[i];
-      else head[degree[i]] = next[i];
-      if (next[i] !== -1) prev[next[i]] = prev[i];
-      const wi = weight[i];
-      const elementEnd = segmentStart[i] + elementCount[i];
-      for (let r = segmentStart[i]; r < elementEnd; r++) {
-        const e = iw[r];
-        if (status[e] !== ELEMENT) continue;
-        if (wMark[e] !== stamp) {
-          wMark[e] = stamp;
-          wValue[e] = elementWeight[e] - wi;
-        } else {
-          wValue[e] -= wi;
-        }
-      }
-    }
-
-    // Prune each i in Lp in place to [live elements..., pivot, variables outside Lp...], bound its external
-    // degree, and detect mass elimination.
-    let survivorCount = 0;
-    for (let q = lpStart; q < lpEnd; q++) {
-      const i = iw[q];
-      const start = segmentStart[i];
-      const elementEnd = start + elementCount[i];
-      const end = start + segmentLength[i];
-      let write = start;
-      let external = 0;
-      let hash = pivot;
-      for (let r = start; r < elementEnd; r++) {
-        const e = iw[r];
-        if (status[e] !== ELEMENT) continue;
-        const w = wValue[e];
-        if (w === 0) {
-          status[e] = DEAD; // aggressive absorption: Le ⊆ Lp
-          segmentLength[e] = 0;
-          continue;
-        }
-        external += w;
-        hash += e;
-        iw[write++] = e;
-      }
-      const variableStart = write;
-      for (let r = elementEnd; r < end; r++) {
-        const j = iw[r];
-        if (status[j] !== VARIABLE || lpMark[j] === stamp) continue;
-        external += weight[j];
-        hash += j;
-        iw[write++] = j;
-      }
-      if (write >= end) throw new Error("approximateMinimumDegree: internal error (segment overflow)");
-      const variableCount = write - variableStart;
-      iw[write] = iw[variableStart];
-      iw[variableStart] = pivot;
-      write++;
-      segmentLength[i] = write - start;
-      elementCount[i] = variableStart - start + 1;
-      if (elementCount[i] === 1 && variableCount === 0) {
-        // Mass elimination: i is adjacent only to the new element, so it is eliminated together with pivot.
-        status[i] = DEAD;
-        segmentLength[i] = 0;
-        eliminatedWeight += weight[i];
-        for (let m = i; m !== -1; m = memberNext[m]) order[orderCursor++] = m;
-        continue;
-      }
-      extDegree[i] = external;
-      const h = hash % n;
-      hashValue[i] = h;
-      hashNext[i] = hashHead[h];
-      hashHead[h] = i;
-      survivors[survivorCount++] = i;
-    }
-
-    // Supervariable detection: variables of Lp with identical adjacency are merged.
-    for (let s = 0; s < survivorCount; s++) {
-      const h = hashValue[survivors[s]];
-      let i = hashHead[h];
-      if (i === -1) continue;
-      hashHead[h] = -1;
-      for (; i !== -1; i = hashNext[i]) {
-        if (status[i] !== VARIABLE) continue;
-        const startI = segmentStart[i];
-        const lengthI = segmentLength[i];
-        const elementsI = elementCount[i];
-        let marked = false;
-        for (let j = hashNext[i]; j !== -1; j = hashNext[j]) {
-          if (status[j] !== VARIABLE || segmentLength[j] !== lengthI || elementCount[j] !== elementsI)
-            continue;
-          if (!marked) {
-            compareStamp++;
-            for (let r = startI; r < startI + lengthI; r++) compareMark[iw[r]] = compareStamp;
-            marked = true;
-          }
-          const startJ = segmentStart[j];
-          let same = true;
-          for (let r = startJ; r < startJ + lengthI; r++) {
-            if (compareMark[iw[r]] !== compareStamp) {
-              same = false;
-              break;
-            }
-          }
-          if (!same) continue;
-          weight[i] += weight[j];
-          weight[j] = 0;
-          status[j] = DEAD;
-          segmentLength[j] = 0;
-          memberNext[memberTail[i]] = j;
-          memberTail[i] = memberTail[j];
-        }
-      }
-    }
-
-    // Finalize the new element (live members only) and the approximate degrees of its members.
-    let lpWeight = 0;
-    let memberEnd = lpStart;
-    for (let q = lpStart; q < lpEnd; q++) {
-      const i = iw[q];
-      if (status[i] !== VARIABLE) continue;
-      iw[memberEnd++] = i;
-      lpWeight += weight[i];
-    }
-    segmentLength[pivot] = memberEnd - lpStart;
-    elementWeight[pivot] = lpWeight;
-    free = memberEnd;
-    if (memberEnd === lpStart) status[pivot] = DEAD;
-    const remaining = liveWeight - eliminatedWeight;
-    for (let q = lpStart; q < memberEnd; q++) {
-      const i = iw[q];
-      const wi = weight[i];
-      let d = Math.min(degree[i], extDegree[i]) + lpWeight - wi;
-      if (remaining - wi < d) d = remaining - wi;
-      if (d < 0) d = 0;
-      degree[i] = d;
-      const h = head[d];
-      next[i] = h;
-      prev[i] = -1;
-      if (h !== -1) prev[h] = i;
-      head[d] = i;
-      if (d < minDegree) minDegree = d;
+    status[e] = DEAD; // element absorption
+    segmentLength[e] = 0;
+  }
+  for (let q = pivotElementEnd; q < pivotEnd; q++) {
+    const j = iw[q];
+    if (status[j] === VARIABLE && lpMark[j] !== stamp) {
+      lpMark[j] = stamp;
+      iw[lpEnd++] = j;
     }
   }
-  for (let i = 0; i < n; i++) if (status[i] === DENSE) order[orderCursor++] = i;
-  if (orderCursor !== n) throw new Error(`approximateMinimumDegree: internal error (${orderCursor} of ${n})`);
-  return order;
+  state.free = lpEnd;
+  segmentStart[pivot] = lpStart;
+  segmentLength[pivot] = lpEnd - lpStart;
+  elementCount[pivot] = 0;
+  return lpEnd;
+}
+
+/** Unlinks Lp from the degree buckets and computes w(e) = |Le \ Lp| for every element touching Lp. */
+function unlinkAndWeigh(state: AmdState, lpStart: number, lpEnd: number): void {
+  const { iw, status, weight, degree, segmentStart, elementCount, elementWeight, head, next, prev } = state;
+  const { wMark, wValue, stamp } = state;
+  for (let q = lpStart; q < lpEnd; q++) {
+    const i = iw[q];
+    if (prev[i] !== -1) next[prev[i]] = next[i];
+    else head[degree[i]] = next[i];
+    if (next[i] !== -1) prev[next[i]] = prev[i];
+    const wi = weight[i];
+    const elementEnd = segmentStart[i] + elementCount[i];
+    for (let r = segmentStart[i]; r < elementEnd; r++) {
+      const e = iw[r];
+      if (status[e] !== ELEMENT) continue;
+      if (wMark[e] !== stamp) {
+        wMark[e] = stamp;
+        wValue[e] = elementWeight[e] - wi;
+      } else {
+        wValue[e] -= wi;
+      }
+    }
+  }
+}
+
+/**
+ * Prunes each i in Lp in place to [live elements..., pivot, variables outside Lp...] (aggressive absorption of
+ * the elements inside Lp), bounds its external degree and hashes its adjacency, or eliminates it with pivot when
+ * it is adjacent to the new element only (mass elimination). Returns the number of survivors.
+ */
+function pruneVariables(state: AmdState, pivot: number, lpStart: number, lpEnd: number): number {
+  const { n, iw, status, weight, segmentStart, segmentLength, elementCount, memberNext, order } = state;
+  const { lpMark, wValue, stamp, extDegree, hashValue, hashHead, hashNext, survivors } = state;
+  let survivorCount = 0;
+  let cursor = state.orderCursor;
+  let eliminatedWeight = state.eliminatedWeight;
+  for (let q = lpStart; q < lpEnd; q++) {
+    const i = iw[q];
+    const start = segmentStart[i];
+    const elementEnd = start + elementCount[i];
+    const end = start + segmentLength[i];
+    let write = start;
+    let external = 0;
+    let hash = pivot;
+    for (let r = start; r < elementEnd; r++) {
+      const e = iw[r];
+      if (status[e] !== ELEMENT) continue;
+      const w = wValue[e];
+      if (w === 0) {
+        status[e] = DEAD; // aggressive absorption: Le ⊆ Lp
+        segmentLength[e] = 0;
+        continue;
+      }
+      external += w;
+      hash += e;
+      iw[write++] = e;
+    }
+    const variableStart = write;
+    for (let r = elementEnd; r < end; r++) {
+      const j = iw[r];
+      if (status[j] !== VARIABLE || lpMark[j] === stamp) continue;
+      external += weight[j];
+      hash += j;
+      iw[write++] = j;
+    }
+    if (write >= end) throw new Error("approximateMinimumDegree: internal error (segment overflow)");
+    const variableCount = write - variableStart;
+    iw[write] = iw[variableStart];
+    iw[variableStart] = pivot;
+    write++;
+    segmentLength[i] = write - start;
+    elementCount[i] = variableStart - start + 1;
+    if (elementCount[i] === 1 && variableCount === 0) {
+      // Mass elimination: i is adjacent only to the new element, so it is eliminated together with pivot.
+      status[i] = DEAD;
+      segmentLength[i] = 0;
+      eliminatedWeight += weight[i];
+      for (let m = i; m !== -1; m = memberNext[m]) order[cursor++] = m;
+      continue;
+    }
+    extDegree[i] = external;
+    const h = hash % n;
+    hashValue[i] = h;
+    hashNext[i] = hashHead[h];
+    hashHead[h] = i;
+    survivors[survivorCount++] = i;
+  }
+  state.orderCursor = cursor;
+  state.eliminatedWeight = eliminatedWeight;
+  return survivorCount;
+}
+
+/** Supervariable detection: variables of Lp with identical adjacency (same hash bucket) are merged. */
+function mergeSupervariables(state: AmdState, survivorCount: number): void {
+  const { iw, status, weight, segmentStart, segmentLength, elementCount, memberNext, memberTail } = state;
+  const { compareMark, hashValue, hashHead, hashNext, survivors } = state;
+  let compareStamp = state.compareStamp;
+  for (let s = 0; s < survivorCount; s++) {
+    const h = hashValue[survivors[s]];
+    let i = hashHead[h];
+    if (i === -1) continue;
+    hashHead[h] = -1;
+    for (; i !== -1; i = hashNext[i]) {
+      if (status[i] !== VARIABLE) continue;
+      const startI = segmentStart[i];
+      const lengthI = segmentLength[i];
+      const elementsI = elementCount[i];
+      let marked = false;
+      for (let j = hashNext[i]; j !== -1; j = hashNext[j]) {
+        if (status[j] !== VARIABLE || segmentLength[j] !== lengthI || elementCount[j] !== elementsI) continue;
+        if (!marked) {
+          compareStamp++;
+          for (let r = startI; r < startI + lengthI; r++) compareMark[iw[r]] = compareStamp;
+          marked = true;
+        }
+        const startJ = segmentStart[j];
+        let same = true;
+        for (let r = startJ; r < startJ + lengthI; r++) {
+          if (compareMark[iw[r]] !== compareStamp) {
+            same = false;
+            break;
+          }
+        }
+        if (!same) continue;
+        weight[i] += weight[j];
+        weight[j] = 0;
+        status[j] = DEAD;
+        segmentLength[j] = 0;
+        memberNext[memberTail[i]] = j;
+        memberTail[i] = memberTail[j];
+      }
+    }
+  }
+  state.compareStamp = compareStamp;
+}
+
+/**
+ * Finalizes the new element (its live members only) and the approximate degrees of its members, which go back
+ * into the degree buckets.
+ */
+function finalizeElement(state: AmdState, pivot: number, lpStart: number, lpEnd: number): void {
+  const { iw, status, weight, degree, segmentLength, elementWeight, extDegree, head, next, prev } = state;
+  let lpWeight = 0;
+  let memberEnd = lpStart;
+  for (let q = lpStart; q < lpEnd; q++) {
+    const i = iw[q];
+    if (status[i] !== VARIABLE) continue;
+    iw[memberEnd++] = i;
+    lpWeight += weight[i];
+  }
+  segmentLength[pivot] = memberEnd - lpStart;
+  elementWeight[pivot] = lpWeight;
+  state.free = memberEnd;
+  if (memberEnd === lpStart) status[pivot] = DEAD;
+  const remaining = state.liveWeight - state.eliminatedWeight;
+  let minDegree = state.minDegree;
+  for (let q = lpStart; q < memberEnd; q++) {
+    const i = iw[q];
+    const wi = weight[i];
+    let d = Math.min(degree[i], extDegree[i]) + lpWeight - wi;
+    if (remaining - wi < d) d = remaining - wi;
+    if (d < 0) d = 0;
+    degree[i] = d;
+    const h = head[d];
+    next[i] = h;
+    prev[i] = -1;
+    if (h !== -1) prev[h] = i;
+    head[d] = i;
+    if (d < minDegree) minDegree = d;
+  }
+  state.minDegree = minDegree;
 }
 
 /**
