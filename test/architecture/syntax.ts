@@ -62,12 +62,18 @@ function listModules(root: string): string[] {
   return out;
 }
 
+/** The comment on `line` itself, or the whole `//` comment block right above it (from its first line). */
 function commentNear(lines: readonly string[], line: number): string {
   const here = lines[line - 1] ?? "";
   const at = here.indexOf("//");
   if (at >= 0) return here.slice(at + 2).trim();
-  const before = (lines[line - 2] ?? "").trim();
-  return before.startsWith("//") ? before.slice(2).trim() : "";
+  let first = line - 1;
+  while (first >= 1 && (lines[first - 1] ?? "").trim().startsWith("//")) first--;
+  if (first === line - 1) return "";
+  return lines
+    .slice(first, line - 1)
+    .map((text) => text.trim().slice(2).trim())
+    .join(" ");
 }
 
 /** Every type assertion and every function whose body is longer than `maxLines` lines, in `root`. */
