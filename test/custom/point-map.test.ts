@@ -288,4 +288,94 @@ describe("pointMap", () => {
     expect(xbarP).toBeCloseTo(reused[1].value, 13);
     expect(xbarU).toBeUndefined();
   });
+
+  it("evaluateTlm: repeated tangents along the per-point input come from per-point Jacobian stacks with the nested sweep's values", () => {
+    const { tape, u, g, p, q } = setup();
+    const block = tape.blocks[0];
+    if (!(block instanceof PointMapBlock)) throw new Error("expected the point map's block");
+    const seed = (phase: number) =>
+      new np.NDArray(
+        g.data.map((_, i) => Math.sin(3 * i + phase)),
+        g.shape,
+      );
+    const tlm = (at: RawValues, gdot: NDArray | undefined, udot?: NDArray): NDArray => {
+      const [qdot] = block.evaluateTlm({ inputs: at, outputs: [q], tlmInputs: [udot, gdot, undefined] });
+      if (!(qdot instanceof np.NDArray)) throw new Error("expected an NDArray tangent");
+      return qdot;
+    };
+    const inputs: RawValues = [u, g, p.value];
+    const first = tlm(inputs, seed(0)); // a nested sweep
+    const second = tlm(inputs, seed(1)); // builds the stacks (one nested sweep per component), then a product
+    const again = tlm(inputs, seed(0)); // a product with the stacks
+    expectClose(again.data, first.data, 1e-14);
+    // the reference for the second seed: at a fresh point (same values, new arrays) the first tangent is a nested sweep
+    const copy = (a: NDArray) => new np.NDArray(a.data.slice(), a.shape);
+    const reference = tlm([copy(u), copy(g), p.value], seed(1));
+    expectClose(second.data, reference.data, 1e-14);
+    // against the plain flux by central differences
+    const h = 1e-6;
+    const shifted = (sign: number) =>
+      fluxPlain(
+        new np.NDArray(
+          g.data.map((v, i) => v + sign * h * Math.sin(3 * i + 1)),
+          g.shape,
+        ),
+        p.value,
+      );
+    const plus = shifted(1);
+    const minus = shifted(-1);
+    expectClose(
+      second.data,
+      plus.map((v, i) => (v - minus[i]) / (2 * h)),
+      1e-6,
+    );
+    // back at the first point: the stacks of the copy's point are not used, the first tangent is a nested sweep again
+    expectClose(tlm(inputs, seed(1)).data, reference.data, 1e-14);
+    // a tangent along two inputs takes the nested sweep (u does not reach q) and stays exact
+    expectClose(tlm(inputs, seed(1), np.ones([6])).data, reference.data, 1e-14);
+    // along u alone (a per-point input that f does not use): no tangent, stacks or not
+    const [alongU] = block.evaluateTlm({
+      inputs,
+      outputs: [q],
+      tlmInputs: [np.ones([6]), undefined, undefined],
+    });
+    const [alongUAgain] = block.evaluateTlm({
+      inputs,
+      outputs: [q],
+      tlmInputs: [np.ones([6]), undefined, undefined],
+    });
+    expect(alongU).toBeUndefined();
+    expect(alongUAgain).toBeUndefined();
+  });
+
+  it("evaluateHessian after tangents from the stacks uses the nested tangents of its own seed", () => {
+    const { tape, u, g, p, q, rng } = setup();
+    const block = tape.blocks[0];
+    if (!(block instanceof PointMapBlock)) throw new Error("expected the point map's block");
+    const inputs: RawValues = [u, g, p.value];
+    const gdot = rng.uniform(-1, 1, [6, 2]);
+    const ybar = rng.uniform(-1, 1, [6, 2]);
+    const context = (at: RawValues): HessianContext<RawValues, RawValues> => ({
+      inputs: at,
+      outputs: [q],
+      adjInputs: [ybar],
+      hessianInputs: [undefined],
+      tlmInputs: [undefined, gdot, undefined],
+      needed: [false, true, true],
+    });
+    // three tangents at this point: the last two come from the stacks, the nested tape holds other tangents
+    for (let c = 0; c < 3; c++) {
+      const seed = c === 0 ? gdot : rng.uniform(-1, 1, [6, 2]);
+      block.evaluateTlm({ inputs, outputs: [q], tlmInputs: [undefined, seed, undefined] });
+    }
+    block.evaluateAdj({ inputs, outputs: [q], adjInputs: [ybar], needed: [false, true, true] });
+    const [, afterStacksG, afterStacksP] = block.evaluateHessian(context(inputs));
+    const copy = (a: NDArray) => new np.NDArray(a.data.slice(), a.shape);
+    const [, freshG, freshP] = block.evaluateHessian(context([copy(u), copy(g), p.value]));
+    if (!(afterStacksG instanceof np.NDArray) || !(freshG instanceof np.NDArray))
+      throw new Error("expected NDArray second-order adjoints");
+    expectClose(afterStacksG.data, freshG.data, 1e-14);
+    if (typeof afterStacksP !== "number" || typeof freshP !== "number") throw new Error("expected numbers");
+    expect(afterStacksP).toBeCloseTo(freshP, 13);
+  });
 });
