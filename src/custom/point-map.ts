@@ -190,6 +190,7 @@ export class PointMapBlock
   private adjointState: { generation: number; seeds: Seeds<RawValues> } | undefined = undefined;
   /** Per-point Jacobian stacks along one input at one generation (built on the second tangent there). */
   private stackCache: StackCache | undefined = undefined;
+  private stackBuffers: Float64Array[] = [];
 
   /** @internal built by the functions `pointMap` returns */
   constructor(
@@ -283,8 +284,9 @@ export class PointMapBlock
 
   /**
    * The TLM through cached per-point Jacobian stacks, or undefined to run the nested sweep: only when the
-   * seed is an NDArray on exactly one per-point input, every output is per point, and this is at least the
-   * second tangent at the same point along that input (a single tangent stays one nested sweep).
+   * seed is an NDArray on exactly one per-point input and every output is per point; from the second tangent
+   * at the same point along that input (a single tangent stays one nested sweep), or from the first when the
+   * previous point had more tangents along it than it has components (Newton: every step's colored Jacobian).
    */
   private tlmFromStacks(
     inputs: RawValues,
@@ -304,18 +306,26 @@ export class PointMapBlock
     if (!(input instanceof NDArray) || !(seed instanceof NDArray) || seed.size !== input.size)
       return undefined;
     if (input.ndim < 1 || input.shape[0] === 0) return undefined;
-    const cache = this.stackCache;
+    const points = input.shape[0];
+    const components = input.size / points;
+    let cache = this.stackCache;
     if (cache === undefined || cache.generation !== this.generation || cache.dependency !== dependency) {
-      this.stackCache = { generation: this.generation, dependency, stacks: undefined };
-      return undefined;
+      // a point whose stacks paid off (more tangents than components, e.g. a Newton step's colored
+      // Jacobian) announces the next: build the stacks on its first tangent already
+      const eager = cache !== undefined && cache.dependency === dependency && cache.tangents > components;
+      cache = { generation: this.generation, dependency, stacks: undefined, tangents: 0 };
+      this.stackCache = cache;
+      if (!eager) {
+        cache.tangents = 1;
+        return undefined;
+      }
     }
+    cache.tangents++;
     const stacks = cache.stacks ?? this.tangentStacks(dependency, input, outputs);
     if (stacks === undefined) return undefined;
     cache.stacks = stacks;
     // the nested tape's tangents are those of the stack sweeps, not of this seed
     this.tlmState = undefined;
-    const points = input.shape[0];
-    const components = input.size / points;
     return stacks.map((stack) =>
       stack === undefined ? undefined : stackProduct(stack, seed.data, points, components),
     );
@@ -331,7 +341,15 @@ export class PointMapBlock
     if (arrays === undefined) return undefined;
     const points = input.shape[0];
     const components = input.size / points;
-    const stacks = arrays.map((y) => new Float64Array(y.size * components));
+    // the arrays of the previous point's stacks, when they fit (nothing else holds them)
+    const stacks = arrays.map((y, o) => {
+      const kept = this.stackBuffers[o];
+      if (kept === undefined || kept.length !== y.size * components)
+        return new Float64Array(y.size * components);
+      kept.fill(0);
+      return kept;
+    });
+    this.stackBuffers = stacks;
     const reached = arrays.map(() => false);
     const perDependency = new Array<RawValue | undefined>(this.dependencies.length).fill(undefined);
     for (let j = 0; j < components; j++) {
@@ -453,11 +471,16 @@ export class PointMapBlock
 /** One output's per-point Jacobian along one per-point input, with the output's shape. */
 type PointStack = { readonly stack: Float64Array; readonly shape: readonly number[] } | undefined;
 
-/** The stacks of one generation along one input: `undefined` until the second tangent there builds them. */
+/**
+ * The stacks of one generation along one input: `undefined` until the second tangent there builds them (the
+ * first, when the previous generation had more tangents along the input than it has components).
+ */
 interface StackCache {
   readonly generation: number;
   readonly dependency: number;
   stacks: PointStack[] | undefined;
+  /** Tangents along the input at this generation so far. */
+  tangents: number;
 }
 
 /** y[r] = sum_j stack[r, j] x[point(r), j]: the tangent of one output from its per-point Jacobian stack. */

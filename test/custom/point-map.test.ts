@@ -293,25 +293,41 @@ describe("pointMap", () => {
     const { tape, u, g, p, q } = setup();
     const block = tape.blocks[0];
     if (!(block instanceof PointMapBlock)) throw new Error("expected the point map's block");
+    // nested TLM sweeps, counted on the first block of the nested tape
+    const firstInner = block.innerTape.blocks[0];
+    let sweeps = 0;
+    const original = firstInner.evaluateTlm.bind(firstInner);
+    firstInner.evaluateTlm = (context) => {
+      sweeps++;
+      return original(context);
+    };
     const seed = (phase: number) =>
       new np.NDArray(
         g.data.map((_, i) => Math.sin(3 * i + phase)),
         g.shape,
       );
-    const tlm = (at: RawValues, gdot: NDArray | undefined, udot?: NDArray): NDArray => {
-      const [qdot] = block.evaluateTlm({ inputs: at, outputs: [q], tlmInputs: [udot, gdot, undefined] });
+    const tlmOf = (on: PointMapBlock, at: RawValues, gdot: NDArray, udot?: NDArray): NDArray => {
+      const [qdot] = on.evaluateTlm({ inputs: at, outputs: [q], tlmInputs: [udot, gdot, undefined] });
       if (!(qdot instanceof np.NDArray)) throw new Error("expected an NDArray tangent");
       return qdot;
     };
+    const tlm = (at: RawValues, gdot: NDArray, udot?: NDArray) => tlmOf(block, at, gdot, udot);
+    // the nested sweep's tangent, on a block of its own whose first tangent this is
+    const nested = (at: RawValues, gdot: NDArray): NDArray => {
+      const other = setup();
+      const otherBlock = other.tape.blocks[0];
+      if (!(otherBlock instanceof PointMapBlock)) throw new Error("expected the point map's block");
+      return tlmOf(otherBlock, at, gdot);
+    };
     const inputs: RawValues = [u, g, p.value];
     const first = tlm(inputs, seed(0)); // a nested sweep
+    expect(sweeps).toBe(1);
     const second = tlm(inputs, seed(1)); // builds the stacks (one nested sweep per component), then a product
+    expect(sweeps).toBe(3);
     const again = tlm(inputs, seed(0)); // a product with the stacks
+    expect(sweeps).toBe(3);
     expectClose(again.data, first.data, 1e-14);
-    // the reference for the second seed: at a fresh point (same values, new arrays) the first tangent is a nested sweep
-    const copy = (a: NDArray) => new np.NDArray(a.data.slice(), a.shape);
-    const reference = tlm([copy(u), copy(g), p.value], seed(1));
-    expectClose(second.data, reference.data, 1e-14);
+    expectClose(second.data, nested(inputs, seed(1)).data, 1e-14);
     // against the plain flux by central differences
     const h = 1e-6;
     const shifted = (sign: number) =>
@@ -329,23 +345,38 @@ describe("pointMap", () => {
       plus.map((v, i) => (v - minus[i]) / (2 * h)),
       1e-6,
     );
-    // back at the first point: the stacks of the copy's point are not used, the first tangent is a nested sweep again
-    expectClose(tlm(inputs, seed(1)).data, reference.data, 1e-14);
+    // the previous point had 3 tangents along g (> 2 components): at a new point the first tangent builds the stacks
+    const moved: RawValues = [
+      u,
+      new np.NDArray(
+        g.data.map((v) => 1.3 * v - 0.2),
+        g.shape,
+      ),
+      p.value,
+    ];
+    const atMoved = tlm(moved, seed(2));
+    expect(sweeps).toBe(5);
+    expectClose(atMoved.data, nested(moved, seed(2)).data, 1e-14);
+    expectClose(tlm(moved, seed(1)).data, nested(moved, seed(1)).data, 1e-14);
+    expectClose(tlm(moved, seed(0)).data, nested(moved, seed(0)).data, 1e-14);
+    expect(sweeps).toBe(5);
+    // one tangent at a point, then a new point: its first tangent is a nested sweep again
+    tlm(inputs, seed(0));
+    expect(sweeps).toBe(7);
+    tlm(moved, seed(0));
+    expect(sweeps).toBe(8);
     // a tangent along two inputs takes the nested sweep (u does not reach q) and stays exact
-    expectClose(tlm(inputs, seed(1), np.ones([6])).data, reference.data, 1e-14);
+    expectClose(tlm(moved, seed(1), np.ones([6])).data, nested(moved, seed(1)).data, 1e-14);
+    expect(sweeps).toBe(9);
     // along u alone (a per-point input that f does not use): no tangent, stacks or not
-    const [alongU] = block.evaluateTlm({
-      inputs,
-      outputs: [q],
-      tlmInputs: [np.ones([6]), undefined, undefined],
-    });
-    const [alongUAgain] = block.evaluateTlm({
-      inputs,
-      outputs: [q],
-      tlmInputs: [np.ones([6]), undefined, undefined],
-    });
-    expect(alongU).toBeUndefined();
-    expect(alongUAgain).toBeUndefined();
+    for (let repeat = 0; repeat < 3; repeat++) {
+      const [alongU] = block.evaluateTlm({
+        inputs,
+        outputs: [q],
+        tlmInputs: [np.ones([6]), undefined, undefined],
+      });
+      expect(alongU).toBeUndefined();
+    }
   });
 
   it("evaluateHessian after tangents from the stacks uses the nested tangents of its own seed", () => {

@@ -162,6 +162,13 @@ export class CholeskySymbolic {
   private readonly supernodeRows: Int32Array;
   private readonly blockStart: Int32Array;
   private readonly largestUpdate: number;
+  /**
+   * Work arrays of the numeric phase, kept between factorizations of one pattern (a Newton loop refactors
+   * every step): allocated on the first `factor`, the panels cleared on each. The rows of L are the same
+   * for every factor of the pattern, so all factors share one array of them.
+   */
+  private scratch: CholeskyScratch | undefined = undefined;
+  private factorRows: Int32Array | undefined = undefined;
 
   /**
    * Analyze the pattern of a square matrix (see {@link analyzeCholesky}).
@@ -253,12 +260,16 @@ export class CholeskySymbolic {
   /**
    * Numeric factorization of a matrix with the analyzed pattern (supernodal left-looking: each supernode is a
    * dense column-major panel, updated by the descendants that touch it, then factored densely in place).
-   * Throws {@link NotPositiveDefiniteError}.
+   * Throws {@link NotPositiveDefiniteError}. `into` (length `factorNnz`) receives the values of L instead of
+   * a new array, e.g. the values of a factor of the same analysis that is no longer needed: that factor then
+   * holds the new one (it is left untouched when this throws).
    *
    * @example
    * const factor = analyzeCholesky(A).factor(A);
+   * const next = factor.symbolic.factor(B, factor.values); // factor is now B's factor too
    */
-  factor(A: CsrMatrix): CholeskyFactor {
+  // long: the supernodal numeric kernel (assembly, descendant updates, dense panel factorization) reads best whole
+  factor(A: CsrMatrix, into?: Float64Array): CholeskyFactor {
     const n = this.n;
     if (
       A.rows !== n ||
@@ -270,18 +281,18 @@ export class CholeskySymbolic {
     ) {
       throw invalidArgument("CholeskySymbolic.factor: matrix pattern differs from the analyzed pattern");
     }
+    if (into !== undefined && into.length !== this.factorNnz) {
+      throw invalidArgument(
+        `CholeskySymbolic.factor: into has length ${into.length}, expected factorNnz = ${this.factorNnz}`,
+      );
+    }
     const source = A.values;
     const { lowerStart, lowerRow, lowerSource, columnStart, permutation, supernodeCount, supernodeStart } =
       this;
     const { supernodeOf, supernodeRowStart, supernodeRows, blockStart } = this;
     const tolerance = this.pivotTolerance;
-    const blocks = new Float64Array(blockStart[supernodeCount]);
-    const update = new Float64Array(this.largestUpdate);
-    const rowPosition = new Int32Array(n);
-    const originalDiagonal = new Float64Array(n);
-    const linkHead = new Int32Array(supernodeCount).fill(-1);
-    const linkNext = new Int32Array(supernodeCount);
-    const nextRow = new Int32Array(supernodeCount);
+    const scratch = this.takeScratch();
+    const { blocks, update, rowPosition, originalDiagonal, linkHead, linkNext, nextRow } = scratch;
     for (let s = 0; s < supernodeCount; s++) {
       const first = supernodeStart[s];
       const end = supernodeStart[s + 1];
@@ -365,24 +376,77 @@ export class CholeskySymbolic {
       }
     }
     // Copy the panels into compressed columns (diagonal first, rows increasing).
+    const values = into ?? new Float64Array(this.factorNnz);
+    for (let s = 0; s < supernodeCount; s++) {
+      const first = supernodeStart[s];
+      const width = supernodeStart[s + 1] - first;
+      const m = supernodeRowStart[s + 1] - supernodeRowStart[s];
+      const base = blockStart[s];
+      for (let c = 0; c < width; c++) {
+        let destination = columnStart[first + c];
+        for (let r = c; r < m; r++) values[destination++] = blocks[base + c * m + r];
+      }
+    }
+    this.scratch = scratch;
+    return new CholeskyFactor(this, this.rowIndexOfFactor(), values);
+  }
+
+  /**
+   * The work arrays for one numeric factorization, cleared (those read before written): the kept ones when
+   * there are, else new ones. A factorization that throws drops them (`factor` keeps them on success only).
+   */
+  private takeScratch(): CholeskyScratch {
+    const kept = this.scratch;
+    this.scratch = undefined;
+    if (kept === undefined) {
+      const { n, supernodeCount, blockStart } = this;
+      return {
+        blocks: new Float64Array(blockStart[supernodeCount]),
+        update: new Float64Array(this.largestUpdate),
+        rowPosition: new Int32Array(n),
+        originalDiagonal: new Float64Array(n),
+        linkHead: new Int32Array(supernodeCount).fill(-1),
+        linkNext: new Int32Array(supernodeCount),
+        nextRow: new Int32Array(supernodeCount),
+      };
+    }
+    kept.blocks.fill(0);
+    kept.linkHead.fill(-1);
+    return kept;
+  }
+
+  /** Row index of each entry of L, in the order of `columnStart` (the same for every factor of the pattern). */
+  private rowIndexOfFactor(): Int32Array {
+    if (this.factorRows !== undefined) return this.factorRows;
+    const { supernodeCount, supernodeStart, supernodeRowStart, supernodeRows, columnStart } = this;
     const rowIndex = new Int32Array(this.factorNnz);
-    const values = new Float64Array(this.factorNnz);
     for (let s = 0; s < supernodeCount; s++) {
       const first = supernodeStart[s];
       const width = supernodeStart[s + 1] - first;
       const rows = supernodeRowStart[s];
       const m = supernodeRowStart[s + 1] - rows;
-      const base = blockStart[s];
       for (let c = 0; c < width; c++) {
         let destination = columnStart[first + c];
-        for (let r = c; r < m; r++) {
-          rowIndex[destination] = supernodeRows[rows + r];
-          values[destination++] = blocks[base + c * m + r];
-        }
+        for (let r = c; r < m; r++) rowIndex[destination++] = supernodeRows[rows + r];
       }
     }
-    return new CholeskyFactor(this, rowIndex, values);
+    this.factorRows = rowIndex;
+    return rowIndex;
   }
+}
+
+/** Work arrays of one numeric Cholesky factorization. */
+interface CholeskyScratch {
+  /** Dense column-major panels of the supernodes. */
+  readonly blocks: Float64Array;
+  /** Update block of a wide descendant. */
+  readonly update: Float64Array;
+  readonly rowPosition: Int32Array;
+  readonly originalDiagonal: Float64Array;
+  /** Linked lists of the descendants waiting to update each supernode. */
+  readonly linkHead: Int32Array;
+  readonly linkNext: Int32Array;
+  readonly nextRow: Int32Array;
 }
 
 /**
@@ -438,7 +502,7 @@ function arraysEqual(a: Int32Array, b: Int32Array): boolean {
 export class CholeskyFactor {
   /** The symbolic analysis this factor was computed with (reuse it to refactorize). */
   readonly symbolic: CholeskySymbolic;
-  /** Row index of each entry of L (permuted numbering), column offsets in `symbolic.columnStart`. */
+  /** Row index of each entry of L (permuted numbering), column offsets in `symbolic.columnStart`; shared by the factors of one symbolic analysis (do not modify). */
   readonly rowIndex: Int32Array;
   /** Values of L. */
   readonly values: Float64Array;
@@ -511,13 +575,15 @@ export class CholeskyFactor {
   }
 
   /**
-   * Factor a matrix with the same pattern and new values, reusing the symbolic analysis.
+   * Factor a matrix with the same pattern and new values, reusing the symbolic analysis. With `recycle`,
+   * the new factor's values are written into this factor's storage (no allocation; this factor then holds
+   * the new values too, unless the refactorization throws).
    *
    * @example
    * const factor2 = cholesky(A).refactor(A.scale(2));
    */
-  refactor(A: CsrMatrix): CholeskyFactor {
-    return this.symbolic.factor(A);
+  refactor(A: CsrMatrix, recycle = false): CholeskyFactor {
+    return this.symbolic.factor(A, recycle ? this.values : undefined);
   }
 
   /**
