@@ -492,6 +492,23 @@ function stackProduct(
 ): NDArray {
   const perPoint = stack.length / (points * components);
   const data = new Float64Array(points * perPoint);
+  if (components === 2 && perPoint === 2) {
+    // 2-vectors to 2-vectors (fluxes of gradients in 2D): the same sums, unrolled
+    for (let k = 0; k < points; k++) {
+      const x0 = x[2 * k];
+      const x1 = x[2 * k + 1];
+      const row = 4 * k;
+      let first = 0;
+      first += stack[row] * x0;
+      first += stack[row + 1] * x1;
+      let second = 0;
+      second += stack[row + 2] * x0;
+      second += stack[row + 3] * x1;
+      data[2 * k] = first;
+      data[2 * k + 1] = second;
+    }
+    return new NDArray(data, shape);
+  }
   for (let k = 0, r = 0; k < points; k++) {
     const base = k * components;
     for (let i = 0; i < perPoint; i++, r++) {

@@ -379,6 +379,29 @@ describe("pointMap", () => {
     }
   });
 
+  it("evaluateTlm from the stacks for other per-point sizes: [n, 3] -> [n] equals 2 x . v", () => {
+    const squaredNorm = pointMap([[-1, 3]], [-1], { bare: true })((x: NDArray) =>
+      np.sum(np.multiply(x, x), 1),
+    );
+    const tape = new Tape();
+    const x = np.random.default_rng(5).uniform(-1, 1, [4, 3]);
+    const y = withTape(tape, () => squaredNorm(x));
+    const block = tape.blocks[0];
+    if (!(block instanceof PointMapBlock)) throw new Error("expected the point map's block");
+    for (let phase = 0; phase < 4; phase++) {
+      const v = new np.NDArray(
+        x.data.map((_, i) => Math.cos(2 * i + phase)),
+        x.shape,
+      );
+      const [ydot] = block.evaluateTlm({ inputs: [x], outputs: [y], tlmInputs: [v] });
+      if (!(ydot instanceof np.NDArray)) throw new Error("expected an NDArray tangent");
+      const expected = [0, 1, 2, 3].map((k) =>
+        [0, 1, 2].reduce((sum, j) => sum + 2 * x.data[3 * k + j] * v.data[3 * k + j], 0),
+      );
+      expectClose(ydot.data, expected, 1e-14);
+    }
+  });
+
   it("evaluateHessian after tangents from the stacks uses the nested tangents of its own seed", () => {
     const { tape, u, g, p, q, rng } = setup();
     const block = tape.blocks[0];
