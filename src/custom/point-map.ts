@@ -188,6 +188,9 @@ export class PointMapBlock
   private generation = 0;
   private tlmState: { generation: number; seeds: Seeds<RawValues> } | undefined = undefined;
   private adjointState: { generation: number; seeds: Seeds<RawValues> } | undefined = undefined;
+  /** Per-point Jacobian stacks along one input at one generation (built on the second tangent there). */
+  private stackCache: StackCache | undefined = undefined;
+  private stackBuffers: Float64Array[] = [];
 
   /** @internal built by the functions `pointMap` returns */
   constructor(
@@ -266,13 +269,105 @@ export class PointMapBlock
     return this.layout.innerOutputs.map((inner) => freshRaw(inner.saved));
   }
 
-  // ydot = (nested TLM sweep)(xdot)
-  override evaluateTlm({ inputs, tlmInputs }: TlmContext<RawValues, RawValues>): Seeds<RawValues> {
+  // ydot = (nested TLM sweep)(xdot); repeated tangents at one point along one per-point input use that
+  // input's per-point Jacobian stacks (one nested sweep per component, then reused), e.g. the colored
+  // products of a sparse Newton Jacobian.
+  override evaluateTlm({ inputs, outputs, tlmInputs }: TlmContext<RawValues, RawValues>): Seeds<RawValues> {
     this.sync(inputs);
+    const fromStacks = this.tlmFromStacks(inputs, outputs, tlmInputs);
+    if (fromStacks !== undefined) return fromStacks;
     tlmSweep(this.layout.path, this.controlSeeds(tlmInputs));
     this.tlmState = { generation: this.generation, seeds: tlmInputs.slice() };
     const { outputIndex, innerOutputs } = this.layout;
     return innerOutputs.map((inner, o) => (outputIndex[o] >= 0 ? nestedSeed(inner.tlm) : undefined));
+  }
+
+  /**
+   * The TLM through cached per-point Jacobian stacks, or undefined to run the nested sweep: only when the
+   * seed is an NDArray on exactly one per-point input and every output is per point; from the second tangent
+   * at the same point along that input (a single tangent stays one nested sweep), or from the first when the
+   * previous point had more tangents along it than it has components (Newton: every step's colored Jacobian).
+   */
+  private tlmFromStacks(
+    inputs: RawValues,
+    outputs: RawValues,
+    tlmInputs: Seeds<RawValues>,
+  ): Seeds<RawValues> | undefined {
+    const { dependencyPointwise, outputPointwise } = this.layout;
+    let dependency = -1;
+    for (let d = 0; d < tlmInputs.length; d++) {
+      if (tlmInputs[d] === undefined) continue;
+      if (dependency >= 0 || !dependencyPointwise[d]) return undefined;
+      dependency = d;
+    }
+    if (dependency < 0 || outputPointwise.some((pointwise) => !pointwise)) return undefined;
+    const input = inputs[dependency];
+    const seed = tlmInputs[dependency];
+    if (!(input instanceof NDArray) || !(seed instanceof NDArray) || seed.size !== input.size)
+      return undefined;
+    if (input.ndim < 1 || input.shape[0] === 0) return undefined;
+    const points = input.shape[0];
+    const components = input.size / points;
+    let cache = this.stackCache;
+    if (cache === undefined || cache.generation !== this.generation || cache.dependency !== dependency) {
+      // a point whose stacks paid off (more tangents than components, e.g. a Newton step's colored
+      // Jacobian) announces the next: build the stacks on its first tangent already
+      const eager = cache !== undefined && cache.dependency === dependency && cache.tangents > components;
+      cache = { generation: this.generation, dependency, stacks: undefined, tangents: 0 };
+      this.stackCache = cache;
+      if (!eager) {
+        cache.tangents = 1;
+        return undefined;
+      }
+    }
+    cache.tangents++;
+    const stacks = cache.stacks ?? this.tangentStacks(dependency, input, outputs);
+    if (stacks === undefined) return undefined;
+    cache.stacks = stacks;
+    // the nested tape's tangents are those of the stack sweeps, not of this seed
+    this.tlmState = undefined;
+    return stacks.map((stack) =>
+      stack === undefined ? undefined : stackProduct(stack, seed.data, points, components),
+    );
+  }
+
+  /**
+   * Per output, its per-point Jacobian along the per-point input `dependency`: y[r] / x[point(r), j] at
+   * r * components + j (undefined when the input does not reach the output, or an output is not an NDArray).
+   */
+  private tangentStacks(dependency: number, input: NDArray, outputs: RawValues): PointStack[] | undefined {
+    const { outputIndex, innerOutputs, outputPointwise } = this.layout;
+    const arrays = pointwiseOutputs(outputs, outputPointwise);
+    if (arrays === undefined) return undefined;
+    const points = input.shape[0];
+    const components = input.size / points;
+    // the arrays of the previous point's stacks, when they fit (nothing else holds them)
+    const stacks = arrays.map((y, o) => {
+      const kept = this.stackBuffers[o];
+      if (kept === undefined || kept.length !== y.size * components)
+        return new Float64Array(y.size * components);
+      kept.fill(0);
+      return kept;
+    });
+    this.stackBuffers = stacks;
+    const reached = arrays.map(() => false);
+    const perDependency = new Array<RawValue | undefined>(this.dependencies.length).fill(undefined);
+    for (let j = 0; j < components; j++) {
+      const data = new Float64Array(input.size);
+      for (let k = 0; k < points; k++) data[k * components + j] = 1;
+      perDependency[dependency] = new NDArray(data, input.shape);
+      tlmSweep(this.layout.path, this.controlSeeds(perDependency));
+      innerOutputs.forEach((inner, o) => {
+        if (outputIndex[o] < 0) return;
+        const tlm = inner.tlm;
+        if (!(tlm instanceof NDArray)) return;
+        reached[o] = true;
+        const flat = tlm.data;
+        const stack = stacks[o];
+        for (let r = 0; r < flat.length; r++) stack[r * components + j] = flat[r];
+      });
+    }
+    return arrays.map((y, o) => (reached[o] ? { stack: stacks[o], shape: y.shape } : undefined));
   }
 
   // xbar = (nested adjoint sweep)(ybar)
@@ -371,6 +466,59 @@ export class PointMapBlock
       );
     });
   }
+}
+
+/** One output's per-point Jacobian along one per-point input, with the output's shape. */
+type PointStack = { readonly stack: Float64Array; readonly shape: readonly number[] } | undefined;
+
+/**
+ * The stacks of one generation along one input: `undefined` until the second tangent there builds them (the
+ * first, when the previous generation had more tangents along the input than it has components).
+ */
+interface StackCache {
+  readonly generation: number;
+  readonly dependency: number;
+  stacks: PointStack[] | undefined;
+  /** Tangents along the input at this generation so far. */
+  tangents: number;
+}
+
+/** y[r] = sum_j stack[r, j] x[point(r), j]: the tangent of one output from its per-point Jacobian stack. */
+function stackProduct(
+  { stack, shape }: NonNullable<PointStack>,
+  x: Float64Array,
+  points: number,
+  components: number,
+): NDArray {
+  const perPoint = stack.length / (points * components);
+  const data = new Float64Array(points * perPoint);
+  if (components === 2 && perPoint === 2) {
+    // 2-vectors to 2-vectors (fluxes of gradients in 2D): the same sums, unrolled
+    for (let k = 0; k < points; k++) {
+      const x0 = x[2 * k];
+      const x1 = x[2 * k + 1];
+      const row = 4 * k;
+      let first = 0;
+      first += stack[row] * x0;
+      first += stack[row + 1] * x1;
+      let second = 0;
+      second += stack[row + 2] * x0;
+      second += stack[row + 3] * x1;
+      data[2 * k] = first;
+      data[2 * k + 1] = second;
+    }
+    return new NDArray(data, shape);
+  }
+  for (let k = 0, r = 0; k < points; k++) {
+    const base = k * components;
+    for (let i = 0; i < perPoint; i++, r++) {
+      const row = r * components;
+      let sum = 0;
+      for (let j = 0; j < components; j++) sum += stack[row + j] * x[base + j];
+      data[r] = sum;
+    }
+  }
+  return new NDArray(data, shape);
 }
 
 /**

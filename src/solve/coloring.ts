@@ -196,7 +196,7 @@ export function colorSeeds(coloring: ColumnColoring): Float64Array[] {
 
 /**
  * Recovers the Jacobian on `pattern` from the compressed products J s_c (one per color): J[i, j] = (J s_color(j))[i].
- * The result shares the pattern arrays.
+ * The result shares the pattern arrays, and its values are `out` when given (length nnz), else a new array.
  *
  * @example
  * const J = recoverJacobian(pattern, coloring, products);
@@ -205,10 +205,17 @@ export function recoverJacobian(
   pattern: CsrMatrix,
   coloring: ColumnColoring,
   products: readonly Float64Array[],
+  out?: Float64Array,
 ): CsrMatrix {
   const { rows, rowPtr, colIndex } = pattern;
   const colors = coloring.colors;
-  const values = new Float64Array(pattern.nnz);
+  if (out !== undefined && out.length !== pattern.nnz) {
+    throw new InvalidArgumentError(
+      "recoverJacobian",
+      `out has length ${out.length}; it must hold the pattern's ${pattern.nnz} entries`,
+    );
+  }
+  const values = out ?? new Float64Array(pattern.nnz);
   for (let i = 0; i < rows; i++) {
     for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) values[p] = products[colors[colIndex[p]]][i];
   }

@@ -150,6 +150,11 @@ export class SparseSystemCache {
     private readonly options: LinearSolverOptions,
     private readonly operation: string,
     private readonly what: string,
+    /**
+     * Refactorizations write into the previous factorization's storage: only for an owner that never uses a
+     * system it got from `prepare` after the next `prepare` (Newton's steps).
+     */
+    private readonly recycleFactors = false,
   ) {}
 
   /** The system for `A`, reusing or refactoring the previous factorization. */
@@ -183,7 +188,7 @@ export class SparseSystemCache {
     try {
       factorization =
         this.factorization !== undefined && previous !== undefined && A.hasSamePattern(previous)
-          ? this.factorization.refactor(A)
+          ? this.factorization.refactor(A, this.recycleFactors)
           : factorize(A, { method, ordering: this.options.ordering });
     } catch (error) {
       this.factorization = undefined;

@@ -119,7 +119,8 @@ export class NewtonSolver {
   ) {
     const operation = residual.operation;
     const what = "the Jacobian dF/du";
-    this.sparse = new SparseSystemCache(options.linearSolver ?? {}, operation, what);
+    // every system is used until the next Jacobian only: refactorizations reuse the factor storage
+    this.sparse = new SparseSystemCache(options.linearSolver ?? {}, operation, what, true);
     this.dense = new DenseSystemCache(operation, what);
     const n = residual.size;
     const sparsity = options.jacobianSparsity ?? "dense";

@@ -171,6 +171,12 @@ export class ResidualTape<P extends readonly SolveParameter[] = readonly SolvePa
   readonly initialU: NDArray;
   /** The dependency values the residual was recorded at (parameters' values, then captured values). */
   readonly initialInputs: readonly unknown[];
+  /** The two value arrays `sparseJacobian` alternates between, for the pattern it was last called with. */
+  private readonly jacobianBuffers: {
+    pattern: CsrMatrix | undefined;
+    values: readonly Float64Array[];
+    next: number;
+  } = { pattern: undefined, values: [], next: 0 };
   /** Residual evaluations (replays) so far. */
   evaluations = 0;
   /** Tangent-linear sweeps so far. */
@@ -314,14 +320,24 @@ export class ResidualTape<P extends readonly SolveParameter[] = readonly SolvePa
     };
   }
 
-  /** The Jacobian dF/du on a sparsity pattern, by one tangent sweep per color, at the point the tape holds. */
+  /**
+   * The Jacobian dF/du on a sparsity pattern, by one tangent sweep per color, at the point the tape holds.
+   * Its values alternate between two arrays kept for the pattern: a Jacobian stays valid until the next
+   * call but one, long enough for a solver's cache to compare it with the next (Newton refactors each step).
+   */
   sparseJacobian(pattern: CsrMatrix, coloring: ColumnColoring, seeds: readonly NDArray[]): CsrMatrix {
     const rest = new Array<unknown>(this.controlCount - 1).fill(undefined);
     const products = seeds.map((seed) => {
       const product = this.tangent([seed, ...rest]);
       return product === undefined ? new Float64Array(this.size) : product.data;
     });
-    return recoverJacobian(pattern, coloring, products);
+    const buffers = this.jacobianBuffers;
+    if (buffers.pattern !== pattern) {
+      buffers.pattern = pattern;
+      buffers.values = [new Float64Array(pattern.nnz), new Float64Array(pattern.nnz)];
+    }
+    buffers.next = 1 - buffers.next;
+    return recoverJacobian(pattern, coloring, products, buffers.values[buffers.next]);
   }
 
   /** The dense Jacobian dF/du ([n, n]) by one tangent sweep per column, at the point the tape holds. */

@@ -402,6 +402,8 @@ export class SparseMatvecBlock extends Block<MatvecIn, OneArray> {
     tlmInputs: [Adot, xdot],
   }: TlmContext<MatvecIn, OneArray>): Seeds<OneArray> {
     if (Adot === undefined && xdot === undefined) return [undefined];
+    // one product straight into the result when only x moves (the colored Jacobian sweeps)
+    if (Adot === undefined && xdot !== undefined) return [new NDArray(A.csr.matvec(xdot.data), [A.rows])];
     const y = new Float64Array(A.rows);
     if (Adot !== undefined) Adot.csr.matvec(x.data, y);
     if (xdot !== undefined) addInto(y, A.csr.matvec(xdot.data));

@@ -288,4 +288,148 @@ describe("pointMap", () => {
     expect(xbarP).toBeCloseTo(reused[1].value, 13);
     expect(xbarU).toBeUndefined();
   });
+
+  it("evaluateTlm: repeated tangents along the per-point input come from per-point Jacobian stacks with the nested sweep's values", () => {
+    const { tape, u, g, p, q } = setup();
+    const block = tape.blocks[0];
+    if (!(block instanceof PointMapBlock)) throw new Error("expected the point map's block");
+    // nested TLM sweeps, counted on the first block of the nested tape
+    const firstInner = block.innerTape.blocks[0];
+    let sweeps = 0;
+    const original = firstInner.evaluateTlm.bind(firstInner);
+    firstInner.evaluateTlm = (context) => {
+      sweeps++;
+      return original(context);
+    };
+    const seed = (phase: number) =>
+      new np.NDArray(
+        g.data.map((_, i) => Math.sin(3 * i + phase)),
+        g.shape,
+      );
+    const tlmOf = (on: PointMapBlock, at: RawValues, gdot: NDArray, udot?: NDArray): NDArray => {
+      const [qdot] = on.evaluateTlm({ inputs: at, outputs: [q], tlmInputs: [udot, gdot, undefined] });
+      if (!(qdot instanceof np.NDArray)) throw new Error("expected an NDArray tangent");
+      return qdot;
+    };
+    const tlm = (at: RawValues, gdot: NDArray, udot?: NDArray) => tlmOf(block, at, gdot, udot);
+    // the nested sweep's tangent, on a block of its own whose first tangent this is
+    const nested = (at: RawValues, gdot: NDArray): NDArray => {
+      const other = setup();
+      const otherBlock = other.tape.blocks[0];
+      if (!(otherBlock instanceof PointMapBlock)) throw new Error("expected the point map's block");
+      return tlmOf(otherBlock, at, gdot);
+    };
+    const inputs: RawValues = [u, g, p.value];
+    const first = tlm(inputs, seed(0)); // a nested sweep
+    expect(sweeps).toBe(1);
+    const second = tlm(inputs, seed(1)); // builds the stacks (one nested sweep per component), then a product
+    expect(sweeps).toBe(3);
+    const again = tlm(inputs, seed(0)); // a product with the stacks
+    expect(sweeps).toBe(3);
+    expectClose(again.data, first.data, 1e-14);
+    expectClose(second.data, nested(inputs, seed(1)).data, 1e-14);
+    // against the plain flux by central differences
+    const h = 1e-6;
+    const shifted = (sign: number) =>
+      fluxPlain(
+        new np.NDArray(
+          g.data.map((v, i) => v + sign * h * Math.sin(3 * i + 1)),
+          g.shape,
+        ),
+        p.value,
+      );
+    const plus = shifted(1);
+    const minus = shifted(-1);
+    expectClose(
+      second.data,
+      plus.map((v, i) => (v - minus[i]) / (2 * h)),
+      1e-6,
+    );
+    // the previous point had 3 tangents along g (> 2 components): at a new point the first tangent builds the stacks
+    const moved: RawValues = [
+      u,
+      new np.NDArray(
+        g.data.map((v) => 1.3 * v - 0.2),
+        g.shape,
+      ),
+      p.value,
+    ];
+    const atMoved = tlm(moved, seed(2));
+    expect(sweeps).toBe(5);
+    expectClose(atMoved.data, nested(moved, seed(2)).data, 1e-14);
+    expectClose(tlm(moved, seed(1)).data, nested(moved, seed(1)).data, 1e-14);
+    expectClose(tlm(moved, seed(0)).data, nested(moved, seed(0)).data, 1e-14);
+    expect(sweeps).toBe(5);
+    // one tangent at a point, then a new point: its first tangent is a nested sweep again
+    tlm(inputs, seed(0));
+    expect(sweeps).toBe(7);
+    tlm(moved, seed(0));
+    expect(sweeps).toBe(8);
+    // a tangent along two inputs takes the nested sweep (u does not reach q) and stays exact
+    expectClose(tlm(moved, seed(1), np.ones([6])).data, nested(moved, seed(1)).data, 1e-14);
+    expect(sweeps).toBe(9);
+    // along u alone (a per-point input that f does not use): no tangent, stacks or not
+    for (let repeat = 0; repeat < 3; repeat++) {
+      const [alongU] = block.evaluateTlm({
+        inputs,
+        outputs: [q],
+        tlmInputs: [np.ones([6]), undefined, undefined],
+      });
+      expect(alongU).toBeUndefined();
+    }
+  });
+
+  it("evaluateTlm from the stacks for other per-point sizes: [n, 3] -> [n] equals 2 x . v", () => {
+    const squaredNorm = pointMap([[-1, 3]], [-1], { bare: true })((x: NDArray) =>
+      np.sum(np.multiply(x, x), 1),
+    );
+    const tape = new Tape();
+    const x = np.random.default_rng(5).uniform(-1, 1, [4, 3]);
+    const y = withTape(tape, () => squaredNorm(x));
+    const block = tape.blocks[0];
+    if (!(block instanceof PointMapBlock)) throw new Error("expected the point map's block");
+    for (let phase = 0; phase < 4; phase++) {
+      const v = new np.NDArray(
+        x.data.map((_, i) => Math.cos(2 * i + phase)),
+        x.shape,
+      );
+      const [ydot] = block.evaluateTlm({ inputs: [x], outputs: [y], tlmInputs: [v] });
+      if (!(ydot instanceof np.NDArray)) throw new Error("expected an NDArray tangent");
+      const expected = [0, 1, 2, 3].map((k) =>
+        [0, 1, 2].reduce((sum, j) => sum + 2 * x.data[3 * k + j] * v.data[3 * k + j], 0),
+      );
+      expectClose(ydot.data, expected, 1e-14);
+    }
+  });
+
+  it("evaluateHessian after tangents from the stacks uses the nested tangents of its own seed", () => {
+    const { tape, u, g, p, q, rng } = setup();
+    const block = tape.blocks[0];
+    if (!(block instanceof PointMapBlock)) throw new Error("expected the point map's block");
+    const inputs: RawValues = [u, g, p.value];
+    const gdot = rng.uniform(-1, 1, [6, 2]);
+    const ybar = rng.uniform(-1, 1, [6, 2]);
+    const context = (at: RawValues): HessianContext<RawValues, RawValues> => ({
+      inputs: at,
+      outputs: [q],
+      adjInputs: [ybar],
+      hessianInputs: [undefined],
+      tlmInputs: [undefined, gdot, undefined],
+      needed: [false, true, true],
+    });
+    // three tangents at this point: the last two come from the stacks, the nested tape holds other tangents
+    for (let c = 0; c < 3; c++) {
+      const seed = c === 0 ? gdot : rng.uniform(-1, 1, [6, 2]);
+      block.evaluateTlm({ inputs, outputs: [q], tlmInputs: [undefined, seed, undefined] });
+    }
+    block.evaluateAdj({ inputs, outputs: [q], adjInputs: [ybar], needed: [false, true, true] });
+    const [, afterStacksG, afterStacksP] = block.evaluateHessian(context(inputs));
+    const copy = (a: NDArray) => new np.NDArray(a.data.slice(), a.shape);
+    const [, freshG, freshP] = block.evaluateHessian(context([copy(u), copy(g), p.value]));
+    if (!(afterStacksG instanceof np.NDArray) || !(freshG instanceof np.NDArray))
+      throw new Error("expected NDArray second-order adjoints");
+    expectClose(afterStacksG.data, freshG.data, 1e-14);
+    if (typeof afterStacksP !== "number" || typeof freshP !== "number") throw new Error("expected numbers");
+    expect(afterStacksP).toBeCloseTo(freshP, 13);
+  });
 });

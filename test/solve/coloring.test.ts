@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { InvalidArgumentError } from "tsadjoint";
 import { jacobianPattern, unitSquareMesh } from "tsadjoint/fem";
 import {
   bandedPattern,
@@ -77,6 +78,14 @@ describe("distance-2 column coloring and Jacobian recovery", () => {
       const matrix = new CsrMatrix(pattern.rows, pattern.cols, pattern.rowPtr, pattern.colIndex, values);
       const products = colorSeeds(coloring).map((seed) => matrix.matvec(seed));
       expect(Array.from(recoverJacobian(matrix, coloring, products).values)).toEqual(Array.from(values));
+      // recoverJacobian(..., out): the values land in the given array
+      const out = new Float64Array(pattern.nnz).fill(Number.NaN);
+      const into = recoverJacobian(matrix, coloring, products, out);
+      expect(into.values).toBe(out);
+      expect(Array.from(out)).toEqual(Array.from(values));
+      expect(() => recoverJacobian(matrix, coloring, products, new Float64Array(pattern.nnz - 1))).toThrow(
+        InvalidArgumentError,
+      );
     }
   });
 });

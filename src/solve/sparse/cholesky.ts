@@ -251,22 +251,40 @@ export class CholeskySymbolic {
   }
 
   /**
+   * Work arrays of the numeric phase, kept between factorizations of one pattern (a Newton loop refactors
+   * every step): allocated on the first `factor`, the panels cleared on each. The rows of L are the same
+   * for every factor of the pattern, so all factors share one array of them.
+   */
+  private scratch: CholeskyWork | undefined = undefined;
+  private factorRows: Int32Array | undefined = undefined;
+
+  /**
    * Numeric factorization of a matrix with the analyzed pattern (supernodal left-looking: each supernode is a
    * dense column-major panel, updated by the descendants that touch it, then factored densely in place).
-   * Throws {@link NotPositiveDefiniteError}.
+   * Throws {@link NotPositiveDefiniteError}. `into` (length `factorNnz`) receives the values of L instead of
+   * a new array, e.g. the values of a factor of the same analysis that is no longer needed: that factor then
+   * holds the new one (it is left untouched when this throws).
    *
    * @example
    * const factor = analyzeCholesky(A).factor(A);
+   * const next = factor.symbolic.factor(B, factor.values); // factor is now B's factor too
    */
-  factor(A: CsrMatrix): CholeskyFactor {
+  factor(A: CsrMatrix, into?: Float64Array): CholeskyFactor {
     this.checkPattern(A);
-    const work = this.numericWork();
+    if (into !== undefined && into.length !== this.factorNnz) {
+      throw invalidArgument(
+        `CholeskySymbolic.factor: into has length ${into.length}, expected factorNnz = ${this.factorNnz}`,
+      );
+    }
+    const work = this.takeScratch();
     for (let s = 0; s < this.supernodeCount; s++) {
       this.assemblePanel(s, A.values, work);
       this.subtractDescendantUpdates(s, work);
       this.factorPanel(s, work);
     }
-    return this.extractFactor(work.blocks);
+    const factor = this.extractFactor(work.blocks, into);
+    this.scratch = work;
+    return factor;
   }
 
   private checkPattern(A: CsrMatrix): void {
@@ -283,17 +301,28 @@ export class CholeskySymbolic {
     }
   }
 
-  private numericWork(): CholeskyWork {
-    const supernodeCount = this.supernodeCount;
-    return {
-      blocks: new Float64Array(this.blockStart[supernodeCount]),
-      update: new Float64Array(this.largestUpdate),
-      rowPosition: new Int32Array(this.n),
-      originalDiagonal: new Float64Array(this.n),
-      linkHead: new Int32Array(supernodeCount).fill(-1),
-      linkNext: new Int32Array(supernodeCount),
-      nextRow: new Int32Array(supernodeCount),
-    };
+  /**
+   * The work arrays for one numeric factorization, cleared (those read before written): the kept ones when
+   * there are, else new ones. A factorization that throws drops them (`factor` keeps them on success only).
+   */
+  private takeScratch(): CholeskyWork {
+    const kept = this.scratch;
+    this.scratch = undefined;
+    if (kept === undefined) {
+      const supernodeCount = this.supernodeCount;
+      return {
+        blocks: new Float64Array(this.blockStart[supernodeCount]),
+        update: new Float64Array(this.largestUpdate),
+        rowPosition: new Int32Array(this.n),
+        originalDiagonal: new Float64Array(this.n),
+        linkHead: new Int32Array(supernodeCount).fill(-1),
+        linkNext: new Int32Array(supernodeCount),
+        nextRow: new Int32Array(supernodeCount),
+      };
+    }
+    kept.blocks.fill(0);
+    kept.linkHead.fill(-1);
+    return kept;
   }
 
   /** Assembles the columns of C = P A P^T into supernode s's panel (and notes the rows' panel positions). */
@@ -415,26 +444,39 @@ export class CholeskySymbolic {
   }
 
   /** Copies the factored panels into compressed columns (diagonal first, rows increasing). */
-  private extractFactor(blocks: Float64Array): CholeskyFactor {
-    const { columnStart, supernodeCount, supernodeStart, supernodeRowStart, supernodeRows, blockStart } =
-      this;
+  private extractFactor(blocks: Float64Array, into: Float64Array | undefined): CholeskyFactor {
+    const { columnStart, supernodeCount, supernodeStart, supernodeRowStart, blockStart } = this;
+    const values = into ?? new Float64Array(this.factorNnz);
+    for (let s = 0; s < supernodeCount; s++) {
+      const first = supernodeStart[s];
+      const width = supernodeStart[s + 1] - first;
+      const m = supernodeRowStart[s + 1] - supernodeRowStart[s];
+      const base = blockStart[s];
+      for (let c = 0; c < width; c++) {
+        let destination = columnStart[first + c];
+        for (let r = c; r < m; r++) values[destination++] = blocks[base + c * m + r];
+      }
+    }
+    return new CholeskyFactor(this, this.rowIndexOfFactor(), values);
+  }
+
+  /** Row index of each entry of L, in the order of `columnStart` (the same for every factor of the pattern). */
+  private rowIndexOfFactor(): Int32Array {
+    if (this.factorRows !== undefined) return this.factorRows;
+    const { columnStart, supernodeCount, supernodeStart, supernodeRowStart, supernodeRows } = this;
     const rowIndex = new Int32Array(this.factorNnz);
-    const values = new Float64Array(this.factorNnz);
     for (let s = 0; s < supernodeCount; s++) {
       const first = supernodeStart[s];
       const width = supernodeStart[s + 1] - first;
       const rows = supernodeRowStart[s];
       const m = supernodeRowStart[s + 1] - rows;
-      const base = blockStart[s];
       for (let c = 0; c < width; c++) {
         let destination = columnStart[first + c];
-        for (let r = c; r < m; r++) {
-          rowIndex[destination] = supernodeRows[rows + r];
-          values[destination++] = blocks[base + c * m + r];
-        }
+        for (let r = c; r < m; r++) rowIndex[destination++] = supernodeRows[rows + r];
       }
     }
-    return new CholeskyFactor(this, rowIndex, values);
+    this.factorRows = rowIndex;
+    return rowIndex;
   }
 }
 
@@ -508,7 +550,7 @@ function arraysEqual(a: Int32Array, b: Int32Array): boolean {
 export class CholeskyFactor {
   /** The symbolic analysis this factor was computed with (reuse it to refactorize). */
   readonly symbolic: CholeskySymbolic;
-  /** Row index of each entry of L (permuted numbering), column offsets in `symbolic.columnStart`. */
+  /** Row index of each entry of L (permuted numbering), column offsets in `symbolic.columnStart`; shared by the factors of one symbolic analysis (do not modify). */
   readonly rowIndex: Int32Array;
   /** Values of L. */
   readonly values: Float64Array;
@@ -581,13 +623,15 @@ export class CholeskyFactor {
   }
 
   /**
-   * Factor a matrix with the same pattern and new values, reusing the symbolic analysis.
+   * Factor a matrix with the same pattern and new values, reusing the symbolic analysis. With `recycle`,
+   * the new factor's values are written into this factor's storage (no allocation; this factor then holds
+   * the new values too, unless the refactorization throws).
    *
    * @example
    * const factor2 = cholesky(A).refactor(A.scale(2));
    */
-  refactor(A: CsrMatrix): CholeskyFactor {
-    return this.symbolic.factor(A);
+  refactor(A: CsrMatrix, recycle = false): CholeskyFactor {
+    return this.symbolic.factor(A, recycle ? this.values : undefined);
   }
 
   /**

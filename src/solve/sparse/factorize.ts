@@ -41,8 +41,11 @@ export interface SparseFactorization {
   solve(b: ArrayLike<number>, out?: Float64Array): Float64Array;
   /** Solve A^T x = b (the adjoint system) with the same factors. */
   solveTranspose(b: ArrayLike<number>, out?: Float64Array): Float64Array;
-  /** Factor a matrix with the same pattern and new values, reusing the symbolic analysis. */
-  refactor(A: CsrMatrix): SparseFactorization;
+  /**
+   * Factor a matrix with the same pattern and new values, reusing the symbolic analysis. `recycle`: the new
+   * factors may reuse this factorization's storage (then this one must not be used any more).
+   */
+  refactor(A: CsrMatrix, recycle?: boolean): SparseFactorization;
 }
 
 class CholeskyFactorization implements SparseFactorization {
@@ -63,13 +66,14 @@ class CholeskyFactorization implements SparseFactorization {
   solveTranspose(b: ArrayLike<number>, out?: Float64Array): Float64Array {
     return this.factor.solve(b, out);
   }
-  refactor(A: CsrMatrix): SparseFactorization {
+  refactor(A: CsrMatrix, recycle = false): SparseFactorization {
     const method = this.options.method ?? "auto";
-    if (method === "cholesky") return new CholeskyFactorization(this.factor.refactor(A), this.options);
+    if (method === "cholesky")
+      return new CholeskyFactorization(this.factor.refactor(A, recycle), this.options);
     if (!A.isNumericallySymmetric(this.options.symmetryTolerance ?? 1e-14))
       return luFactorization(A, this.options);
     try {
-      return new CholeskyFactorization(this.factor.refactor(A), this.options);
+      return new CholeskyFactorization(this.factor.refactor(A, recycle), this.options);
     } catch (error) {
       if (error instanceof NotPositiveDefiniteError) return luFactorization(A, this.options);
       throw error;

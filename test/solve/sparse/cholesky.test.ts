@@ -161,6 +161,52 @@ describe("sparse Cholesky", () => {
     );
   });
 
+  it("CholeskySymbolic.factor / CholeskyFactor.refactor: repeated factorizations (work arrays reused, also after a failed pivot; values recycled) equal fresh analyses bit for bit", () => {
+    fc.assert(
+      fc.property(matrixSpec, fc.integer({ min: 0, max: 1000 }), (spec, seed) => {
+        const A = randomSpd(spec);
+        const symbolic = analyzeCholesky(A);
+        const shifted = (amount: number, phase: number) => {
+          const values = new Float64Array(A.nnz);
+          for (let i = 0; i < A.rows; i++) {
+            for (let p = A.rowPtr[i]; p < A.rowPtr[i + 1]; p++) {
+              const j = A.colIndex[p];
+              const scale = 1 + 0.5 * Math.sin(seed + phase + i * j + i + j);
+              values[p] = A.values[p] * scale + (i === j ? amount : 0);
+            }
+          }
+          return A.withValues(values);
+        };
+        const B = shifted(2 * A.maxAbs() * spec.n, 0);
+        const C = shifted(3 * A.maxAbs() * spec.n, 1);
+        const first = symbolic.factor(B);
+        const firstValues = first.values.slice();
+        // a matrix that is not positive definite fails part way, leaving its work arrays half written
+        expect(() => symbolic.factor(shifted(-4 * A.maxAbs() * spec.n - 1, 2))).toThrow(
+          NotPositiveDefiniteError,
+        );
+        for (const [M, factor] of [
+          [C, symbolic.factor(C)],
+          [B, symbolic.factor(B)],
+          [C, symbolic.factor(C)],
+        ] as const) {
+          const fresh = analyzeCholesky(A).factor(M);
+          expect(Array.from(factor.values)).toEqual(Array.from(fresh.values));
+          expect(Array.from(factor.rowIndex)).toEqual(Array.from(fresh.rowIndex));
+        }
+        // an earlier factor keeps its own values
+        expect(Array.from(first.values)).toEqual(Array.from(firstValues));
+        // refactor(_, recycle): the new values go into the old factor's storage, bit for bit a fresh factor's
+        const recycled = first.refactor(C, true);
+        expect(recycled.values).toBe(first.values);
+        expect(Array.from(recycled.values)).toEqual(Array.from(analyzeCholesky(A).factor(C).values));
+        expect(() => symbolic.factor(C, new Float64Array(symbolic.factorNnz + 1))).toThrow(
+          InvalidArgumentError,
+        );
+      }),
+    );
+  });
+
   it("rejects a matrix with a different pattern on refactorization", () => {
     const symbolic = analyzeCholesky(tridiagonal(4));
     expect(() => symbolic.factor(laplacian2d(2, 2))).toThrow(InvalidArgumentError);
