@@ -3,9 +3,9 @@
  * products (compressed by column coloring for sparse Jacobians), adjoints and second-order adjoints.
  */
 import { InvalidArgumentError, ShapeMismatchError, TsadjointError } from "../errors.js";
-import { adjointSweep, hessianSweep, replay, type SweepPath, tlmSweep } from "../tape/sweeps.js";
 import { annotating, continueAnnotation, pauseAnnotation, stopAnnotating } from "../tape/annotation.js";
 import { BlockVariable } from "../tape/block-variable.js";
+import { adjointSweep, hessianSweep, replay, type SweepPath, tlmSweep } from "../tape/sweeps.js";
 import { Tape, walkBetween, withTape } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import { NDArray } from "../values/ndarray.js";
