@@ -4,6 +4,9 @@
  * (recorded forward / plain-JS forward, gradient / forward, Hessian action / gradient), and the end-to-end
  * inference time of the default run.
  */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { NDArray } from "tsadjoint";
 import {
   type ConstitutiveKind,
@@ -149,6 +152,40 @@ export interface FlagshipFigures {
   readonly plainForwardMs?: number;
 }
 
+/** scikit-fem + SciPy reference figures (the peers folder's README, `flagship_skfem.py --mesh N`). */
+const SKFEM_REFERENCE: Readonly<Record<number, { totalMs: number; perNewtonMs: number }>> = {
+  32: { totalMs: 1400, perNewtonMs: 4.6 },
+  64: { totalMs: 3700, perNewtonMs: 18 },
+  128: { totalMs: 20000, perNewtonMs: 88 },
+};
+
+/**
+ * The main job in scikit-fem + SciPy at `mesh`: run in this process's session when the peers' Python is
+ * installed (`TSADJOINT_PEERS_PYTHON`, default /tmp/peers-venv/bin/python, and the peers folder beside the
+ * repository), else the reference figure.
+ */
+function skfemFigures(mesh: number): { totalMs: number; perNewtonMs: number; source: string } | undefined {
+  const python = process.env.TSADJOINT_PEERS_PYTHON ?? "/tmp/peers-venv/bin/python";
+  const script = fileURLToPath(new URL("../../shared/peers/flagship_skfem.py", import.meta.url));
+  if (existsSync(python) && existsSync(script)) {
+    try {
+      const output = execFileSync(python, [script, "--mesh", String(mesh)], {
+        encoding: "utf8",
+        env: { ...process.env, OMP_NUM_THREADS: "1" },
+      });
+      const total = /time: total ([\d.]+) s/.exec(output);
+      const perNewton = /per Newton iteration \(total time \/ all Newton its\): ([\d.]+) ms/.exec(output);
+      if (total !== null && perNewton !== null) {
+        return { totalMs: 1000 * Number(total[1]), perNewtonMs: Number(perNewton[1]), source: "run now" };
+      }
+    } catch {
+      // fall back to the reference figure
+    }
+  }
+  const reference = SKFEM_REFERENCE[mesh];
+  return reference === undefined ? undefined : { ...reference, source: "reference figure" };
+}
+
 /**
  * Runs the flagship benchmark and prints its tables: per engine and mesh, one forward solve (a replay of
  * the tape at new parameters: Newton from the previous solution), one gradient (adjoint) and one Hessian
@@ -207,6 +244,7 @@ export async function runFlagshipBench(
   for (const settings of [
     DEFAULT_SETTINGS,
     { ...DEFAULT_SETTINGS, mesh: 64 },
+    { ...DEFAULT_SETTINGS, mesh: 128 },
     { ...DEFAULT_SETTINGS, cr: "network" as const, maxIterations: 100 },
   ]) {
     const start = process.hrtime.bigint();
@@ -219,6 +257,23 @@ export async function runFlagshipBench(
       name: `${settings.cr} (${settings.engine}), mesh ${settings.mesh}`,
       value: `${format(total)} (${report.optimizer.iterations} iterations, ${report.solves.forward} forward, ${report.solves.adjoint} adjoint solves; ${format(perIteration)} per iteration, ${format(perNewton)} per Newton iteration)`,
     });
+    const peer = settings.cr === "power-law" && settings.mesh >= 64 ? skfemFigures(settings.mesh) : undefined;
+    if (peer !== undefined) {
+      endToEnd.push({
+        name: `  per Newton iteration vs scikit-fem + SciPy (${peer.source})`,
+        value: `${format(perNewton)} vs ${format(peer.perNewtonMs)}`,
+        ratio: perNewton / peer.perNewtonMs,
+        target: "<= 1",
+        pass: perNewton <= peer.perNewtonMs,
+      });
+      endToEnd.push({
+        name: `  whole run vs scikit-fem + SciPy (${peer.source})`,
+        value: `${format(total)} vs ${format(peer.totalMs)}`,
+        ratio: total / peer.totalMs,
+        target: "<= 1",
+        pass: total <= peer.totalMs,
+      });
+    }
   }
   printTable("flagship: end-to-end inference (Taylor tests included)", endToEnd);
   return figures;
