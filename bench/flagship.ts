@@ -4,9 +4,6 @@
  * (recorded forward / plain-JS forward, gradient / forward, Hessian action / gradient), and the end-to-end
  * inference time of the default run.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { NDArray } from "tsadjoint";
 import {
   type ConstitutiveKind,
@@ -22,7 +19,7 @@ import {
   START,
   syntheticData,
 } from "../examples/cr-inference/problem.js";
-import { printTable, type Row } from "./harness.js";
+import { printTable, type Row, runPeerScript } from "./harness.js";
 
 /** One engine configuration of the benchmark. */
 export interface FlagshipConfiguration {
@@ -165,22 +162,14 @@ const SKFEM_REFERENCE: Readonly<Record<number, { totalMs: number; perNewtonMs: n
  * repository), else the reference figure.
  */
 function skfemFigures(mesh: number): { totalMs: number; perNewtonMs: number; source: string } | undefined {
-  const python = process.env.TSADJOINT_PEERS_PYTHON ?? "/tmp/peers-venv/bin/python";
-  const script = fileURLToPath(new URL("../../shared/peers/flagship_skfem.py", import.meta.url));
-  if (existsSync(python) && existsSync(script)) {
-    try {
-      const output = execFileSync(python, [script, "--mesh", String(mesh)], {
-        encoding: "utf8",
-        env: { ...process.env, OMP_NUM_THREADS: "1" },
-      });
-      const total = /time: total ([\d.]+) s/.exec(output);
-      const perNewton = /per Newton iteration \(total time \/ all Newton its\): ([\d.]+) ms/.exec(output);
-      if (total !== null && perNewton !== null) {
-        return { totalMs: 1000 * Number(total[1]), perNewtonMs: Number(perNewton[1]), source: "run now" };
-      }
-    } catch {
-      // fall back to the reference figure
-    }
+  const output = runPeerScript("flagship_skfem.py", ["--mesh", String(mesh)]);
+  const total = output === undefined ? null : /time: total ([\d.]+) s/.exec(output);
+  const perNewton =
+    output === undefined
+      ? null
+      : /per Newton iteration \(total time \/ all Newton its\): ([\d.]+) ms/.exec(output);
+  if (total !== null && perNewton !== null) {
+    return { totalMs: 1000 * Number(total[1]), perNewtonMs: Number(perNewton[1]), source: "run now" };
   }
   const reference = SKFEM_REFERENCE[mesh];
   return reference === undefined ? undefined : { ...reference, source: "reference figure" };

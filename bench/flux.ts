@@ -1,9 +1,9 @@
 /**
  * @file Benchmark against the NumPy-based peers: the seed's Autograd flux f(u, g, p) = (|g|^2 + 1e-12)^((p-2)/2) g
  * on n points, J = sum(f^2), "from scratch" as autograd and JAX eager do it (a fresh tape, recording plus the
- * sweep): forward, gradient w.r.t. (g, p), Hessian-vector product. Ratios against the peers' reference figures
- * (/work/shared/peers/README.md: measured on the same kind of machine with `flux_peers.py 100000`, not in
- * this process) and against a plain-JS loop of the same forward measured in this process.
+ * sweep): forward, gradient w.r.t. (g, p), Hessian-vector product. Ratios against the peers (`flux_peers.py n`
+ * run in this session when the peers' Python is installed, else their reference figures, labelled) and against a
+ * plain-JS loop of the same forward measured in this process.
  */
 import {
   AdjFloat,
@@ -16,16 +16,49 @@ import {
   Tape,
   withTape,
 } from "tsadjoint";
-import { printTable, type Row } from "./harness.js";
+import { printTable, type Row, runPeerScript } from "./harness.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;
 
+type PeerName = "autograd" | "JAX eager" | "JAX jit";
+type PeerFigures = Record<PeerName, { forward: number; gradient: number; hvp: number }>;
+
 /** Reference figures in ms (float64, median) from /work/shared/peers/README.md (`flux_peers.py 100000`). */
-const peers = {
+const REFERENCE: PeerFigures = {
   autograd: { forward: 2.2, gradient: 14.9, hvp: 75.9 },
   "JAX eager": { forward: 2.5, gradient: 12.4, hvp: 28.0 },
   "JAX jit": { forward: 0.9, gradient: 3.7, hvp: 4.1 },
-} as const;
+};
+
+/**
+ * The peers' figures at n points: `flux_peers.py n` run now (same machine, same session) when the peers'
+ * Python is installed, else the reference figures (for n = 10^5).
+ */
+function peerFigures(n: number): { figures: PeerFigures; source: string } {
+  const output = runPeerScript("flux_peers.py", [String(n)]);
+  const read = (name: string) => {
+    const line = new RegExp(
+      `^${name}: forward ([\\d.]+) ms, gradient ([\\d.]+) ms.*hvp ([\\d.]+) ms`,
+      "m",
+    ).exec(output ?? "");
+    return line === null
+      ? undefined
+      : { forward: Number(line[1]), gradient: Number(line[2]), hvp: Number(line[3]) };
+  };
+  const autograd = read("autograd");
+  const eager = read("jax eager");
+  const jit = read("jax jit");
+  if (autograd !== undefined && eager !== undefined && jit !== undefined) {
+    return {
+      figures: { autograd, "JAX eager": eager, "JAX jit": jit },
+      source: `run now in this session (flux_peers.py ${n})`,
+    };
+  }
+  return {
+    figures: REFERENCE,
+    source: "references from /work/shared/peers/README.md, not measured in this session",
+  };
+}
 
 /** J = sum(f(u, g, p)^2) in np code, exactly as flux_peers.py writes it. */
 function objective(g: NDArray, p: AdjFloat | number): NDArray {
@@ -151,6 +184,7 @@ export function fluxTimings(n: number, repeats: number) {
  */
 export function runFluxBench(n = 1e5, repeats = 15): void {
   const t = fluxTimings(n, repeats);
+  const { figures: peers, source } = peerFigures(n);
   const bestEager = (key: "forward" | "gradient" | "hvp") =>
     Math.min(peers.autograd[key], peers["JAX eager"][key]);
   const peerNote = (key: "forward" | "gradient" | "hvp") =>
@@ -198,7 +232,7 @@ export function runFluxBench(n = 1e5, repeats = 15): void {
   ];
   printTable(
     `flux vs peers, n = ${n} points, median wall time (min-max, median CPU time) of ${repeats}; ratio column: vs the plain JS loop; ` +
-      "peer figures are references from /work/shared/peers/README.md, not measured in this process",
+      `peer figures: ${source}`,
     rows,
   );
 }

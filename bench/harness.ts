@@ -1,4 +1,29 @@
 /** @file Benchmark helpers: repeated timing with medians, heap measurement, and a ratio table. */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Runs one of the peers' Python scripts (the project's peers folder beside the repository) with the peers'
+ * Python (`TSADJOINT_PEERS_PYTHON`, default /tmp/peers-venv/bin/python) and one BLAS thread; its standard
+ * output, or undefined when the Python or the script is not installed here or the run fails.
+ *
+ * @example
+ * const output = runPeerScript("flux_peers.py", ["100000"]);
+ */
+export function runPeerScript(script: string, args: readonly string[]): string | undefined {
+  const python = process.env.TSADJOINT_PEERS_PYTHON ?? "/tmp/peers-venv/bin/python";
+  const path = fileURLToPath(new URL(`../../shared/peers/${script}`, import.meta.url));
+  if (!existsSync(python) || !existsSync(path)) return undefined;
+  try {
+    return execFileSync(python, [path, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, OMP_NUM_THREADS: "1" },
+    });
+  } catch {
+    return undefined;
+  }
+}
 
 /** Median wall time in milliseconds of `repeats` runs of `fn` (after `warmups` runs). */
 export function timeMedian(fn: () => void, repeats = 7, warmups = 1): number {

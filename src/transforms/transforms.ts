@@ -319,6 +319,38 @@ function planFor(nest: boolean, trace: Trace, seeds: readonly unknown[] = []): D
   return new DependencyPlan(trace);
 }
 
+/** What grad, jacobian and hessian set up for one call: f traced at the arguments, the selected ones. */
+interface TracedCall {
+  readonly list: readonly number[];
+  /** Whether the call records one block on the working tape (annotation on). */
+  readonly nest: boolean;
+  readonly trace: Trace;
+  /** The output seed (scalar output only; undefined otherwise). */
+  readonly seed: unknown;
+  readonly mask: boolean[];
+  readonly slots: InputSlot[];
+  readonly plan: DependencyPlan | undefined;
+}
+
+/** Traces f at `args` with the `argnums` arguments as controls (a scalar output checked when asked). */
+function traceCall(
+  operation: string,
+  f: AnyFunction,
+  argnums: Argnums,
+  args: readonly unknown[],
+  scalarOutput: boolean,
+): TracedCall {
+  const list = argnumList(operation, argnums, args.length);
+  const nest = annotating();
+  const active = new Set(list);
+  const trace = new Trace(operation, f, args, (a) => active.has(a));
+  const seed = scalarOutput ? checkScalarOutput(operation, trace) : undefined;
+  const mask = slotMask(trace, list);
+  const slots = selectedSlots(trace, list);
+  const plan = planFor(nest, trace);
+  return { list, nest, trace, seed, mask, slots, plan };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // grad and valueAndGrad
 
@@ -329,14 +361,7 @@ function gradientCall(
   args: readonly unknown[],
   withValue: boolean,
 ): unknown {
-  const list = argnumList(operation, argnums, args.length);
-  const nest = annotating();
-  const active = new Set(list);
-  const trace = new Trace(operation, f, args, (a) => active.has(a));
-  const seed = checkScalarOutput(operation, trace);
-  const mask = slotMask(trace, list);
-  const plan = planFor(nest, trace);
-  const slots = selectedSlots(trace, list);
+  const { list, nest, trace, seed, mask, slots, plan } = traceCall(operation, f, argnums, args, true);
   const compute = (inputs?: readonly unknown[]): Leaf[] => {
     trace.sync(plan === undefined ? trace.traced : plan.controlValues(inputs));
     const adjoints = trace.adjoint([seed], mask, inputs === undefined);
@@ -653,13 +678,7 @@ export function jacobian(f: AnyFunction, options?: TransformOptions): (...args: 
   checkFunction(operation, f);
   const argnums = parseArgnums(operation, options);
   return (...args: unknown[]) => {
-    const list = argnumList(operation, argnums, args.length);
-    const nest = annotating();
-    const active = new Set(list);
-    const trace = new Trace(operation, f, args, (a) => active.has(a));
-    const mask = slotMask(trace, list);
-    const slots = selectedSlots(trace, list);
-    const plan = planFor(nest, trace);
+    const { list, nest, trace, mask, slots, plan } = traceCall(operation, f, argnums, args, false);
     const compute = (inputs?: readonly unknown[]): Leaf[] => {
       trace.sync(plan === undefined ? trace.traced : plan.controlValues(inputs));
       const blocks = trace.jacobian(mask, inputs === undefined);
@@ -702,14 +721,7 @@ export function hessian(f: AnyFunction, options?: TransformOptions): (...args: u
   checkFunction(operation, f);
   const argnums = parseArgnums(operation, options);
   return (...args: unknown[]) => {
-    const list = argnumList(operation, argnums, args.length);
-    const nest = annotating();
-    const active = new Set(list);
-    const trace = new Trace(operation, f, args, (a) => active.has(a));
-    const seed = checkScalarOutput(operation, trace);
-    const mask = slotMask(trace, list);
-    const slots = selectedSlots(trace, list);
-    const plan = planFor(nest, trace);
+    const { list, nest, trace, seed, mask, slots, plan } = traceCall(operation, f, argnums, args, true);
     const compute = (inputs?: readonly unknown[]): Leaf[] => {
       trace.sync(plan === undefined ? trace.traced : plan.controlValues(inputs));
       const sizes = slots.map((slot) => (slot.user instanceof NDArray ? slot.user.size : 1));
