@@ -156,17 +156,29 @@ const ADJ = 2;
 const HES = 4;
 /** An external that depends on a control (needs derivatives). */
 const EXT_ACTIVE = 8;
+/**
+ * An operation's first partial (f', or f_a) / second partial (f_b) as the last tangent-linear sweep
+ * evaluated it, for the second-order sweep that follows (the same call on the same values: the same
+ * number). A replay clears them.
+ */
+const D1 = 16;
+const D2 = 32;
 
 /** Derivative slots, one entry per operation or per external: values and "set" bits. */
 class Slots {
   readonly tlm: Float64Array;
   readonly adj: Float64Array;
   readonly hes: Float64Array;
+  /** The partials D1 / D2 (operations only). */
+  readonly d1: Float64Array;
+  readonly d2: Float64Array;
   readonly set: Uint8Array;
   constructor(n: number) {
     this.tlm = new Float64Array(n);
     this.adj = new Float64Array(n);
     this.hes = new Float64Array(n);
+    this.d1 = new Float64Array(n);
+    this.d2 = new Float64Array(n);
     this.set = new Uint8Array(n);
   }
 }
@@ -185,6 +197,25 @@ function numberSlot(value: unknown, what: string): number {
     );
   }
   return value;
+}
+
+/** Operations a chunk holds (a power of two): 4096 keeps each array under the allocator's mmap size. */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+
+/** A fixed-size block of recorded operations (the fields of the segment's flat arrays). */
+class Chunk {
+  readonly kinds = new Uint8Array(CHUNK);
+  readonly ruleIds = new Uint8Array(CHUNK);
+  readonly first = new Int32Array(CHUNK);
+  readonly second = new Int32Array(CHUNK);
+  readonly constants = new Float64Array(CHUNK);
+  readonly values = new Float64Array(CHUNK);
+}
+
+/** `set[i] &= keep` for the first `n` entries (a small monomorphic loop of its own). */
+function clearBits(set: Uint8Array, n: number, keep: number): void {
+  for (let i = 0; i < n; i++) set[i] &= keep;
 }
 
 /** A kept-operations mask that keeps every operation (the composite modes). */
@@ -225,18 +256,21 @@ export class ScalarSegment extends Block {
   private readonly built = new Map<number, BlockVariable>();
   private readonly builtList: BlockVariable[] = [];
   private readonly builtSlots: number[] = [];
+  /** Operations recorded since the last compaction, in fixed-size chunks (see `compact`). */
+  private readonly chunks: Chunk[] = [];
+  private chunk: Chunk | undefined = undefined;
+  private chunkFill = 0;
   /** Every operation's variable once the segment was replaced by its blocks. */
   private exploded: BlockVariable[] | undefined = undefined;
 
   constructor() {
     super();
-    const capacity = 64;
-    this.kinds = new Uint8Array(capacity);
-    this.ruleIds = new Uint8Array(capacity);
-    this.first = new Int32Array(capacity);
-    this.second = new Int32Array(capacity);
-    this.constants = new Float64Array(capacity);
-    this.values = new Float64Array(capacity);
+    this.kinds = new Uint8Array(0);
+    this.ruleIds = new Uint8Array(0);
+    this.first = new Int32Array(0);
+    this.second = new Int32Array(0);
+    this.constants = new Float64Array(0);
+    this.values = new Float64Array(0);
   }
 
   override get name(): string {
@@ -328,38 +362,73 @@ export class ScalarSegment extends Block {
     constant: number,
     value: number,
   ): number {
-    const index = this.size;
-    if (index === this.values.length) this.grow();
-    this.kinds[index] = kind;
-    this.ruleIds[index] = ruleId;
-    this.first[index] = first;
-    this.second[index] = second;
-    this.constants[index] = constant;
-    this.values[index] = value;
-    this.size = index + 1;
-    return index;
+    let chunk = this.chunk;
+    let j = this.chunkFill;
+    if (chunk === undefined || j === CHUNK) {
+      chunk = new Chunk();
+      this.chunks.push(chunk);
+      this.chunk = chunk;
+      j = 0;
+    }
+    chunk.kinds[j] = kind;
+    chunk.ruleIds[j] = ruleId;
+    chunk.first[j] = first;
+    chunk.second[j] = second;
+    chunk.constants[j] = constant;
+    chunk.values[j] = value;
+    this.chunkFill = j + 1;
+    return this.size++;
   }
 
-  private grow(): void {
-    const capacity = this.values.length * 2;
-    const kinds = new Uint8Array(capacity);
+  /** The value of operation `slot` (recorded or recomputed). */
+  private recordedValue(slot: number): number {
+    const flat = this.values.length;
+    if (slot < flat) return this.values[slot];
+    const c = slot - flat;
+    return this.chunks[c >> CHUNK_BITS].values[c & (CHUNK - 1)];
+  }
+
+  /**
+   * Moves the operations recorded in chunks into the flat arrays the loops read (one allocation of the
+   * exact size: recording into fixed chunks avoids copying growing arrays, most of its cost otherwise).
+   */
+  private compact(): void {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return;
+    const n = this.size;
+    const flat = this.values.length;
+    const kinds = new Uint8Array(n);
+    const ruleIds = new Uint8Array(n);
+    const first = new Int32Array(n);
+    const second = new Int32Array(n);
+    const constants = new Float64Array(n);
+    const values = new Float64Array(n);
     kinds.set(this.kinds);
-    this.kinds = kinds;
-    const ruleIds = new Uint8Array(capacity);
     ruleIds.set(this.ruleIds);
-    this.ruleIds = ruleIds;
-    const first = new Int32Array(capacity);
     first.set(this.first);
-    this.first = first;
-    const second = new Int32Array(capacity);
     second.set(this.second);
-    this.second = second;
-    const constants = new Float64Array(capacity);
     constants.set(this.constants);
-    this.constants = constants;
-    const values = new Float64Array(capacity);
     values.set(this.values);
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c];
+      const at = flat + c * CHUNK;
+      const count = Math.min(CHUNK, n - at);
+      kinds.set(chunk.kinds.subarray(0, count), at);
+      ruleIds.set(chunk.ruleIds.subarray(0, count), at);
+      first.set(chunk.first.subarray(0, count), at);
+      second.set(chunk.second.subarray(0, count), at);
+      constants.set(chunk.constants.subarray(0, count), at);
+      values.set(chunk.values.subarray(0, count), at);
+    }
+    this.kinds = kinds;
+    this.ruleIds = ruleIds;
+    this.first = first;
+    this.second = second;
+    this.constants = constants;
     this.values = values;
+    chunks.length = 0;
+    this.chunk = undefined;
+    this.chunkFill = 0;
   }
 
   /** The variable of operation `slot`'s value (built on first request; an output of the segment). */
@@ -367,7 +436,7 @@ export class ScalarSegment extends Block {
     if (this.exploded !== undefined) return this.exploded[slot];
     let variable = this.built.get(slot);
     if (variable === undefined) {
-      variable = new BlockVariable(this.values[slot]);
+      variable = new BlockVariable(this.recordedValue(slot));
       variable.block = this;
       this.built.set(slot, variable);
       this.builtList.push(variable);
@@ -382,6 +451,7 @@ export class ScalarSegment extends Block {
    * only answers `variableOf`.
    */
   explode(): Block[] {
+    this.compact();
     const n = this.size;
     const variables = new Array<BlockVariable>(n);
     const blocks = new Array<Block>(n);
@@ -427,6 +497,7 @@ export class ScalarSegment extends Block {
    * or undefined when no operation is active.
    */
   _walkForward(epoch: number): Uint8Array | undefined {
+    this.compact();
     const externals = this.externals;
     const active = new Uint8Array(externals.length);
     for (let k = 0; k < externals.length; k++) {
@@ -518,6 +589,8 @@ export class ScalarSegment extends Block {
         fresh.tlm.set(slots.tlm);
         fresh.adj.set(slots.adj);
         fresh.hes.set(slots.hes);
+        fresh.d1.set(slots.d1);
+        fresh.d2.set(slots.d2);
         fresh.set.set(slots.set);
       }
       slots = fresh;
@@ -568,9 +641,8 @@ export class ScalarSegment extends Block {
   private loadBuilt(flags: Uint8Array, slots: Slots, bits: number): void {
     const n = flags.length;
     const set = slots.set;
-    const clear = ~bits & 7;
-    for (let i = 0; i < n; i++) set[i] &= clear;
-    if (bits === TLM) return;
+    clearBits(set, n, ~bits & 0xff);
+    if ((bits & (ADJ | HES)) === 0) return;
     const built = this.builtSlots;
     for (let j = 0; j < built.length; j++) {
       const slot = built[j];
@@ -603,6 +675,9 @@ export class ScalarSegment extends Block {
 
   /** Replay: recomputes the kept operations from the inputs' values. */
   _sweepRecompute(flags: Uint8Array): void {
+    this.compact();
+    const slots = this.slots;
+    if (slots !== undefined) clearBits(slots.set, Math.min(slots.set.length, this.size), ~(D1 | D2) & 0xff);
     this.recomputeLoop(flags, this.loadExternals(undefined, 0).value);
     const built = this.builtSlots;
     for (let j = 0; j < built.length; j++) {
@@ -613,15 +688,17 @@ export class ScalarSegment extends Block {
 
   /** Tangent-linear sweep over the kept operations. */
   _sweepTlm(flags: Uint8Array, epoch: number): void {
+    this.compact();
     const slots = this.sweepSlots(flags.length);
     const ext = this.loadExternals(epoch, TLM);
-    this.loadBuilt(flags, slots, TLM);
+    this.loadBuilt(flags, slots, TLM | D1 | D2);
     this.tlmLoop(flags, ext, slots);
     this.storeBuilt(flags, slots, TLM);
   }
 
   /** Adjoint sweep over the kept operations. */
   _sweepAdjoint(flags: Uint8Array, epoch: number): void {
+    this.compact();
     const slots = this.sweepSlots(flags.length);
     const ext = this.loadExternals(epoch, ADJ);
     this.loadBuilt(flags, slots, ADJ);
@@ -636,6 +713,7 @@ export class ScalarSegment extends Block {
    * sweep left.
    */
   _sweepSecondOrder(flags: Uint8Array, epoch: number, adjointsReady: boolean): void {
+    this.compact();
     const slots = this.sweepSlots(flags.length);
     const bits = adjointsReady ? HES : ADJ | HES;
     const ext = this.loadExternals(epoch, TLM | ADJ | HES);
@@ -655,6 +733,7 @@ export class ScalarSegment extends Block {
     flags: Uint8Array,
     slot: "adj" | "tlm" | "hessian",
   ): { name: string; inputs: number[] } | undefined {
+    this.compact();
     const slots = this.slots;
     if (slots === undefined) return undefined;
     const bit = slot === "tlm" ? TLM : slot === "adj" ? ADJ : HES;
@@ -707,6 +786,9 @@ export class ScalarSegment extends Block {
   }
 
   recompute({ inputs }: RecomputeContext): readonly unknown[] {
+    this.compact();
+    const slots = this.slots;
+    if (slots !== undefined) clearBits(slots.set, Math.min(slots.set.length, this.size), ~(D1 | D2) & 0xff);
     const n = this.externals.length;
     const value = new Float64Array(n);
     for (let k = 0; k < n; k++) value[k] = numberSlot(inputs[k], "input");
@@ -715,6 +797,7 @@ export class ScalarSegment extends Block {
   }
 
   override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
+    this.compact();
     const ext = this.contextExternals(inputs, tlmInputs, TLM);
     const slots = new Slots(this.size);
     this.tlmLoop(allKept(this.size), ext, slots);
@@ -722,6 +805,7 @@ export class ScalarSegment extends Block {
   }
 
   override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
+    this.compact();
     const ext = this.contextExternals(inputs, [], ADJ);
     for (let k = 0; k < needed.length; k++) if (!needed[k]) ext.slots.set[k] = 0;
     const slots = new Slots(this.size);
@@ -774,6 +858,8 @@ export class ScalarSegment extends Block {
     const constants = this.constants;
     const values = this.values;
     const tlm = slots.tlm;
+    const d1 = slots.d1;
+    const d2 = slots.d2;
     const set = slots.set;
     const extValue = ext.value;
     const extTlm = ext.slots.tlm;
@@ -810,14 +896,34 @@ export class ScalarSegment extends Block {
           bdot = extTlm[-1 - b];
         }
         if (aOn === 0 && bOn === 0) continue;
-        tlm[i] = binaryTlmScalar(binary[ids[i]], x, y, z, aOn ? adot : undefined, bOn ? bdot : undefined);
-      } else {
-        if (aOn === 0) continue;
-        if (kind === UNARY) tlm[i] = unary[ids[i]].df(x, z) * adot;
-        else if (kind === CONSTANT_FIRST) tlm[i] = binary[ids[i]].db(constants[i], x, z) * adot;
-        else tlm[i] = binary[ids[i]].da(x, constants[i], z) * adot;
+        // binaryTlmScalar, keeping the partials
+        const rule = binary[ids[i]];
+        let zdot = 0;
+        let bits = TLM;
+        if (aOn !== 0) {
+          const d = rule.da(x, y, z);
+          d1[i] = d;
+          bits |= D1;
+          zdot += d * adot;
+        }
+        if (bOn !== 0) {
+          const d = rule.db(x, y, z);
+          d2[i] = d;
+          bits |= D2;
+          zdot += d * bdot;
+        }
+        tlm[i] = zdot;
+        set[i] |= bits;
+        continue;
       }
-      set[i] |= TLM;
+      if (aOn === 0) continue;
+      let d: number;
+      if (kind === UNARY) d = unary[ids[i]].df(x, z);
+      else if (kind === CONSTANT_FIRST) d = binary[ids[i]].db(constants[i], x, z);
+      else d = binary[ids[i]].da(x, constants[i], z);
+      d1[i] = d;
+      tlm[i] = d * adot;
+      set[i] |= TLM | D1;
     }
   }
 
@@ -891,14 +997,25 @@ export class ScalarSegment extends Block {
    * The fused second-order loop (the blocks' `_secondOrderScalar`): adjoint and second-order adjoint of
    * each kept operation's inputs, f' evaluated once.
    */
+  // long: one loop over the operations with the three kinds and both input kinds inline (helper calls cost more than the rules)
   private secondOrderLoop(flags: Uint8Array, ext: Externals, slots: Slots): void {
     const kinds = this.kinds;
-    const set = slots.set;
-    const adj = slots.adj;
-    const hes = slots.hes;
+    const ids = this.ruleIds;
+    const unary = this.unaryRules;
+    const binary = this.binaryRules;
+    const constants = this.constants;
     const values = this.values;
     const firsts = this.first;
     const seconds = this.second;
+    const set = slots.set;
+    const adj = slots.adj;
+    const hes = slots.hes;
+    const tlm = slots.tlm;
+    const eValue = ext.value;
+    const eSet = ext.slots.set;
+    const eTlm = ext.slots.tlm;
+    const eAdj = ext.slots.adj;
+    const eHes = ext.slots.hes;
     for (let i = flags.length - 1; i >= 0; i--) {
       if ((flags[i] & KEPT) === 0) continue;
       const s = set[i];
@@ -909,62 +1026,135 @@ export class ScalarSegment extends Block {
       const zhat = hes[i];
       const z = values[i];
       const a = firsts[i];
+      // input a: value, whether it needs derivatives, its tangent (0 when none)
+      let x: number;
+      let needA: boolean;
+      let dotA = false;
+      let ad = 0;
+      if (a >= 0) {
+        x = values[a];
+        needA = (flags[a] & ACTIVE) !== 0;
+        if (needA && set[a] & TLM) {
+          dotA = true;
+          ad = tlm[a];
+        }
+      } else {
+        const k = -1 - a;
+        x = eValue[k];
+        needA = (eSet[k] & EXT_ACTIVE) !== 0;
+        if (needA && eSet[k] & TLM) {
+          dotA = true;
+          ad = eTlm[k];
+        }
+      }
       const kind = kinds[i];
       if (kind === BINARY) {
-        const rule = this.binaryRules[this.ruleIds[i]];
         const b = seconds[i];
-        const x = this.valueAt(a, ext);
-        const y = this.valueAt(b, ext);
-        const needA = this.isActive(a, flags, ext);
-        const needB = this.isActive(b, flags, ext);
-        const ad = needA ? this.tangentAt(a, slots, ext) : 0;
-        const bd = needB ? this.tangentAt(b, slots, ext) : 0;
-        const da = rule.da(x, y, z);
-        const db = rule.db(x, y, z);
+        let y: number;
+        let needB: boolean;
+        let bd = 0;
+        if (b >= 0) {
+          y = values[b];
+          needB = (flags[b] & ACTIVE) !== 0;
+          if (needB && set[b] & TLM) bd = tlm[b];
+        } else {
+          const k = -1 - b;
+          y = eValue[k];
+          needB = (eSet[k] & EXT_ACTIVE) !== 0;
+          if (needB && eSet[k] & TLM) bd = eTlm[k];
+        }
+        const rule = binary[ids[i]];
+        const da = s & D1 ? slots.d1[i] : rule.da(x, y, z);
+        const db = s & D2 ? slots.d2[i] : rule.db(x, y, z);
         const hat = hatOn ? zhat : 0;
         const bar = barOn ? zbar : 0;
         const ahat = binarySecondScalar(rule, 0, x, y, z, da * hat, bar, ad, bd);
         const bhat = binarySecondScalar(rule, 1, x, y, z, db * hat, bar, ad, bd);
         if (barOn) {
-          if (needA) this.accumulate(a, da * zbar, ADJ, slots, ext);
-          if (needB) this.accumulate(b, db * zbar, ADJ, slots, ext);
+          if (needA) {
+            const v = da * zbar;
+            if (a >= 0) {
+              adj[a] = set[a] & ADJ ? adj[a] + v : v;
+              set[a] |= ADJ;
+            } else {
+              const k = -1 - a;
+              eAdj[k] = eSet[k] & ADJ ? eAdj[k] + v : v;
+              eSet[k] |= ADJ;
+            }
+          }
+          if (needB) {
+            const v = db * zbar;
+            if (b >= 0) {
+              adj[b] = set[b] & ADJ ? adj[b] + v : v;
+              set[b] |= ADJ;
+            } else {
+              const k = -1 - b;
+              eAdj[k] = eSet[k] & ADJ ? eAdj[k] + v : v;
+              eSet[k] |= ADJ;
+            }
+          }
         }
-        if (needA) this.accumulate(a, ahat, HES, slots, ext);
-        if (needB) this.accumulate(b, bhat, HES, slots, ext);
+        if (needA) {
+          if (a >= 0) {
+            hes[a] = set[a] & HES ? hes[a] + ahat : ahat;
+            set[a] |= HES;
+          } else {
+            const k = -1 - a;
+            eHes[k] = eSet[k] & HES ? eHes[k] + ahat : ahat;
+            eSet[k] |= HES;
+          }
+        }
+        if (needB) {
+          if (b >= 0) {
+            hes[b] = set[b] & HES ? hes[b] + bhat : bhat;
+            set[b] |= HES;
+          } else {
+            const k = -1 - b;
+            eHes[k] = eSet[k] & HES ? eHes[k] + bhat : bhat;
+            eSet[k] |= HES;
+          }
+        }
         continue;
       }
-      const x = this.valueAt(a, ext);
-      const needA = this.isActive(a, flags, ext);
-      const dotOn = needA && this.tangentSet(a, slots, ext);
-      const dot = dotOn ? this.tangentAt(a, slots, ext) : 0;
       let first: number;
       let xhat: number;
       if (kind === UNARY) {
-        const rule = this.unaryRules[this.ruleIds[i]];
-        first = rule.df(x, z);
-        xhat = unarySecondScalar(
-          rule,
-          x,
-          z,
-          hatOn ? first * zhat : 0,
-          barOn ? zbar : undefined,
-          dotOn ? dot : undefined,
-        );
+        const rule = unary[ids[i]];
+        first = s & D1 ? slots.d1[i] : rule.df(x, z);
+        const start = hatOn ? first * zhat : 0;
+        // unarySecondScalar with ybar = zbar (when set) and xdot = ad (when set)
+        xhat = barOn && dotA && zbar !== 0 && ad !== 0 ? start + rule.d2f(x, z) * zbar * ad : start;
       } else {
-        const rule = this.binaryRules[this.ruleIds[i]];
-        const c = this.constants[i];
+        const rule = binary[ids[i]];
+        const c = constants[i];
         const bar = barOn ? zbar : 0;
         if (kind === CONSTANT_FIRST) {
-          first = rule.db(c, x, z);
-          xhat = binarySecondScalar(rule, 1, c, x, z, first * (hatOn ? zhat : 0), bar, 0, dot);
+          first = s & D1 ? slots.d1[i] : rule.db(c, x, z);
+          xhat = binarySecondScalar(rule, 1, c, x, z, first * (hatOn ? zhat : 0), bar, 0, ad);
         } else {
-          first = rule.da(x, c, z);
-          xhat = binarySecondScalar(rule, 0, x, c, z, first * (hatOn ? zhat : 0), bar, dot, 0);
+          first = s & D1 ? slots.d1[i] : rule.da(x, c, z);
+          xhat = binarySecondScalar(rule, 0, x, c, z, first * (hatOn ? zhat : 0), bar, ad, 0);
         }
       }
       if (!needA) continue;
-      if (barOn) this.accumulate(a, first * zbar, ADJ, slots, ext);
-      this.accumulate(a, xhat, HES, slots, ext);
+      if (a >= 0) {
+        if (barOn) {
+          const v = first * zbar;
+          adj[a] = set[a] & ADJ ? adj[a] + v : v;
+          set[a] |= ADJ;
+        }
+        hes[a] = set[a] & HES ? hes[a] + xhat : xhat;
+        set[a] |= HES;
+      } else {
+        const k = -1 - a;
+        if (barOn) {
+          const v = first * zbar;
+          eAdj[k] = eSet[k] & ADJ ? eAdj[k] + v : v;
+          eSet[k] |= ADJ;
+        }
+        eHes[k] = eSet[k] & HES ? eHes[k] + xhat : xhat;
+        eSet[k] |= HES;
+      }
     }
   }
 
