@@ -203,14 +203,33 @@ function numberSlot(value: unknown, what: string): number {
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
 
-/** A fixed-size block of recorded operations (the fields of the segment's flat arrays). */
+/**
+ * A block of recorded operations (the fields of the segment's flat arrays). A segment's first chunk starts
+ * small and grows to CHUNK (a short run between other blocks stays small); later chunks are CHUNK long.
+ */
 class Chunk {
-  readonly kinds = new Uint8Array(CHUNK);
-  readonly ruleIds = new Uint8Array(CHUNK);
-  readonly first = new Int32Array(CHUNK);
-  readonly second = new Int32Array(CHUNK);
-  readonly constants = new Float64Array(CHUNK);
-  readonly values = new Float64Array(CHUNK);
+  readonly kinds: Uint8Array;
+  readonly ruleIds: Uint8Array;
+  readonly first: Int32Array;
+  readonly second: Int32Array;
+  readonly constants: Float64Array;
+  readonly values: Float64Array;
+  constructor(capacity: number, from?: Chunk) {
+    this.kinds = new Uint8Array(capacity);
+    this.ruleIds = new Uint8Array(capacity);
+    this.first = new Int32Array(capacity);
+    this.second = new Int32Array(capacity);
+    this.constants = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+    if (from !== undefined) {
+      this.kinds.set(from.kinds);
+      this.ruleIds.set(from.ruleIds);
+      this.first.set(from.first);
+      this.second.set(from.second);
+      this.constants.set(from.constants);
+      this.values.set(from.values);
+    }
+  }
 }
 
 /** `set[i] &= keep` for the first `n` entries (a small monomorphic loop of its own). */
@@ -249,11 +268,12 @@ export class ScalarSegment extends Block {
   /** The derivative slots of the sweeps (allocated by the first sweep). */
   private slots: Slots | undefined = undefined;
   private readonly externals: BlockVariable[] = [];
-  private readonly externalIndex = new Map<BlockVariable, number>();
+  /** Index of each external (built once there are more than a few; a scan finds them before). */
+  private externalIndex: Map<BlockVariable, number> | undefined = undefined;
   private lastExternal: BlockVariable | undefined = undefined;
   private lastExternalSlot = 0;
   /** Variables built for operations' values (the segment's outputs), by operation index. */
-  private readonly built = new Map<number, BlockVariable>();
+  private built: Map<number, BlockVariable> | undefined = undefined;
   private readonly builtList: BlockVariable[] = [];
   private readonly builtSlots: number[] = [];
   /** Operations recorded since the last compaction, in fixed-size chunks (see `compact`). */
@@ -289,9 +309,8 @@ export class ScalarSegment extends Block {
 
   override replaceDependency(index: number, variable: BlockVariable): void {
     const old = this.externals[index];
-    this.externalIndex.delete(old);
     this.externals[index] = variable;
-    this.externalIndex.set(variable, index);
+    this.externalIndex = undefined;
     if (this.lastExternal === old) this.lastExternal = undefined;
   }
 
@@ -305,11 +324,24 @@ export class ScalarSegment extends Block {
     if (value._segment === this && this.exploded === undefined) return value._slot;
     const variable = value.blockVariable;
     if (variable === this.lastExternal) return this.lastExternalSlot;
-    let index = this.externalIndex.get(variable);
+    const externals = this.externals;
+    let index: number | undefined;
+    if (externals.length <= 8) {
+      const found = externals.indexOf(variable);
+      if (found >= 0) index = found;
+    } else {
+      let map = this.externalIndex;
+      if (map === undefined) {
+        map = new Map();
+        for (let k = 0; k < externals.length; k++) map.set(externals[k], k);
+        this.externalIndex = map;
+      }
+      index = map.get(variable);
+    }
     if (index === undefined) {
-      index = this.externals.length;
-      this.externals.push(variable);
-      this.externalIndex.set(variable, index);
+      index = externals.length;
+      externals.push(variable);
+      this.externalIndex?.set(variable, index);
     }
     this.lastExternal = variable;
     this.lastExternalSlot = -1 - index;
@@ -364,11 +396,20 @@ export class ScalarSegment extends Block {
   ): number {
     let chunk = this.chunk;
     let j = this.chunkFill;
-    if (chunk === undefined || j === CHUNK) {
-      chunk = new Chunk();
-      this.chunks.push(chunk);
+    if (chunk === undefined || j === chunk.values.length) {
+      const chunks = this.chunks;
+      if (chunk === undefined) {
+        chunk = new Chunk(chunks.length === 0 ? 16 : CHUNK);
+        chunks.push(chunk);
+      } else if (j < CHUNK) {
+        chunk = new Chunk(Math.min(CHUNK, 4 * j), chunk);
+        chunks[chunks.length - 1] = chunk;
+      } else {
+        chunk = new Chunk(CHUNK);
+        chunks.push(chunk);
+        j = 0;
+      }
       this.chunk = chunk;
-      j = 0;
     }
     chunk.kinds[j] = kind;
     chunk.ruleIds[j] = ruleId;
@@ -434,6 +475,7 @@ export class ScalarSegment extends Block {
   /** The variable of operation `slot`'s value (built on first request; an output of the segment). */
   variableOf(slot: number): BlockVariable {
     if (this.exploded !== undefined) return this.exploded[slot];
+    this.built ??= new Map();
     let variable = this.built.get(slot);
     if (variable === undefined) {
       variable = new BlockVariable(this.recordedValue(slot));
@@ -458,7 +500,7 @@ export class ScalarSegment extends Block {
     const slots = this.slots;
     const build = scalarBlockBuilders();
     for (let i = 0; i < n; i++) {
-      const variable = this.built.get(i) ?? new BlockVariable(this.values[i]);
+      const variable = this.built?.get(i) ?? new BlockVariable(this.values[i]);
       variable.saved = this.values[i];
       if (slots !== undefined && i < slots.set.length) {
         const set = slots.set[i];

@@ -85,6 +85,27 @@ describe("scalar segments (the typed-array record of scalar operations)", () => 
     expect(segment.every((text) => Number.isFinite(Number(text)))).toBe(true);
   });
 
+  it("a long segment (several chunks, swept between recordings) equals the per-operation blocks", () => {
+    const run = (explodeFirst: boolean) => {
+      const tape = new Tape();
+      const x0 = new AdjFloat(0.3);
+      const a = new AdjFloat(0.9);
+      const controls = [new Control(x0), new Control(a)];
+      const J1 = withTape(tape, () => program(x0, a, 400)); // 6800 operations
+      if (explodeFirst) void tape.blocks;
+      const first = new ReducedFunctional(J1, controls, { tape });
+      const out = [...first.derivative(), ...first.hessian([1, -1])].map((v) => v.value);
+      const J2 = withTape(tape, () => program(J1, a, 300));
+      if (explodeFirst) void tape.blocks;
+      else expect(tape.records.length).toBe(1); // the same segment took the new operations
+      const second = new ReducedFunctional(J2, controls, { tape });
+      out.push(...[...second.derivative(), ...second.hessian([0.5, 2])].map((v) => v.value));
+      out.push(second.evaluate([0.31, 0.88]), ...second.derivative().map((v) => v.value));
+      return out.map(String);
+    };
+    expect(run(false)).toEqual(run(true));
+  });
+
   it("a value's variable is built on request, an output of the segment, and keeps its identity", () => {
     const tape = new Tape();
     const x = new AdjFloat(0.2);
