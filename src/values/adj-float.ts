@@ -1,7 +1,7 @@
 /** @file AdjFloat: the scalar overloaded value, with short arithmetic methods that record on the tape. */
 import { TsadjointError } from "../errors.js";
 import type { BlockVariable } from "../tape/block.js";
-import type { ScalarSegment, SegmentLinked } from "../tape/scalar-segment.js";
+import type { ScalarSegment } from "../tape/scalar-segment.js";
 import { OverloadedValue } from "./overloaded.js";
 import { registerOverloadedType, scalarSpace } from "./space.js";
 
@@ -64,7 +64,7 @@ function recorded(method: string): AdjFloatArithmetic {
  * const y = x.mul(x).add(np.sin(x)); // recorded
  * y.value; // 4 + sin(2)
  */
-export class AdjFloat extends OverloadedValue implements SegmentLinked {
+export class AdjFloat extends OverloadedValue {
   /** The number this value holds. */
   readonly value: number;
   /** @internal the scalar segment that recorded this value (its variable is built on request) */
