@@ -93,8 +93,9 @@ export interface SegmentLinked extends Recordable {
 }
 
 /**
- * The zero-order seconds of a unary rule at one number, xhat = first + f''(x) ybar xdot, the f'' term added
- * for a nonzero ybar and xdot only (`ybar` / `xdot` undefined: zero). Shared with ops/elementwise.
+ * The second-order adjoint of a unary rule at one number, xhat = first + f''(x) ybar xdot, where `first` is
+ * the f'(x) yhat term as the caller forms it; the f'' term is added for a nonzero ybar and xdot only
+ * (`ybar` / `xdot` undefined: zero). Shared with ops/elementwise.
  */
 export function unarySecondScalar(
   rule: ScalarUnaryRule,
@@ -314,11 +315,6 @@ export class ScalarSegment extends Block {
     if (this.lastExternal === old) this.lastExternal = undefined;
   }
 
-  /** Whether the segment was replaced by its blocks (it takes no more operations then). */
-  get isExploded(): boolean {
-    return this.exploded !== undefined;
-  }
-
   /** The input slot of `value` for a new operation: its operation here, or an external. */
   inputSlot(value: SegmentLinked): number {
     if (value._segment === this && this.exploded === undefined) return value._slot;
@@ -348,7 +344,7 @@ export class ScalarSegment extends Block {
     return -1 - index;
   }
 
-  /** Whether one more operation with this many distinct rules fits (rule indices are bytes). */
+  /** The index of `rule` in the table of its arity, or -1 when it is not there yet. */
   private ruleId(kind: ScalarKind, rule: ScalarUnaryRule | ScalarBinaryRule): number {
     const table: readonly (ScalarUnaryRule | ScalarBinaryRule)[] =
       kind === UNARY ? this.unaryRules : this.binaryRules;
