@@ -16,7 +16,13 @@ import {
   type ScalarSweeps,
   scalarSweeps,
 } from "../tape/capabilities.js";
-import { recordOne, recordTwo } from "../tape/record.js";
+import { recordOne, recordScalarBinary, recordScalarUnary, recordTwo } from "../tape/record.js";
+import {
+  binarySecondScalar,
+  binaryTlmScalar,
+  registerScalarBlockBuilders,
+  unarySecondScalar,
+} from "../tape/scalar-segment.js";
 import { AdjFloat, registerAdjFloatArithmetic } from "../values/adj-float.js";
 import { NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
 import {
@@ -68,48 +74,6 @@ function asArray(value: Operand): NDArray {
 /** A seed of an array path as an array (`undefined` for zero). */
 function asArraySeed(value: Operand | undefined): NDArray | undefined {
   return value === undefined ? undefined : asArray(value);
-}
-
-/**
- * The second-order adjoint of a unary rule at one number, xhat = f'(x) yhat + f''(x) ybar xdot: `first` is
- * the f'(x) yhat term as the caller's mode forms it, the f'' term is added for a nonzero ybar and xdot
- * only. Every scalar Hessian path of UnaryElementwiseBlock goes through it.
- */
-function unarySecondScalar(
-  rule: UnaryRule,
-  x: number,
-  y: number,
-  first: number,
-  ybar: number | undefined,
-  xdot: number | undefined,
-): number {
-  if (ybar !== undefined && xdot !== undefined && ybar !== 0 && xdot !== 0)
-    return first + rule.d2f(x, y) * ybar * xdot;
-  return first;
-}
-
-/**
- * The second-order adjoint of a binary rule at numbers, for operand `wrt` (0: a, 1: b):
- * first + zbar (f_wa adot + f_wb bdot), where `first` is the f_w zhat term as the caller's mode forms it;
- * each term is added for a nonzero zbar and tangent only. Every scalar Hessian path of the binary blocks
- * goes through it (a constant operand has a zero tangent).
- */
-function binarySecondScalar(
-  rule: BinaryRule,
-  wrt: 0 | 1,
-  a: number,
-  b: number,
-  z: number,
-  first: number,
-  zbar: number,
-  adot: number,
-  bdot: number,
-): number {
-  if (zbar === 0) return first;
-  let value = first;
-  if (adot !== 0) value += zbar * (wrt === 0 ? rule.daa(a, b, z) : rule.dab(a, b, z)) * adot;
-  if (bdot !== 0) value += zbar * (wrt === 0 ? rule.dab(a, b, z) : rule.dbb(a, b, z)) * bdot;
-  return value;
 }
 
 /**
@@ -940,21 +904,6 @@ function binaryValues(rule: BinaryRule, a: Operand, b: Operand): NDArray {
   return new NDArray(out, shape);
 }
 
-/** zdot = f_a adot + f_b bdot at numbers (an absent tangent adds nothing). */
-function binaryTlmScalar(
-  rule: BinaryRule,
-  a: number,
-  b: number,
-  z: number,
-  adot: number | undefined,
-  bdot: number | undefined,
-): number {
-  let zdot = 0;
-  if (adot !== undefined) zdot += rule.da(a, b, z) * adot;
-  if (bdot !== undefined) zdot += rule.db(a, b, z) * bdot;
-  return zdot;
-}
-
 /** zdot = f_a adot + f_b bdot entry by entry, the tangents broadcast to z's shape. */
 function binaryTlm(
   rule: BinaryRule,
@@ -1128,7 +1077,7 @@ export function applyUnary(rule: UnaryRule, x: ElementwiseOperand): ElementwiseO
   if (typeof x === "number") return rule.f(x);
   if (x instanceof NDArray) return recordOne(x, unaryValues(rule, x), unaryBlock, rule, undefined);
   checkOperand(rule.name, x);
-  return recordOne(x, new AdjFloat(rule.f(x.value)), unaryBlock, rule, undefined);
+  return recordScalarUnary(rule, x, new AdjFloat(rule.f(x.value)));
 }
 
 /**
@@ -1153,12 +1102,19 @@ export function applyBinary(
   if (typeof a === "number") {
     if (typeof b === "number") return rule.f(a, b);
     checkOperand(rule.name, b);
+    if (b instanceof AdjFloat)
+      return recordScalarBinary(rule, b, undefined, a, true, new AdjFloat(rule.f(a, b.value)));
     return recordOne(b, binaryResult(rule, a, b.raw()), constantFirstBlock, rule, a);
   }
   checkOperand(rule.name, a);
-  if (typeof b === "number")
+  if (typeof b === "number") {
+    if (a instanceof AdjFloat)
+      return recordScalarBinary(rule, a, undefined, b, false, new AdjFloat(rule.f(a.value, b)));
     return recordOne(a, binaryResult(rule, a.raw(), b), constantSecondBlock, rule, b);
+  }
   checkOperand(rule.name, b);
+  if (a instanceof AdjFloat && b instanceof AdjFloat)
+    return recordScalarBinary(rule, a, b, 0, false, new AdjFloat(rule.f(a.value, b.value)));
   return recordTwo(a, b, binaryResult(rule, a.raw(), b.raw()), binaryBlock, rule);
 }
 
@@ -1186,6 +1142,14 @@ function binaryResult(rule: BinaryRule, a: Operand, b: Operand): AdjFloat | NDAr
   if (typeof a === "number" && typeof b === "number") return new AdjFloat(rule.f(a, b));
   return binaryValues(rule, a, b);
 }
+
+// the per-operation blocks a scalar segment stands for (built when the tape's block list is read)
+registerScalarBlockBuilders({
+  unary: (rule: UnaryRule, input, output) => new UnaryElementwiseBlock(rule, input, output),
+  binary: (rule: BinaryRule, a, b, output) => new BinaryElementwiseBlock(rule, a, b, output),
+  constant: (rule: BinaryRule, constant, constantIsFirst, input, output) =>
+    new BinaryConstantBlock(rule, constant, constantIsFirst, input, output),
+});
 
 // AdjFloat's methods (x.add(y), x.sin(), ...) record through these
 registerAdjFloatArithmetic({

@@ -76,6 +76,8 @@ export interface Recordable {
   readonly blockVariable: BlockVariable;
   /** @internal the link the recording path sets on a result */
   _blockVariable: BlockVariable | undefined;
+  /** @internal the scalar segment that recorded the value (AdjFloat), whose variable is built on request */
+  readonly _segment?: unknown;
 }
 
 /** @internal whether `value` declares the {@link Recordable} marker (an overloaded value) */
@@ -238,7 +240,7 @@ export abstract class Block<I extends Values = Values, O extends Values = Values
         "an output must be an overloaded value (AdjFloat, NDArray, ...)",
       );
     }
-    if (value._blockVariable !== undefined) {
+    if (value._blockVariable !== undefined || value._segment !== undefined) {
       throw new TsadjointError(
         `${this.name}.addOutput`,
         "this value is already on a tape; create a new value for each block output",

@@ -7,6 +7,15 @@ import { TsadjointError } from "../errors.js";
 import { annotating } from "./annotation.js";
 import type { Block, Recordable } from "./block.js";
 import { BlockVariable } from "./block-variable.js";
+import {
+  BINARY,
+  CONSTANT_FIRST,
+  CONSTANT_SECOND,
+  type ScalarBinaryRule,
+  type ScalarUnaryRule,
+  type SegmentLinked,
+  scalarBlockBuilders,
+} from "./scalar-segment.js";
 import { getWorkingTape, type Tape } from "./tape.js";
 
 /** What the tape needs of a value it records (declared in block.ts, beside Block, which reads it too). */
@@ -37,7 +46,7 @@ export function record<const R extends readonly Recordable[]>(
   const outputs = new Array<BlockVariable>(results.length);
   for (let i = 0; i < results.length; i++) {
     const result = results[i];
-    if (result._blockVariable !== undefined) {
+    if (result._blockVariable !== undefined || result._segment !== undefined) {
       throw new TsadjointError(
         "record",
         "a result is already on a tape; create a new value for each block output",
@@ -108,11 +117,97 @@ export function recordTwo<R extends Recordable, P>(
 
 /** A fresh variable for `result`, which must not be on a tape yet. */
 function freshOutput(result: Recordable): BlockVariable {
-  if (result._blockVariable !== undefined) {
+  if (result._blockVariable !== undefined || result._segment !== undefined) {
     throw new TsadjointError(
       "record",
       "a result is already on a tape; create a new value for each block output",
     );
   }
   return new BlockVariable(result.raw());
+}
+
+/** Throws when `result` is already on a tape (recorded by a segment or linked to a variable). */
+function checkFresh(result: SegmentLinked): void {
+  if (result._blockVariable !== undefined || result._segment !== undefined) {
+    throw new TsadjointError(
+      "record",
+      "a result is already on a tape; create a new value for each block output",
+    );
+  }
+}
+
+/**
+ * The scalar form of {@link recordOne} for a unary elementwise rule on an AdjFloat (`result` holds the
+ * rule's value): the operation goes into the working tape's scalar segment (typed arrays, no block or
+ * variable built), or, when the tape takes no segment (a tag is active, checkpointing is on), it records
+ * the rule's block as before.
+ *
+ * @example
+ * recordScalarUnary(sinRule, x, new AdjFloat(Math.sin(x.value)));
+ */
+export function recordScalarUnary<R extends SegmentLinked>(
+  rule: ScalarUnaryRule,
+  input: SegmentLinked,
+  result: R,
+): R {
+  if (!annotating()) return result;
+  checkFresh(result);
+  const tape = getWorkingTape();
+  const segment = tape.scalarSegment();
+  if (segment !== undefined) {
+    const slot = segment.pushUnary(rule, segment.inputSlot(input), result.value);
+    if (slot >= 0) {
+      tape.version++;
+      result._segment = segment;
+      result._slot = slot;
+      return result;
+    }
+  }
+  const output = new BlockVariable(result.value);
+  tape.addBlock(scalarBlockBuilders().unary(rule, input.blockVariable, output));
+  result._blockVariable = output;
+  return result;
+}
+
+/**
+ * The scalar form of {@link recordTwo} / {@link recordOne} for a binary elementwise rule: both operands
+ * recorded (`second` given; kind BINARY) or one a constant (`second` undefined, `constant` the other
+ * operand, first or second as `constantIsFirst` says).
+ *
+ * @example
+ * recordScalarBinary(multiplyRule, x, undefined, 3, false, new AdjFloat(x.value * 3));
+ */
+export function recordScalarBinary<R extends SegmentLinked>(
+  rule: ScalarBinaryRule,
+  first: SegmentLinked,
+  second: SegmentLinked | undefined,
+  constant: number,
+  constantIsFirst: boolean,
+  result: R,
+): R {
+  if (!annotating()) return result;
+  checkFresh(result);
+  const tape = getWorkingTape();
+  const segment = tape.scalarSegment();
+  if (segment !== undefined) {
+    const a = segment.inputSlot(first);
+    const b = second === undefined ? 0 : segment.inputSlot(second);
+    const kind = second !== undefined ? BINARY : constantIsFirst ? CONSTANT_FIRST : CONSTANT_SECOND;
+    const slot = segment.pushBinary(kind, rule, a, b, constant, result.value);
+    if (slot >= 0) {
+      tape.version++;
+      result._segment = segment;
+      result._slot = slot;
+      return result;
+    }
+  }
+  const output = new BlockVariable(result.value);
+  const build = scalarBlockBuilders();
+  const block =
+    second !== undefined
+      ? build.binary(rule, first.blockVariable, second.blockVariable, output)
+      : build.constant(rule, constant, constantIsFirst, first.blockVariable, output);
+  tape.addBlock(block);
+  result._blockVariable = output;
+  return result;
 }

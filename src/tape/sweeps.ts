@@ -16,6 +16,7 @@ import type { Block } from "./block.js";
 import type { BlockVariable } from "./block-variable.js";
 import { hasFusedSecondOrder, hasScalarSweeps } from "./capabilities.js";
 import type { Checkpointer, KeptValues, LoopOps } from "./checkpointing.js";
+import { ScalarSegment } from "./scalar-segment.js";
 import { type Tape, walkBetween } from "./tape.js";
 
 /** @internal the blocks between some controls and some outputs, found by one walk */
@@ -30,6 +31,20 @@ export interface SweepPath {
   readonly checkpoint?: Checkpointer;
   /** Every variable whose slots a sweep resets (built on first use: a cached path keeps it). */
   slotVariables?: BlockVariable[];
+  /** The flags of the operations of each scalar segment on the path (from the walk). */
+  readonly segmentFlags?: Map<Block, Uint8Array>;
+}
+
+/** The operation flags of `block` when it is a scalar segment on the path. */
+function segmentOf(block: Block, path: SweepPath): ScalarSegment | undefined {
+  return block instanceof ScalarSegment && path.segmentFlags?.has(block) === true ? block : undefined;
+}
+
+function flagsOf(segment: ScalarSegment, path: SweepPath): Uint8Array {
+  const flags = path.segmentFlags?.get(segment);
+  if (flags === undefined)
+    throw new InvalidArgumentError("sweep", "a scalar segment without flags (internal error)");
+  return flags;
 }
 
 /** The checkpointer when the path's tape has a checkpointed loop with at least one step. */
@@ -52,7 +67,10 @@ export function findPath(
   outputs: readonly BlockVariable[],
   operation: string,
 ): SweepPath {
-  const { blocks, forwardEpoch, unusedControls } = walkBetween(tape.blocks, controls, outputs);
+  // a control on a value that a scalar segment holds is overwritten by no block: the segment's
+  // operations become blocks first, so the path can leave the control's producer out
+  if (controls.some((control) => control.block instanceof ScalarSegment)) tape.explodeSegments();
+  const { blocks, forwardEpoch, unusedControls, segmentFlags } = walkBetween(tape.records, controls, outputs);
   controls.forEach((control, index) => {
     if (unusedControls.includes(control) && !outputs.includes(control)) {
       throw new ControlNotOnTapeError(
@@ -65,7 +83,7 @@ export function findPath(
   outputs.forEach((output, index) => {
     // a forward-marked output was produced by a block of this walk, so it is on the tape
     if (output.forwardMark === forwardEpoch || controls.includes(output)) return;
-    if (output.block === undefined || !tape.blocks.includes(output.block)) {
+    if (output.block === undefined || !tape.records.includes(output.block)) {
       throw new ValueNotOnTapeError(
         operation,
         `output ${index} was not computed on this tape (it is ${output.block === undefined ? "an independent value" : "recorded on another tape"}); ` +
@@ -90,6 +108,7 @@ export function findPath(
     outputs,
     controlWriters,
     checkpoint: tape.checkpointManager,
+    segmentFlags,
   };
   const manager = checkpointOf(path);
   if (manager !== undefined) {
@@ -257,6 +276,11 @@ function recomputeBlocks(
   const controls = path.controls;
   const writers = path.controlWriters;
   for (const block of blocks) {
+    const segment = segmentOf(block, path);
+    if (segment !== undefined) {
+      segment._sweepRecompute(flagsOf(segment, path));
+      continue;
+    }
     const check = anyBlock || writers?.has(block) === true;
     if (!check) {
       if (hasScalarSweeps(block) && block._recomputeScalar()) continue;
@@ -305,6 +329,11 @@ function slotVariablesOf(path: SweepPath): BlockVariable[] {
   if (path.slotVariables !== undefined) return path.slotVariables;
   const variables = [...path.controls, ...path.outputs];
   for (const block of path.blocks) {
+    const segment = segmentOf(block, path);
+    if (segment !== undefined) {
+      for (const variable of segment._keptOutputs(flagsOf(segment, path))) variables.push(variable);
+      continue;
+    }
     if (hasScalarSweeps(block)) {
       variables.push(block._soleOutput());
       continue;
@@ -344,6 +373,11 @@ function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool)
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
   for (const block of blocks) {
+    const segment = segmentOf(block, path);
+    if (segment !== undefined) {
+      segment._sweepTlm(flagsOf(segment, path), epoch);
+      continue;
+    }
     if (writers === undefined || !writers.has(block)) {
       if (hasScalarSweeps(block) && block._tlmScalar(epoch)) continue;
     }
@@ -409,6 +443,11 @@ function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextP
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
+    const segment = segmentOf(block, path);
+    if (segment !== undefined) {
+      segment._sweepAdjoint(flagsOf(segment, path), epoch);
+      continue;
+    }
     if (hasScalarSweeps(block) && block._adjointScalar(epoch)) continue;
     const deps = block.dependencies;
     const outs = block.outputs;
@@ -466,6 +505,11 @@ function hessianBlocks(
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
+    const segment = segmentOf(block, path);
+    if (segment !== undefined) {
+      segment._sweepSecondOrder(flagsOf(segment, path), epoch, adjointsReady);
+      continue;
+    }
     if (!adjointsReady) {
       if (hasScalarSweeps(block) && block._secondOrderScalar(epoch)) continue;
     }
@@ -545,10 +589,14 @@ export function checkFiniteResults(
       if (outsFinite && depsBad) culprit = block;
     }
   }
+  const inner =
+    culprit instanceof ScalarSegment ? culprit._nonFiniteOperation(flagsOf(culprit, path), slot) : undefined;
   const where =
     culprit === undefined
       ? "on the path"
-      : `in block '${culprit.name}' (inputs ${culprit.dependencies.map((d) => describeValue(d.saved)).join(", ")})`;
+      : inner !== undefined
+        ? `in block '${inner.name}' (inputs ${inner.inputs.map(describeValue).join(", ")})`
+        : `in block '${culprit.name}' (inputs ${culprit.dependencies.map((d) => describeValue(d.saved)).join(", ")})`;
   throw new NonFiniteValueError(
     operation,
     `the derivative is not finite: it became non-finite ${where}; the operation is not differentiable there ` +

@@ -12,6 +12,7 @@ import {
   type CheckpointStatistics,
   isCheckpointingSchedule,
 } from "./checkpointing.js";
+import { ScalarSegment } from "./scalar-segment.js";
 
 /** Options every entry point accepts: the tape to use instead of the working tape. */
 export interface TapeOption {
@@ -37,6 +38,10 @@ export class Tape {
     undefined;
   /** @internal increases whenever the block list changes; caches compare it. */
   version = 0;
+  /** The scalar segment that takes the next scalar operations (the last entry of the list), if any. */
+  private openSegment: ScalarSegment | undefined = undefined;
+  /** Number of scalar segments in the list (replaced by their blocks when the list is read). */
+  private segmentCount = 0;
 
   constructor(blocks: readonly Block[] = []) {
     if (!Array.isArray(blocks) || blocks.some((block) => !(block instanceof Block))) {
@@ -50,7 +55,56 @@ export class Tape {
 
   /** The recorded blocks, in order. */
   get blocks(): readonly Block[] {
+    if (this.segmentCount > 0) this.explodeSegments();
     return this.blockList;
+  }
+
+  /**
+   * @internal The block list as the sweeps walk it: scalar operations recorded since the last other
+   * block may be held by ScalarSegments (one entry for a run of operations) instead of their blocks.
+   */
+  get records(): readonly Block[] {
+    return this.blockList;
+  }
+
+  /**
+   * @internal The segment that records the next scalar operation (opened as the list's last entry when
+   * needed), or undefined when scalar operations record blocks (a tag is active, or checkpointing is on).
+   */
+  scalarSegment(): ScalarSegment | undefined {
+    const open = this.openSegment;
+    if (open !== undefined) return open;
+    if (this.currentTag !== undefined || this.checkpointing !== undefined) return undefined;
+    const segment = new ScalarSegment();
+    this.blockList.push(segment);
+    this.segmentCount++;
+    this.openSegment = segment;
+    this.version++;
+    return segment;
+  }
+
+  /**
+   * @internal Replaces every scalar segment of the list by the blocks it stands for (the list is then
+   * what recording one block an operation gives), keeping the timestep boundaries.
+   */
+  explodeSegments(): void {
+    if (this.segmentCount === 0) return;
+    const old = this.blockList.slice();
+    const starts = this.timestepStarts;
+    const list = this.blockList;
+    list.length = 0;
+    let t = 0;
+    for (let i = 0; i < old.length; i++) {
+      while (t < starts.length && starts[t] === i) starts[t++] = list.length;
+      const block = old[i];
+      if (block instanceof ScalarSegment) {
+        for (const part of block.explode()) list.push(part);
+      } else list.push(block);
+    }
+    while (t < starts.length) starts[t++] = list.length;
+    this.openSegment = undefined;
+    this.segmentCount = 0;
+    this.version++;
   }
 
   /** Number of timesteps (one more than the number of `endTimestep` calls since the last clear). */
@@ -70,6 +124,7 @@ export class Tape {
       throw new InvalidArgumentError("Tape.addBlock", `expected a Block, got ${describeArgument(block)}`);
     }
     if (this.currentTag !== undefined && block.tag === undefined) block.tag = this.currentTag;
+    this.openSegment = undefined;
     this.blockList.push(block);
     this.version++;
   }
@@ -84,6 +139,8 @@ export class Tape {
   clear(): void {
     for (const block of this.blockList) if (isDisposable(block)) block.dispose();
     this.blockList.length = 0;
+    this.openSegment = undefined;
+    this.segmentCount = 0;
     this.timestepStarts.length = 1;
     this.version++;
     const checkpointing = this.checkpointing;
@@ -114,6 +171,7 @@ export class Tape {
         `expected a checkpoint schedule from tsadjoint/checkpoint (e.g. new Revolve(steps, snapshots)), got ${describeArgument(schedule)}`,
       );
     }
+    this.explodeSegments();
     this.checkpointing?.checkpointer.dispose();
     this.checkpointing = { schedule, checkpointer: schedule.startCheckpointing(this) };
   }
@@ -163,8 +221,8 @@ export class Tape {
    */
   getBlocks(tag?: string): Block[] {
     if (tag !== undefined) checkString(tag, "Tape.getBlocks", "tag");
-    if (tag === undefined) return this.blockList.slice();
-    return this.blockList.filter((block) => block.tag === tag);
+    if (tag === undefined) return this.blocks.slice();
+    return this.blocks.filter((block) => block.tag === tag);
   }
 
   /**
@@ -178,6 +236,7 @@ export class Tape {
     checkFunction(fn, "Tape.withTag", "fn");
     const previous = this.currentTag;
     this.currentTag = tag;
+    this.openSegment = undefined;
     try {
       return fn();
     } finally {
@@ -193,6 +252,7 @@ export class Tape {
    */
   endTimestep(): void {
     this.checkpointing?.checkpointer.endStep();
+    this.openSegment = undefined;
     this.timestepStarts.push(this.blockList.length);
   }
 
@@ -209,10 +269,11 @@ export class Tape {
         `index must be a non-negative integer, got ${describeArgument(index)}`,
       );
     }
+    const blocks = this.blocks;
     const start = this.timestepStarts[index];
     if (start === undefined) return [];
-    const end = this.timestepStarts[index + 1] ?? this.blockList.length;
-    return this.blockList.slice(start, end);
+    const end = this.timestepStarts[index + 1] ?? blocks.length;
+    return blocks.slice(start, end);
   }
 
   /**
@@ -238,7 +299,7 @@ export class Tape {
       }
     }
     const kept = blocksBetween(
-      this.blockList,
+      this.blocks,
       options.controls.map((c) => c.blockVariable),
       options.outputs.map((o) => o.blockVariable),
     );
@@ -262,18 +323,34 @@ export function nextMarkEpoch(): number {
 /**
  * @internal The blocks between `controls` and `outputs`, in tape order: a forward walk marks values that
  * depend on a control, a backward walk keeps the marked blocks that an output depends on.
- * Returns the blocks, the forward epoch (a dependency needs derivatives iff its forwardMark equals it) and
- * the controls that no block used.
+ * Returns the blocks, the forward epoch (a dependency needs derivatives iff its forwardMark equals it),
+ * the controls that no block used, and for each scalar segment on the path the flags of its operations
+ * (those on the path are kept).
  */
 export function walkBetween(
   blocks: readonly Block[],
   controls: readonly BlockVariable[],
   outputs: readonly BlockVariable[],
-): { blocks: Block[]; forwardEpoch: number; unusedControls: BlockVariable[] } {
+): {
+  blocks: Block[];
+  forwardEpoch: number;
+  unusedControls: BlockVariable[];
+  segmentFlags: Map<Block, Uint8Array> | undefined;
+} {
   const forwardEpoch = nextMarkEpoch();
   for (const control of controls) control.forwardMark = forwardEpoch;
   const forward: Block[] = [];
+  let segmentFlags: Map<Block, Uint8Array> | undefined;
   for (const block of blocks) {
+    if (block instanceof ScalarSegment) {
+      const flags = block._walkForward(forwardEpoch);
+      if (flags !== undefined) {
+        segmentFlags ??= new Map();
+        segmentFlags.set(block, flags);
+        forward.push(block);
+      }
+      continue;
+    }
     const dependencies = block.dependencies;
     let depends = false;
     for (let i = 0; i < dependencies.length; i++) {
@@ -293,6 +370,12 @@ export function walkBetween(
   const kept: Block[] = [];
   for (let b = forward.length - 1; b >= 0; b--) {
     const block = forward[b];
+    const flags = segmentFlags?.get(block);
+    if (flags !== undefined && block instanceof ScalarSegment) {
+      if (block._walkBackward(flags, backwardEpoch)) kept.push(block);
+      else segmentFlags?.delete(block);
+      continue;
+    }
     const outs = block.outputs;
     let needed = false;
     for (let i = 0; i < outs.length; i++) {
@@ -307,7 +390,7 @@ export function walkBetween(
     kept.push(block);
   }
   kept.reverse();
-  return { blocks: kept, forwardEpoch, unusedControls };
+  return { blocks: kept, forwardEpoch, unusedControls, segmentFlags };
 }
 
 function blocksBetween(

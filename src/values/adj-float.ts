@@ -1,5 +1,7 @@
 /** @file AdjFloat: the scalar overloaded value, with short arithmetic methods that record on the tape. */
 import { TsadjointError } from "../errors.js";
+import type { BlockVariable } from "../tape/block.js";
+import type { ScalarSegment } from "../tape/scalar-segment.js";
 import { OverloadedValue } from "./overloaded.js";
 import { registerOverloadedType, scalarSpace } from "./space.js";
 
@@ -65,6 +67,10 @@ function recorded(method: string): AdjFloatArithmetic {
 export class AdjFloat extends OverloadedValue {
   /** The number this value holds. */
   readonly value: number;
+  /** @internal the scalar segment that recorded this value (its variable is built on request) */
+  _segment: ScalarSegment | undefined = undefined;
+  /** @internal the value's operation in `_segment` */
+  _slot = 0;
 
   constructor(value: number) {
     super();
@@ -76,6 +82,15 @@ export class AdjFloat extends OverloadedValue {
 
   raw(): number {
     return this.value;
+  }
+
+  /** The tape's record of this value (built on first use for a value a scalar segment recorded). */
+  override get blockVariable(): BlockVariable {
+    const segment = this._segment;
+    if (segment !== undefined && this._blockVariable === undefined) {
+      this._blockVariable = segment.variableOf(this._slot);
+    }
+    return super.blockVariable;
   }
 
   /** this + other */

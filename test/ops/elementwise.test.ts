@@ -97,6 +97,8 @@ describe("elementwise blocks: the sweeps' scalar fast paths", () => {
       }
       return x;
     });
+    // reading the block list turns the tape's scalar segment into the per-operation blocks tested here
+    expect(tape.blocks.length).toBe(12 * 17);
     const rf = new ReducedFunctional(J, [new Control(x0), new Control(a)], { tape });
     const out: number[] = [rf.value()];
     const take = (values: readonly AdjFloat[]) => out.push(...values.map((v) => v.value));
