@@ -1,0 +1,691 @@
+/**
+ * @file JavaScript code generation for a fused group: four straight-line loops over the group's iteration
+ * shape (values; tangents; adjoints; adjoints with second-order adjoints), each member's formula written in
+ * place with the rule's own scalar functions (`R3.f(a, b)`, `R3.da(a, b, z)`, ...), so the numbers are the
+ * ones the blocks compute. Members' values stay in registers from one member to the next (they are also
+ * stored, for the reverse loops); an operand of another shape is read in place with stride 0 along its
+ * broadcast axes; a sum accumulates into its output inside the loop that produces its input, and its adjoint
+ * is a stride-0 read. Adjoints of values used only inside the group never leave registers.
+ *
+ * The code is built with `new Function` from the program alone (no user text enters it: names are
+ * generated, constants and rules are passed as arguments). Where `new Function` is refused (a strict
+ * Content-Security-Policy), the compiled functional interprets the same program through the blocks' modes.
+ */
+import { expRule, powerRule } from "../ops/elementwise-rules.js";
+import { expInto, logInto, powScalarExponentRun } from "../ops/kernels/transcendental.js";
+import type { Store } from "./buffers.js";
+import type { StepRunner } from "./fallback.js";
+import { broadcastStrides, contiguousStrides, type GroupStep, type Member, type Program } from "./program.js";
+
+/** How an operand is addressed inside the loop. */
+interface Access {
+  readonly id: number;
+  readonly slot: number;
+  /** "flat": entry i; "scalar": entry 0 (hoisted); "strided": its own offset counter. */
+  readonly mode: "flat" | "scalar" | "strided";
+  readonly strides: readonly number[];
+}
+
+/** The generated source of a group's four loops and the values they close over. */
+export interface GroupSource {
+  readonly names: string[];
+  readonly values: unknown[];
+  readonly forward: string;
+  readonly tangent: string;
+  readonly adjoint: string;
+  readonly second: string;
+}
+
+/** Builds the source of one group. */
+class GroupWriter {
+  private readonly names: string[] = [];
+  private readonly values: unknown[] = [];
+  private readonly externIndex = new Map<unknown, string>();
+  private readonly accesses: Access[] = [];
+  private readonly accessOf = new Map<string, Access>();
+  private readonly memberOfSlot = new Map<number, number>();
+  private readonly shape: readonly number[];
+  private readonly size: number;
+  private readonly flatStrides: readonly number[];
+  private counter = 0;
+
+  constructor(
+    private readonly program: Program,
+    private readonly group: GroupStep,
+    private readonly store: Store,
+  ) {
+    this.shape = group.shape;
+    this.size = group.shape.reduce((a, b) => a * b, 1);
+    this.flatStrides = contiguousStrides(group.shape);
+    group.members.forEach((m, j) => {
+      if (m.kind !== "sum") this.memberOfSlot.set(m.out, j);
+    });
+    // register every access first: the loop header needs them all
+    for (const m of group.members) {
+      for (const k of m.args) if (!this.memberOfSlot.has(k)) this.access(k);
+      if (m.kind === "sum") this.sumAccess(m);
+    }
+  }
+
+  /** A name bound to `value` in the generated function (shared for the same object). */
+  private extern(value: unknown, prefix: string): string {
+    const known = this.externIndex.get(value);
+    if (known !== undefined) return known;
+    const name = `${prefix}${this.names.length}`;
+    this.names.push(name);
+    this.values.push(value);
+    this.externIndex.set(value, name);
+    return name;
+  }
+
+  /** A constant number bound by value (not by identity: two equal constants may share). */
+  private constant(value: number): string {
+    const name = `K${this.names.length}`;
+    this.names.push(name);
+    this.values.push(value);
+    return name;
+  }
+
+  private accessWith(slot: number, strides: readonly number[]): Access {
+    const key = `${this.program.slots[slot].base}:${strides.join(",")}`;
+    const known = this.accessOf.get(key);
+    if (known !== undefined) return known;
+    const flat = strides.every((s, d) => this.shape[d] === 1 || s === this.flatStrides[d]);
+    const scalar = strides.every((s, d) => this.shape[d] === 1 || s === 0);
+    const mode = scalar ? "scalar" : flat ? "flat" : "strided";
+    const access: Access = { id: this.accesses.length, slot, mode, strides };
+    this.accesses.push(access);
+    this.accessOf.set(key, access);
+    return access;
+  }
+
+  private access(slot: number): Access {
+    const strides = broadcastStrides(this.program.slots[slot], this.shape);
+    if (strides === undefined)
+      throw new Error("internal: an operand does not broadcast to its group's shape");
+    return this.accessWith(slot, strides);
+  }
+
+  /** The access of a sum's output: stride 0 along the reduced axes. */
+  private sumAccess(m: Extract<Member, { kind: "sum" }>): Access {
+    if (this.shape.length === 0) return this.accessWith(m.out, []);
+    const keep = contiguousStrides(m.params.keepShape);
+    const strides = this.shape.map((_, d) => (m.params.axes.includes(d) ? 0 : keep[d]));
+    return this.accessWith(m.out, strides);
+  }
+
+  private fresh(prefix: string): string {
+    this.counter++;
+    return `${prefix}${this.counter}`;
+  }
+
+  /** The buffer name of slot `k`'s channel. */
+  private buf(channel: "value" | "tangent" | "adjoint" | "hessian", k: number): string {
+    const buffer = this.store.buffer(channel, k);
+    if (buffer === undefined) throw new Error(`internal: slot ${k} has no ${channel} buffer`);
+    return this.extern(buffer, channel[0].toUpperCase());
+  }
+
+  /** The index expression of an access in the current copy of the body. */
+  private index(a: Access, idx: IndexMap): string {
+    if (a.mode === "scalar") return "0";
+    if (a.mode === "flat") return idx.flat;
+    return idx.strided(a.id);
+  }
+
+  private rule(m: Member): string {
+    return m.kind === "sum" ? "" : this.extern(m.rule, "R");
+  }
+
+  private active(k: number): boolean {
+    return this.program.slots[k].active;
+  }
+
+  // ---- the loop skeleton ----
+
+  /**
+   * The loop over the iteration shape with `body` per entry: collapses axes where every strided access
+   * is contiguous across them, and unrolls an innermost axis of at most 4 entries.
+   */
+  private loop(body: (idx: IndexMap) => string): string {
+    const strided = this.accesses.filter((a) => a.mode === "strided");
+    if (strided.length === 0) {
+      if (this.size === 1) return `{ const i = 0;\n${body({ flat: "0", strided: () => "0" })}}\n`;
+      return `for (let i = 0; i < ${this.size}; i++) {\n${body({ flat: "i", strided: () => "i" })}}\n`;
+    }
+    // collapse axes (size-1 axes dropped)
+    const dims: { n: number; st: number[] }[] = [];
+    this.shape.forEach((n, d) => {
+      if (n === 1) return;
+      const st = strided.map((a) => a.strides[d]);
+      const last = dims[dims.length - 1];
+      if (last !== undefined && st.every((s, q) => last.st[q] === s * n)) {
+        last.n *= n;
+        last.st = st;
+      } else dims.push({ n, st });
+    });
+    const r = dims.length;
+    const q = (a: number, level: number) => `q${a}_${level}`;
+    let open = "";
+    let close = "";
+    const unroll = r >= 2 && dims[r - 1].n <= 4;
+    const levels = unroll ? r - 1 : r;
+    for (let level = 0; level < levels; level++) {
+      const init = strided
+        .map((_, s) => `${q(s, level)} = ${level === 0 ? "0" : q(s, level - 1)}`)
+        .join(", ");
+      const step = strided.map((_, s) => `${q(s, level)} += ${dims[level].st[s]}`).join(", ");
+      open += `for (let j${level} = 0, ${init}; j${level} < ${dims[level].n}; j${level}++, ${step}) {\n`;
+      close += "}\n";
+    }
+    const position = new Map(strided.map((a, s) => [a.id, s]));
+    let inner = "";
+    if (unroll) {
+      const last = dims[r - 1];
+      for (let t = 0; t < last.n; t++) {
+        const idx: IndexMap = {
+          flat: `(i + ${t})`,
+          strided: (id) => {
+            const s = position.get(id) ?? 0;
+            return `(${q(s, levels - 1)} + ${t * last.st[s]})`;
+          },
+        };
+        inner += `{\n${body(idx)}}\n`;
+      }
+      inner += `i += ${last.n};\n`;
+    } else {
+      inner = `{\n${body({ flat: "i", strided: (id) => q(position.get(id) ?? 0, levels - 1) })}}\ni++;\n`;
+    }
+    return `let i = 0;\n${open}${inner}${close}`;
+  }
+
+  // ---- operands ----
+
+  /** Hoisted reads of scalar accesses of `channel`, declared before the loop. */
+  private hoisted = new Map<string, string>();
+
+  private scalarRead(channel: "value" | "tangent", a: Access, prologue: string[]): string {
+    const key = `${channel}:${a.id}`;
+    const known = this.hoisted.get(key);
+    if (known !== undefined) return known;
+    const name = this.fresh(channel === "value" ? "x" : "t");
+    prologue.push(`const ${name} = ${this.buf(channel, a.slot)}[0];`);
+    this.hoisted.set(key, name);
+    return name;
+  }
+
+  /** The value of operand slot `k` in the current body. */
+  private valueOf(k: number, idx: IndexMap, prologue: string[]): string {
+    const j = this.memberOfSlot.get(k);
+    if (j !== undefined) return `v${j}`;
+    const a = this.access(k);
+    if (a.mode === "scalar") return this.scalarRead("value", a, prologue);
+    return `${this.buf("value", k)}[${this.index(a, idx)}]`;
+  }
+
+  /** The tangent of operand slot `k`, or undefined when it does not depend on a control. */
+  private tangentOf(k: number, idx: IndexMap, prologue: string[]): string | undefined {
+    if (!this.active(k)) return undefined;
+    const j = this.memberOfSlot.get(k);
+    if (j !== undefined) return `d${j}`;
+    const a = this.access(k);
+    if (a.mode === "scalar") return this.scalarRead("tangent", a, prologue);
+    return `${this.buf("tangent", k)}[${this.index(a, idx)}]`;
+  }
+
+  /**
+   * Statement adding `expr` to the adjoint (or second-order adjoint) of operand `k`: a register, an
+   * accumulator flushed after the loop (a scalar operand: summed in entry order, then added, as the
+   * uncompiled sweep adds a summed broadcast adjoint), or the buffer at its strided position.
+   */
+  private addTo(
+    channel: "adjoint" | "hessian",
+    k: number,
+    expr: string,
+    idx: IndexMap,
+    acc: Accumulators,
+    site: string,
+  ): string {
+    if (!this.active(k)) return "";
+    const j = this.memberOfSlot.get(k);
+    if (j !== undefined) return `${channel === "adjoint" ? "b" : "h"}${j} += ${expr};\n`;
+    const a = this.access(k);
+    const buffer = this.buf(channel, k);
+    if (a.mode === "scalar") {
+      const name = acc.nameFor(`${channel}:${site}`, channel, buffer);
+      return `${name} += ${expr};\n`;
+    }
+    return `${buffer}[${this.index(a, idx)}] += ${expr};\n`;
+  }
+
+  // ---- the four loops ----
+
+  /** Values: members in order, registers passed on, sums accumulated. */
+  forward(): string {
+    this.hoisted.clear();
+    const prologue: string[] = [];
+    const epilogue: string[] = [];
+    const sums = this.sumTargets("value", prologue, epilogue);
+    const loop = this.loop((idx) => {
+      let code = "";
+      this.group.members.forEach((m, j) => {
+        if (m.kind === "sum") {
+          code += `${sums(j, idx)} += ${this.valueOf(m.args[0], idx, prologue)};\n`;
+          return;
+        }
+        const R = this.rule(m);
+        if (m.run === true) {
+          this.runKernel(m, prologue);
+          code += `const v${j} = ${this.buf("value", m.out)}[${idx.flat}];\n`;
+          return;
+        }
+        let call: string;
+        if (m.kind === "unary") call = `${R}.f(${this.valueOf(m.args[0], idx, prologue)})`;
+        else if (m.kind === "binary")
+          call = `${R}.f(${this.valueOf(m.args[0], idx, prologue)}, ${this.valueOf(m.args[1], idx, prologue)})`;
+        else {
+          const v = this.valueOf(m.args[0], idx, prologue);
+          const c = this.constant(m.constant);
+          const shortcut =
+            m.rule === powerRule && !m.constantIsFirst ? powerShortcut(v, m.constant) : undefined;
+          call = shortcut ?? (m.constantIsFirst ? `${R}.f(${c}, ${v})` : `${R}.f(${v}, ${c})`);
+        }
+        code += `const v${j} = ${call};\n${this.buf("value", m.out)}[${idx.flat}] = v${j};\n`;
+      });
+      return code;
+    });
+    return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
+  }
+
+  /** Emits (once, before the loop) the array kernel computing a run member's whole output. */
+  private readonly ran = new Set<Member>();
+  private runKernel(m: Member, prologue: string[]): void {
+    if (this.ran.has(m) || m.kind === "sum") return;
+    this.ran.add(m);
+    const out = this.buf("value", m.out);
+    const base = this.buf("value", m.args[0]);
+    const n = this.size;
+    if (m.kind === "unary") {
+      const kernel = this.extern(m.rule === expRule ? expInto : logInto, "X");
+      prologue.push(`${kernel}(${base}, ${out}, ${n});`);
+      return;
+    }
+    const kernel = this.extern(powScalarExponentRun, "X");
+    const exponent =
+      m.kind === "constant"
+        ? this.constant(m.constant)
+        : this.scalarRead("value", this.access(m.args[1]), prologue);
+    prologue.push(`${kernel}(${out}, 0, ${base}, 0, 1, ${exponent}, ${n});`);
+  }
+
+  /**
+   * The write target of each sum's `channel` ("value" or "tangent"): a scalar accumulator (stored after the
+   * loop) or the output buffer at the stride-0 position (zeroed before the loop).
+   */
+  private sumTargets(
+    channel: "value" | "tangent",
+    prologue: string[],
+    epilogue: string[],
+  ): (j: number, idx: IndexMap) => string {
+    const names = new Map<number, string>();
+    this.group.members.forEach((m, j) => {
+      if (m.kind !== "sum") return;
+      const a = this.sumAccess(m);
+      const buffer = this.buf(channel, m.out);
+      if (a.mode === "scalar") {
+        const name = this.fresh("s");
+        prologue.push(`let ${name} = 0;`);
+        epilogue.push(`${buffer}[0] = ${name};`);
+        names.set(j, name);
+      } else prologue.push(`${buffer}.fill(0);`);
+    });
+    return (j, idx) => {
+      const name = names.get(j);
+      if (name !== undefined) return name;
+      const m = this.group.members[j];
+      if (m.kind !== "sum") throw new Error("internal: not a sum");
+      return `${this.buf(channel, m.out)}[${this.index(this.sumAccess(m), idx)}]`;
+    };
+  }
+
+  /** Loads of the members' stored values (and tangents) at the start of a body. */
+  private loads(idx: IndexMap, tangents: boolean): string {
+    let code = "";
+    this.group.members.forEach((m, j) => {
+      if (m.kind === "sum") return;
+      code += `const v${j} = ${this.buf("value", m.out)}[${idx.flat}];\n`;
+      if (tangents) code += `const d${j} = ${this.buf("tangent", m.out)}[${idx.flat}];\n`;
+    });
+    return code;
+  }
+
+  /** Tangents: ydot = f' xdot, zdot = f_a adot + f_b bdot, a sum's tangent the sum of tangents. */
+  tangent(): string {
+    this.hoisted.clear();
+    const prologue: string[] = [];
+    const epilogue: string[] = [];
+    const sums = this.sumTargets("tangent", prologue, epilogue);
+    const loop = this.loop((idx) => {
+      let code = this.loads(idx, false);
+      this.group.members.forEach((m, j) => {
+        if (m.kind === "sum") {
+          const xd = this.tangentOf(m.args[0], idx, prologue);
+          if (xd !== undefined) code += `${sums(j, idx)} += ${xd};\n`;
+          return;
+        }
+        const R = this.rule(m);
+        const z = `v${j}`;
+        let expr = "0";
+        if (m.kind === "unary") {
+          const xd = this.tangentOf(m.args[0], idx, prologue);
+          if (xd !== undefined) expr = `${R}.df(${this.valueOf(m.args[0], idx, prologue)}, ${z}) * ${xd}`;
+        } else if (m.kind === "binary") {
+          const a = this.valueOf(m.args[0], idx, prologue);
+          const b = this.valueOf(m.args[1], idx, prologue);
+          const ad = this.tangentOf(m.args[0], idx, prologue);
+          const bd = this.tangentOf(m.args[1], idx, prologue);
+          const ta = ad === undefined ? undefined : `${R}.da(${a}, ${b}, ${z}) * ${ad}`;
+          const tb = bd === undefined ? undefined : `${R}.db(${a}, ${b}, ${z}) * ${bd}`;
+          if (ta !== undefined && tb !== undefined) expr = `${ta} + ${tb}`;
+          else expr = ta ?? tb ?? "0";
+        } else {
+          const v = this.valueOf(m.args[0], idx, prologue);
+          const vd = this.tangentOf(m.args[0], idx, prologue);
+          const c = this.constant(m.constant);
+          if (vd !== undefined)
+            expr = m.constantIsFirst
+              ? `${R}.db(${c}, ${v}, ${z}) * ${vd}`
+              : `${R}.da(${v}, ${c}, ${z}) * ${vd}`;
+        }
+        code += `const d${j} = ${expr};\n${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
+      });
+      return code;
+    });
+    return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
+  }
+
+  /** Declarations of the members' adjoint registers (from their buffers when others add to them too). */
+  private registers(idx: IndexMap, hessian: boolean): string {
+    let code = "";
+    this.group.members.forEach((m, j) => {
+      if (m.kind === "sum") return;
+      const internal = this.program.slots[m.out].internal;
+      code += `let b${j} = ${internal ? "0" : `${this.buf("adjoint", m.out)}[${idx.flat}]`};\n`;
+      if (hessian) code += `let h${j} = ${internal ? "0" : `${this.buf("hessian", m.out)}[${idx.flat}]`};\n`;
+    });
+    return code;
+  }
+
+  /** A sum output's adjoint (or second-order adjoint) at the current entry: a stride-0 read. */
+  private sumSeed(channel: "adjoint" | "hessian", m: Member, idx: IndexMap, prologue: string[]): string {
+    if (m.kind !== "sum") throw new Error("internal: not a sum");
+    const a = this.sumAccess(m);
+    const buffer = this.buf(channel, m.out);
+    if (a.mode !== "scalar") return `${buffer}[${this.index(a, idx)}]`;
+    const key = `${channel}:sum:${m.out}`;
+    const known = this.hoisted.get(key);
+    if (known !== undefined) return known;
+    const name = this.fresh("y");
+    prologue.push(`const ${name} = ${buffer}[0];`);
+    this.hoisted.set(key, name);
+    return name;
+  }
+
+  /** Adjoints: members in reverse order, xbar += f' ybar, abar += f_a zbar, bbar += f_b zbar. */
+  adjoint(): string {
+    this.hoisted.clear();
+    const prologue: string[] = [];
+    const acc = new Accumulators();
+    const loop = this.loop((idx) => {
+      let code = this.loads(idx, false) + this.registers(idx, false);
+      for (let j = this.group.members.length - 1; j >= 0; j--) {
+        const m = this.group.members[j];
+        if (m.kind === "sum") {
+          code += this.addTo(
+            "adjoint",
+            m.args[0],
+            this.sumSeed("adjoint", m, idx, prologue),
+            idx,
+            acc,
+            `${j}`,
+          );
+          continue;
+        }
+        const R = this.rule(m);
+        const z = `v${j}`;
+        if (m.kind === "unary") {
+          const x = this.valueOf(m.args[0], idx, prologue);
+          code += this.addTo("adjoint", m.args[0], `${R}.df(${x}, ${z}) * b${j}`, idx, acc, `${j}`);
+        } else if (m.kind === "binary") {
+          const [ka, kb] = m.args;
+          const a = this.valueOf(ka, idx, prologue);
+          const b = this.valueOf(kb, idx, prologue);
+          const ga = this.fresh("g");
+          const gb = this.fresh("g");
+          if (this.active(ka)) code += `const ${ga} = ${R}.da(${a}, ${b}, ${z}) * b${j};\n`;
+          if (this.active(kb)) code += `const ${gb} = ${R}.db(${a}, ${b}, ${z}) * b${j};\n`;
+          code += this.addTo("adjoint", ka, ga, idx, acc, `${j}:0`);
+          code += this.addTo("adjoint", kb, gb, idx, acc, `${j}:1`);
+        } else {
+          const v = this.valueOf(m.args[0], idx, prologue);
+          const c = this.constant(m.constant);
+          const partial = m.constantIsFirst ? `${R}.db(${c}, ${v}, ${z})` : `${R}.da(${v}, ${c}, ${z})`;
+          code += this.addTo("adjoint", m.args[0], `${partial} * b${j}`, idx, acc, `${j}`);
+        }
+      }
+      return code;
+    });
+    return `${prologue.join("\n")}\n${acc.declarations()}${loop}${acc.flushes()}`;
+  }
+
+  /**
+   * Adjoints and second-order adjoints in one reverse loop, with the blocks' formulas:
+   * xhat = f' yhat + f'' ybar xdot; ahat = f_a zhat + zbar (f_aa adot + f_ab bdot),
+   * bhat = f_b zhat + zbar (f_ab adot + f_bb bdot); a term is added for nonzero factors only, as the
+   * uncompiled loops do.
+   */
+  second(): string {
+    this.hoisted.clear();
+    const prologue: string[] = [];
+    const acc = new Accumulators();
+    const loop = this.loop((idx) => {
+      let code = this.loads(idx, true) + this.registers(idx, true);
+      for (let j = this.group.members.length - 1; j >= 0; j--) {
+        const m = this.group.members[j];
+        if (m.kind === "sum") {
+          code += this.addTo(
+            "adjoint",
+            m.args[0],
+            this.sumSeed("adjoint", m, idx, prologue),
+            idx,
+            acc,
+            `${j}`,
+          );
+          code += this.addTo(
+            "hessian",
+            m.args[0],
+            this.sumSeed("hessian", m, idx, prologue),
+            idx,
+            acc,
+            `${j}`,
+          );
+          continue;
+        }
+        code += this.secondMember(m, j, idx, prologue, acc);
+      }
+      return code;
+    });
+    return `${prologue.join("\n")}\n${acc.declarations()}${loop}${acc.flushes()}`;
+  }
+
+  // long: the three member kinds' second-order formulas written side by side, as the blocks state them
+  private secondMember(m: Member, j: number, idx: IndexMap, prologue: string[], acc: Accumulators): string {
+    if (m.kind === "sum") return "";
+    const R = this.rule(m);
+    const z = `v${j}`;
+    const w = `b${j}`;
+    const hh = `h${j}`;
+    let code = "";
+    if (m.kind === "unary") {
+      const k = m.args[0];
+      if (!this.active(k)) return "";
+      const x = this.valueOf(k, idx, prologue);
+      const xd = this.tangentOf(k, idx, prologue) ?? "0";
+      const f = this.fresh("f");
+      const e = this.fresh("e");
+      code += `const ${f} = ${R}.df(${x}, ${z});\n`;
+      code += `let ${e} = ${hh} !== 0 ? ${f} * ${hh} : 0;\n`;
+      code += `if (${w} !== 0 && ${xd} !== 0) ${e} += ${R}.d2f(${x}, ${z}) * ${w} * ${xd};\n`;
+      code += this.addTo("adjoint", k, `${f} * ${w}`, idx, acc, `${j}`);
+      code += this.addTo("hessian", k, e, idx, acc, `${j}`);
+      return code;
+    }
+    let ka: number | undefined;
+    let kb: number | undefined;
+    let a: string;
+    let b: string;
+    if (m.kind === "binary") {
+      [ka, kb] = m.args;
+      a = this.valueOf(ka, idx, prologue);
+      b = this.valueOf(kb, idx, prologue);
+    } else {
+      const v = this.valueOf(m.args[0], idx, prologue);
+      const c = this.constant(m.constant);
+      if (m.constantIsFirst) {
+        kb = m.args[0];
+        a = c;
+        b = v;
+      } else {
+        ka = m.args[0];
+        a = v;
+        b = c;
+      }
+    }
+    const needA = ka !== undefined && this.active(ka);
+    const needB = kb !== undefined && this.active(kb);
+    const ad = needA && ka !== undefined ? this.tangentOf(ka, idx, prologue) : undefined;
+    const bd = needB && kb !== undefined ? this.tangentOf(kb, idx, prologue) : undefined;
+    const adi = this.fresh("p");
+    const bdi = this.fresh("p");
+    code += `const ${adi} = ${ad ?? "0"};\nconst ${bdi} = ${bd ?? "0"};\n`;
+    const cross = this.fresh("c");
+    code += `const ${cross} = ${w} !== 0 && (${adi} !== 0 || ${bdi} !== 0) ? ${w} * ${R}.dab(${a}, ${b}, ${z}) : 0;\n`;
+    const adjoints: string[] = [];
+    const hats: string[] = [];
+    if (needA && ka !== undefined) {
+      const p = this.fresh("f");
+      const e = this.fresh("e");
+      code += `const ${p} = ${R}.da(${a}, ${b}, ${z});\n`;
+      code += `let ${e} = ${hh} !== 0 ? ${p} * ${hh} : 0;\n`;
+      code += `if (${w} !== 0 && ${adi} !== 0) ${e} += ${w} * ${R}.daa(${a}, ${b}, ${z}) * ${adi};\n`;
+      code += `if (${bdi} !== 0) ${e} += ${cross} * ${bdi};\n`;
+      adjoints.push(this.addTo("adjoint", ka, `${p} * ${w}`, idx, acc, `${j}:0`));
+      hats.push(this.addTo("hessian", ka, e, idx, acc, `${j}:0`));
+    }
+    if (needB && kb !== undefined) {
+      const p = this.fresh("f");
+      const e = this.fresh("e");
+      code += `const ${p} = ${R}.db(${a}, ${b}, ${z});\n`;
+      code += `let ${e} = ${hh} !== 0 ? ${p} * ${hh} : 0;\n`;
+      code += `if (${w} !== 0 && ${bdi} !== 0) ${e} += ${w} * ${R}.dbb(${a}, ${b}, ${z}) * ${bdi};\n`;
+      code += `if (${adi} !== 0) ${e} += ${cross} * ${adi};\n`;
+      adjoints.push(this.addTo("adjoint", kb, `${p} * ${w}`, idx, acc, `${j}:1`));
+      hats.push(this.addTo("hessian", kb, e, idx, acc, `${j}:1`));
+    }
+    return code + adjoints.join("") + hats.join("");
+  }
+
+  source(): GroupSource {
+    const forward = this.forward();
+    const tangent = this.tangent();
+    const adjoint = this.adjoint();
+    const second = this.second();
+    return { names: this.names, values: this.values, forward, tangent, adjoint, second };
+  }
+}
+
+/**
+ * x ** c written without pow for the exponents the array loops special-case (the same expressions, so the
+ * same numbers), or undefined.
+ */
+function powerShortcut(x: string, c: number): string | undefined {
+  if (c === 2) return `${x} * ${x}`;
+  if (c === 1) return `${x}`;
+  if (c === 0) return "1";
+  if (c === -1) return `1 / ${x}`;
+  if (c === 0.5) return `(${x} === 0 ? 0 : ${x} === -Infinity ? Infinity : Math.sqrt(${x}))`;
+  return undefined;
+}
+
+/** Index expressions of one copy of the loop body. */
+interface IndexMap {
+  readonly flat: string;
+  strided(accessId: number): string;
+}
+
+/**
+ * Accumulators of scalar operands' adjoints: one per (channel, operand occurrence), summed in entry order
+ * and added to the buffer after the loop, in the order the occurrences were met.
+ */
+class Accumulators {
+  private readonly list: { name: string; buffer: string }[] = [];
+  private readonly byKey = new Map<string, string>();
+
+  /** The accumulator of one occurrence (`key`: channel, member, operand), shared by unrolled copies. */
+  nameFor(key: string, channel: "adjoint" | "hessian", buffer: string): string {
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known;
+    const name = `${channel === "adjoint" ? "ga" : "ha"}${this.list.length}`;
+    this.list.push({ name, buffer });
+    this.byKey.set(key, name);
+    return name;
+  }
+
+  declarations(): string {
+    return this.list.map(({ name }) => `let ${name} = 0;\n`).join("");
+  }
+
+  flushes(): string {
+    return this.list.map(({ name, buffer }) => `${buffer}[0] += ${name};\n`).join("");
+  }
+}
+
+/**
+ * The source of a group's four loops.
+ *
+ * @example
+ * const source = groupSource(program, group, store);
+ */
+export function groupSource(program: Program, group: GroupStep, store: Store): GroupSource {
+  return new GroupWriter(program, group, store).source();
+}
+
+/**
+ * The runner of a group: its four loops built with `new Function` (throws where code generation is
+ * refused, e.g. under a strict Content-Security-Policy).
+ *
+ * @example
+ * groupRunner(program, group, store).forward();
+ */
+export function groupRunner(program: Program, group: GroupStep, store: Store): StepRunner {
+  const s = groupSource(program, group, store);
+  const body =
+    `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
+    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n};`;
+  const make = new Function(...s.names, body);
+  const runner: unknown = make(...s.values);
+  if (!isRunner(runner)) throw new Error("internal: the generated group is not a runner");
+  return runner;
+}
+
+function isRunner(value: unknown): value is StepRunner {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "forward" in value &&
+    typeof value.forward === "function" &&
+    "tangent" in value &&
+    "adjoint" in value &&
+    "second" in value
+  );
+}
