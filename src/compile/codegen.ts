@@ -11,7 +11,14 @@
  * generated, constants and rules are passed as arguments). Where `new Function` is refused (a strict
  * Content-Security-Policy), the compiled functional interprets the same program through the blocks' modes.
  */
-import { expRule, powerRule } from "../ops/elementwise-rules.js";
+import {
+  addRule,
+  type BinaryRule,
+  expRule,
+  multiplyRule,
+  powerRule,
+  subtractRule,
+} from "../ops/elementwise-rules.js";
 import { expInto, logInto, powScalarExponentRun } from "../ops/kernels/transcendental.js";
 import type { Store } from "./buffers.js";
 import type { StepRunner } from "./fallback.js";
@@ -131,6 +138,23 @@ class GroupWriter {
     if (a.mode === "scalar") return "0";
     if (a.mode === "flat") return idx.flat;
     return idx.strided(a.id);
+  }
+
+  /**
+   * The call of a binary member's partial `name` at (a, b, z): written in place for multiply, add and
+   * subtract (their formulas), else the rule's own function.
+   */
+  private partial(m: Member, name: Partial, a: string, b: string, z: string): string {
+    if (m.kind !== "binary" && m.kind !== "constant") throw new Error("internal: not a binary member");
+    const inline = INLINE.get(m.rule);
+    if (inline !== undefined) return inline[name](a, b);
+    return `${this.rule(m)}.${name}(${a}, ${b}, ${z})`;
+  }
+
+  /** Whether a binary member's partial is identically zero (its term is left out, as the rule's loops do). */
+  private zero(m: Member, name: Partial): boolean {
+    if (m.kind !== "binary" && m.kind !== "constant") return false;
+    return INLINE.get(m.rule)?.[name]("a", "b") === "0";
   }
 
   private rule(m: Member): string {
@@ -282,13 +306,20 @@ class GroupWriter {
         let call: string;
         if (m.kind === "unary") call = `${R}.f(${this.valueOf(m.args[0], idx, prologue)})`;
         else if (m.kind === "binary")
-          call = `${R}.f(${this.valueOf(m.args[0], idx, prologue)}, ${this.valueOf(m.args[1], idx, prologue)})`;
+          call = this.partial(
+            m,
+            "f",
+            this.valueOf(m.args[0], idx, prologue),
+            this.valueOf(m.args[1], idx, prologue),
+            "",
+          );
         else {
           const v = this.valueOf(m.args[0], idx, prologue);
           const c = this.constant(m.constant);
           const shortcut =
             m.rule === powerRule && !m.constantIsFirst ? powerShortcut(v, m.constant) : undefined;
-          call = shortcut ?? (m.constantIsFirst ? `${R}.f(${c}, ${v})` : `${R}.f(${v}, ${c})`);
+          call =
+            shortcut ?? (m.constantIsFirst ? this.partial(m, "f", c, v, "") : this.partial(m, "f", v, c, ""));
         }
         code += `const v${j} = ${call};\n${this.buf("value", m.out)}[${idx.flat}] = v${j};\n`;
       });
@@ -384,8 +415,8 @@ class GroupWriter {
           const b = this.valueOf(m.args[1], idx, prologue);
           const ad = this.tangentOf(m.args[0], idx, prologue);
           const bd = this.tangentOf(m.args[1], idx, prologue);
-          const ta = ad === undefined ? undefined : `${R}.da(${a}, ${b}, ${z}) * ${ad}`;
-          const tb = bd === undefined ? undefined : `${R}.db(${a}, ${b}, ${z}) * ${bd}`;
+          const ta = ad === undefined ? undefined : `${this.partial(m, "da", a, b, z)} * ${ad}`;
+          const tb = bd === undefined ? undefined : `${this.partial(m, "db", a, b, z)} * ${bd}`;
           if (ta !== undefined && tb !== undefined) expr = `${ta} + ${tb}`;
           else expr = ta ?? tb ?? "0";
         } else {
@@ -394,8 +425,8 @@ class GroupWriter {
           const c = this.constant(m.constant);
           if (vd !== undefined)
             expr = m.constantIsFirst
-              ? `${R}.db(${c}, ${v}, ${z}) * ${vd}`
-              : `${R}.da(${v}, ${c}, ${z}) * ${vd}`;
+              ? `${this.partial(m, "db", c, v, z)} * ${vd}`
+              : `${this.partial(m, "da", v, c, z)} * ${vd}`;
         }
         code += `const d${j} = ${expr};\n${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
       });
@@ -462,14 +493,14 @@ class GroupWriter {
           const b = this.valueOf(kb, idx, prologue);
           const ga = this.fresh("g");
           const gb = this.fresh("g");
-          if (this.active(ka)) code += `const ${ga} = ${R}.da(${a}, ${b}, ${z}) * b${j};\n`;
-          if (this.active(kb)) code += `const ${gb} = ${R}.db(${a}, ${b}, ${z}) * b${j};\n`;
+          if (this.active(ka)) code += `const ${ga} = ${this.partial(m, "da", a, b, z)} * b${j};\n`;
+          if (this.active(kb)) code += `const ${gb} = ${this.partial(m, "db", a, b, z)} * b${j};\n`;
           code += this.addTo("adjoint", ka, ga, idx, acc, `${j}:0`);
           code += this.addTo("adjoint", kb, gb, idx, acc, `${j}:1`);
         } else {
           const v = this.valueOf(m.args[0], idx, prologue);
           const c = this.constant(m.constant);
-          const partial = m.constantIsFirst ? `${R}.db(${c}, ${v}, ${z})` : `${R}.da(${v}, ${c}, ${z})`;
+          const partial = m.constantIsFirst ? this.partial(m, "db", c, v, z) : this.partial(m, "da", v, c, z);
           code += this.addTo("adjoint", m.args[0], `${partial} * b${j}`, idx, acc, `${j}`);
         }
       }
@@ -569,26 +600,31 @@ class GroupWriter {
     const bdi = this.fresh("p");
     code += `const ${adi} = ${ad ?? "0"};\nconst ${bdi} = ${bd ?? "0"};\n`;
     const cross = this.fresh("c");
-    code += `const ${cross} = ${w} !== 0 && (${adi} !== 0 || ${bdi} !== 0) ? ${w} * ${R}.dab(${a}, ${b}, ${z}) : 0;\n`;
+    // the cross term enters ahat with bdot and bhat with adot only: skipped where neither is needed
+    const crossNeeded = !this.zero(m, "dab") && ((needA && bd !== undefined) || (needB && ad !== undefined));
+    if (crossNeeded)
+      code += `const ${cross} = ${w} !== 0 && (${adi} !== 0 || ${bdi} !== 0) ? ${w} * ${this.partial(m, "dab", a, b, z)} : 0;\n`;
     const adjoints: string[] = [];
     const hats: string[] = [];
     if (needA && ka !== undefined) {
       const p = this.fresh("f");
       const e = this.fresh("e");
-      code += `const ${p} = ${R}.da(${a}, ${b}, ${z});\n`;
+      code += `const ${p} = ${this.partial(m, "da", a, b, z)};\n`;
       code += `let ${e} = ${hh} !== 0 ? ${p} * ${hh} : 0;\n`;
-      code += `if (${w} !== 0 && ${adi} !== 0) ${e} += ${w} * ${R}.daa(${a}, ${b}, ${z}) * ${adi};\n`;
-      code += `if (${bdi} !== 0) ${e} += ${cross} * ${bdi};\n`;
+      if (!this.zero(m, "daa"))
+        code += `if (${w} !== 0 && ${adi} !== 0) ${e} += ${w} * ${this.partial(m, "daa", a, b, z)} * ${adi};\n`;
+      if (crossNeeded && bd !== undefined) code += `if (${bdi} !== 0) ${e} += ${cross} * ${bdi};\n`;
       adjoints.push(this.addTo("adjoint", ka, `${p} * ${w}`, idx, acc, `${j}:0`));
       hats.push(this.addTo("hessian", ka, e, idx, acc, `${j}:0`));
     }
     if (needB && kb !== undefined) {
       const p = this.fresh("f");
       const e = this.fresh("e");
-      code += `const ${p} = ${R}.db(${a}, ${b}, ${z});\n`;
+      code += `const ${p} = ${this.partial(m, "db", a, b, z)};\n`;
       code += `let ${e} = ${hh} !== 0 ? ${p} * ${hh} : 0;\n`;
-      code += `if (${w} !== 0 && ${bdi} !== 0) ${e} += ${w} * ${R}.dbb(${a}, ${b}, ${z}) * ${bdi};\n`;
-      code += `if (${adi} !== 0) ${e} += ${cross} * ${adi};\n`;
+      if (!this.zero(m, "dbb"))
+        code += `if (${w} !== 0 && ${bdi} !== 0) ${e} += ${w} * ${this.partial(m, "dbb", a, b, z)} * ${bdi};\n`;
+      if (crossNeeded && ad !== undefined) code += `if (${adi} !== 0) ${e} += ${cross} * ${adi};\n`;
       adjoints.push(this.addTo("adjoint", kb, `${p} * ${w}`, idx, acc, `${j}:1`));
       hats.push(this.addTo("hessian", kb, e, idx, acc, `${j}:1`));
     }
@@ -603,6 +639,44 @@ class GroupWriter {
     return { names: this.names, values: this.values, forward, tangent, adjoint, second };
   }
 }
+
+/** The partials of the linear and bilinear rules, written in place: f, da, db, daa, dab, dbb. */
+type Partial = "f" | "da" | "db" | "daa" | "dab" | "dbb";
+const INLINE = new Map<BinaryRule, Record<Partial, (a: string, b: string) => string>>([
+  [
+    multiplyRule,
+    {
+      f: (a, b) => `${a} * ${b}`,
+      da: (_a, b) => b,
+      db: (a) => a,
+      daa: () => "0",
+      dab: () => "1",
+      dbb: () => "0",
+    },
+  ],
+  [
+    addRule,
+    {
+      f: (a, b) => `${a} + ${b}`,
+      da: () => "1",
+      db: () => "1",
+      daa: () => "0",
+      dab: () => "0",
+      dbb: () => "0",
+    },
+  ],
+  [
+    subtractRule,
+    {
+      f: (a, b) => `${a} - ${b}`,
+      da: () => "1",
+      db: () => "(-1)",
+      daa: () => "0",
+      dab: () => "0",
+      dbb: () => "0",
+    },
+  ],
+]);
 
 /**
  * x ** c written without pow for the exponents the array loops special-case (the same expressions, so the

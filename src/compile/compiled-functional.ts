@@ -11,6 +11,7 @@ import { checkOptions } from "../options.js";
 import { checkNumberOption, perSlotValues } from "../reduced/arguments.js";
 import {
   type ControlInputs,
+  type ControlList,
   type Controls,
   directionList,
   type PerControl,
@@ -56,6 +57,13 @@ export interface CompileStats {
 
 const OPERATION = "compileFunctional";
 
+/** Whether every entry is finite (a plain loop: `every` with a callback is several times slower). */
+function allFinite(data: Float64Array): boolean {
+  let check = 0;
+  for (let i = 0; i < data.length; i++) check += data[i] - data[i];
+  return check === 0;
+}
+
 /**
  * A ReducedFunctional compiled to a fixed program (see {@link compileFunctional}). Same calls, argument
  * forms, result types and errors as ReducedFunctional: `evaluate(m)`, `derivative()`, `tlm(mDot)` and
@@ -72,6 +80,8 @@ const OPERATION = "compileFunctional";
 export class CompiledFunctional<const C extends Controls = Controls> {
   /** The functional this one was compiled from. */
   readonly reduced: ReducedFunctional<C>;
+  /** The controls, as a list (the ReducedFunctional's). */
+  readonly controls: ControlList<C>;
   /** What was fused, viewed and run as a fallback. */
   readonly stats: CompileStats;
   private readonly program: Program;
@@ -92,6 +102,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
       );
     }
     this.reduced = reduced;
+    this.controls = reduced.controls;
     const info = reduced._compileInfo();
     this.controlsArgument = info.controls;
     this.components = info.components;
@@ -186,6 +197,19 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     return buffer === undefined ? 0 : buffer[0];
   }
 
+  /**
+   * The control values of the last evaluation (fresh copies), always as a list typed like the controls.
+   *
+   * @example
+   * const [g, p] = compiled.controlValues(); // [NDArray, AdjFloat]
+   */
+  controlValues(): PerControl<ControlList<C>> {
+    return perControl(
+      this.controls,
+      this.controlRaws().map((raw) => wrapRaw(raw)),
+    );
+  }
+
   /** The control values the program holds now, as raw values (fresh copies). */
   private controlRaws(): unknown[] {
     return this.program.controls.map((k) => this.copyOut("value", k));
@@ -196,14 +220,14 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     const slot = this.program.slots[k];
     const buffer = this.store.buffer(channel, k);
     if (slot.kind === "number") return buffer === undefined ? 0 : buffer[0];
-    const data = buffer === undefined ? new Float64Array(slot.size) : Float64Array.from(buffer);
+    const data = buffer === undefined ? new Float64Array(slot.size) : buffer.slice();
     return new NDArray(data, slot.shape);
   }
 
   private checkFinite(operation: string): void {
     this.program.controls.forEach((k, index) => {
       const buffer = this.store.buffer("value", k);
-      if (buffer !== undefined && !buffer.every(Number.isFinite)) {
+      if (buffer !== undefined && !allFinite(buffer)) {
         throw new NonFiniteValueError(
           operation,
           `control ${index} holds a non-finite value; a derivative needs finite values`,
