@@ -57,6 +57,14 @@ export interface CompileStats {
 
 const OPERATION = "compileFunctional";
 
+function nonFiniteDerivative(operation: string): NonFiniteValueError {
+  return new NonFiniteValueError(
+    operation,
+    "the derivative is not finite; the operation is not differentiable there " +
+      "(e.g. sqrt or a power at 0, log at 0): move the point or change the formula",
+  );
+}
+
 /** Whether every entry is finite (a plain loop: `every` with a callback is several times slower). */
 function allFinite(data: Float64Array): boolean {
   let check = 0;
@@ -242,17 +250,13 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     }
   }
 
-  private checkResults(results: readonly unknown[], operation: string): void {
-    const finite = (raw: unknown) =>
-      typeof raw === "number"
-        ? Number.isFinite(raw)
-        : !(raw instanceof NDArray) || raw.data.every(Number.isFinite);
-    if (results.every(finite)) return;
-    throw new NonFiniteValueError(
-      operation,
-      "the derivative is not finite; the operation is not differentiable there " +
-        "(e.g. sqrt or a power at 0, log at 0): move the point or change the formula",
-    );
+  /** Throws NonFiniteValueError when a control's result in `channel` is not finite (checked in place). */
+  private checkResults(channel: "adjoint" | "hessian", operation: string): void {
+    for (const k of this.program.controls) {
+      const buffer = this.store.buffer(channel, k);
+      if (buffer === undefined || allFinite(buffer)) continue;
+      throw nonFiniteDerivative(operation);
+    }
   }
 
   /** Per-control results from the slots of `channel`, zeros for controls not differentiated. */
@@ -283,8 +287,8 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     this.store.clearReverse(false);
     this.seedFunctional("adjoint", (options.adjInput ?? 1) * this.scale);
     for (let s = this.runners.length - 1; s >= 0; s--) this.runners[s].adjoint();
+    this.checkResults("adjoint", operation);
     const results = this.results("adjoint");
-    this.checkResults(results, operation);
     const wrapped = results.map((raw) => wrapRaw(raw, operation));
     this.callbacks.deriveCbPost?.(this.value(), wrapped, values);
     return perControl(this.controlsArgument, wrapped);
@@ -323,7 +327,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     this.checkFinite(operation);
     this.tangents(mDot, operation);
     const result = this.functionalEntry("tangent") * this.scale;
-    this.checkResults([result], operation);
+    if (!Number.isFinite(result)) throw nonFiniteDerivative(operation);
     return result;
   }
 
@@ -349,8 +353,8 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     this.store.clearReverse(true);
     this.seedFunctional("adjoint", this.scale);
     for (let s = this.runners.length - 1; s >= 0; s--) this.runners[s].second();
+    this.checkResults("hessian", operation);
     const results = this.results("hessian");
-    this.checkResults(results, operation);
     const wrapped = results.map((raw) => wrapRaw(raw, operation));
     this.callbacks.hessianCbPost?.(wrapped, values);
     return perControl(this.controlsArgument, wrapped);
