@@ -22,7 +22,14 @@ import {
 import { expInto, logInto, powScalarExponentRun } from "../ops/kernels/transcendental.js";
 import type { Store } from "./buffers.js";
 import type { StepRunner } from "./fallback.js";
-import { broadcastStrides, contiguousStrides, type GroupStep, type Member, type Program } from "./program.js";
+import {
+  broadcastStrides,
+  contiguousStrides,
+  type GroupStep,
+  type Member,
+  POWER_SHORTCUTS,
+  type Program,
+} from "./program.js";
 
 /** How an operand is addressed inside the loop. */
 interface Access {
@@ -148,6 +155,8 @@ class GroupWriter {
     if (m.kind !== "binary" && m.kind !== "constant") throw new Error("internal: not a binary member");
     const inline = INLINE.get(m.rule);
     if (inline !== undefined) return inline[name](a, b);
+    const log = this.powerLog;
+    if (m.rule === powerRule && log !== undefined) return powerPartial(name, a, b, z, log);
     return `${this.rule(m)}.${name}(${a}, ${b}, ${z})`;
   }
 
@@ -156,6 +165,9 @@ class GroupWriter {
     if (m.kind !== "binary" && m.kind !== "constant") return false;
     return INLINE.get(m.rule)?.[name]("a", "b") === "0";
   }
+
+  /** While writing a power's second-order terms: the name holding ln a (taken once per entry). */
+  private powerLog: string | undefined;
 
   private rule(m: Member): string {
     return m.kind === "sum" ? "" : this.extern(m.rule, "R");
@@ -297,35 +309,74 @@ class GroupWriter {
           code += `${sums(j, idx)} += ${this.valueOf(m.args[0], idx, prologue)};\n`;
           return;
         }
-        const R = this.rule(m);
         if (m.run === true) {
           this.runKernel(m, prologue);
           code += `const v${j} = ${this.buf("value", m.out)}[${idx.flat}];\n`;
           return;
         }
-        let call: string;
-        if (m.kind === "unary") call = `${R}.f(${this.valueOf(m.args[0], idx, prologue)})`;
-        else if (m.kind === "binary")
-          call = this.partial(
-            m,
-            "f",
-            this.valueOf(m.args[0], idx, prologue),
-            this.valueOf(m.args[1], idx, prologue),
-            "",
-          );
-        else {
-          const v = this.valueOf(m.args[0], idx, prologue);
-          const c = this.constant(m.constant);
-          const shortcut =
-            m.rule === powerRule && !m.constantIsFirst ? powerShortcut(v, m.constant) : undefined;
-          call =
-            shortcut ?? (m.constantIsFirst ? this.partial(m, "f", c, v, "") : this.partial(m, "f", v, c, ""));
-        }
-        code += `const v${j} = ${call};\n${this.buf("value", m.out)}[${idx.flat}] = v${j};\n`;
+        code += `const v${j} = ${this.valueExpr(m, idx, prologue)};\n`;
+        // a cheap value used only here is recomputed by the other loops, not stored
+        if (!this.recomputed(m)) code += `${this.buf("value", m.out)}[${idx.flat}] = v${j};\n`;
       });
       return code;
     });
     return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
+  }
+
+  /** Whether a member's value and tangent are recomputed from its operands instead of stored and loaded. */
+  private recomputed(m: Member): boolean {
+    if (m.kind === "sum" || m.kind === "unary" || m.run === true) return false;
+    if (!this.program.slots[m.out].internal) return false;
+    if (INLINE.has(m.rule)) return true;
+    return (
+      m.kind === "constant" &&
+      !m.constantIsFirst &&
+      m.rule === powerRule &&
+      POWER_SHORTCUTS.includes(m.constant)
+    );
+  }
+
+  /** A member's value from its operands (the rule's f; the shortcut formulas where the loops use them). */
+  private valueExpr(m: Member, idx: IndexMap, prologue: string[]): string {
+    if (m.kind === "sum") throw new Error("internal: a sum has no value expression");
+    if (m.kind === "unary") return `${this.rule(m)}.f(${this.valueOf(m.args[0], idx, prologue)})`;
+    if (m.kind === "binary") {
+      const a = this.valueOf(m.args[0], idx, prologue);
+      const b = this.valueOf(m.args[1], idx, prologue);
+      return this.partial(m, "f", a, b, "");
+    }
+    const v = this.valueOf(m.args[0], idx, prologue);
+    const c = this.constant(m.constant);
+    const shortcut = m.rule === powerRule && !m.constantIsFirst ? powerShortcut(v, m.constant) : undefined;
+    return shortcut ?? (m.constantIsFirst ? this.partial(m, "f", c, v, "") : this.partial(m, "f", v, c, ""));
+  }
+
+  /** A member's tangent from its operands' values and tangents (`v{j}` is its value). */
+  private tangentExpr(m: Member, j: number, idx: IndexMap, prologue: string[]): string {
+    if (m.kind === "sum") throw new Error("internal: a sum has no tangent expression");
+    const z = `v${j}`;
+    if (m.kind === "unary") {
+      const xd = this.tangentOf(m.args[0], idx, prologue);
+      if (xd === undefined) return "0";
+      return `${this.rule(m)}.df(${this.valueOf(m.args[0], idx, prologue)}, ${z}) * ${xd}`;
+    }
+    if (m.kind === "binary") {
+      const a = this.valueOf(m.args[0], idx, prologue);
+      const b = this.valueOf(m.args[1], idx, prologue);
+      const ad = this.tangentOf(m.args[0], idx, prologue);
+      const bd = this.tangentOf(m.args[1], idx, prologue);
+      const ta = ad === undefined ? undefined : `${this.partial(m, "da", a, b, z)} * ${ad}`;
+      const tb = bd === undefined ? undefined : `${this.partial(m, "db", a, b, z)} * ${bd}`;
+      if (ta !== undefined && tb !== undefined) return `${ta} + ${tb}`;
+      return ta ?? tb ?? "0";
+    }
+    const v = this.valueOf(m.args[0], idx, prologue);
+    const vd = this.tangentOf(m.args[0], idx, prologue);
+    const c = this.constant(m.constant);
+    if (vd === undefined) return "0";
+    return m.constantIsFirst
+      ? `${this.partial(m, "db", c, v, z)} * ${vd}`
+      : `${this.partial(m, "da", v, c, z)} * ${vd}`;
   }
 
   /** Emits (once, before the loop) the array kernel computing a run member's whole output. */
@@ -380,10 +431,15 @@ class GroupWriter {
   }
 
   /** Loads of the members' stored values (and tangents) at the start of a body. */
-  private loads(idx: IndexMap, tangents: boolean): string {
+  private loads(idx: IndexMap, tangents: boolean, prologue: string[]): string {
     let code = "";
     this.group.members.forEach((m, j) => {
       if (m.kind === "sum") return;
+      if (this.recomputed(m)) {
+        code += `const v${j} = ${this.valueExpr(m, idx, prologue)};\n`;
+        if (tangents) code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
+        return;
+      }
       code += `const v${j} = ${this.buf("value", m.out)}[${idx.flat}];\n`;
       if (tangents) code += `const d${j} = ${this.buf("tangent", m.out)}[${idx.flat}];\n`;
     });
@@ -397,38 +453,15 @@ class GroupWriter {
     const epilogue: string[] = [];
     const sums = this.sumTargets("tangent", prologue, epilogue);
     const loop = this.loop((idx) => {
-      let code = this.loads(idx, false);
+      let code = this.loads(idx, false, prologue);
       this.group.members.forEach((m, j) => {
         if (m.kind === "sum") {
           const xd = this.tangentOf(m.args[0], idx, prologue);
           if (xd !== undefined) code += `${sums(j, idx)} += ${xd};\n`;
           return;
         }
-        const R = this.rule(m);
-        const z = `v${j}`;
-        let expr = "0";
-        if (m.kind === "unary") {
-          const xd = this.tangentOf(m.args[0], idx, prologue);
-          if (xd !== undefined) expr = `${R}.df(${this.valueOf(m.args[0], idx, prologue)}, ${z}) * ${xd}`;
-        } else if (m.kind === "binary") {
-          const a = this.valueOf(m.args[0], idx, prologue);
-          const b = this.valueOf(m.args[1], idx, prologue);
-          const ad = this.tangentOf(m.args[0], idx, prologue);
-          const bd = this.tangentOf(m.args[1], idx, prologue);
-          const ta = ad === undefined ? undefined : `${this.partial(m, "da", a, b, z)} * ${ad}`;
-          const tb = bd === undefined ? undefined : `${this.partial(m, "db", a, b, z)} * ${bd}`;
-          if (ta !== undefined && tb !== undefined) expr = `${ta} + ${tb}`;
-          else expr = ta ?? tb ?? "0";
-        } else {
-          const v = this.valueOf(m.args[0], idx, prologue);
-          const vd = this.tangentOf(m.args[0], idx, prologue);
-          const c = this.constant(m.constant);
-          if (vd !== undefined)
-            expr = m.constantIsFirst
-              ? `${this.partial(m, "db", c, v, z)} * ${vd}`
-              : `${this.partial(m, "da", v, c, z)} * ${vd}`;
-        }
-        code += `const d${j} = ${expr};\n${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
+        code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
+        if (!this.recomputed(m)) code += `${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
       });
       return code;
     });
@@ -468,7 +501,7 @@ class GroupWriter {
     const prologue: string[] = [];
     const acc = new Accumulators();
     const loop = this.loop((idx) => {
-      let code = this.loads(idx, false) + this.registers(idx, false);
+      let code = this.loads(idx, false, prologue) + this.registers(idx, false);
       for (let j = this.group.members.length - 1; j >= 0; j--) {
         const m = this.group.members[j];
         if (m.kind === "sum") {
@@ -520,7 +553,7 @@ class GroupWriter {
     const prologue: string[] = [];
     const acc = new Accumulators();
     const loop = this.loop((idx) => {
-      let code = this.loads(idx, true) + this.registers(idx, true);
+      let code = this.loads(idx, true, prologue) + this.registers(idx, true);
       for (let j = this.group.members.length - 1; j >= 0; j--) {
         const m = this.group.members[j];
         if (m.kind === "sum") {
@@ -600,6 +633,12 @@ class GroupWriter {
     const bdi = this.fresh("p");
     code += `const ${adi} = ${ad ?? "0"};\nconst ${bdi} = ${bd ?? "0"};\n`;
     const cross = this.fresh("c");
+    if (m.rule === powerRule) {
+      // ln a once per entry, as the power's second-order loop takes it
+      const log = this.fresh("L");
+      code += `const ${log} = Math.log(${a});\n`;
+      this.powerLog = log;
+    }
     // the cross term enters ahat with bdot and bhat with adot only: skipped where neither is needed
     const crossNeeded = !this.zero(m, "dab") && ((needA && bd !== undefined) || (needB && ad !== undefined));
     if (crossNeeded)
@@ -628,6 +667,7 @@ class GroupWriter {
       adjoints.push(this.addTo("adjoint", kb, `${p} * ${w}`, idx, acc, `${j}:1`));
       hats.push(this.addTo("hessian", kb, e, idx, acc, `${j}:1`));
     }
+    this.powerLog = undefined;
     return code + adjoints.join("") + hats.join("");
   }
 
@@ -677,6 +717,27 @@ const INLINE = new Map<BinaryRule, Record<Partial, (a: string, b: string) => str
     },
   ],
 ]);
+
+/**
+ * The power rule's partials written in place with ln a held in `log` (the rule's formulas: the same numbers,
+ * one logarithm per entry instead of three).
+ */
+function powerPartial(name: Partial, a: string, b: string, z: string, log: string): string {
+  switch (name) {
+    case "f":
+      return `${a} ** ${b}`;
+    case "da":
+      return `(${b} === 0 ? 0 : ${a} === 0 ? ${b} * ${a} ** (${b} - 1) : (${b} * ${z}) / ${a})`;
+    case "db":
+      return `(${z} === 0 ? 0 : ${z} * ${log})`;
+    case "daa":
+      return `(${b} === 0 || ${b} === 1 ? 0 : ${a} === 0 ? ${b} * (${b} - 1) * ${a} ** (${b} - 2) : (${b} * (${b} - 1) * ${z}) / (${a} * ${a}))`;
+    case "dab":
+      return `(${a} === 0 ? ${a} ** (${b} - 1) * (1 + ${b} * ${log}) : (${z} / ${a}) * (1 + ${b} * ${log}))`;
+    default:
+      return `(${z} === 0 ? 0 : ${z} * ${log} ** 2)`;
+  }
+}
 
 /**
  * x ** c written without pow for the exponents the array loops special-case (the same expressions, so the
