@@ -203,6 +203,26 @@ describe("compileFunctional", () => {
     expect(compareModes(rf, generated, [point], [direction]).worst).toBeLessThanOrEqual(1e-14);
   });
 
+  it("falls back to the interpreter by itself when new Function is refused (a strict CSP)", () => {
+    const { rf, rng } = fluxFunctional(30, 8);
+    const original = globalThis.Function;
+    const refused = function refusedFunction(): never {
+      throw new EvalError("Refused to evaluate a string as JavaScript: unsafe-eval is not allowed");
+    };
+    let compiled: CompiledFunctional | undefined;
+    try {
+      globalThis.Function = refused as unknown as FunctionConstructor;
+      compiled = compileFunctional(rf);
+    } finally {
+      globalThis.Function = original;
+    }
+    expect(compiled.stats.mode).toBe("interpreted");
+    expect(compiled.stats.reason).toMatch(/code generation failed: .*unsafe-eval/);
+    const point = [rng.normal(0, 1, [30, 2]), 2.4];
+    const direction = [rng.normal(0, 1, [30, 2]), 0.5];
+    expect(compareModes(rf, compiled, [point], [direction]).worst).toBeLessThanOrEqual(1e-14);
+  });
+
   it("returns fresh arrays that later calls never write", () => {
     const { rf, rng } = fluxFunctional(20, 6);
     const compiled = compileFunctional(rf);
