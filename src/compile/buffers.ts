@@ -23,9 +23,8 @@ export class Store {
   };
   /** Raw values of slots of other registered types (sparse matrices, user types), per channel. */
   readonly others: Record<Channel, unknown[]> = { value: [], tangent: [], adjoint: [], hessian: [] };
-  /** Every adjoint and second-order buffer, zeroed before a reverse pass. */
-  readonly reverseBuffers: Float64Array[] = [];
-  readonly hessianBuffers: Float64Array[] = [];
+  /** The slots with adjoint and second-order buffers, zeroed before a reverse pass. */
+  private readonly reverseSlots: number[] = [];
 
   constructor(
     readonly program: Program,
@@ -45,12 +44,9 @@ export class Store {
       if (!slot.active) continue;
       this.buffers.tangent[slot.id] = new Float64Array(slot.size);
       if (slot.internal) continue;
-      const adjoint = new Float64Array(slot.size);
-      const hessian = new Float64Array(slot.size);
-      this.buffers.adjoint[slot.id] = adjoint;
-      this.buffers.hessian[slot.id] = hessian;
-      this.reverseBuffers.push(adjoint);
-      this.hessianBuffers.push(hessian);
+      this.buffers.adjoint[slot.id] = new Float64Array(slot.size);
+      this.buffers.hessian[slot.id] = new Float64Array(slot.size);
+      this.reverseSlots.push(slot.id);
     }
   }
 
@@ -61,8 +57,10 @@ export class Store {
 
   /** Clears the adjoint (and, with `hessian`, the second-order) buffers and the other-type slots. */
   clearReverse(hessian: boolean): void {
-    for (const b of this.reverseBuffers) b.fill(0);
-    if (hessian) for (const b of this.hessianBuffers) b.fill(0);
+    for (const k of this.reverseSlots) {
+      this.buffers.adjoint[k]?.fill(0);
+      if (hessian) this.buffers.hessian[k]?.fill(0);
+    }
     this.others.adjoint.length = 0;
     this.others.hessian.length = 0;
   }
@@ -85,6 +83,24 @@ export class Store {
       out[i] = buffer[j];
     });
     return new NDArray(out, slot.shape);
+  }
+
+  /**
+   * Hands the buffer of base slot `k`'s channel to the caller (a result it keeps) and gives the program a
+   * fresh one, so the program never writes the returned array again.
+   */
+  take(channel: Channel, k: number): Float64Array {
+    const buffer = this.buffers[channel][k] ?? new Float64Array(this.program.slots[k].size);
+    this.buffers[channel][k] = new Float64Array(buffer.length);
+    return buffer;
+  }
+
+  /**
+   * Makes `data` the buffer of base slot `k`'s channel (a control's value or tangent the caller gave: the
+   * program only reads it, and arrays are immutable, so it is used in place).
+   */
+  adopt(channel: Channel, k: number, data: Float64Array): void {
+    this.buffers[channel][k] = data;
   }
 
   /** Stores a block's result for slot `k` (a copy: the block's arrays are never written). */

@@ -135,9 +135,26 @@ class GroupWriter {
 
   /** The buffer name of slot `k`'s channel. */
   private buf(channel: "value" | "tangent" | "adjoint" | "hessian", k: number): string {
-    const buffer = this.store.buffer(channel, k);
-    if (buffer === undefined) throw new Error(`internal: slot ${k} has no ${channel} buffer`);
-    return this.extern(buffer, channel[0].toUpperCase());
+    const base = this.program.slots[k].base;
+    if (this.store.buffers[channel][base] === undefined) {
+      throw new Error(`internal: slot ${k} has no ${channel} buffer`);
+    }
+    const name = `${channel[0].toUpperCase()}${base}`;
+    this.usedBuffers.set(name, `${this.extern(this.store.buffers, "S")}.${channel}[${base}]`);
+    return name;
+  }
+
+  /**
+   * The buffers a loop uses, read from the store when it starts (a control's value may be the caller's
+   * array, a returned result's buffer is replaced by a fresh one): name -> expression.
+   */
+  private readonly usedBuffers = new Map<string, string>();
+
+  /** A loop's source with its buffer reads in front. */
+  private withBuffers(source: string): string {
+    const reads = [...this.usedBuffers].map(([name, expr]) => `const ${name} = ${expr};\n`).join("");
+    this.usedBuffers.clear();
+    return reads + source;
   }
 
   /** The index expression of an access in the current copy of the body. */
@@ -156,7 +173,8 @@ class GroupWriter {
     const inline = INLINE.get(m.rule);
     if (inline !== undefined) return inline[name](a, b);
     const log = this.powerLog;
-    if (m.rule === powerRule && log !== undefined) return powerPartial(name, a, b, z, log);
+    if (m.rule === powerRule && (name === "da" || name === "daa" || (name !== "f" && log !== undefined)))
+      return powerPartial(name, a, b, z, log ?? "");
     return `${this.rule(m)}.${name}(${a}, ${b}, ${z})`;
   }
 
@@ -672,10 +690,10 @@ class GroupWriter {
   }
 
   source(): GroupSource {
-    const forward = this.forward();
-    const tangent = this.tangent();
-    const adjoint = this.adjoint();
-    const second = this.second();
+    const forward = this.withBuffers(this.forward());
+    const tangent = this.withBuffers(this.tangent());
+    const adjoint = this.withBuffers(this.adjoint());
+    const second = this.withBuffers(this.second());
     return { names: this.names, values: this.values, forward, tangent, adjoint, second };
   }
 }

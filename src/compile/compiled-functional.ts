@@ -184,7 +184,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     const raws = perSlotValues(this.likes, values, operation, "control", "value");
     this.callbacks.evalCbPre?.(raws.map((raw) => wrapRaw(raw)));
     this.program.controls.forEach((k, i) => {
-      this.store.write("value", k, raws[i]);
+      this.setControl("value", k, raws[i]);
     });
     for (const runner of this.runners) runner.forward();
     const value = this.value();
@@ -221,6 +221,15 @@ export class CompiledFunctional<const C extends Controls = Controls> {
   /** The control values the program holds now, as raw values (fresh copies). */
   private controlRaws(): unknown[] {
     return this.program.controls.map((k) => this.copyOut("value", k));
+  }
+
+  /** A control's value or tangent: an array is used in place (read only), a number is stored. */
+  private setControl(channel: "value" | "tangent", k: number, raw: unknown): void {
+    if (raw instanceof NDArray && this.program.slots[k].kind === "array")
+      this.store.adopt(channel, k, raw.data);
+    else if (raw === undefined && this.program.slots[k].kind === "array") {
+      this.store.adopt(channel, k, new Float64Array(this.program.slots[k].size));
+    } else this.store.write(channel, k, raw);
   }
 
   /** A fresh raw value of slot `k`'s channel (zeros where it has none). */
@@ -266,7 +275,10 @@ export class CompiledFunctional<const C extends Controls = Controls> {
         const slot = this.program.slots[k];
         return slot.kind === "number" ? 0 : new NDArray(new Float64Array(slot.size), slot.shape);
       }
-      return this.copyOut(channel, k);
+      const slot = this.program.slots[k];
+      if (slot.kind === "number") return this.copyOut(channel, k);
+      // the result takes the program's buffer; the program continues with a fresh one
+      return new NDArray(this.store.take(channel, k), slot.shape);
     });
   }
 
@@ -311,7 +323,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     const seeds = directionList(this.reduced.controls, mDot, operation);
     this.program.controls.forEach((k, i) => {
       const chosen = this.components === undefined || this.components.includes(i);
-      this.store.write("tangent", k, chosen ? seeds[i] : undefined);
+      this.setControl("tangent", k, chosen ? seeds[i] : undefined);
     });
     for (const runner of this.runners) runner.tangent();
   }
