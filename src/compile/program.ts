@@ -414,8 +414,9 @@ class ProgramBuilder {
   /** Inserts a step right after the step of order `latest` (at the start for none). */
   private place(step: Step, latest: number): void {
     const steps = this.steps;
-    let index = 0;
-    while (index < steps.length && steps[index].order <= latest) index++;
+    // from the end: a step usually goes last
+    let index = steps.length;
+    while (index > 0 && steps[index - 1].order > latest) index--;
     const previous = index === 0 ? -1 : steps[index - 1].order;
     const next = index === steps.length ? previous + 2 : steps[index].order;
     let order = (previous + next) / 2;
