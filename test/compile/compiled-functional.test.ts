@@ -169,6 +169,26 @@ describe("compileFunctional", () => {
     expect(taylorTest(compiled, m, h, { hessian: true })).toBeGreaterThan(2.9);
   });
 
+  it("reads broadcast_to, expand_dims and squeeze as views (no step) with the uncompiled results", () => {
+    const rng = np.random.default_rng(9);
+    const tape = new Tape();
+    const y = rng.normal(0, 1, [1, 3]);
+    const x = rng.normal(0, 1, [4, 3]);
+    const J = withTape(tape, () => {
+      const b = np.broadcast_to(y, [4, 3]); // stride 0 along axis 0, in place
+      const c = np.squeeze(np.expand_dims(np.multiply(b, np.sin(x)), 0), 0);
+      const d = np.sum(np.multiply(c, b), { axis: 0, keepdims: true });
+      return np.sum(np.exp(np.multiply(d, np.broadcast_to(np.sum(y), [1, 3]))));
+    });
+    const rf = new ReducedFunctional(J, [new Control(x), new Control(y)], { tape });
+    const compiled = compileFunctional(rf);
+    expect(compiled.stats.views).toBe(4);
+    expect(compiled.stats.fallback).toBe(0);
+    const points = [0, 1].map(() => [rng.normal(0, 1, [4, 3]), rng.normal(0, 0.5, [1, 3])]);
+    const directions = [[rng.normal(0, 1, [4, 3]), rng.normal(0, 1, [1, 3])]];
+    expect(compareModes(rf, compiled, points, directions).worst).toBeLessThanOrEqual(1e-14);
+  });
+
   it("runs matmul, solve and pointMap blocks through their own modes and matches the uncompiled path", () => {
     const rng = np.random.default_rng(5);
     const tape = new Tape();
