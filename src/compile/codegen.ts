@@ -92,13 +92,20 @@ class GroupWriter {
     return name;
   }
 
-  /** A constant number bound by value (not by identity: two equal constants may share). */
+  /** A constant number bound by value: equal constants share one name. */
   private constant(value: number): string {
+    const key = Object.is(value, -0) ? "-0" : String(value);
+    const known = this.constants.get(key);
+    if (known !== undefined) return known;
     const name = `K${this.names.length}`;
     this.names.push(name);
     this.values.push(value);
+    this.constants.set(key, name);
     return name;
   }
+
+  /** Constants bound so far, by their exact value (-0 apart from 0). */
+  private readonly constants = new Map<string, string>();
 
   private accessWith(slot: number, strides: readonly number[]): Access {
     const key = `${this.program.slots[slot].base}:${strides.join(",")}`;
