@@ -760,7 +760,7 @@ function powerPartial(name: Partial, a: string, b: string, z: string, log: strin
     case "dab":
       return `(${a} === 0 ? ${a} ** (${b} - 1) * (1 + ${b} * ${log}) : (${z} / ${a}) * (1 + ${b} * ${log}))`;
     default:
-      return `(${z} === 0 ? 0 : ${z} * ${log} ** 2)`;
+      return `(${z} === 0 ? 0 : ${z} * (${log} * ${log}))`; // ln a ** 2: pow with exponent 2 is x * x, exactly
   }
 }
 
