@@ -191,8 +191,24 @@ class GroupWriter {
     return INLINE.get(m.rule)?.[name]("a", "b") === "0";
   }
 
-  /** While writing a power's second-order terms: the name holding ln a (taken once per entry). */
+  /** While writing a power's terms: the name holding ln a (taken once per entry). */
   private powerLog: string | undefined;
+
+  /**
+   * Scratch buffers of ln a for the powers with a recorded exponent: the tangent loop fills them, the
+   * second-order loop (which always follows it, at the same values) reads them.
+   */
+  private readonly logCache = new Map<Member, string>();
+
+  private logCacheOf(m: Member): string | undefined {
+    if (m.kind !== "binary" || m.rule !== powerRule || !this.active(m.args[1]) || this.size === 1)
+      return undefined;
+    const known = this.logCache.get(m);
+    if (known !== undefined) return known;
+    const name = this.extern(new Float64Array(this.size), "C");
+    this.logCache.set(m, name);
+    return name;
+  }
 
   private rule(m: Member): string {
     return m.kind === "sum" ? "" : this.extern(m.rule, "R");
@@ -485,7 +501,14 @@ class GroupWriter {
           if (xd !== undefined) code += `${sums(j, idx)} += ${xd};\n`;
           return;
         }
+        const cache = this.logCacheOf(m);
+        if (cache !== undefined && m.kind === "binary") {
+          // the tangent's f_b takes ln a: kept for the second-order loop that follows in a Hessian action
+          code += `const L${j} = Math.log(${this.valueOf(m.args[0], idx, prologue)});\n${cache}[${idx.flat}] = L${j};\n`;
+          this.powerLog = `L${j}`;
+        }
         code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
+        this.powerLog = undefined;
         if (!this.recomputed(m)) code += `${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
       });
       return code;
@@ -658,10 +681,12 @@ class GroupWriter {
     const bdi = this.fresh("p");
     code += `const ${adi} = ${ad ?? "0"};\nconst ${bdi} = ${bd ?? "0"};\n`;
     const cross = this.fresh("c");
-    if (m.rule === powerRule) {
-      // ln a once per entry, as the power's second-order loop takes it
+    const crossUsed = (needA && bd !== undefined) || (needB && ad !== undefined);
+    if (m.rule === powerRule && (needB || crossUsed)) {
+      // ln a once per entry (as the power's second-order loop takes it), kept by the tangent loop
       const log = this.fresh("L");
-      code += `const ${log} = Math.log(${a});\n`;
+      const cached = this.logCache.get(m);
+      code += `const ${log} = ${cached === undefined ? `Math.log(${a})` : `${cached}[${idx.flat}]`};\n`;
       this.powerLog = log;
     }
     // the cross term enters ahat with bdot and bhat with adot only: skipped where neither is needed
