@@ -6,6 +6,12 @@
  * @module tsadjoint
  */
 
+export {
+  CompiledFunctional,
+  type CompileOptions,
+  type CompileStats,
+  compileFunctional,
+} from "./compile/compiled-functional.js";
 export * from "./custom/index.js";
 export * from "./errors.js";
 export * as np from "./numpy/index.js";

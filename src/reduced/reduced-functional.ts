@@ -190,6 +190,18 @@ export class ReducedFunctional<const C extends Controls = Controls> {
   }
 
   /**
+   * @internal What `compileFunctional` needs to mirror this functional: the controls argument as given,
+   * the differentiated components and the callbacks.
+   */
+  _compileInfo(): {
+    controls: C;
+    components: readonly number[] | undefined;
+    callbacks: ReducedFunctionalCallbacks;
+  } {
+    return { controls: this.controlsArgument, components: this.components, callbacks: this.callbacks };
+  }
+
+  /**
    * The values the tape holds for the controls now, always as a list (typed like the controls).
    *
    * @example

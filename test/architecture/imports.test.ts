@@ -35,7 +35,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["tape", "values"],
   ["ops", "checkpoint"],
   ["reduced"],
-  ["numpy", "verify", "custom", "transforms", "optimize", "solve", "viz"],
+  ["numpy", "verify", "custom", "transforms", "optimize", "solve", "viz", "compile"],
   ["fem"],
   ["engines/jax", "engines/tfjs"],
   ["index"],

@@ -1,0 +1,876 @@
+/**
+ * @file JavaScript code generation for a fused group: four straight-line loops over the group's iteration
+ * shape (values; tangents; adjoints; adjoints with second-order adjoints), each member's formula written in
+ * place with the rule's own scalar functions (`R3.f(a, b)`, `R3.da(a, b, z)`, ...), so the numbers are the
+ * ones the blocks compute. Members' values stay in registers from one member to the next (they are also
+ * stored, for the reverse loops); an operand of another shape is read in place with stride 0 along its
+ * broadcast axes; a sum accumulates into its output inside the loop that produces its input, and its adjoint
+ * is a stride-0 read. Adjoints of values used only inside the group never leave registers.
+ *
+ * The code is built with `new Function` from the program alone (no user text enters it: names are
+ * generated, constants and rules are passed as arguments). Where `new Function` is refused (a strict
+ * Content-Security-Policy), the compiled functional interprets the same program through the blocks' modes.
+ */
+import {
+  addRule,
+  type BinaryRule,
+  expRule,
+  multiplyRule,
+  powerRule,
+  subtractRule,
+} from "../ops/elementwise-rules.js";
+import { expInto, logInto, powScalarExponentRun } from "../ops/kernels/transcendental.js";
+import type { Store } from "./buffers.js";
+import type { StepRunner } from "./fallback.js";
+import {
+  broadcastStrides,
+  contiguousStrides,
+  type GroupStep,
+  type Member,
+  POWER_SHORTCUTS,
+  type Program,
+} from "./program.js";
+
+/** How an operand is addressed inside the loop. */
+interface Access {
+  readonly id: number;
+  readonly slot: number;
+  /** "flat": entry i; "scalar": entry 0 (hoisted); "strided": its own offset counter. */
+  readonly mode: "flat" | "scalar" | "strided";
+  readonly strides: readonly number[];
+}
+
+/** The generated source of a group's four loops and the values they close over. */
+export interface GroupSource {
+  readonly names: string[];
+  readonly values: unknown[];
+  readonly forward: string;
+  readonly tangent: string;
+  readonly adjoint: string;
+  readonly second: string;
+}
+
+/** Builds the source of one group. */
+class GroupWriter {
+  private readonly names: string[] = [];
+  private readonly values: unknown[] = [];
+  private readonly externIndex = new Map<unknown, string>();
+  private readonly accesses: Access[] = [];
+  private readonly accessOf = new Map<string, Access>();
+  private readonly memberOfSlot = new Map<number, number>();
+  private readonly shape: readonly number[];
+  private readonly size: number;
+  private readonly flatStrides: readonly number[];
+  private counter = 0;
+
+  constructor(
+    private readonly program: Program,
+    private readonly group: GroupStep,
+    private readonly store: Store,
+  ) {
+    this.shape = group.shape;
+    this.size = group.shape.reduce((a, b) => a * b, 1);
+    this.flatStrides = contiguousStrides(group.shape);
+    group.members.forEach((m, j) => {
+      if (m.kind !== "sum") this.memberOfSlot.set(m.out, j);
+    });
+    // register every access first: the loop header needs them all
+    for (const m of group.members) {
+      for (const k of m.args) if (!this.memberOfSlot.has(k)) this.access(k);
+      if (m.kind === "sum") this.sumAccess(m);
+    }
+  }
+
+  /** A name bound to `value` in the generated function (shared for the same object). */
+  private extern(value: unknown, prefix: string): string {
+    const known = this.externIndex.get(value);
+    if (known !== undefined) return known;
+    const name = `${prefix}${this.names.length}`;
+    this.names.push(name);
+    this.values.push(value);
+    this.externIndex.set(value, name);
+    return name;
+  }
+
+  /** A constant number bound by value: equal constants share one name. */
+  private constant(value: number): string {
+    const key = Object.is(value, -0) ? "-0" : String(value);
+    const known = this.constants.get(key);
+    if (known !== undefined) return known;
+    const name = `K${this.names.length}`;
+    this.names.push(name);
+    this.values.push(value);
+    this.constants.set(key, name);
+    return name;
+  }
+
+  /** Constants bound so far, by their exact value (-0 apart from 0). */
+  private readonly constants = new Map<string, string>();
+
+  private accessWith(slot: number, strides: readonly number[]): Access {
+    const key = `${this.program.slots[slot].base}:${strides.join(",")}`;
+    const known = this.accessOf.get(key);
+    if (known !== undefined) return known;
+    const flat = strides.every((s, d) => this.shape[d] === 1 || s === this.flatStrides[d]);
+    const scalar = strides.every((s, d) => this.shape[d] === 1 || s === 0);
+    const mode = scalar ? "scalar" : flat ? "flat" : "strided";
+    const access: Access = { id: this.accesses.length, slot, mode, strides };
+    this.accesses.push(access);
+    this.accessOf.set(key, access);
+    return access;
+  }
+
+  private access(slot: number): Access {
+    const strides = broadcastStrides(this.program.slots[slot], this.shape);
+    if (strides === undefined)
+      throw new Error("internal: an operand does not broadcast to its group's shape");
+    return this.accessWith(slot, strides);
+  }
+
+  /** The access of a sum's output: stride 0 along the reduced axes. */
+  private sumAccess(m: Extract<Member, { kind: "sum" }>): Access {
+    if (this.shape.length === 0) return this.accessWith(m.out, []);
+    const keep = contiguousStrides(m.params.keepShape);
+    const strides = this.shape.map((_, d) => (m.params.axes.includes(d) ? 0 : keep[d]));
+    return this.accessWith(m.out, strides);
+  }
+
+  private fresh(prefix: string): string {
+    this.counter++;
+    return `${prefix}${this.counter}`;
+  }
+
+  /** The buffer name of slot `k`'s channel. */
+  private buf(channel: "value" | "tangent" | "adjoint" | "hessian", k: number): string {
+    const base = this.program.slots[k].base;
+    if (this.store.buffers[channel][base] === undefined) {
+      throw new Error(`internal: slot ${k} has no ${channel} buffer`);
+    }
+    const name = `${channel[0].toUpperCase()}${base}`;
+    this.usedBuffers.set(name, `${this.extern(this.store.buffers, "S")}.${channel}[${base}]`);
+    return name;
+  }
+
+  /**
+   * The buffers a loop uses, read from the store when it starts (a control's value may be the caller's
+   * array, a returned result's buffer is replaced by a fresh one): name -> expression.
+   */
+  private readonly usedBuffers = new Map<string, string>();
+
+  /** A loop's source with its buffer reads in front. */
+  private withBuffers(source: string): string {
+    const reads = [...this.usedBuffers].map(([name, expr]) => `const ${name} = ${expr};\n`).join("");
+    this.usedBuffers.clear();
+    return reads + source;
+  }
+
+  /** The index expression of an access in the current copy of the body. */
+  private index(a: Access, idx: IndexMap): string {
+    if (a.mode === "scalar") return "0";
+    if (a.mode === "flat") return idx.flat;
+    return idx.strided(a.id);
+  }
+
+  /**
+   * The call of a binary member's partial `name` at (a, b, z): written in place for multiply, add and
+   * subtract (their formulas), else the rule's own function.
+   */
+  private partial(m: Member, name: Partial, a: string, b: string, z: string): string {
+    if (m.kind !== "binary" && m.kind !== "constant") throw new Error("internal: not a binary member");
+    const inline = INLINE.get(m.rule);
+    if (inline !== undefined) return inline[name](a, b);
+    const log = this.powerLog;
+    if (m.rule === powerRule && (name === "da" || name === "daa" || (name !== "f" && log !== undefined)))
+      return powerPartial(name, a, b, z, log ?? "");
+    return `${this.rule(m)}.${name}(${a}, ${b}, ${z})`;
+  }
+
+  /** Whether a binary member's partial is identically zero (its term is left out, as the rule's loops do). */
+  private zero(m: Member, name: Partial): boolean {
+    if (m.kind !== "binary" && m.kind !== "constant") return false;
+    return INLINE.get(m.rule)?.[name]("a", "b") === "0";
+  }
+
+  /** While writing a power's terms: the name holding ln a (taken once per entry). */
+  private powerLog: string | undefined;
+
+  /**
+   * Scratch buffers of ln a for the powers with a recorded exponent: the tangent loop fills them, the
+   * second-order loop (which always follows it, at the same values) reads them.
+   */
+  private readonly logCache = new Map<Member, string>();
+
+  private logCacheOf(m: Member): string | undefined {
+    if (m.kind !== "binary" || m.rule !== powerRule || !this.active(m.args[1]) || this.size === 1)
+      return undefined;
+    const known = this.logCache.get(m);
+    if (known !== undefined) return known;
+    const name = this.extern(new Float64Array(this.size), "C");
+    this.logCache.set(m, name);
+    return name;
+  }
+
+  private rule(m: Member): string {
+    return m.kind === "sum" ? "" : this.extern(m.rule, "R");
+  }
+
+  private active(k: number): boolean {
+    return this.program.slots[k].active;
+  }
+
+  // ---- the loop skeleton ----
+
+  /**
+   * The loop over the iteration shape with `body` per entry: collapses axes where every strided access
+   * is contiguous across them, and unrolls an innermost axis of at most 4 entries.
+   */
+  private loop(body: (idx: IndexMap) => string): string {
+    const strided = this.accesses.filter((a) => a.mode === "strided");
+    if (strided.length === 0) {
+      if (this.size === 1) return `{ const i = 0;\n${body({ flat: "0", strided: () => "0" })}}\n`;
+      return `for (let i = 0; i < ${this.size}; i++) {\n${body({ flat: "i", strided: () => "i" })}}\n`;
+    }
+    // collapse axes (size-1 axes dropped)
+    const dims: { n: number; st: number[] }[] = [];
+    this.shape.forEach((n, d) => {
+      if (n === 1) return;
+      const st = strided.map((a) => a.strides[d]);
+      const last = dims[dims.length - 1];
+      if (last !== undefined && st.every((s, q) => last.st[q] === s * n)) {
+        last.n *= n;
+        last.st = st;
+      } else dims.push({ n, st });
+    });
+    const r = dims.length;
+    const q = (a: number, level: number) => `q${a}_${level}`;
+    let open = "";
+    let close = "";
+    const unroll = r >= 2 && dims[r - 1].n <= 4;
+    const levels = unroll ? r - 1 : r;
+    for (let level = 0; level < levels; level++) {
+      const init = strided
+        .map((_, s) => `${q(s, level)} = ${level === 0 ? "0" : q(s, level - 1)}`)
+        .join(", ");
+      const step = strided.map((_, s) => `${q(s, level)} += ${dims[level].st[s]}`).join(", ");
+      open += `for (let j${level} = 0, ${init}; j${level} < ${dims[level].n}; j${level}++, ${step}) {\n`;
+      close += "}\n";
+    }
+    const position = new Map(strided.map((a, s) => [a.id, s]));
+    let inner = "";
+    if (unroll) {
+      const last = dims[r - 1];
+      for (let t = 0; t < last.n; t++) {
+        const idx: IndexMap = {
+          flat: `(i + ${t})`,
+          strided: (id) => {
+            const s = position.get(id) ?? 0;
+            return `(${q(s, levels - 1)} + ${t * last.st[s]})`;
+          },
+        };
+        inner += `{\n${body(idx)}}\n`;
+      }
+      inner += `i += ${last.n};\n`;
+    } else {
+      inner = `{\n${body({ flat: "i", strided: (id) => q(position.get(id) ?? 0, levels - 1) })}}\ni++;\n`;
+    }
+    return `let i = 0;\n${open}${inner}${close}`;
+  }
+
+  // ---- operands ----
+
+  /** Hoisted reads of scalar accesses of `channel`, declared before the loop. */
+  private hoisted = new Map<string, string>();
+
+  private scalarRead(channel: "value" | "tangent", a: Access, prologue: string[]): string {
+    const key = `${channel}:${a.id}`;
+    const known = this.hoisted.get(key);
+    if (known !== undefined) return known;
+    const name = this.fresh(channel === "value" ? "x" : "t");
+    prologue.push(`const ${name} = ${this.buf(channel, a.slot)}[0];`);
+    this.hoisted.set(key, name);
+    return name;
+  }
+
+  /** The value of operand slot `k` in the current body. */
+  private valueOf(k: number, idx: IndexMap, prologue: string[]): string {
+    const j = this.memberOfSlot.get(k);
+    if (j !== undefined) return `v${j}`;
+    const a = this.access(k);
+    if (a.mode === "scalar") return this.scalarRead("value", a, prologue);
+    return `${this.buf("value", k)}[${this.index(a, idx)}]`;
+  }
+
+  /** The tangent of operand slot `k`, or undefined when it does not depend on a control. */
+  private tangentOf(k: number, idx: IndexMap, prologue: string[]): string | undefined {
+    if (!this.active(k)) return undefined;
+    const j = this.memberOfSlot.get(k);
+    if (j !== undefined) return `d${j}`;
+    const a = this.access(k);
+    if (a.mode === "scalar") return this.scalarRead("tangent", a, prologue);
+    return `${this.buf("tangent", k)}[${this.index(a, idx)}]`;
+  }
+
+  /**
+   * Statement adding `expr` to the adjoint (or second-order adjoint) of operand `k`: a register, an
+   * accumulator flushed after the loop (a scalar operand: summed in entry order, then added, as the
+   * uncompiled sweep adds a summed broadcast adjoint), or the buffer at its strided position.
+   */
+  private addTo(
+    channel: "adjoint" | "hessian",
+    k: number,
+    expr: string,
+    idx: IndexMap,
+    acc: Accumulators,
+    site: string,
+  ): string {
+    if (!this.active(k)) return "";
+    const j = this.memberOfSlot.get(k);
+    if (j !== undefined) return `${channel === "adjoint" ? "b" : "h"}${j} += ${expr};\n`;
+    const a = this.access(k);
+    const buffer = this.buf(channel, k);
+    if (a.mode === "scalar") {
+      const name = acc.nameFor(`${channel}:${site}`, channel, buffer);
+      return `${name} += ${expr};\n`;
+    }
+    return `${buffer}[${this.index(a, idx)}] += ${expr};\n`;
+  }
+
+  // ---- the four loops ----
+
+  /** Values: members in order, registers passed on, sums accumulated. */
+  forward(): string {
+    this.hoisted.clear();
+    const prologue: string[] = [];
+    const epilogue: string[] = [];
+    const sums = this.sumTargets("value", prologue, epilogue);
+    const loop = this.loop((idx) => {
+      let code = "";
+      this.group.members.forEach((m, j) => {
+        if (m.kind === "sum") {
+          code += `${sums(j, idx)} += ${this.valueOf(m.args[0], idx, prologue)};\n`;
+          return;
+        }
+        if (m.run === true) {
+          this.runKernel(m, prologue);
+          code += `const v${j} = ${this.buf("value", m.out)}[${idx.flat}];\n`;
+          return;
+        }
+        code += `const v${j} = ${this.valueExpr(m, idx, prologue)};\n`;
+        // a cheap value used only here is recomputed by the other loops, not stored
+        if (!this.recomputed(m)) code += `${this.buf("value", m.out)}[${idx.flat}] = v${j};\n`;
+      });
+      return code;
+    });
+    return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
+  }
+
+  /** Whether a member's value and tangent are recomputed from its operands instead of stored and loaded. */
+  private recomputed(m: Member): boolean {
+    if (m.kind === "sum" || m.kind === "unary" || m.run === true) return false;
+    if (!this.program.slots[m.out].internal) return false;
+    if (INLINE.has(m.rule)) return true;
+    return (
+      m.kind === "constant" &&
+      !m.constantIsFirst &&
+      m.rule === powerRule &&
+      POWER_SHORTCUTS.includes(m.constant)
+    );
+  }
+
+  /** A member's value from its operands (the rule's f; the shortcut formulas where the loops use them). */
+  private valueExpr(m: Member, idx: IndexMap, prologue: string[]): string {
+    if (m.kind === "sum") throw new Error("internal: a sum has no value expression");
+    if (m.kind === "unary") return `${this.rule(m)}.f(${this.valueOf(m.args[0], idx, prologue)})`;
+    if (m.kind === "binary") {
+      const a = this.valueOf(m.args[0], idx, prologue);
+      const b = this.valueOf(m.args[1], idx, prologue);
+      return this.partial(m, "f", a, b, "");
+    }
+    const v = this.valueOf(m.args[0], idx, prologue);
+    const c = this.constant(m.constant);
+    const shortcut = m.rule === powerRule && !m.constantIsFirst ? powerShortcut(v, m.constant) : undefined;
+    return shortcut ?? (m.constantIsFirst ? this.partial(m, "f", c, v, "") : this.partial(m, "f", v, c, ""));
+  }
+
+  /** A member's tangent from its operands' values and tangents (`v{j}` is its value). */
+  private tangentExpr(m: Member, j: number, idx: IndexMap, prologue: string[]): string {
+    if (m.kind === "sum") throw new Error("internal: a sum has no tangent expression");
+    const z = `v${j}`;
+    if (m.kind === "unary") {
+      const xd = this.tangentOf(m.args[0], idx, prologue);
+      if (xd === undefined) return "0";
+      return `${this.rule(m)}.df(${this.valueOf(m.args[0], idx, prologue)}, ${z}) * ${xd}`;
+    }
+    if (m.kind === "binary") {
+      const a = this.valueOf(m.args[0], idx, prologue);
+      const b = this.valueOf(m.args[1], idx, prologue);
+      const ad = this.tangentOf(m.args[0], idx, prologue);
+      const bd = this.tangentOf(m.args[1], idx, prologue);
+      const ta = ad === undefined ? undefined : `${this.partial(m, "da", a, b, z)} * ${ad}`;
+      const tb = bd === undefined ? undefined : `${this.partial(m, "db", a, b, z)} * ${bd}`;
+      if (ta !== undefined && tb !== undefined) return `${ta} + ${tb}`;
+      return ta ?? tb ?? "0";
+    }
+    const v = this.valueOf(m.args[0], idx, prologue);
+    const vd = this.tangentOf(m.args[0], idx, prologue);
+    const c = this.constant(m.constant);
+    if (vd === undefined) return "0";
+    return m.constantIsFirst
+      ? `${this.partial(m, "db", c, v, z)} * ${vd}`
+      : `${this.partial(m, "da", v, c, z)} * ${vd}`;
+  }
+
+  /** Emits (once, before the loop) the array kernel computing a run member's whole output. */
+  private readonly ran = new Set<Member>();
+  private runKernel(m: Member, prologue: string[]): void {
+    if (this.ran.has(m) || m.kind === "sum") return;
+    this.ran.add(m);
+    const out = this.buf("value", m.out);
+    const base = this.buf("value", m.args[0]);
+    const n = this.size;
+    if (m.kind === "unary") {
+      const kernel = this.extern(m.rule === expRule ? expInto : logInto, "X");
+      prologue.push(`${kernel}(${base}, ${out}, ${n});`);
+      return;
+    }
+    const kernel = this.extern(powScalarExponentRun, "X");
+    const exponent =
+      m.kind === "constant"
+        ? this.constant(m.constant)
+        : this.scalarRead("value", this.access(m.args[1]), prologue);
+    prologue.push(`${kernel}(${out}, 0, ${base}, 0, 1, ${exponent}, ${n});`);
+  }
+
+  /**
+   * The write target of each sum's `channel` ("value" or "tangent"): a scalar accumulator (stored after the
+   * loop) or the output buffer at the stride-0 position (zeroed before the loop).
+   */
+  private sumTargets(
+    channel: "value" | "tangent",
+    prologue: string[],
+    epilogue: string[],
+  ): (j: number, idx: IndexMap) => string {
+    const names = new Map<number, string>();
+    this.group.members.forEach((m, j) => {
+      if (m.kind !== "sum") return;
+      const a = this.sumAccess(m);
+      const buffer = this.buf(channel, m.out);
+      if (a.mode === "scalar") {
+        const name = this.fresh("s");
+        prologue.push(`let ${name} = 0;`);
+        epilogue.push(`${buffer}[0] = ${name};`);
+        names.set(j, name);
+      } else prologue.push(`${buffer}.fill(0);`);
+    });
+    return (j, idx) => {
+      const name = names.get(j);
+      if (name !== undefined) return name;
+      const m = this.group.members[j];
+      if (m.kind !== "sum") throw new Error("internal: not a sum");
+      return `${this.buf(channel, m.out)}[${this.index(this.sumAccess(m), idx)}]`;
+    };
+  }
+
+  /** Loads of the members' stored values (and tangents) at the start of a body. */
+  private loads(idx: IndexMap, tangents: boolean, prologue: string[]): string {
+    let code = "";
+    this.group.members.forEach((m, j) => {
+      if (m.kind === "sum") return;
+      if (this.recomputed(m)) {
+        code += `const v${j} = ${this.valueExpr(m, idx, prologue)};\n`;
+        if (tangents) code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
+        return;
+      }
+      code += `const v${j} = ${this.buf("value", m.out)}[${idx.flat}];\n`;
+      if (tangents) code += `const d${j} = ${this.buf("tangent", m.out)}[${idx.flat}];\n`;
+    });
+    return code;
+  }
+
+  /** Tangents: ydot = f' xdot, zdot = f_a adot + f_b bdot, a sum's tangent the sum of tangents. */
+  tangent(): string {
+    this.hoisted.clear();
+    const prologue: string[] = [];
+    const epilogue: string[] = [];
+    const sums = this.sumTargets("tangent", prologue, epilogue);
+    const loop = this.loop((idx) => {
+      let code = this.loads(idx, false, prologue);
+      this.group.members.forEach((m, j) => {
+        if (m.kind === "sum") {
+          const xd = this.tangentOf(m.args[0], idx, prologue);
+          if (xd !== undefined) code += `${sums(j, idx)} += ${xd};\n`;
+          return;
+        }
+        const cache = this.logCacheOf(m);
+        if (cache !== undefined && m.kind === "binary") {
+          // the tangent's f_b takes ln a: kept for the second-order loop that follows in a Hessian action
+          code += `const L${j} = Math.log(${this.valueOf(m.args[0], idx, prologue)});\n${cache}[${idx.flat}] = L${j};\n`;
+          this.powerLog = `L${j}`;
+        }
+        code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
+        this.powerLog = undefined;
+        if (!this.recomputed(m)) code += `${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
+      });
+      return code;
+    });
+    return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
+  }
+
+  /** Declarations of the members' adjoint registers (from their buffers when others add to them too). */
+  private registers(idx: IndexMap, hessian: boolean): string {
+    let code = "";
+    this.group.members.forEach((m, j) => {
+      if (m.kind === "sum") return;
+      const internal = this.program.slots[m.out].internal;
+      code += `let b${j} = ${internal ? "0" : `${this.buf("adjoint", m.out)}[${idx.flat}]`};\n`;
+      if (hessian) code += `let h${j} = ${internal ? "0" : `${this.buf("hessian", m.out)}[${idx.flat}]`};\n`;
+    });
+    return code;
+  }
+
+  /** A sum output's adjoint (or second-order adjoint) at the current entry: a stride-0 read. */
+  private sumSeed(channel: "adjoint" | "hessian", m: Member, idx: IndexMap, prologue: string[]): string {
+    if (m.kind !== "sum") throw new Error("internal: not a sum");
+    const a = this.sumAccess(m);
+    const buffer = this.buf(channel, m.out);
+    if (a.mode !== "scalar") return `${buffer}[${this.index(a, idx)}]`;
+    const key = `${channel}:sum:${m.out}`;
+    const known = this.hoisted.get(key);
+    if (known !== undefined) return known;
+    const name = this.fresh("y");
+    prologue.push(`const ${name} = ${buffer}[0];`);
+    this.hoisted.set(key, name);
+    return name;
+  }
+
+  /** Adjoints: members in reverse order, xbar += f' ybar, abar += f_a zbar, bbar += f_b zbar. */
+  adjoint(): string {
+    this.hoisted.clear();
+    const prologue: string[] = [];
+    const acc = new Accumulators();
+    const loop = this.loop((idx) => {
+      let code = this.loads(idx, false, prologue) + this.registers(idx, false);
+      for (let j = this.group.members.length - 1; j >= 0; j--) {
+        const m = this.group.members[j];
+        if (m.kind === "sum") {
+          code += this.addTo(
+            "adjoint",
+            m.args[0],
+            this.sumSeed("adjoint", m, idx, prologue),
+            idx,
+            acc,
+            `${j}`,
+          );
+          continue;
+        }
+        const R = this.rule(m);
+        const z = `v${j}`;
+        if (m.kind === "unary") {
+          const x = this.valueOf(m.args[0], idx, prologue);
+          code += this.addTo("adjoint", m.args[0], `${R}.df(${x}, ${z}) * b${j}`, idx, acc, `${j}`);
+        } else if (m.kind === "binary") {
+          const [ka, kb] = m.args;
+          const a = this.valueOf(ka, idx, prologue);
+          const b = this.valueOf(kb, idx, prologue);
+          const ga = this.fresh("g");
+          const gb = this.fresh("g");
+          if (this.active(ka)) code += `const ${ga} = ${this.partial(m, "da", a, b, z)} * b${j};\n`;
+          if (this.active(kb)) code += `const ${gb} = ${this.partial(m, "db", a, b, z)} * b${j};\n`;
+          code += this.addTo("adjoint", ka, ga, idx, acc, `${j}:0`);
+          code += this.addTo("adjoint", kb, gb, idx, acc, `${j}:1`);
+        } else {
+          const v = this.valueOf(m.args[0], idx, prologue);
+          const c = this.constant(m.constant);
+          const partial = m.constantIsFirst ? this.partial(m, "db", c, v, z) : this.partial(m, "da", v, c, z);
+          code += this.addTo("adjoint", m.args[0], `${partial} * b${j}`, idx, acc, `${j}`);
+        }
+      }
+      return code;
+    });
+    return `${prologue.join("\n")}\n${acc.declarations()}${loop}${acc.flushes()}`;
+  }
+
+  /**
+   * Adjoints and second-order adjoints in one reverse loop, with the blocks' formulas:
+   * xhat = f' yhat + f'' ybar xdot; ahat = f_a zhat + zbar (f_aa adot + f_ab bdot),
+   * bhat = f_b zhat + zbar (f_ab adot + f_bb bdot); a term is added for nonzero factors only, as the
+   * uncompiled loops do.
+   */
+  second(): string {
+    this.hoisted.clear();
+    const prologue: string[] = [];
+    const acc = new Accumulators();
+    const loop = this.loop((idx) => {
+      let code = this.loads(idx, true, prologue) + this.registers(idx, true);
+      for (let j = this.group.members.length - 1; j >= 0; j--) {
+        const m = this.group.members[j];
+        if (m.kind === "sum") {
+          code += this.addTo(
+            "adjoint",
+            m.args[0],
+            this.sumSeed("adjoint", m, idx, prologue),
+            idx,
+            acc,
+            `${j}`,
+          );
+          code += this.addTo(
+            "hessian",
+            m.args[0],
+            this.sumSeed("hessian", m, idx, prologue),
+            idx,
+            acc,
+            `${j}`,
+          );
+          continue;
+        }
+        code += this.secondMember(m, j, idx, prologue, acc);
+      }
+      return code;
+    });
+    return `${prologue.join("\n")}\n${acc.declarations()}${loop}${acc.flushes()}`;
+  }
+
+  // long: the three member kinds' second-order formulas written side by side, as the blocks state them
+  private secondMember(m: Member, j: number, idx: IndexMap, prologue: string[], acc: Accumulators): string {
+    if (m.kind === "sum") return "";
+    const R = this.rule(m);
+    const z = `v${j}`;
+    const w = `b${j}`;
+    const hh = `h${j}`;
+    let code = "";
+    if (m.kind === "unary") {
+      const k = m.args[0];
+      if (!this.active(k)) return "";
+      const x = this.valueOf(k, idx, prologue);
+      const xd = this.tangentOf(k, idx, prologue) ?? "0";
+      const f = this.fresh("f");
+      const e = this.fresh("e");
+      code += `const ${f} = ${R}.df(${x}, ${z});\n`;
+      code += `let ${e} = ${hh} !== 0 ? ${f} * ${hh} : 0;\n`;
+      code += `if (${w} !== 0 && ${xd} !== 0) ${e} += ${R}.d2f(${x}, ${z}) * ${w} * ${xd};\n`;
+      code += this.addTo("adjoint", k, `${f} * ${w}`, idx, acc, `${j}`);
+      code += this.addTo("hessian", k, e, idx, acc, `${j}`);
+      return code;
+    }
+    let ka: number | undefined;
+    let kb: number | undefined;
+    let a: string;
+    let b: string;
+    if (m.kind === "binary") {
+      [ka, kb] = m.args;
+      a = this.valueOf(ka, idx, prologue);
+      b = this.valueOf(kb, idx, prologue);
+    } else {
+      const v = this.valueOf(m.args[0], idx, prologue);
+      const c = this.constant(m.constant);
+      if (m.constantIsFirst) {
+        kb = m.args[0];
+        a = c;
+        b = v;
+      } else {
+        ka = m.args[0];
+        a = v;
+        b = c;
+      }
+    }
+    const needA = ka !== undefined && this.active(ka);
+    const needB = kb !== undefined && this.active(kb);
+    const ad = needA && ka !== undefined ? this.tangentOf(ka, idx, prologue) : undefined;
+    const bd = needB && kb !== undefined ? this.tangentOf(kb, idx, prologue) : undefined;
+    const adi = this.fresh("p");
+    const bdi = this.fresh("p");
+    code += `const ${adi} = ${ad ?? "0"};\nconst ${bdi} = ${bd ?? "0"};\n`;
+    const cross = this.fresh("c");
+    const crossUsed = (needA && bd !== undefined) || (needB && ad !== undefined);
+    if (m.rule === powerRule && (needB || crossUsed)) {
+      // ln a once per entry (as the power's second-order loop takes it), kept by the tangent loop
+      const log = this.fresh("L");
+      const cached = this.logCache.get(m);
+      code += `const ${log} = ${cached === undefined ? `Math.log(${a})` : `${cached}[${idx.flat}]`};\n`;
+      this.powerLog = log;
+    }
+    // the cross term enters ahat with bdot and bhat with adot only: skipped where neither is needed
+    const crossNeeded = !this.zero(m, "dab") && ((needA && bd !== undefined) || (needB && ad !== undefined));
+    if (crossNeeded)
+      code += `const ${cross} = ${w} !== 0 && (${adi} !== 0 || ${bdi} !== 0) ? ${w} * ${this.partial(m, "dab", a, b, z)} : 0;\n`;
+    const adjoints: string[] = [];
+    const hats: string[] = [];
+    if (needA && ka !== undefined) {
+      const p = this.fresh("f");
+      const e = this.fresh("e");
+      code += `const ${p} = ${this.partial(m, "da", a, b, z)};\n`;
+      code += `let ${e} = ${hh} !== 0 ? ${p} * ${hh} : 0;\n`;
+      if (!this.zero(m, "daa"))
+        code += `if (${w} !== 0 && ${adi} !== 0) ${e} += ${w} * ${this.partial(m, "daa", a, b, z)} * ${adi};\n`;
+      if (crossNeeded && bd !== undefined) code += `if (${bdi} !== 0) ${e} += ${cross} * ${bdi};\n`;
+      adjoints.push(this.addTo("adjoint", ka, `${p} * ${w}`, idx, acc, `${j}:0`));
+      hats.push(this.addTo("hessian", ka, e, idx, acc, `${j}:0`));
+    }
+    if (needB && kb !== undefined) {
+      const p = this.fresh("f");
+      const e = this.fresh("e");
+      code += `const ${p} = ${this.partial(m, "db", a, b, z)};\n`;
+      code += `let ${e} = ${hh} !== 0 ? ${p} * ${hh} : 0;\n`;
+      if (!this.zero(m, "dbb"))
+        code += `if (${w} !== 0 && ${bdi} !== 0) ${e} += ${w} * ${this.partial(m, "dbb", a, b, z)} * ${bdi};\n`;
+      if (crossNeeded && ad !== undefined) code += `if (${adi} !== 0) ${e} += ${cross} * ${adi};\n`;
+      adjoints.push(this.addTo("adjoint", kb, `${p} * ${w}`, idx, acc, `${j}:1`));
+      hats.push(this.addTo("hessian", kb, e, idx, acc, `${j}:1`));
+    }
+    this.powerLog = undefined;
+    return code + adjoints.join("") + hats.join("");
+  }
+
+  source(): GroupSource {
+    const forward = this.withBuffers(this.forward());
+    const tangent = this.withBuffers(this.tangent());
+    const adjoint = this.withBuffers(this.adjoint());
+    const second = this.withBuffers(this.second());
+    return { names: this.names, values: this.values, forward, tangent, adjoint, second };
+  }
+}
+
+/** The partials of the linear and bilinear rules, written in place: f, da, db, daa, dab, dbb. */
+type Partial = "f" | "da" | "db" | "daa" | "dab" | "dbb";
+const INLINE = new Map<BinaryRule, Record<Partial, (a: string, b: string) => string>>([
+  [
+    multiplyRule,
+    {
+      f: (a, b) => `${a} * ${b}`,
+      da: (_a, b) => b,
+      db: (a) => a,
+      daa: () => "0",
+      dab: () => "1",
+      dbb: () => "0",
+    },
+  ],
+  [
+    addRule,
+    {
+      f: (a, b) => `${a} + ${b}`,
+      da: () => "1",
+      db: () => "1",
+      daa: () => "0",
+      dab: () => "0",
+      dbb: () => "0",
+    },
+  ],
+  [
+    subtractRule,
+    {
+      f: (a, b) => `${a} - ${b}`,
+      da: () => "1",
+      db: () => "(-1)",
+      daa: () => "0",
+      dab: () => "0",
+      dbb: () => "0",
+    },
+  ],
+]);
+
+/**
+ * The power rule's partials written in place with ln a held in `log` (the rule's formulas: the same numbers,
+ * one logarithm per entry instead of three).
+ */
+function powerPartial(name: Partial, a: string, b: string, z: string, log: string): string {
+  switch (name) {
+    case "f":
+      return `${a} ** ${b}`;
+    case "da":
+      return `(${b} === 0 ? 0 : ${a} === 0 ? ${b} * ${a} ** (${b} - 1) : (${b} * ${z}) / ${a})`;
+    case "db":
+      return `(${z} === 0 ? 0 : ${z} * ${log})`;
+    case "daa":
+      return `(${b} === 0 || ${b} === 1 ? 0 : ${a} === 0 ? ${b} * (${b} - 1) * ${a} ** (${b} - 2) : (${b} * (${b} - 1) * ${z}) / (${a} * ${a}))`;
+    case "dab":
+      return `(${a} === 0 ? ${a} ** (${b} - 1) * (1 + ${b} * ${log}) : (${z} / ${a}) * (1 + ${b} * ${log}))`;
+    default:
+      return `(${z} === 0 ? 0 : ${z} * (${log} * ${log}))`; // ln a ** 2: pow with exponent 2 is x * x, exactly
+  }
+}
+
+/**
+ * x ** c written without pow for the exponents the array loops special-case (the same expressions, so the
+ * same numbers), or undefined.
+ */
+function powerShortcut(x: string, c: number): string | undefined {
+  if (c === 2) return `${x} * ${x}`;
+  if (c === 1) return `${x}`;
+  if (c === 0) return "1";
+  if (c === -1) return `1 / ${x}`;
+  if (c === 0.5) return `(${x} === 0 ? 0 : ${x} === -Infinity ? Infinity : Math.sqrt(${x}))`;
+  return undefined;
+}
+
+/** Index expressions of one copy of the loop body. */
+interface IndexMap {
+  readonly flat: string;
+  strided(accessId: number): string;
+}
+
+/**
+ * Accumulators of scalar operands' adjoints: one per (channel, operand occurrence), summed in entry order
+ * and added to the buffer after the loop, in the order the occurrences were met.
+ */
+class Accumulators {
+  private readonly list: { name: string; buffer: string }[] = [];
+  private readonly byKey = new Map<string, string>();
+
+  /** The accumulator of one occurrence (`key`: channel, member, operand), shared by unrolled copies. */
+  nameFor(key: string, channel: "adjoint" | "hessian", buffer: string): string {
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known;
+    const name = `${channel === "adjoint" ? "ga" : "ha"}${this.list.length}`;
+    this.list.push({ name, buffer });
+    this.byKey.set(key, name);
+    return name;
+  }
+
+  declarations(): string {
+    return this.list.map(({ name }) => `let ${name} = 0;\n`).join("");
+  }
+
+  flushes(): string {
+    return this.list.map(({ name, buffer }) => `${buffer}[0] += ${name};\n`).join("");
+  }
+}
+
+/**
+ * The source of a group's four loops.
+ *
+ * @example
+ * const source = groupSource(program, group, store);
+ */
+export function groupSource(program: Program, group: GroupStep, store: Store): GroupSource {
+  return new GroupWriter(program, group, store).source();
+}
+
+/**
+ * The runner of a group: its four loops built with `new Function` (throws where code generation is
+ * refused, e.g. under a strict Content-Security-Policy).
+ *
+ * @example
+ * groupRunner(program, group, store).forward();
+ */
+export function groupRunner(program: Program, group: GroupStep, store: Store): StepRunner {
+  const s = groupSource(program, group, store);
+  const body =
+    `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
+    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n};`;
+  const make = new Function(...s.names, body);
+  const runner: unknown = make(...s.values);
+  if (!isRunner(runner)) throw new Error("internal: the generated group is not a runner");
+  return runner;
+}
+
+function isRunner(value: unknown): value is StepRunner {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "forward" in value &&
+    typeof value.forward === "function" &&
+    "tangent" in value &&
+    "adjoint" in value &&
+    "second" in value
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * @file The fallback executor: a block the code generator does not fuse (matmul, solves, pointMap, engine
+ * blocks, any user block) runs through its own recompute / evaluateTlm / evaluateAdj / evaluateHessian
+ * (or evaluateAdjAndHessian when it declares the fused second-order capability), with contexts built from
+ * the program's slots. Results are copied into the program's buffers, so any tape compiles and gives the
+ * answers of the uncompiled sweeps.
+ */
+import { stopAnnotating } from "../tape/annotation.js";
+import { hasFusedSecondOrder } from "../tape/capabilities.js";
+import type { Store } from "./buffers.js";
+import type { FallbackStep } from "./program.js";
+
+/** The per-mode runners of one fallback step. */
+export interface StepRunner {
+  forward(): void;
+  tangent(): void;
+  adjoint(): void;
+  second(): void;
+}
+
+/**
+ * The runner of a fallback step over `store`.
+ *
+ * @example
+ * fallbackRunner(step, store).forward(); // block.recompute on the program's values
+ */
+export function fallbackRunner(step: FallbackStep, store: Store): StepRunner {
+  const { block, inputs, outputs } = step;
+  const slots = store.program.slots;
+  const needed = inputs.map((k) => slots[k].active);
+  const controls = new Set(store.program.controls);
+  const values = () => inputs.map((k) => store.raw("value", k));
+  const outValues = () => outputs.map((k) => store.raw("value", k));
+  const tangents = () => inputs.map((k) => (slots[k].active ? store.raw("tangent", k) : undefined));
+  return {
+    forward() {
+      const results = stopAnnotating(() => block.recompute({ inputs: values() }));
+      outputs.forEach((k, i) => {
+        if (!controls.has(k)) store.write("value", k, results[i]);
+      });
+    },
+    tangent() {
+      const tlmInputs = tangents();
+      const results = tlmInputs.some((t) => t !== undefined)
+        ? block.evaluateTlm({ inputs: values(), outputs: outValues(), tlmInputs })
+        : outputs.map(() => undefined);
+      outputs.forEach((k, i) => {
+        if (!controls.has(k)) store.write("tangent", k, results[i]);
+      });
+    },
+    adjoint() {
+      const adjInputs = outputs.map((k) => store.raw("adjoint", k));
+      if (adjInputs.every((a) => a === undefined)) return;
+      const results = block.evaluateAdj({ inputs: values(), outputs: outValues(), adjInputs, needed });
+      inputs.forEach((k, i) => {
+        if (needed[i]) store.accumulate("adjoint", k, results[i]);
+      });
+    },
+    second() {
+      const adjInputs = outputs.map((k) => store.raw("adjoint", k));
+      const hessianInputs = outputs.map((k) => store.raw("hessian", k));
+      const context = {
+        inputs: values(),
+        outputs: outValues(),
+        adjInputs,
+        hessianInputs,
+        needed,
+        tlmInputs: tangents(),
+      };
+      let adjoints: readonly unknown[];
+      let hessians: readonly unknown[];
+      if (hasFusedSecondOrder(block)) [adjoints, hessians] = block.evaluateAdjAndHessian(context);
+      else {
+        adjoints = block.evaluateAdj(context);
+        hessians = block.evaluateHessian(context);
+      }
+      inputs.forEach((k, i) => {
+        if (!needed[i]) return;
+        store.accumulate("adjoint", k, adjoints[i]);
+        store.accumulate("hessian", k, hessians[i]);
+      });
+    },
+  };
+}

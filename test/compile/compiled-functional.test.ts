@@ -1,0 +1,380 @@
+import fc from "fast-check";
+import {
+  AdjFloat,
+  type CompiledFunctional,
+  Control,
+  ControlCountMismatchError,
+  compileFunctional,
+  InvalidArgumentError,
+  NDArray,
+  np,
+  pointMap,
+  ReducedFunctional,
+  ShapeMismatchError,
+  Tape,
+  TsadjointError,
+  taylorTest,
+  withTape,
+} from "tsadjoint";
+import { describe, expect, it } from "vitest";
+
+type Value = number | AdjFloat | NDArray;
+
+/** The entries of a result (an AdjFloat, an NDArray, a number). */
+function entries(value: unknown): number[] {
+  if (value instanceof NDArray) return Array.from(value.data);
+  if (value instanceof AdjFloat) return [value.value];
+  if (typeof value === "number") return [value];
+  throw new Error(`not a result: ${String(value)}`);
+}
+
+/** Largest relative difference entry by entry (0 for equal entries, NaN on equal NaN). */
+function relativeError(a: unknown, b: unknown): number {
+  const x = entries(a);
+  const y = entries(b);
+  expect(x.length).toBe(y.length);
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === y[i]) continue;
+    worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.abs(y[i]));
+  }
+  return worst;
+}
+
+/** Whether every entry is the same float64 (bit-identical up to the sign of zero). */
+function identical(a: unknown, b: unknown): boolean {
+  const x = entries(a);
+  const y = entries(b);
+  return x.length === y.length && x.every((v, i) => v === y[i] || (Number.isNaN(v) && Number.isNaN(y[i])));
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Compares every mode of a compiled functional with the uncompiled one at `points` and `directions`. */
+function compareModes(
+  rf: ReducedFunctional,
+  compiled: CompiledFunctional,
+  points: unknown[],
+  directions: unknown[],
+): { worst: number; identical: number; total: number } {
+  let worst = 0;
+  let same = 0;
+  let total = 0;
+  const note = (a: unknown, b: unknown) => {
+    worst = Math.max(worst, relativeError(a, b));
+    total++;
+    if (identical(a, b)) same++;
+  };
+  points.forEach((point, index) => {
+    note(compiled.evaluate(point), rf.evaluate(point));
+    const dc = list(compiled.derivative());
+    const du = list(rf.derivative());
+    for (const [i, d] of dc.entries()) note(d, du[i]);
+    const direction = directions[index % directions.length];
+    note(compiled.tlm(direction), rf.tlm(direction));
+    const hc = list(compiled.hessian(direction));
+    const hu = list(rf.hessian(direction));
+    for (const [i, h] of hc.entries()) note(h, hu[i]);
+  });
+  return { worst, identical: same, total };
+}
+
+/** The seed's flux J = sum(f^2), f = (|g|^2 + 1e-12)^((p-2)/2) g. */
+function flux(g: NDArray, p: AdjFloat): NDArray {
+  const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+  const f = np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
+  return np.sum(np.power(f, 2));
+}
+
+function fluxFunctional(n: number, seed: number) {
+  const rng = np.random.default_rng(seed);
+  const tape = new Tape();
+  const g = rng.normal(0, 1, [n, 2]);
+  const p = new AdjFloat(3.2);
+  const J = withTape(tape, () => flux(g, p));
+  return { rf: new ReducedFunctional(J, [new Control(g), new Control(p)], { tape }), rng };
+}
+
+describe("compileFunctional", () => {
+  it("gives the flux program's value, gradient, TLM and Hessian action of the uncompiled path, bit for bit", () => {
+    const { rf, rng } = fluxFunctional(500, 1);
+    const compiled = compileFunctional(rf);
+    expect(compiled.stats).toMatchObject({ mode: "generated", fused: 9, views: 1, fallback: 0 });
+    const points = [0, 1, 2].map((k) => [rng.normal(0, 1, [500, 2]), 2.5 + 0.4 * k]);
+    const directions = [[rng.normal(0, 1, [500, 2]), 0.3]];
+    const { worst, identical: same, total } = compareModes(rf, compiled, points, directions);
+    expect(worst).toBeLessThanOrEqual(1e-14);
+    // the flux's loops follow the uncompiled summation order: every entry is the same float64
+    expect(same).toBe(total);
+  });
+
+  it("matches the uncompiled path on random programs of elementwise ops, broadcasting, sums, reshapes and AdjFloats", () => {
+    const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 });
+    const opArb = fc.array(
+      fc.record({
+        kind: fc.integer({ min: 0, max: 11 }),
+        a: fc.nat(),
+        b: fc.nat(),
+        axis: fc.nat(),
+        keepdims: fc.boolean(),
+      }),
+      { minLength: 2, maxLength: 9 },
+    );
+    let identicalCount = 0;
+    let totalCount = 0;
+    fc.assert(
+      fc.property(
+        shapeArb,
+        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+        opArb,
+        (shape, ones, ops) => {
+          const rng = np.random.default_rng(shape.length * 7 + ops.length);
+          const partner = shape.map((n, i) => (ones[i] ? 1 : n)).slice(ones[2] ? 1 : 0);
+          const tape = new Tape();
+          const x = rng.normal(0, 1, shape);
+          const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
+          const p = new AdjFloat(1.7);
+          const J = withTape(tape, () => randomProgram(x, y, p, ops));
+          const rf = new ReducedFunctional(J, [new Control(x), new Control(y), new Control(p)], { tape });
+          const compiled = compileFunctional(rf);
+          expect(compiled.stats.mode).toBe("generated");
+          const points = [0, 1, 2].map((k) => [
+            rng.normal(0, 1, x.shape),
+            rng.normal(0, 1, y.shape),
+            1.3 + 0.3 * k,
+          ]);
+          const directions = [[rng.normal(0, 1, x.shape), rng.normal(0, 1, y.shape), 0.7]];
+          const result = compareModes(rf, compiled, points, directions);
+          identicalCount += result.identical;
+          totalCount += result.total;
+          expect(result.worst).toBeLessThanOrEqual(1e-14);
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // most results (89% at this seed) are bit-identical: the loops follow the blocks' formulas; the rest differ
+    // in the order adjoints of broadcast or shared operands are summed
+    expect(identicalCount / totalCount).toBeGreaterThan(0.8);
+  });
+
+  it("passes the Taylor test: rates ~1 without, ~2 with the gradient, ~3 with the Hessian", () => {
+    const { rf, rng } = fluxFunctional(50, 3);
+    const compiled = compileFunctional(rf);
+    const m = [rng.normal(0, 1, [50, 2]), 3.1];
+    const h = [rng.normal(0, 1, [50, 2]), 0.2];
+    expect(taylorTest(compiled, m, h, { dJdm: 0 })).toBeGreaterThan(0.9);
+    expect(taylorTest(compiled, m, h)).toBeGreaterThan(1.9);
+    expect(taylorTest(compiled, m, h, { hessian: true })).toBeGreaterThan(2.9);
+  });
+
+  it("reads broadcast_to, expand_dims and squeeze as views (no step) with the uncompiled results", () => {
+    const rng = np.random.default_rng(9);
+    const tape = new Tape();
+    const y = rng.normal(0, 1, [1, 3]);
+    const x = rng.normal(0, 1, [4, 3]);
+    const J = withTape(tape, () => {
+      const b = np.broadcast_to(y, [4, 3]); // stride 0 along axis 0, in place
+      const c = np.squeeze(np.expand_dims(np.multiply(b, np.sin(x)), 0), 0);
+      const d = np.sum(np.multiply(c, b), { axis: 0, keepdims: true });
+      return np.sum(np.exp(np.multiply(d, np.broadcast_to(np.sum(y), [1, 3]))));
+    });
+    const rf = new ReducedFunctional(J, [new Control(x), new Control(y)], { tape });
+    const compiled = compileFunctional(rf);
+    expect(compiled.stats.views).toBe(4);
+    expect(compiled.stats.fallback).toBe(0);
+    const points = [0, 1].map(() => [rng.normal(0, 1, [4, 3]), rng.normal(0, 0.5, [1, 3])]);
+    const directions = [[rng.normal(0, 1, [4, 3]), rng.normal(0, 1, [1, 3])]];
+    expect(compareModes(rf, compiled, points, directions).worst).toBeLessThanOrEqual(1e-14);
+  });
+
+  it("runs matmul, solve and pointMap blocks through their own modes and matches the uncompiled path", () => {
+    const rng = np.random.default_rng(5);
+    const tape = new Tape();
+    const A = np.add(rng.normal(0, 1, [4, 4]), np.multiply(np.eye(4), 6));
+    const x = rng.normal(0, 1, [4, 3]);
+    const p = new AdjFloat(2.5);
+    const square = pointMap([[-1]], [-1], { bare: true })((v: NDArray) => np.multiply(v, np.sin(v)));
+    const J = withTape(tape, () => {
+      const y = np.matmul(A, np.tanh(x));
+      const z = np.linalg.solve(A, np.multiply(y, p));
+      const w = square(np.ravel(z));
+      return np.sum(np.multiply(np.power(np.add(np.square(w), 1), np.divide(p, 2)), 0.5));
+    });
+    const rf = new ReducedFunctional(J, [new Control(x), new Control(p)], { tape });
+    const compiled = compileFunctional(rf);
+    expect(compiled.stats.fallback).toBe(3);
+    expect(compiled.stats.fused).toBeGreaterThan(3);
+    const points = [0, 1].map((k) => [rng.normal(0, 1, [4, 3]), 2 + k * 0.5]);
+    const directions = [[rng.normal(0, 1, [4, 3]), 0.4]];
+    expect(compareModes(rf, compiled, points, directions).worst).toBeLessThanOrEqual(1e-14);
+  });
+
+  it("interprets the same program through the blocks when asked (as where new Function is refused)", () => {
+    const { rf, rng } = fluxFunctional(40, 4);
+    const generated = compileFunctional(rf);
+    const interpreted = compileFunctional(rf, { interpret: true });
+    expect(interpreted.stats).toMatchObject({ mode: "interpreted", reason: "options.interpret", kernels: 0 });
+    expect(interpreted.stats.fallback).toBe(interpreted.stats.blocks);
+    const point = [rng.normal(0, 1, [40, 2]), 2.9];
+    const direction = [rng.normal(0, 1, [40, 2]), -0.3];
+    expect(compareModes(rf, interpreted, [point], [direction]).worst).toBeLessThanOrEqual(1e-14);
+    expect(compareModes(rf, generated, [point], [direction]).worst).toBeLessThanOrEqual(1e-14);
+  });
+
+  it("falls back to the interpreter by itself when new Function is refused (a strict CSP)", () => {
+    const { rf, rng } = fluxFunctional(30, 8);
+    const original = globalThis.Function;
+    const refused = function refusedFunction(): never {
+      throw new EvalError("Refused to evaluate a string as JavaScript: unsafe-eval is not allowed");
+    };
+    let compiled: CompiledFunctional | undefined;
+    try {
+      globalThis.Function = refused as unknown as FunctionConstructor;
+      compiled = compileFunctional(rf);
+    } finally {
+      globalThis.Function = original;
+    }
+    expect(compiled.stats.mode).toBe("interpreted");
+    expect(compiled.stats.reason).toMatch(/code generation failed: .*unsafe-eval/);
+    const point = [rng.normal(0, 1, [30, 2]), 2.4];
+    const direction = [rng.normal(0, 1, [30, 2]), 0.5];
+    expect(compareModes(rf, compiled, [point], [direction]).worst).toBeLessThanOrEqual(1e-14);
+  });
+
+  it("returns fresh arrays that later calls never write", () => {
+    const { rf, rng } = fluxFunctional(20, 6);
+    const compiled = compileFunctional(rf);
+    const [dg] = compiled.derivative();
+    const copy = Float64Array.from(dg.data);
+    compiled.evaluate([rng.normal(0, 1, [20, 2]), 2.2]);
+    compiled.derivative();
+    compiled.hessian([rng.normal(0, 1, [20, 2]), 1]);
+    expect(Array.from(dg.data)).toEqual(Array.from(copy));
+  });
+
+  it("honours scale, derivativeComponents and the callbacks of the ReducedFunctional", () => {
+    const tape = new Tape();
+    const x = np.array([0.5, 1.5]);
+    const p = new AdjFloat(1.2);
+    const J = withTape(tape, () => np.sum(np.multiply(np.sin(x), p)));
+    const events: string[] = [];
+    const rf = new ReducedFunctional(J, [new Control(x), new Control(p)], {
+      tape,
+      scale: -2,
+      derivativeComponents: [1],
+      callbacks: { evalCbPost: () => events.push("eval"), deriveCbPost: () => events.push("derive") },
+    });
+    const compiled = compileFunctional(rf);
+    expect(compiled.evaluate([[1, 2], 0.5])).toBe(rf.evaluate([[1, 2], 0.5]));
+    const [dx, dp] = compiled.derivative();
+    const [ux, up] = rf.derivative();
+    expect(Array.from(dx.data)).toEqual(Array.from(ux.data));
+    expect(dp.value).toBe(up.value);
+    expect(compiled.tlm([[1, 1], 1])).toBe(rf.tlm([[1, 1], 1]));
+    expect(events).toEqual(["eval", "eval", "derive", "derive"]);
+  });
+
+  it("rejects wrong shapes and a wrong number of controls with typed errors, and keeps working", () => {
+    const { rf, rng } = fluxFunctional(10, 7);
+    const compiled = compileFunctional(rf);
+    const before = compiled.evaluate([rng.normal(0, 1, [10, 2]), 3]);
+    expect(() => compiled.evaluate([np.zeros([10, 3]), 3])).toThrow(ShapeMismatchError);
+    expect(() => compiled.evaluate([np.zeros([10, 3]), 3])).toThrow(/compileFunctional.*\[10, 2\]/);
+    expect(() => compiled.evaluate([np.zeros([10, 2])] as never)).toThrow(ControlCountMismatchError);
+    expect(() => compiled.hessian([np.zeros([3]), 1])).toThrow(TsadjointError);
+    expect(() => compileFunctional(rf, { interpret: 1 } as never)).toThrow(InvalidArgumentError);
+    expect(() => compileFunctional(rf, { jit: true } as never)).toThrow(/interpret/);
+    expect(compiled.value()).toBe(before);
+    const [dg] = compiled.derivative();
+    expect(dg.shape).toEqual([10, 2]);
+  });
+
+  it("compiles AdjFloat-only tapes (one scalar loop) with the scalar blocks' values", () => {
+    const tape = new Tape();
+    const a = new AdjFloat(0.3);
+    const J = withTape(tape, () => {
+      let x: AdjFloat = a;
+      for (let i = 0; i < 50; i++) x = np.add(np.multiply(x, 0.9), np.sin(x));
+      return x;
+    });
+    const rf = new ReducedFunctional(J, new Control(a), { tape });
+    const compiled = compileFunctional(rf);
+    expect(compiled.stats.kernels).toBe(1);
+    const result = compareModes(rf, compiled, [0.1, 0.7], [1.3]);
+    expect(result.worst).toBeLessThanOrEqual(1e-14);
+    const d = compiled.derivative();
+    expect(d).toBeInstanceOf(AdjFloat);
+  });
+});
+
+/**
+ * A random program over x (shape S), y (broadcasts to S) and an AdjFloat p: each op combines entries of a
+ * pool of values (unary / binary / constant ops with broadcasting, a power with the AdjFloat exponent, sums
+ * over an axis with keepdims either way, reshapes); J sums the squares of the last value and of the pool.
+ */
+function randomProgram(
+  x: NDArray,
+  y: NDArray,
+  p: AdjFloat,
+  ops: readonly { kind: number; a: number; b: number; axis: number; keepdims: boolean }[],
+): NDArray {
+  const pool: Value[] = [x, y, p];
+  const pick = (k: number) => pool[k % pool.length];
+  for (const op of ops) {
+    const a = pick(op.a);
+    const b = pick(op.b);
+    let out: Value;
+    try {
+      out = applyOp(op, a, b, p);
+    } catch (error) {
+      if (error instanceof ShapeMismatchError) continue; // operands that do not broadcast
+      throw error;
+    }
+    pool.push(out);
+  }
+  let total: Value = np.sum(np.square(pool[pool.length - 1]));
+  for (const value of pool) total = np.add(total, np.sum(np.multiply(np.sin(value), 0.5)));
+  return np.multiply(np.add(total, 0), 1) as NDArray;
+}
+
+function applyOp(
+  op: { kind: number; axis: number; keepdims: boolean },
+  a: Value,
+  b: Value,
+  p: AdjFloat,
+): Value {
+  switch (op.kind) {
+    case 0:
+      return np.multiply(a, b);
+    case 1:
+      return np.add(a, b);
+    case 2:
+      return np.subtract(np.tanh(a), b);
+    case 3:
+      return np.divide(a, np.add(np.square(b), 1));
+    case 4:
+      return np.power(np.add(np.square(a), 1), p);
+    case 5:
+      return np.power(np.add(np.square(a), 0.5), 1.5);
+    case 6:
+      return np.exp(np.sin(a));
+    case 7:
+      return np.log(np.add(np.square(a), 2));
+    case 8: {
+      if (!(a instanceof NDArray) || a.ndim === 0) return np.cos(a);
+      return np.sum(a, { axis: op.axis % a.ndim, keepdims: op.keepdims });
+    }
+    case 9: {
+      if (!(a instanceof NDArray)) return np.multiply(a, 2);
+      return np.reshape(np.ravel(a), a.shape);
+    }
+    case 10: {
+      if (!(a instanceof NDArray)) return np.square(a);
+      return np.multiply(np.expand_dims(a, 0), np.power(a, 2));
+    }
+    default:
+      return np.sqrt(np.add(np.square(a), 1));
+  }
+}
