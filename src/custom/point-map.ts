@@ -191,6 +191,8 @@ export class PointMapBlock
   /** Per-point Jacobian stacks along one input at one generation (built on the second tangent there). */
   private stackCache: StackCache | undefined = undefined;
   private stackBuffers: Float64Array[] = [];
+  /** The one-hot tangents along the components of a per-point input of one shape (immutable, kept). */
+  private unitSeeds: { shape: string; seeds: NDArray[] } | undefined = undefined;
 
   /** @internal built by the functions `pointMap` returns */
   constructor(
@@ -209,6 +211,25 @@ export class PointMapBlock
   /** The nested tape (for inspection and graph export). */
   get innerTape(): Tape {
     return this.layout.innerTape;
+  }
+
+  /**
+   * The tangent with 1 at component j of every point of a per-point input x ([n, ...], `components` entries
+   * a point) and 0 elsewhere: made once per input shape and component, then shared by every stack sweep
+   * (seeds are never written to), so a Newton step's stacks allocate no seeds.
+   */
+  private unitSeed(x: NDArray, components: number, j: number): NDArray {
+    const shape = x.shape.join(",");
+    if (this.unitSeeds?.shape !== shape) this.unitSeeds = { shape, seeds: [] };
+    const seeds = this.unitSeeds.seeds;
+    let seed = seeds[j];
+    if (seed === undefined) {
+      const data = new Float64Array(x.size);
+      for (let r = j; r < data.length; r += components) data[r] = 1;
+      seed = new NDArray(data, x.shape);
+      seeds[j] = seed;
+    }
+    return seed;
   }
 
   /** Brings the nested tape to the outer inputs (a replay, only when they changed). */
@@ -353,9 +374,7 @@ export class PointMapBlock
     const reached = arrays.map(() => false);
     const perDependency = new Array<RawValue | undefined>(this.dependencies.length).fill(undefined);
     for (let j = 0; j < components; j++) {
-      const data = new Float64Array(input.size);
-      for (let k = 0; k < points; k++) data[k * components + j] = 1;
-      perDependency[dependency] = new NDArray(data, input.shape);
+      perDependency[dependency] = this.unitSeed(input, components, j);
       tlmSweep(this.layout.path, this.controlSeeds(perDependency));
       innerOutputs.forEach((inner, o) => {
         if (outputIndex[o] < 0) return;
@@ -443,7 +462,12 @@ export class PointMapBlock
     const stacks = arrays.map((y) => new Float64Array(y.size * components));
     const reached = arrays.map(() => false);
     for (let j = 0; j < components; j++) {
-      const directions = controlDependency.map((d) => oneHotSeed(perDependency[d], points, components, j));
+      const directions = controlDependency.map((d) => {
+        const seed = perDependency[d];
+        return seed?.jacobian === IDENTITY
+          ? this.unitSeed(seed.input, components, j)
+          : oneHotSeed(seed, points, components, j);
+      });
       tlmSweep(path, directions);
       innerOutputs.forEach((inner, o) => {
         if (outputIndex[o] < 0) return;

@@ -12,7 +12,7 @@ import { seededRandom } from "./helpers.js";
 
 /** The flagship's power law q = k (|g|^2 + eps)^((p-2)/2) g as one point map. */
 const powerLaw = pointMap([[-1, 2], [], []], [-1, 2], { bare: true, name: "powerLaw" })(
-  (g: NDArray, p: AdjFloat, k: AdjFloat): NDArray => {
+  (g: NDArray, p: AdjFloat | number, k: AdjFloat | number): NDArray => {
     const s = np.add(np.sum(np.multiply(g, g), 1), 1e-8);
     const mu = np.multiply(np.power(s, np.divide(np.subtract(p, 2), 2)), k);
     return np.multiply(np.reshape(mu, [g.shape[0], 1]), g);
@@ -52,7 +52,11 @@ describe("ResidualTape.stackJacobian", () => {
     const space = p1Space(unitSquareMesh(6));
     const n = space.mesh.unknownCount;
     const load = loadVector(space.mesh, (x) => 0.5 + 20 * x ** 3);
-    const residual = fluxResidual(space, (g, p: AdjFloat, k: AdjFloat) => powerLaw(g, p, k), { load });
+    const residual = fluxResidual(
+      space,
+      (g, p: AdjFloat | number, k: AdjFloat | number) => powerLaw(g, p, k),
+      { load },
+    );
     const random = seededRandom(11);
     const u0 = new NDArray(
       Float64Array.from({ length: n }, () => random() - 0.5),
@@ -151,7 +155,7 @@ describe("nonlinearSolve with a per-point map", () => {
     const u = withTape(tape, () =>
       solveFlux(
         space,
-        (g, p: AdjFloat, k: AdjFloat) => powerLaw(g, p, k),
+        (g, p: AdjFloat | number, k: AdjFloat | number) => powerLaw(g, p, k),
         [new AdjFloat(3), new AdjFloat(1)],
         {
           load,
@@ -165,7 +169,11 @@ describe("nonlinearSolve with a per-point map", () => {
     expect(tangentSweeps).toBe(0);
     // the same problem through the colored sweeps (the user's Jacobian callback forces them off the stack
     // path: here it returns the colored Jacobian of a separate residual tape)
-    const residual = fluxResidual(space, (g, p: AdjFloat, k: AdjFloat) => powerLaw(g, p, k), { load });
+    const residual = fluxResidual(
+      space,
+      (g, p: AdjFloat | number, k: AdjFloat | number) => powerLaw(g, p, k),
+      { load },
+    );
     const colored = new ResidualTape(
       residual,
       new NDArray(new Float64Array(u.size), [u.size]),
