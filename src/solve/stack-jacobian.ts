@@ -360,6 +360,29 @@ function buildSymbolic(
   };
 }
 
+/** The numeric assembly: the pair products t from the stack, then J's entries from t. */
+function refill(symbolic: Symbolic, stack: Float64Array, values: Float64Array): void {
+  const { tPtr, tStack, tValue, jPtr, jValue, jPair, t } = symbolic;
+  const pairs = t.length;
+  let start = tPtr[0];
+  for (let q = 0; q < pairs; q++) {
+    const end = tPtr[q + 1];
+    let sum = 0;
+    for (let e = start; e < end; e++) sum += stack[tStack[e]] * tValue[e];
+    t[q] = sum;
+    start = end;
+  }
+  const entries = values.length;
+  start = jPtr[0];
+  for (let s = 0; s < entries; s++) {
+    const end = jPtr[s + 1];
+    let sum = 0;
+    for (let e = start; e < end; e++) sum += jValue[e] * t[jPair[e]];
+    values[s] = sum;
+    start = end;
+  }
+}
+
 /**
  * @internal Assembles dF/du from the per-point stacks of a StackPlan, on a given sparsity pattern. The
  * symbolic part is kept while the matrices and the pattern stay the same objects.
@@ -466,17 +489,7 @@ export class StackAssembler {
     }
     const stack = this.stack();
     if (stack === undefined) return false;
-    const { tPtr, tStack, tValue, jPtr, jValue, jPair, t } = symbolic;
-    for (let q = 0; q < t.length; q++) {
-      let sum = 0;
-      for (let e = tPtr[q]; e < tPtr[q + 1]; e++) sum += stack[tStack[e]] * tValue[e];
-      t[q] = sum;
-    }
-    for (let s = 0; s < values.length; s++) {
-      let sum = 0;
-      for (let e = jPtr[s]; e < jPtr[s + 1]; e++) sum += jValue[e] * t[jPair[e]];
-      values[s] = sum;
-    }
+    refill(symbolic, stack, values);
     let scale = 1;
     for (const factor of this.plan.before.factors) scale *= factor();
     for (const factor of this.plan.after.factors) scale *= factor();
