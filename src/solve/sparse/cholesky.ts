@@ -395,7 +395,30 @@ export class CholeskySymbolic {
           rowCount,
         );
       } else {
-        for (let c = 0; c < columnCount; c++) {
+        // two update columns a pass (each loaded descendant entry serves both), then the odd one
+        let c = 0;
+        for (; c + 1 < columnCount; c += 2) {
+          const firstColumn = c * rowCount;
+          const secondColumn = firstColumn + rowCount;
+          for (let r = c; r < rowCount; r++) update[firstColumn + r] = 0;
+          for (let r = c + 1; r < rowCount; r++) update[secondColumn + r] = 0;
+          subtractColumnPairProducts(
+            update,
+            firstColumn,
+            secondColumn,
+            blocks,
+            dBase + pd,
+            md,
+            wd,
+            c,
+            rowCount,
+          );
+          const target = base + (supernodeRows[dRows + pd + c] - first) * m;
+          for (let r = c; r < rowCount; r++) blocks[target + positions[r]] += update[firstColumn + r];
+          const next = base + (supernodeRows[dRows + pd + c + 1] - first) * m;
+          for (let r = c + 1; r < rowCount; r++) blocks[next + positions[r]] += update[secondColumn + r];
+        }
+        if (c < columnCount) {
           const updateColumn = c * rowCount;
           for (let r = c; r < rowCount; r++) update[updateColumn + r] = 0;
           subtractColumnProducts(update, updateColumn, blocks, dBase + pd, md, wd, c, c, rowCount);
@@ -586,6 +609,57 @@ function subtractColumnProducts(
     const a = x[o + coefficientRow];
     if (a === 0) continue;
     for (let r = from; r < to; r++) y[yOffset + r] -= x[o + r] * a;
+  }
+}
+
+/**
+ * `subtractColumnProducts` for two columns at once: y[first + r] -= sum_k x[k, r] x[k, c] for r >= c and
+ * y[second + r] -= sum_k x[k, r] x[k, c + 1] for r >= c + 1 (x column-major at xOffset, leading dimension
+ * `stride`, `count` columns), each with exactly the arithmetic of `subtractColumnProducts` (the same groups
+ * of four in the same order, the same skipped zero coefficients), sharing the loads of x.
+ */
+function subtractColumnPairProducts(
+  y: Float64Array,
+  first: number,
+  second: number,
+  x: Float64Array,
+  xOffset: number,
+  stride: number,
+  count: number,
+  c: number,
+  to: number,
+): void {
+  const d = c + 1;
+  let k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const o0 = xOffset + k * stride;
+    const o1 = o0 + stride;
+    const o2 = o1 + stride;
+    const o3 = o2 + stride;
+    const a0 = x[o0 + c];
+    const a1 = x[o1 + c];
+    const a2 = x[o2 + c];
+    const a3 = x[o3 + c];
+    const b0 = x[o0 + d];
+    const b1 = x[o1 + d];
+    const b2 = x[o2 + d];
+    const b3 = x[o3 + d];
+    y[first + c] -= x[o0 + c] * a0 + x[o1 + c] * a1 + x[o2 + c] * a2 + x[o3 + c] * a3;
+    for (let r = d; r < to; r++) {
+      const x0 = x[o0 + r];
+      const x1 = x[o1 + r];
+      const x2 = x[o2 + r];
+      const x3 = x[o3 + r];
+      y[first + r] -= x0 * a0 + x1 * a1 + x2 * a2 + x3 * a3;
+      y[second + r] -= x0 * b0 + x1 * b1 + x2 * b2 + x3 * b3;
+    }
+  }
+  for (; k < count; k++) {
+    const o = xOffset + k * stride;
+    const a = x[o + c];
+    if (a !== 0) for (let r = c; r < to; r++) y[first + r] -= x[o + r] * a;
+    const b = x[o + d];
+    if (b !== 0) for (let r = d; r < to; r++) y[second + r] -= x[o + r] * b;
   }
 }
 
