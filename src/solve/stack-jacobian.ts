@@ -395,6 +395,8 @@ export class StackAssembler {
   private symbolic: Symbolic | undefined = undefined;
   /** Set when this residual's Jacobian reaches outside the pattern (the colored sweeps then take over). */
   private outside: { inMatrix: CsrMatrix; outMatrix: CsrMatrix; pattern: CsrMatrix } | undefined = undefined;
+  /** Set when the block gave no per-point stack: the colored sweeps build every Jacobian. */
+  private declined = false;
   private identityIn: CsrMatrix | undefined = undefined;
   private identityOut: CsrMatrix | undefined = undefined;
   /** Assemblies so far. */
@@ -487,8 +489,13 @@ export class StackAssembler {
       }
       this.symbolic = symbolic;
     }
+    if (this.declined) return false;
     const stack = this.stack();
-    if (stack === undefined) return false;
+    if (stack === undefined) {
+      // the block gives no per-point stack for this input (a structural answer): stop asking
+      this.declined = true;
+      return false;
+    }
     refill(symbolic, stack, values);
     let scale = 1;
     for (const factor of this.plan.before.factors) scale *= factor();

@@ -138,6 +138,21 @@ describe("ResidualTape.stackJacobian", () => {
       tape.evaluate(u0, []);
       expect(tape.stackJacobian(pattern)).toBeUndefined();
     }
+    // a map with an output that is not per point gives no stacks: declined, and not asked again
+    const withTotal = pointMap([[-1]], [[-1], []], { bare: true })((x: NDArray) => [
+      np.multiply(x, np.square(x)),
+      np.sum(x),
+    ]);
+    const declined = new ResidualTape(
+      (u: NDArray) => np.subtract((withTotal(u) as NDArray[])[0], 1),
+      u0,
+      undefined,
+      "test",
+    );
+    declined.evaluate(u0, []);
+    expect(declined.stackJacobian(pattern)).toBeUndefined();
+    expect(declined.stackJacobian(pattern)).toBeUndefined();
+    expect(declined.stackAssemblies).toBe(0);
     // the map alone works, and a pattern missing part of J's structure declines
     const tape = new ResidualTape((u: NDArray) => np.subtract(cube(u), 1), u0, undefined, "test");
     tape.evaluate(u0, []);
