@@ -278,12 +278,17 @@ function buildSymbolic(
 ): Symbolic | undefined {
   const unknowns = pattern.rows;
   const rowsIn = mergedRows(inMatrix);
-  // pairs (r, j): for each output entry r at point k, the unknowns j reaching point k's inputs
+  // pairs (r, j): for each output entry r at point k, the unknowns j reaching point k's inputs; a pair has
+  // one term per input row of point k holding j, so m times point k's input entries bound both counts
+  let bound = 0;
+  for (let k = 0; k < points; k++) bound += m * (rowsIn.rowPtr[(k + 1) * c] - rowsIn.rowPtr[k * c]);
   const pairStart = new Int32Array(points * m + 1);
-  const pairCols: number[] = [];
-  const tPtr: number[] = [0];
-  const tStack: number[] = [];
-  const tValue: number[] = [];
+  const pairCols = new Int32Array(bound);
+  const tPtr = new Int32Array(bound + 1);
+  const tStack = new Int32Array(bound);
+  const tValue = new Float64Array(bound);
+  let pairCount = 0;
+  let termCount = 0;
   const seen = new Int32Array(unknowns).fill(-1);
   const order: number[] = [];
   for (let k = 0; k < points; k++) {
@@ -302,18 +307,19 @@ function buildSymbolic(
     for (let a = 0; a < m; a++) {
       const r = k * m + a;
       for (const j of order) {
-        pairCols.push(j);
+        pairCols[pairCount] = j;
         for (let b = 0; b < c; b++) {
           const row = k * c + b;
           for (let e = rowsIn.rowPtr[row]; e < rowsIn.rowPtr[row + 1]; e++) {
             if (rowsIn.cols[e] !== j) continue;
-            tStack.push(r * c + b);
-            tValue.push(rowsIn.values[e]);
+            tStack[termCount] = r * c + b;
+            tValue[termCount] = rowsIn.values[e];
+            termCount++;
           }
         }
-        tPtr.push(tStack.length);
+        tPtr[++pairCount] = termCount;
       }
-      pairStart[r + 1] = pairCols.length;
+      pairStart[r + 1] = pairCount;
     }
   }
   // J's terms: for row i, each M_out entry p (output entry r) times each pair (r, j), into slot (i, j)
@@ -350,13 +356,13 @@ function buildSymbolic(
     inMatrix,
     outMatrix,
     pattern,
-    tPtr: Int32Array.from(tPtr),
-    tStack: Int32Array.from(tStack),
-    tValue: Float64Array.from(tValue),
+    tPtr: tPtr.slice(0, pairCount + 1),
+    tStack: tStack.slice(0, termCount),
+    tValue: tValue.slice(0, termCount),
     jPtr,
     jValue,
     jPair,
-    t: new Float64Array(pairCols.length),
+    t: new Float64Array(pairCount),
   };
 }
 
