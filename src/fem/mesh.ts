@@ -372,39 +372,6 @@ export function elementGeometry(
 }
 
 /**
- * @internal `elementGeometry` without allocation, for loops over every element: writes the gradients into
- * `out` (length >= 6) and returns the area; the same arithmetic, so the same values.
- *
- * @example
- * const gradients = new Float64Array(6);
- * const area = elementGradientsInto(mesh.coordinates, mesh.triangles, 0, gradients);
- */
-export function elementGradientsInto(
-  coordinates: Float64Array,
-  triangles: Int32Array,
-  element: number,
-  out: Float64Array,
-): number {
-  const a = triangles[3 * element];
-  const b = triangles[3 * element + 1];
-  const c = triangles[3 * element + 2];
-  const xa = coordinates[2 * a];
-  const ya = coordinates[2 * a + 1];
-  const xb = coordinates[2 * b];
-  const yb = coordinates[2 * b + 1];
-  const xc = coordinates[2 * c];
-  const yc = coordinates[2 * c + 1];
-  const twiceArea = (xb - xa) * (yc - ya) - (xc - xa) * (yb - ya);
-  out[0] = (yb - yc) / twiceArea;
-  out[1] = (xc - xb) / twiceArea;
-  out[2] = (yc - ya) / twiceArea;
-  out[3] = (xa - xc) / twiceArea;
-  out[4] = (ya - yb) / twiceArea;
-  out[5] = (xb - xa) / twiceArea;
-  return 0.5 * twiceArea;
-}
-
-/**
  * The same mesh with the Dirichlet nodes chosen by boundary tag: the nodes of the boundary edges whose tag
  * is in `tags` (the rest of the boundary then carries a natural, Neumann, condition).
  *

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import { CsrMatrix } from "../solve/sparse/csr.js";
-import { elementGeometry, elementGradientsInto, type Mesh } from "./mesh.js";
+import { elementGeometry, type Mesh } from "./mesh.js";
 
 /**
  * The gradient operator B: nodal values on the unknowns (length `unknownCount`) to per-element gradients
@@ -21,25 +21,18 @@ import { elementGeometry, elementGradientsInto, type Mesh } from "./mesh.js";
  */
 export function gradientOperator(mesh: Mesh, weights?: Float64Array): CsrMatrix {
   const { elementCount, coordinates, triangles, unknownOfNode } = mesh;
-  const count = 2 * unknownVertexCount(mesh);
-  const rowIdx = new Int32Array(count);
-  const colIdx = new Int32Array(count);
-  const vals = new Float64Array(count);
-  const gradients = new Float64Array(6);
-  let t = 0;
+  const rowIdx: number[] = [];
+  const colIdx: number[] = [];
+  const vals: number[] = [];
   for (let e = 0; e < elementCount; e++) {
-    elementGradientsInto(coordinates, triangles, e, gradients);
+    const { gradients } = elementGeometry(coordinates, triangles, e);
     const weight = weights === undefined ? 1 : weights[e];
     for (let local = 0; local < 3; local++) {
       const unknown = unknownOfNode[triangles[3 * e + local]];
       if (unknown < 0) continue;
-      rowIdx[t] = 2 * e;
-      rowIdx[t + 1] = 2 * e + 1;
-      colIdx[t] = unknown;
-      colIdx[t + 1] = unknown;
-      vals[t] = weight * gradients[2 * local];
-      vals[t + 1] = weight * gradients[2 * local + 1];
-      t += 2;
+      rowIdx.push(2 * e, 2 * e + 1);
+      colIdx.push(unknown, unknown);
+      vals.push(weight * gradients[2 * local], weight * gradients[2 * local + 1]);
     }
   }
   return CsrMatrix.fromTriplets(2 * elementCount, mesh.unknownCount, rowIdx, colIdx, vals);
@@ -163,7 +156,20 @@ export function restrictToUnknowns(mesh: Mesh, nodeVector: ArrayLike<number>): F
  * jacobianPattern(unitSquareMesh(4)).nnz; // 9 + 2 * 16 = 41 (7-point stencil on a 3 x 3 grid)
  */
 export function jacobianPattern(mesh: Mesh): CsrMatrix {
-  const { rowIdx, colIdx } = elementPairs(mesh);
+  const rowIdx: number[] = [];
+  const colIdx: number[] = [];
+  for (let e = 0; e < mesh.elementCount; e++) {
+    for (let a = 0; a < 3; a++) {
+      const i = mesh.unknownOfNode[mesh.triangles[3 * e + a]];
+      if (i < 0) continue;
+      for (let b = 0; b < 3; b++) {
+        const j = mesh.unknownOfNode[mesh.triangles[3 * e + b]];
+        if (j < 0) continue;
+        rowIdx.push(i);
+        colIdx.push(j);
+      }
+    }
+  }
   const ones = new Float64Array(rowIdx.length).fill(1);
   const summed = CsrMatrix.fromTriplets(mesh.unknownCount, mesh.unknownCount, rowIdx, colIdx, ones);
   return summed.withValues(new Float64Array(summed.nnz).fill(1));
@@ -177,65 +183,27 @@ export function jacobianPattern(mesh: Mesh): CsrMatrix {
  * const K = stiffnessMatrix(mesh); // the discrete Laplacian
  */
 export function stiffnessMatrix(mesh: Mesh, coefficient?: Float64Array): CsrMatrix {
-  const { rowIdx, colIdx } = elementPairs(mesh);
-  const vals = new Float64Array(rowIdx.length);
-  const { coordinates, triangles, unknownOfNode } = mesh;
-  const gradients = new Float64Array(6);
-  let t = 0;
+  const rowIdx: number[] = [];
+  const colIdx: number[] = [];
+  const vals: number[] = [];
   for (let e = 0; e < mesh.elementCount; e++) {
-    const area = elementGradientsInto(coordinates, triangles, e, gradients);
+    const { area, gradients } = elementGeometry(mesh.coordinates, mesh.triangles, e);
     const scale = area * (coefficient === undefined ? 1 : coefficient[e]);
     for (let a = 0; a < 3; a++) {
-      if (unknownOfNode[triangles[3 * e + a]] < 0) continue;
+      const i = mesh.unknownOfNode[mesh.triangles[3 * e + a]];
+      if (i < 0) continue;
       for (let b = 0; b < 3; b++) {
-        if (unknownOfNode[triangles[3 * e + b]] < 0) continue;
-        vals[t++] =
-          scale * (gradients[2 * a] * gradients[2 * b] + gradients[2 * a + 1] * gradients[2 * b + 1]);
+        const j = mesh.unknownOfNode[mesh.triangles[3 * e + b]];
+        if (j < 0) continue;
+        rowIdx.push(i);
+        colIdx.push(j);
+        vals.push(
+          scale * (gradients[2 * a] * gradients[2 * b] + gradients[2 * a + 1] * gradients[2 * b + 1]),
+        );
       }
     }
   }
   return CsrMatrix.fromTriplets(mesh.unknownCount, mesh.unknownCount, rowIdx, colIdx, vals);
-}
-
-/** Number of (element, vertex) pairs whose vertex is an unknown. */
-function unknownVertexCount(mesh: Mesh): number {
-  const { triangles, unknownOfNode } = mesh;
-  let count = 0;
-  for (let v = 0; v < triangles.length; v++) if (unknownOfNode[triangles[v]] >= 0) count++;
-  return count;
-}
-
-/**
- * The (row, column) unknowns of every element's pairs of unknown vertices, element by element, a then b:
- * the triplet coordinates of the element matrices B_e^T D_e B_e.
- */
-function elementPairs(mesh: Mesh): { rowIdx: Int32Array; colIdx: Int32Array; owners: Int32Array } {
-  const { triangles, unknownOfNode } = mesh;
-  let count = 0;
-  for (let e = 0; e < mesh.elementCount; e++) {
-    let local = 0;
-    for (let a = 0; a < 3; a++) if (unknownOfNode[triangles[3 * e + a]] >= 0) local++;
-    count += local * local;
-  }
-  const rowIdx = new Int32Array(count);
-  const colIdx = new Int32Array(count);
-  const owners = new Int32Array(count);
-  let t = 0;
-  for (let e = 0; e < mesh.elementCount; e++) {
-    for (let a = 0; a < 3; a++) {
-      const i = unknownOfNode[triangles[3 * e + a]];
-      if (i < 0) continue;
-      for (let b = 0; b < 3; b++) {
-        const j = unknownOfNode[triangles[3 * e + b]];
-        if (j < 0) continue;
-        rowIdx[t] = i;
-        colIdx[t] = j;
-        owners[t] = e;
-        t++;
-      }
-    }
-  }
-  return { rowIdx, colIdx, owners };
 }
 
 /** The triplet structure of the matrices B^T diag(area) D B for per-element 2x2 tangents D. */
@@ -261,30 +229,31 @@ export interface ElementTangentAssembly {
  * const K = CsrMatrix.fromTriplets(n, n, rows, cols, values(identityTangents)); // the stiffness matrix
  */
 export function elementTangentAssembly(mesh: Mesh): ElementTangentAssembly {
-  const { rowIdx: rows, colIdx: cols, owners } = elementPairs(mesh);
-  const count = rows.length;
-  const gradA = new Float64Array(2 * count);
-  const gradB = new Float64Array(2 * count);
-  const { coordinates, triangles, unknownOfNode } = mesh;
-  const gradients = new Float64Array(6);
-  let t = 0;
+  const rows: number[] = [];
+  const cols: number[] = [];
+  const owners: number[] = [];
+  const gradA: number[] = [];
+  const gradB: number[] = [];
   for (let e = 0; e < mesh.elementCount; e++) {
-    const area = elementGradientsInto(coordinates, triangles, e, gradients);
+    const { area, gradients } = elementGeometry(mesh.coordinates, mesh.triangles, e);
     for (let a = 0; a < 3; a++) {
-      if (unknownOfNode[triangles[3 * e + a]] < 0) continue;
+      const i = mesh.unknownOfNode[mesh.triangles[3 * e + a]];
+      if (i < 0) continue;
       for (let b = 0; b < 3; b++) {
-        if (unknownOfNode[triangles[3 * e + b]] < 0) continue;
-        gradA[2 * t] = area * gradients[2 * a];
-        gradA[2 * t + 1] = area * gradients[2 * a + 1];
-        gradB[2 * t] = gradients[2 * b];
-        gradB[2 * t + 1] = gradients[2 * b + 1];
-        t++;
+        const j = mesh.unknownOfNode[mesh.triangles[3 * e + b]];
+        if (j < 0) continue;
+        rows.push(i);
+        cols.push(j);
+        owners.push(e);
+        gradA.push(area * gradients[2 * a], area * gradients[2 * a + 1]);
+        gradB.push(gradients[2 * b], gradients[2 * b + 1]);
       }
     }
   }
+  const count = rows.length;
   return {
-    rows,
-    cols,
+    rows: Int32Array.from(rows),
+    cols: Int32Array.from(cols),
     values: (tangents) => {
       const out = new Float64Array(count);
       for (let t = 0; t < count; t++) {
