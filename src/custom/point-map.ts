@@ -386,6 +386,7 @@ export class PointMapBlock
         for (let r = 0; r < flat.length; r++) stack[r * components + j] = flat[r];
       });
     }
+    releaseTangents(this.layout.path);
     return arrays.map((y, o) => (reached[o] ? { stack: stacks[o], shape: y.shape } : undefined));
   }
 
@@ -480,6 +481,7 @@ export class PointMapBlock
         for (let r = 0; r < flat.length; r++) stack[r * components + j] = flat[r];
       });
     }
+    releaseTangents(path);
     return arrays.map((y, o) => {
       if (!reached[o]) return undefined;
       const valuePointShape = y.shape.slice(1);
@@ -490,6 +492,17 @@ export class PointMapBlock
       );
     });
   }
+}
+
+/**
+ * Drops the nested tape's tangents after the stack sweeps have been copied out (the next sweep would reset
+ * them anyway; `tlmState` is cleared, so nothing reads them): the arrays then die young instead of being
+ * held, and promoted, until the next Newton step.
+ */
+function releaseTangents(path: SweepPath): void {
+  for (const control of path.controls) control.tlm = undefined;
+  for (const output of path.outputs) output.tlm = undefined;
+  for (const block of path.blocks) for (const output of block.outputs) output.tlm = undefined;
 }
 
 /** One output's per-point Jacobian along one per-point input, with the output's shape. */
