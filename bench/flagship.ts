@@ -4,6 +4,7 @@
  * (recorded forward / plain-JS forward, gradient / forward, Hessian action / gradient), and the end-to-end
  * inference time of the default run.
  */
+import { PerformanceObserver } from "node:perf_hooks";
 import { NDArray } from "tsadjoint";
 import {
   type ConstitutiveKind,
@@ -140,6 +141,32 @@ async function measure(configuration: FlagshipConfiguration, mesh: number) {
   }
 }
 
+/**
+ * Runs `run` and measures its wall time, the process's CPU time (user + system, every thread) and the time
+ * spent in garbage collection: the durations of the `gc` performance entries (node's perf_hooks) that
+ * started while it ran.
+ */
+async function garbageCollectionDuring<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; wallMs: number; cpuMs: number; gcMs: number }> {
+  let gcMs = 0;
+  let begin = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (entry.startTime >= begin) gcMs += entry.duration;
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  const cpu = process.cpuUsage();
+  begin = performance.now();
+  const start = process.hrtime.bigint();
+  const result = await run();
+  const wallMs = milliseconds(start);
+  const used = process.cpuUsage(cpu);
+  // gc entries are delivered asynchronously: let the observer see the last ones
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  observer.disconnect();
+  return { result, wallMs, cpuMs: (used.user + used.system) / 1000, gcMs };
+}
+
 /** One row set per configuration and mesh, as printed. */
 export interface FlagshipFigures {
   readonly name: string;
@@ -184,7 +211,10 @@ function skfemFigures(mesh: number): { totalMs: number; perNewtonMs: number; sou
  * await runFlagshipBench();
  */
 export async function runFlagshipBench(
-  configurations: readonly FlagshipConfiguration[] = FLAGSHIP_CONFIGURATIONS,
+  // `npm run bench flagship -- --end-to-end` runs the end-to-end inferences only
+  configurations: readonly FlagshipConfiguration[] = process.argv.includes("--end-to-end")
+    ? []
+    : FLAGSHIP_CONFIGURATIONS,
 ): Promise<FlagshipFigures[]> {
   const figures: FlagshipFigures[] = [];
   for (const configuration of configurations) {
@@ -236,15 +266,21 @@ export async function runFlagshipBench(
     { ...DEFAULT_SETTINGS, mesh: 128 },
     { ...DEFAULT_SETTINGS, cr: "network" as const, maxIterations: 100 },
   ]) {
-    const start = process.hrtime.bigint();
-    const report = await runInference(settings);
-    const total = milliseconds(start);
+    const gc = await garbageCollectionDuring(() => runInference(settings));
+    const { result: report, wallMs: total, cpuMs, gcMs } = gc;
     const perIteration = total / Math.max(1, report.optimizer.iterations);
     // the peers' figure (flagship_skfem.py): the whole run over all Newton iterations
     const perNewton = total / Math.max(1, report.solves.newtonIterations);
     endToEnd.push({
       name: `${settings.cr} (${settings.engine}), mesh ${settings.mesh}`,
-      value: `${format(total)} (${report.optimizer.iterations} iterations, ${report.solves.forward} forward, ${report.solves.adjoint} adjoint solves; ${format(perIteration)} per iteration, ${format(perNewton)} per Newton iteration)`,
+      value: `${format(total)} (${report.optimizer.iterations} iterations, ${report.solves.forward} forward, ${report.solves.adjoint} adjoint solves; ${format(perIteration)} per iteration, ${format(perNewton)} per Newton iteration; CPU ${format(cpuMs)})`,
+    });
+    endToEnd.push({
+      name: "  garbage collection / whole run (perf_hooks gc entries)",
+      value: `${format(gcMs)} of ${format(total)} (${((100 * gcMs) / total).toFixed(2)}%)`,
+      ratio: gcMs / total,
+      target: "< 0.03",
+      pass: gcMs < 0.03 * total,
     });
     const peer = settings.cr === "power-law" && settings.mesh >= 64 ? skfemFigures(settings.mesh) : undefined;
     if (peer !== undefined) {

@@ -4,7 +4,13 @@
  * come from `tsadjoint/fem`.
  */
 import { elementTangentAssembly, type P1Space, stiffnessMatrix } from "tsadjoint/fem";
-import { assembleValues, type CsrMatrix, factorize, scatterMap } from "tsadjoint/solve";
+import {
+  assembleValues,
+  type CsrMatrix,
+  factorize,
+  type SparseFactorization,
+  scatterMap,
+} from "tsadjoint/solve";
 
 /**
  * Plain-JS Newton solve of the power-law problem -div(k (|grad u|^2 + eps)^((p-2)/2) grad u) = F with an
@@ -71,8 +77,12 @@ export function solvePowerLawReference(
   let r = residual(u);
   let rNorm = norm2(r);
   let iterations = 0;
+  // every Jacobian has the pattern of the first: analysed once, then refactored into the old factor's storage
+  let factorization: SparseFactorization | undefined;
   while (rNorm > tolerance && iterations < maxIterations) {
-    const step = factorize(jacobian(u)).solve(r);
+    const J = jacobian(u);
+    factorization = factorization === undefined ? factorize(J) : factorization.refactor(J, true);
+    const step = factorization.solve(r);
     let t = 1;
     let trial = u;
     let trialResidual = r;

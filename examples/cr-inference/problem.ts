@@ -254,7 +254,7 @@ export class GuardedReducedFunctional extends ReducedFunctional<Control[]> {
 
 /**
  * Records the forward model u(theta) (Newton on R(u) = (diag(area) B)^T q(B u; theta) - F, Jacobian by
- * colored tangent sweeps on the mesh's stiffness pattern), the misfit J = 0.5 |O u - d|^2 / |d|^2 plus
+ * the CR's per-point Jacobian stacks on the mesh's stiffness pattern), the misfit J = 0.5 |O u - d|^2 / |d|^2 plus
  * alpha/2 |theta - theta_start|^2, and the reduced functional J(theta), on a fresh tape.
  *
  * @example

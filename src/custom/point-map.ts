@@ -191,6 +191,8 @@ export class PointMapBlock
   /** Per-point Jacobian stacks along one input at one generation (built on the second tangent there). */
   private stackCache: StackCache | undefined = undefined;
   private stackBuffers: Float64Array[] = [];
+  /** The one-hot tangents along the components of a per-point input of one shape (immutable, kept). */
+  private unitSeeds: { shape: string; seeds: NDArray[] } | undefined = undefined;
 
   /** @internal built by the functions `pointMap` returns */
   constructor(
@@ -209,6 +211,25 @@ export class PointMapBlock
   /** The nested tape (for inspection and graph export). */
   get innerTape(): Tape {
     return this.layout.innerTape;
+  }
+
+  /**
+   * The tangent with 1 at component j of every point of a per-point input x ([n, ...], `components` entries
+   * a point) and 0 elsewhere: made once per input shape and component, then shared by every stack sweep
+   * (seeds are never written to), so a Newton step's stacks allocate no seeds.
+   */
+  private unitSeed(x: NDArray, components: number, j: number): NDArray {
+    const shape = x.shape.join(",");
+    if (this.unitSeeds?.shape !== shape) this.unitSeeds = { shape, seeds: [] };
+    const seeds = this.unitSeeds.seeds;
+    let seed = seeds[j];
+    if (seed === undefined) {
+      const data = new Float64Array(x.size);
+      for (let r = j; r < data.length; r += components) data[r] = 1;
+      seed = new NDArray(data, x.shape);
+      seeds[j] = seed;
+    }
+    return seed;
   }
 
   /** Brings the nested tape to the outer inputs (a replay, only when they changed). */
@@ -353,9 +374,7 @@ export class PointMapBlock
     const reached = arrays.map(() => false);
     const perDependency = new Array<RawValue | undefined>(this.dependencies.length).fill(undefined);
     for (let j = 0; j < components; j++) {
-      const data = new Float64Array(input.size);
-      for (let k = 0; k < points; k++) data[k * components + j] = 1;
-      perDependency[dependency] = new NDArray(data, input.shape);
+      perDependency[dependency] = this.unitSeed(input, components, j);
       tlmSweep(this.layout.path, this.controlSeeds(perDependency));
       innerOutputs.forEach((inner, o) => {
         if (outputIndex[o] < 0) return;
@@ -367,6 +386,7 @@ export class PointMapBlock
         for (let r = 0; r < flat.length; r++) stack[r * components + j] = flat[r];
       });
     }
+    releaseTangents(this.layout.path);
     return arrays.map((y, o) => (reached[o] ? { stack: stacks[o], shape: y.shape } : undefined));
   }
 
@@ -443,7 +463,12 @@ export class PointMapBlock
     const stacks = arrays.map((y) => new Float64Array(y.size * components));
     const reached = arrays.map(() => false);
     for (let j = 0; j < components; j++) {
-      const directions = controlDependency.map((d) => oneHotSeed(perDependency[d], points, components, j));
+      const directions = controlDependency.map((d) => {
+        const seed = perDependency[d];
+        return seed?.jacobian === IDENTITY
+          ? this.unitSeed(seed.input, components, j)
+          : oneHotSeed(seed, points, components, j);
+      });
       tlmSweep(path, directions);
       innerOutputs.forEach((inner, o) => {
         if (outputIndex[o] < 0) return;
@@ -456,6 +481,7 @@ export class PointMapBlock
         for (let r = 0; r < flat.length; r++) stack[r * components + j] = flat[r];
       });
     }
+    releaseTangents(path);
     return arrays.map((y, o) => {
       if (!reached[o]) return undefined;
       const valuePointShape = y.shape.slice(1);
@@ -466,6 +492,17 @@ export class PointMapBlock
       );
     });
   }
+}
+
+/**
+ * Drops the nested tape's tangents after the stack sweeps have been copied out (the next sweep would reset
+ * them anyway; `tlmState` is cleared, so nothing reads them): the arrays then die young instead of being
+ * held, and promoted, until the next Newton step.
+ */
+function releaseTangents(path: SweepPath): void {
+  for (const control of path.controls) control.tlm = undefined;
+  for (const output of path.outputs) output.tlm = undefined;
+  for (const block of path.blocks) for (const output of block.outputs) output.tlm = undefined;
 }
 
 /** One output's per-point Jacobian along one per-point input, with the output's shape. */

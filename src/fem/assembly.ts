@@ -132,8 +132,10 @@ export interface SolveFluxOptions<P extends readonly SolveParameter[]>
 
 /**
  * Solves -div q(grad u; theta) = f for the nodal values u on the unknowns by Newton's method and records
- * the solve: the Jacobian is assembled sparse on the space's pattern by colored tangent sweeps through the
- * flux, and the derivatives of u with respect to the parameters use the implicit-function theorem.
+ * the solve: the Jacobian is assembled sparse on the space's pattern, from the flux's per-point Jacobian
+ * stacks when the flux is a `pointMap` (B^T diag(stacks) B, values refilled each Newton step), else by
+ * colored tangent sweeps through the flux; the derivatives of u with respect to the parameters use the
+ * implicit-function theorem.
  *
  * @example
  * const k = new AdjFloat(2);

@@ -56,9 +56,11 @@ export interface NonlinearSolveOptions<P extends readonly SolveParameter[] = rea
   /** Called after every Newton step. */
   callback?: (info: NewtonIterationInfo) => void;
   /**
-   * The Jacobian's sparsity. With a pattern (or "diagonal") the Jacobian is assembled sparse by greedy
-   * distance-2 column coloring, one tangent sweep of the residual per color; never as a dense matrix.
-   * Default "dense" (for small problems).
+   * The Jacobian's sparsity. With a pattern (or "diagonal") the Jacobian is assembled sparse, never as a
+   * dense matrix: from the per-point Jacobian stacks when the residual is M_out q(M_in u + c) + c' with q a
+   * `pointMap` and M_in, M_out constant sparse matrices (a finite-element residual; one Jacobian of q per
+   * step, refilled on a sparsity worked out once), else by greedy distance-2 column coloring, one tangent
+   * sweep of the residual per color. Default "dense" (for small problems).
    */
   jacobianSparsity?: JacobianSparsity;
   /**
@@ -105,9 +107,10 @@ export class NewtonSolver {
   jacobianEvaluations = 0;
   private readonly sparse: SparseSystemCache;
   private readonly dense: DenseSystemCache;
-  private readonly compression:
-    | { pattern: CsrMatrix; coloring: ColumnColoring; seeds: NDArray[] }
-    | undefined;
+  /** The Jacobian's sparsity pattern, when sparse. */
+  private readonly pattern: CsrMatrix | undefined = undefined;
+  /** The pattern's column coloring and seeds, made on the first colored Jacobian. */
+  private compression: { coloring: ColumnColoring; seeds: NDArray[] } | undefined = undefined;
   private linearizedAt: unknown[] | undefined = undefined;
   private system: PreparedSystem | undefined = undefined;
 
@@ -136,7 +139,7 @@ export class NewtonSolver {
           "jacobianSparsity must be an n x n pattern with n = u.size",
         );
       }
-      this.compression = { pattern, ...residual.compression(pattern) };
+      this.pattern = pattern;
     } else if (jacobian === undefined && n > (options.maxDenseSize ?? 2000)) {
       throw new InvalidArgumentError(
         operation,
@@ -166,9 +169,14 @@ export class NewtonSolver {
         );
       }
       jacobian = given;
-    } else if (this.compression !== undefined) {
-      const { pattern, coloring, seeds } = this.compression;
-      jacobian = residual.sparseJacobian(pattern, coloring, seeds);
+    } else if (this.pattern !== undefined) {
+      const pattern = this.pattern;
+      const fromStacks = residual.stackJacobian(pattern);
+      if (fromStacks !== undefined) jacobian = fromStacks;
+      else {
+        this.compression ??= residual.compression(pattern);
+        jacobian = residual.sparseJacobian(pattern, this.compression.coloring, this.compression.seeds);
+      }
     } else {
       jacobian = residual.denseJacobian();
     }

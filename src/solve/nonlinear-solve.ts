@@ -84,6 +84,8 @@ export interface NonlinearSolveStatistics {
   residualEvaluations: number;
   /** Tangent sweeps of the residual's tape (Jacobian columns or colors, and derivative right-hand sides). */
   tangentSweeps: number;
+  /** Jacobians assembled from a per-point map's Jacobian stacks (no tangent sweep of the residual). */
+  stackAssemblies: number;
 }
 
 /**
@@ -130,6 +132,7 @@ export class NonlinearSolveBlock
       factorizations: this.solver.factorizations,
       residualEvaluations: this.solver.residual.evaluations,
       tangentSweeps: this.solver.residual.tangentSweeps,
+      stackAssemblies: this.solver.residual.stackAssemblies,
     };
   }
 

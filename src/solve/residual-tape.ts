@@ -12,8 +12,9 @@ import { NDArray } from "../values/ndarray.js";
 import { OverloadedValue } from "../values/overloaded.js";
 import { describeType, specOfRaw, wrapRaw } from "../values/space.js";
 import { type ColumnColoring, colorColumns, colorSeeds, recoverJacobian } from "./coloring.js";
-import type { CsrMatrix } from "./sparse/csr.js";
+import { CsrMatrix } from "./sparse/csr.js";
 import { SparseMatrix } from "./sparse-matrix.js";
+import { findStackPlan, StackAssembler } from "./stack-jacobian.js";
 import { sameKey } from "./util.js";
 
 /** A parameter of a residual: a constant number, or an overloaded value (AdjFloat, NDArray, SparseMatrix, ...). */
@@ -177,6 +178,8 @@ export class ResidualTape<P extends readonly SolveParameter[] = readonly SolvePa
     values: readonly Float64Array[];
     next: number;
   } = { pattern: undefined, values: [], next: 0 };
+  /** The stack assembly of dF/du: not yet looked for (undefined), not possible (null), or found. */
+  private stackAssembler: StackAssembler | null | undefined = undefined;
   /** Residual evaluations (replays) so far. */
   evaluations = 0;
   /** Tangent-linear sweeps so far. */
@@ -331,13 +334,44 @@ export class ResidualTape<P extends readonly SolveParameter[] = readonly SolvePa
       const product = this.tangent([seed, ...rest]);
       return product === undefined ? new Float64Array(this.size) : product.data;
     });
+    const values = this.nextJacobianValues(pattern);
+    this.jacobianBuffers.next = 1 - this.jacobianBuffers.next;
+    return recoverJacobian(pattern, coloring, products, values);
+  }
+
+  /** The value array the next Jacobian on `pattern` goes to (the one the previous Jacobian does not hold). */
+  private nextJacobianValues(pattern: CsrMatrix): Float64Array {
     const buffers = this.jacobianBuffers;
     if (buffers.pattern !== pattern) {
       buffers.pattern = pattern;
       buffers.values = [new Float64Array(pattern.nnz), new Float64Array(pattern.nnz)];
     }
-    buffers.next = 1 - buffers.next;
-    return recoverJacobian(pattern, coloring, products, buffers.values[buffers.next]);
+    return buffers.values[1 - buffers.next];
+  }
+
+  /**
+   * The Jacobian dF/du on a sparsity pattern assembled from per-point Jacobian stacks, at the point the tape
+   * holds, when the residual is s * M_out q(M_in u + c) + c' with q a block propagating per-point Jacobians
+   * (a pointMap) and M_in, M_out constant sparse matrices (see stack-jacobian.ts); `undefined` for any other
+   * residual, or when the Jacobian reaches outside the pattern (the colored sweeps then build it). Values
+   * alternate between the same two arrays as `sparseJacobian`'s.
+   */
+  stackJacobian(pattern: CsrMatrix): CsrMatrix | undefined {
+    if (this.stackAssembler === undefined) {
+      const path = this.pathFor(this.controls.map((_, i) => i === 0));
+      const plan = findStackPlan(path.blocks, this.controls[0], this.output);
+      this.stackAssembler = plan === undefined ? null : new StackAssembler(plan, this.size);
+    }
+    if (this.stackAssembler === null) return undefined;
+    const values = this.nextJacobianValues(pattern);
+    if (!this.stackAssembler.assemble(pattern, values)) return undefined;
+    this.jacobianBuffers.next = 1 - this.jacobianBuffers.next;
+    return new CsrMatrix(pattern.rows, pattern.cols, pattern.rowPtr, pattern.colIndex, values);
+  }
+
+  /** Jacobians assembled from per-point stacks so far. */
+  get stackAssemblies(): number {
+    return this.stackAssembler?.assemblies ?? 0;
   }
 
   /** The dense Jacobian dF/du ([n, n]) by one tangent sweep per column, at the point the tape holds. */

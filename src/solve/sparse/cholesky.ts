@@ -314,6 +314,7 @@ export class CholeskySymbolic {
         blocks: new Float64Array(this.blockStart[supernodeCount]),
         update: new Float64Array(this.largestUpdate),
         rowPosition: new Int32Array(this.n),
+        positions: new Int32Array(this.n),
         originalDiagonal: new Float64Array(this.n),
         linkHead: new Int32Array(supernodeCount).fill(-1),
         linkNext: new Int32Array(supernodeCount),
@@ -359,7 +360,7 @@ export class CholeskySymbolic {
    */
   private subtractDescendantUpdates(s: number, work: CholeskyWork): void {
     const { supernodeOf, supernodeStart, supernodeRowStart, supernodeRows, blockStart } = this;
-    const { blocks, update, rowPosition, linkHead, linkNext, nextRow } = work;
+    const { blocks, update, rowPosition, positions, linkHead, linkNext, nextRow } = work;
     const first = supernodeStart[s];
     const end = supernodeStart[s + 1];
     const m = supernodeRowStart[s + 1] - supernodeRowStart[s];
@@ -376,27 +377,53 @@ export class CholeskySymbolic {
       while (qd < md && supernodeRows[dRows + qd] < end) qd++;
       const rowCount = md - pd;
       const columnCount = qd - pd;
+      // the panel positions of the descendant's rows, looked up once for all its columns
+      for (let r = 0; r < rowCount; r++) positions[r] = rowPosition[supernodeRows[dRows + pd + r]];
       if (wd <= 4) {
-        for (let c = 0; c < columnCount; c++) {
-          const target = base + (supernodeRows[dRows + pd + c] - first) * m;
-          for (let r = c; r < rowCount; r++) {
-            let sum = 0;
-            for (let k = 0; k < wd; k++) {
-              const offset = dBase + k * md + pd;
-              sum += blocks[offset + r] * blocks[offset + c];
-            }
-            blocks[target + rowPosition[supernodeRows[dRows + pd + r]]] -= sum;
-          }
-        }
+        narrowUpdate(
+          blocks,
+          dBase + pd,
+          md,
+          wd,
+          base,
+          m,
+          positions,
+          supernodeRows,
+          dRows + pd,
+          first,
+          columnCount,
+          rowCount,
+        );
       } else {
-        for (let c = 0; c < columnCount; c++) {
+        // two update columns a pass (each loaded descendant entry serves both), then the odd one
+        let c = 0;
+        for (; c + 1 < columnCount; c += 2) {
+          const firstColumn = c * rowCount;
+          const secondColumn = firstColumn + rowCount;
+          for (let r = c; r < rowCount; r++) update[firstColumn + r] = 0;
+          for (let r = c + 1; r < rowCount; r++) update[secondColumn + r] = 0;
+          subtractColumnPairProducts(
+            update,
+            firstColumn,
+            secondColumn,
+            blocks,
+            dBase + pd,
+            md,
+            wd,
+            c,
+            rowCount,
+          );
+          const target = base + (supernodeRows[dRows + pd + c] - first) * m;
+          for (let r = c; r < rowCount; r++) blocks[target + positions[r]] += update[firstColumn + r];
+          const next = base + (supernodeRows[dRows + pd + c + 1] - first) * m;
+          for (let r = c + 1; r < rowCount; r++) blocks[next + positions[r]] += update[secondColumn + r];
+        }
+        if (c < columnCount) {
           const updateColumn = c * rowCount;
           for (let r = c; r < rowCount; r++) update[updateColumn + r] = 0;
           subtractColumnProducts(update, updateColumn, blocks, dBase + pd, md, wd, c, c, rowCount);
           const target = base + (supernodeRows[dRows + pd + c] - first) * m;
-          for (let r = c; r < rowCount; r++) {
-            blocks[target + rowPosition[supernodeRows[dRows + pd + r]]] += update[updateColumn + r];
-          }
+          for (let r = c; r < rowCount; r++) blocks[target + positions[r]] += update[updateColumn + r];
         }
       }
       nextRow[d] = qd;
@@ -488,6 +515,8 @@ interface CholeskyWork {
   readonly update: Float64Array;
   /** Position of each row in the current supernode's panel. */
   readonly rowPosition: Int32Array;
+  /** The panel positions of one descendant's rows (scratch of the narrow updates). */
+  readonly positions: Int32Array;
   /** Diagonal of C before factorization (for the pivot test). */
   readonly originalDiagonal: Float64Array;
   /** Linked lists of the descendants waiting to update each supernode. */
@@ -495,6 +524,55 @@ interface CholeskyWork {
   readonly linkNext: Int32Array;
   /** First row of each factored supernode not yet used in an update. */
   readonly nextRow: Int32Array;
+}
+
+/**
+ * The update of a descendant of at most 4 columns (column-major at `offset`, leading dimension `md`, `wd`
+ * columns, its rows from the first one not yet used): for each of its rows c in the target supernode (the
+ * first `columnCount`) and each row r >= c, panel[target column of c, positions[r]] -= sum_k L[r, k] L[c, k],
+ * the products summed in k order from 0 (the order of the generic loop, unrolled per width).
+ */
+function narrowUpdate(
+  blocks: Float64Array,
+  offset: number,
+  md: number,
+  wd: number,
+  base: number,
+  m: number,
+  positions: Int32Array,
+  supernodeRows: Int32Array,
+  rowsAt: number,
+  first: number,
+  columnCount: number,
+  rowCount: number,
+): void {
+  const o1 = offset + md;
+  const o2 = o1 + md;
+  const o3 = o2 + md;
+  for (let c = 0; c < columnCount; c++) {
+    const target = base + (supernodeRows[rowsAt + c] - first) * m;
+    const b0 = blocks[offset + c];
+    if (wd === 1) {
+      for (let r = c; r < rowCount; r++) blocks[target + positions[r]] -= 0 + blocks[offset + r] * b0;
+    } else if (wd === 2) {
+      const b1 = blocks[o1 + c];
+      for (let r = c; r < rowCount; r++)
+        blocks[target + positions[r]] -= 0 + blocks[offset + r] * b0 + blocks[o1 + r] * b1;
+    } else if (wd === 3) {
+      const b1 = blocks[o1 + c];
+      const b2 = blocks[o2 + c];
+      for (let r = c; r < rowCount; r++)
+        blocks[target + positions[r]] -=
+          0 + blocks[offset + r] * b0 + blocks[o1 + r] * b1 + blocks[o2 + r] * b2;
+    } else {
+      const b1 = blocks[o1 + c];
+      const b2 = blocks[o2 + c];
+      const b3 = blocks[o3 + c];
+      for (let r = c; r < rowCount; r++)
+        blocks[target + positions[r]] -=
+          0 + blocks[offset + r] * b0 + blocks[o1 + r] * b1 + blocks[o2 + r] * b2 + blocks[o3 + r] * b3;
+    }
+  }
 }
 
 /**
@@ -531,6 +609,57 @@ function subtractColumnProducts(
     const a = x[o + coefficientRow];
     if (a === 0) continue;
     for (let r = from; r < to; r++) y[yOffset + r] -= x[o + r] * a;
+  }
+}
+
+/**
+ * `subtractColumnProducts` for two columns at once: y[first + r] -= sum_k x[k, r] x[k, c] for r >= c and
+ * y[second + r] -= sum_k x[k, r] x[k, c + 1] for r >= c + 1 (x column-major at xOffset, leading dimension
+ * `stride`, `count` columns), each with exactly the arithmetic of `subtractColumnProducts` (the same groups
+ * of four in the same order, the same skipped zero coefficients), sharing the loads of x.
+ */
+function subtractColumnPairProducts(
+  y: Float64Array,
+  first: number,
+  second: number,
+  x: Float64Array,
+  xOffset: number,
+  stride: number,
+  count: number,
+  c: number,
+  to: number,
+): void {
+  const d = c + 1;
+  let k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const o0 = xOffset + k * stride;
+    const o1 = o0 + stride;
+    const o2 = o1 + stride;
+    const o3 = o2 + stride;
+    const a0 = x[o0 + c];
+    const a1 = x[o1 + c];
+    const a2 = x[o2 + c];
+    const a3 = x[o3 + c];
+    const b0 = x[o0 + d];
+    const b1 = x[o1 + d];
+    const b2 = x[o2 + d];
+    const b3 = x[o3 + d];
+    y[first + c] -= x[o0 + c] * a0 + x[o1 + c] * a1 + x[o2 + c] * a2 + x[o3 + c] * a3;
+    for (let r = d; r < to; r++) {
+      const x0 = x[o0 + r];
+      const x1 = x[o1 + r];
+      const x2 = x[o2 + r];
+      const x3 = x[o3 + r];
+      y[first + r] -= x0 * a0 + x1 * a1 + x2 * a2 + x3 * a3;
+      y[second + r] -= x0 * b0 + x1 * b1 + x2 * b2 + x3 * b3;
+    }
+  }
+  for (; k < count; k++) {
+    const o = xOffset + k * stride;
+    const a = x[o + c];
+    if (a !== 0) for (let r = c; r < to; r++) y[first + r] -= x[o + r] * a;
+    const b = x[o + d];
+    if (b !== 0) for (let r = d; r < to; r++) y[second + r] -= x[o + r] * b;
   }
 }
 
