@@ -255,6 +255,28 @@ function collect(): void {
   }
 }
 
+/** np.sum over axis sets and broadcastTo (the kernels the array paths share), values only. */
+function collectReductions(): void {
+  const rng = generator(99);
+  const shapes: number[][] = [[7], [5, 1], [5, 2], [5, 3], [1, 5], [4, 3, 2], [3, 1, 4], [2, 20]];
+  for (const shape of shapes) {
+    const size = shape.reduce((p, n) => p * n, 1);
+    const data = Float64Array.from({ length: size }, () => (rng() < 0.1 ? -0 : rng() * 2 - 1));
+    const x = new NDArray(data, shape);
+    const axesList: (number | number[] | undefined)[] = [undefined, ...shape.map((_, i) => i)];
+    if (shape.length === 3) axesList.push([0, 2], [1, 2], [0, 1]);
+    for (const axes of axesList) {
+      for (const keepdims of [false, true]) {
+        const key = `sum|${JSON.stringify(shape)}|${JSON.stringify(axes)}|${keepdims}|recompute`;
+        put(key, np.sum(x, axes, keepdims));
+      }
+    }
+    for (const target of [[2, ...shape], [3, ...shape.map((n) => (n === 1 ? 4 : n))]]) {
+      put(`broadcastTo|${JSON.stringify(shape)}|${JSON.stringify(target)}|recompute`, np.broadcast_to(x, target));
+    }
+  }
+}
+
 function fnv(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
@@ -320,6 +342,7 @@ function compare(beforePath: string, afterPath: string): void {
 if (process.argv[2] === "--compare") compare(process.argv[3], process.argv[4]);
 else {
   collect();
+  collectReductions();
   const byMode = new Map<string, string[]>();
   for (const [key, value] of Object.entries(results)) {
     const mode = key.includes("|recompute")

@@ -218,11 +218,11 @@ export function binaryValuesGrid(
 
 /**
  * The partial derivative of the rule with respect to operand `wrt` (0: a, 1: b) times a seed laid out as that
- * operand, entry by entry over the grid: out[i] = f_wrt(a, b, z) * s, or `out[i] +=` when `accumulate`
- * (the TLM of each operand).
+ * operand, entry by entry over the grid: out[i] = f_wrt(a, b, z) * s (the TLM of one operand; both at once
+ * are {@link tlmBothInto}).
  *
  * @example
- * partialTimesInto(multiplyRule, 0, out, a, b, z, adot, gridOf(1, n, 0, 1, 0, 1), false); // out = b * adot
+ * partialTimesInto(multiplyRule, 0, out, a, b, z, adot, gridOf(1, n, 0, 1, 0, 1)); // out = b * adot
  */
 export function partialTimesInto(
   rule: BinaryRule,
@@ -233,13 +233,12 @@ export function partialTimesInto(
   z: Float64Array,
   s: Float64Array,
   g: Grid,
-  accumulate: boolean,
 ): void {
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const sInner = wrt === 0 ? aInner : bInner;
   const sWrap = wrt === 0 ? aWrap : bWrap;
   const end = g.o0 + g.n;
-  if (!accumulate && (rule === addRule || (rule === subtractRule && wrt === 0))) {
+  if (rule === addRule || (rule === subtractRule && wrt === 0)) {
     // f_a = 1 (and f_b = 1 for add): 1 * s
     for (let i = g.o0, t = 0, is = wrt === 0 ? g.a0 : g.b0; i < end; i++) {
       out[i] = 1 * s[is];
@@ -257,8 +256,7 @@ export function partialTimesInto(
     const vWrap = wrt === 0 ? bWrap : aWrap;
     for (let i = g.o0, t = 0, iv = wrt === 0 ? g.b0 : g.a0, is = wrt === 0 ? g.a0 : g.b0; i < end; i++) {
       const value = v[iv] * s[is];
-      if (accumulate) out[i] += value;
-      else out[i] = value;
+      out[i] = value;
       if (++t === inner) {
         t = 0;
         iv += vWrap;
@@ -282,8 +280,113 @@ export function partialTimesInto(
       if (wrt === 0) value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * si;
       else value = (zi === 0 ? 0 : zi * Math.log(x)) * si;
     } else value = partial(x, e, zi) * si;
-    if (accumulate) out[i] += value;
-    else out[i] = value;
+    out[i] = value;
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
+}
+
+/**
+ * The TLM with both tangents in one pass over the grid: out[i] = f_a adot + f_b bdot (the same sum, in the
+ * same order, as f_a adot written first and f_b bdot added), each tangent laid out as its operand.
+ *
+ * @example
+ * tlmBothInto(multiplyRule, out, a, b, z, adot, bdot, grid); // out = b adot + a bdot
+ */
+export function tlmBothInto(
+  rule: BinaryRule,
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  ad: Float64Array,
+  bd: Float64Array,
+  g: Grid,
+): void {
+  if (rule === multiplyRule) multiplyTlmBoth(out, a, b, ad, bd, g);
+  else if (rule === powerRule) powerTlmBoth(out, a, b, z, ad, bd, g);
+  else genericTlmBoth(rule, out, a, b, z, ad, bd, g);
+}
+
+function multiplyTlmBoth(
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  ad: Float64Array,
+  bd: Float64Array,
+  g: Grid,
+): void {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    out[i] = b[ib] * ad[ia] + a[ia] * bd[ib];
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
+}
+
+function powerTlmBoth(
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  ad: Float64Array,
+  bd: Float64Array,
+  g: Grid,
+): void {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const x = a[ia];
+    const e = b[ib];
+    const zi = z[i];
+    out[i] =
+      (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * ad[ia] +
+      (zi === 0 ? 0 : zi * Math.log(x)) * bd[ib];
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
+}
+
+function genericTlmBoth(
+  rule: BinaryRule,
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  ad: Float64Array,
+  bd: Float64Array,
+  g: Grid,
+): void {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  // add and subtract: f_a = 1 as the one-tangent loop writes it (1 * adot), f_b from the rule
+  const one = rule === addRule || rule === subtractRule;
+  const da = rule.da;
+  const db = rule.db;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const x = a[ia];
+    const e = b[ib];
+    const zi = z[i];
+    out[i] = (one ? 1 : da(x, e, zi)) * ad[ia] + db(x, e, zi) * bd[ib];
     if (++t === inner) {
       t = 0;
       ia += aWrap;
@@ -432,12 +535,6 @@ export function secondOrderInto(
   else genericSecondOrder(rule, a, b, z, loop, g);
 }
 
-/** Writes `value` for output entry i to an operand's result: `+=` at its entry io when reduced, else `=` at i. */
-function put(out: Float64Array, reduce: boolean, io: number, i: number, value: number): void {
-  if (reduce) out[io] += value;
-  else out[i] = value;
-}
-
 function genericSecondOrder(
   rule: BinaryRule,
   as: Float64Array,
@@ -457,22 +554,30 @@ function genericSecondOrder(
     const w = bar === undefined ? 0 : bar[i];
     const adi = ad === undefined ? 0 : ad[ia];
     const bdi = bd === undefined ? 0 : bd[ib];
-    const cross = w !== 0 && (adi !== 0 || bdi !== 0) ? w * rule.dab(ai, bi, zi) : 0;
+    // f_ab only where a term uses it (ahat with a b tangent, bhat with an a tangent)
+    const needCross = w !== 0 && ((outA !== undefined && bdi !== 0) || (outB !== undefined && adi !== 0));
+    const cross = needCross ? w * rule.dab(ai, bi, zi) : 0;
     if (outA !== undefined) {
       const da = rule.da(ai, bi, zi);
-      if (adjA !== undefined) put(adjA, reduceA, ia, i, da * w);
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += da * w;
+        else adjA[i] = da * w;
       let value = h !== 0 ? da * h : 0;
       if (w !== 0 && adi !== 0) value += w * rule.daa(ai, bi, zi) * adi;
       if (bdi !== 0) value += cross * bdi;
-      put(outA, reduceA, ia, i, value);
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
     }
     if (outB !== undefined) {
       const db = rule.db(ai, bi, zi);
-      if (adjB !== undefined) put(adjB, reduceB, ib, i, db * w);
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += db * w;
+        else adjB[i] = db * w;
       let value = h !== 0 ? db * h : 0;
       if (w !== 0 && bdi !== 0) value += w * rule.dbb(ai, bi, zi) * bdi;
       if (adi !== 0) value += cross * adi;
-      put(outB, reduceB, ib, i, value);
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
     }
     if (++t === inner) {
       t = 0;
@@ -497,12 +602,18 @@ function linearSecondOrder(sign: number, loop: SecondOrderLoop, g: Grid): void {
     const h = hat === undefined ? 0 : hat[i];
     const w = bar === undefined ? 0 : bar[i];
     if (outA !== undefined) {
-      if (adjA !== undefined) put(adjA, reduceA, ia, i, 1 * w);
-      put(outA, reduceA, ia, i, h !== 0 ? 1 * h : 0);
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += 1 * w;
+        else adjA[i] = 1 * w;
+      if (reduceA) outA[ia] += h !== 0 ? 1 * h : 0;
+      else outA[i] = h !== 0 ? 1 * h : 0;
     }
     if (outB !== undefined) {
-      if (adjB !== undefined) put(adjB, reduceB, ib, i, sign * w);
-      put(outB, reduceB, ib, i, h !== 0 ? sign * h : 0);
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += sign * w;
+        else adjB[i] = sign * w;
+      if (reduceB) outB[ib] += h !== 0 ? sign * h : 0;
+      else outB[i] = h !== 0 ? sign * h : 0;
     }
     if (++t === inner) {
       t = 0;
@@ -549,12 +660,18 @@ function multiplySecondOrderDense(as: Float64Array, bs: Float64Array, loop: Seco
     const h = hat[i];
     const w = bar[i];
     if (outA !== undefined) {
-      if (adjA !== undefined) put(adjA, reduceA, ia, i, bi * w);
-      put(outA, reduceA, ia, i, bi * h + w * bd[ib]);
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += bi * w;
+        else adjA[i] = bi * w;
+      if (reduceA) outA[ia] += bi * h + w * bd[ib];
+      else outA[i] = bi * h + w * bd[ib];
     }
     if (outB !== undefined) {
-      if (adjB !== undefined) put(adjB, reduceB, ib, i, ai * w);
-      put(outB, reduceB, ib, i, ai * h + w * ad[ia]);
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += ai * w;
+        else adjB[i] = ai * w;
+      if (reduceB) outB[ib] += ai * h + w * ad[ia];
+      else outB[i] = ai * h + w * ad[ia];
     }
     if (++t === inner) {
       t = 0;
@@ -616,17 +733,23 @@ function multiplySecondOrder(as: Float64Array, bs: Float64Array, loop: SecondOrd
     const bdi = bd === undefined ? 0 : bd[ib];
     if (outA !== undefined) {
       const da = bs[ib];
-      if (adjA !== undefined) put(adjA, reduceA, ia, i, da * w);
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += da * w;
+        else adjA[i] = da * w;
       let value = h !== 0 ? da * h : 0;
       if (w !== 0 && bdi !== 0) value += w * bdi;
-      put(outA, reduceA, ia, i, value);
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
     }
     if (outB !== undefined) {
       const db = as[ia];
-      if (adjB !== undefined) put(adjB, reduceB, ib, i, db * w);
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += db * w;
+        else adjB[i] = db * w;
       let value = h !== 0 ? db * h : 0;
       if (w !== 0 && adi !== 0) value += w * adi;
-      put(outB, reduceB, ib, i, value);
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
     }
     if (++t === inner) {
       t = 0;
@@ -658,12 +781,15 @@ function powerSecondOrder(
     const w = bar === undefined ? 0 : bar[i];
     const adi = ad === undefined ? 0 : ad[ia];
     const bdi = bd === undefined ? 0 : bd[ib];
-    const needCross = w !== 0 && (adi !== 0 || bdi !== 0);
+    // f_ab (and ln a for it) only where a term uses it: no logarithm for a constant exponent's ahat
+    const needCross = w !== 0 && ((outA !== undefined && bdi !== 0) || (outB !== undefined && adi !== 0));
     const log = outB !== undefined || needCross ? Math.log(x) : 0;
     const cross = needCross ? w * (x === 0 ? x ** (e - 1) * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
     if (outA !== undefined) {
       const da = e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x;
-      if (adjA !== undefined) put(adjA, reduceA, ia, i, da * w);
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += da * w;
+        else adjA[i] = da * w;
       let value = h !== 0 ? da * h : 0;
       if (w !== 0 && adi !== 0) {
         const daa =
@@ -671,15 +797,19 @@ function powerSecondOrder(
         value += w * daa * adi;
       }
       if (bdi !== 0) value += cross * bdi;
-      put(outA, reduceA, ia, i, value);
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
     }
     if (outB !== undefined) {
       const db = zi === 0 ? 0 : zi * log;
-      if (adjB !== undefined) put(adjB, reduceB, ib, i, db * w);
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += db * w;
+        else adjB[i] = db * w;
       let value = h !== 0 ? db * h : 0;
       if (w !== 0 && bdi !== 0) value += w * (zi === 0 ? 0 : zi * log ** 2) * bdi;
       if (adi !== 0) value += cross * adi;
-      put(outB, reduceB, ib, i, value);
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
     }
     if (++t === inner) {
       t = 0;

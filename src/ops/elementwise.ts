@@ -29,6 +29,7 @@ import {
   partialTimesInto,
   type SecondOrderLoop,
   secondOrderInto,
+  tlmBothInto,
   unaryFirstInto,
   unaryValuesInto,
 } from "./elementwise-loops.js";
@@ -1088,8 +1089,9 @@ function binaryTlm(
   const bd = bdot === undefined ? undefined : seedData(bdot, b);
   const out = new Float64Array(n);
   walk(gridFor(a, b, shape, n), a, b, shape, (grid) => {
-    if (ad !== undefined) partialTimesInto(rule, 0, out, as, bs, zs, ad, grid, false);
-    if (bd !== undefined) partialTimesInto(rule, 1, out, as, bs, zs, bd, grid, ad !== undefined);
+    if (ad !== undefined && bd !== undefined) tlmBothInto(rule, out, as, bs, zs, ad, bd, grid);
+    else if (ad !== undefined) partialTimesInto(rule, 0, out, as, bs, zs, ad, grid);
+    else if (bd !== undefined) partialTimesInto(rule, 1, out, as, bs, zs, bd, grid);
   });
   return new NDArray(out, shape);
 }
