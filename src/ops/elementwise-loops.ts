@@ -598,6 +598,18 @@ function linearSecondOrder(sign: number, loop: SecondOrderLoop, g: Grid): void {
   const { hat, bar, outA, outB, adjA, adjB, reduceA, reduceB } = loop;
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
+  if ((outA === undefined || !reduceA) && (outB === undefined || !reduceB)) {
+    // every result one entry per output entry: each is a scaled copy of zbar or zhat, one plain loop each
+    if (outA !== undefined) {
+      if (adjA !== undefined) scaledInto(adjA, bar, 1, g.o0, end, false);
+      scaledInto(outA, hat, 1, g.o0, end, true);
+    }
+    if (outB !== undefined) {
+      if (adjB !== undefined) scaledInto(adjB, bar, sign, g.o0, end, false);
+      scaledInto(outB, hat, sign, g.o0, end, true);
+    }
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const h = hat === undefined ? 0 : hat[i];
     const w = bar === undefined ? 0 : bar[i];
@@ -624,6 +636,30 @@ function linearSecondOrder(sign: number, loop: SecondOrderLoop, g: Grid): void {
       ib += bInner;
     }
   }
+}
+
+/**
+ * out[i] = sign * src[i] for o0 <= i < end (0 for an absent src; with `skipZero`, 0 where src is 0, as the
+ * second-order loops skip a zero zhat).
+ */
+function scaledInto(
+  out: Float64Array,
+  src: Float64Array | undefined,
+  sign: number,
+  o0: number,
+  end: number,
+  skipZero: boolean,
+): void {
+  if (src === undefined) {
+    out.fill(0, o0, end);
+    return;
+  }
+  if (skipZero)
+    for (let i = o0; i < end; i++) {
+      const h = src[i];
+      out[i] = h !== 0 ? sign * h : 0;
+    }
+  else for (let i = o0; i < end; i++) out[i] = sign * src[i];
 }
 
 /**
