@@ -73,7 +73,10 @@ function runBlock(key: string, block: Block, rng: () => number, zeros: boolean):
   const outputs = block.outputs.map((o) => o.saved as Raw);
   const arity = inputs.length;
   put(`${key}|recompute`, block.recompute({ inputs })[0]);
+  // one variable as both operands (x * x) gets one tangent, as the sweeps give it
+  const deps = block.dependencies;
   const dots = inputs.map((x) => seedLike(x, rng, zeros));
+  if (deps.length === 2 && deps[0] === deps[1]) dots[1] = dots[0];
   const tlmCombos: (Raw | undefined)[][] =
     arity === 2
       ? [
@@ -234,6 +237,17 @@ function collect(): void {
         runBlock(key, block, rng, zeros);
       }
     }
+    // one array as both operands (x * x, x + x, ...)
+    for (const shape of [[3, 4], [5, 1], []]) {
+      const rng = generator(seed++);
+      const x = operand(shape, rule.domain[0], rng, true);
+      runBlock(
+        `${name}|same ${JSON.stringify(shape)}`,
+        recordOne(() => binaryFunctions[name](x, x)),
+        rng,
+        true,
+      );
+    }
     // special exponents of power and friends: a constant b
     for (const bValue of [0, 0.5, 1, 2, 3]) {
       const rng = generator(seed++);
@@ -271,8 +285,14 @@ function collectReductions(): void {
         put(key, np.sum(x, axes, keepdims));
       }
     }
-    for (const target of [[2, ...shape], [3, ...shape.map((n) => (n === 1 ? 4 : n))]]) {
-      put(`broadcastTo|${JSON.stringify(shape)}|${JSON.stringify(target)}|recompute`, np.broadcast_to(x, target));
+    for (const target of [
+      [2, ...shape],
+      [3, ...shape.map((n) => (n === 1 ? 4 : n))],
+    ]) {
+      put(
+        `broadcastTo|${JSON.stringify(shape)}|${JSON.stringify(target)}|recompute`,
+        np.broadcast_to(x, target),
+      );
     }
   }
 }

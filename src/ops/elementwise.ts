@@ -37,6 +37,7 @@ import {
   addRule,
   type BinaryRule,
   binaryRules,
+  multiplyRule,
   powerRule,
   subtractRule,
   type UnaryRule,
@@ -1119,8 +1120,10 @@ function binaryAdjoint(
   // a partial of 1 on a full-size operand: the adjoint is zbar itself (arrays are immutable, the buffer is shared)
   const sharedA = needA && gatherA === "full" && (rule === addRule || rule === subtractRule);
   const sharedB = needB && gatherB === "full" && rule === addRule;
+  // x * x (one array both operands): f_a zbar = f_b zbar entry for entry, computed once and shared
+  const mirror = rule === multiplyRule && a === b && needA && needB;
   const outA = needA && !sharedA ? gatherBuffer(gatherA, a, n) : undefined;
-  const outB = needB && !sharedB ? gatherBuffer(gatherB, b, n) : undefined;
+  const outB = needB && !sharedB && !mirror ? gatherBuffer(gatherB, b, n) : undefined;
   if (outA !== undefined || outB !== undefined) {
     const as = dataOf(a);
     const bs = dataOf(b);
@@ -1128,12 +1131,14 @@ function binaryAdjoint(
     const targetB: AdjointTarget = { out: outB, reduce: gatherB === "scalar" || gatherB === "reduce" };
     walk(grid, a, b, shape, (g) => adjointInto(rule, as, bs, zs, bar, g, targetA, targetB));
   }
+  const resultA = sharedA
+    ? new NDArray(bar, shapeOf(a))
+    : outA === undefined
+      ? undefined
+      : gathered(outA, gatherA, a, shape);
+  if (mirror) return [resultA, resultA];
   return [
-    sharedA
-      ? new NDArray(bar, shapeOf(a))
-      : outA === undefined
-        ? undefined
-        : gathered(outA, gatherA, a, shape),
+    resultA,
     sharedB
       ? new NDArray(bar, shapeOf(b))
       : outB === undefined
@@ -1192,15 +1197,17 @@ function binarySecondOrder(
     spread(b) &&
     spread(adot) &&
     spread(bdot);
+  // x * x with one tangent: ahat = bhat and abar = bbar entry for entry, computed once and shared
+  const mirror = rule === multiplyRule && a === b && adot === bdot && needA && needB;
   const loop: SecondOrderLoop = {
     hat,
     bar,
     ad: adot === undefined ? undefined : seedData(adot, a),
     bd: bdot === undefined ? undefined : seedData(bdot, b),
     outA: needA ? gatherBuffer(gatherA, a, n) : undefined,
-    outB: needB ? gatherBuffer(gatherB, b, n) : undefined,
+    outB: needB && !mirror ? gatherBuffer(gatherB, b, n) : undefined,
     adjA: withAdjoint && bar !== undefined && needA ? gatherBuffer(gatherA, a, n) : undefined,
-    adjB: withAdjoint && bar !== undefined && needB ? gatherBuffer(gatherB, b, n) : undefined,
+    adjB: withAdjoint && bar !== undefined && needB && !mirror ? gatherBuffer(gatherB, b, n) : undefined,
     reduceA: gatherA === "scalar" || gatherA === "reduce",
     reduceB: gatherB === "scalar" || gatherB === "reduce",
     dense,
@@ -1210,12 +1217,10 @@ function binarySecondOrder(
   walk(grid, a, b, shape, (g) => secondOrderInto(rule, as, bs, zs, loop, g));
   const result = (data: Float64Array | undefined, gather: Gather, target: Operand) =>
     data === undefined ? undefined : gathered(data, gather, target, shape);
-  return [
-    result(loop.adjA, gatherA, a),
-    result(loop.adjB, gatherB, b),
-    result(loop.outA, gatherA, a),
-    result(loop.outB, gatherB, b),
-  ];
+  const adjA = result(loop.adjA, gatherA, a);
+  const outA = result(loop.outA, gatherA, a);
+  if (mirror) return [adjA, adjA, outA, outA];
+  return [adjA, result(loop.adjB, gatherB, b), outA, result(loop.outB, gatherB, b)];
 }
 
 /** What elementwise operations accept: numbers, AdjFloats and NDArrays. */
