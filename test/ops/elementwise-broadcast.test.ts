@@ -244,6 +244,34 @@ describe("np binary functions read broadcast operands in place", () => {
     for (const name of rules) for (const [sa, sb] of general) checkPair(name, sa, sb, seed++, false);
   });
 
+  it("np.multiply(x, x) gives both operands the numbers of two distinct operands, computed once", () => {
+    const rng = generator(7);
+    for (const shape of [[4, 3], [5, 1], [6]]) {
+      const x = new NDArray(draw(rng, sizeOf(shape), [-2, 2], true), shape);
+      const copy = new NDArray(x.data.slice(), shape);
+      const dot = new NDArray(draw(rng, sizeOf(shape), [-1, 1], true), shape);
+      const zbar = new NDArray(draw(rng, sizeOf(shape), [-1, 1], true), shape);
+      const zhat = new NDArray(draw(rng, sizeOf(shape), [-1, 1], true), shape);
+      const same = everyMode(
+        onlyBlock(() => np.multiply(x, x)),
+        [dot, dot],
+        zbar,
+        zhat,
+      );
+      const distinct = everyMode(
+        onlyBlock(() => np.multiply(x, copy)),
+        [dot, dot],
+        zbar,
+        zhat,
+      );
+      for (const [key, value] of same) {
+        const expected = distinct.get(key);
+        if (value === undefined || expected === undefined) expect(value, key).toBe(expected);
+        else expect(Array.from((value as NDArray).data), key).toEqual(Array.from((expected as NDArray).data));
+      }
+    }
+  });
+
   it("an AdjFloat exponent's adjoint and second-order adjoint are single sums over the array", () => {
     const x = new NDArray(Float64Array.of(0.5, 1, 2, 3, 0.25, 4), [3, 2]);
     const e = new AdjFloat(1.5);
