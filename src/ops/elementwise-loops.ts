@@ -1,12 +1,16 @@
 /**
- * @file Flat loops of the binary elementwise rules on arrays. Each operand is a flat Float64Array read with
- * a step of 1 (one entry per output entry) or 0 (one value broadcast to every entry), so same-shape and
- * scalar-broadcast operations need no broadcast copy. The common rules (add, subtract, multiply, divide,
- * power) have their own loops with the rule's formula written inline: a call through `rule.f` from one
- * shared loop is megamorphic (V8 cannot inline it) and costs more than the arithmetic. The inline formulas
- * are the rules' formulas verbatim, so results are the same numbers as the generic loop's; `x ** 2`,
- * `x ** 1`, `x ** 0` and `x ** 0.5` are computed as `x * x`, `x`, `1` and `Math.sqrt(x)` (within 1 ulp of
- * `Math.pow`, with `Math.pow`'s special cases kept).
+ * @file Loops of the elementwise rules on arrays. The binary loops walk a {@link Grid}: one flat row (each
+ * operand read with a step of 1, or 0 for one value broadcast to every entry), rows of a two-level walk
+ * (the [n, 1] x [n, k] and [k] x [n, k] broadcasts and their mixes, each operand read in place with its own
+ * steps), or one strided run of a general N-d broadcast; an operand's adjoint is written per output entry
+ * or summed straight into the operand's shape in the same pass, in entry order (the sums a full-size result
+ * summed back would give). The common rules (add, subtract, multiply, divide, power) have their own loops
+ * with the rule's formula written inline: a call through `rule.f` from one shared loop is megamorphic (V8
+ * cannot inline it) and costs more than the arithmetic. The inline formulas are the rules' formulas
+ * verbatim, so results are the same numbers as the generic loop's; `x ** 2`, `x ** 1`, `x ** 0` and
+ * `x ** 0.5` are computed as `x * x`, `x`, `1` and `Math.sqrt(x)` (within 1 ulp of `Math.pow`, with
+ * `Math.pow`'s special cases kept). Hot loops sit in small functions with no allocation after the loop, so
+ * that code optimised while a long loop runs (on-stack replacement) does not deoptimise on every call.
  */
 
 import {
@@ -426,56 +430,121 @@ export function adjointInto(
   targetA: AdjointTarget,
   targetB: AdjointTarget,
 ): void {
+  if (rule === multiplyRule) multiplyAdjoint(a, b, zbar, g, targetA, targetB);
+  else if (rule === powerRule) powerAdjoint(a, b, z, zbar, g, targetA, targetB);
+  else ruleAdjoint(rule, a, b, z, zbar, g, targetA, targetB);
+}
+
+/** multiply: abar = b zbar, bbar = a zbar. */
+function multiplyAdjoint(
+  a: Float64Array,
+  b: Float64Array,
+  zbar: Float64Array,
+  g: Grid,
+  targetA: AdjointTarget,
+  targetB: AdjointTarget,
+): void {
   const outA = targetA.out;
   const outB = targetB.out;
   const reduceA = targetA.reduce;
   const reduceB = targetB.reduce;
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
-  if (rule === multiplyRule) {
-    // f_a = b, f_b = a
-    for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
-      const w = zbar[i];
-      if (outA !== undefined) {
-        const value = b[ib] * w;
-        if (reduceA) outA[ia] += value;
-        else outA[i] = value;
-      }
-      if (outB !== undefined) {
-        const value = a[ia] * w;
-        if (reduceB) outB[ib] += value;
-        else outB[i] = value;
-      }
-      if (++t === inner) {
-        t = 0;
-        ia += aWrap;
-        ib += bWrap;
-      } else {
-        ia += aInner;
-        ib += bInner;
-      }
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const w = zbar[i];
+    if (outA !== undefined) {
+      const value = b[ib] * w;
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
     }
-    return;
+    if (outB !== undefined) {
+      const value = a[ia] * w;
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
   }
-  const power = rule === powerRule;
+}
+
+/** power z = a^b: abar = f_a zbar, bbar = a^b ln(a) zbar (the rule's formulas inline). */
+function powerAdjoint(
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  zbar: Float64Array,
+  g: Grid,
+  targetA: AdjointTarget,
+  targetB: AdjointTarget,
+): void {
+  const outA = targetA.out;
+  const outB = targetB.out;
+  const reduceA = targetA.reduce;
+  const reduceB = targetB.reduce;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const w = zbar[i];
+    const x = a[ia];
+    const zi = z[i];
+    if (outA !== undefined) {
+      const e = b[ib];
+      const value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * w;
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
+    }
+    if (outB !== undefined) {
+      const value = (zi === 0 ? 0 : zi * Math.log(x)) * w;
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
+}
+
+/** The other rules: add and subtract (1 * zbar, sign * zbar), else the rule's partials through calls. */
+function ruleAdjoint(
+  rule: BinaryRule,
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  zbar: Float64Array,
+  g: Grid,
+  targetA: AdjointTarget,
+  targetB: AdjointTarget,
+): void {
+  const outA = targetA.out;
+  const outB = targetB.out;
+  const reduceA = targetA.reduce;
+  const reduceB = targetB.reduce;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
   const linear = rule === addRule || rule === subtractRule;
   const signB = rule === subtractRule ? -1 : 1;
   const da = rule.da;
   const db = rule.db;
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const w = zbar[i];
-    const x = a[ia];
-    const e = b[ib];
-    const zi = z[i];
     if (outA !== undefined) {
-      const value = linear
-        ? 1 * w
-        : (power ? (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) : da(x, e, zi)) * w;
+      const value = linear ? 1 * w : da(a[ia], b[ib], z[i]) * w;
       if (reduceA) outA[ia] += value;
       else outA[i] = value;
     }
     if (outB !== undefined) {
-      const value = linear ? signB * w : (power ? (zi === 0 ? 0 : zi * Math.log(x)) : db(x, e, zi)) * w;
+      const value = linear ? signB * w : db(a[ia], b[ib], z[i]) * w;
       if (reduceB) outB[ib] += value;
       else outB[i] = value;
     }
