@@ -759,6 +759,19 @@ function multiplySecondOrderDense(as: Float64Array, bs: Float64Array, loop: Seco
     multiplySecondOrderContiguous(as, bs, hat, bar, ad, bd, outA, outB, adjA, adjB, g.n);
     return;
   }
+  if (
+    outA !== undefined &&
+    outB === undefined &&
+    !reduceA &&
+    g.o0 === 0 &&
+    inner === g.n &&
+    bInner === 1 &&
+    g.b0 === 0
+  ) {
+    // operand a's results only (x * x computes them once for both operands), b and bdot contiguous
+    multiplySecondOrderFirst(bs, hat, bar, bd, outA, adjA, g.n);
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const ai = as[ia];
     const bi = bs[ib];
@@ -824,6 +837,28 @@ function multiplySecondOrderContiguous(
   }
   if (adjA !== undefined) for (let i = 0; i < n; i++) adjA[i] = bs[i] * bar[i];
   if (adjB !== undefined) for (let i = 0; i < n; i++) adjB[i] = as[i] * bar[i];
+}
+
+/** multiply, every seed given, operand a's results only, contiguous: adjA = b zbar, outA = b zhat + zbar bdot. */
+function multiplySecondOrderFirst(
+  bs: Float64Array,
+  hat: Float64Array,
+  bar: Float64Array,
+  bd: Float64Array,
+  outA: Float64Array,
+  adjA: Float64Array | undefined,
+  n: number,
+): void {
+  if (adjA !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const bi = bs[i];
+      const w = bar[i];
+      adjA[i] = bi * w;
+      outA[i] = bi * hat[i] + w * bd[i];
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) outA[i] = bs[i] * hat[i] + bar[i] * bd[i];
 }
 
 /** multiply: f_a = b, f_b = a, f_ab = 1, f_aa = f_bb = 0. */
