@@ -450,6 +450,12 @@ function multiplyAdjoint(
   const reduceB = targetB.reduce;
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
+  if (!reduceA && !reduceB && inner === g.n) {
+    // one row, nothing summed: one plain loop per result
+    if (outA !== undefined) scaledRow(outA, b, g.b0, bInner, zbar, g.o0, end);
+    if (outB !== undefined) scaledRow(outB, a, g.a0, aInner, zbar, g.o0, end);
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const w = zbar[i];
     if (outA !== undefined) {
@@ -471,6 +477,19 @@ function multiplyAdjoint(
       ib += bInner;
     }
   }
+}
+
+/** out[i] = v[j] * s[i] for o0 <= i < end, j from j0 by step. */
+function scaledRow(
+  out: Float64Array,
+  v: Float64Array,
+  j0: number,
+  step: number,
+  s: Float64Array,
+  o0: number,
+  end: number,
+): void {
+  for (let i = o0, j = j0; i < end; i++, j += step) out[i] = v[j] * s[i];
 }
 
 /** power z = a^b: abar = f_a zbar, bbar = a^b ln(a) zbar (the rule's formulas inline). */
