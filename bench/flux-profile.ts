@@ -47,8 +47,11 @@ if (only === undefined) {
   const g0 = rng.normal(0, 1, [n, 2]);
   const vg = rng.normal(0, 1, [n, 2]);
   let sink = 0;
-  const start = process.cpuUsage();
+  const cpus: number[] = [];
+  const walls: number[] = [];
   for (let r = 0; r < repeats; r++) {
+    const cpuStart = process.cpuUsage();
+    const wallStart = process.hrtime.bigint();
     if (only === "forward") sink += stopAnnotating(() => objective(g0, 3.2)).data[0];
     else {
       const tape = new Tape();
@@ -62,7 +65,15 @@ if (only === undefined) {
           : computeGradient(J, controls, { tape });
       sink += (d as NDArray).data[0];
     }
+    walls.push(Number(process.hrtime.bigint() - wallStart) / 1e6);
+    const cpu = process.cpuUsage(cpuStart);
+    cpus.push((cpu.user + cpu.system) / 1e3);
   }
-  const cpu = process.cpuUsage(start);
-  console.log(`${only}: ${((cpu.user + cpu.system) / 1e3 / repeats).toFixed(2)} ms CPU a run (sink ${sink})`);
+  const quantile = (list: number[], q: number) =>
+    list.slice().sort((x, y) => x - y)[Math.floor(q * (list.length - 1))];
+  const mean = (list: number[]) => list.reduce((x, y) => x + y, 0) / list.length;
+  console.log(
+    `${only}: CPU mean ${mean(cpus).toFixed(2)} median ${quantile(cpus, 0.5).toFixed(2)} p25 ${quantile(cpus, 0.25).toFixed(2)} ms; ` +
+      `wall median ${quantile(walls, 0.5).toFixed(2)} p25 ${quantile(walls, 0.25).toFixed(2)} ms (sink ${sink})`,
+  );
 }
