@@ -925,18 +925,6 @@ function runGrids(a: Operand, b: Operand, shape: readonly number[], visit: (grid
   );
 }
 
-/** Runs `visit` over the grid, or over every run of the general broadcast when the grid is `null`. */
-function walk(
-  grid: Grid | null,
-  a: Operand,
-  b: Operand,
-  shape: readonly number[],
-  visit: (grid: Grid) => void,
-): void {
-  if (grid !== null) visit(grid);
-  else runGrids(a, b, shape, visit);
-}
-
 /**
  * A seed of an operand laid out as the operand (it walks with it); a seed of another shape (not what the tape
  * gives) is broadcast to the operand's shape first.
@@ -976,6 +964,16 @@ function gathered(data: Float64Array, gather: Gather, target: Operand, shape: re
   if (typeof target === "number") return data[0];
   if (gather === "temporary") return sumToShape(new NDArray(data, shape), target.shape);
   return new NDArray(data, target.shape);
+}
+
+/** {@link gathered} of a buffer that may not have been computed. */
+function gatheredIf(
+  data: Float64Array | undefined,
+  gather: Gather,
+  target: Operand,
+  shape: readonly number[],
+): Operand | undefined {
+  return data === undefined ? undefined : gathered(data, gather, target, shape);
 }
 
 /** y = f(x) entry by entry. */
@@ -1052,7 +1050,9 @@ function binaryValues(rule: BinaryRule, a: Operand, b: Operand): NDArray {
   }
   const as = dataOf(a);
   const bs = dataOf(b);
-  walk(gridFor(a, b, shape, n), a, b, shape, (grid) => binaryValuesGrid(rule, out, as, bs, grid));
+  const grid = gridFor(a, b, shape, n);
+  if (grid !== null) binaryValuesGrid(rule, out, as, bs, grid);
+  else runGrids(a, b, shape, (run) => binaryValuesGrid(rule, out, as, bs, run));
   return new NDArray(out, shape);
 }
 
@@ -1069,6 +1069,22 @@ function binaryTlmScalar(
   if (adot !== undefined) zdot += rule.da(a, b, z) * adot;
   if (bdot !== undefined) zdot += rule.db(a, b, z) * bdot;
   return zdot;
+}
+
+/** zdot over one grid: both tangents in one pass, or the one given. */
+function tlmOnGrid(
+  rule: BinaryRule,
+  out: Float64Array,
+  as: Float64Array,
+  bs: Float64Array,
+  zs: Float64Array,
+  ad: Float64Array | undefined,
+  bd: Float64Array | undefined,
+  grid: Grid,
+): void {
+  if (ad !== undefined && bd !== undefined) tlmBothInto(rule, out, as, bs, zs, ad, bd, grid);
+  else if (ad !== undefined) partialTimesInto(rule, 0, out, as, bs, zs, ad, grid);
+  else if (bd !== undefined) partialTimesInto(rule, 1, out, as, bs, zs, bd, grid);
 }
 
 /** zdot = f_a adot + f_b bdot entry by entry, each tangent read in place with its operand. */
@@ -1089,11 +1105,9 @@ function binaryTlm(
   const ad = adot === undefined ? undefined : seedData(adot, a);
   const bd = bdot === undefined ? undefined : seedData(bdot, b);
   const out = new Float64Array(n);
-  walk(gridFor(a, b, shape, n), a, b, shape, (grid) => {
-    if (ad !== undefined && bd !== undefined) tlmBothInto(rule, out, as, bs, zs, ad, bd, grid);
-    else if (ad !== undefined) partialTimesInto(rule, 0, out, as, bs, zs, ad, grid);
-    else if (bd !== undefined) partialTimesInto(rule, 1, out, as, bs, zs, bd, grid);
-  });
+  const grid = gridFor(a, b, shape, n);
+  if (grid !== null) tlmOnGrid(rule, out, as, bs, zs, ad, bd, grid);
+  else runGrids(a, b, shape, (run) => tlmOnGrid(rule, out, as, bs, zs, ad, bd, run));
   return new NDArray(out, shape);
 }
 
@@ -1129,7 +1143,8 @@ function binaryAdjoint(
     const bs = dataOf(b);
     const targetA: AdjointTarget = { out: outA, reduce: gatherA === "scalar" || gatherA === "reduce" };
     const targetB: AdjointTarget = { out: outB, reduce: gatherB === "scalar" || gatherB === "reduce" };
-    walk(grid, a, b, shape, (g) => adjointInto(rule, as, bs, zs, bar, g, targetA, targetB));
+    if (grid !== null) adjointInto(rule, as, bs, zs, bar, grid, targetA, targetB);
+    else runGrids(a, b, shape, (run) => adjointInto(rule, as, bs, zs, bar, run, targetA, targetB));
   }
   const resultA = sharedA
     ? new NDArray(bar, shapeOf(a))
@@ -1185,7 +1200,6 @@ function binarySecondOrder(
   const bar = seeds.zbar?.data;
   const hat = seeds.zhat?.data;
   // the branch-free multiply formulas where the flat loop (operands and tangents materialised) chose them
-  const spread = (x: Operand) => flatStep(x, n) !== 0;
   const dense =
     hat !== undefined &&
     bar !== undefined &&
@@ -1193,10 +1207,10 @@ function binarySecondOrder(
     bdot !== undefined &&
     needA &&
     needB &&
-    spread(a) &&
-    spread(b) &&
-    spread(adot) &&
-    spread(bdot);
+    flatStep(a, n) !== 0 &&
+    flatStep(b, n) !== 0 &&
+    flatStep(adot, n) !== 0 &&
+    flatStep(bdot, n) !== 0;
   // x * x with one tangent: ahat = bhat and abar = bbar entry for entry, computed once and shared
   const mirror = rule === multiplyRule && a === b && adot === bdot && needA && needB;
   const loop: SecondOrderLoop = {
@@ -1214,13 +1228,12 @@ function binarySecondOrder(
   };
   const as = dataOf(a);
   const bs = dataOf(b);
-  walk(grid, a, b, shape, (g) => secondOrderInto(rule, as, bs, zs, loop, g));
-  const result = (data: Float64Array | undefined, gather: Gather, target: Operand) =>
-    data === undefined ? undefined : gathered(data, gather, target, shape);
-  const adjA = result(loop.adjA, gatherA, a);
-  const outA = result(loop.outA, gatherA, a);
+  if (grid !== null) secondOrderInto(rule, as, bs, zs, loop, grid);
+  else runGrids(a, b, shape, (run) => secondOrderInto(rule, as, bs, zs, loop, run));
+  const adjA = gatheredIf(loop.adjA, gatherA, a, shape);
+  const outA = gatheredIf(loop.outA, gatherA, a, shape);
   if (mirror) return [adjA, adjA, outA, outA];
-  return [adjA, result(loop.adjB, gatherB, b), outA, result(loop.outB, gatherB, b)];
+  return [adjA, gatheredIf(loop.adjB, gatherB, b, shape), outA, gatheredIf(loop.outB, gatherB, b, shape)];
 }
 
 /** What elementwise operations accept: numbers, AdjFloats and NDArrays. */
