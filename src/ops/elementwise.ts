@@ -44,7 +44,7 @@ import {
   unaryRules,
 } from "./elementwise-rules.js";
 import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
-import { broadcastStrides, forEachRun } from "./kernels/strided.js";
+import { broadcastStrides } from "./kernels/strided.js";
 
 /** A raw elementwise operand: a number (AdjFloat's raw value or a constant) or an array. */
 type Operand = number | NDArray;
@@ -863,19 +863,20 @@ function flatStep(value: Operand, size: number): number {
   return value.size === 1 ? 0 : -1;
 }
 
+/** The output shape with size-1 axes dropped and contiguous axes merged: sizes and each array's strides. */
+interface Coalesced {
+  dims: number[];
+  as: number[];
+  bs: number[];
+}
+
 /**
- * How the binary loops walk output `shape` (`size` entries) and the operands: one flat row when each operand
- * has the output's size or one entry; rows of a two-level walk when the broadcast coalesces to two axes
- * (each operand read in place with its own steps: the [n, 1] against [n, k] and [k] against [n, k]
- * patterns and their mixes); `null` for the general N-d broadcast (walked run by run, see {@link runGrids}).
+ * Drops the size-1 axes of output `shape` (`size` entries) and merges adjacent axes that are contiguous for
+ * the output and both operands (as forEachRun does).
  */
-function gridFor(a: Operand, b: Operand, shape: readonly number[], size: number): Grid | null {
-  const sa = flatStep(a, size);
-  const sb = flatStep(b, size);
-  if ((sa >= 0 && sb >= 0) || size === 0) return gridOf(1, size, 0, Math.max(sa, 0), 0, Math.max(sb, 0));
+function coalesce(a: Operand, b: Operand, shape: readonly number[], size: number): Coalesced {
   const aStrides = broadcastStrides(shapeOf(a), shape);
   const bStrides = broadcastStrides(shapeOf(b), shape);
-  // coalesce adjacent axes that are contiguous for the output and both operands (as forEachRun does)
   const dims: number[] = [];
   const as: number[] = [];
   const bs: number[] = [];
@@ -903,26 +904,53 @@ function gridFor(a: Operand, b: Operand, shape: readonly number[], size: number)
     as.push(aStrides[d]);
     bs.push(bStrides[d]);
   }
+  return { dims, as, bs };
+}
+
+/**
+ * How the binary loops walk output `shape` (`size` entries) and the operands: one flat row when each operand
+ * has the output's size or one entry; rows of a two-level walk when the broadcast coalesces to two axes
+ * (each operand read in place with its own steps: the [n, 1] against [n, k] and [k] against [n, k]
+ * patterns and their mixes); `null` for the general N-d broadcast (walked block by block, see
+ * {@link runGrids}).
+ */
+function gridFor(a: Operand, b: Operand, shape: readonly number[], size: number): Grid | null {
+  const sa = flatStep(a, size);
+  const sb = flatStep(b, size);
+  if ((sa >= 0 && sb >= 0) || size === 0) return gridOf(1, size, 0, Math.max(sa, 0), 0, Math.max(sb, 0));
+  const { dims, as, bs } = coalesce(a, b, shape, size);
   if (dims.length === 1) return gridOf(1, dims[0], 0, as[0], 0, bs[0]);
   if (dims.length === 2) return gridOf(dims[0], dims[1], as[0], as[1], bs[0], bs[1]);
   return null;
 }
 
 /**
- * The general N-d broadcast walked run by run: `visit` gets one grid per contiguous output run (the operands
- * read in place with stride 0 on their broadcast axes).
+ * The general N-d broadcast (more than two axes after coalescing) walked block by block: the last two axes
+ * form a two-level grid (operands read in place, stride 0 on their broadcast axes), the leading axes are
+ * counted off one block at a time; `visit` gets each block's grid, in output order.
  */
 function runGrids(a: Operand, b: Operand, shape: readonly number[], visit: (grid: Grid) => void): void {
-  let position = 0;
-  forEachRun(
-    shape,
-    [broadcastStrides(shapeOf(a), shape), broadcastStrides(shapeOf(b), shape)],
-    null,
-    (offsets, length, steps) => {
-      visit(gridOf(1, length, 0, steps[0], 0, steps[1], position, offsets[0], offsets[1]));
-      position += length;
-    },
-  );
+  const size = shapeSize(shape);
+  const { dims, as, bs } = coalesce(a, b, shape, size);
+  const rank = dims.length;
+  const rows = dims[rank - 2];
+  const inner = dims[rank - 1];
+  const block = rows * inner;
+  const counter = new Array<number>(rank - 2).fill(0);
+  for (let o0 = 0, a0 = 0, b0 = 0; o0 < size; o0 += block) {
+    visit(gridOf(rows, inner, as[rank - 2], as[rank - 1], bs[rank - 2], bs[rank - 1], o0, a0, b0));
+    // next block: an odometer over the leading axes
+    for (let d = rank - 3; d >= 0; d--) {
+      if (++counter[d] < dims[d]) {
+        a0 += as[d];
+        b0 += bs[d];
+        break;
+      }
+      counter[d] = 0;
+      a0 -= as[d] * (dims[d] - 1);
+      b0 -= bs[d] * (dims[d] - 1);
+    }
+  }
 }
 
 /**
