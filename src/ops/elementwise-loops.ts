@@ -2,7 +2,7 @@
  * @file Loops of the elementwise rules on arrays. The binary loops walk a {@link Grid}: one flat row (each
  * operand read with a step of 1, or 0 for one value broadcast to every entry), rows of a two-level walk
  * (the [n, 1] x [n, k] and [k] x [n, k] broadcasts and their mixes, each operand read in place with its own
- * steps), or one strided run of a general N-d broadcast; an operand's adjoint is written per output entry
+ * steps), or one block of a general N-d broadcast (its last two axes); an operand's adjoint is written per output entry
  * or summed straight into the operand's shape in the same pass, in entry order (the sums a full-size result
  * summed back would give). The common rules (add, subtract, multiply, divide, power) have their own loops
  * with the rule's formula written inline: a call through `rule.f` from one shared loop is megamorphic (V8
@@ -140,7 +140,7 @@ export function gridOf(
 }
 
 /**
- * z = f(a, b) over a grid (rows of a two-level broadcast, or a strided run): the rules' formulas inline for
+ * z = f(a, b) over a grid (rows of a two-level broadcast, or one block of an N-d broadcast): the rules' formulas inline for
  * add, subtract, multiply and divide, `rule.f` for the others. (Power over rows is computed by the caller on
  * materialised operands, so that its special exponents are chosen as the flat loop chooses them.)
  *

@@ -1057,7 +1057,7 @@ function unarySecondOrder(
 
 /**
  * z = f(a, b) entry by entry with broadcasting: same-shape and scalar operands in one flat loop, broadcasts
- * that coalesce to two axes read in place row by row, the general N-d broadcast run by run (no broadcast
+ * that coalesce to two axes read in place row by row, the general N-d broadcast block by block (no broadcast
  * copy, except power's rows: its operands are materialised so that its special exponents are chosen as in
  * the flat loop, keeping the values bit-identical).
  */

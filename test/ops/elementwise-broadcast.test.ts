@@ -1,6 +1,6 @@
 /**
  * The binary elementwise blocks read broadcast operands in place (rows of a two-level walk for the
- * [n, 1] x [n, k] and [k] x [n, k] patterns and their mixes, strided runs for the general N-d broadcast) and
+ * [n, 1] x [n, k] and [k] x [n, k] patterns and their mixes, blocks of the general N-d broadcast) and
  * sum each operand's adjoint and second-order adjoint straight into its shape. Every mode must give the
  * numbers of the same rule applied to operands and tangents broadcast to the full shape first, with the
  * full-size results summed back entry by entry: bit for bit on the two-level patterns (the same formulas,
@@ -225,7 +225,7 @@ describe("np binary functions read broadcast operands in place", () => {
     for (const name of rules) for (const [sa, sb] of twoLevel) checkPair(name, sa, sb, seed++, true);
   });
 
-  it("general N-d broadcasts (strided runs): every mode to 1e-14 relative of broadcasting first", () => {
+  it("general N-d broadcasts (walked block by block): every mode to 1e-14 relative of broadcasting first", () => {
     const general: [number[], number[]][] = [
       [
         [2, 1, 4],
