@@ -1,12 +1,16 @@
 /**
- * @file Flat loops of the binary elementwise rules on arrays. Each operand is a flat Float64Array read with
- * a step of 1 (one entry per output entry) or 0 (one value broadcast to every entry), so same-shape and
- * scalar-broadcast operations need no broadcast copy. The common rules (add, subtract, multiply, divide,
- * power) have their own loops with the rule's formula written inline: a call through `rule.f` from one
- * shared loop is megamorphic (V8 cannot inline it) and costs more than the arithmetic. The inline formulas
- * are the rules' formulas verbatim, so results are the same numbers as the generic loop's; `x ** 2`,
- * `x ** 1`, `x ** 0` and `x ** 0.5` are computed as `x * x`, `x`, `1` and `Math.sqrt(x)` (within 1 ulp of
- * `Math.pow`, with `Math.pow`'s special cases kept).
+ * @file Loops of the elementwise rules on arrays. The binary loops walk a {@link Grid}: one flat row (each
+ * operand read with a step of 1, or 0 for one value broadcast to every entry), rows of a two-level walk
+ * (the [n, 1] x [n, k] and [k] x [n, k] broadcasts and their mixes, each operand read in place with its own
+ * steps), or one block of a general N-d broadcast (its last two axes); an operand's adjoint is written per output entry
+ * or summed straight into the operand's shape in the same pass, in entry order (the sums a full-size result
+ * summed back would give). The common rules (add, subtract, multiply, divide, power) have their own loops
+ * with the rule's formula written inline: a call through `rule.f` from one shared loop is megamorphic (V8
+ * cannot inline it) and costs more than the arithmetic. The inline formulas are the rules' formulas
+ * verbatim, so results are the same numbers as the generic loop's; `x ** 2`, `x ** 1`, `x ** 0` and
+ * `x ** 0.5` are computed as `x * x`, `x`, `1` and `Math.sqrt(x)` (within 1 ulp of `Math.pow`, with
+ * `Math.pow`'s special cases kept). Hot loops sit in small functions with no allocation after the loop, so
+ * that code optimised while a long loop runs (on-stack replacement) does not deoptimise on every call.
  */
 
 import {
@@ -83,197 +87,593 @@ function powerScalarInto(out: Float64Array, a: Float64Array, sa: number, e: numb
 }
 
 /**
- * The partial derivative of the rule with respect to operand `wrt` (0: a, 1: b) times a seed, entry by entry:
- * out[i] = f_wrt(a, b, z) * s[i * ss], or `out[i] +=` when `accumulate`. The TLM and the adjoint share it.
+ * How a binary loop walks its output and its two operands: the output (and z and the output-shaped seeds)
+ * is contiguous from `o0`, `n` entries in rows of `inner`; operand a is read from `a0` with a step of
+ * `aInner` within a row and jumps `aWrap` (its step between rows minus the (inner - 1) steps taken in the
+ * row) at the end of each row, and b likewise. One row of n entries with steps 1 or 0 is the flat case
+ * (same shapes, or one value broadcast); rows cover the broadcasts that coalesce to two axes without a
+ * copy: `trailing` ([n, 1] against [n, k]: step 0 in a row, 1 between rows), `leading` ([k] against
+ * [n, k]: step 1 in a row, back to the start between rows) and their mixes ([n, 1] against [1, k]). A seed
+ * or an adjoint of an operand is laid out as the operand and walks with it.
+ */
+export interface Grid {
+  readonly n: number;
+  readonly inner: number;
+  readonly o0: number;
+  readonly a0: number;
+  readonly aInner: number;
+  readonly aWrap: number;
+  readonly b0: number;
+  readonly bInner: number;
+  readonly bWrap: number;
+}
+
+/**
+ * The grid of a two-level walk: `outer` rows of `inner` entries, operand steps (within a row, between rows)
+ * and start offsets.
  *
  * @example
- * partialTimesInto(multiplyRule, 0, out, a, 1, b, 1, z, seed, 1, n, false); // out = b * seed
+ * gridOf(4, 2, 1, 0, 2, 1, 0); // a [4, 1] against b [4, 2]
+ */
+export function gridOf(
+  outer: number,
+  inner: number,
+  aOuter: number,
+  aInner: number,
+  bOuter: number,
+  bInner: number,
+  o0 = 0,
+  a0 = 0,
+  b0 = 0,
+): Grid {
+  return {
+    n: outer * inner,
+    inner,
+    o0,
+    a0,
+    aInner,
+    aWrap: aOuter - (inner - 1) * aInner,
+    b0,
+    bInner,
+    bWrap: bOuter - (inner - 1) * bInner,
+  };
+}
+
+/**
+ * z = f(a, b) over a grid (rows of a two-level broadcast, or one block of an N-d broadcast): the rules' formulas inline for
+ * add, subtract, multiply and divide, `rule.f` for the others. (Power over rows is computed by the caller on
+ * materialised operands, so that its special exponents are chosen as the flat loop chooses them.)
+ *
+ * @example
+ * binaryValuesGrid(multiplyRule, out, column, Float64Array.of(1, 2, 3, 4), gridOf(2, 2, 1, 0, 2, 1));
+ */
+export function binaryValuesGrid(
+  rule: BinaryRule,
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  g: Grid,
+): void {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  if (rule === multiplyRule) {
+    for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+      out[i] = a[ia] * b[ib];
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
+    }
+  } else if (rule === addRule) {
+    for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+      out[i] = a[ia] + b[ib];
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
+    }
+  } else if (rule === subtractRule) {
+    for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+      out[i] = a[ia] - b[ib];
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
+    }
+  } else if (rule === divideRule) {
+    for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+      out[i] = a[ia] / b[ib];
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
+    }
+  } else {
+    const f = rule.f;
+    for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+      out[i] = f(a[ia], b[ib]);
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
+    }
+  }
+}
+
+/**
+ * The partial derivative of the rule with respect to operand `wrt` (0: a, 1: b) times a seed laid out as that
+ * operand, entry by entry over the grid: out[i] = f_wrt(a, b, z) * s (the TLM of one operand; both at once
+ * are {@link tlmBothInto}).
+ *
+ * @example
+ * partialTimesInto(multiplyRule, 0, out, a, b, z, adot, gridOf(1, n, 0, 1, 0, 1)); // out = b * adot
  */
 export function partialTimesInto(
   rule: BinaryRule,
   wrt: 0 | 1,
   out: Float64Array,
   a: Float64Array,
-  sa: number,
   b: Float64Array,
-  sb: number,
   z: Float64Array,
   s: Float64Array,
-  ss: number,
-  n: number,
-  accumulate: boolean,
+  g: Grid,
 ): void {
-  if (!accumulate && (rule === addRule || (rule === subtractRule && wrt === 0))) {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const sInner = wrt === 0 ? aInner : bInner;
+  const sWrap = wrt === 0 ? aWrap : bWrap;
+  const end = g.o0 + g.n;
+  if (rule === addRule || (rule === subtractRule && wrt === 0)) {
     // f_a = 1 (and f_b = 1 for add): 1 * s
-    for (let i = 0, is = 0; i < n; i++, is += ss) out[i] = 1 * s[is];
+    for (let i = g.o0, t = 0, is = wrt === 0 ? g.a0 : g.b0; i < end; i++) {
+      out[i] = 1 * s[is];
+      if (++t === inner) {
+        t = 0;
+        is += sWrap;
+      } else is += sInner;
+    }
     return;
   }
   if (rule === multiplyRule) {
-    // f_a = b, f_b = a
+    // f_a = b, f_b = a: v * s with v the other operand
     const v = wrt === 0 ? b : a;
-    const sv = wrt === 0 ? sb : sa;
-    if (accumulate) for (let i = 0, iv = 0, is = 0; i < n; i++, iv += sv, is += ss) out[i] += v[iv] * s[is];
-    else for (let i = 0, iv = 0, is = 0; i < n; i++, iv += sv, is += ss) out[i] = v[iv] * s[is];
-    return;
-  }
-  if (rule === powerRule) {
-    if (wrt === 0) {
-      for (let i = 0, ia = 0, ib = 0, is = 0; i < n; i++, ia += sa, ib += sb, is += ss) {
-        const x = a[ia];
-        const e = b[ib];
-        const value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * z[i]) / x) * s[is];
-        if (accumulate) out[i] += value;
-        else out[i] = value;
-      }
-    } else {
-      for (let i = 0, ia = 0, is = 0; i < n; i++, ia += sa, is += ss) {
-        const zi = z[i];
-        const value = (zi === 0 ? 0 : zi * Math.log(a[ia])) * s[is];
-        if (accumulate) out[i] += value;
-        else out[i] = value;
+    const vInner = wrt === 0 ? bInner : aInner;
+    const vWrap = wrt === 0 ? bWrap : aWrap;
+    for (let i = g.o0, t = 0, iv = wrt === 0 ? g.b0 : g.a0, is = wrt === 0 ? g.a0 : g.b0; i < end; i++) {
+      const value = v[iv] * s[is];
+      out[i] = value;
+      if (++t === inner) {
+        t = 0;
+        iv += vWrap;
+        is += sWrap;
+      } else {
+        iv += vInner;
+        is += sInner;
       }
     }
     return;
   }
+  const power = rule === powerRule;
   const partial = wrt === 0 ? rule.da : rule.db;
-  if (accumulate) {
-    for (let i = 0, ia = 0, ib = 0, is = 0; i < n; i++, ia += sa, ib += sb, is += ss)
-      out[i] += partial(a[ia], b[ib], z[i]) * s[is];
-  } else {
-    for (let i = 0, ia = 0, ib = 0, is = 0; i < n; i++, ia += sa, ib += sb, is += ss)
-      out[i] = partial(a[ia], b[ib], z[i]) * s[is];
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const x = a[ia];
+    const e = b[ib];
+    const zi = z[i];
+    const si = s[wrt === 0 ? ia : ib];
+    let value: number;
+    if (power) {
+      if (wrt === 0) value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * si;
+      else value = (zi === 0 ? 0 : zi * Math.log(x)) * si;
+    } else value = partial(x, e, zi) * si;
+    out[i] = value;
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
   }
 }
 
 /**
- * Sum over i of f_wrt(a, b, z) * s[i] (s contiguous): the adjoint of an operand broadcast to every entry,
- * summed in entry order as the materialised product would be.
+ * The TLM with both tangents in one pass over the grid: out[i] = f_a adot + f_b bdot (the same sum, in the
+ * same order, as f_a adot written first and f_b bdot added), each tangent laid out as its operand.
  *
  * @example
- * partialDotSum(powerRule, 1, a, 1, b, 0, z, zbar, n); // d/db sum(zbar * a^b) for a scalar exponent b
+ * tlmBothInto(multiplyRule, out, a, b, z, adot, bdot, grid); // out = b adot + a bdot
  */
-export function partialDotSum(
+export function tlmBothInto(
   rule: BinaryRule,
-  wrt: 0 | 1,
+  out: Float64Array,
   a: Float64Array,
-  sa: number,
   b: Float64Array,
-  sb: number,
   z: Float64Array,
-  s: Float64Array,
-  n: number,
-): number {
-  let total = 0;
-  if (rule === powerRule && wrt === 1) {
-    for (let i = 0, ia = 0; i < n; i++, ia += sa) {
-      const zi = z[i];
-      total += (zi === 0 ? 0 : zi * Math.log(a[ia])) * s[i];
+  ad: Float64Array,
+  bd: Float64Array,
+  g: Grid,
+): void {
+  if (rule === multiplyRule) multiplyTlmBoth(out, a, b, ad, bd, g);
+  else if (rule === powerRule) powerTlmBoth(out, a, b, z, ad, bd, g);
+  else genericTlmBoth(rule, out, a, b, z, ad, bd, g);
+}
+
+function multiplyTlmBoth(
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  ad: Float64Array,
+  bd: Float64Array,
+  g: Grid,
+): void {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    out[i] = b[ib] * ad[ia] + a[ia] * bd[ib];
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
     }
-    return total;
   }
-  if (rule === multiplyRule) {
-    const v = wrt === 0 ? b : a;
-    const sv = wrt === 0 ? sb : sa;
-    for (let i = 0, iv = 0; i < n; i++, iv += sv) total += v[iv] * s[i];
-    return total;
+}
+
+function powerTlmBoth(
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  ad: Float64Array,
+  bd: Float64Array,
+  g: Grid,
+): void {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const x = a[ia];
+    const e = b[ib];
+    const zi = z[i];
+    out[i] =
+      (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * ad[ia] +
+      (zi === 0 ? 0 : zi * Math.log(x)) * bd[ib];
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
   }
-  const partial = wrt === 0 ? rule.da : rule.db;
-  for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) total += partial(a[ia], b[ib], z[i]) * s[i];
-  return total;
+}
+
+function genericTlmBoth(
+  rule: BinaryRule,
+  out: Float64Array,
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  ad: Float64Array,
+  bd: Float64Array,
+  g: Grid,
+): void {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  // add and subtract: f_a = 1 as the one-tangent loop writes it (1 * adot), f_b from the rule
+  const one = rule === addRule || rule === subtractRule;
+  const da = rule.da;
+  const db = rule.db;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const x = a[ia];
+    const e = b[ib];
+    const zi = z[i];
+    out[i] = (one ? 1 : da(x, e, zi)) * ad[ia] + db(x, e, zi) * bd[ib];
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
 }
 
 /**
- * Seeds and outputs of the flat second-order loop: `hat` = zhat, `bar` = zbar (contiguous, length n), the
- * tangents `ad`, `bd` with their steps, and the outputs to fill (length n each, `undefined` when not wanted).
+ * Where the adjoint loops write an operand's results: `out` undefined when not wanted; `reduce` when the
+ * operand is broadcast (out has the operand's entries, each receiving `+=` the contributions of the
+ * entries it was broadcast to, in entry order: the same sums as the full product summed back), else out
+ * has one entry per output entry (written with `=`).
+ */
+export interface AdjointTarget {
+  readonly out: Float64Array | undefined;
+  readonly reduce: boolean;
+}
+
+/**
+ * Both adjoints of a binary rule in one pass over the grid: abar = f_a zbar, bbar = f_b zbar, each written
+ * per output entry or summed straight into its operand's (broadcast) shape.
+ *
+ * @example
+ * adjointInto(multiplyRule, a, b, z, zbar, grid, { out: abar, reduce: true }, { out: bbar, reduce: false });
+ */
+export function adjointInto(
+  rule: BinaryRule,
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  zbar: Float64Array,
+  g: Grid,
+  targetA: AdjointTarget,
+  targetB: AdjointTarget,
+): void {
+  if (rule === multiplyRule) multiplyAdjoint(a, b, zbar, g, targetA, targetB);
+  else if (rule === powerRule) powerAdjoint(a, b, z, zbar, g, targetA, targetB);
+  else ruleAdjoint(rule, a, b, z, zbar, g, targetA, targetB);
+}
+
+/** multiply: abar = b zbar, bbar = a zbar. */
+function multiplyAdjoint(
+  a: Float64Array,
+  b: Float64Array,
+  zbar: Float64Array,
+  g: Grid,
+  targetA: AdjointTarget,
+  targetB: AdjointTarget,
+): void {
+  const outA = targetA.out;
+  const outB = targetB.out;
+  const reduceA = targetA.reduce;
+  const reduceB = targetB.reduce;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  if (!reduceA && !reduceB && inner === g.n) {
+    // one row, nothing summed: one plain loop per result
+    if (outA !== undefined) scaledRow(outA, b, g.b0, bInner, zbar, g.o0, end);
+    if (outB !== undefined) scaledRow(outB, a, g.a0, aInner, zbar, g.o0, end);
+    return;
+  }
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const w = zbar[i];
+    if (outA !== undefined) {
+      const value = b[ib] * w;
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
+    }
+    if (outB !== undefined) {
+      const value = a[ia] * w;
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
+}
+
+/** out[i] = v[j] * s[i] for o0 <= i < end, j from j0 by step. */
+function scaledRow(
+  out: Float64Array,
+  v: Float64Array,
+  j0: number,
+  step: number,
+  s: Float64Array,
+  o0: number,
+  end: number,
+): void {
+  for (let i = o0, j = j0; i < end; i++, j += step) out[i] = v[j] * s[i];
+}
+
+/** power z = a^b: abar = f_a zbar, bbar = a^b ln(a) zbar (the rule's formulas inline). */
+function powerAdjoint(
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  zbar: Float64Array,
+  g: Grid,
+  targetA: AdjointTarget,
+  targetB: AdjointTarget,
+): void {
+  const outA = targetA.out;
+  const outB = targetB.out;
+  const reduceA = targetA.reduce;
+  const reduceB = targetB.reduce;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const w = zbar[i];
+    const x = a[ia];
+    const zi = z[i];
+    if (outA !== undefined) {
+      const e = b[ib];
+      const value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * w;
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
+    }
+    if (outB !== undefined) {
+      const value = (zi === 0 ? 0 : zi * Math.log(x)) * w;
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
+}
+
+/** The other rules: add and subtract (1 * zbar, sign * zbar), else the rule's partials through calls. */
+function ruleAdjoint(
+  rule: BinaryRule,
+  a: Float64Array,
+  b: Float64Array,
+  z: Float64Array,
+  zbar: Float64Array,
+  g: Grid,
+  targetA: AdjointTarget,
+  targetB: AdjointTarget,
+): void {
+  const outA = targetA.out;
+  const outB = targetB.out;
+  const reduceA = targetA.reduce;
+  const reduceB = targetB.reduce;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  const linear = rule === addRule || rule === subtractRule;
+  const signB = rule === subtractRule ? -1 : 1;
+  const da = rule.da;
+  const db = rule.db;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const w = zbar[i];
+    if (outA !== undefined) {
+      const value = linear ? 1 * w : da(a[ia], b[ib], z[i]) * w;
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
+    }
+    if (outB !== undefined) {
+      const value = linear ? signB * w : db(a[ia], b[ib], z[i]) * w;
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
+}
+
+/**
+ * Seeds and outputs of the second-order loop: `hat` = zhat, `bar` = zbar (output-shaped), the tangents `ad`,
+ * `bd` laid out as their operands, and where to write (`undefined` when not wanted): outA / adjA as operand
+ * a (summed into its shape when `reduceA`), outB / adjB as operand b. `dense` selects the branch-free
+ * multiply formulas (every seed given, no operand a single broadcast value), as the flat loop chose them.
  */
 export interface SecondOrderLoop {
   hat: Float64Array | undefined;
   bar: Float64Array | undefined;
   ad: Float64Array | undefined;
-  sad: number;
   bd: Float64Array | undefined;
-  sbd: number;
   outA: Float64Array | undefined;
   outB: Float64Array | undefined;
   adjA: Float64Array | undefined;
   adjB: Float64Array | undefined;
+  reduceA: boolean;
+  reduceB: boolean;
+  dense: boolean;
 }
 
 /**
- * The adjoint and second-order adjoint of a binary rule in one pass, entry by entry:
+ * The adjoint and second-order adjoint of a binary rule in one pass over the grid, entry by entry:
  * adjA = f_a zbar, adjB = f_b zbar, outA = f_a zhat + zbar (f_aa adot + f_ab bdot),
- * outB = f_b zhat + zbar (f_ab adot + f_bb bdot). Multiply and power have inline loops (power takes ln a
- * once per entry instead of up to three times).
+ * outB = f_b zhat + zbar (f_ab adot + f_bb bdot), each written per output entry or summed straight into its
+ * operand's shape. Multiply and power have inline formulas (power takes ln a once per entry).
  *
  * @example
- * secondOrderInto(multiplyRule, a, 1, b, 1, z, loop, n);
+ * secondOrderInto(multiplyRule, a, b, z, loop, grid);
  */
 export function secondOrderInto(
   rule: BinaryRule,
   a: Float64Array,
-  sa: number,
   b: Float64Array,
-  sb: number,
   z: Float64Array,
   loop: SecondOrderLoop,
-  n: number,
+  g: Grid,
 ): void {
   if (rule === multiplyRule) {
-    const { hat, bar, ad, bd, outA, outB, adjA, adjB } = loop;
-    if (
-      hat !== undefined &&
-      bar !== undefined &&
-      ad !== undefined &&
-      bd !== undefined &&
-      outA !== undefined &&
-      outB !== undefined &&
-      sa === 1 &&
-      sb === 1 &&
-      loop.sad === 1 &&
-      loop.sbd === 1
-    ) {
-      multiplySecondOrderDense(a, b, hat, bar, ad, bd, outA, outB, adjA, adjB, n);
-    } else multiplySecondOrder(a, sa, b, sb, loop, n);
-  } else if (rule === addRule || rule === subtractRule) linearSecondOrder(rule === addRule ? 1 : -1, loop, n);
-  else if (rule === powerRule) powerSecondOrder(a, sa, b, sb, z, loop, n);
-  else genericSecondOrder(rule, a, sa, b, sb, z, loop, n);
+    if (loop.dense) multiplySecondOrderDense(a, b, loop, g);
+    else multiplySecondOrder(a, b, loop, g);
+  } else if (rule === addRule || rule === subtractRule) linearSecondOrder(rule === addRule ? 1 : -1, loop, g);
+  else if (rule === powerRule) powerSecondOrder(a, b, z, loop, g);
+  else genericSecondOrder(rule, a, b, z, loop, g);
 }
 
 function genericSecondOrder(
   rule: BinaryRule,
   as: Float64Array,
-  sa: number,
   bs: Float64Array,
-  sb: number,
   zs: Float64Array,
   loop: SecondOrderLoop,
-  n: number,
+  g: Grid,
 ): void {
-  const { hat, bar, ad, sad, bd, sbd, outA, outB, adjA, adjB } = loop;
-  for (let i = 0, ia = 0, ib = 0, iad = 0, ibd = 0; i < n; i++, ia += sa, ib += sb, iad += sad, ibd += sbd) {
+  const { hat, bar, ad, bd, outA, outB, adjA, adjB, reduceA, reduceB } = loop;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const ai = as[ia];
     const bi = bs[ib];
     const zi = zs[i];
     const h = hat === undefined ? 0 : hat[i];
     const w = bar === undefined ? 0 : bar[i];
-    const adi = ad === undefined ? 0 : ad[iad];
-    const bdi = bd === undefined ? 0 : bd[ibd];
-    const cross = w !== 0 && (adi !== 0 || bdi !== 0) ? w * rule.dab(ai, bi, zi) : 0;
+    const adi = ad === undefined ? 0 : ad[ia];
+    const bdi = bd === undefined ? 0 : bd[ib];
+    // f_ab only where a term uses it (ahat with a b tangent, bhat with an a tangent)
+    const needCross = w !== 0 && ((outA !== undefined && bdi !== 0) || (outB !== undefined && adi !== 0));
+    const cross = needCross ? w * rule.dab(ai, bi, zi) : 0;
     if (outA !== undefined) {
       const da = rule.da(ai, bi, zi);
-      if (adjA !== undefined) adjA[i] = da * w;
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += da * w;
+        else adjA[i] = da * w;
       let value = h !== 0 ? da * h : 0;
       if (w !== 0 && adi !== 0) value += w * rule.daa(ai, bi, zi) * adi;
       if (bdi !== 0) value += cross * bdi;
-      outA[i] = value;
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
     }
     if (outB !== undefined) {
       const db = rule.db(ai, bi, zi);
-      if (adjB !== undefined) adjB[i] = db * w;
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += db * w;
+        else adjB[i] = db * w;
       let value = h !== 0 ? db * h : 0;
       if (w !== 0 && bdi !== 0) value += w * rule.dbb(ai, bi, zi) * bdi;
       if (adi !== 0) value += cross * adi;
-      outB[i] = value;
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
     }
   }
 }
@@ -282,24 +682,147 @@ function genericSecondOrder(
  * add (sign 1) and subtract (sign -1): f_a = 1, f_b = sign, no second derivatives, so ahat = zhat,
  * bhat = sign zhat, abar = zbar, bbar = sign zbar (as the generic loop computes them).
  */
-function linearSecondOrder(sign: number, loop: SecondOrderLoop, n: number): void {
-  const { hat, bar, outA, outB, adjA, adjB } = loop;
-  for (let i = 0; i < n; i++) {
+function linearSecondOrder(sign: number, loop: SecondOrderLoop, g: Grid): void {
+  const { hat, bar, outA, outB, adjA, adjB, reduceA, reduceB } = loop;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  if ((outA === undefined || !reduceA) && (outB === undefined || !reduceB)) {
+    // every result one entry per output entry: each is a scaled copy of zbar or zhat, one plain loop each
+    if (outA !== undefined) {
+      if (adjA !== undefined) scaledInto(adjA, bar, 1, g.o0, end, false);
+      scaledInto(outA, hat, 1, g.o0, end, true);
+    }
+    if (outB !== undefined) {
+      if (adjB !== undefined) scaledInto(adjB, bar, sign, g.o0, end, false);
+      scaledInto(outB, hat, sign, g.o0, end, true);
+    }
+    return;
+  }
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const h = hat === undefined ? 0 : hat[i];
     const w = bar === undefined ? 0 : bar[i];
     if (outA !== undefined) {
-      if (adjA !== undefined) adjA[i] = 1 * w;
-      outA[i] = h !== 0 ? 1 * h : 0;
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += 1 * w;
+        else adjA[i] = 1 * w;
+      if (reduceA) outA[ia] += h !== 0 ? 1 * h : 0;
+      else outA[i] = h !== 0 ? 1 * h : 0;
     }
     if (outB !== undefined) {
-      if (adjB !== undefined) adjB[i] = sign * w;
-      outB[i] = h !== 0 ? sign * h : 0;
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += sign * w;
+        else adjB[i] = sign * w;
+      if (reduceB) outB[ib] += h !== 0 ? sign * h : 0;
+      else outB[i] = h !== 0 ? sign * h : 0;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
     }
   }
 }
 
-/** multiply with every seed present and every operand contiguous: one branch-free loop. */
-function multiplySecondOrderDense(
+/**
+ * out[i] = sign * src[i] for o0 <= i < end (0 for an absent src; with `skipZero`, 0 where src is 0, as the
+ * second-order loops skip a zero zhat).
+ */
+function scaledInto(
+  out: Float64Array,
+  src: Float64Array | undefined,
+  sign: number,
+  o0: number,
+  end: number,
+  skipZero: boolean,
+): void {
+  if (src === undefined) {
+    out.fill(0, o0, end);
+    return;
+  }
+  if (skipZero)
+    for (let i = o0; i < end; i++) {
+      const h = src[i];
+      out[i] = h !== 0 ? sign * h : 0;
+    }
+  else for (let i = o0; i < end; i++) out[i] = sign * src[i];
+}
+
+/**
+ * multiply with every seed given: branch-free formulas adjA = b zbar, adjB = a zbar, outA = b zhat + zbar bdot,
+ * outB = a zhat + zbar adot; a contiguous same-shape walk has its own loop.
+ */
+function multiplySecondOrderDense(as: Float64Array, bs: Float64Array, loop: SecondOrderLoop, g: Grid): void {
+  const { outA, outB, adjA, adjB, reduceA, reduceB } = loop;
+  // cast-free narrowing: `dense` is only set with every seed given
+  const hat = loop.hat ?? new Float64Array(0);
+  const bar = loop.bar ?? new Float64Array(0);
+  const ad = loop.ad ?? new Float64Array(0);
+  const bd = loop.bd ?? new Float64Array(0);
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  if (
+    outA !== undefined &&
+    outB !== undefined &&
+    !reduceA &&
+    !reduceB &&
+    g.o0 === 0 &&
+    inner === g.n &&
+    aInner === 1 &&
+    bInner === 1 &&
+    g.a0 === 0 &&
+    g.b0 === 0
+  ) {
+    multiplySecondOrderContiguous(as, bs, hat, bar, ad, bd, outA, outB, adjA, adjB, g.n);
+    return;
+  }
+  if (
+    outA !== undefined &&
+    outB === undefined &&
+    !reduceA &&
+    g.o0 === 0 &&
+    inner === g.n &&
+    bInner === 1 &&
+    g.b0 === 0
+  ) {
+    // operand a's results only (x * x computes them once for both operands), b and bdot contiguous
+    multiplySecondOrderFirst(bs, hat, bar, bd, outA, adjA, g.n);
+    return;
+  }
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
+    const ai = as[ia];
+    const bi = bs[ib];
+    const h = hat[i];
+    const w = bar[i];
+    if (outA !== undefined) {
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += bi * w;
+        else adjA[i] = bi * w;
+      if (reduceA) outA[ia] += bi * h + w * bd[ib];
+      else outA[i] = bi * h + w * bd[ib];
+    }
+    if (outB !== undefined) {
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += ai * w;
+        else adjB[i] = ai * w;
+      if (reduceB) outB[ib] += ai * h + w * ad[ia];
+      else outB[i] = ai * h + w * ad[ia];
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
+    }
+  }
+}
+
+/** multiply, every seed given, every operand contiguous and of the output's shape: one branch-free loop. */
+function multiplySecondOrderContiguous(
   as: Float64Array,
   bs: Float64Array,
   hat: Float64Array,
@@ -335,34 +858,65 @@ function multiplySecondOrderDense(
   if (adjB !== undefined) for (let i = 0; i < n; i++) adjB[i] = as[i] * bar[i];
 }
 
-/** multiply: f_a = b, f_b = a, f_ab = 1, f_aa = f_bb = 0. */
-function multiplySecondOrder(
-  as: Float64Array,
-  sa: number,
+/** multiply, every seed given, operand a's results only, contiguous: adjA = b zbar, outA = b zhat + zbar bdot. */
+function multiplySecondOrderFirst(
   bs: Float64Array,
-  sb: number,
-  loop: SecondOrderLoop,
+  hat: Float64Array,
+  bar: Float64Array,
+  bd: Float64Array,
+  outA: Float64Array,
+  adjA: Float64Array | undefined,
   n: number,
 ): void {
-  const { hat, bar, ad, sad, bd, sbd, outA, outB, adjA, adjB } = loop;
-  for (let i = 0, ia = 0, ib = 0, iad = 0, ibd = 0; i < n; i++, ia += sa, ib += sb, iad += sad, ibd += sbd) {
+  if (adjA !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const bi = bs[i];
+      const w = bar[i];
+      adjA[i] = bi * w;
+      outA[i] = bi * hat[i] + w * bd[i];
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) outA[i] = bs[i] * hat[i] + bar[i] * bd[i];
+}
+
+/** multiply: f_a = b, f_b = a, f_ab = 1, f_aa = f_bb = 0. */
+function multiplySecondOrder(as: Float64Array, bs: Float64Array, loop: SecondOrderLoop, g: Grid): void {
+  const { hat, bar, ad, bd, outA, outB, adjA, adjB, reduceA, reduceB } = loop;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const h = hat === undefined ? 0 : hat[i];
     const w = bar === undefined ? 0 : bar[i];
-    const adi = ad === undefined ? 0 : ad[iad];
-    const bdi = bd === undefined ? 0 : bd[ibd];
+    const adi = ad === undefined ? 0 : ad[ia];
+    const bdi = bd === undefined ? 0 : bd[ib];
     if (outA !== undefined) {
       const da = bs[ib];
-      if (adjA !== undefined) adjA[i] = da * w;
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += da * w;
+        else adjA[i] = da * w;
       let value = h !== 0 ? da * h : 0;
       if (w !== 0 && bdi !== 0) value += w * bdi;
-      outA[i] = value;
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
     }
     if (outB !== undefined) {
       const db = as[ia];
-      if (adjB !== undefined) adjB[i] = db * w;
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += db * w;
+        else adjB[i] = db * w;
       let value = h !== 0 ? db * h : 0;
       if (w !== 0 && adi !== 0) value += w * adi;
-      outB[i] = value;
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
     }
   }
 }
@@ -370,28 +924,31 @@ function multiplySecondOrder(
 /** power z = a^b, the rule's formulas with ln a evaluated once per entry. */
 function powerSecondOrder(
   as: Float64Array,
-  sa: number,
   bs: Float64Array,
-  sb: number,
   zs: Float64Array,
   loop: SecondOrderLoop,
-  n: number,
+  g: Grid,
 ): void {
-  const { hat, bar, ad, sad, bd, sbd, outA, outB, adjA, adjB } = loop;
-  for (let i = 0, ia = 0, ib = 0, iad = 0, ibd = 0; i < n; i++, ia += sa, ib += sb, iad += sad, ibd += sbd) {
+  const { hat, bar, ad, bd, outA, outB, adjA, adjB, reduceA, reduceB } = loop;
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const x = as[ia];
     const e = bs[ib];
     const zi = zs[i];
     const h = hat === undefined ? 0 : hat[i];
     const w = bar === undefined ? 0 : bar[i];
-    const adi = ad === undefined ? 0 : ad[iad];
-    const bdi = bd === undefined ? 0 : bd[ibd];
-    const needCross = w !== 0 && (adi !== 0 || bdi !== 0);
+    const adi = ad === undefined ? 0 : ad[ia];
+    const bdi = bd === undefined ? 0 : bd[ib];
+    // f_ab (and ln a for it) only where a term uses it: no logarithm for a constant exponent's ahat
+    const needCross = w !== 0 && ((outA !== undefined && bdi !== 0) || (outB !== undefined && adi !== 0));
     const log = outB !== undefined || needCross ? Math.log(x) : 0;
     const cross = needCross ? w * (x === 0 ? x ** (e - 1) * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
     if (outA !== undefined) {
       const da = e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x;
-      if (adjA !== undefined) adjA[i] = da * w;
+      if (adjA !== undefined)
+        if (reduceA) adjA[ia] += da * w;
+        else adjA[i] = da * w;
       let value = h !== 0 ? da * h : 0;
       if (w !== 0 && adi !== 0) {
         const daa =
@@ -399,15 +956,27 @@ function powerSecondOrder(
         value += w * daa * adi;
       }
       if (bdi !== 0) value += cross * bdi;
-      outA[i] = value;
+      if (reduceA) outA[ia] += value;
+      else outA[i] = value;
     }
     if (outB !== undefined) {
       const db = zi === 0 ? 0 : zi * log;
-      if (adjB !== undefined) adjB[i] = db * w;
+      if (adjB !== undefined)
+        if (reduceB) adjB[ib] += db * w;
+        else adjB[i] = db * w;
       let value = h !== 0 ? db * h : 0;
       if (w !== 0 && bdi !== 0) value += w * (zi === 0 ? 0 : zi * log ** 2) * bdi;
       if (adi !== 0) value += cross * adi;
-      outB[i] = value;
+      if (reduceB) outB[ib] += value;
+      else outB[i] = value;
+    }
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+      ib += bWrap;
+    } else {
+      ia += aInner;
+      ib += bInner;
     }
   }
 }

@@ -26,11 +26,16 @@ import {
 import { AdjFloat, registerAdjFloatArithmetic } from "../values/adj-float.js";
 import { NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
 import {
+  type AdjointTarget,
+  adjointInto,
+  binaryValuesGrid,
   binaryValuesInto,
-  partialDotSum,
+  type Grid,
+  gridOf,
   partialTimesInto,
   type SecondOrderLoop,
   secondOrderInto,
+  tlmBothInto,
   unaryFirstInto,
   unaryValuesInto,
 } from "./elementwise-loops.js";
@@ -39,12 +44,13 @@ import {
   type BinaryRule,
   binaryRules,
   multiplyRule,
+  powerRule,
   subtractRule,
   type UnaryRule,
   unaryRules,
 } from "./elementwise-rules.js";
 import { broadcastShapesFor, broadcastTo, sumToShape } from "./kernels/broadcast.js";
-import { broadcastPattern } from "./kernels/strided.js";
+import { broadcastStrides } from "./kernels/strided.js";
 
 /** A raw elementwise operand: a number (AdjFloat's raw value or a constant) or an array. */
 type Operand = number | NDArray;
@@ -806,37 +812,160 @@ function shapeOf(value: Operand): readonly number[] {
   return typeof value === "number" ? [] : value.shape;
 }
 
+/** An operand's entries as a flat array (a number as one entry). */
+function dataOf(value: Operand): Float64Array {
+  return typeof value === "number" ? Float64Array.of(value) : value.data;
+}
+
 /**
- * A raw operand as a flat loop input for an output of `size` entries shaped `shape`: its entries and the
- * step (1: one entry per output entry, shared without a copy; 0: one value broadcast to every entry). Only a
- * partial broadcast (e.g. [n, 1] against [n, 2]) is materialised.
+ * The step of an operand in a flat loop over `size` output entries: 1 (one entry per output entry), 0 (one
+ * value broadcast to every entry) or -1 (a partial broadcast, e.g. [n, 1] against [n, 2]).
  */
-function flatOf(value: Operand, shape: readonly number[], size: number): [Float64Array, number] {
-  if (typeof value === "number") return [Float64Array.of(value), 0];
-  if (value.size === size) return [value.data, 1];
-  if (value.size === 1) return [value.data, 0];
-  return [broadcastTo(value, shape).data, 1];
+function flatStep(value: Operand, size: number): number {
+  if (typeof value === "number") return 0;
+  if (value.size === size) return 1;
+  return value.size === 1 ? 0 : -1;
 }
 
-/** Whether `target` (an operand broadcast to `size` entries) receives a single summed value. */
-function isScalarTarget(target: Operand, size: number): boolean {
-  return typeof target === "number" || (target.size === 1 && size !== 1);
+/** The output shape with size-1 axes dropped and contiguous axes merged: sizes and each array's strides. */
+interface Coalesced {
+  dims: number[];
+  as: number[];
+  bs: number[];
 }
 
-/** A summed adjoint as `target`'s raw type: a number, or an array of target's (size-1) shape. */
-function scalarLike(total: number, target: Operand): Operand {
-  return typeof target === "number" ? total : new NDArray(Float64Array.of(total), target.shape);
-}
-
-/** Sums `data` (shaped `shape`) down to the shape of `target`: the adjoint of broadcasting. */
-function reducedTo(data: Float64Array, shape: readonly number[], target: Operand): Operand {
-  if (typeof target === "number") {
-    let total = 0;
-    for (let i = 0; i < data.length; i++) total += data[i];
-    return total;
+/**
+ * Drops the size-1 axes of output `shape` (`size` entries) and merges adjacent axes that are contiguous for
+ * the output and both operands (as forEachRun does).
+ */
+function coalesce(a: Operand, b: Operand, shape: readonly number[], size: number): Coalesced {
+  const aStrides = broadcastStrides(shapeOf(a), shape);
+  const bStrides = broadcastStrides(shapeOf(b), shape);
+  const dims: number[] = [];
+  const as: number[] = [];
+  const bs: number[] = [];
+  const os: number[] = [];
+  let outStride = size;
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d];
+    outStride /= n;
+    if (n === 1) continue;
+    const last = dims.length - 1;
+    if (
+      last >= 0 &&
+      os[last] === outStride * n &&
+      as[last] === aStrides[d] * n &&
+      bs[last] === bStrides[d] * n
+    ) {
+      dims[last] *= n;
+      os[last] = outStride;
+      as[last] = aStrides[d];
+      bs[last] = bStrides[d];
+      continue;
+    }
+    dims.push(n);
+    os.push(outStride);
+    as.push(aStrides[d]);
+    bs.push(bStrides[d]);
   }
-  const full = new NDArray(data, shape);
-  return shapesEqual(shape, target.shape) ? full : sumToShape(full, target.shape);
+  return { dims, as, bs };
+}
+
+/**
+ * How the binary loops walk output `shape` (`size` entries) and the operands: one flat row when each operand
+ * has the output's size or one entry; rows of a two-level walk when the broadcast coalesces to two axes
+ * (each operand read in place with its own steps: the [n, 1] against [n, k] and [k] against [n, k]
+ * patterns and their mixes); `null` for the general N-d broadcast (walked block by block, see
+ * {@link runGrids}).
+ */
+function gridFor(a: Operand, b: Operand, shape: readonly number[], size: number): Grid | null {
+  const sa = flatStep(a, size);
+  const sb = flatStep(b, size);
+  if ((sa >= 0 && sb >= 0) || size === 0) return gridOf(1, size, 0, Math.max(sa, 0), 0, Math.max(sb, 0));
+  const { dims, as, bs } = coalesce(a, b, shape, size);
+  if (dims.length === 1) return gridOf(1, dims[0], 0, as[0], 0, bs[0]);
+  if (dims.length === 2) return gridOf(dims[0], dims[1], as[0], as[1], bs[0], bs[1]);
+  return null;
+}
+
+/**
+ * The general N-d broadcast (more than two axes after coalescing) walked block by block: the last two axes
+ * form a two-level grid (operands read in place, stride 0 on their broadcast axes), the leading axes are
+ * counted off one block at a time; `visit` gets each block's grid, in output order.
+ */
+function runGrids(a: Operand, b: Operand, shape: readonly number[], visit: (grid: Grid) => void): void {
+  const size = shapeSize(shape);
+  const { dims, as, bs } = coalesce(a, b, shape, size);
+  const rank = dims.length;
+  const rows = dims[rank - 2];
+  const inner = dims[rank - 1];
+  const block = rows * inner;
+  const counter = new Array<number>(rank - 2).fill(0);
+  for (let o0 = 0, a0 = 0, b0 = 0; o0 < size; o0 += block) {
+    visit(gridOf(rows, inner, as[rank - 2], as[rank - 1], bs[rank - 2], bs[rank - 1], o0, a0, b0));
+    // next block: an odometer over the leading axes
+    for (let d = rank - 3; d >= 0; d--) {
+      if (++counter[d] < dims[d]) {
+        a0 += as[d];
+        b0 += bs[d];
+        break;
+      }
+      counter[d] = 0;
+      a0 -= as[d] * (dims[d] - 1);
+      b0 -= bs[d] * (dims[d] - 1);
+    }
+  }
+}
+
+/**
+ * A seed of an operand laid out as the operand (it walks with it); a seed of another shape (not what the tape
+ * gives) is broadcast to the operand's shape first.
+ */
+function seedData(seed: Operand, operand: Operand): Float64Array {
+  if (typeof seed === "number") return Float64Array.of(seed);
+  if (typeof operand === "number") return seed.size === 1 ? seed.data : broadcastTo(seed, []).data;
+  return seed.size === operand.size ? seed.data : broadcastTo(seed, operand.shape).data;
+}
+
+/**
+ * How an operand's adjoint-like result is gathered over `size` output entries: `scalar` (a number or a
+ * one-entry operand broadcast: one running sum), `full` (one entry per output entry), `reduce` (a partial
+ * broadcast summed straight into the operand's shape, possible on a grid), `temporary` (a partial
+ * broadcast of the general N-d walk: full-size results summed back with sumToShape, as before).
+ */
+type Gather = "scalar" | "full" | "reduce" | "temporary";
+
+function gatherOf(target: Operand, size: number, grid: Grid | null): Gather {
+  if (typeof target === "number" || (target.size === 1 && size !== 1)) return "scalar";
+  if (target.size === size) return "full";
+  return grid === null ? "temporary" : "reduce";
+}
+
+/** The buffer a gathered result is written to. */
+function gatherBuffer(gather: Gather, target: Operand, size: number): Float64Array {
+  if (gather === "scalar") return new Float64Array(1);
+  return new Float64Array(gather === "reduce" && typeof target !== "number" ? target.size : size);
+}
+
+/**
+ * A gathered buffer as `target`'s raw type: the running sum as a number (or a one-entry array of target's
+ * shape), the reduced entries in target's shape, or the full-size results summed back to it. The sums are
+ * in entry order, as the full-size results summed back with sumToShape.
+ */
+function gathered(data: Float64Array, gather: Gather, target: Operand, shape: readonly number[]): Operand {
+  if (typeof target === "number") return data[0];
+  if (gather === "temporary") return sumToShape(new NDArray(data, shape), target.shape);
+  return new NDArray(data, target.shape);
+}
+
+/** {@link gathered} of a buffer that may not have been computed. */
+function gatheredIf(
+  data: Float64Array | undefined,
+  gather: Gather,
+  target: Operand,
+  shape: readonly number[],
+): Operand | undefined {
+  return data === undefined ? undefined : gathered(data, gather, target, shape);
 }
 
 /** y = f(x) entry by entry. */
@@ -890,21 +1019,52 @@ function unarySecondOrder(
   return [adjoint === undefined ? undefined : new NDArray(adjoint, x.shape), new NDArray(second, x.shape)];
 }
 
-/** z = f(a, b) entry by entry with broadcasting (same-shape and scalar operands read in place). */
+/**
+ * z = f(a, b) entry by entry with broadcasting: same-shape and scalar operands in one flat loop, broadcasts
+ * that coalesce to two axes read in place row by row, the general N-d broadcast block by block (no broadcast
+ * copy, except power's rows: its operands are materialised so that its special exponents are chosen as in
+ * the flat loop, keeping the values bit-identical).
+ */
 function binaryValues(rule: BinaryRule, a: Operand, b: Operand): NDArray {
   const shape =
     typeof a !== "number" && typeof b !== "number" && shapesEqual(a.shape, b.shape)
       ? a.shape
       : broadcastShapesFor(`np.${rule.name}`, [shapeOf(a), shapeOf(b)]);
   const n = shapeSize(shape);
-  const [as, sa] = flatOf(a, shape, n);
-  const [bs, sb] = flatOf(b, shape, n);
   const out = new Float64Array(n);
-  binaryValuesInto(rule, out, as, sa, bs, sb, n);
+  const sa = flatStep(a, n);
+  const sb = flatStep(b, n);
+  if ((sa >= 0 && sb >= 0) || rule === powerRule) {
+    const as = sa >= 0 ? dataOf(a) : broadcastTo(asArray(a), shape).data;
+    const bs = sb >= 0 ? dataOf(b) : broadcastTo(asArray(b), shape).data;
+    binaryValuesInto(rule, out, as, sa >= 0 ? sa : 1, bs, sb >= 0 ? sb : 1, n);
+    return new NDArray(out, shape);
+  }
+  const as = dataOf(a);
+  const bs = dataOf(b);
+  const grid = gridFor(a, b, shape, n);
+  if (grid !== null) binaryValuesGrid(rule, out, as, bs, grid);
+  else runGrids(a, b, shape, (run) => binaryValuesGrid(rule, out, as, bs, run));
   return new NDArray(out, shape);
 }
 
-/** zdot = f_a adot + f_b bdot entry by entry, the tangents broadcast to z's shape. */
+/** zdot over one grid: both tangents in one pass, or the one given. */
+function tlmOnGrid(
+  rule: BinaryRule,
+  out: Float64Array,
+  as: Float64Array,
+  bs: Float64Array,
+  zs: Float64Array,
+  ad: Float64Array | undefined,
+  bd: Float64Array | undefined,
+  grid: Grid,
+): void {
+  if (ad !== undefined && bd !== undefined) tlmBothInto(rule, out, as, bs, zs, ad, bd, grid);
+  else if (ad !== undefined) partialTimesInto(rule, 0, out, as, bs, zs, ad, grid);
+  else if (bd !== undefined) partialTimesInto(rule, 1, out, as, bs, zs, bd, grid);
+}
+
+/** zdot = f_a adot + f_b bdot entry by entry, each tangent read in place with its operand. */
 function binaryTlm(
   rule: BinaryRule,
   a: Operand,
@@ -917,63 +1077,21 @@ function binaryTlm(
   const shape = z.shape;
   const zs = z.data;
   const n = zs.length;
-  const [as, sa] = flatOf(a, shape, n);
-  const [bs, sb] = flatOf(b, shape, n);
+  const as = dataOf(a);
+  const bs = dataOf(b);
+  const ad = adot === undefined ? undefined : seedData(adot, a);
+  const bd = bdot === undefined ? undefined : seedData(bdot, b);
   const out = new Float64Array(n);
-  if (adot !== undefined) {
-    const [d, sd] = flatOf(adot, shape, n);
-    partialTimesInto(rule, 0, out, as, sa, bs, sb, zs, d, sd, n, false);
-  }
-  if (bdot !== undefined) {
-    const [d, sd] = flatOf(bdot, shape, n);
-    partialTimesInto(rule, 1, out, as, sa, bs, sb, zs, d, sd, n, adot !== undefined);
-  }
+  const grid = gridFor(a, b, shape, n);
+  if (grid !== null) tlmOnGrid(rule, out, as, bs, zs, ad, bd, grid);
+  else runGrids(a, b, shape, (run) => tlmOnGrid(rule, out, as, bs, zs, ad, bd, run));
   return new NDArray(out, shape);
 }
 
-/** f_wrt zbar summed back to the shape of operand `target` (0: a, 1: b). */
-function operandAdjoint(
-  rule: BinaryRule,
-  wrt: 0 | 1,
-  target: Operand,
-  as: Float64Array,
-  sa: number,
-  bs: Float64Array,
-  sb: number,
-  z: NDArray,
-  zbar: NDArray,
-): Operand {
-  const shape = z.shape;
-  const zs = z.data;
-  const n = zs.length;
-  const bar = zbar.data;
-  if (typeof target === "number" || isScalarTarget(target, n))
-    return scalarLike(partialDotSum(rule, wrt, as, sa, bs, sb, zs, bar, n), target);
-  if ((rule === addRule || (rule === subtractRule && wrt === 0)) && target.size === n) {
-    // the partial is 1: the adjoint is zbar itself (arrays are immutable, the buffer is shared)
-    return new NDArray(bar, target.shape);
-  }
-  if (rule === multiplyRule && target.size < n && (wrt === 0 ? sb : sa) === 1) {
-    // a column-like operand ([n, 1] against [n, k]): f_wrt zbar summed group by group without the full product
-    const pattern = broadcastPattern(target.shape, shape);
-    if (pattern !== null && "trailing" in pattern) {
-      const v = wrt === 0 ? bs : as;
-      const g = pattern.trailing;
-      const out = new Float64Array(target.size);
-      for (let j = 0, i = 0; j < out.length; j++) {
-        let total = 0;
-        for (let t = 0; t < g; t++, i++) total += v[i] * bar[i];
-        out[j] = 0 + total; // as the materialised product summed into zeros (sumToShape)
-      }
-      return new NDArray(out, target.shape);
-    }
-  }
-  const out = new Float64Array(n);
-  partialTimesInto(rule, wrt, out, as, sa, bs, sb, zs, bar, 1, n, false);
-  return reducedTo(out, shape, target);
-}
-
-/** abar = sum-to-shape(f_a zbar), bbar = sum-to-shape(f_b zbar). */
+/**
+ * abar = sum-to-shape(f_a zbar), bbar = sum-to-shape(f_b zbar) in one pass, each summed straight into its
+ * operand's shape (a full-size result only for the general N-d broadcast).
+ */
 function binaryAdjoint(
   rule: BinaryRule,
   a: Operand,
@@ -984,12 +1102,40 @@ function binaryAdjoint(
   needB: boolean,
 ): [Operand | undefined, Operand | undefined] {
   const shape = z.shape;
-  const n = z.data.length;
-  const [as, sa] = flatOf(a, shape, n);
-  const [bs, sb] = flatOf(b, shape, n);
+  const zs = z.data;
+  const n = zs.length;
+  const bar = zbar.data;
+  const grid = gridFor(a, b, shape, n);
+  const gatherA = gatherOf(a, n, grid);
+  const gatherB = gatherOf(b, n, grid);
+  // a partial of 1 on a full-size operand: the adjoint is zbar itself (arrays are immutable, the buffer is shared)
+  const sharedA = needA && gatherA === "full" && (rule === addRule || rule === subtractRule);
+  const sharedB = needB && gatherB === "full" && rule === addRule;
+  // x * x (one array both operands): f_a zbar = f_b zbar entry for entry, computed once and shared
+  const mirror = rule === multiplyRule && a === b && needA && needB;
+  const outA = needA && !sharedA ? gatherBuffer(gatherA, a, n) : undefined;
+  const outB = needB && !sharedB && !mirror ? gatherBuffer(gatherB, b, n) : undefined;
+  if (outA !== undefined || outB !== undefined) {
+    const as = dataOf(a);
+    const bs = dataOf(b);
+    const targetA: AdjointTarget = { out: outA, reduce: gatherA === "scalar" || gatherA === "reduce" };
+    const targetB: AdjointTarget = { out: outB, reduce: gatherB === "scalar" || gatherB === "reduce" };
+    if (grid !== null) adjointInto(rule, as, bs, zs, bar, grid, targetA, targetB);
+    else runGrids(a, b, shape, (run) => adjointInto(rule, as, bs, zs, bar, run, targetA, targetB));
+  }
+  const resultA = sharedA
+    ? new NDArray(bar, shapeOf(a))
+    : outA === undefined
+      ? undefined
+      : gathered(outA, gatherA, a, shape);
+  if (mirror) return [resultA, resultA];
   return [
-    needA ? operandAdjoint(rule, 0, a, as, sa, bs, sb, z, zbar) : undefined,
-    needB ? operandAdjoint(rule, 1, b, as, sa, bs, sb, z, zbar) : undefined,
+    resultA,
+    sharedB
+      ? new NDArray(bar, shapeOf(b))
+      : outB === undefined
+        ? undefined
+        : gathered(outB, gatherB, b, shape),
   ];
 }
 
@@ -1008,7 +1154,8 @@ type SecondOrderResult = [Operand | undefined, Operand | undefined, Operand | un
 
 /**
  * The adjoint (when `withAdjoint`) and the second-order adjoint of a binary rule in one pass, each partial
- * derivative evaluated once per entry:
+ * derivative evaluated once per entry, each result summed straight into its operand's shape (a scalar
+ * operand's terms into one running sum, no full-size temporary):
  * ahat = sum-to-shape(f_a zhat + zbar (f_aa adot + f_ab bdot)),
  * bhat = sum-to-shape(f_b zhat + zbar (f_ab adot + f_bb bdot)).
  */
@@ -1023,30 +1170,47 @@ function binarySecondOrder(
   const shape = z.shape;
   const zs = z.data;
   const n = zs.length;
-  const [as, sa] = flatOf(a, shape, n);
-  const [bs, sb] = flatOf(b, shape, n);
-  const [ad, sad] = seeds.adot === undefined ? [undefined, 0] : flatOf(seeds.adot, shape, n);
-  const [bd, sbd] = seeds.bdot === undefined ? [undefined, 0] : flatOf(seeds.bdot, shape, n);
+  const grid = gridFor(a, b, shape, n);
+  const gatherA = gatherOf(a, n, grid);
+  const gatherB = gatherOf(b, n, grid);
+  const { needA, needB, adot, bdot } = seeds;
   const bar = seeds.zbar?.data;
+  const hat = seeds.zhat?.data;
+  // the branch-free multiply formulas where the flat loop (operands and tangents materialised) chose them
+  const dense =
+    hat !== undefined &&
+    bar !== undefined &&
+    adot !== undefined &&
+    bdot !== undefined &&
+    needA &&
+    needB &&
+    flatStep(a, n) !== 0 &&
+    flatStep(b, n) !== 0 &&
+    flatStep(adot, n) !== 0 &&
+    flatStep(bdot, n) !== 0;
+  // x * x with one tangent: ahat = bhat and abar = bbar entry for entry, computed once and shared
+  const mirror = rule === multiplyRule && a === b && adot === bdot && needA && needB;
   const loop: SecondOrderLoop = {
-    hat: seeds.zhat?.data,
+    hat,
     bar,
-    ad,
-    sad,
-    bd,
-    sbd,
-    outA: seeds.needA ? new Float64Array(n) : undefined,
-    outB: seeds.needB ? new Float64Array(n) : undefined,
-    adjA: withAdjoint && bar !== undefined && seeds.needA ? new Float64Array(n) : undefined,
-    adjB: withAdjoint && bar !== undefined && seeds.needB ? new Float64Array(n) : undefined,
+    ad: adot === undefined ? undefined : seedData(adot, a),
+    bd: bdot === undefined ? undefined : seedData(bdot, b),
+    outA: needA ? gatherBuffer(gatherA, a, n) : undefined,
+    outB: needB && !mirror ? gatherBuffer(gatherB, b, n) : undefined,
+    adjA: withAdjoint && bar !== undefined && needA ? gatherBuffer(gatherA, a, n) : undefined,
+    adjB: withAdjoint && bar !== undefined && needB && !mirror ? gatherBuffer(gatherB, b, n) : undefined,
+    reduceA: gatherA === "scalar" || gatherA === "reduce",
+    reduceB: gatherB === "scalar" || gatherB === "reduce",
+    dense,
   };
-  secondOrderInto(rule, as, sa, bs, sb, zs, loop, n);
-  return [
-    loop.adjA === undefined ? undefined : reducedTo(loop.adjA, shape, a),
-    loop.adjB === undefined ? undefined : reducedTo(loop.adjB, shape, b),
-    loop.outA === undefined ? undefined : reducedTo(loop.outA, shape, a),
-    loop.outB === undefined ? undefined : reducedTo(loop.outB, shape, b),
-  ];
+  const as = dataOf(a);
+  const bs = dataOf(b);
+  if (grid !== null) secondOrderInto(rule, as, bs, zs, loop, grid);
+  else runGrids(a, b, shape, (run) => secondOrderInto(rule, as, bs, zs, loop, run));
+  const adjA = gatheredIf(loop.adjA, gatherA, a, shape);
+  const outA = gatheredIf(loop.outA, gatherA, a, shape);
+  if (mirror) return [adjA, adjA, outA, outA];
+  return [adjA, gatheredIf(loop.adjB, gatherB, b, shape), outA, gatheredIf(loop.outB, gatherB, b, shape)];
 }
 
 /** What elementwise operations accept: numbers, AdjFloats and NDArrays. */

@@ -87,19 +87,10 @@ export function broadcastTo(a: NDArray, shape: readonly number[]): NDArray {
   const src = a.data;
   const pattern = broadcastPattern(a.shape, shape);
   if (pattern !== null) {
-    if ("trailing" in pattern) {
-      // each entry repeated over a contiguous group
-      const g = pattern.trailing;
-      if (g >= 16) for (let j = 0, o = 0; j < src.length; j++, o += g) out.fill(src[j], o, o + g);
-      else
-        for (let j = 0, o = 0; j < src.length; j++) {
-          const v = src[j];
-          for (let t = 0; t < g; t++) out[o++] = v;
-        }
-    } else {
-      // the whole array repeated block after block
-      for (let o = 0; o < size; o += src.length) out.set(src, o);
-    }
+    // the loops live in their own functions: optimised while a long loop runs (on-stack replacement), this
+    // function would otherwise meet its `new NDArray` with no type feedback and deoptimise on every call
+    if ("trailing" in pattern) repeatEachInto(out, src, pattern.trailing);
+    else tileInto(out, src);
     return new NDArray(out, shape);
   }
   let position = 0;
@@ -114,6 +105,27 @@ export function broadcastTo(a: NDArray, shape: readonly number[]): NDArray {
     }
   });
   return new NDArray(out, shape);
+}
+
+/** out = each entry of src repeated over a contiguous group of g entries. */
+function repeatEachInto(out: Float64Array, src: Float64Array, g: number): void {
+  if (g >= 16) for (let j = 0, o = 0; j < src.length; j++, o += g) out.fill(src[j], o, o + g);
+  else if (g === 2)
+    for (let j = 0, o = 0; j < src.length; j++, o += 2) {
+      const v = src[j];
+      out[o] = v;
+      out[o + 1] = v;
+    }
+  else
+    for (let j = 0, o = 0; j < src.length; j++) {
+      const v = src[j];
+      for (let t = 0; t < g; t++) out[o++] = v;
+    }
+}
+
+/** out = the whole of src repeated block after block. */
+function tileInto(out: Float64Array, src: Float64Array): void {
+  for (let o = 0; o < out.length; o += src.length) out.set(src, o);
 }
 
 /**
@@ -178,17 +190,27 @@ export function sumPatternInto(
   src: Float64Array,
   pattern: { trailing: number } | { leading: number },
 ): void {
-  if ("trailing" in pattern) {
-    const g = pattern.trailing;
-    for (let j = 0, position = 0; j < out.length; j++) {
-      let total = 0;
-      for (let t = 0; t < g; t++) total += src[position++];
-      out[j] += total;
-    }
-  } else {
-    const m = pattern.leading;
-    for (let position = 0; position < src.length; ) for (let j = 0; j < m; j++) out[j] += src[position++];
+  if ("trailing" in pattern) sumGroupsInto(out, src, pattern.trailing);
+  else sumBlocksInto(out, src, pattern.leading);
+}
+
+/** out[j] += the sum of src's j-th contiguous group of g entries (summed from 0). */
+function sumGroupsInto(out: Float64Array, src: Float64Array, g: number): void {
+  if (g === 2) {
+    for (let j = 0, position = 0; j < out.length; j++, position += 2)
+      out[j] += 0 + src[position] + src[position + 1];
+    return;
   }
+  for (let j = 0, position = 0; j < out.length; j++) {
+    let total = 0;
+    for (let t = 0; t < g; t++) total += src[position++];
+    out[j] += total;
+  }
+}
+
+/** out[j] += src's j-th entry of every block of m entries, block after block. */
+function sumBlocksInto(out: Float64Array, src: Float64Array, m: number): void {
+  for (let position = 0; position < src.length; ) for (let j = 0; j < m; j++) out[j] += src[position++];
 }
 
 /**
