@@ -7,6 +7,7 @@
  */
 import { stopAnnotating } from "../tape/annotation.js";
 import { hasFusedSecondOrder } from "../tape/capabilities.js";
+import { ScalarSegment } from "../tape/scalar-segment.js";
 import type { Store } from "./buffers.js";
 import type { FallbackStep } from "./program.js";
 
@@ -25,6 +26,13 @@ export interface StepRunner {
  * fallbackRunner(step, store).forward(); // block.recompute on the program's values
  */
 export function fallbackRunner(step: FallbackStep, store: Store): StepRunner {
+  const { block, inputs, outputs } = step;
+  if (block instanceof ScalarSegment) return segmentRunner(block, step, store);
+  return genericRunner(step, store);
+}
+
+/** The runner of any block through its own modes. */
+function genericRunner(step: FallbackStep, store: Store): StepRunner {
   const { block, inputs, outputs } = step;
   const slots = store.program.slots;
   const needed = inputs.map((k) => slots[k].active);
@@ -79,6 +87,56 @@ export function fallbackRunner(step: FallbackStep, store: Store): StepRunner {
         store.accumulate("adjoint", k, adjoints[i]);
         store.accumulate("hessian", k, hessians[i]);
       });
+    },
+  };
+}
+
+/**
+ * The runner of a scalar segment's step: its typed loops through its composite modes. The adjoint and
+ * second-order passes start from the inputs' slots as the program holds them and add the operations'
+ * contributions one at a time, in the order the uncompiled sweep adds them (so the sums are the same
+ * numbers, bit for bit, also for an input that other blocks read too).
+ */
+function segmentRunner(segment: ScalarSegment, step: FallbackStep, store: Store): StepRunner {
+  const generic = genericRunner(step, store);
+  const { inputs, outputs } = step;
+  const slots = store.program.slots;
+  const needed = inputs.map((k) => slots[k].active);
+  const values = () => inputs.map((k) => store.raw("value", k));
+  const starts = (channel: "adjoint" | "hessian") =>
+    inputs.map((k, i) => (needed[i] ? store.raw(channel, k) : undefined));
+  const store_ = (channel: "adjoint" | "hessian", results: readonly (number | undefined)[]) => {
+    inputs.forEach((k, i) => {
+      const result = results[i];
+      if (needed[i] && result !== undefined) store.write(channel, k, result);
+    });
+  };
+  return {
+    forward: generic.forward,
+    tangent: generic.tangent,
+    adjoint() {
+      const adjInputs = outputs.map((k) => store.raw("adjoint", k));
+      if (adjInputs.every((a) => a === undefined)) return;
+      const result = segment._composite("adjoint", {
+        inputs: values(),
+        needed,
+        adjInputs,
+        adjStart: starts("adjoint"),
+      });
+      store_("adjoint", result.adj);
+    },
+    second() {
+      const result = segment._composite("fused", {
+        inputs: values(),
+        needed,
+        adjInputs: outputs.map((k) => store.raw("adjoint", k)),
+        hessianInputs: outputs.map((k) => store.raw("hessian", k)),
+        tlmInputs: inputs.map((k, i) => (needed[i] ? store.raw("tangent", k) : undefined)),
+        adjStart: starts("adjoint"),
+        hessianStart: starts("hessian"),
+      });
+      store_("adjoint", result.adj);
+      store_("hessian", result.hessian);
     },
   };
 }
