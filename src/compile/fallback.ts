@@ -3,7 +3,9 @@
  * blocks, any user block) runs through its own recompute / evaluateTlm / evaluateAdj / evaluateHessian
  * (or evaluateAdjAndHessian when it declares the fused second-order capability), with contexts built from
  * the program's slots. Results are copied into the program's buffers, so any tape compiles and gives the
- * answers of the uncompiled sweeps.
+ * answers of the uncompiled sweeps. A scalar segment (a run of AdjFloat operations recorded as typed
+ * arrays) is one such step: its own typed loops run it (compile time linear in its length, the speed of
+ * the uncompiled sweeps), its adjoints accumulated into the program's slots in the sweeps' order.
  */
 import { stopAnnotating } from "../tape/annotation.js";
 import { hasFusedSecondOrder } from "../tape/capabilities.js";
@@ -20,13 +22,13 @@ export interface StepRunner {
 }
 
 /**
- * The runner of a fallback step over `store`.
+ * The runner of a fallback step over `store` (a scalar segment runs through its typed loops).
  *
  * @example
  * fallbackRunner(step, store).forward(); // block.recompute on the program's values
  */
 export function fallbackRunner(step: FallbackStep, store: Store): StepRunner {
-  const { block, inputs, outputs } = step;
+  const block = step.block;
   if (block instanceof ScalarSegment) return segmentRunner(block, step, store);
   return genericRunner(step, store);
 }
@@ -105,7 +107,7 @@ function segmentRunner(segment: ScalarSegment, step: FallbackStep, store: Store)
   const values = () => inputs.map((k) => store.raw("value", k));
   const starts = (channel: "adjoint" | "hessian") =>
     inputs.map((k, i) => (needed[i] ? store.raw(channel, k) : undefined));
-  const store_ = (channel: "adjoint" | "hessian", results: readonly (number | undefined)[]) => {
+  const writeBack = (channel: "adjoint" | "hessian", results: readonly (number | undefined)[]) => {
     inputs.forEach((k, i) => {
       const result = results[i];
       if (needed[i] && result !== undefined) store.write(channel, k, result);
@@ -123,7 +125,7 @@ function segmentRunner(segment: ScalarSegment, step: FallbackStep, store: Store)
         adjInputs,
         adjStart: starts("adjoint"),
       });
-      store_("adjoint", result.adj);
+      writeBack("adjoint", result.adj);
     },
     second() {
       const result = segment._composite("fused", {
@@ -135,8 +137,8 @@ function segmentRunner(segment: ScalarSegment, step: FallbackStep, store: Store)
         adjStart: starts("adjoint"),
         hessianStart: starts("hessian"),
       });
-      store_("adjoint", result.adj);
-      store_("hessian", result.hessian);
+      writeBack("adjoint", result.adj);
+      writeBack("hessian", result.hessian);
     },
   };
 }
