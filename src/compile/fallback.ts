@@ -113,9 +113,28 @@ function segmentRunner(segment: ScalarSegment, step: FallbackStep, store: Store)
       if (needed[i] && result !== undefined) store.write(channel, k, result);
     });
   };
+  const tangents = () => inputs.map((k, i) => (needed[i] ? store.raw("tangent", k) : undefined));
+  const controls = new Set(store.program.controls);
+  // the segment's token after this step's tangent pass: the second-order pass reuses its tangents
+  let tangentToken: number | undefined;
   return {
-    forward: generic.forward,
-    tangent: generic.tangent,
+    forward() {
+      tangentToken = undefined;
+      generic.forward();
+    },
+    tangent() {
+      tangentToken = undefined;
+      const tlmInputs = tangents();
+      if (tlmInputs.every((t) => t === undefined)) {
+        for (const k of outputs) if (!controls.has(k)) store.write("tangent", k, undefined);
+        return;
+      }
+      const results = segment.evaluateTlm({ inputs: values(), outputs: [], tlmInputs });
+      outputs.forEach((k, i) => {
+        if (!controls.has(k)) store.write("tangent", k, results[i]);
+      });
+      tangentToken = segment._compositeToken();
+    },
     adjoint() {
       const adjInputs = outputs.map((k) => store.raw("adjoint", k));
       if (adjInputs.every((a) => a === undefined)) return;
@@ -133,10 +152,12 @@ function segmentRunner(segment: ScalarSegment, step: FallbackStep, store: Store)
         needed,
         adjInputs: outputs.map((k) => store.raw("adjoint", k)),
         hessianInputs: outputs.map((k) => store.raw("hessian", k)),
-        tlmInputs: inputs.map((k, i) => (needed[i] ? store.raw("tangent", k) : undefined)),
+        tlmInputs: tangents(),
         adjStart: starts("adjoint"),
         hessianStart: starts("hessian"),
+        tangentsReady: tangentToken,
       });
+      tangentToken = undefined;
       writeBack("adjoint", result.adj);
       writeBack("hessian", result.hessian);
     },

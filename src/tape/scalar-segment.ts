@@ -159,6 +159,11 @@ export interface CompositeCall {
   readonly tlmInputs?: readonly unknown[];
   readonly adjStart?: readonly unknown[];
   readonly hessianStart?: readonly unknown[];
+  /**
+   * The segment's `_compositeToken()` right after an `evaluateTlm` with the same inputs and `tlmInputs`:
+   * when it still holds, the tangents that call left are used instead of a new tangent loop.
+   */
+  readonly tangentsReady?: number;
 }
 
 /** @internal What {@link ScalarSegment._composite} gives: one entry per external, `undefined` for none. */
@@ -289,6 +294,7 @@ export class ScalarSegment extends Block implements FusedSecondOrder {
   private slots: Slots | undefined = undefined;
   /** The slots of the composite modes (reused from call to call). */
   private compositeSlots: Slots | undefined = undefined;
+  private compositeToken = 0;
   private readonly externals: BlockVariable[] = [];
   /** Index of each external (built once there are more than a few; a scan finds them before). */
   private externalIndex: Map<BlockVariable, number> | undefined = undefined;
@@ -866,8 +872,14 @@ export class ScalarSegment extends Block implements FusedSecondOrder {
     return flags;
   }
 
+  /** @internal Changes with every use of the composite slots and every recompute (see `tangentsReady`). */
+  _compositeToken(): number {
+    return this.compositeToken;
+  }
+
   /** Slots for a composite call (reused from call to call), every bit clear. */
   private compositeSlotsFor(n: number): Slots {
+    this.compositeToken++;
     let slots = this.compositeSlots;
     if (slots === undefined || slots.set.length < n) {
       slots = new Slots(n);
@@ -918,8 +930,17 @@ export class ScalarSegment extends Block implements FusedSecondOrder {
       extSlots.set[k] = set;
     }
     const ext: Externals = { value, slots: extSlots };
-    const slots = this.compositeSlotsFor(n);
-    if (bits & TLM) this.tlmLoop(flags, ext, slots);
+    let slots: Slots;
+    const reuse = this.compositeSlots;
+    if (bits & TLM && reuse !== undefined && call.tangentsReady === this.compositeToken) {
+      // the tangents (and partials) of the evaluateTlm just before: keep them, clear the rest
+      slots = reuse;
+      this.compositeToken++;
+      clearBits(slots.set, n, ~(ADJ | HES) & 0xff);
+    } else {
+      slots = this.compositeSlotsFor(n);
+      if (bits & TLM) this.tlmLoop(flags, ext, slots);
+    }
     const built = this.builtSlots;
     for (let j = 0; j < built.length; j++) {
       const slot = built[j];
@@ -952,6 +973,7 @@ export class ScalarSegment extends Block implements FusedSecondOrder {
 
   recompute({ inputs }: RecomputeContext): readonly unknown[] {
     this.compact();
+    this.compositeToken++;
     const slots = this.slots;
     if (slots !== undefined) clearBits(slots.set, Math.min(slots.set.length, this.size), ~(D1 | D2) & 0xff);
     const n = this.externals.length;

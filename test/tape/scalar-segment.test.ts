@@ -255,6 +255,10 @@ describe("scalar segments (the typed-array record of scalar operations)", () => 
         const hessian = block.evaluateHessian(context);
         if (!hasFusedSecondOrder(block)) throw new Error("no fused second order");
         const [fusedAdjoint, fusedHessian] = block.evaluateAdjAndHessian(context);
+        // the fused call over the tangents an evaluateTlm just left (compile's second-order pass)
+        if (!(block instanceof ScalarSegment)) throw new Error("not a segment");
+        block.evaluateTlm(context);
+        const reused = block._composite("fused", { ...context, tangentsReady: block._compositeToken() });
 
         // the exploded blocks swept with the needed externals as controls
         const controls = externals.filter((_, k) => needed[k]).map((v) => v.blockVariable);
@@ -280,6 +284,7 @@ describe("scalar segments (the typed-array record of scalar operations)", () => 
         expect(same(pick(hessian), sweptHessian), describe()).toBe(true);
         expect(same(pick(fusedAdjoint), sweptFused[0]), describe()).toBe(true);
         expect(same(pick(fusedHessian), sweptFused[1]), describe()).toBe(true);
+        expect(same(reused.adj, fusedAdjoint) && same(reused.hessian, fusedHessian), describe()).toBe(true);
         // an external that is not needed gets nothing
         for (const result of [adjoint, hessian, fusedAdjoint, fusedHessian])
           result.forEach((value, k) => {
