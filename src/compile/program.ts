@@ -3,8 +3,10 @@
  * the functional (a preallocated Float64Array per value and per channel: value, tangent, adjoint,
  * second-order adjoint), and steps in an order consistent with the tape. A step is either a fused group
  * (elementwise blocks and sums over one iteration shape, run by generated loops) or a fallback (any other
- * block, run through its own modes). Views (reshape, ravel, expand_dims, squeeze, broadcast_to) are no step
- * at all: their slot reads the buffers of the value they view, with strides.
+ * block, run through its own modes; a ScalarSegment, a run of AdjFloat operations, is one such step run
+ * by its typed loops rather than generated code a operation). Views (reshape, ravel, expand_dims,
+ * squeeze, broadcast_to) are no step at all: their slot reads the buffers of the value they view, with
+ * strides.
  */
 import { InvalidArgumentError } from "../errors.js";
 import { BinaryConstantBlock, BinaryElementwiseBlock, UnaryElementwiseBlock } from "../ops/elementwise.js";
@@ -20,6 +22,7 @@ import {
 } from "../ops/shape.js";
 import type { Block } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
+import { ScalarSegment } from "../tape/scalar-segment.js";
 import { NDArray } from "../values/ndarray.js";
 
 /** How a slot's raw value is typed at the program's boundary. */
@@ -187,6 +190,14 @@ class ProgramBuilder {
   private readonly slotOf = new Map<BlockVariable, number>();
   private readonly groupsByShape = new Map<string, GroupStep[]>();
   readonly counts = { fused: 0, views: 0, fallback: 0 };
+  /**
+   * The latest step reading each active base slot, and the latest scalar-segment step reading it. A
+   * segment step adds its contributions to the adjoints of its inputs itself, so it keeps its tape order
+   * among the steps reading the same active value: the reverse loops then add to that value's adjoint in
+   * the uncompiled sweep's order (the same sums, bit for bit).
+   */
+  private readonly lastReader = new Map<number, Step>();
+  private readonly lastSegmentReader = new Map<number, Step>();
 
   constructor(
     private readonly controlVariables: readonly BlockVariable[],
@@ -256,12 +267,38 @@ class ProgramBuilder {
       return known ?? this.newSlot(o, kindOf(o.saved), shapeOfRaw(o.saved), active);
     });
     const step: FallbackStep = { kind: "fallback", block, inputs, outputs, order: 0 };
-    this.place(step, this.after(inputs));
+    const segment = block instanceof ScalarSegment;
+    let latest = this.after(inputs);
+    if (segment) latest = Math.max(latest, this.latestReader(inputs, this.lastReader));
+    this.place(step, latest);
+    this.noteReader(step, inputs, this.lastReader);
+    if (segment) this.noteReader(step, inputs, this.lastSegmentReader);
     for (const k of outputs) {
       if (this.slots[k].producer === undefined && !this.controlSlots().includes(k))
         this.slots[k].producer = step;
     }
     this.counts.fallback++;
+  }
+
+  /** The order of the latest step in `readers` reading one of the active `inputs` (-infinity: none). */
+  private latestReader(inputs: readonly number[], readers: Map<number, Step>): number {
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const k of inputs) {
+      if (!this.slots[k].active) continue;
+      const reader = readers.get(this.slots[k].base);
+      if (reader !== undefined && reader.order > latest) latest = reader.order;
+    }
+    return latest;
+  }
+
+  /** Records `step` as a reader of the active `inputs` when it is the latest one. */
+  private noteReader(step: Step, inputs: readonly number[], readers: Map<number, Step>): void {
+    for (const k of inputs) {
+      if (!this.slots[k].active) continue;
+      const base = this.slots[k].base;
+      const known = readers.get(base);
+      if (known === undefined || known.order < step.order) readers.set(base, step);
+    }
   }
 
   private controlSlots(): number[] {
@@ -366,17 +403,20 @@ class ProgramBuilder {
     const groups = this.groupsByShape.get(key) ?? [];
     this.groupsByShape.set(key, groups);
     let target: GroupStep | undefined;
+    // after the scalar segments reading the same active values (see lastReader)
+    const bound = this.latestReader(member.args, this.lastSegmentReader);
     for (let g = groups.length - 1; g >= 0 && g >= groups.length - JOIN_WINDOW; g--) {
-      if (this.canJoin(groups[g], member)) {
+      if (groups[g].order > bound && this.canJoin(groups[g], member)) {
         target = groups[g];
         break;
       }
     }
     if (target === undefined) {
       target = { kind: "group", shape, members: [], order: 0 };
-      this.place(target, this.after(member.args));
+      this.place(target, Math.max(this.after(member.args), bound));
       groups.push(target);
     }
+    this.noteReader(target, member.args, this.lastReader);
     target.members.push(member);
     this.slots[member.out].producer = target;
     this.counts.fused++;

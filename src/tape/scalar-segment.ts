@@ -12,10 +12,12 @@ import {
   type AdjContext,
   Block,
   BlockVariable,
+  type HessianContext,
   type RecomputeContext,
   type Recordable,
   type TlmContext,
 } from "./block.js";
+import { type FusedSecondOrder, fusedSecondOrder } from "./capabilities.js";
 
 /** A unary scalar rule, as the segment calls it (ops/elementwise-rules' UnaryRule is one). */
 export interface ScalarUnaryRule {
@@ -148,6 +150,28 @@ export function binaryTlmScalar(
   return zdot;
 }
 
+/** @internal The arguments of {@link ScalarSegment._composite}: a HessianContext's, with optional start slots. */
+export interface CompositeCall {
+  readonly inputs: readonly unknown[];
+  readonly needed: readonly boolean[];
+  readonly adjInputs: readonly unknown[];
+  readonly hessianInputs?: readonly unknown[];
+  readonly tlmInputs?: readonly unknown[];
+  readonly adjStart?: readonly unknown[];
+  readonly hessianStart?: readonly unknown[];
+  /**
+   * The segment's `_compositeToken()` right after an `evaluateTlm` with the same inputs and `tlmInputs`:
+   * when it still holds, the tangents that call left are used instead of a new tangent loop.
+   */
+  readonly tangentsReady?: number;
+}
+
+/** @internal What {@link ScalarSegment._composite} gives: one entry per external, `undefined` for none. */
+export interface CompositeResult {
+  readonly adj: (number | undefined)[];
+  readonly hessian: (number | undefined)[];
+}
+
 /** Flag bits of an operation on a sweep path: depends on a control; kept (also needed by an output). */
 const ACTIVE = 1;
 const KEPT = 2;
@@ -253,7 +277,7 @@ function allKept(n: number): Uint8Array {
  * const y = withTape(tape, () => np.sin(np.multiply(x, 2))); // one ScalarSegment holding 2 operations
  * tape.blocks.length; // 2: reading the list replaces the segment by its blocks
  */
-export class ScalarSegment extends Block {
+export class ScalarSegment extends Block implements FusedSecondOrder {
   /** Number of operations. */
   size = 0;
   private kinds: Uint8Array;
@@ -268,6 +292,9 @@ export class ScalarSegment extends Block {
   private values: Float64Array;
   /** The derivative slots of the sweeps (allocated by the first sweep). */
   private slots: Slots | undefined = undefined;
+  /** The slots of the composite modes (reused from call to call). */
+  private compositeSlots: Slots | undefined = undefined;
+  private compositeToken = 0;
   private readonly externals: BlockVariable[] = [];
   /** Index of each external (built once there are more than a few; a scan finds them before). */
   private externalIndex: Map<BlockVariable, number> | undefined = undefined;
@@ -823,8 +850,130 @@ export class ScalarSegment extends Block {
     return { value, slots };
   }
 
+  /**
+   * The flags of a composite call: ACTIVE | KEPT for the operations that depend on a needed external (the
+   * operations a sweep with the needed externals as controls would visit), 0 for the others.
+   */
+  private neededFlags(needed: readonly boolean[]): Uint8Array {
+    const n = this.size;
+    const flags = new Uint8Array(n);
+    const kinds = this.kinds;
+    const firsts = this.first;
+    const seconds = this.second;
+    for (let i = 0; i < n; i++) {
+      const a = firsts[i];
+      let on = a >= 0 ? flags[a] !== 0 : needed[-1 - a] === true;
+      if (!on && kinds[i] === BINARY) {
+        const b = seconds[i];
+        on = b >= 0 ? flags[b] !== 0 : needed[-1 - b] === true;
+      }
+      if (on) flags[i] = ACTIVE | KEPT;
+    }
+    return flags;
+  }
+
+  /** @internal Changes with every use of the composite slots and every recompute (see `tangentsReady`). */
+  _compositeToken(): number {
+    return this.compositeToken;
+  }
+
+  /** Slots for a composite call (reused from call to call), every bit clear. */
+  private compositeSlotsFor(n: number): Slots {
+    this.compositeToken++;
+    let slots = this.compositeSlots;
+    if (slots === undefined || slots.set.length < n) {
+      slots = new Slots(n);
+      this.compositeSlots = slots;
+    } else slots.set.fill(0, 0, n);
+    return slots;
+  }
+
+  /**
+   * @internal The segment's adjoint-side modes over contexts, as one call: `adjoint` (evaluateAdj),
+   * `hessian` (evaluateHessian: the second-order adjoint over the adjoints an adjoint pass gives) or
+   * `fused` (evaluateAdjAndHessian). It gives what the per-operation blocks give when swept with the needed
+   * externals as controls, tangents `tlmInputs` on them and seeds `adjInputs` / `hessianInputs` on the
+   * built outputs (a tangent of an external that is not needed is not read). `adjStart` / `hessianStart`
+   * (one entry per external, `undefined` for none) are the externals' slots before the segment runs: the
+   * contributions are added to them one operation at a time, in the sweeps' order (a driver that
+   * accumulates into the externals itself passes none and adds the results).
+   */
+  // long: one composite call for the three modes (externals, seeds, loops, results), each part a few lines
+  _composite(mode: "adjoint" | "hessian" | "fused", call: CompositeCall): CompositeResult {
+    this.compact();
+    const { inputs, needed } = call;
+    const n = this.size;
+    const flags = this.neededFlags(needed);
+    const count = this.externals.length;
+    const value = new Float64Array(count);
+    const extSlots = new Slots(count);
+    const bits = mode === "adjoint" ? ADJ : TLM | ADJ | HES;
+    for (let k = 0; k < count; k++) {
+      value[k] = numberSlot(inputs[k], "input");
+      if (needed[k] !== true) continue;
+      let set = EXT_ACTIVE;
+      const tangent = call.tlmInputs?.[k];
+      if (bits & TLM && tangent !== undefined) {
+        extSlots.tlm[k] = numberSlot(tangent, "tangent");
+        set |= TLM;
+      }
+      const adjoint = call.adjStart?.[k];
+      if (adjoint !== undefined) {
+        extSlots.adj[k] = numberSlot(adjoint, "adjoint");
+        set |= ADJ;
+      }
+      const hessian = call.hessianStart?.[k];
+      if (bits & HES && hessian !== undefined) {
+        extSlots.hes[k] = numberSlot(hessian, "second-order adjoint");
+        set |= HES;
+      }
+      extSlots.set[k] = set;
+    }
+    const ext: Externals = { value, slots: extSlots };
+    let slots: Slots;
+    const reuse = this.compositeSlots;
+    if (bits & TLM && reuse !== undefined && call.tangentsReady === this.compositeToken) {
+      // the tangents (and partials) of the evaluateTlm just before: keep them, clear the rest
+      slots = reuse;
+      this.compositeToken++;
+      clearBits(slots.set, n, ~(ADJ | HES) & 0xff);
+    } else {
+      slots = this.compositeSlotsFor(n);
+      if (bits & TLM) this.tlmLoop(flags, ext, slots);
+    }
+    const built = this.builtSlots;
+    for (let j = 0; j < built.length; j++) {
+      const slot = built[j];
+      if (slot >= n || (flags[slot] & KEPT) === 0) continue;
+      const adjoint = call.adjInputs[j];
+      if (adjoint !== undefined) {
+        slots.adj[slot] = numberSlot(adjoint, "adjoint");
+        slots.set[slot] |= ADJ;
+      }
+      const hessian = bits & HES ? call.hessianInputs?.[j] : undefined;
+      if (hessian !== undefined) {
+        slots.hes[slot] = numberSlot(hessian, "second-order adjoint");
+        slots.set[slot] |= HES;
+      }
+    }
+    if (mode === "fused") this.secondOrderLoop(flags, ext, slots);
+    else {
+      this.adjointLoop(flags, ext, slots);
+      if (mode === "hessian") this.hessianLoop(flags, ext, slots);
+    }
+    const adj: (number | undefined)[] = [];
+    const hessian: (number | undefined)[] = [];
+    for (let k = 0; k < count; k++) {
+      const set = extSlots.set[k];
+      adj.push(set & ADJ ? extSlots.adj[k] : undefined);
+      hessian.push(set & HES ? extSlots.hes[k] : undefined);
+    }
+    return { adj, hessian };
+  }
+
   recompute({ inputs }: RecomputeContext): readonly unknown[] {
     this.compact();
+    this.compositeToken++;
     const slots = this.slots;
     if (slots !== undefined) clearBits(slots.set, Math.min(slots.set.length, this.size), ~(D1 | D2) & 0xff);
     const n = this.externals.length;
@@ -837,26 +986,47 @@ export class ScalarSegment extends Block {
   override evaluateTlm({ inputs, tlmInputs }: TlmContext): readonly unknown[] {
     this.compact();
     const ext = this.contextExternals(inputs, tlmInputs, TLM);
-    const slots = new Slots(this.size);
+    const slots = this.compositeSlotsFor(this.size);
     this.tlmLoop(allKept(this.size), ext, slots);
     return this.builtSlots.map((slot) => (slots.set[slot] & TLM ? slots.tlm[slot] : undefined));
   }
 
   override evaluateAdj({ inputs, adjInputs, needed }: AdjContext): readonly unknown[] {
-    this.compact();
-    const ext = this.contextExternals(inputs, [], ADJ);
-    for (let k = 0; k < needed.length; k++) if (!needed[k]) ext.slots.set[k] = 0;
-    const slots = new Slots(this.size);
-    const built = this.builtSlots;
-    for (let j = 0; j < built.length; j++) {
-      const seed = adjInputs[j];
-      if (seed === undefined) continue;
-      const slot = built[j];
-      slots.adj[slot] = (slots.set[slot] & ADJ ? slots.adj[slot] : 0) + numberSlot(seed, "adjoint");
-      slots.set[slot] |= ADJ;
-    }
-    this.adjointLoop(allKept(this.size), ext, slots);
-    return this.externals.map((_, k) => (ext.slots.set[k] & ADJ ? ext.slots.adj[k] : undefined));
+    return this._composite("adjoint", { inputs, needed, adjInputs }).adj;
+  }
+
+  /** Second-order adjoint mode (see `_composite`: what the per-operation blocks' evaluateHessian give). */
+  override evaluateHessian({
+    inputs,
+    needed,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+  }: HessianContext): readonly unknown[] {
+    return this._composite("hessian", { inputs, needed, adjInputs, hessianInputs, tlmInputs }).hessian;
+  }
+
+  /** The fused second-order mode ({@link FusedSecondOrder}): adjoint and second-order adjoint in one pass. */
+  get [fusedSecondOrder](): true {
+    return true;
+  }
+
+  /** Adjoint and second-order adjoint together (what the Hessian sweep's fused path gives, per operation). */
+  evaluateAdjAndHessian({
+    inputs,
+    needed,
+    adjInputs,
+    hessianInputs,
+    tlmInputs,
+  }: HessianContext): readonly [readonly unknown[], readonly unknown[]] {
+    const { adj, hessian } = this._composite("fused", {
+      inputs,
+      needed,
+      adjInputs,
+      hessianInputs,
+      tlmInputs,
+    });
+    return [adj, hessian];
   }
 
   // ---- the loops: the per-operation blocks' scalar fast paths, operation by operation ----

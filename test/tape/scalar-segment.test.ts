@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import {
   AdjFloat,
   Control,
@@ -11,7 +12,8 @@ import {
 } from "tsadjoint";
 import { Revolve } from "tsadjoint/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Block } from "../../src/tape/block.js";
+import { Block, type BlockVariable } from "../../src/tape/block.js";
+import { hasFusedSecondOrder } from "../../src/tape/capabilities.js";
 import { ScalarSegment } from "../../src/tape/scalar-segment.js";
 import { adjointSweep, findPath, hessianSweep, tlmSweep } from "../../src/tape/sweeps.js";
 
@@ -217,4 +219,196 @@ describe("scalar segments (the typed-array record of scalar operations)", () => 
     expect(adjoint).toEqual([dx.value, da.value]);
     expect(tangent).toEqual([rf.tlm([1, 0])]);
   });
+
+  it("the segment's Block modes (evaluateAdj / evaluateHessian / evaluateAdjAndHessian) equal the per-operation blocks swept over the same seeds", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+        const rng = mulberry(seed);
+        const spec = randomSpec(rng);
+        const segment = recordSpec(spec, false);
+        const exploded = recordSpec(spec, true);
+        const block = segment.tape.records[0];
+        expect(block).toBeInstanceOf(ScalarSegment);
+        expect(segment.tape.records.length).toBe(1);
+        expect(hasFusedSecondOrder(block)).toBe(true);
+        // the segment's dependencies are the inputs in the order of first use
+        const order = block.dependencies.map((d) =>
+          segment.externals.findIndex((x) => x.blockVariable === d),
+        );
+        expect([...order].sort()).toEqual(segment.externals.map((_, k) => k));
+        const externals = order.map((k) => exploded.externals[k]);
+        expect(block.outputs).toEqual(segment.outputs.map((v) => v.blockVariable));
+        // seeds: undefined (no seed), 0 (a zero seed) or a number
+        const seedOf = () => {
+          const u = rng();
+          return u < 0.25 ? undefined : u < 0.4 ? 0 : Math.round((rng() * 4 - 2) * 64) / 64;
+        };
+        const needed = externals.map(() => rng() < 0.7);
+        if (!needed.some(Boolean)) needed[0] = true;
+        const tlmInputs = needed.map((on) => (on ? seedOf() : undefined));
+        const adjInputs = segment.outputs.map(seedOf);
+        const hessianInputs = segment.outputs.map(seedOf);
+        const inputs = block.dependencies.map((d) => d.saved);
+        const outputs = block.outputs.map((o) => o.saved);
+        const context = { inputs, outputs, needed, tlmInputs, adjInputs, hessianInputs };
+        const adjoint = block.evaluateAdj(context);
+        const hessian = block.evaluateHessian(context);
+        if (!hasFusedSecondOrder(block)) throw new Error("no fused second order");
+        const [fusedAdjoint, fusedHessian] = block.evaluateAdjAndHessian(context);
+        // the fused call over the tangents an evaluateTlm just left (compile's second-order pass)
+        if (!(block instanceof ScalarSegment)) throw new Error("not a segment");
+        block.evaluateTlm(context);
+        const reused = block._composite("fused", { ...context, tangentsReady: block._compositeToken() });
+
+        // the exploded blocks swept with the needed externals as controls
+        const controls = externals.filter((_, k) => needed[k]).map((v) => v.blockVariable);
+        const tangents = tlmInputs.filter((_, k) => needed[k]);
+        const outs = exploded.outputs.map((v) => v.blockVariable);
+        const path = () => findPath(exploded.tape, controls, outs, "test");
+        const read = (slot: "adj" | "hessian") => (variable: BlockVariable) => variable[slot];
+        adjointSweep(path(), adjInputs);
+        const sweptAdjoint = controls.map(read("adj"));
+        tlmSweep(path(), tangents);
+        adjointSweep(path(), adjInputs);
+        hessianSweep(path(), adjInputs, { hessianSeeds: hessianInputs, adjointsReady: true });
+        const sweptHessian = controls.map(read("hessian"));
+        tlmSweep(path(), tangents);
+        hessianSweep(path(), adjInputs, { hessianSeeds: hessianInputs });
+        const sweptFused = [controls.map(read("adj")), controls.map(read("hessian"))];
+
+        const pick = (values: readonly unknown[]) => values.filter((_, k) => needed[k]);
+        const same = (a: readonly unknown[], b: readonly unknown[]) =>
+          a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+        const describe = () => JSON.stringify({ seed, needed, tlmInputs, adjInputs, hessianInputs });
+        expect(same(pick(adjoint), sweptAdjoint), describe()).toBe(true);
+        expect(same(pick(hessian), sweptHessian), describe()).toBe(true);
+        expect(same(pick(fusedAdjoint), sweptFused[0]), describe()).toBe(true);
+        expect(same(pick(fusedHessian), sweptFused[1]), describe()).toBe(true);
+        expect(same(reused.adj, fusedAdjoint) && same(reused.hessian, fusedHessian), describe()).toBe(true);
+        // an external that is not needed gets nothing
+        for (const result of [adjoint, hessian, fusedAdjoint, fusedHessian])
+          result.forEach((value, k) => {
+            if (!needed[k]) expect(value).toBeUndefined();
+          });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("computeHessian and ReducedFunctional.hessian through the segment equal the per-operation blocks (random programs)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+        const spec = randomSpec(mulberry(seed));
+        const run = (explodeFirst: boolean) => {
+          const { tape, externals, outputs } = recordSpec(spec, explodeFirst);
+          const J = outputs[outputs.length - 1];
+          const controls = externals.map((x) => new Control(x));
+          const rf = new ReducedFunctional(J, controls, { tape });
+          const direction = externals.map((_, k) => 0.5 - 0.25 * k);
+          const out = [rf.value(), ...rf.derivative().map((v) => v.value)];
+          out.push(...rf.hessian(direction).map((v) => v.value));
+          out.push(
+            ...computeHessian(
+              J,
+              controls,
+              direction.map((d) => -d),
+              { tape },
+            ).map((v) => v.value),
+          );
+          out.push(...rf.hessian(direction.map((d) => 2 * d)).map((v) => v.value));
+          return out.map(String);
+        };
+        expect(run(false)).toEqual(run(true));
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
+
+/** A small deterministic generator (mulberry32) for the random programs. */
+function mulberry(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One operation of a random scalar program: its kind and the pool entries / constant it uses. */
+interface SpecOp {
+  readonly op: number;
+  readonly i: number;
+  readonly j: number;
+  readonly c: number;
+  readonly output: boolean;
+}
+
+interface Spec {
+  readonly inputs: readonly number[];
+  readonly ops: readonly SpecOp[];
+}
+
+const SPEC_OPS = 11;
+
+function randomSpec(rng: () => number): Spec {
+  const inputs = Array.from(
+    { length: 2 + Math.floor(rng() * 3) },
+    () => Math.round((rng() * 2 - 1) * 100) / 100,
+  );
+  const count = 3 + Math.floor(rng() * 25);
+  const ops: SpecOp[] = [];
+  for (let t = 0; t < count; t++) {
+    const pool = inputs.length + t;
+    ops.push({
+      op: Math.floor(rng() * SPEC_OPS),
+      i: Math.floor(rng() * pool),
+      j: Math.floor(rng() * pool),
+      c: [0, 1, 2, -0.5, 3][Math.floor(rng() * 5)],
+      output: rng() < 0.2,
+    });
+  }
+  return { inputs, ops };
+}
+
+/** Records a spec on a fresh tape; the outputs are the marked values and, last, the sum of the pool. */
+function recordSpec(
+  spec: Spec,
+  explodeFirst: boolean,
+): { tape: Tape; externals: AdjFloat[]; outputs: AdjFloat[] } {
+  const tape = new Tape();
+  const externals = spec.inputs.map((v) => new AdjFloat(v));
+  const outputs: AdjFloat[] = [];
+  withTape(tape, () => {
+    const pool: AdjFloat[] = [...externals];
+    for (const { op, i, j, c, output } of spec.ops) {
+      const u = pool[i];
+      const v = pool[j];
+      const results: AdjFloat[] = [
+        np.sin(u),
+        np.tanh(np.multiply(u, v)),
+        np.add(u, v),
+        np.subtract(c, u),
+        np.multiply(u, c),
+        np.power(np.add(np.square(u), 0.5), c),
+        np.divide(u, np.add(np.square(v), 1)),
+        np.power(np.add(np.square(u), 0.5), np.tanh(v)),
+        np.exp(np.cos(u)),
+        np.multiply(u, u),
+        np.subtract(u, c),
+      ];
+      const value = results[op];
+      pool.push(value);
+      if (output) outputs.push(value);
+    }
+    let total = pool[0];
+    for (let k = 1; k < pool.length; k++) total = np.add(total, pool[k]);
+    outputs.push(total);
+  });
+  // the outputs' variables, built in the same order on both tapes
+  for (const output of outputs) void output.blockVariable;
+  if (explodeFirst) void tape.blocks;
+  return { tape, externals, outputs };
+}
