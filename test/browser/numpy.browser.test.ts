@@ -48,6 +48,15 @@ describe.skipIf(env.skipReason !== "")(
       expect(browser.composite.blocks).toBe(9);
     });
 
+    it("compileFunctional generates code in Chromium and gives the uncompiled tape's numbers (1e-14)", () => {
+      expect(browser.compiled.mode).toBe("generated");
+      const worst = expectSameNumbers(browser.compiled.compiled, browser.compiled.uncompiled, 1e-14);
+      console.info(
+        `numpy: compiled flux vs the uncompiled tape in Chromium, largest difference ${worst.toExponential(1)}`,
+      );
+      expectSameNumbers(browser.compiled, node.compiled, 1e-14);
+    });
+
     it("agrees with Node: the composite's value and gradient to 1e-14, the rates to 1e-3", () => {
       const exact = ({ composite }: NumpyResult) => ({
         value: composite.value,
