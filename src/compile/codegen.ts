@@ -48,6 +48,11 @@ export interface GroupSource {
   readonly tangent: string;
   readonly adjoint: string;
   readonly second: string;
+  /**
+   * Whether the Hessian action needs the tangent loop: false when it writes nothing but the functional's
+   * tangent (which no second-order loop reads) and fills no cache for the second-order loop.
+   */
+  readonly tangentForHessian: boolean;
 }
 
 /** Builds the source of one group. */
@@ -92,8 +97,18 @@ class GroupWriter {
     return name;
   }
 
-  /** A constant number bound by value: equal constants share one name. */
+  /**
+   * A constant number in the generated code: a finite one as its literal (JavaScript prints the shortest
+   * decimal that reads back to the same float64, so the value is exact, and the compiler folds it, e.g. a
+   * power's `2 === 0` tests and `2 * (2 - 1)`); -0, infinities and NaN bound by value (equal ones share a
+   * name).
+   */
   private constant(value: number): string {
+    if (Number.isFinite(value) && !Object.is(value, -0)) {
+      const text = String(value);
+      if (Number(text) !== value) throw new Error("internal: a constant does not print exactly");
+      return value < 0 ? `(${text})` : text;
+    }
     const key = Object.is(value, -0) ? "-0" : String(value);
     const known = this.constants.get(key);
     if (known !== undefined) return known;
@@ -455,6 +470,7 @@ class GroupWriter {
       if (m.kind !== "sum") return;
       const a = this.sumAccess(m);
       const buffer = this.buf(channel, m.out);
+      if (channel === "tangent") this.tangentWrite(m.out);
       if (a.mode === "scalar") {
         const name = this.fresh("s");
         prologue.push(`let ${name} = 0;`);
@@ -487,6 +503,15 @@ class GroupWriter {
     return code;
   }
 
+  /** Set by the tangent loop: it writes a tangent some later loop reads, or fills a cache. */
+  private tangentForHessian = false;
+
+  /** Notes a tangent buffer the tangent loop writes (all but the functional's are read later). */
+  private tangentWrite(k: number): void {
+    const functional = this.program.slots[this.program.functional].base;
+    if (this.program.slots[k].base !== functional) this.tangentForHessian = true;
+  }
+
   /** Tangents: ydot = f' xdot, zdot = f_a adot + f_b bdot, a sum's tangent the sum of tangents. */
   tangent(): string {
     this.hoisted.clear();
@@ -502,6 +527,7 @@ class GroupWriter {
           return;
         }
         const cache = this.logCacheOf(m);
+        if (cache !== undefined) this.tangentForHessian = true;
         if (cache !== undefined && m.kind === "binary") {
           // the tangent's f_b takes ln a: kept for the second-order loop that follows in a Hessian action
           code += `const L${j} = Math.log(${this.valueOf(m.args[0], idx, prologue)});\n${cache}[${idx.flat}] = L${j};\n`;
@@ -509,7 +535,10 @@ class GroupWriter {
         }
         code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
         this.powerLog = undefined;
-        if (!this.recomputed(m)) code += `${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
+        if (!this.recomputed(m)) {
+          this.tangentWrite(m.out);
+          code += `${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
+        }
       });
       return code;
     });
@@ -726,7 +755,15 @@ class GroupWriter {
     const tangent = this.withBuffers(this.tangent());
     const adjoint = this.withBuffers(this.adjoint());
     const second = this.withBuffers(this.second());
-    return { names: this.names, values: this.values, forward, tangent, adjoint, second };
+    return {
+      names: this.names,
+      values: this.values,
+      forward,
+      tangent,
+      adjoint,
+      second,
+      tangentForHessian: this.tangentForHessian,
+    };
   }
 }
 
@@ -845,6 +882,11 @@ export function groupSource(program: Program, group: GroupStep, store: Store): G
   return new GroupWriter(program, group, store).source();
 }
 
+/** A generated group's runner and whether the Hessian action needs its tangent loop. */
+export interface GroupRunner extends StepRunner {
+  readonly tangentForHessian: boolean;
+}
+
 /**
  * The runner of a group: its four loops built with `new Function` (throws where code generation is
  * refused, e.g. under a strict Content-Security-Policy).
@@ -852,7 +894,7 @@ export function groupSource(program: Program, group: GroupStep, store: Store): G
  * @example
  * groupRunner(program, group, store).forward();
  */
-export function groupRunner(program: Program, group: GroupStep, store: Store): StepRunner {
+export function groupRunner(program: Program, group: GroupStep, store: Store): GroupRunner {
   const s = groupSource(program, group, store);
   const body =
     `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
@@ -860,7 +902,8 @@ export function groupRunner(program: Program, group: GroupStep, store: Store): S
   const make = new Function(...s.names, body);
   const runner: unknown = make(...s.values);
   if (!isRunner(runner)) throw new Error("internal: the generated group is not a runner");
-  return runner;
+  const { forward, tangent, adjoint, second } = runner;
+  return { forward, tangent, adjoint, second, tangentForHessian: s.tangentForHessian };
 }
 
 function isRunner(value: unknown): value is StepRunner {
