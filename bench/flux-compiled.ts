@@ -5,7 +5,7 @@
  * results bit for bit with the uncompiled ReducedFunctional's; `--dump` prints the generated loops.
  */
 import { AdjFloat, Control, compileFunctional, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
-import { groupSource } from "../src/compile/codegen.js";
+import { groupSource, reverseAssignments } from "../src/compile/codegen.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;
 
@@ -58,9 +58,10 @@ const compiled = compileFunctional(rf);
 if (args.includes("--dump")) {
   // biome-ignore lint/suspicious/noExplicitAny: a debugging dump of private fields
   const c = compiled as any;
+  const assigned = reverseAssignments(c.program);
   for (const step of c.program.steps) {
     if (step.kind !== "group") continue;
-    const s = groupSource(c.program, step, c.store);
+    const s = groupSource(c.program, step, c.store, assigned.get(step));
     console.log(
       `--- forward\n${s.forward}\n--- tangent\n${s.tangent}\n--- adjoint\n${s.adjoint}\n--- second\n${s.second}`,
     );
@@ -132,4 +133,20 @@ if (args.includes("--phases")) {
   phase("clearReverse(true)", () => c.store.clearReverse(true));
   phase("whole hessian", () => compiled.hessian([vg, vp]));
   phase("whole evaluate", () => compiled.evaluate(nextPoint()));
+}
+if (args.includes("--overhead")) {
+  // biome-ignore lint/suspicious/noExplicitAny: a debugging breakdown over private fields
+  const c = compiled as any;
+  const phase = (name: string, fn: () => void) => {
+    const s = stats(fn, repeats);
+    console.log(`${name}: ${s.median.toFixed(3)} ms (min ${s.min.toFixed(3)}, CPU ${s.cpu.toFixed(3)})`);
+  };
+  compiled.evaluate(nextPoint());
+  phase("checkFinite", () => c.checkFinite("x"));
+  phase("tangents (all)", () => c.tangents([vg, vp], "x", true));
+  phase("checkResults", () => c.checkResults("hessian", "x"));
+  phase("take + new buffer", () => c.store.take("hessian", c.program.controls[0]));
+  phase("alloc 200000", () => {
+    sink += new Float64Array(200000)[5];
+  });
 }

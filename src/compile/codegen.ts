@@ -72,6 +72,7 @@ class GroupWriter {
     private readonly program: Program,
     private readonly group: GroupStep,
     private readonly store: Store,
+    private readonly assigned: ReadonlySet<number> = new Set(),
   ) {
     this.shape = group.shape;
     this.size = group.shape.reduce((a, b) => a * b, 1);
@@ -347,7 +348,32 @@ class GroupWriter {
       const name = acc.nameFor(`${channel}:${site}`, channel, buffer);
       return `${name} += ${expr};\n`;
     }
+    const base = this.program.slots[k].base;
+    const key = `${channel}:${base}`;
+    if (this.assigned.has(base) && !this.written.has(key)) {
+      // the first write of this entry in the reverse sweep: the buffer is not cleared, and
+      // (expr) + 0 is what 0 + (expr) gives (-0 becomes 0), so the numbers stay the same
+      this.written.add(key);
+      this.assignedIn.add(key);
+      return `${buffer}[${this.index(a, idx)}] = (${expr}) + 0;\n`;
+    }
     return `${buffer}[${this.index(a, idx)}] += ${expr};\n`;
+  }
+
+  /** (channel, base) pairs already written in the current copy of a reverse body. */
+  private readonly written = new Set<string>();
+  /** (channel, base) pairs a reverse loop assigned (each assigned base must be, in each channel). */
+  private readonly assignedIn = new Set<string>();
+
+  /** Checks that a reverse loop assigned every buffer it is meant to (the store does not clear them). */
+  private checkAssigned(channels: readonly ("adjoint" | "hessian")[]): void {
+    for (const base of this.assigned) {
+      for (const channel of channels) {
+        if (!this.assignedIn.has(`${channel}:${base}`))
+          throw new Error(`internal: the reverse loop does not assign the ${channel} buffer of slot ${base}`);
+      }
+    }
+    this.assignedIn.clear();
   }
 
   // ---- the four loops ----
@@ -578,6 +604,7 @@ class GroupWriter {
     const prologue: string[] = [];
     const acc = new Accumulators();
     const loop = this.loop((idx) => {
+      this.written.clear();
       let code = this.loads(idx, false, prologue) + this.registers(idx, false);
       for (let j = this.group.members.length - 1; j >= 0; j--) {
         const m = this.group.members[j];
@@ -630,6 +657,7 @@ class GroupWriter {
     const prologue: string[] = [];
     const acc = new Accumulators();
     const loop = this.loop((idx) => {
+      this.written.clear();
       let code = this.loads(idx, true, prologue) + this.registers(idx, true);
       for (let j = this.group.members.length - 1; j >= 0; j--) {
         const m = this.group.members[j];
@@ -754,7 +782,9 @@ class GroupWriter {
     const forward = this.withBuffers(this.forward());
     const tangent = this.withBuffers(this.tangent());
     const adjoint = this.withBuffers(this.adjoint());
+    this.checkAssigned(["adjoint"]);
     const second = this.withBuffers(this.second());
+    this.checkAssigned(["adjoint", "hessian"]);
     return {
       names: this.names,
       values: this.values,
@@ -878,8 +908,62 @@ class Accumulators {
  * @example
  * const source = groupSource(program, group, store);
  */
-export function groupSource(program: Program, group: GroupStep, store: Store): GroupSource {
-  return new GroupWriter(program, group, store).source();
+export function groupSource(
+  program: Program,
+  group: GroupStep,
+  store: Store,
+  assigned?: ReadonlySet<number>,
+): GroupSource {
+  return new GroupWriter(program, group, store, assigned).source();
+}
+
+/**
+ * The adjoint and second-order buffers each group's reverse loops assign instead of adding to (so the store
+ * need not clear them): per group, the base slots of its operands that no earlier step of the reverse sweep
+ * touches (nor the functional's seed), read in the group at one contiguous access covering the whole base
+ * buffer (each entry written first by this loop, exactly once before any other write).
+ *
+ * @example
+ * const assigned = reverseAssignments(program); // Map<GroupStep, Set<base slot>>
+ */
+export function reverseAssignments(program: Program): Map<GroupStep, Set<number>> {
+  const { slots } = program;
+  const touched = new Set<number>([slots[program.functional].base]);
+  const result = new Map<GroupStep, Set<number>>();
+  for (let s = program.steps.length - 1; s >= 0; s--) {
+    const step = program.steps[s];
+    if (step.kind === "fallback") {
+      for (const k of [...step.inputs, ...step.outputs]) touched.add(slots[k].base);
+      continue;
+    }
+    const outs = new Set(step.members.map((m) => slots[m.out].base));
+    const size = step.shape.reduce((a, b) => a * b, 1);
+    const unit = contiguousStrides(step.shape);
+    const accesses = new Map<number, Set<string>>();
+    const flat = new Set<number>();
+    for (const m of step.members) {
+      for (const k of m.args) {
+        const base = slots[k].base;
+        if (outs.has(base)) continue;
+        const strides = broadcastStrides(slots[k], step.shape);
+        const key = strides === undefined ? "?" : strides.join(",");
+        const keys = accesses.get(base) ?? new Set<string>();
+        keys.add(key);
+        accesses.set(base, keys);
+        const contiguous =
+          strides !== undefined && strides.every((st, d) => step.shape[d] === 1 || st === unit[d]);
+        if (contiguous && size > 1 && slots[k].active && slots[base].size === size) flat.add(base);
+      }
+    }
+    const mine = new Set<number>();
+    for (const base of flat) {
+      if (!touched.has(base) && accesses.get(base)?.size === 1) mine.add(base);
+    }
+    if (mine.size > 0) result.set(step, mine);
+    for (const base of accesses.keys()) touched.add(base);
+    for (const base of outs) touched.add(base);
+  }
+  return result;
 }
 
 /** A generated group's runner and whether the Hessian action needs its tangent loop. */
@@ -894,8 +978,13 @@ export interface GroupRunner extends StepRunner {
  * @example
  * groupRunner(program, group, store).forward();
  */
-export function groupRunner(program: Program, group: GroupStep, store: Store): GroupRunner {
-  const s = groupSource(program, group, store);
+export function groupRunner(
+  program: Program,
+  group: GroupStep,
+  store: Store,
+  assigned?: ReadonlySet<number>,
+): GroupRunner {
+  const s = groupSource(program, group, store, assigned);
   const body =
     `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
     `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n};`;

@@ -23,7 +23,7 @@ import { NDArray } from "../values/ndarray.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { wrapRaw } from "../values/space.js";
 import { Store } from "./buffers.js";
-import { groupRunner } from "./codegen.js";
+import { groupRunner, reverseAssignments } from "./codegen.js";
 import { fallbackRunner, type StepRunner } from "./fallback.js";
 import { buildProgram, type Program } from "./program.js";
 
@@ -165,9 +165,14 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     const program = buildProgram(blocks, controls, output, fuse, OPERATION);
     const store = new Store(program, (slot) => slot.saved);
     try {
+      // buffers a reverse loop writes first, entry by entry, are assigned there instead of cleared before
+      const assigned = reverseAssignments(program);
       const runners = program.steps.map((step) =>
-        step.kind === "group" ? groupRunner(program, step, store) : fallbackRunner(step, store),
+        step.kind === "group"
+          ? groupRunner(program, step, store, assigned.get(step))
+          : fallbackRunner(step, store),
       );
+      for (const bases of assigned.values()) store.assignedByLoops(bases);
       return [program, store, runners];
     } catch (error) {
       if (!fuse) throw error;
