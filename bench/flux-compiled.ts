@@ -5,7 +5,6 @@
  * results bit for bit with the uncompiled ReducedFunctional's; `--dump` prints the generated loops.
  */
 import { AdjFloat, Control, compileFunctional, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
-import { groupSource, reverseAssignments } from "../src/compile/codegen.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;
 
@@ -56,6 +55,7 @@ const nextPoint = (): [NDArray, number] => {
 };
 const compiled = compileFunctional(rf);
 if (args.includes("--dump")) {
+  const { groupSource, reverseAssignments } = await import("../src/compile/codegen.js");
   // biome-ignore lint/suspicious/noExplicitAny: a debugging dump of private fields
   const c = compiled as any;
   const assigned = reverseAssignments(c.program);

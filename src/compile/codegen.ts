@@ -400,7 +400,7 @@ class GroupWriter {
         // a cheap value used only here is recomputed by the other loops, not stored
         if (!this.recomputed(m)) code += `${this.buf("value", m.out)}[${idx.flat}] = v${j};\n`;
       });
-      return code;
+      return pruneUnused(code);
     });
     return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
   }
@@ -566,7 +566,7 @@ class GroupWriter {
           code += `${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
         }
       });
-      return code;
+      return pruneUnused(code);
     });
     return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
   }
@@ -641,7 +641,7 @@ class GroupWriter {
           code += this.addTo("adjoint", m.args[0], `${partial} * b${j}`, idx, acc, `${j}`);
         }
       }
-      return code;
+      return pruneUnused(code);
     });
     return `${prologue.join("\n")}\n${acc.declarations()}${loop}${acc.flushes()}`;
   }
@@ -682,7 +682,7 @@ class GroupWriter {
         }
         code += this.secondMember(m, j, idx, prologue, acc);
       }
-      return code;
+      return pruneUnused(code);
     });
     return `${prologue.join("\n")}\n${acc.declarations()}${loop}${acc.flushes()}`;
   }
@@ -869,6 +869,26 @@ function powerShortcut(x: string, c: number): string | undefined {
   return undefined;
 }
 
+/**
+ * A loop body without its unused constants (`const name = expr;` lines whose name nothing else reads, e.g. a
+ * recomputed member's tangent the second-order loop does not need), repeated until none is left. The
+ * expressions are pure (arithmetic, buffer reads, the rules' scalar functions), so the numbers do not change.
+ */
+function pruneUnused(code: string): string {
+  let lines = code.split("\n");
+  for (;;) {
+    const text = lines.join("\n");
+    const kept = lines.filter((line) => {
+      const match = /^const (\w+) = /.exec(line);
+      if (match === null) return true;
+      const uses = text.match(new RegExp(`\\b${match[1]}\\b`, "g"));
+      return (uses?.length ?? 0) > 1;
+    });
+    if (kept.length === lines.length) return text;
+    lines = kept;
+  }
+}
+
 /** Index expressions of one copy of the loop body. */
 interface IndexMap {
   readonly flat: string;
@@ -950,8 +970,7 @@ export function reverseAssignments(program: Program): Map<GroupStep, Set<number>
         const keys = accesses.get(base) ?? new Set<string>();
         keys.add(key);
         accesses.set(base, keys);
-        const contiguous =
-          strides !== undefined && strides.every((st, d) => step.shape[d] === 1 || st === unit[d]);
+        const contiguous = strides?.every((st, d) => step.shape[d] === 1 || st === unit[d]) ?? false;
         if (contiguous && size > 1 && slots[k].active && slots[base].size === size) flat.add(base);
       }
     }
