@@ -68,11 +68,11 @@ describe("reverseAssignments", () => {
   it("keeps every derivative of the uncompiled path, bit for bit, over calls in any order (no stale buffer)", () => {
     const { rf, rng } = recorded(60, 2, flux);
     const compiled = compileFunctional(rf);
-    const direction = [rng.normal(0, 1, [60, 2]), 0.3];
-    const other = [rng.normal(0, 1, [60, 2]), -0.2];
+    const direction: [NDArray, number] = [rng.normal(0, 1, [60, 2]), 0.3];
+    const other: [NDArray, number] = [rng.normal(0, 1, [60, 2]), -0.2];
     const calls = ["derivative", "hessian", "hessian2", "tlm", "derivative", "hessian", "derivative"];
     calls.forEach((call, k) => {
-      const point = [rng.normal(0, 1, [60, 2]), 2.5 + 0.3 * k];
+      const point: [NDArray, number] = [rng.normal(0, 1, [60, 2]), 2.5 + 0.3 * k];
       expect(compiled.evaluate(point)).toBe(rf.evaluate(point));
       if (call === "derivative") {
         const [dg, dp] = compiled.derivative();
@@ -124,8 +124,8 @@ describe("groupSource", () => {
     // -0 is not a literal (the parser reads -0 as a negation; it is passed by value)
     expect(sources.some((s) => s.values.some((v) => Object.is(v, -0)))).toBe(true);
     const compiled = compileFunctional(rf);
-    const point = [rng.normal(0, 1, [20, 2]), 1.9];
-    const direction = [rng.normal(0, 1, [20, 2]), 0.4];
+    const point: [NDArray, number] = [rng.normal(0, 1, [20, 2]), 1.9];
+    const direction: [NDArray, number] = [rng.normal(0, 1, [20, 2]), 0.4];
     expect(compiled.evaluate(point)).toBe(rf.evaluate(point));
     const [dg, dp] = compiled.derivative();
     const [ug, up] = rf.derivative();
