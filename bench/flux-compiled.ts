@@ -145,6 +145,7 @@ if (args.includes("--overhead")) {
   phase("checkFinite", () => c.checkFinite("x"));
   phase("tangents (all)", () => c.tangents([vg, vp], "x", true));
   phase("checkResults", () => c.checkResults("hessian", "x"));
+  phase("take + new buffer", () => c.store.take("hessian", c.program.controls[0]));
   phase("alloc 200000", () => {
     sink += new Float64Array(200000)[5];
   });

@@ -95,6 +95,16 @@ export class Store {
   }
 
   /**
+   * Hands the buffer of base slot `k`'s channel to the caller (a result it keeps) and gives the program a
+   * fresh one, so the program never writes the returned array again.
+   */
+  take(channel: Channel, k: number): Float64Array {
+    const buffer = this.buffers[channel][k] ?? new Float64Array(this.program.slots[k].size);
+    this.buffers[channel][k] = new Float64Array(buffer.length);
+    return buffer;
+  }
+
+  /**
    * Makes `data` the buffer of base slot `k`'s channel (a control's value or tangent the caller gave: the
    * program only reads it, and arrays are immutable, so it is used in place).
    */

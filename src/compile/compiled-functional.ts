@@ -285,9 +285,10 @@ export class CompiledFunctional<const C extends Controls = Controls> {
         const slot = this.program.slots[k];
         return slot.kind === "number" ? 0 : new NDArray(new Float64Array(slot.size), slot.shape);
       }
-      // a fresh copy the program never writes: copying into a new array costs less than handing the
-      // buffer out and writing the next call's results into fresh (not yet mapped) memory
-      return this.copyOut(channel, k);
+      const slot = this.program.slots[k];
+      if (slot.kind === "number") return this.copyOut(channel, k);
+      // the result takes the program's buffer; the program continues with a fresh one
+      return new NDArray(this.store.take(channel, k), slot.shape);
     });
   }
 
