@@ -875,7 +875,7 @@ function powerShortcut(x: string, c: number): string | undefined {
  * expressions are pure (arithmetic, buffer reads, the rules' scalar functions), so the numbers do not change.
  */
 function pruneUnused(code: string): string {
-  let lines = code.split("\n");
+  let lines = mergeWrites(code.split("\n"));
   for (;;) {
     const text = lines.join("\n");
     const kept = lines.filter((line) => {
@@ -887,6 +887,40 @@ function pruneUnused(code: string): string {
     if (kept.length === lines.length) return text;
     lines = kept;
   }
+}
+
+/**
+ * Consecutive writes to the same entry merged into one statement: `X[j] += e1; X[j] += e2;` becomes
+ * `X[j] = X[j] + (e1) + (e2);` (and `X[j] = r; X[j] += e2;` becomes `X[j] = (r) + (e2);`): the same additions in
+ * the same order, one load and one store.
+ */
+function mergeWrites(lines: string[]): string[] {
+  const out: string[] = [];
+  const write = /^(\w+\[[^\]=]+\]) (\+?=) (.*);$/;
+  let target: string | undefined;
+  let sum = "";
+  const flush = () => {
+    if (target !== undefined) out.push(`${target} = ${sum};`);
+    target = undefined;
+  };
+  for (const line of lines) {
+    const match = write.exec(line);
+    if (match === null) {
+      flush();
+      out.push(line);
+      continue;
+    }
+    const [, to, op, expr] = match;
+    if (to === target && op === "+=") {
+      sum += ` + (${expr})`;
+      continue;
+    }
+    flush();
+    target = to;
+    sum = op === "=" ? `(${expr})` : `${to} + (${expr})`;
+  }
+  flush();
+  return out;
 }
 
 /** Index expressions of one copy of the loop body. */
