@@ -342,6 +342,9 @@ class GroupWriter {
     if (!this.active(k)) return "";
     const j = this.memberOfSlot.get(k);
     if (j !== undefined) return `${channel === "adjoint" ? "b" : "h"}${j} += ${expr};\n`;
+    // the Hessian action reads a first-order adjoint only in the loop of the value's producer: a control's
+    // (produced by no step) is not needed there, and the derivative computes it again
+    if (this.inSecond && channel === "adjoint" && this.unproduced(k)) return "";
     const a = this.access(k);
     const buffer = this.buf(channel, k);
     if (a.mode === "scalar") {
@@ -360,6 +363,14 @@ class GroupWriter {
     return `${buffer}[${this.index(a, idx)}] += ${expr};\n`;
   }
 
+  /** Set while the second-order loop is written. */
+  private inSecond = false;
+
+  /** Whether slot k's value is produced by no step of the program (a control). */
+  private unproduced(k: number): boolean {
+    return this.program.slots[this.program.slots[k].base].producer === undefined;
+  }
+
   /** (channel, base) pairs already written in the current copy of a reverse body. */
   private readonly written = new Set<string>();
   /** (channel, base) pairs a reverse loop assigned (each assigned base must be, in each channel). */
@@ -369,6 +380,7 @@ class GroupWriter {
   private checkAssigned(channels: readonly ("adjoint" | "hessian")[]): void {
     for (const base of this.assigned) {
       for (const channel of channels) {
+        if (this.inSecond && channel === "adjoint" && this.unproduced(base)) continue;
         if (!this.assignedIn.has(`${channel}:${base}`))
           throw new Error(`internal: the reverse loop does not assign the ${channel} buffer of slot ${base}`);
       }
@@ -783,8 +795,10 @@ class GroupWriter {
     const tangent = this.withBuffers(this.tangent());
     const adjoint = this.withBuffers(this.adjoint());
     this.checkAssigned(["adjoint"]);
+    this.inSecond = true;
     const second = this.withBuffers(this.second());
     this.checkAssigned(["adjoint", "hessian"]);
+    this.inSecond = false;
     return {
       names: this.names,
       values: this.values,

@@ -105,6 +105,21 @@ describe("groupRunner", () => {
 });
 
 describe("groupSource", () => {
+  it("writes no control's first-order adjoint in the second-order loops (only the derivative needs it)", () => {
+    const { program, store } = recorded(30, 5, flux);
+    const assigned = reverseAssignments(program);
+    const groups = program.steps.filter((s): s is GroupStep => s.kind === "group");
+    const sources = groups.map((group) => groupSource(program, group, store, assigned.get(group)));
+    for (const k of program.controls) {
+      const base = program.slots[k].base;
+      const write = new RegExp(`\\bA${base}\\[[^\\]]*\\] (\\+?=)`);
+      // the adjoint loops write it, the second-order loops only its second-order adjoint
+      expect(sources.some((s) => write.test(s.adjoint))).toBe(true);
+      expect(sources.some((s) => write.test(s.second))).toBe(false);
+      expect(sources.some((s) => new RegExp(`\\bH${base}\\[`).test(s.second))).toBe(true);
+    }
+  });
+
   it("writes finite constants as exact literals (negative ones in parentheses) and binds -0 by name", () => {
     const objective = (g: NDArray, p: AdjFloat) =>
       np.sum(
