@@ -55,9 +55,18 @@ export class Store {
     return this.buffers[channel][this.program.slots[k].base];
   }
 
+  /** Base slots whose reverse buffers the generated loops assign before any other write (not cleared). */
+  private readonly assigned = new Set<number>();
+
+  /** Marks base slots whose adjoint and second-order buffers the reverse loops assign entry by entry. */
+  assignedByLoops(bases: Iterable<number>): void {
+    for (const k of bases) this.assigned.add(k);
+  }
+
   /** Clears the adjoint (and, with `hessian`, the second-order) buffers and the other-type slots. */
   clearReverse(hessian: boolean): void {
     for (const k of this.reverseSlots) {
+      if (this.assigned.has(k)) continue;
       this.buffers.adjoint[k]?.fill(0);
       if (hessian) this.buffers.hessian[k]?.fill(0);
     }

@@ -48,6 +48,11 @@ export interface GroupSource {
   readonly tangent: string;
   readonly adjoint: string;
   readonly second: string;
+  /**
+   * Whether the Hessian action needs the tangent loop: false when it writes nothing but the functional's
+   * tangent (which no second-order loop reads) and fills no cache for the second-order loop.
+   */
+  readonly tangentForHessian: boolean;
 }
 
 /** Builds the source of one group. */
@@ -67,6 +72,7 @@ class GroupWriter {
     private readonly program: Program,
     private readonly group: GroupStep,
     private readonly store: Store,
+    private readonly assigned: ReadonlySet<number> = new Set(),
   ) {
     this.shape = group.shape;
     this.size = group.shape.reduce((a, b) => a * b, 1);
@@ -92,8 +98,18 @@ class GroupWriter {
     return name;
   }
 
-  /** A constant number bound by value: equal constants share one name. */
+  /**
+   * A constant number in the generated code: a finite one as its literal (JavaScript prints the shortest
+   * decimal that reads back to the same float64, so the value is exact, and the compiler folds it, e.g. a
+   * power's `2 === 0` tests and `2 * (2 - 1)`); -0, infinities and NaN bound by value (equal ones share a
+   * name).
+   */
   private constant(value: number): string {
+    if (Number.isFinite(value) && !Object.is(value, -0)) {
+      const text = String(value);
+      if (Number(text) !== value) throw new Error("internal: a constant does not print exactly");
+      return value < 0 ? `(${text})` : text;
+    }
     const key = Object.is(value, -0) ? "-0" : String(value);
     const known = this.constants.get(key);
     if (known !== undefined) return known;
@@ -326,13 +342,50 @@ class GroupWriter {
     if (!this.active(k)) return "";
     const j = this.memberOfSlot.get(k);
     if (j !== undefined) return `${channel === "adjoint" ? "b" : "h"}${j} += ${expr};\n`;
+    // the Hessian action reads a first-order adjoint only in the loop of the value's producer: a control's
+    // (produced by no step) is not needed there, and the derivative computes it again
+    if (this.inSecond && channel === "adjoint" && this.unproduced(k)) return "";
     const a = this.access(k);
     const buffer = this.buf(channel, k);
     if (a.mode === "scalar") {
       const name = acc.nameFor(`${channel}:${site}`, channel, buffer);
       return `${name} += ${expr};\n`;
     }
+    const base = this.program.slots[k].base;
+    const key = `${channel}:${base}`;
+    if (this.assigned.has(base) && !this.written.has(key)) {
+      // the first write of this entry in the reverse sweep: the buffer is not cleared, and
+      // (expr) + 0 is what 0 + (expr) gives (-0 becomes 0), so the numbers stay the same
+      this.written.add(key);
+      this.assignedIn.add(key);
+      return `${buffer}[${this.index(a, idx)}] = (${expr}) + 0;\n`;
+    }
     return `${buffer}[${this.index(a, idx)}] += ${expr};\n`;
+  }
+
+  /** Set while the second-order loop is written. */
+  private inSecond = false;
+
+  /** Whether slot k's value is produced by no step of the program (a control). */
+  private unproduced(k: number): boolean {
+    return this.program.slots[this.program.slots[k].base].producer === undefined;
+  }
+
+  /** (channel, base) pairs already written in the current copy of a reverse body. */
+  private readonly written = new Set<string>();
+  /** (channel, base) pairs a reverse loop assigned (each assigned base must be, in each channel). */
+  private readonly assignedIn = new Set<string>();
+
+  /** Checks that a reverse loop assigned every buffer it is meant to (the store does not clear them). */
+  private checkAssigned(channels: readonly ("adjoint" | "hessian")[]): void {
+    for (const base of this.assigned) {
+      for (const channel of channels) {
+        if (this.inSecond && channel === "adjoint" && this.unproduced(base)) continue;
+        if (!this.assignedIn.has(`${channel}:${base}`))
+          throw new Error(`internal: the reverse loop does not assign the ${channel} buffer of slot ${base}`);
+      }
+    }
+    this.assignedIn.clear();
   }
 
   // ---- the four loops ----
@@ -359,7 +412,7 @@ class GroupWriter {
         // a cheap value used only here is recomputed by the other loops, not stored
         if (!this.recomputed(m)) code += `${this.buf("value", m.out)}[${idx.flat}] = v${j};\n`;
       });
-      return code;
+      return pruneUnused(code);
     });
     return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
   }
@@ -455,6 +508,7 @@ class GroupWriter {
       if (m.kind !== "sum") return;
       const a = this.sumAccess(m);
       const buffer = this.buf(channel, m.out);
+      if (channel === "tangent") this.tangentWrite(m.out);
       if (a.mode === "scalar") {
         const name = this.fresh("s");
         prologue.push(`let ${name} = 0;`);
@@ -487,6 +541,15 @@ class GroupWriter {
     return code;
   }
 
+  /** Set by the tangent loop: it writes a tangent some later loop reads, or fills a cache. */
+  private tangentForHessian = false;
+
+  /** Notes a tangent buffer the tangent loop writes (all but the functional's are read later). */
+  private tangentWrite(k: number): void {
+    const functional = this.program.slots[this.program.functional].base;
+    if (this.program.slots[k].base !== functional) this.tangentForHessian = true;
+  }
+
   /** Tangents: ydot = f' xdot, zdot = f_a adot + f_b bdot, a sum's tangent the sum of tangents. */
   tangent(): string {
     this.hoisted.clear();
@@ -502,6 +565,7 @@ class GroupWriter {
           return;
         }
         const cache = this.logCacheOf(m);
+        if (cache !== undefined) this.tangentForHessian = true;
         if (cache !== undefined && m.kind === "binary") {
           // the tangent's f_b takes ln a: kept for the second-order loop that follows in a Hessian action
           code += `const L${j} = Math.log(${this.valueOf(m.args[0], idx, prologue)});\n${cache}[${idx.flat}] = L${j};\n`;
@@ -509,9 +573,12 @@ class GroupWriter {
         }
         code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
         this.powerLog = undefined;
-        if (!this.recomputed(m)) code += `${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
+        if (!this.recomputed(m)) {
+          this.tangentWrite(m.out);
+          code += `${this.buf("tangent", m.out)}[${idx.flat}] = d${j};\n`;
+        }
       });
-      return code;
+      return pruneUnused(code);
     });
     return `${prologue.join("\n")}\n${loop}${epilogue.join("\n")}`;
   }
@@ -549,6 +616,7 @@ class GroupWriter {
     const prologue: string[] = [];
     const acc = new Accumulators();
     const loop = this.loop((idx) => {
+      this.written.clear();
       let code = this.loads(idx, false, prologue) + this.registers(idx, false);
       for (let j = this.group.members.length - 1; j >= 0; j--) {
         const m = this.group.members[j];
@@ -585,7 +653,7 @@ class GroupWriter {
           code += this.addTo("adjoint", m.args[0], `${partial} * b${j}`, idx, acc, `${j}`);
         }
       }
-      return code;
+      return pruneUnused(code);
     });
     return `${prologue.join("\n")}\n${acc.declarations()}${loop}${acc.flushes()}`;
   }
@@ -601,6 +669,7 @@ class GroupWriter {
     const prologue: string[] = [];
     const acc = new Accumulators();
     const loop = this.loop((idx) => {
+      this.written.clear();
       let code = this.loads(idx, true, prologue) + this.registers(idx, true);
       for (let j = this.group.members.length - 1; j >= 0; j--) {
         const m = this.group.members[j];
@@ -625,7 +694,7 @@ class GroupWriter {
         }
         code += this.secondMember(m, j, idx, prologue, acc);
       }
-      return code;
+      return pruneUnused(code);
     });
     return `${prologue.join("\n")}\n${acc.declarations()}${loop}${acc.flushes()}`;
   }
@@ -725,8 +794,20 @@ class GroupWriter {
     const forward = this.withBuffers(this.forward());
     const tangent = this.withBuffers(this.tangent());
     const adjoint = this.withBuffers(this.adjoint());
+    this.checkAssigned(["adjoint"]);
+    this.inSecond = true;
     const second = this.withBuffers(this.second());
-    return { names: this.names, values: this.values, forward, tangent, adjoint, second };
+    this.checkAssigned(["adjoint", "hessian"]);
+    this.inSecond = false;
+    return {
+      names: this.names,
+      values: this.values,
+      forward,
+      tangent,
+      adjoint,
+      second,
+      tangentForHessian: this.tangentForHessian,
+    };
   }
 }
 
@@ -802,6 +883,60 @@ function powerShortcut(x: string, c: number): string | undefined {
   return undefined;
 }
 
+/**
+ * A loop body without its unused constants (`const name = expr;` lines whose name nothing else reads, e.g. a
+ * recomputed member's tangent the second-order loop does not need), repeated until none is left. The
+ * expressions are pure (arithmetic, buffer reads, the rules' scalar functions), so the numbers do not change.
+ */
+function pruneUnused(code: string): string {
+  let lines = mergeWrites(code.split("\n"));
+  for (;;) {
+    const text = lines.join("\n");
+    const kept = lines.filter((line) => {
+      const match = /^const (\w+) = /.exec(line);
+      if (match === null) return true;
+      const uses = text.match(new RegExp(`\\b${match[1]}\\b`, "g"));
+      return (uses?.length ?? 0) > 1;
+    });
+    if (kept.length === lines.length) return text;
+    lines = kept;
+  }
+}
+
+/**
+ * Consecutive writes to the same entry merged into one statement: `X[j] += e1; X[j] += e2;` becomes
+ * `X[j] = X[j] + (e1) + (e2);` (and `X[j] = r; X[j] += e2;` becomes `X[j] = (r) + (e2);`): the same additions in
+ * the same order, one load and one store.
+ */
+function mergeWrites(lines: string[]): string[] {
+  const out: string[] = [];
+  const write = /^(\w+\[[^\]=]+\]) (\+?=) (.*);$/;
+  let target: string | undefined;
+  let sum = "";
+  const flush = () => {
+    if (target !== undefined) out.push(`${target} = ${sum};`);
+    target = undefined;
+  };
+  for (const line of lines) {
+    const match = write.exec(line);
+    if (match === null) {
+      flush();
+      out.push(line);
+      continue;
+    }
+    const [, to, op, expr] = match;
+    if (to === target && op === "+=") {
+      sum += ` + (${expr})`;
+      continue;
+    }
+    flush();
+    target = to;
+    sum = op === "=" ? `(${expr})` : `${to} + (${expr})`;
+  }
+  flush();
+  return out;
+}
+
 /** Index expressions of one copy of the loop body. */
 interface IndexMap {
   readonly flat: string;
@@ -841,8 +976,66 @@ class Accumulators {
  * @example
  * const source = groupSource(program, group, store);
  */
-export function groupSource(program: Program, group: GroupStep, store: Store): GroupSource {
-  return new GroupWriter(program, group, store).source();
+export function groupSource(
+  program: Program,
+  group: GroupStep,
+  store: Store,
+  assigned?: ReadonlySet<number>,
+): GroupSource {
+  return new GroupWriter(program, group, store, assigned).source();
+}
+
+/**
+ * The adjoint and second-order buffers each group's reverse loops assign instead of adding to (so the store
+ * need not clear them): per group, the base slots of its operands that no earlier step of the reverse sweep
+ * touches (nor the functional's seed), read in the group at one contiguous access covering the whole base
+ * buffer (each entry written first by this loop, exactly once before any other write).
+ *
+ * @example
+ * const assigned = reverseAssignments(program); // Map<GroupStep, Set<base slot>>
+ */
+export function reverseAssignments(program: Program): Map<GroupStep, Set<number>> {
+  const { slots } = program;
+  const touched = new Set<number>([slots[program.functional].base]);
+  const result = new Map<GroupStep, Set<number>>();
+  for (let s = program.steps.length - 1; s >= 0; s--) {
+    const step = program.steps[s];
+    if (step.kind === "fallback") {
+      for (const k of [...step.inputs, ...step.outputs]) touched.add(slots[k].base);
+      continue;
+    }
+    const outs = new Set(step.members.map((m) => slots[m.out].base));
+    const size = step.shape.reduce((a, b) => a * b, 1);
+    const unit = contiguousStrides(step.shape);
+    const accesses = new Map<number, Set<string>>();
+    const flat = new Set<number>();
+    for (const m of step.members) {
+      for (const k of m.args) {
+        const base = slots[k].base;
+        if (outs.has(base)) continue;
+        const strides = broadcastStrides(slots[k], step.shape);
+        const key = strides === undefined ? "?" : strides.join(",");
+        const keys = accesses.get(base) ?? new Set<string>();
+        keys.add(key);
+        accesses.set(base, keys);
+        const contiguous = strides?.every((st, d) => step.shape[d] === 1 || st === unit[d]) ?? false;
+        if (contiguous && size > 1 && slots[k].active && slots[base].size === size) flat.add(base);
+      }
+    }
+    const mine = new Set<number>();
+    for (const base of flat) {
+      if (!touched.has(base) && accesses.get(base)?.size === 1) mine.add(base);
+    }
+    if (mine.size > 0) result.set(step, mine);
+    for (const base of accesses.keys()) touched.add(base);
+    for (const base of outs) touched.add(base);
+  }
+  return result;
+}
+
+/** A generated group's runner and whether the Hessian action needs its tangent loop. */
+export interface GroupRunner extends StepRunner {
+  readonly tangentForHessian: boolean;
 }
 
 /**
@@ -852,15 +1045,21 @@ export function groupSource(program: Program, group: GroupStep, store: Store): G
  * @example
  * groupRunner(program, group, store).forward();
  */
-export function groupRunner(program: Program, group: GroupStep, store: Store): StepRunner {
-  const s = groupSource(program, group, store);
+export function groupRunner(
+  program: Program,
+  group: GroupStep,
+  store: Store,
+  assigned?: ReadonlySet<number>,
+): GroupRunner {
+  const s = groupSource(program, group, store, assigned);
   const body =
     `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
     `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n};`;
   const make = new Function(...s.names, body);
   const runner: unknown = make(...s.values);
   if (!isRunner(runner)) throw new Error("internal: the generated group is not a runner");
-  return runner;
+  const { forward, tangent, adjoint, second } = runner;
+  return { forward, tangent, adjoint, second, tangentForHessian: s.tangentForHessian };
 }
 
 function isRunner(value: unknown): value is StepRunner {

@@ -23,7 +23,7 @@ import { NDArray } from "../values/ndarray.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { wrapRaw } from "../values/space.js";
 import { Store } from "./buffers.js";
-import { groupRunner } from "./codegen.js";
+import { groupRunner, reverseAssignments } from "./codegen.js";
 import { fallbackRunner, type StepRunner } from "./fallback.js";
 import { buildProgram, type Program } from "./program.js";
 
@@ -95,6 +95,8 @@ export class CompiledFunctional<const C extends Controls = Controls> {
   private readonly program: Program;
   private readonly store: Store;
   private readonly runners: StepRunner[];
+  /** The runners whose tangent loop the Hessian action needs (all but those writing only J's tangent). */
+  private readonly hessianTangents: StepRunner[];
   private readonly controlsArgument: C;
   private readonly components: readonly number[] | undefined;
   private readonly callbacks: ReducedFunctionalCallbacks;
@@ -136,6 +138,9 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     }
     if (built === undefined) throw new InvalidArgumentError(OPERATION, `internal: ${this.failure}`);
     [this.program, this.store, this.runners] = built;
+    this.hessianTangents = this.runners.filter(
+      (runner) => !("tangentForHessian" in runner) || runner.tangentForHessian,
+    );
     const counts = this.program.counts;
     this.stats = {
       mode: interpret ? "interpreted" : "generated",
@@ -160,9 +165,14 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     const program = buildProgram(blocks, controls, output, fuse, OPERATION);
     const store = new Store(program, (slot) => slot.saved);
     try {
+      // buffers a reverse loop writes first, entry by entry, are assigned there instead of cleared before
+      const assigned = reverseAssignments(program);
       const runners = program.steps.map((step) =>
-        step.kind === "group" ? groupRunner(program, step, store) : fallbackRunner(step, store),
+        step.kind === "group"
+          ? groupRunner(program, step, store, assigned.get(step))
+          : fallbackRunner(step, store),
       );
+      for (const bases of assigned.values()) store.assignedByLoops(bases);
       return [program, store, runners];
     } catch (error) {
       if (!fuse) throw error;
@@ -318,14 +328,17 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     if (buffer !== undefined) buffer[0] += value;
   }
 
-  /** Sets the control tangents to the direction (zero for controls not differentiated) and runs the loops. */
-  private tangents(mDot: unknown, operation: string): void {
+  /**
+   * Sets the control tangents to the direction (zero for controls not differentiated) and runs the loops
+   * (for a Hessian action, only those whose tangents it reads).
+   */
+  private tangents(mDot: unknown, operation: string, hessian = false): void {
     const seeds = directionList(this.reduced.controls, mDot, operation);
     this.program.controls.forEach((k, i) => {
       const chosen = this.components === undefined || this.components.includes(i);
       this.setControl("tangent", k, chosen ? seeds[i] : undefined);
     });
-    for (const runner of this.runners) runner.tangent();
+    for (const runner of hessian ? this.hessianTangents : this.runners) runner.tangent();
   }
 
   /**
@@ -354,7 +367,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     const operation = `${OPERATION}(...).hessian`;
     const values = this.wrappedControls();
     this.checkFinite(operation);
-    this.tangents(mDot, operation);
+    this.tangents(mDot, operation, true);
     if (this.callbacks.hessianCbPre !== undefined) {
       const seeds = directionList(this.reduced.controls, mDot, operation);
       this.callbacks.hessianCbPre(

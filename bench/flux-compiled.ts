@@ -1,0 +1,152 @@
+/**
+ * @file The compiled flux alone (`node --conditions=tsadjoint-source --import tsx bench/flux-compiled.ts [n]
+ * [repeats] [--dump] [--check]`): compiled gradient and Hessian-vector product of J = sum(f^2), f = mu g,
+ * mu = (|g|^2 + 1e-12)^((p-2)/2), at new points, with wall and CPU times; `--check` compares the compiled
+ * results bit for bit with the uncompiled ReducedFunctional's; `--dump` prints the generated loops.
+ */
+import { AdjFloat, Control, compileFunctional, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
+
+type NDArray = InstanceType<typeof np.NDArray>;
+
+function objective(g: NDArray, p: AdjFloat | number): NDArray {
+  const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+  const f = np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
+  return np.sum(np.power(f, 2));
+}
+
+function stats(fn: () => void, repeats: number): { median: number; min: number; cpu: number } {
+  for (let i = 0; i < 4; i++) fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    fn();
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { median: med(wall), min: Math.min(...wall), cpu: med(cpu) };
+}
+
+const args = process.argv.slice(2);
+const n = Number(args.find((a) => !a.startsWith("--")) ?? 1e5);
+const repeats = Number(args.filter((a) => !a.startsWith("--"))[1] ?? 31);
+const rng = np.random.default_rng(0);
+const g0 = rng.normal(0, 1, [n, 2]);
+const vg = rng.normal(0, 1, [n, 2]);
+const p0 = 3.2;
+const vp = 0.3;
+const tape = new Tape();
+const gControl = new np.NDArray(g0.data, g0.shape);
+const pControl = new AdjFloat(p0);
+const J = withTape(tape, () => objective(gControl, pControl));
+void tape.blocks; // explodes scalar segments into per-op blocks
+const rf = new ReducedFunctional(J, [new Control(gControl), new Control(pControl)], { tape });
+const g1 = new np.NDArray(
+  g0.data.map((v) => v * 1.001),
+  g0.shape,
+);
+let flip = false;
+const nextPoint = (): [NDArray, number] => {
+  flip = !flip;
+  return [flip ? g1 : g0, p0];
+};
+const compiled = compileFunctional(rf);
+if (args.includes("--dump")) {
+  const { groupSource, reverseAssignments } = await import("../src/compile/codegen.js");
+  // biome-ignore lint/suspicious/noExplicitAny: a debugging dump of private fields
+  const c = compiled as any;
+  const assigned = reverseAssignments(c.program);
+  for (const step of c.program.steps) {
+    if (step.kind !== "group") continue;
+    const s = groupSource(c.program, step, c.store, assigned.get(step));
+    console.log(
+      `--- forward\n${s.forward}\n--- tangent\n${s.tangent}\n--- adjoint\n${s.adjoint}\n--- second\n${s.second}`,
+    );
+  }
+}
+if (args.includes("--check")) {
+  let same = true;
+  const bits = (a: number, b: number) => Object.is(a, b);
+  for (const point of [nextPoint(), nextPoint()]) {
+    const j1 = rf.evaluate(point);
+    const [dg1, dp1] = rf.derivative();
+    const [hg1, hp1] = rf.hessian([vg, vp]);
+    const j2 = compiled.evaluate(point);
+    const [dg2, dp2] = compiled.derivative();
+    const [hg2, hp2] = compiled.hessian([vg, vp]);
+    const j3 = compiled.evaluate(point);
+    const [hg3, hp3] = compiled.hessian([vg, vp]);
+    if (!bits(j1, j2) || !bits(j1, j3)) same = false;
+    if (!bits(dp1.value, dp2.value) || !bits(hp1.value, hp2.value) || !bits(hp1.value, hp3.value)) {
+      console.log("scalar mismatch", dp1.value, dp2.value, hp1.value, hp2.value, hp3.value);
+      same = false;
+    }
+    let bad = 0;
+    for (let i = 0; i < dg1.data.length; i++) {
+      if (
+        !bits(dg1.data[i], dg2.data[i]) ||
+        !bits(hg1.data[i], hg2.data[i]) ||
+        !bits(hg1.data[i], hg3.data[i])
+      )
+        bad++;
+    }
+    if (bad > 0) {
+      console.log(`${bad} array entries differ`);
+      same = false;
+    }
+  }
+  console.log(same ? "check: bit-identical to the uncompiled ReducedFunctional" : "check: MISMATCH");
+}
+let sink = 0;
+const gradient = stats(() => {
+  compiled.evaluate(nextPoint());
+  const [dg] = compiled.derivative();
+  sink += dg.data[0];
+}, repeats);
+const hvp = stats(() => {
+  compiled.evaluate(nextPoint());
+  const [hg] = compiled.hessian([vg, vp]);
+  sink += hg.data[0];
+}, repeats);
+const fmt = (s: { median: number; min: number; cpu: number }) =>
+  `${s.median.toFixed(2)} ms (min ${s.min.toFixed(2)}, CPU ${s.cpu.toFixed(2)})`;
+console.log(`compiled gradient ${fmt(gradient)}; compiled HVP ${fmt(hvp)}`);
+if (Number.isNaN(sink)) console.log("(sink)");
+if (args.includes("--phases")) {
+  // biome-ignore lint/suspicious/noExplicitAny: a debugging breakdown over private fields
+  const c = compiled as any;
+  const runners: { forward(): void; tangent(): void; second(): void }[] = c.runners;
+  const phase = (name: string, fn: () => void) => {
+    const s = stats(fn, repeats);
+    console.log(`${name}: ${s.median.toFixed(3)} ms (min ${s.min.toFixed(3)}, CPU ${s.cpu.toFixed(3)})`);
+  };
+  compiled.evaluate(nextPoint());
+  compiled.hessian([vg, vp]);
+  runners.forEach((r, s) => {
+    phase(`runner ${s} forward`, () => r.forward());
+    phase(`runner ${s} tangent`, () => r.tangent());
+    phase(`runner ${s} second`, () => r.second());
+  });
+  phase("clearReverse(true)", () => c.store.clearReverse(true));
+  phase("whole hessian", () => compiled.hessian([vg, vp]));
+  phase("whole evaluate", () => compiled.evaluate(nextPoint()));
+}
+if (args.includes("--overhead")) {
+  // biome-ignore lint/suspicious/noExplicitAny: a debugging breakdown over private fields
+  const c = compiled as any;
+  const phase = (name: string, fn: () => void) => {
+    const s = stats(fn, repeats);
+    console.log(`${name}: ${s.median.toFixed(3)} ms (min ${s.min.toFixed(3)}, CPU ${s.cpu.toFixed(3)})`);
+  };
+  compiled.evaluate(nextPoint());
+  phase("checkFinite", () => c.checkFinite("x"));
+  phase("tangents (all)", () => c.tangents([vg, vp], "x", true));
+  phase("checkResults", () => c.checkResults("hessian", "x"));
+  phase("take + new buffer", () => c.store.take("hessian", c.program.controls[0]));
+  phase("alloc 200000", () => {
+    sink += new Float64Array(200000)[5];
+  });
+}
