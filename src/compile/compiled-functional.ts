@@ -49,7 +49,9 @@ export interface CompileStats {
   readonly fused: number;
   /** Reshapes and broadcasts turned into views (no work at run time). */
   readonly views: number;
-  /** Blocks run through their own modes. */
+  /** Scalar segments (runs of AdjFloat operations recorded as typed arrays), each run by its own loops. */
+  readonly segments: number;
+  /** Other blocks, run through their own modes. */
   readonly fallback: number;
   /** Generated kernels (fused groups; each has a value, tangent, adjoint and second-order loop). */
   readonly kernels: number;
@@ -148,6 +150,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
       blocks: path.blocks.length,
       fused: counts.fused,
       views: counts.views,
+      segments: counts.segments,
       fallback: counts.fallback,
       kernels: this.program.steps.filter((s) => s.kind === "group").length,
     };

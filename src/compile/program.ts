@@ -111,7 +111,7 @@ export interface Program {
   readonly controls: readonly number[];
   readonly functional: number;
   /** How many blocks became group members, views and fallback steps. */
-  readonly counts: { fused: number; views: number; fallback: number };
+  readonly counts: { fused: number; views: number; segments: number; fallback: number };
 }
 
 /** Unary rules computed by their array kernels (faster than the scalar function, the same numbers). */
@@ -189,7 +189,7 @@ class ProgramBuilder {
   readonly steps: Step[] = [];
   private readonly slotOf = new Map<BlockVariable, number>();
   private readonly groupsByShape = new Map<string, GroupStep[]>();
-  readonly counts = { fused: 0, views: 0, fallback: 0 };
+  readonly counts = { fused: 0, views: 0, segments: 0, fallback: 0 };
   /**
    * The latest step reading each active base slot, and the latest scalar-segment step reading it. A
    * segment step adds its contributions to the adjoints of its inputs itself, so it keeps its tape order
@@ -277,7 +277,8 @@ class ProgramBuilder {
       if (this.slots[k].producer === undefined && !this.controlSlots().includes(k))
         this.slots[k].producer = step;
     }
-    this.counts.fallback++;
+    if (segment) this.counts.segments++;
+    else this.counts.fallback++;
   }
 
   /** The order of the latest step in `readers` reading one of the active `inputs` (-infinity: none). */

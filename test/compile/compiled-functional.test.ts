@@ -102,7 +102,14 @@ describe("compileFunctional", () => {
     const { rf, rng } = fluxFunctional(500, 1);
     const compiled = compileFunctional(rf);
     // the array blocks fused, the scalar exponent (p - 2) / 2 one segment step (its typed loops)
-    expect(compiled.stats).toMatchObject({ mode: "generated", fused: 7, views: 1, fallback: 1, blocks: 9 });
+    expect(compiled.stats).toMatchObject({
+      mode: "generated",
+      fused: 7,
+      views: 1,
+      segments: 1,
+      fallback: 0,
+      blocks: 9,
+    });
     const points = [0, 1, 2].map((k) => [rng.normal(0, 1, [500, 2]), 2.5 + 0.4 * k]);
     const directions = [[rng.normal(0, 1, [500, 2]), 0.3]];
     const { worst, identical: same, total } = compareModes(rf, compiled, points, directions);
@@ -205,7 +212,8 @@ describe("compileFunctional", () => {
     });
     const rf = new ReducedFunctional(J, [new Control(x), new Control(p)], { tape });
     const compiled = compileFunctional(rf);
-    expect(compiled.stats.fallback).toBe(4); // matmul, solve, pointMap and the segment p / 2
+    expect(compiled.stats.fallback).toBe(3); // matmul, solve, pointMap
+    expect(compiled.stats.segments).toBe(1); // the segment p / 2
     expect(compiled.stats.fused).toBeGreaterThan(3);
     const points = [0, 1].map((k) => [rng.normal(0, 1, [4, 3]), 2 + k * 0.5]);
     const directions = [[rng.normal(0, 1, [4, 3]), 0.4]];
@@ -217,7 +225,7 @@ describe("compileFunctional", () => {
     const generated = compileFunctional(rf);
     const interpreted = compileFunctional(rf, { interpret: true });
     expect(interpreted.stats).toMatchObject({ mode: "interpreted", reason: "options.interpret", kernels: 0 });
-    expect(interpreted.stats.fallback).toBe(interpreted.stats.blocks);
+    expect(interpreted.stats.fallback + interpreted.stats.segments).toBe(interpreted.stats.blocks);
     const point = [rng.normal(0, 1, [40, 2]), 2.9];
     const direction = [rng.normal(0, 1, [40, 2]), -0.3];
     expect(compareModes(rf, interpreted, [point], [direction]).worst).toBeLessThanOrEqual(1e-14);
@@ -303,7 +311,7 @@ describe("compileFunctional", () => {
     const rf = new ReducedFunctional(J, new Control(a), { tape });
     const compiled = compileFunctional(rf);
     // the segment runs its own typed loops: no generated kernel, one step
-    expect(compiled.stats).toMatchObject({ blocks: 1, fallback: 1, fused: 0, kernels: 0 });
+    expect(compiled.stats).toMatchObject({ blocks: 1, segments: 1, fallback: 0, fused: 0, kernels: 0 });
     const result = compareModes(rf, compiled, [0.1, 0.7], [1.3]);
     expect(result.worst).toBeLessThanOrEqual(1e-14);
     expect(result.identical).toBe(result.total);
@@ -323,7 +331,14 @@ describe("compileFunctional", () => {
     const rf = new ReducedFunctional(J, [new Control(x0), new Control(a)], { tape });
     const compiled = compileFunctional(rf);
     // linear compile: one step over the segment's arrays, no generated code a scalar
-    expect(compiled.stats).toMatchObject({ mode: "generated", blocks: 1, fallback: 1, fused: 0, kernels: 0 });
+    expect(compiled.stats).toMatchObject({
+      mode: "generated",
+      blocks: 1,
+      segments: 1,
+      fallback: 0,
+      fused: 0,
+      kernels: 0,
+    });
     const points = [
       [0.3, 0.9],
       [0.1, 0.85],
@@ -349,7 +364,7 @@ describe("compileFunctional", () => {
     });
     const rf = new ReducedFunctional(J, [new Control(x), new Control(p)], { tape });
     const compiled = compileFunctional(rf);
-    expect(compiled.stats.fallback).toBe(2); // the two scalar segments
+    expect(compiled.stats.segments).toBe(2); // the two scalar segments
     let same = 0;
     let total = 0;
     const note = (a: unknown, b: unknown) => {
