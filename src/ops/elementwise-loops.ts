@@ -157,6 +157,15 @@ export function binaryValuesGrid(
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
   if (rule === multiplyRule) {
+    if (aInner === 0 && bInner === 1 && bWrap === 1) {
+      // a column ([n, 1]) against contiguous rows ([n, k]): one a entry per row
+      multiplyColumnRows(out, a, g.a0, aWrap, b, g.b0, g.o0, end, inner);
+      return;
+    }
+    if (bInner === 0 && aInner === 1 && aWrap === 1) {
+      multiplyColumnRows(out, b, g.b0, bWrap, a, g.a0, g.o0, end, inner);
+      return;
+    }
     for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
       out[i] = a[ia] * b[ib];
       if (++t === inner) {
@@ -217,6 +226,38 @@ export function binaryValuesGrid(
         ib += bInner;
       }
     }
+  }
+}
+
+/**
+ * out[i] = c[jc] * r[ir] over rows of `inner` entries from o0 to end: c read once per row (from c0, stepping
+ * `cStep` between rows), r contiguous from r0. The [n, 1] x [n, k] product without the per-entry row test
+ * (x * y = y * x exactly, so either operand may be the column).
+ */
+function multiplyColumnRows(
+  out: Float64Array,
+  c: Float64Array,
+  c0: number,
+  cStep: number,
+  r: Float64Array,
+  r0: number,
+  o0: number,
+  end: number,
+  inner: number,
+): void {
+  const shift = r0 - o0;
+  if (inner === 2) {
+    for (let i = o0, jc = c0; i < end; i += 2, jc += cStep) {
+      const m = c[jc];
+      out[i] = m * r[i + shift];
+      out[i + 1] = m * r[i + 1 + shift];
+    }
+    return;
+  }
+  for (let i = o0, jc = c0; i < end; jc += cStep) {
+    const m = c[jc];
+    const stop = i + inner;
+    for (; i < stop; i++) out[i] = m * r[i + shift];
   }
 }
 

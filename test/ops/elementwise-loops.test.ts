@@ -179,3 +179,40 @@ describe("np unary functions on arrays agree entry by entry with their rules", (
     });
   }
 });
+
+describe("np.multiply of a column against rows (the [n, 1] x [n, k] loop)", () => {
+  it("gives a[i] * b[i, j] exactly for either operand order, k = 1, 2, 3, 5, and in N-d broadcast blocks", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom(1, 2, 3, 5),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 100000 }),
+        (n, k, lead, seed) => {
+          let state = seed;
+          const draw = () => {
+            state = (state * 1103515245 + 12345) % 2147483648;
+            return state / 2147483648 - 0.5;
+          };
+          const column = new NDArray(Float64Array.from({ length: lead * n }, draw), [lead, n, 1]);
+          const rows = new NDArray(Float64Array.from({ length: lead * n * k }, draw), [lead, n, k]);
+          const expected = Array.from(
+            { length: lead * n * k },
+            (_, i) => column.data[Math.floor(i / k)] * rows.data[i],
+          );
+          expect([...(np.multiply(column, rows) as NDArray).data]).toEqual(expected);
+          expect([...(np.multiply(rows, column) as NDArray).data]).toEqual(expected);
+          // a [1, n, 1] column broadcast over the leading axis too (one walk per block)
+          const shared = new NDArray(column.data.slice(0, n), [1, n, 1]);
+          const blocks = Array.from(
+            { length: lead * n * k },
+            (_, i) => shared.data[Math.floor(i / k) % n] * rows.data[i],
+          );
+          expect([...(np.multiply(shared, rows) as NDArray).data]).toEqual(blocks);
+          expect([...(np.multiply(rows, shared) as NDArray).data]).toEqual(blocks);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
