@@ -49,14 +49,29 @@ export function binaryValuesInto(
   n: number,
 ): void {
   if (rule === addRule) {
-    for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] + b[ib];
+    if (sa === 1 && sb === 1) for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+    else if (sa === 1 && sb === 0) addScalarInto(out, a, b[0], n);
+    else if (sa === 0 && sb === 1)
+      addScalarInto(out, b, a[0], n); // x + y = y + x exactly
+    else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] + b[ib];
   } else if (rule === subtractRule) {
-    for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] - b[ib];
+    if (sa === 1 && sb === 1) for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+    else if (sa === 1 && sb === 0) subtractScalarInto(out, a, b[0], n);
+    else if (sa === 0 && sb === 1) scalarSubtractInto(out, a[0], b, n);
+    else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] - b[ib];
   } else if (rule === multiplyRule) {
-    if (sa === 1 && sb === 1) for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+    if (sa === 1 && sb === 1) {
+      if (a === b) squareInto(out, a, n);
+      else for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+    } else if (sa === 1 && sb === 0) multiplyScalarInto(out, a, b[0], n);
+    else if (sa === 0 && sb === 1)
+      multiplyScalarInto(out, b, a[0], n); // x * y = y * x exactly
     else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] * b[ib];
   } else if (rule === divideRule) {
-    for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] / b[ib];
+    if (sa === 1 && sb === 1) for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+    else if (sa === 1 && sb === 0) divideScalarInto(out, a, b[0], n);
+    else if (sa === 0 && sb === 1) scalarDivideInto(out, a[0], b, n);
+    else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] / b[ib];
   } else if (rule === powerRule) {
     if (sb === 0 && n > 0) powerScalarInto(out, a, sa, b[0], n);
     else powRun(out, 0, a, 0, sa, b, 0, sb, n);
@@ -65,10 +80,52 @@ export function binaryValuesInto(
   }
 }
 
+// Contiguous loops against one value (a broadcast number or single entry), each in its own small function so
+// that V8 keeps the value in a register and the loop free of a second index.
+
+/** out[i] = a[i] + c. */
+function addScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] + c;
+}
+
+/** out[i] = a[i] - c. */
+function subtractScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] - c;
+}
+
+/** out[i] = c - b[i]. */
+function scalarSubtractInto(out: Float64Array, c: number, b: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = c - b[i];
+}
+
+/** out[i] = a[i] * c. */
+function multiplyScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] * c;
+}
+
+/** out[i] = a[i] / c. */
+function divideScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] / c;
+}
+
+/** out[i] = c / b[i]. */
+function scalarDivideInto(out: Float64Array, c: number, b: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = c / b[i];
+}
+
+/** out[i] = a[i] * a[i] (x * x and x ** 2), one load per entry. */
+function squareInto(out: Float64Array, a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    out[i] = v * v;
+  }
+}
+
 /** out[i] = a[i * sa] ** e with the cheap exponents special-cased. */
 function powerScalarInto(out: Float64Array, a: Float64Array, sa: number, e: number, n: number): void {
   if (e === 2) {
-    for (let i = 0, ia = 0; i < n; i++, ia += sa) out[i] = a[ia] * a[ia];
+    if (sa === 1) squareInto(out, a, n);
+    else for (let i = 0, ia = 0; i < n; i++, ia += sa) out[i] = a[ia] * a[ia];
   } else if (e === 1) {
     // x ** 1 is x, NaN included
     for (let i = 0, ia = 0; i < n; i++, ia += sa) out[i] = a[ia];

@@ -216,3 +216,66 @@ describe("np.multiply of a column against rows (the [n, 1] x [n, k] loop)", () =
     );
   });
 });
+
+describe("np.add, np.subtract, np.multiply, np.divide and np.power(x, 2) against one value, and x * x", () => {
+  it("give the IEEE results entry by entry (special values included) with the number on either side", () => {
+    const specials = [0, -0, 1, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-324];
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double(), fc.constantFrom(...specials)), { minLength: 1, maxLength: 40 }),
+        fc.oneof(fc.double(), fc.constantFrom(...specials)),
+        (values, c) => {
+          const x = new NDArray(Float64Array.from(values), [values.length]);
+          const one = new NDArray(Float64Array.of(c), [1]);
+          const same = (actual: NDArray | number, expected: number[]) =>
+            expect([...(actual as NDArray).data].map((v) => Object.is(v, -0) || v)).toEqual(
+              expected.map((v) => Object.is(v, -0) || v),
+            );
+          for (const c2 of [c, one]) {
+            same(
+              np.add(x, c2),
+              values.map((v) => v + c),
+            );
+            same(
+              np.add(c2, x),
+              values.map((v) => c + v),
+            );
+            same(
+              np.subtract(x, c2),
+              values.map((v) => v - c),
+            );
+            same(
+              np.subtract(c2, x),
+              values.map((v) => c - v),
+            );
+            same(
+              np.multiply(x, c2),
+              values.map((v) => v * c),
+            );
+            same(
+              np.multiply(c2, x),
+              values.map((v) => c * v),
+            );
+            same(
+              np.divide(x, c2),
+              values.map((v) => v / c),
+            );
+            same(
+              np.divide(c2, x),
+              values.map((v) => c / v),
+            );
+          }
+          same(
+            np.multiply(x, x),
+            values.map((v) => v * v),
+          );
+          same(
+            np.power(x, 2),
+            values.map((v) => v * v),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
