@@ -49,14 +49,29 @@ export function binaryValuesInto(
   n: number,
 ): void {
   if (rule === addRule) {
-    for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] + b[ib];
+    if (sa === 1 && sb === 1) for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+    else if (sa === 1 && sb === 0) addScalarInto(out, a, b[0], n);
+    else if (sa === 0 && sb === 1)
+      addScalarInto(out, b, a[0], n); // x + y = y + x exactly
+    else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] + b[ib];
   } else if (rule === subtractRule) {
-    for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] - b[ib];
+    if (sa === 1 && sb === 1) for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+    else if (sa === 1 && sb === 0) subtractScalarInto(out, a, b[0], n);
+    else if (sa === 0 && sb === 1) scalarSubtractInto(out, a[0], b, n);
+    else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] - b[ib];
   } else if (rule === multiplyRule) {
-    if (sa === 1 && sb === 1) for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+    if (sa === 1 && sb === 1) {
+      if (a === b) squareInto(out, a, n);
+      else for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+    } else if (sa === 1 && sb === 0) multiplyScalarInto(out, a, b[0], n);
+    else if (sa === 0 && sb === 1)
+      multiplyScalarInto(out, b, a[0], n); // x * y = y * x exactly
     else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] * b[ib];
   } else if (rule === divideRule) {
-    for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] / b[ib];
+    if (sa === 1 && sb === 1) for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+    else if (sa === 1 && sb === 0) divideScalarInto(out, a, b[0], n);
+    else if (sa === 0 && sb === 1) scalarDivideInto(out, a[0], b, n);
+    else for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += sa, ib += sb) out[i] = a[ia] / b[ib];
   } else if (rule === powerRule) {
     if (sb === 0 && n > 0) powerScalarInto(out, a, sa, b[0], n);
     else powRun(out, 0, a, 0, sa, b, 0, sb, n);
@@ -65,10 +80,52 @@ export function binaryValuesInto(
   }
 }
 
+// Contiguous loops against one value (a broadcast number or single entry), each in its own small function so
+// that V8 keeps the value in a register and the loop free of a second index.
+
+/** out[i] = a[i] + c. */
+function addScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] + c;
+}
+
+/** out[i] = a[i] - c. */
+function subtractScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] - c;
+}
+
+/** out[i] = c - b[i]. */
+function scalarSubtractInto(out: Float64Array, c: number, b: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = c - b[i];
+}
+
+/** out[i] = a[i] * c. */
+function multiplyScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] * c;
+}
+
+/** out[i] = a[i] / c. */
+function divideScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = a[i] / c;
+}
+
+/** out[i] = c / b[i]. */
+function scalarDivideInto(out: Float64Array, c: number, b: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = c / b[i];
+}
+
+/** out[i] = a[i] * a[i] (x * x and x ** 2), one load per entry. */
+function squareInto(out: Float64Array, a: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    out[i] = v * v;
+  }
+}
+
 /** out[i] = a[i * sa] ** e with the cheap exponents special-cased. */
 function powerScalarInto(out: Float64Array, a: Float64Array, sa: number, e: number, n: number): void {
   if (e === 2) {
-    for (let i = 0, ia = 0; i < n; i++, ia += sa) out[i] = a[ia] * a[ia];
+    if (sa === 1) squareInto(out, a, n);
+    else for (let i = 0, ia = 0; i < n; i++, ia += sa) out[i] = a[ia] * a[ia];
   } else if (e === 1) {
     // x ** 1 is x, NaN included
     for (let i = 0, ia = 0; i < n; i++, ia += sa) out[i] = a[ia];
@@ -157,6 +214,15 @@ export function binaryValuesGrid(
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
   if (rule === multiplyRule) {
+    if (aInner === 0 && bInner === 1 && bWrap === 1) {
+      // a column ([n, 1]) against contiguous rows ([n, k]): one a entry per row
+      multiplyColumnRows(out, a, g.a0, aWrap, b, g.b0, g.o0, end, inner);
+      return;
+    }
+    if (bInner === 0 && aInner === 1 && aWrap === 1) {
+      multiplyColumnRows(out, b, g.b0, bWrap, a, g.a0, g.o0, end, inner);
+      return;
+    }
     for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
       out[i] = a[ia] * b[ib];
       if (++t === inner) {
@@ -217,6 +283,38 @@ export function binaryValuesGrid(
         ib += bInner;
       }
     }
+  }
+}
+
+/**
+ * out[i] = c[jc] * r[ir] over rows of `inner` entries from o0 to end: c read once per row (from c0, stepping
+ * `cStep` between rows), r contiguous from r0. The [n, 1] x [n, k] product without the per-entry row test
+ * (x * y = y * x exactly, so either operand may be the column).
+ */
+function multiplyColumnRows(
+  out: Float64Array,
+  c: Float64Array,
+  c0: number,
+  cStep: number,
+  r: Float64Array,
+  r0: number,
+  o0: number,
+  end: number,
+  inner: number,
+): void {
+  const shift = r0 - o0;
+  if (inner === 2) {
+    for (let i = o0, jc = c0; i < end; i += 2, jc += cStep) {
+      const m = c[jc];
+      out[i] = m * r[i + shift];
+      out[i + 1] = m * r[i + 1 + shift];
+    }
+    return;
+  }
+  for (let i = o0, jc = c0; i < end; jc += cStep) {
+    const m = c[jc];
+    const stop = i + inner;
+    for (; i < stop; i++) out[i] = m * r[i + shift];
   }
 }
 

@@ -179,3 +179,103 @@ describe("np unary functions on arrays agree entry by entry with their rules", (
     });
   }
 });
+
+describe("np.multiply of a column against rows (the [n, 1] x [n, k] loop)", () => {
+  it("gives a[i] * b[i, j] exactly for either operand order, k = 1, 2, 3, 5, and in N-d broadcast blocks", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom(1, 2, 3, 5),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 100000 }),
+        (n, k, lead, seed) => {
+          let state = seed;
+          const draw = () => {
+            state = (state * 1103515245 + 12345) % 2147483648;
+            return state / 2147483648 - 0.5;
+          };
+          const column = new NDArray(Float64Array.from({ length: lead * n }, draw), [lead, n, 1]);
+          const rows = new NDArray(Float64Array.from({ length: lead * n * k }, draw), [lead, n, k]);
+          const expected = Array.from(
+            { length: lead * n * k },
+            (_, i) => column.data[Math.floor(i / k)] * rows.data[i],
+          );
+          expect([...(np.multiply(column, rows) as NDArray).data]).toEqual(expected);
+          expect([...(np.multiply(rows, column) as NDArray).data]).toEqual(expected);
+          // a [1, n, 1] column broadcast over the leading axis too (one walk per block)
+          const shared = new NDArray(column.data.slice(0, n), [1, n, 1]);
+          const blocks = Array.from(
+            { length: lead * n * k },
+            (_, i) => shared.data[Math.floor(i / k) % n] * rows.data[i],
+          );
+          expect([...(np.multiply(shared, rows) as NDArray).data]).toEqual(blocks);
+          expect([...(np.multiply(rows, shared) as NDArray).data]).toEqual(blocks);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("np.add, np.subtract, np.multiply, np.divide and np.power(x, 2) against one value, and x * x", () => {
+  it("give the IEEE results entry by entry (special values included) with the number on either side", () => {
+    const specials = [0, -0, 1, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-324];
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double(), fc.constantFrom(...specials)), { minLength: 1, maxLength: 40 }),
+        fc.oneof(fc.double(), fc.constantFrom(...specials)),
+        (values, c) => {
+          const x = new NDArray(Float64Array.from(values), [values.length]);
+          const one = new NDArray(Float64Array.of(c), [1]);
+          const same = (actual: NDArray | number, expected: number[]) =>
+            expect([...(actual as NDArray).data].map((v) => Object.is(v, -0) || v)).toEqual(
+              expected.map((v) => Object.is(v, -0) || v),
+            );
+          for (const c2 of [c, one]) {
+            same(
+              np.add(x, c2),
+              values.map((v) => v + c),
+            );
+            same(
+              np.add(c2, x),
+              values.map((v) => c + v),
+            );
+            same(
+              np.subtract(x, c2),
+              values.map((v) => v - c),
+            );
+            same(
+              np.subtract(c2, x),
+              values.map((v) => c - v),
+            );
+            same(
+              np.multiply(x, c2),
+              values.map((v) => v * c),
+            );
+            same(
+              np.multiply(c2, x),
+              values.map((v) => c * v),
+            );
+            same(
+              np.divide(x, c2),
+              values.map((v) => v / c),
+            );
+            same(
+              np.divide(c2, x),
+              values.map((v) => c / v),
+            );
+          }
+          same(
+            np.multiply(x, x),
+            values.map((v) => v * v),
+          );
+          same(
+            np.power(x, 2),
+            values.map((v) => v * v),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

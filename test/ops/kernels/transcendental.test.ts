@@ -350,6 +350,32 @@ describe("powScalarExponentInto / powInto / scalarPow", () => {
     expect(() => powInto(new Float64Array(3), new Float64Array(2), new Float64Array(3))).toThrow(/y has 2/);
   });
 
+  it("powScalarExponentRun gives scalarPow's double entry by entry, strided, offset, in place and across its blocks", () => {
+    const random = generator(11);
+    const x = new Float64Array(2000);
+    for (let i = 0; i < x.length; i++) {
+      const r = random();
+      // every bit pattern (specials, subnormals, negatives) mixed with ordinary magnitudes
+      x[i] = r < 0.3 ? randomBits(random) : (r < 0.5 ? -1 : 1) * Math.exp((random() - 0.5) * 1500);
+    }
+    for (const p of [0.6000000000000001, -0.25, 3, -3, 4, 2.5, 1e-7, 1234.5, -1e5]) {
+      for (const [i0, si, o0, m] of [
+        [0, 1, 0, 2000],
+        [5, 3, 7, 600],
+        [1999, -1, 0, 1000],
+        [3, 1, 0, 257],
+      ]) {
+        const out = new Float64Array(o0 + m + 2).fill(42);
+        powScalarExponentRun(out, o0, x, i0, si, p, m);
+        for (let t = 0; t < m; t++) expect(Object.is(out[o0 + t], scalarPow(x[i0 + t * si], p))).toBe(true);
+        expect([out[o0 + m], out[o0 + m + 1]]).toEqual([42, 42]);
+      }
+      const copy = x.slice();
+      powScalarExponentRun(copy, 0, copy, 0, 1, p, copy.length);
+      for (let i = 0; i < x.length; i++) expect(Object.is(copy[i], scalarPow(x[i], p))).toBe(true);
+    }
+  });
+
   it("powRun and powScalarExponentRun read strided, offset inputs like a BinaryRunKernel", () => {
     const random = generator(5);
     const x = new Float64Array(301).map(() => Math.exp(random() * 10 - 5) * (random() < 0.2 ? -1 : 1));
