@@ -4,16 +4,20 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /**
- * Runs one of the peers' Python scripts (the project's peers folder beside the repository) with the peers'
- * Python (`TSADJOINT_PEERS_PYTHON`, default /tmp/peers-venv/bin/python) and one BLAS thread; its standard
- * output, or undefined when the Python or the script is not installed here or the run fails.
+ * Runs one of the peers' Python scripts (the project's peers folder beside the repository, or
+ * `TSADJOINT_PEERS_DIR`) with the peers' Python (`TSADJOINT_PEERS_PYTHON`, default
+ * /tmp/peers-venv/bin/python) and one BLAS thread; its standard output, or undefined when the Python or the
+ * script is not installed here or the run fails. The environment (and so the allocator setting of
+ * allocator.ts) is passed on.
  *
  * @example
  * const output = runPeerScript("flux_peers.py", ["100000"]);
  */
 export function runPeerScript(script: string, args: readonly string[]): string | undefined {
   const python = process.env.TSADJOINT_PEERS_PYTHON ?? "/tmp/peers-venv/bin/python";
-  const path = fileURLToPath(new URL(`../../shared/peers/${script}`, import.meta.url));
+  const folder =
+    process.env.TSADJOINT_PEERS_DIR ?? fileURLToPath(new URL("../../shared/peers/", import.meta.url));
+  const path = `${folder.replace(/\/$/, "")}/${script}`;
   if (!existsSync(python) || !existsSync(path)) return undefined;
   try {
     return execFileSync(python, [path, ...args], {

@@ -1,5 +1,10 @@
-/** @file `npm run bench [name ...]`: runs the benchmarks (all by default) and prints ratio tables. */
+/**
+ * @file `npm run bench [name ...] [--system-allocator]`: runs the benchmarks (all by default) and prints
+ * ratio tables. On Linux the process re-runs itself with glibc's malloc keeping freed memory (see
+ * allocator.ts) unless `--system-allocator` is given.
+ */
 
+import { allocatorNote } from "./allocator.js";
 import { runCheckpointBench } from "./checkpoint.js";
 import { runJaxBench } from "./engines-jax.js";
 import { runTfjsBench } from "./engines-tfjs.js";
@@ -26,6 +31,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   transcendental: () => runTranscendentalBench(),
 };
 
+console.log(`allocator: ${allocatorNote}`);
 const chosen = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];
