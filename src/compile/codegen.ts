@@ -30,6 +30,7 @@ import {
   POWER_SHORTCUTS,
   type Program,
 } from "./program.js";
+import { collapsedStride, type RowShape } from "./rows.js";
 
 /** How an operand is addressed inside the loop. */
 interface Access {
@@ -57,8 +58,12 @@ export interface GroupSource {
 
 /** Builds the source of one group. */
 class GroupWriter {
-  private readonly names: string[] = [];
-  private readonly values: unknown[] = [];
+  private readonly names: string[];
+  private readonly values: unknown[];
+  /** Suffix of generated local names (unique per group of a row chain, empty alone). */
+  private readonly tag: string;
+  /** Set when the group is one body of a row loop (see rows.ts). */
+  private readonly row: RowShape | undefined;
   private readonly externIndex = new Map<unknown, string>();
   private readonly accesses: Access[] = [];
   private readonly accessOf = new Map<string, Access>();
@@ -73,7 +78,12 @@ class GroupWriter {
     private readonly group: GroupStep,
     private readonly store: Store,
     private readonly assigned: ReadonlySet<number> = new Set(),
+    chain?: ChainContext,
   ) {
+    this.names = chain?.names ?? [];
+    this.values = chain?.values ?? [];
+    this.tag = chain?.tag ?? "";
+    this.row = chain?.row;
     this.shape = group.shape;
     this.size = group.shape.reduce((a, b) => a * b, 1);
     this.flatStrides = contiguousStrides(group.shape);
@@ -153,7 +163,7 @@ class GroupWriter {
 
   private fresh(prefix: string): string {
     this.counter++;
-    return `${prefix}${this.counter}`;
+    return `${prefix}${this.tag}${this.counter}`;
   }
 
   /** The buffer name of slot `k`'s channel. */
@@ -241,6 +251,10 @@ class GroupWriter {
    * is contiguous across them, and unrolls an innermost axis of at most 4 entries.
    */
   private loop(body: (idx: IndexMap) => string): string {
+    if (this.row !== undefined) {
+      this.rowCode = this.rowBody(this.row, body);
+      return ROW_MARK;
+    }
     const strided = this.accesses.filter((a) => a.mode === "strided");
     if (strided.length === 0) {
       if (this.size === 1) return `{ const i = 0;\n${body({ flat: "0", strided: () => "0" })}}\n`;
@@ -290,6 +304,68 @@ class GroupWriter {
       inner = `{\n${body({ flat: "i", strided: (id) => q(position.get(id) ?? 0, levels - 1) })}}\ni++;\n`;
     }
     return `let i = 0;\n${open}${inner}${close}`;
+  }
+
+  /** The body of the current loop when the group is one body of a row loop. */
+  private rowCode = "";
+
+  /** The strided accesses of a row body, with their per-row counter, step across rows and step in a row. */
+  rowCounters(row: RowShape): { id: number; name: string; outer: number; inner: number }[] {
+    return this.accesses
+      .filter((a) => a.mode === "strided")
+      .map((a, s) => {
+        const outer = collapsedStride(this.shape, a.strides, 0, row.split);
+        const inner = collapsedStride(this.shape, a.strides, row.split, this.shape.length);
+        if (outer === undefined || inner === undefined)
+          throw new Error("internal: a row access does not collapse");
+        return { id: a.id, name: `q${this.tag}${s}`, outer, inner };
+      });
+  }
+
+  /**
+   * One row of the group: a K group's body at entry r; an S group's body at entries i + t of the row (t
+   * unrolled up to 4 entries, else looped), its strided operands at their row counter plus t times their
+   * stride in the row.
+   */
+  private rowBody(row: RowShape, body: (idx: IndexMap) => string): string {
+    if (this.shape.length === row.split) {
+      if (this.accesses.some((a) => a.mode === "strided")) throw new Error("internal: a strided row access");
+      return `{\n${body({ flat: "r", strided: () => "r" })}}\n`;
+    }
+    const counters = new Map(this.rowCounters(row).map((c) => [c.id, c]));
+    const at = (id: number, t: string, step: (inner: number) => string) => {
+      const c = counters.get(id);
+      if (c === undefined) throw new Error("internal: no row counter");
+      return `(${c.name} + ${step(c.inner)})`;
+    };
+    if (row.inner <= 4) {
+      let code = "";
+      for (let t = 0; t < row.inner; t++)
+        code += `{\n${body({ flat: `(i + ${t})`, strided: (id) => at(id, String(t), (st) => String(t * st)) })}}\n`;
+      return code;
+    }
+    const idx: IndexMap = { flat: "(i + t)", strided: (id) => at(id, "t", (st) => `t * ${st}`) };
+    return `for (let t = 0; t < ${row.inner}; t++) {\n${body(idx)}}\n`;
+  }
+
+  /** The four loops cut around the row body (before the row loop, the row, after it), for a row chain. */
+  parts(): Record<LoopName, RowPart> & { tangentForHessian: boolean } {
+    const part = (code: string): RowPart => {
+      const [before, after] = code.split(ROW_MARK);
+      if (after === undefined) throw new Error("internal: a row part has no row");
+      const buffers = new Map(this.usedBuffers);
+      this.usedBuffers.clear();
+      return { before, row: this.rowCode, after, buffers };
+    };
+    const forward = part(this.forward());
+    const tangent = part(this.tangent());
+    const adjoint = part(this.adjoint());
+    this.checkAssigned(["adjoint"]);
+    this.inSecond = true;
+    const second = part(this.second());
+    this.checkAssigned(["adjoint", "hessian"]);
+    this.inSecond = false;
+    return { forward, tangent, adjoint, second, tangentForHessian: this.tangentForHessian };
   }
 
   // ---- operands ----
@@ -614,7 +690,7 @@ class GroupWriter {
   adjoint(): string {
     this.hoisted.clear();
     const prologue: string[] = [];
-    const acc = new Accumulators();
+    const acc = new Accumulators(this.tag);
     const loop = this.loop((idx) => {
       this.written.clear();
       let code = this.loads(idx, false, prologue) + this.registers(idx, false);
@@ -667,7 +743,7 @@ class GroupWriter {
   second(): string {
     this.hoisted.clear();
     const prologue: string[] = [];
-    const acc = new Accumulators();
+    const acc = new Accumulators(this.tag);
     const loop = this.loop((idx) => {
       this.written.clear();
       let code = this.loads(idx, true, prologue) + this.registers(idx, true);
@@ -811,6 +887,27 @@ class GroupWriter {
   }
 }
 
+/** Stands for the row body in a loop's source while a row chain's parts are cut apart. */
+const ROW_MARK = "\u0000row\u0000";
+
+/** What a group of a row chain shares with the others: extern names, its local-name tag, the row split. */
+interface ChainContext {
+  readonly names: string[];
+  readonly values: unknown[];
+  readonly tag: string;
+  readonly row: RowShape;
+}
+
+type LoopName = "forward" | "tangent" | "adjoint" | "second";
+
+/** One loop of a group in a row chain: code before the row loop, the row body, code after; its buffers. */
+interface RowPart {
+  readonly before: string;
+  readonly row: string;
+  readonly after: string;
+  readonly buffers: ReadonlyMap<string, string>;
+}
+
 /** The partials of the linear and bilinear rules, written in place: f, da, db, daa, dab, dbb. */
 type Partial = "f" | "da" | "db" | "daa" | "dab" | "dbb";
 const INLINE = new Map<BinaryRule, Record<Partial, (a: string, b: string) => string>>([
@@ -951,11 +1048,13 @@ class Accumulators {
   private readonly list: { name: string; buffer: string }[] = [];
   private readonly byKey = new Map<string, string>();
 
+  constructor(private readonly tag: string) {}
+
   /** The accumulator of one occurrence (`key`: channel, member, operand), shared by unrolled copies. */
   nameFor(key: string, channel: "adjoint" | "hessian", buffer: string): string {
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
-    const name = `${channel === "adjoint" ? "ga" : "ha"}${this.list.length}`;
+    const name = `${channel === "adjoint" ? "ga" : "ha"}${this.tag}${this.list.length}`;
     this.list.push({ name, buffer });
     this.byKey.set(key, name);
     return name;
@@ -1051,7 +1150,78 @@ export function groupRunner(
   store: Store,
   assigned?: ReadonlySet<number>,
 ): GroupRunner {
-  const s = groupSource(program, group, store, assigned);
+  return runnerOf(groupSource(program, group, store, assigned));
+}
+
+/**
+ * The source of a row chain's four loops (see rows.ts): one loop over the rows each, running the groups'
+ * row bodies in program order (the reverse loops in reverse order); what each group does before and after
+ * its own loop comes before and after the row loop (the reverse loops' scalar flushes in reverse order).
+ *
+ * @example
+ * for (const { steps, row } of rowChains(program)) if (row) chainSource(program, steps, row, store, assigned);
+ */
+export function chainSource(
+  program: Program,
+  groups: readonly GroupStep[],
+  row: RowShape,
+  store: Store,
+  assigned: ReadonlyMap<GroupStep, ReadonlySet<number>> = new Map(),
+): GroupSource {
+  const names: string[] = [];
+  const values: unknown[] = [];
+  const writers = groups.map(
+    (g, c) => new GroupWriter(program, g, store, assigned.get(g), { names, values, tag: `${c}_`, row }),
+  );
+  const parts = writers.map((w) => w.parts());
+  const counters = writers.flatMap((w) => w.rowCounters(row));
+  const init = counters.map((c) => `, ${c.name} = 0`).join("");
+  const step = counters.map((c) => `, ${c.name} += ${c.outer}`).join("");
+  const loop = (name: LoopName, reverse: boolean) => {
+    const inOrder = parts.map((p) => p[name]);
+    const order = reverse ? [...inOrder].reverse() : inOrder;
+    const buffers = new Map<string, string>();
+    for (const p of inOrder) for (const [buffer, expr] of p.buffers) buffers.set(buffer, expr);
+    const reads = [...buffers].map(([buffer, expr]) => `const ${buffer} = ${expr};\n`).join("");
+    const before = order.map((p) => p.before.trim()).filter((code) => code !== "");
+    return (
+      `${reads}${before.map((code) => `${code}\n`).join("")}let i = 0;\n` +
+      `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${order.map((p) => p.row).join("")}` +
+      `i += ${row.inner};\n}\n${order
+        .map((p) => p.after.trim())
+        .filter((code) => code !== "")
+        .join("\n")}\n`
+    );
+  };
+  return {
+    names,
+    values,
+    forward: loop("forward", false),
+    tangent: loop("tangent", false),
+    adjoint: loop("adjoint", true),
+    second: loop("second", true),
+    tangentForHessian: parts.some((p) => p.tangentForHessian),
+  };
+}
+
+/**
+ * The runner of a row chain: its four row loops built with `new Function`.
+ *
+ * @example
+ * for (const { steps, row } of rowChains(program)) if (row) chainRunner(program, steps, row, store).forward();
+ */
+export function chainRunner(
+  program: Program,
+  groups: readonly GroupStep[],
+  row: RowShape,
+  store: Store,
+  assigned?: ReadonlyMap<GroupStep, ReadonlySet<number>>,
+): GroupRunner {
+  return runnerOf(chainSource(program, groups, row, store, assigned));
+}
+
+/** The runner of generated source. */
+function runnerOf(s: GroupSource): GroupRunner {
   const body =
     `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
     `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n};`;
