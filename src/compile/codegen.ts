@@ -64,7 +64,7 @@ class GroupWriter {
   private readonly tag: string;
   /** Set when the group is one body of a row loop (see rows.ts). */
   private readonly row: RowShape | undefined;
-  private readonly externIndex = new Map<unknown, string>();
+  private readonly externIndex: Map<unknown, string>;
   private readonly accesses: Access[] = [];
   private readonly accessOf = new Map<string, Access>();
   private readonly memberOfSlot = new Map<number, number>();
@@ -82,6 +82,7 @@ class GroupWriter {
   ) {
     this.names = chain?.names ?? [];
     this.values = chain?.values ?? [];
+    this.externIndex = chain?.externIndex ?? new Map();
     this.tag = chain?.tag ?? "";
     this.row = chain?.row;
     this.shape = group.shape;
@@ -330,10 +331,11 @@ class GroupWriter {
   private rowBody(row: RowShape, body: (idx: IndexMap) => string): string {
     if (this.shape.length === row.split) {
       if (this.accesses.some((a) => a.mode === "strided")) throw new Error("internal: a strided row access");
-      return `{\n${body({ flat: "r", strided: () => "r" })}}\n`;
+      const code = body({ flat: "r", strided: () => "r" });
+      return code.trim() === "" ? "" : `{\n${code}}\n`;
     }
     const counters = new Map(this.rowCounters(row).map((c) => [c.id, c]));
-    const at = (id: number, t: string, step: (inner: number) => string) => {
+    const at = (id: number, step: (inner: number) => string) => {
       const c = counters.get(id);
       if (c === undefined) throw new Error("internal: no row counter");
       return `(${c.name} + ${step(c.inner)})`;
@@ -341,10 +343,10 @@ class GroupWriter {
     if (row.inner <= 4) {
       let code = "";
       for (let t = 0; t < row.inner; t++)
-        code += `{\n${body({ flat: `(i + ${t})`, strided: (id) => at(id, String(t), (st) => String(t * st)) })}}\n`;
+        code += `{\n${body({ flat: `(i + ${t})`, strided: (id) => at(id, (st) => String(t * st)) })}}\n`;
       return code;
     }
-    const idx: IndexMap = { flat: "(i + t)", strided: (id) => at(id, "t", (st) => `t * ${st}`) };
+    const idx: IndexMap = { flat: "(i + t)", strided: (id) => at(id, (st) => `t * ${st}`) };
     return `for (let t = 0; t < ${row.inner}; t++) {\n${body(idx)}}\n`;
   }
 
@@ -355,7 +357,8 @@ class GroupWriter {
       if (after === undefined) throw new Error("internal: a row part has no row");
       const buffers = new Map(this.usedBuffers);
       this.usedBuffers.clear();
-      return { before, row: this.rowCode, after, buffers };
+      const kernels = this.kernels.splice(0);
+      return { before, row: this.rowCode, after, buffers, kernels };
     };
     const forward = part(this.forward());
     const tangent = part(this.tangent());
@@ -567,8 +570,19 @@ class GroupWriter {
       m.kind === "constant"
         ? this.constant(m.constant)
         : this.scalarRead("value", this.access(m.args[1]), prologue);
+    if (this.row !== undefined) {
+      // in a row chain the power runs over each tile of rows, after the bodies producing its operand
+      const per = this.size / this.row.rows;
+      const from = per === 1 ? "r0" : `r0 * ${per}`;
+      const count = per === 1 ? "r1 - r0" : `(r1 - r0) * ${per}`;
+      this.kernels.push(`${kernel}(${out}, ${from}, ${base}, ${from}, 1, ${exponent}, ${count});`);
+      return;
+    }
     prologue.push(`${kernel}(${out}, 0, ${base}, 0, 1, ${exponent}, ${n});`);
   }
+
+  /** The power runs of the forward loop of a row chain's group, over the tile of rows [r0, r1). */
+  private readonly kernels: string[] = [];
 
   /**
    * The write target of each sum's `channel` ("value" or "tangent"): a scalar accumulator (stored after the
@@ -894,6 +908,7 @@ const ROW_MARK = "\u0000row\u0000";
 interface ChainContext {
   readonly names: string[];
   readonly values: unknown[];
+  readonly externIndex: Map<unknown, string>;
   readonly tag: string;
   readonly row: RowShape;
 }
@@ -906,7 +921,12 @@ interface RowPart {
   readonly row: string;
   readonly after: string;
   readonly buffers: ReadonlyMap<string, string>;
+  /** Power runs over the tile [r0, r1) that must follow the earlier groups' rows of the tile. */
+  readonly kernels: readonly string[];
 }
+
+/** Rows per tile of a row chain whose forward loop runs power kernels between its groups. */
+const TILE_ROWS = 1024;
 
 /** The partials of the linear and bilinear rules, written in place: f, da, db, daa, dab, dbb. */
 type Partial = "f" | "da" | "db" | "daa" | "dab" | "dbb";
@@ -1170,8 +1190,10 @@ export function chainSource(
 ): GroupSource {
   const names: string[] = [];
   const values: unknown[] = [];
+  const externIndex = new Map<unknown, string>();
   const writers = groups.map(
-    (g, c) => new GroupWriter(program, g, store, assigned.get(g), { names, values, tag: `${c}_`, row }),
+    (g, c) =>
+      new GroupWriter(program, g, store, assigned.get(g), { names, values, externIndex, tag: `${c}_`, row }),
   );
   const parts = writers.map((w) => w.parts());
   const counters = writers.flatMap((w) => w.rowCounters(row));
@@ -1183,14 +1205,40 @@ export function chainSource(
     const buffers = new Map<string, string>();
     for (const p of inOrder) for (const [buffer, expr] of p.buffers) buffers.set(buffer, expr);
     const reads = [...buffers].map(([buffer, expr]) => `const ${buffer} = ${expr};\n`).join("");
-    const before = order.map((p) => p.before.trim()).filter((code) => code !== "");
+    const before = order
+      .map((p) => p.before.trim())
+      .filter((code) => code !== "")
+      .map((code) => `${code}\n`)
+      .join("");
+    const after = order
+      .map((p) => p.after.trim())
+      .filter((code) => code !== "")
+      .join("\n");
+    if (order.every((p) => p.kernels.length === 0)) {
+      return (
+        `${reads}${before}let i = 0;\n` +
+        `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${order.map((p) => p.row).join("")}` +
+        `i += ${row.inner};\n}\n${after}\n`
+      );
+    }
+    // tiles of rows: each segment's rows of the tile, the power runs the next segment reads between them
+    let tile = "";
+    let rows = "";
+    const flush = () => {
+      if (rows === "") return;
+      const from = counters.map((c) => `, ${c.name} = r0 * ${c.outer}`).join("");
+      tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${rows}}\n`;
+      rows = "";
+    };
+    for (const p of order) {
+      if (p.kernels.length > 0) flush();
+      tile += p.kernels.map((k) => `${k}\n`).join("");
+      rows += p.row;
+    }
+    flush();
     return (
-      `${reads}${before.map((code) => `${code}\n`).join("")}let i = 0;\n` +
-      `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${order.map((p) => p.row).join("")}` +
-      `i += ${row.inner};\n}\n${order
-        .map((p) => p.after.trim())
-        .filter((code) => code !== "")
-        .join("\n")}\n`
+      `${reads}${before}for (let r0 = 0; r0 < ${row.rows}; r0 += ${TILE_ROWS}) {\n` +
+      `const r1 = Math.min(r0 + ${TILE_ROWS}, ${row.rows});\n${tile}}\n${after}\n`
     );
   };
   return {

@@ -92,7 +92,8 @@ function fits(program: Program, chain: readonly GroupStep[], group: GroupStep, c
       const producer = slots[slot.base].producer;
       if (!inChain(producer)) continue;
       // written by an earlier group of the chain: read only at the row that wrote it, whole before the kernels
-      if (m.kind !== "sum" && m.run === true) return false;
+      // (a power's array kernel runs over each tile of rows after the earlier groups; the others over the whole)
+      if (m.kind !== "sum" && m.run === true && m.kind !== "binary" && m.kind !== "constant") return false;
       const base = slots[slot.base];
       if (base.size === kSize) {
         const byRow = isK ? flat : outer === 1 && inner === 0;
