@@ -83,6 +83,7 @@ class GroupWriter {
     this.names = chain?.names ?? [];
     this.values = chain?.values ?? [];
     this.externIndex = chain?.externIndex ?? new Map();
+    this.rowRegisters = chain?.registers ?? new Set();
     this.tag = chain?.tag ?? "";
     this.row = chain?.row;
     this.shape = group.shape;
@@ -424,6 +425,8 @@ class GroupWriter {
     // the Hessian action reads a first-order adjoint only in the loop of the value's producer: a control's
     // (produced by no step) is not needed there, and the derivative computes it again
     if (this.inSecond && channel === "adjoint" && this.unproduced(k)) return "";
+    const register = this.rowRegister(channel, k);
+    if (register !== undefined) return `${register} += ${expr};\n`;
     const a = this.access(k);
     const buffer = this.buf(channel, k);
     if (a.mode === "scalar") {
@@ -440,6 +443,19 @@ class GroupWriter {
       return `${buffer}[${this.index(a, idx)}] = (${expr}) + 0;\n`;
     }
     return `${buffer}[${this.index(a, idx)}] += ${expr};\n`;
+  }
+
+  /**
+   * Base slots of a row chain whose adjoints (and second-order adjoints) live in per-row registers: values
+   * of one row, every reader in the chain (see chainRegisters).
+   */
+  private readonly rowRegisters: ReadonlySet<number>;
+
+  /** The per-row register of slot k's reverse channel, or undefined when it has a buffer. */
+  private rowRegister(channel: "adjoint" | "hessian", k: number): string | undefined {
+    const base = this.program.slots[k].base;
+    if (!this.rowRegisters.has(base)) return undefined;
+    return `${channel === "adjoint" ? "ra" : "rh"}${base}`;
   }
 
   /** Set while the second-order loop is written. */
@@ -460,6 +476,7 @@ class GroupWriter {
     for (const base of this.assigned) {
       for (const channel of channels) {
         if (this.inSecond && channel === "adjoint" && this.unproduced(base)) continue;
+        if (this.rowRegisters.has(base)) continue;
         if (!this.assignedIn.has(`${channel}:${base}`))
           throw new Error(`internal: the reverse loop does not assign the ${channel} buffer of slot ${base}`);
       }
@@ -679,8 +696,10 @@ class GroupWriter {
     this.group.members.forEach((m, j) => {
       if (m.kind === "sum") return;
       const internal = this.program.slots[m.out].internal;
-      code += `let b${j} = ${internal ? "0" : `${this.buf("adjoint", m.out)}[${idx.flat}]`};\n`;
-      if (hessian) code += `let h${j} = ${internal ? "0" : `${this.buf("hessian", m.out)}[${idx.flat}]`};\n`;
+      const load = (channel: "adjoint" | "hessian") =>
+        internal ? "0" : (this.rowRegister(channel, m.out) ?? `${this.buf(channel, m.out)}[${idx.flat}]`);
+      code += `let b${j} = ${load("adjoint")};\n`;
+      if (hessian) code += `let h${j} = ${load("hessian")};\n`;
     });
     return code;
   }
@@ -689,6 +708,8 @@ class GroupWriter {
   private sumSeed(channel: "adjoint" | "hessian", m: Member, idx: IndexMap, prologue: string[]): string {
     if (m.kind !== "sum") throw new Error("internal: not a sum");
     const a = this.sumAccess(m);
+    const register = this.rowRegister(channel, m.out);
+    if (register !== undefined) return register;
     const buffer = this.buf(channel, m.out);
     if (a.mode !== "scalar") return `${buffer}[${this.index(a, idx)}]`;
     const key = `${channel}:sum:${m.out}`;
@@ -909,6 +930,7 @@ interface ChainContext {
   readonly names: string[];
   readonly values: unknown[];
   readonly externIndex: Map<unknown, string>;
+  readonly registers: ReadonlySet<number>;
   readonly tag: string;
   readonly row: RowShape;
 }
@@ -1191,16 +1213,32 @@ export function chainSource(
   const names: string[] = [];
   const values: unknown[] = [];
   const externIndex = new Map<unknown, string>();
+  const registers = chainRegisters(program, groups, row);
   const writers = groups.map(
     (g, c) =>
-      new GroupWriter(program, g, store, assigned.get(g), { names, values, externIndex, tag: `${c}_`, row }),
+      new GroupWriter(program, g, store, assigned.get(g), {
+        names,
+        values,
+        externIndex,
+        registers,
+        tag: `${c}_`,
+        row,
+      }),
   );
   const parts = writers.map((w) => w.parts());
   const counters = writers.flatMap((w) => w.rowCounters(row));
   const init = counters.map((c) => `, ${c.name} = 0`).join("");
   const step = counters.map((c) => `, ${c.name} += ${c.outer}`).join("");
+  const declare = (prefix: string) => [...registers].map((base) => `let ${prefix}${base} = 0;\n`).join("");
+  const heads: Record<LoopName, string> = {
+    forward: "",
+    tangent: "",
+    adjoint: declare("ra"),
+    second: declare("ra") + declare("rh"),
+  };
   const loop = (name: LoopName, reverse: boolean) => {
     const inOrder = parts.map((p) => p[name]);
+    const head = heads[name];
     const order = reverse ? [...inOrder].reverse() : inOrder;
     const buffers = new Map<string, string>();
     for (const p of inOrder) for (const [buffer, expr] of p.buffers) buffers.set(buffer, expr);
@@ -1217,7 +1255,7 @@ export function chainSource(
     if (order.every((p) => p.kernels.length === 0)) {
       return (
         `${reads}${before}let i = 0;\n` +
-        `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${order.map((p) => p.row).join("")}` +
+        `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${head}${order.map((p) => p.row).join("")}` +
         `i += ${row.inner};\n}\n${after}\n`
       );
     }
@@ -1227,7 +1265,7 @@ export function chainSource(
     const flush = () => {
       if (rows === "") return;
       const from = counters.map((c) => `, ${c.name} = r0 * ${c.outer}`).join("");
-      tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${rows}}\n`;
+      tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${head}${rows}}\n`;
       rows = "";
     };
     for (const p of order) {
@@ -1266,6 +1304,36 @@ export function chainRunner(
   assigned?: ReadonlyMap<GroupStep, ReadonlySet<number>>,
 ): GroupRunner {
   return runnerOf(chainSource(program, groups, row, store, assigned));
+}
+
+/**
+ * The base slots of a chain whose reverse channels can live in per-row registers: one entry per row (K's
+ * size, read at the row by construction of the chain), produced in the chain, read by chain groups only, not
+ * a control nor the functional. Their buffers are never written by the reverse loops (nor need clearing).
+ *
+ * @example
+ * for (const { steps, row } of rowChains(program)) if (row) store.assignedByLoops(chainRegisters(program, steps, row));
+ */
+export function chainRegisters(program: Program, groups: readonly GroupStep[], row: RowShape): Set<number> {
+  const { slots } = program;
+  const inChain = new Set<unknown>(groups);
+  const readOutside = new Set<number>();
+  for (const step of program.steps) {
+    if (inChain.has(step)) continue;
+    const args = step.kind === "group" ? step.members.flatMap((m) => m.args) : step.inputs;
+    for (const k of args) readOutside.add(slots[k].base);
+  }
+  const result = new Set<number>();
+  for (const group of groups) {
+    for (const m of group.members) {
+      const slot = slots[m.out];
+      if (slot.base !== slot.id || !slot.active || slot.internal || slot.size !== row.rows) continue;
+      if (slot.id === slots[program.functional].base || readOutside.has(slot.id)) continue;
+      if (program.controls.some((k) => slots[k].base === slot.id)) continue;
+      result.add(slot.id);
+    }
+  }
+  return result;
 }
 
 /** The runner of generated source. */

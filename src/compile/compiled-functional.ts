@@ -23,7 +23,7 @@ import { NDArray } from "../values/ndarray.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { wrapRaw } from "../values/space.js";
 import { Store } from "./buffers.js";
-import { chainRunner, groupRunner, reverseAssignments } from "./codegen.js";
+import { chainRegisters, chainRunner, groupRunner, reverseAssignments } from "./codegen.js";
 import { fallbackRunner, type StepRunner } from "./fallback.js";
 import { buildProgram, type GroupStep, type Program, type Step } from "./program.js";
 import { rowChains } from "./rows.js";
@@ -174,7 +174,11 @@ export class CompiledFunctional<const C extends Controls = Controls> {
       // consecutive groups over [...K, ...T] and K run as one loop over the rows of K (rows.ts)
       const runners = rowChains(program, fuse).map(({ steps, row }): StepRunner => {
         const [step] = steps;
-        if (row !== undefined) return chainRunner(program, steps.filter(isGroup), row, store, assigned);
+        if (row !== undefined) {
+          // adjoints kept in per-row registers: their buffers are neither written nor cleared
+          store.assignedByLoops(chainRegisters(program, steps.filter(isGroup), row));
+          return chainRunner(program, steps.filter(isGroup), row, store, assigned);
+        }
         return step.kind === "group"
           ? groupRunner(program, step, store, assigned.get(step))
           : fallbackRunner(step, store);

@@ -10,7 +10,7 @@ import {
 } from "tsadjoint";
 import { describe, expect, it } from "vitest";
 import { Store } from "../../src/compile/buffers.js";
-import { chainSource, reverseAssignments } from "../../src/compile/codegen.js";
+import { chainRegisters, chainSource, reverseAssignments } from "../../src/compile/codegen.js";
 import { buildProgram, type GroupStep } from "../../src/compile/program.js";
 import { collapsedStride, rowChains } from "../../src/compile/rows.js";
 import { findPath } from "../../src/tape/sweeps.js";
@@ -134,6 +134,14 @@ describe("chainSource", () => {
     expect(source.forward).toContain("r0 += 1024");
     for (const text of [source.tangent, source.adjoint, source.second])
       expect(text.match(/for \(let r = 0/g)).toHaveLength(1);
+    // the [n] adjoints (of |g|^2, |g|^2 + 1e-12 and mu) live in per-row registers, not in buffers
+    const registers = chainRegisters(program, groups, row);
+    expect(registers.size).toBe(3);
+    for (const base of registers) {
+      expect(source.second).toContain(`ra${base} += `);
+      expect(source.second).not.toMatch(new RegExp(`\\b[AH]${base}\\[`));
+      expect(source.adjoint).not.toMatch(new RegExp(`\\bA${base}\\[`));
+    }
     expectSame(rf, [2500, 2], 5, 0);
   });
 
