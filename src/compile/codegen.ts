@@ -54,6 +54,8 @@ export interface GroupSource {
    * tangent (which no second-order loop reads) and fills no cache for the second-order loop.
    */
   readonly tangentForHessian: boolean;
+  /** A row chain's tangent loop for the Hessian action: without the groups whose tangents it never reads. */
+  readonly hessianTangent?: string;
 }
 
 /** Builds the source of one group. */
@@ -1236,8 +1238,8 @@ export function chainSource(
     adjoint: declare("ra"),
     second: declare("ra") + declare("rh"),
   };
-  const loop = (name: LoopName, reverse: boolean) => {
-    const inOrder = parts.map((p) => p[name]);
+  const loop = (name: LoopName, reverse: boolean, kept = parts) => {
+    const inOrder = kept.map((p) => p[name]);
     const head = heads[name];
     const order = reverse ? [...inOrder].reverse() : inOrder;
     const buffers = new Map<string, string>();
@@ -1287,6 +1289,11 @@ export function chainSource(
     adjoint: loop("adjoint", true),
     second: loop("second", true),
     tangentForHessian: parts.some((p) => p.tangentForHessian),
+    hessianTangent: loop(
+      "tangent",
+      false,
+      parts.filter((p) => p.tangentForHessian),
+    ),
   };
 }
 
@@ -1338,14 +1345,20 @@ export function chainRegisters(program: Program, groups: readonly GroupStep[], r
 
 /** The runner of generated source. */
 function runnerOf(s: GroupSource): GroupRunner {
+  const hessianTangent = s.hessianTangent === undefined ? "" : `hessianTangent() {\n${s.hessianTangent}},\n`;
   const body =
     `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
-    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n};`;
+    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n${hessianTangent}};`;
   const make = new Function(...s.names, body);
   const runner: unknown = make(...s.values);
   if (!isRunner(runner)) throw new Error("internal: the generated group is not a runner");
   const { forward, tangent, adjoint, second } = runner;
-  return { forward, tangent, adjoint, second, tangentForHessian: s.tangentForHessian };
+  const result: GroupRunner = { forward, tangent, adjoint, second, tangentForHessian: s.tangentForHessian };
+  if ("hessianTangent" in runner && typeof runner.hessianTangent === "function") {
+    const hessian = runner.hessianTangent;
+    return { ...result, hessianTangent: () => hessian() };
+  }
+  return result;
 }
 
 function isRunner(value: unknown): value is StepRunner {

@@ -141,9 +141,11 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     }
     if (built === undefined) throw new InvalidArgumentError(OPERATION, `internal: ${this.failure}`);
     [this.program, this.store, this.runners] = built;
-    this.hessianTangents = this.runners.filter(
-      (runner) => !("tangentForHessian" in runner) || runner.tangentForHessian,
-    );
+    this.hessianTangents = this.runners
+      .filter((runner) => !("tangentForHessian" in runner) || runner.tangentForHessian)
+      .map((runner) =>
+        runner.hessianTangent === undefined ? runner : { ...runner, tangent: runner.hessianTangent },
+      );
     const counts = this.program.counts;
     this.stats = {
       mode: interpret ? "interpreted" : "generated",

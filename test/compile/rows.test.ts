@@ -142,6 +142,11 @@ describe("chainSource", () => {
       expect(source.second).not.toMatch(new RegExp(`\\b[AH]${base}\\[`));
       expect(source.adjoint).not.toMatch(new RegExp(`\\bA${base}\\[`));
     }
+    // the Hessian action's tangent loop leaves out the group writing only J's tangent
+    const functional = `T${program.slots[program.functional].base}[0]`;
+    expect(source.tangent).toContain(functional);
+    expect(source.hessianTangent).toBeDefined();
+    expect(source.hessianTangent).not.toContain(functional);
     expectSame(rf, [2500, 2], 5, 0);
   });
 
