@@ -5,7 +5,10 @@
  * ones the blocks compute. Members' values stay in registers from one member to the next (they are also
  * stored, for the reverse loops); an operand of another shape is read in place with stride 0 along its
  * broadcast axes; a sum accumulates into its output inside the loop that produces its input, and its adjoint
- * is a stride-0 read. Adjoints of values used only inside the group never leave registers.
+ * is a stride-0 read. Adjoints of values used only inside the group never leave registers. Consecutive
+ * groups over [...K, ...T] and K that rows.ts chains run as one loop over the rows of K (`chainSource`): per
+ * row the groups' bodies in order (reverse order in the reverse loops), the adjoints of one-entry-per-row
+ * values read only in the chain in per-row registers, a power's array kernel over each tile of rows.
  *
  * The code is built with `new Function` from the program alone (no user text enters it: names are
  * generated, constants and rules are passed as arguments). Where `new Function` is refused (a strict
