@@ -1232,8 +1232,6 @@ export function chainSource(
   );
   const parts = writers.map((w) => w.parts());
   const counters = writers.flatMap((w) => w.rowCounters(row));
-  const init = counters.map((c) => `, ${c.name} = 0`).join("");
-  const step = counters.map((c) => `, ${c.name} += ${c.outer}`).join("");
   const declare = (prefix: string) => [...registers].map((base) => `let ${prefix}${base} = 0;\n`).join("");
   const heads: Record<LoopName, string> = {
     forward: "",
@@ -1243,46 +1241,7 @@ export function chainSource(
   };
   const loop = (name: LoopName, reverse: boolean, kept = parts) => {
     const inOrder = kept.map((p) => p[name]);
-    const head = heads[name];
-    const order = reverse ? [...inOrder].reverse() : inOrder;
-    const buffers = new Map<string, string>();
-    for (const p of inOrder) for (const [buffer, expr] of p.buffers) buffers.set(buffer, expr);
-    const reads = [...buffers].map(([buffer, expr]) => `const ${buffer} = ${expr};\n`).join("");
-    const before = order
-      .map((p) => p.before.trim())
-      .filter((code) => code !== "")
-      .map((code) => `${code}\n`)
-      .join("");
-    const after = order
-      .map((p) => p.after.trim())
-      .filter((code) => code !== "")
-      .join("\n");
-    if (order.every((p) => p.kernels.length === 0)) {
-      return (
-        `${reads}${before}let i = 0;\n` +
-        `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${head}${order.map((p) => p.row).join("")}` +
-        `i += ${row.inner};\n}\n${after}\n`
-      );
-    }
-    // tiles of rows: each segment's rows of the tile, the power runs the next segment reads between them
-    let tile = "";
-    let rows = "";
-    const flush = () => {
-      if (rows === "") return;
-      const from = counters.map((c) => `, ${c.name} = r0 * ${c.outer}`).join("");
-      tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${head}${rows}}\n`;
-      rows = "";
-    };
-    for (const p of order) {
-      if (p.kernels.length > 0) flush();
-      tile += p.kernels.map((k) => `${k}\n`).join("");
-      rows += p.row;
-    }
-    flush();
-    return (
-      `${reads}${before}for (let r0 = 0; r0 < ${row.rows}; r0 += ${TILE_ROWS}) {\n` +
-      `const r1 = Math.min(r0 + ${TILE_ROWS}, ${row.rows});\n${tile}}\n${after}\n`
-    );
+    return rowLoop(reverse ? [...inOrder].reverse() : inOrder, row, counters, heads[name]);
   };
   return {
     names,
@@ -1298,6 +1257,58 @@ export function chainSource(
       parts.filter((p) => p.tangentForHessian),
     ),
   };
+}
+
+/**
+ * One loop of a row chain from its groups' parts in execution order: buffer reads, what comes before the
+ * groups' loops, the loop over the rows (`head` opening each row), what comes after. With power runs, the
+ * rows go by tiles, each segment's rows of the tile followed by the runs the next segment reads.
+ */
+function rowLoop(
+  order: readonly RowPart[],
+  row: RowShape,
+  counters: readonly { name: string; outer: number }[],
+  head: string,
+): string {
+  const init = counters.map((c) => `, ${c.name} = 0`).join("");
+  const step = counters.map((c) => `, ${c.name} += ${c.outer}`).join("");
+  const buffers = new Map<string, string>();
+  for (const p of order) for (const [buffer, expr] of p.buffers) buffers.set(buffer, expr);
+  const reads = [...buffers].map(([buffer, expr]) => `const ${buffer} = ${expr};\n`).join("");
+  const before = order
+    .map((p) => p.before.trim())
+    .filter((code) => code !== "")
+    .map((code) => `${code}\n`)
+    .join("");
+  const after = order
+    .map((p) => p.after.trim())
+    .filter((code) => code !== "")
+    .join("\n");
+  if (order.every((p) => p.kernels.length === 0)) {
+    return (
+      `${reads}${before}let i = 0;\n` +
+      `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${head}${order.map((p) => p.row).join("")}` +
+      `i += ${row.inner};\n}\n${after}\n`
+    );
+  }
+  let tile = "";
+  let rows = "";
+  const flush = () => {
+    if (rows === "") return;
+    const from = counters.map((c) => `, ${c.name} = r0 * ${c.outer}`).join("");
+    tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${head}${rows}}\n`;
+    rows = "";
+  };
+  for (const p of order) {
+    if (p.kernels.length > 0) flush();
+    tile += p.kernels.map((k) => `${k}\n`).join("");
+    rows += p.row;
+  }
+  flush();
+  return (
+    `${reads}${before}for (let r0 = 0; r0 < ${row.rows}; r0 += ${TILE_ROWS}) {\n` +
+    `const r1 = Math.min(r0 + ${TILE_ROWS}, ${row.rows});\n${tile}}\n${after}\n`
+  );
 }
 
 /**
