@@ -55,13 +55,19 @@ const nextPoint = (): [NDArray, number] => {
 };
 const compiled = compileFunctional(rf);
 if (args.includes("--dump")) {
-  const { groupSource, reverseAssignments } = await import("../src/compile/codegen.js");
+  const { chainSource, groupSource, reverseAssignments } = await import("../src/compile/codegen.js");
+  const { rowChains } = await import("../src/compile/rows.js");
   // biome-ignore lint/suspicious/noExplicitAny: a debugging dump of private fields
   const c = compiled as any;
   const assigned = reverseAssignments(c.program);
-  for (const step of c.program.steps) {
+  for (const { steps, row } of rowChains(c.program)) {
+    const [step] = steps;
     if (step.kind !== "group") continue;
-    const s = groupSource(c.program, step, c.store, assigned.get(step));
+    const s =
+      row === undefined
+        ? groupSource(c.program, step, c.store, assigned.get(step))
+        : // biome-ignore lint/suspicious/noExplicitAny: the chain's steps are groups
+          chainSource(c.program, steps as any, row, c.store, assigned);
     console.log(
       `--- forward\n${s.forward}\n--- tangent\n${s.tangent}\n--- adjoint\n${s.adjoint}\n--- second\n${s.second}`,
     );

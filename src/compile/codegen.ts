@@ -5,7 +5,10 @@
  * ones the blocks compute. Members' values stay in registers from one member to the next (they are also
  * stored, for the reverse loops); an operand of another shape is read in place with stride 0 along its
  * broadcast axes; a sum accumulates into its output inside the loop that produces its input, and its adjoint
- * is a stride-0 read. Adjoints of values used only inside the group never leave registers.
+ * is a stride-0 read. Adjoints of values used only inside the group never leave registers. Consecutive
+ * groups over [...K, ...T] and K that rows.ts chains run as one loop over the rows of K (`chainSource`): per
+ * row the groups' bodies in order (reverse order in the reverse loops), the adjoints of one-entry-per-row
+ * values read only in the chain in per-row registers, a power's array kernel over each tile of rows.
  *
  * The code is built with `new Function` from the program alone (no user text enters it: names are
  * generated, constants and rules are passed as arguments). Where `new Function` is refused (a strict
@@ -30,6 +33,7 @@ import {
   POWER_SHORTCUTS,
   type Program,
 } from "./program.js";
+import { collapsedStride, type RowShape } from "./rows.js";
 
 /** How an operand is addressed inside the loop. */
 interface Access {
@@ -53,13 +57,19 @@ export interface GroupSource {
    * tangent (which no second-order loop reads) and fills no cache for the second-order loop.
    */
   readonly tangentForHessian: boolean;
+  /** A row chain's tangent loop for the Hessian action: without the groups whose tangents it never reads. */
+  readonly hessianTangent?: string;
 }
 
 /** Builds the source of one group. */
 class GroupWriter {
-  private readonly names: string[] = [];
-  private readonly values: unknown[] = [];
-  private readonly externIndex = new Map<unknown, string>();
+  private readonly names: string[];
+  private readonly values: unknown[];
+  /** Suffix of generated local names (unique per group of a row chain, empty alone). */
+  private readonly tag: string;
+  /** Set when the group is one body of a row loop (see rows.ts). */
+  private readonly row: RowShape | undefined;
+  private readonly externIndex: Map<unknown, string>;
   private readonly accesses: Access[] = [];
   private readonly accessOf = new Map<string, Access>();
   private readonly memberOfSlot = new Map<number, number>();
@@ -73,7 +83,14 @@ class GroupWriter {
     private readonly group: GroupStep,
     private readonly store: Store,
     private readonly assigned: ReadonlySet<number> = new Set(),
+    chain?: ChainContext,
   ) {
+    this.names = chain?.names ?? [];
+    this.values = chain?.values ?? [];
+    this.externIndex = chain?.externIndex ?? new Map();
+    this.rowRegisters = chain?.registers ?? new Set();
+    this.tag = chain?.tag ?? "";
+    this.row = chain?.row;
     this.shape = group.shape;
     this.size = group.shape.reduce((a, b) => a * b, 1);
     this.flatStrides = contiguousStrides(group.shape);
@@ -153,7 +170,7 @@ class GroupWriter {
 
   private fresh(prefix: string): string {
     this.counter++;
-    return `${prefix}${this.counter}`;
+    return `${prefix}${this.tag}${this.counter}`;
   }
 
   /** The buffer name of slot `k`'s channel. */
@@ -241,6 +258,10 @@ class GroupWriter {
    * is contiguous across them, and unrolls an innermost axis of at most 4 entries.
    */
   private loop(body: (idx: IndexMap) => string): string {
+    if (this.row !== undefined) {
+      this.rowCode = this.rowBody(this.row, body);
+      return ROW_MARK;
+    }
     const strided = this.accesses.filter((a) => a.mode === "strided");
     if (strided.length === 0) {
       if (this.size === 1) return `{ const i = 0;\n${body({ flat: "0", strided: () => "0" })}}\n`;
@@ -290,6 +311,70 @@ class GroupWriter {
       inner = `{\n${body({ flat: "i", strided: (id) => q(position.get(id) ?? 0, levels - 1) })}}\ni++;\n`;
     }
     return `let i = 0;\n${open}${inner}${close}`;
+  }
+
+  /** The body of the current loop when the group is one body of a row loop. */
+  private rowCode = "";
+
+  /** The strided accesses of a row body, with their per-row counter, step across rows and step in a row. */
+  rowCounters(row: RowShape): { id: number; name: string; outer: number; inner: number }[] {
+    return this.accesses
+      .filter((a) => a.mode === "strided")
+      .map((a, s) => {
+        const outer = collapsedStride(this.shape, a.strides, 0, row.split);
+        const inner = collapsedStride(this.shape, a.strides, row.split, this.shape.length);
+        if (outer === undefined || inner === undefined)
+          throw new Error("internal: a row access does not collapse");
+        return { id: a.id, name: `q${this.tag}${s}`, outer, inner };
+      });
+  }
+
+  /**
+   * One row of the group: a K group's body at entry r; an S group's body at entries i + t of the row (t
+   * unrolled up to 4 entries, else looped), its strided operands at their row counter plus t times their
+   * stride in the row.
+   */
+  private rowBody(row: RowShape, body: (idx: IndexMap) => string): string {
+    if (this.shape.length === row.split) {
+      if (this.accesses.some((a) => a.mode === "strided")) throw new Error("internal: a strided row access");
+      const code = body({ flat: "r", strided: () => "r" });
+      return code.trim() === "" ? "" : `{\n${code}}\n`;
+    }
+    const counters = new Map(this.rowCounters(row).map((c) => [c.id, c]));
+    const at = (id: number, step: (inner: number) => string) => {
+      const c = counters.get(id);
+      if (c === undefined) throw new Error("internal: no row counter");
+      return `(${c.name} + ${step(c.inner)})`;
+    };
+    if (row.inner <= 4) {
+      let code = "";
+      for (let t = 0; t < row.inner; t++)
+        code += `{\n${body({ flat: `(i + ${t})`, strided: (id) => at(id, (st) => String(t * st)) })}}\n`;
+      return code;
+    }
+    const idx: IndexMap = { flat: "(i + t)", strided: (id) => at(id, (st) => `t * ${st}`) };
+    return `for (let t = 0; t < ${row.inner}; t++) {\n${body(idx)}}\n`;
+  }
+
+  /** The four loops cut around the row body (before the row loop, the row, after it), for a row chain. */
+  parts(): Record<LoopName, RowPart> & { tangentForHessian: boolean } {
+    const part = (code: string): RowPart => {
+      const [before, after] = code.split(ROW_MARK);
+      if (after === undefined) throw new Error("internal: a row part has no row");
+      const buffers = new Map(this.usedBuffers);
+      this.usedBuffers.clear();
+      const kernels = this.kernels.splice(0);
+      return { before, row: this.rowCode, after, buffers, kernels };
+    };
+    const forward = part(this.forward());
+    const tangent = part(this.tangent());
+    const adjoint = part(this.adjoint());
+    this.checkAssigned(["adjoint"]);
+    this.inSecond = true;
+    const second = part(this.second());
+    this.checkAssigned(["adjoint", "hessian"]);
+    this.inSecond = false;
+    return { forward, tangent, adjoint, second, tangentForHessian: this.tangentForHessian };
   }
 
   // ---- operands ----
@@ -345,6 +430,8 @@ class GroupWriter {
     // the Hessian action reads a first-order adjoint only in the loop of the value's producer: a control's
     // (produced by no step) is not needed there, and the derivative computes it again
     if (this.inSecond && channel === "adjoint" && this.unproduced(k)) return "";
+    const register = this.rowRegister(channel, k);
+    if (register !== undefined) return `${register} += ${expr};\n`;
     const a = this.access(k);
     const buffer = this.buf(channel, k);
     if (a.mode === "scalar") {
@@ -361,6 +448,19 @@ class GroupWriter {
       return `${buffer}[${this.index(a, idx)}] = (${expr}) + 0;\n`;
     }
     return `${buffer}[${this.index(a, idx)}] += ${expr};\n`;
+  }
+
+  /**
+   * Base slots of a row chain whose adjoints (and second-order adjoints) live in per-row registers: values
+   * of one row, every reader in the chain (see chainRegisters).
+   */
+  private readonly rowRegisters: ReadonlySet<number>;
+
+  /** The per-row register of slot k's reverse channel, or undefined when it has a buffer. */
+  private rowRegister(channel: "adjoint" | "hessian", k: number): string | undefined {
+    const base = this.program.slots[k].base;
+    if (!this.rowRegisters.has(base)) return undefined;
+    return `${channel === "adjoint" ? "ra" : "rh"}${base}`;
   }
 
   /** Set while the second-order loop is written. */
@@ -381,6 +481,7 @@ class GroupWriter {
     for (const base of this.assigned) {
       for (const channel of channels) {
         if (this.inSecond && channel === "adjoint" && this.unproduced(base)) continue;
+        if (this.rowRegisters.has(base)) continue;
         if (!this.assignedIn.has(`${channel}:${base}`))
           throw new Error(`internal: the reverse loop does not assign the ${channel} buffer of slot ${base}`);
       }
@@ -491,8 +592,19 @@ class GroupWriter {
       m.kind === "constant"
         ? this.constant(m.constant)
         : this.scalarRead("value", this.access(m.args[1]), prologue);
+    if (this.row !== undefined) {
+      // in a row chain the power runs over each tile of rows, after the bodies producing its operand
+      const per = this.size / this.row.rows;
+      const from = per === 1 ? "r0" : `r0 * ${per}`;
+      const count = per === 1 ? "r1 - r0" : `(r1 - r0) * ${per}`;
+      this.kernels.push(`${kernel}(${out}, ${from}, ${base}, ${from}, 1, ${exponent}, ${count});`);
+      return;
+    }
     prologue.push(`${kernel}(${out}, 0, ${base}, 0, 1, ${exponent}, ${n});`);
   }
+
+  /** The power runs of the forward loop of a row chain's group, over the tile of rows [r0, r1). */
+  private readonly kernels: string[] = [];
 
   /**
    * The write target of each sum's `channel` ("value" or "tangent"): a scalar accumulator (stored after the
@@ -589,8 +701,10 @@ class GroupWriter {
     this.group.members.forEach((m, j) => {
       if (m.kind === "sum") return;
       const internal = this.program.slots[m.out].internal;
-      code += `let b${j} = ${internal ? "0" : `${this.buf("adjoint", m.out)}[${idx.flat}]`};\n`;
-      if (hessian) code += `let h${j} = ${internal ? "0" : `${this.buf("hessian", m.out)}[${idx.flat}]`};\n`;
+      const load = (channel: "adjoint" | "hessian") =>
+        internal ? "0" : (this.rowRegister(channel, m.out) ?? `${this.buf(channel, m.out)}[${idx.flat}]`);
+      code += `let b${j} = ${load("adjoint")};\n`;
+      if (hessian) code += `let h${j} = ${load("hessian")};\n`;
     });
     return code;
   }
@@ -599,6 +713,8 @@ class GroupWriter {
   private sumSeed(channel: "adjoint" | "hessian", m: Member, idx: IndexMap, prologue: string[]): string {
     if (m.kind !== "sum") throw new Error("internal: not a sum");
     const a = this.sumAccess(m);
+    const register = this.rowRegister(channel, m.out);
+    if (register !== undefined) return register;
     const buffer = this.buf(channel, m.out);
     if (a.mode !== "scalar") return `${buffer}[${this.index(a, idx)}]`;
     const key = `${channel}:sum:${m.out}`;
@@ -614,7 +730,7 @@ class GroupWriter {
   adjoint(): string {
     this.hoisted.clear();
     const prologue: string[] = [];
-    const acc = new Accumulators();
+    const acc = new Accumulators(this.tag);
     const loop = this.loop((idx) => {
       this.written.clear();
       let code = this.loads(idx, false, prologue) + this.registers(idx, false);
@@ -667,7 +783,7 @@ class GroupWriter {
   second(): string {
     this.hoisted.clear();
     const prologue: string[] = [];
-    const acc = new Accumulators();
+    const acc = new Accumulators(this.tag);
     const loop = this.loop((idx) => {
       this.written.clear();
       let code = this.loads(idx, true, prologue) + this.registers(idx, true);
@@ -811,6 +927,34 @@ class GroupWriter {
   }
 }
 
+/** Stands for the row body in a loop's source while a row chain's parts are cut apart. */
+const ROW_MARK = "\u0000row\u0000";
+
+/** What a group of a row chain shares with the others: extern names, its local-name tag, the row split. */
+interface ChainContext {
+  readonly names: string[];
+  readonly values: unknown[];
+  readonly externIndex: Map<unknown, string>;
+  readonly registers: ReadonlySet<number>;
+  readonly tag: string;
+  readonly row: RowShape;
+}
+
+type LoopName = "forward" | "tangent" | "adjoint" | "second";
+
+/** One loop of a group in a row chain: code before the row loop, the row body, code after; its buffers. */
+interface RowPart {
+  readonly before: string;
+  readonly row: string;
+  readonly after: string;
+  readonly buffers: ReadonlyMap<string, string>;
+  /** Power runs over the tile [r0, r1) that must follow the earlier groups' rows of the tile. */
+  readonly kernels: readonly string[];
+}
+
+/** Rows per tile of a row chain whose forward loop runs power kernels between its groups. */
+const TILE_ROWS = 1024;
+
 /** The partials of the linear and bilinear rules, written in place: f, da, db, daa, dab, dbb. */
 type Partial = "f" | "da" | "db" | "daa" | "dab" | "dbb";
 const INLINE = new Map<BinaryRule, Record<Partial, (a: string, b: string) => string>>([
@@ -951,11 +1095,13 @@ class Accumulators {
   private readonly list: { name: string; buffer: string }[] = [];
   private readonly byKey = new Map<string, string>();
 
+  constructor(private readonly tag: string) {}
+
   /** The accumulator of one occurrence (`key`: channel, member, operand), shared by unrolled copies. */
   nameFor(key: string, channel: "adjoint" | "hessian", buffer: string): string {
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
-    const name = `${channel === "adjoint" ? "ga" : "ha"}${this.list.length}`;
+    const name = `${channel === "adjoint" ? "ga" : "ha"}${this.tag}${this.list.length}`;
     this.list.push({ name, buffer });
     this.byKey.set(key, name);
     return name;
@@ -1051,15 +1197,182 @@ export function groupRunner(
   store: Store,
   assigned?: ReadonlySet<number>,
 ): GroupRunner {
-  const s = groupSource(program, group, store, assigned);
+  return runnerOf(groupSource(program, group, store, assigned));
+}
+
+/**
+ * The source of a row chain's four loops (see rows.ts): one loop over the rows each, running the groups'
+ * row bodies in program order (the reverse loops in reverse order); what each group does before and after
+ * its own loop comes before and after the row loop (the reverse loops' scalar flushes in reverse order).
+ *
+ * @example
+ * for (const { steps, row } of rowChains(program)) if (row) chainSource(program, steps, row, store, assigned);
+ */
+export function chainSource(
+  program: Program,
+  groups: readonly GroupStep[],
+  row: RowShape,
+  store: Store,
+  assigned: ReadonlyMap<GroupStep, ReadonlySet<number>> = new Map(),
+): GroupSource {
+  const names: string[] = [];
+  const values: unknown[] = [];
+  const externIndex = new Map<unknown, string>();
+  const registers = chainRegisters(program, groups, row);
+  const writers = groups.map(
+    (g, c) =>
+      new GroupWriter(program, g, store, assigned.get(g), {
+        names,
+        values,
+        externIndex,
+        registers,
+        tag: `${c}_`,
+        row,
+      }),
+  );
+  const parts = writers.map((w) => w.parts());
+  const counters = writers.flatMap((w) => w.rowCounters(row));
+  const declare = (prefix: string) => [...registers].map((base) => `let ${prefix}${base} = 0;\n`).join("");
+  const heads: Record<LoopName, string> = {
+    forward: "",
+    tangent: "",
+    adjoint: declare("ra"),
+    second: declare("ra") + declare("rh"),
+  };
+  const loop = (name: LoopName, reverse: boolean, kept = parts) => {
+    const inOrder = kept.map((p) => p[name]);
+    return rowLoop(reverse ? [...inOrder].reverse() : inOrder, row, counters, heads[name]);
+  };
+  return {
+    names,
+    values,
+    forward: loop("forward", false),
+    tangent: loop("tangent", false),
+    adjoint: loop("adjoint", true),
+    second: loop("second", true),
+    tangentForHessian: parts.some((p) => p.tangentForHessian),
+    hessianTangent: loop(
+      "tangent",
+      false,
+      parts.filter((p) => p.tangentForHessian),
+    ),
+  };
+}
+
+/**
+ * One loop of a row chain from its groups' parts in execution order: buffer reads, what comes before the
+ * groups' loops, the loop over the rows (`head` opening each row), what comes after. With power runs, the
+ * rows go by tiles, each segment's rows of the tile followed by the runs the next segment reads.
+ */
+function rowLoop(
+  order: readonly RowPart[],
+  row: RowShape,
+  counters: readonly { name: string; outer: number }[],
+  head: string,
+): string {
+  const init = counters.map((c) => `, ${c.name} = 0`).join("");
+  const step = counters.map((c) => `, ${c.name} += ${c.outer}`).join("");
+  const buffers = new Map<string, string>();
+  for (const p of order) for (const [buffer, expr] of p.buffers) buffers.set(buffer, expr);
+  const reads = [...buffers].map(([buffer, expr]) => `const ${buffer} = ${expr};\n`).join("");
+  const before = order
+    .map((p) => p.before.trim())
+    .filter((code) => code !== "")
+    .map((code) => `${code}\n`)
+    .join("");
+  const after = order
+    .map((p) => p.after.trim())
+    .filter((code) => code !== "")
+    .join("\n");
+  if (order.every((p) => p.kernels.length === 0)) {
+    return (
+      `${reads}${before}let i = 0;\n` +
+      `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${head}${order.map((p) => p.row).join("")}` +
+      `i += ${row.inner};\n}\n${after}\n`
+    );
+  }
+  let tile = "";
+  let rows = "";
+  const flush = () => {
+    if (rows === "") return;
+    const from = counters.map((c) => `, ${c.name} = r0 * ${c.outer}`).join("");
+    tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${head}${rows}}\n`;
+    rows = "";
+  };
+  for (const p of order) {
+    if (p.kernels.length > 0) flush();
+    tile += p.kernels.map((k) => `${k}\n`).join("");
+    rows += p.row;
+  }
+  flush();
+  return (
+    `${reads}${before}for (let r0 = 0; r0 < ${row.rows}; r0 += ${TILE_ROWS}) {\n` +
+    `const r1 = Math.min(r0 + ${TILE_ROWS}, ${row.rows});\n${tile}}\n${after}\n`
+  );
+}
+
+/**
+ * The runner of a row chain: its four row loops built with `new Function`.
+ *
+ * @example
+ * for (const { steps, row } of rowChains(program)) if (row) chainRunner(program, steps, row, store).forward();
+ */
+export function chainRunner(
+  program: Program,
+  groups: readonly GroupStep[],
+  row: RowShape,
+  store: Store,
+  assigned?: ReadonlyMap<GroupStep, ReadonlySet<number>>,
+): GroupRunner {
+  return runnerOf(chainSource(program, groups, row, store, assigned));
+}
+
+/**
+ * The base slots of a chain whose reverse channels can live in per-row registers: one entry per row (K's
+ * size, read at the row by construction of the chain), produced in the chain, read by chain groups only, not
+ * a control nor the functional. Their buffers are never written by the reverse loops (nor need clearing).
+ *
+ * @example
+ * for (const { steps, row } of rowChains(program)) if (row) store.assignedByLoops(chainRegisters(program, steps, row));
+ */
+export function chainRegisters(program: Program, groups: readonly GroupStep[], row: RowShape): Set<number> {
+  const { slots } = program;
+  const inChain = new Set<unknown>(groups);
+  const readOutside = new Set<number>();
+  for (const step of program.steps) {
+    if (inChain.has(step)) continue;
+    const args = step.kind === "group" ? step.members.flatMap((m) => m.args) : step.inputs;
+    for (const k of args) readOutside.add(slots[k].base);
+  }
+  const result = new Set<number>();
+  for (const group of groups) {
+    for (const m of group.members) {
+      const slot = slots[m.out];
+      if (slot.base !== slot.id || !slot.active || slot.internal || slot.size !== row.rows) continue;
+      if (slot.id === slots[program.functional].base || readOutside.has(slot.id)) continue;
+      if (program.controls.some((k) => slots[k].base === slot.id)) continue;
+      result.add(slot.id);
+    }
+  }
+  return result;
+}
+
+/** The runner of generated source. */
+function runnerOf(s: GroupSource): GroupRunner {
+  const hessianTangent = s.hessianTangent === undefined ? "" : `hessianTangent() {\n${s.hessianTangent}},\n`;
   const body =
     `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
-    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n};`;
+    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n${hessianTangent}};`;
   const make = new Function(...s.names, body);
   const runner: unknown = make(...s.values);
   if (!isRunner(runner)) throw new Error("internal: the generated group is not a runner");
   const { forward, tangent, adjoint, second } = runner;
-  return { forward, tangent, adjoint, second, tangentForHessian: s.tangentForHessian };
+  const result: GroupRunner = { forward, tangent, adjoint, second, tangentForHessian: s.tangentForHessian };
+  if ("hessianTangent" in runner && typeof runner.hessianTangent === "function") {
+    const hessian = runner.hessianTangent;
+    return { ...result, hessianTangent: () => hessian() };
+  }
+  return result;
 }
 
 function isRunner(value: unknown): value is StepRunner {

@@ -23,9 +23,10 @@ import { NDArray } from "../values/ndarray.js";
 import type { OverloadedValue } from "../values/overloaded.js";
 import { wrapRaw } from "../values/space.js";
 import { Store } from "./buffers.js";
-import { groupRunner, reverseAssignments } from "./codegen.js";
+import { chainRegisters, chainRunner, groupRunner, reverseAssignments } from "./codegen.js";
 import { fallbackRunner, type StepRunner } from "./fallback.js";
-import { buildProgram, type Program } from "./program.js";
+import { buildProgram, type GroupStep, type Program, type Step } from "./program.js";
+import { rowChains } from "./rows.js";
 
 /** Options of `compileFunctional`. */
 export interface CompileOptions {
@@ -140,9 +141,11 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     }
     if (built === undefined) throw new InvalidArgumentError(OPERATION, `internal: ${this.failure}`);
     [this.program, this.store, this.runners] = built;
-    this.hessianTangents = this.runners.filter(
-      (runner) => !("tangentForHessian" in runner) || runner.tangentForHessian,
-    );
+    this.hessianTangents = this.runners
+      .filter((runner) => !("tangentForHessian" in runner) || runner.tangentForHessian)
+      .map((runner) =>
+        runner.hessianTangent === undefined ? runner : { ...runner, tangent: runner.hessianTangent },
+      );
     const counts = this.program.counts;
     this.stats = {
       mode: interpret ? "interpreted" : "generated",
@@ -170,11 +173,18 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     try {
       // buffers a reverse loop writes first, entry by entry, are assigned there instead of cleared before
       const assigned = reverseAssignments(program);
-      const runners = program.steps.map((step) =>
-        step.kind === "group"
+      // consecutive groups over [...K, ...T] and K run as one loop over the rows of K (rows.ts)
+      const runners = rowChains(program, fuse).map(({ steps, row }): StepRunner => {
+        const [step] = steps;
+        if (row !== undefined) {
+          // adjoints kept in per-row registers: their buffers are neither written nor cleared
+          store.assignedByLoops(chainRegisters(program, steps.filter(isGroup), row));
+          return chainRunner(program, steps.filter(isGroup), row, store, assigned);
+        }
+        return step.kind === "group"
           ? groupRunner(program, step, store, assigned.get(step))
-          : fallbackRunner(step, store),
-      );
+          : fallbackRunner(step, store);
+      });
       for (const bases of assigned.values()) store.assignedByLoops(bases);
       return [program, store, runners];
     } catch (error) {
@@ -411,4 +421,8 @@ export function compileFunctional<const C extends Controls>(
   options: CompileOptions = {},
 ): CompiledFunctional<C> {
   return new CompiledFunctional(reduced, options);
+}
+
+function isGroup(step: Step): step is GroupStep {
+  return step.kind === "group";
 }

@@ -19,6 +19,8 @@ export interface StepRunner {
   tangent(): void;
   adjoint(): void;
   second(): void;
+  /** The tangent loop a Hessian action runs instead of `tangent` (when it can skip part of it). */
+  readonly hessianTangent?: () => void;
 }
 
 /**
