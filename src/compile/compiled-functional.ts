@@ -56,6 +56,11 @@ export interface CompileStats {
   readonly fallback: number;
   /** Generated kernels (fused groups; each has a value, tangent, adjoint and second-order loop). */
   readonly kernels: number;
+  /**
+   * Generated loop nests: a row chain (groups over [...K, ...T] and K fused across a reduction into one
+   * loop over the rows of K) counts once, as does each group outside a chain.
+   */
+  readonly loops: number;
 }
 
 const OPERATION = "compileFunctional";
@@ -156,10 +161,13 @@ export class CompiledFunctional<const C extends Controls = Controls> {
       segments: counts.segments,
       fallback: counts.fallback,
       kernels: this.program.steps.filter((s) => s.kind === "group").length,
+      loops: this.loops,
     };
   }
 
   private failure = "";
+  /** Generated loop nests of the program built (see CompileStats.loops). */
+  private loops = 0;
 
   /** The program, its buffers and runners; undefined when code generation failed (see `failure`). */
   private build(
@@ -174,7 +182,9 @@ export class CompiledFunctional<const C extends Controls = Controls> {
       // buffers a reverse loop writes first, entry by entry, are assigned there instead of cleared before
       const assigned = reverseAssignments(program);
       // consecutive groups over [...K, ...T] and K run as one loop over the rows of K (rows.ts)
-      const runners = rowChains(program, fuse).map(({ steps, row }): StepRunner => {
+      const chains = rowChains(program, fuse);
+      this.loops = chains.filter(({ steps, row }) => row !== undefined || steps[0].kind === "group").length;
+      const runners = chains.map(({ steps, row }): StepRunner => {
         const [step] = steps;
         if (row !== undefined) {
           // adjoints kept in per-row registers: their buffers are neither written nor cleared
