@@ -5,14 +5,9 @@
  * results bit for bit with the uncompiled ReducedFunctional's; `--dump` prints the generated loops.
  */
 import { AdjFloat, Control, compileFunctional, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
+import { objective } from "./flux.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;
-
-function objective(g: NDArray, p: AdjFloat | number): NDArray {
-  const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
-  const f = np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
-  return np.sum(np.power(f, 2));
-}
 
 function stats(fn: () => void, repeats: number): { median: number; min: number; cpu: number } {
   for (let i = 0; i < 4; i++) fn();

@@ -15,16 +15,9 @@ import {
   Tape,
   withTape,
 } from "tsadjoint";
-import { fluxTimings } from "./flux.js";
+import { fluxTimings, objective } from "./flux.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;
-
-/** J = sum(f^2), as bench/flux.ts writes it. */
-function objective(g: NDArray, p: AdjFloat | number): NDArray {
-  const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
-  const f = np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
-  return np.sum(np.power(f, 2));
-}
 
 const n = Number(process.argv[2] ?? 1e5);
 const repeats = Number(process.argv[3] ?? 21);

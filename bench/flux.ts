@@ -62,7 +62,7 @@ function peerFigures(n: number): { figures: PeerFigures; source: string } {
 }
 
 /** J = sum(f(u, g, p)^2) in np code, exactly as flux_peers.py writes it. */
-function objective(g: NDArray, p: AdjFloat | number): NDArray {
+export function objective(g: NDArray, p: AdjFloat | number): NDArray {
   const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
   const f = np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
   return np.sum(np.power(f, 2));
