@@ -5,25 +5,9 @@
  * results bit for bit with the uncompiled ReducedFunctional's; `--dump` prints the generated loops.
  */
 import { AdjFloat, Control, compileFunctional, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
-import { objective } from "./flux.js";
+import { objective, timeStats as stats } from "./flux.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;
-
-function stats(fn: () => void, repeats: number): { median: number; min: number; cpu: number } {
-  for (let i = 0; i < 4; i++) fn();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    fn();
-    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e3);
-  }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { median: med(wall), min: Math.min(...wall), cpu: med(cpu) };
-}
 
 const args = process.argv.slice(2);
 const n = Number(args.find((a) => !a.startsWith("--")) ?? 1e5);

@@ -91,7 +91,7 @@ export interface TimeStats {
 }
 
 /** Median and (min, max) of `repeats` timed runs in ms, after `warmups` untimed runs. */
-function timeStats(fn: () => void, repeats: number, warmups = 4): TimeStats {
+export function timeStats(fn: () => void, repeats: number, warmups = 4): TimeStats {
   for (let i = 0; i < warmups; i++) fn();
   const times: number[] = [];
   const cpus: number[] = [];
