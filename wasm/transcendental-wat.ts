@@ -11,19 +11,26 @@
  * exact either way. Lanes outside the JavaScript fast path (specials, the overflow/underflow edges, NaN
  * results) are listed by index, and the caller recomputes those entries with the JavaScript scalar code.
  *
- * Memory (bytes): the table at 0 (4660 doubles), the list of special indices at IDX (i32), the input/output
- * buffer X and the second input Y, CAPACITY entries each; two 64 KiB pages.
+ * Memory (bytes): the table at 0 (4660 doubles, copied in by the caller), the constant pool at POOL (a data
+ * segment), the list of special indices at IDX (i32), the input/output buffer X, the exponents Y and pow's
+ * scratch L and LT, `capacity` doubles each; two 64 KiB pages.
+ *
+ * Performance notes (V8's code for x64 SSE/AVX): constants are loaded from the pool where used (a v128.const,
+ * or a splat held in a local, is rebuilt from immediates in every iteration: 3 instructions against 1); no
+ * i64x2.shr_s (SSE has no 64-bit arithmetic shift; V8 emulates it in 6 instructions), no float-to-int
+ * conversion (k comes from the bits of the rounding sum), i64x2.bitmask for the special test; pow runs as
+ * three loops (log, product, exp), which overlap better than one long dependency chain.
  */
 
-/** Byte offsets and sizes of the module's memory (mirrored in src/ops/kernels/transcendental-wasm.ts). */
+/** Byte offsets and sizes of the module's memory (written into transcendental-wasm-binary.ts). */
 export const LAYOUT = {
   idx: 40960,
   x: 65536,
-  y: 98304,
-  l: 131072,
-  lt: 163840,
-  capacity: 4096,
-  pages: 3,
+  y: 81920,
+  l: 98304,
+  lt: 114688,
+  capacity: 2048,
+  pages: 2,
 } as const;
 
 /** Offsets (in doubles) of the tables in transcendental.ts's TAB. */
@@ -408,13 +415,11 @@ function powKernel(pool: Pool): Kernel {
   k.push(`(v128.store offset=${LAYOUT.l} (local.get $a) ${k.get("l")})`);
   k.push(`(v128.store offset=${LAYOUT.lt} (local.get $a) ${k.get("lt")})`);
   k.endLoop();
-  // loop 2: y log |x| in double-double, its exp, the sign
-  const x = k.let("x", LOAD_X);
+  // loop 2: y log |x| in double-double into L and LT; ehi = NaN marks a non-finite y or log |x| = 0
   const p = k.let("py", LOAD_Y);
   const l = k.let("l", `(v128.load offset=${LAYOUT.l} (local.get $a))`);
   const lt = `(v128.load offset=${LAYOUT.lt} (local.get $a))`;
-  const okx = k.let("okx", inRange(k, and(x, k.i64(0x7fffffffffffffffn)), NORMAL_LO, NORMAL_HI));
-  const okp = k.let("okp", `(f64x2.eq ${sub(p, p)} ${k.f(0)})`);
+  const ok = and(`(f64x2.eq ${sub(p, p)} ${k.f(0)})`, `(f64x2.ne ${l} ${k.f(0)})`);
   const ehi = k.let("ehi", mul(p, l));
   const c = k.let("pc", mul(k.f(134217729), p));
   const ph = k.let("ph", sub(c, sub(c, p)));
@@ -422,21 +427,19 @@ function powKernel(pool: Pool): Kernel {
   const d = k.let("d", mul(k.f(134217729), l));
   const lh = k.let("lh", sub(d, sub(d, l)));
   const ll = k.let("ll", sub(l, lh));
-  const elo = k.let(
-    "elo",
-    add(add(add(add(sub(mul(ph, lh), ehi), mul(ph, ll)), mul(pl, lh)), mul(pl, ll)), mul(p, lt)),
-  );
-  expCore(k, ehi, elo);
+  const elo = add(add(add(add(sub(mul(ph, lh), ehi), mul(ph, ll)), mul(pl, lh)), mul(pl, ll)), mul(p, lt));
+  k.push(`(v128.store offset=${LAYOUT.l} (local.get $a) (v128.bitselect ${ehi} ${k.f(Number.NaN)} ${ok}))`);
+  k.push(`(v128.store offset=${LAYOUT.lt} (local.get $a) ${elo})`);
+  k.endLoop();
+  // loop 3: the exp, the sign
+  const x = k.let("x", LOAD_X);
+  const e = k.let("ehi", `(v128.load offset=${LAYOUT.l} (local.get $a))`);
+  const okx = k.let("okx", inRange(k, and(x, k.i64(0x7fffffffffffffffn)), NORMAL_LO, NORMAL_HI));
+  expCore(k, e, `(v128.load offset=${LAYOUT.lt} (local.get $a))`);
   const z = k.get("res");
   const y = k.let("y", `(v128.bitselect ${mul(z, k.param("neg"))} ${z} (f64x2.lt ${x} ${k.f(0)}))`);
   store(k, y);
-  recordSpecials(
-    k,
-    and(
-      and(and(and(okx, okp), expRange(k, ehi)), and(k.get("eok"), `(f64x2.ne ${l} ${k.f(0)})`)),
-      `(f64x2.eq ${y} ${y})`,
-    ),
-  );
+  recordSpecials(k, and(and(and(okx, expRange(k, e)), k.get("eok")), `(f64x2.eq ${y} ${y})`));
   return k;
 }
 

@@ -425,19 +425,18 @@ export function transcendentalBackend(): "wasm-simd" | "js" {
   return wasmKernels === undefined ? "js" : "wasm-simd";
 }
 
-/** Entries per call into the module (buffers of 16 KB stay in L1/L2 while copied in and out). */
-const WASM_CHUNK = 2048;
 /** Shortest runs sent to the module (below, the copies and the call cost more than they save). */
-const WASM_MIN_EXP = 64;
-const WASM_MIN_LOG = 64;
-const WASM_MIN_POW = 32;
+const WASM_MIN_EXP = 48;
+const WASM_MIN_LOG = 32;
+const WASM_MIN_POW = 16;
 
 /** expInto through the module: chunks copied into X, special entries patched with scalarExp. */
 function expWasm(w: TranscendentalWasm, x: Float64Array, out: Float64Array, n: number): void {
   const buffer = w.x;
   const specials = w.specials;
-  for (let t0 = 0; t0 < n; t0 += WASM_CHUNK) {
-    const m = Math.min(WASM_CHUNK, n - t0);
+  const chunk = w.capacity; // 2048 entries: 16 KB buffers stay in L1/L2 while copied in and out
+  for (let t0 = 0; t0 < n; t0 += chunk) {
+    const m = Math.min(chunk, n - t0);
     buffer.set(x.subarray(t0, t0 + m));
     const count = w.exp(m);
     for (let q = 0; q < count; q++) {
@@ -448,19 +447,27 @@ function expWasm(w: TranscendentalWasm, x: Float64Array, out: Float64Array, n: n
   }
 }
 
-/** logInto through the module; special entries patched with logSpecial. */
-function logWasm(w: TranscendentalWasm, x: Float64Array, out: Float64Array, n: number): void {
+/** logRun through the module; special entries patched with logSpecial. */
+function logWasm(
+  w: TranscendentalWasm,
+  x: Float64Array,
+  i: number,
+  out: Float64Array,
+  o: number,
+  n: number,
+): void {
   const buffer = w.x;
   const specials = w.specials;
-  for (let t0 = 0; t0 < n; t0 += WASM_CHUNK) {
-    const m = Math.min(WASM_CHUNK, n - t0);
-    buffer.set(x.subarray(t0, t0 + m));
+  const chunk = w.capacity; // 2048 entries: 16 KB buffers stay in L1/L2 while copied in and out
+  for (let t0 = 0; t0 < n; t0 += chunk) {
+    const m = Math.min(chunk, n - t0);
+    buffer.set(x.subarray(i + t0, i + t0 + m));
     const count = w.log(m);
     for (let q = 0; q < count; q++) {
       const t = specials[q];
-      if (t < m) buffer[t] = logSpecial(x[t0 + t]);
+      if (t < m) buffer[t] = logSpecial(x[i + t0 + t]);
     }
-    out.set(buffer.subarray(0, m), t0);
+    out.set(buffer.subarray(0, m), o + t0);
   }
 }
 
@@ -497,9 +504,10 @@ function powScalarWasm(
 ): void {
   const buffer = w.x;
   const specials = w.specials;
-  w.y.fill(p, 0, Math.min(WASM_CHUNK, n));
-  for (let t0 = 0; t0 < n; t0 += WASM_CHUNK) {
-    const m = Math.min(WASM_CHUNK, n - t0);
+  const chunk = w.capacity; // 2048 entries: 16 KB buffers stay in L1/L2 while copied in and out
+  w.y.fill(p, 0, Math.min(chunk, n));
+  for (let t0 = 0; t0 < n; t0 += chunk) {
+    const m = Math.min(chunk, n - t0);
     buffer.set(x.subarray(i + t0, i + t0 + m));
     const count = w.pow(m, negative);
     for (let q = 0; q < count; q++) {
@@ -524,8 +532,9 @@ function powWasm(
   const buffer = w.x;
   const exponents = w.y;
   const specials = w.specials;
-  for (let t0 = 0; t0 < n; t0 += WASM_CHUNK) {
-    const m = Math.min(WASM_CHUNK, n - t0);
+  const chunk = w.capacity; // 2048 entries: 16 KB buffers stay in L1/L2 while copied in and out
+  for (let t0 = 0; t0 < n; t0 += chunk) {
+    const m = Math.min(chunk, n - t0);
     buffer.set(x.subarray(i + t0, i + t0 + m));
     exponents.set(y.subarray(j + t0, j + t0 + m));
     const count = w.pow(m, Number.NaN);
@@ -599,17 +608,28 @@ export function logInto(
   out: Float64Array,
   n: number = checkLengths(x, out, "logInto"),
 ): void {
+  logRun(x, 0, out, 0, n);
+}
+
+/**
+ * out[o + t] = log(x[i + t]) for t < n: logInto on runs inside larger arrays (the caller keeps the indices in
+ * range; out may be x with o = i). The same doubles as logInto, entry for entry.
+ * @example
+ * const out = new Float64Array(3);
+ * logRun(new Float64Array([5, 1, Math.E]), 1, out, 0, 2); // out = [0, 1, 0]
+ */
+export function logRun(x: Float64Array, i: number, out: Float64Array, o: number, n: number): void {
   const wasm = wasmKernels;
   if (wasm !== undefined && n >= WASM_MIN_LOG) {
-    logWasm(wasm, x, out, n);
+    logWasm(wasm, x, i, out, o, n);
     return;
   }
   const w = words(x);
   const hiWord = HI;
   const tab = TAB;
-  for (let i = 0; i < n; i++) {
-    const hx = w[2 * i + hiWord];
-    const v = x[i];
+  for (let t = 0, ia = i, io = o; t < n; t++, ia++, io++) {
+    const hx = w[2 * ia + hiWord];
+    const v = x[ia];
     if (hx >= 0x00100000 && hx < 0x7ff00000) {
       // logFast inline (V8 runs the hand-inlined loop faster than the call it would inline itself)
       const tmp = hx - 0x3fe69555;
@@ -628,8 +648,8 @@ export function logInto(
         (-0.5 +
           r * 0.3333333333333333 +
           r2 * (-0.25 + r * 0.2 + r2 * (-0.16666666666666666 + r * 0.14285714285714285)));
-      out[i] = hi + (lo + k * 5.497923018708371e-14 + tab[c + 2] + p);
-    } else out[i] = logSpecial(v);
+      out[io] = hi + (lo + k * 5.497923018708371e-14 + tab[c + 2] + p);
+    } else out[io] = logSpecial(v);
   }
 }
 
