@@ -39,9 +39,10 @@ export async function assembleTranscendentalWasm(): Promise<Uint8Array> {
  */
 export function binaryModuleSource(bytes: Uint8Array): string {
   const base64 = Buffer.from(bytes).toString("base64");
+  // formatted as Biome formats it, so `npm run format` leaves the file as generated
   const layout = Object.entries(LAYOUT)
-    .map(([key, value]) => `${key}: ${value}`)
-    .join(", ");
+    .map(([key, value]) => `  ${key}: ${value},\n`)
+    .join("");
   const lines: string[] = [];
   for (let i = 0; i < base64.length; i += 100) lines.push(`  "${base64.slice(i, i + 100)}"`);
   return [
@@ -51,7 +52,7 @@ export function binaryModuleSource(bytes: Uint8Array): string {
     " */",
     "",
     "/** The module's memory (bytes): the special-index list, the buffers X, Y, L, LT (`capacity` doubles each). */",
-    `export const TRANSCENDENTAL_WASM_LAYOUT = { ${layout} } as const;`,
+    `export const TRANSCENDENTAL_WASM_LAYOUT = {\n${layout}} as const;`,
     "",
     "/** The module's bytes in base64. */",
     `export const TRANSCENDENTAL_WASM_BASE64 =\n${lines.join(" +\n")};`,
