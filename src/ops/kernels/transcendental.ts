@@ -608,28 +608,17 @@ export function logInto(
   out: Float64Array,
   n: number = checkLengths(x, out, "logInto"),
 ): void {
-  logRun(x, 0, out, 0, n);
-}
-
-/**
- * out[o + t] = log(x[i + t]) for t < n: logInto on runs inside larger arrays (the caller keeps the indices in
- * range; out may be x with o = i). The same doubles as logInto, entry for entry.
- * @example
- * const out = new Float64Array(3);
- * logRun(new Float64Array([5, 1, Math.E]), 1, out, 0, 2); // out = [0, 1, 0]
- */
-export function logRun(x: Float64Array, i: number, out: Float64Array, o: number, n: number): void {
   const wasm = wasmKernels;
   if (wasm !== undefined && n >= WASM_MIN_LOG) {
-    logWasm(wasm, x, i, out, o, n);
+    logWasm(wasm, x, 0, out, 0, n);
     return;
   }
   const w = words(x);
   const hiWord = HI;
   const tab = TAB;
-  for (let t = 0, ia = i, io = o; t < n; t++, ia++, io++) {
-    const hx = w[2 * ia + hiWord];
-    const v = x[ia];
+  for (let i = 0; i < n; i++) {
+    const hx = w[2 * i + hiWord];
+    const v = x[i];
     if (hx >= 0x00100000 && hx < 0x7ff00000) {
       // logFast inline (V8 runs the hand-inlined loop faster than the call it would inline itself)
       const tmp = hx - 0x3fe69555;
@@ -648,9 +637,23 @@ export function logRun(x: Float64Array, i: number, out: Float64Array, o: number,
         (-0.5 +
           r * 0.3333333333333333 +
           r2 * (-0.25 + r * 0.2 + r2 * (-0.16666666666666666 + r * 0.14285714285714285)));
-      out[io] = hi + (lo + k * 5.497923018708371e-14 + tab[c + 2] + p);
-    } else out[io] = logSpecial(v);
+      out[i] = hi + (lo + k * 5.497923018708371e-14 + tab[c + 2] + p);
+    } else out[i] = logSpecial(v);
   }
+}
+
+/**
+ * out[o + t] = log(x[i + t]) for t < n: logInto on runs inside larger arrays (the caller keeps the indices in
+ * range; out may be x with o = i). The same doubles as logInto, entry for entry.
+ * @example
+ * const out = new Float64Array(3);
+ * logRun(new Float64Array([5, 1, Math.E]), 1, out, 0, 2); // out = [0, 1, 0]
+ */
+export function logRun(x: Float64Array, i: number, out: Float64Array, o: number, n: number): void {
+  const wasm = wasmKernels;
+  if (wasm !== undefined && n >= WASM_MIN_LOG) logWasm(wasm, x, i, out, o, n);
+  else if (i === 0 && o === 0) logInto(x, out, n);
+  else logInto(x.subarray(i, i + n), out.subarray(o, o + n), n);
 }
 
 /**
