@@ -16,6 +16,17 @@
  * Measured (bench/transcendental.ts, 10^5 entries, Node 20): exp 0.55x, log 0.9x, pow 0.35-0.4x the time of the
  * `Math.*` loop; correctly rounded in >99.97% of sampled cases (V8's Math.exp/Math.pow: ~90%).
  *
+ * WebAssembly SIMD: where available (Node 20, current browsers), expInto, logInto/logRun, the general case of
+ * powScalarExponentRun (contiguous x) and powRun (contiguous x and y) send runs of at least WASM_MIN_* entries
+ * to f64x2 versions of these loops (transcendental-wasm.ts; source wasm/transcendental-wat.ts), in chunks of
+ * 2048 entries copied into and out of the module's memory. They give the same doubles entry for entry (same
+ * table, same operations in the same order, no fused multiply-add); entries off the fast path are recomputed
+ * here. Measured on 10^5 entries, same process (bench/transcendental.ts; the copies, about 0.1 ns an entry
+ * each way, included), wasm / JS kernel: exp 0.41x (2.0 ns an entry), log 0.46-0.7x (3.3 ns), pow with one
+ * exponent 0.55-0.65x (8.4 ns), pow with an array of exponents 0.42-0.53x (8.7 ns); so every kernel
+ * dispatches. On short runs the call and copies cost more: wasm breaks even at about 32 entries (exp), 16-32
+ * (log) and 8 (pow), hence the thresholds 48, 32 and 16. `useWasmKernels(false)` forces the JavaScript loops.
+ *
  * Special cases follow ECMAScript's Number::exponentiate (`Math.pow(1, NaN)` and `Math.pow(±1, ±Infinity)` are
  * NaN, unlike C) and `Math.exp`/`Math.log`: every special value gives exactly what `Math.*` gives.
  */
