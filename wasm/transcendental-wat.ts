@@ -51,7 +51,7 @@ export function hexFloat(x: number): string {
   return `${sign}0x1.${mantissa}p${exponent - 1023}`;
 }
 
-/** A WAT expression in folded form. */
+/** A WAT expression in folded form (pasted wherever it is used: bind one used twice to a local first). */
 type Expr = string;
 
 const bin =
@@ -411,7 +411,7 @@ function powKernel(pool: Pool): Kernel {
     pool,
   );
   // loop 1: log |x| in double-double into L and LT (two short loops overlap better than one long chain)
-  logCore(k, and(LOAD_X, k.i64(0x7fffffffffffffffn)));
+  logCore(k, k.let("ax", and(LOAD_X, k.i64(0x7fffffffffffffffn))));
   k.push(`(v128.store offset=${LAYOUT.l} (local.get $a) ${k.get("l")})`);
   k.push(`(v128.store offset=${LAYOUT.lt} (local.get $a) ${k.get("lt")})`);
   k.endLoop();
@@ -434,7 +434,7 @@ function powKernel(pool: Pool): Kernel {
   // loop 3: the exp, the sign
   const x = k.let("x", LOAD_X);
   const e = k.let("ehi", `(v128.load offset=${LAYOUT.l} (local.get $a))`);
-  const okx = k.let("okx", inRange(k, and(x, k.i64(0x7fffffffffffffffn)), NORMAL_LO, NORMAL_HI));
+  const okx = k.let("okx", inRange(k, k.let("ax", and(x, k.i64(0x7fffffffffffffffn))), NORMAL_LO, NORMAL_HI));
   expCore(k, e, `(v128.load offset=${LAYOUT.lt} (local.get $a))`);
   const z = k.get("res");
   const y = k.let("y", `(v128.bitselect ${mul(z, k.param("neg"))} ${z} (f64x2.lt ${x} ${k.f(0)}))`);
