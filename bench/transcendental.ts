@@ -3,8 +3,18 @@
  * `Math.exp`/`Math.log`/`Math.pow` in a plain loop over the same 10^5-entry arrays, in the same process. Ratios
  * are kernel time / Math.* time (below 1 = faster). The last row is the flux benchmark's forward written as a
  * plain loop, with `**` against powScalarExponentInto.
+ *
+ * Each kernel is timed on its JavaScript path and on its WebAssembly SIMD path (`useWasmKernels`), against
+ * Math.* and against each other ("wasm vs JS kernel"); both paths give the same doubles.
  */
-import { expInto, logInto, powInto, powScalarExponentInto } from "../src/ops/kernels/transcendental.js";
+import {
+  expInto,
+  logInto,
+  powInto,
+  powScalarExponentInto,
+  transcendentalBackend,
+  useWasmKernels,
+} from "../src/ops/kernels/transcendental.js";
 import { printTable, type Row } from "./harness.js";
 
 const n = 100_000;
@@ -74,50 +84,70 @@ export function runTranscendentalBench(): void {
   const s = new Float64Array(n);
   const exponent = -0.25; // the flux exponent (p - 2) / 2 at p = 1.5
 
-  const rows: Row[] = [
-    row(
-      "exp: expInto vs Math.exp",
-      () => expInto(e, out),
-      () => {
+  const kernels: { name: string; kernel: () => void; math: string; reference: () => void }[] = [
+    {
+      name: "exp: expInto",
+      kernel: () => expInto(e, out),
+      math: "Math.exp",
+      reference: () => {
         for (let i = 0; i < n; i++) out[i] = Math.exp(e[i]);
       },
-      "< 1x",
-    ),
-    row(
-      "log: logInto vs Math.log",
-      () => logInto(x, out),
-      () => {
+    },
+    {
+      name: "log: logInto",
+      kernel: () => logInto(x, out),
+      math: "Math.log",
+      reference: () => {
         for (let i = 0; i < n; i++) out[i] = Math.log(x[i]);
       },
-      "< 1x",
-    ),
-    row(
-      "pow(x, -0.25): powScalarExponentInto vs Math.pow",
-      () => powScalarExponentInto(x, exponent, out),
-      () => {
+    },
+    {
+      name: "pow(x, -0.25): powScalarExponentInto",
+      kernel: () => powScalarExponentInto(x, exponent, out),
+      math: "Math.pow",
+      reference: () => {
         for (let i = 0; i < n; i++) out[i] = Math.pow(x[i], exponent);
       },
-      "< 1x",
-    ),
-    row(
-      "pow(x, 1/3): powScalarExponentInto vs x ** p",
-      () => powScalarExponentInto(x, 1 / 3, out),
-      () => {
+    },
+    {
+      name: "pow(x, 1/3): powScalarExponentInto",
+      kernel: () => powScalarExponentInto(x, 1 / 3, out),
+      math: "x ** p",
+      reference: () => {
         const p = 1 / 3;
         for (let i = 0; i < n; i++) out[i] = x[i] ** p;
       },
-      "< 1x",
-    ),
-    row(
-      "pow(x, y): powInto vs Math.pow",
-      () => powInto(x, y, out),
-      () => {
+    },
+    {
+      name: "pow(x, y): powInto",
+      kernel: () => powInto(x, y, out),
+      math: "Math.pow",
+      reference: () => {
         for (let i = 0; i < n; i++) out[i] = Math.pow(x[i], y[i]);
       },
-      "< 1x",
-    ),
+    },
+  ];
+  const js = (fn: () => void) => () => {
+    useWasmKernels(false);
+    fn();
+  };
+  const simd = (fn: () => void) => () => {
+    useWasmKernels(true);
+    fn();
+  };
+  const wasm = useWasmKernels(true);
+  const rows: Row[] = [];
+  for (const { name, kernel, math, reference } of kernels) {
+    rows.push(row(`${name} (JS) vs ${math}`, js(kernel), reference, "< 1x"));
+    if (wasm) {
+      rows.push(row(`${name} (wasm) vs ${math}`, simd(kernel), reference, "< 1x"));
+      rows.push(row(`${name}: wasm vs JS kernel`, simd(kernel), js(kernel), "< 1x"));
+    }
+  }
+  useWasmKernels(true);
+  rows.push(
     row(
-      "flux forward loop (p = 1.5): kernel vs **",
+      `flux forward loop (p = 1.5): kernel (${transcendentalBackend()}) vs **`,
       () => {
         for (let k = 0; k < n; k++) s[k] = g[2 * k] * g[2 * k] + g[2 * k + 1] * g[2 * k + 1] + 1e-12;
         powScalarExponentInto(s, exponent, s);
@@ -141,9 +171,10 @@ export function runTranscendentalBench(): void {
       },
       "< 1x",
     ),
-  ];
+  );
   printTable(
-    `transcendental kernels on ${n} float64 entries (ratio = kernel / Math.*, fastest of 60 alternating runs)`,
+    `transcendental kernels on ${n} float64 entries (ratio = kernel / Math.*, fastest of 60 alternating runs; ` +
+      `WebAssembly SIMD ${wasm ? "available" : "unavailable: JS rows only"})`,
     rows,
   );
 }
