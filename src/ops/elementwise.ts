@@ -60,6 +60,15 @@ type OneOperand = readonly [Operand];
 /** The values of a block over two operands. */
 type TwoOperands = readonly [Operand, Operand];
 
+/**
+ * The built-in rules: their formulas run only on numbers and create no arrays, so their blocks' adjoints may
+ * compute into pooled buffers (a user rule's formulas are user code, which could keep an array it made).
+ */
+const builtinRules: ReadonlySet<object> = new Set<object>([
+  ...Object.values(unaryRules),
+  ...Object.values(binaryRules),
+]);
+
 /** A scalar slot's current value plus a contribution, as the sweeps' accumulation adds numbers. */
 function addScalar(current: number | undefined, value: number): number {
   return current === undefined ? value : current + value;
@@ -129,9 +138,9 @@ export class UnaryElementwiseBlock
   extends OneInputBlock<OneOperand, OneOperand>
   implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal The adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
   [transientAdjoint](): boolean {
-    return this.constructor === UnaryElementwiseBlock;
+    return this.constructor === UnaryElementwiseBlock && builtinRules.has(this.rule);
   }
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {
@@ -325,9 +334,9 @@ export class BinaryElementwiseBlock
   extends Block<TwoOperands, OneOperand>
   implements FusedSecondOrder<TwoOperands, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal The adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
   [transientAdjoint](): boolean {
-    return this.constructor === BinaryElementwiseBlock;
+    return this.constructor === BinaryElementwiseBlock && builtinRules.has(this.rule);
   }
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {
@@ -601,9 +610,9 @@ export class BinaryConstantBlock
   extends OneInputBlock<OneOperand, OneOperand>
   implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal The adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
   [transientAdjoint](): boolean {
-    return this.constructor === BinaryConstantBlock;
+    return this.constructor === BinaryConstantBlock && builtinRules.has(this.rule);
   }
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {

@@ -10,7 +10,7 @@ import {
   ShapeMismatchError,
   ValueNotOnTapeError,
 } from "../errors.js";
-import { NDArray } from "../values/ndarray.js";
+import { NDArray, shapesEqual } from "../values/ndarray.js";
 import { ndarraySpace } from "../values/ndarray-space.js";
 import { isTransientAdjoint, SweepBuffers } from "../values/pool.js";
 import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
@@ -545,8 +545,17 @@ class SweepOwner {
         dependency.adj = current + value;
       } else if (current instanceof NDArray && value instanceof NDArray) {
         if (ledger.owns(current) && current.data.buffer !== value.data.buffer) {
-          // addTo checks the shapes; current + value entry by entry, as the new sum would be
-          ndarraySpace.addTo?.(current, value);
+          // the same value for the next dependencies too (x * x): summed in one pass, in the same order
+          let times = 1;
+          while (
+            i + times < dependencies.length &&
+            dependencies[i + times] === dependency &&
+            results[i + times] === value &&
+            needed[i + times]
+          )
+            times++;
+          addRepeated(current, value, times);
+          i += times - 1;
         } else {
           const previous = ledger.enter();
           let sum: NDArray;
@@ -565,6 +574,21 @@ class SweepOwner {
         dependency.adj = accumulator.add(dependency, current, value);
       }
     }
+  }
+}
+
+/** target += value, `times` times over, entry by entry in that order (as `times` in-place sums would add). */
+function addRepeated(target: NDArray, value: NDArray, times: number): void {
+  const x = target.data;
+  const y = value.data;
+  if (times !== 2 || x.length !== y.length || !shapesEqual(target.shape, value.shape)) {
+    // addTo checks the shapes
+    for (let t = 0; t < times; t++) ndarraySpace.addTo?.(target, value);
+    return;
+  }
+  for (let i = 0; i < x.length; i++) {
+    const v = y[i];
+    x[i] = x[i] + v + v;
   }
 }
 
