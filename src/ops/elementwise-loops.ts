@@ -704,6 +704,20 @@ function powerScalarExponentAdjoint(
   outB: Float64Array | undefined,
   jb: number,
 ): void {
+  if (outA !== undefined && outB !== undefined && e !== 0) {
+    // both in one pass (the division and the logarithm overlap)
+    const em1 = e - 1;
+    let sum = outB[jb];
+    for (let i = o0, ia = a0; i < end; i++, ia++) {
+      const x = a[ia];
+      const zi = z[i];
+      const w = zbar[i];
+      outA[i] = (x === 0 ? e * x ** em1 : (e * zi) / x) * w;
+      sum += (zi === 0 ? 0 : zi * Math.log(x)) * w;
+    }
+    outB[jb] = sum;
+    return;
+  }
   if (outA !== undefined) {
     if (e === 0) for (let i = o0; i < end; i++) outA[i] = 0 * zbar[i];
     else {
