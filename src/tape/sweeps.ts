@@ -513,6 +513,11 @@ class SweepOwner {
     } finally {
       ledger.leave(previous);
     }
+    if (ledger.idle(context.adjInputs, outs.length)) {
+      // small arrays and numbers only: the slots of this block hold nothing the ledger counts
+      accumulate(block.dependencies, results, context.needed, "adj", accumulator);
+      return;
+    }
     this.accumulate(block.dependencies, results, context.needed, accumulator);
     for (let i = 0; i < outs.length; i++) {
       const output = outs[i];

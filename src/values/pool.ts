@@ -34,8 +34,11 @@ export interface TransientAdjoint {
 
 /** @internal whether `block` declares and qualifies for {@link transientAdjoint} */
 export function isTransientAdjoint(block: object): boolean {
-  const marker: unknown = Reflect.get(block, transientAdjoint);
-  return typeof marker === "function" && Reflect.apply(marker, block, []) === true;
+  return (
+    transientAdjoint in block &&
+    typeof block[transientAdjoint] === "function" &&
+    block[transientAdjoint]() === true
+  );
 }
 
 /** Arrays shorter than this are not pooled (V8 allocates small arrays cheaply on its own heap). */
@@ -122,9 +125,13 @@ interface Claim {
   escaped: boolean;
 }
 
-/** The buffer of a raw value when it is an NDArray. */
+/**
+ * The buffer of a raw value when it is an NDArray long enough to be pooled. A shorter array is never a view
+ * of a pooled buffer the ledger must count: views of pooled arrays are whole (the transient blocks return
+ * fresh arrays or whole views of their seeds; other code gets its seeds escaped first).
+ */
 function bufferOf(value: unknown): ArrayBufferLike | undefined {
-  return value instanceof NDArray ? value.data.buffer : undefined;
+  return value instanceof NDArray && value.data.length >= minimumLength ? value.data.buffer : undefined;
 }
 
 /**
@@ -162,6 +169,16 @@ export class SweepBuffers {
     const previous = active;
     active = undefined;
     return previous;
+  }
+
+  /**
+   * Whether the ledger has nothing to do for a block with these seeds (the first `count`), after its
+   * adjoint ran: it issued nothing and no seed is a poolable array (so no result can view a pooled one).
+   */
+  idle(seeds: readonly unknown[], count: number): boolean {
+    if (this.issued.size > 0) return false;
+    for (let i = 0; i < count; i++) if (bufferOf(seeds[i]) !== undefined) return false;
+    return true;
   }
 
   /** A value handed to code that may store it: its buffer is never reused nor changed in place. */

@@ -35,9 +35,9 @@ function bits(value: unknown): string[] {
   return Array.from(new BigUint64Array(Float64Array.from(data).buffer), (b) => b.toString(16));
 }
 
-/** Gradient entries, with reuse on (`pooled`) or off (no array is long enough to be pooled). */
-function gradientBits(build: (tape: Tape) => { J: Value; controls: Control[] }, pooled: boolean): string[][] {
-  setPoolMinimum(pooled ? 1 : Number.POSITIVE_INFINITY);
+/** Gradient entries, with arrays of at least `minimum` entries pooled (none for an infinite minimum). */
+function gradientBits(build: (tape: Tape) => { J: Value; controls: Control[] }, minimum: number): string[][] {
+  setPoolMinimum(minimum);
   const tape = new Tape();
   const { J, controls } = build(tape);
   if (typeof J === "number") throw new Error("J must be recorded");
@@ -162,12 +162,15 @@ describe("computeGradient with the adjoint buffers reused", () => {
             const J = withTape(tape, () => randomProgram(x, y, p, ops));
             return { J, controls: [new Control(x), new Control(y), new Control(p)] };
           };
-          const reference = gradientBits(build, false);
-          const first = gradientBits(build, true);
+          const reference = gradientBits(build, Number.POSITIVE_INFINITY);
+          const first = gradientBits(build, 1);
           // a second sweep runs on the buffers the first one freed
-          const second = gradientBits(build, true);
+          const second = gradientBits(build, 1);
+          // pooled and unpooled (shorter) arrays mixed in one sweep
+          const mixed = gradientBits(build, 6);
           expect(first).toEqual(reference);
           expect(second).toEqual(reference);
+          expect(mixed).toEqual(reference);
         },
       ),
       { numRuns: 80 },
