@@ -554,6 +554,15 @@ function multiplyAdjoint(
     if (outB !== undefined) scaledRow(outB, a, g.a0, aInner, zbar, g.o0, end);
     return;
   }
+  // a column ([n, 1], summed into its shape) against contiguous rows ([n, k], one result per entry)
+  if (aInner === 0 && bInner === 1 && bWrap === 1 && (outA === undefined || reduceA) && !reduceB) {
+    columnRowsAdjoint(a, g.a0, aWrap, b, g.b0, zbar, g.o0, end, inner, outA, outB);
+    return;
+  }
+  if (bInner === 0 && aInner === 1 && aWrap === 1 && (outB === undefined || reduceB) && !reduceA) {
+    columnRowsAdjoint(b, g.b0, bWrap, a, g.a0, zbar, g.o0, end, inner, outB, outA);
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const w = zbar[i];
     if (outA !== undefined) {
@@ -574,6 +583,48 @@ function multiplyAdjoint(
       ia += aInner;
       ib += bInner;
     }
+  }
+}
+
+/**
+ * The multiply adjoint of a column c (one entry per row of `inner` entries, read from c0 stepping `cStep`
+ * between rows) times contiguous rows r (from r0), over output entries o0..end: outC[jc] += r[ir] zbar[i]
+ * (the row's terms summed in entry order onto the column's entry, as the grid loop sums them) and
+ * outR[i] = c[jc] zbar[i]; either target may be absent.
+ */
+function columnRowsAdjoint(
+  c: Float64Array,
+  c0: number,
+  cStep: number,
+  r: Float64Array,
+  r0: number,
+  zbar: Float64Array,
+  o0: number,
+  end: number,
+  inner: number,
+  outC: Float64Array | undefined,
+  outR: Float64Array | undefined,
+): void {
+  for (let i = o0, jc = c0, ir = r0; i < end; jc += cStep) {
+    const rowEnd = i + inner;
+    if (outC === undefined) {
+      if (outR === undefined) return;
+      const v = c[jc];
+      for (; i < rowEnd; i++) outR[i] = v * zbar[i];
+      continue;
+    }
+    let sum = outC[jc];
+    if (outR === undefined) {
+      for (; i < rowEnd; i++, ir++) sum += r[ir] * zbar[i];
+    } else {
+      const v = c[jc];
+      for (; i < rowEnd; i++, ir++) {
+        const w = zbar[i];
+        sum += r[ir] * w;
+        outR[i] = v * w;
+      }
+    }
+    outC[jc] = sum;
   }
 }
 
@@ -606,6 +657,11 @@ function powerAdjoint(
   const reduceB = targetB.reduce;
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
+  if (inner === g.n && aInner === 1 && bInner === 0 && !reduceA && (outB === undefined || reduceB)) {
+    // one row, one exponent (the usual x ** p): its tests taken once, the same formulas entry by entry
+    powerScalarExponentAdjoint(a, g.a0, b[g.b0], z, zbar, g.o0, end, outA, outB, g.b0);
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const w = zbar[i];
     const x = a[ia];
@@ -629,6 +685,56 @@ function powerAdjoint(
       ia += aInner;
       ib += bInner;
     }
+  }
+}
+
+/**
+ * powerAdjoint over one row with one exponent e: outA[i] = f_a zbar[i] (a read from a0), and the exponent's
+ * terms a^e ln(a) zbar summed in entry order onto outB[jb]; the rule's formulas, e's tests taken once.
+ */
+function powerScalarExponentAdjoint(
+  a: Float64Array,
+  a0: number,
+  e: number,
+  z: Float64Array,
+  zbar: Float64Array,
+  o0: number,
+  end: number,
+  outA: Float64Array | undefined,
+  outB: Float64Array | undefined,
+  jb: number,
+): void {
+  if (outA !== undefined && outB !== undefined && e !== 0) {
+    // both in one pass (the division and the logarithm overlap)
+    const em1 = e - 1;
+    let sum = outB[jb];
+    for (let i = o0, ia = a0; i < end; i++, ia++) {
+      const x = a[ia];
+      const zi = z[i];
+      const w = zbar[i];
+      outA[i] = (x === 0 ? e * x ** em1 : (e * zi) / x) * w;
+      sum += (zi === 0 ? 0 : zi * Math.log(x)) * w;
+    }
+    outB[jb] = sum;
+    return;
+  }
+  if (outA !== undefined) {
+    if (e === 0) for (let i = o0; i < end; i++) outA[i] = 0 * zbar[i];
+    else {
+      const em1 = e - 1;
+      for (let i = o0, ia = a0; i < end; i++, ia++) {
+        const x = a[ia];
+        outA[i] = (x === 0 ? e * x ** em1 : (e * z[i]) / x) * zbar[i];
+      }
+    }
+  }
+  if (outB !== undefined) {
+    let sum = outB[jb];
+    for (let i = o0, ia = a0; i < end; i++, ia++) {
+      const zi = z[i];
+      sum += (zi === 0 ? 0 : zi * Math.log(a[ia])) * zbar[i];
+    }
+    outB[jb] = sum;
   }
 }
 

@@ -25,6 +25,7 @@ import {
 } from "../tape/scalar-segment.js";
 import { AdjFloat, registerAdjFloatArithmetic } from "../values/adj-float.js";
 import { NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
+import { type TransientAdjoint, takeArray, takeZeros, transientAdjoint } from "../values/pool.js";
 import {
   type AdjointTarget,
   adjointInto,
@@ -58,6 +59,15 @@ type Operand = number | NDArray;
 type OneOperand = readonly [Operand];
 /** The values of a block over two operands. */
 type TwoOperands = readonly [Operand, Operand];
+
+/**
+ * The built-in rules: their formulas run only on numbers and create no arrays, so their blocks' adjoints may
+ * compute into pooled buffers (a user rule's formulas are user code, which could keep an array it made).
+ */
+const builtinRules: ReadonlySet<object> = new Set<object>([
+  ...Object.values(unaryRules),
+  ...Object.values(binaryRules),
+]);
 
 /** A scalar slot's current value plus a contribution, as the sweeps' accumulation adds numbers. */
 function addScalar(current: number | undefined, value: number): number {
@@ -126,8 +136,12 @@ export abstract class OneInputBlock<I extends Values = Values, O extends Values 
  */
 export class UnaryElementwiseBlock
   extends OneInputBlock<OneOperand, OneOperand>
-  implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps
+  implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps, TransientAdjoint
 {
+  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  [transientAdjoint](): boolean {
+    return this.constructor === UnaryElementwiseBlock && builtinRules.has(this.rule);
+  }
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {
     return true;
@@ -318,8 +332,12 @@ export class UnaryElementwiseBlock
  */
 export class BinaryElementwiseBlock
   extends Block<TwoOperands, OneOperand>
-  implements FusedSecondOrder<TwoOperands, OneOperand>, ScalarSweeps
+  implements FusedSecondOrder<TwoOperands, OneOperand>, ScalarSweeps, TransientAdjoint
 {
+  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  [transientAdjoint](): boolean {
+    return this.constructor === BinaryElementwiseBlock && builtinRules.has(this.rule);
+  }
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {
     return true;
@@ -590,8 +608,12 @@ export class BinaryElementwiseBlock
  */
 export class BinaryConstantBlock
   extends OneInputBlock<OneOperand, OneOperand>
-  implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps
+  implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps, TransientAdjoint
 {
+  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  [transientAdjoint](): boolean {
+    return this.constructor === BinaryConstantBlock && builtinRules.has(this.rule);
+  }
   /** Declares the FusedSecondOrder capability. */
   get [fusedSecondOrder](): true {
     return true;
@@ -944,7 +966,9 @@ function gatherOf(target: Operand, size: number, grid: Grid | null): Gather {
 /** The buffer a gathered result is written to. */
 function gatherBuffer(gather: Gather, target: Operand, size: number): Float64Array {
   if (gather === "scalar") return new Float64Array(1);
-  return new Float64Array(gather === "reduce" && typeof target !== "number" ? target.size : size);
+  // pooled inside an adjoint sweep (values/pool.ts): zeroed for the sums, written entry by entry otherwise
+  if (gather === "reduce") return takeZeros(typeof target !== "number" ? target.size : size);
+  return takeArray(size);
 }
 
 /**
@@ -981,7 +1005,7 @@ function unaryFirst(rule: UnaryRule, x: NDArray, y: NDArray, seed: NDArray): NDA
   const xs = x.data;
   const ys = y.data;
   const s = seed.data;
-  const out = new Float64Array(xs.length);
+  const out = takeArray(xs.length);
   unaryFirstInto(rule, out, xs, ys, s, out.length);
   return new NDArray(out, x.shape);
 }

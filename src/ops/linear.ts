@@ -18,6 +18,7 @@ import { record } from "../tape/record.js";
 import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import { type ArrayInput, type ArrayRaw, array, asNDArray, formatShape, NDArray } from "../values/ndarray.js";
+import { type TransientAdjoint, transientAdjoint } from "../values/pool.js";
 import { describeType } from "../values/space.js";
 import { tapeOnly } from "./tape-option.js";
 
@@ -65,7 +66,7 @@ export interface LinearDefinition<P = void> {
  * @example
  * new LinearBlock(definition, params, [x.blockVariable], [output]);
  */
-export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> {
+export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> implements TransientAdjoint {
   /** Whether the dependency's raw value is a number (an AdjFloat). */
   private readonly scalarInput: boolean;
   /** Whether the output's raw value is a number (an AdjFloat). */
@@ -88,6 +89,11 @@ export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> 
 
   override get name(): string {
     return this.definition.name;
+  }
+
+  /** @internal A built-in definition's transpose stores nothing and returns fresh arrays or views (values/pool.ts). */
+  [transientAdjoint](): boolean {
+    return this.constructor === LinearBlock && transientDefinitions.has(this.definition);
   }
 
   private forward(raw: LinearValue): LinearValue {
@@ -124,6 +130,20 @@ export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> 
   }: HessianContext<LinearValues, LinearValues>): Seeds<LinearValues> {
     return [yhat === undefined || !needed[0] ? undefined : this.backward(yhat)];
   }
+}
+
+/** The built-in definitions whose transpose stores nothing and returns fresh arrays or views of its argument. */
+const transientDefinitions = new WeakSet<object>();
+
+/**
+ * @internal Declares a built-in linear operation's transpose transient (see values/pool.ts): it stores
+ * neither its argument nor its result, and returns a fresh array or a view of its argument. Returns it.
+ * @example
+ * export const sumLinear = transientLinear(defineLinear({ ... }));
+ */
+export function transientLinear<P>(operation: LinearOperation<P>): LinearOperation<P> {
+  transientDefinitions.add(operation.definition);
+  return operation;
 }
 
 /** A linear operation made by `defineLinear`: call it on an array, or record a result computed elsewhere. */

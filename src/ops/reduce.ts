@@ -28,7 +28,7 @@ import {
 } from "./kernels/reduce.js";
 import { inversePermutation, transpose as transposeKernel } from "./kernels/shape.js";
 import { splitAtAxis } from "./kernels/strided.js";
-import { defineLinear } from "./linear.js";
+import { defineLinear, transientLinear } from "./linear.js";
 import type { ArrayRaw } from "./shape.js";
 
 /**
@@ -68,56 +68,62 @@ export function reductionParams(
  * y = sum(x, axes). A^T: ybar repeated along the reduced axes.
  * TLM: ydot = sum(xdot, axes). Adjoint: xbar = broadcast(ybar). Hessian: xhat = broadcast(yhat).
  */
-export const sumLinear = defineLinear<ReductionParams>({
-  name: "sum",
-  apply: (x, { axes, keepdims }) => sumKernel(x, axes, keepdims),
-  transpose: (y, { keepShape }, inputShape) => broadcastTo(new NDArray(y.data, keepShape), inputShape),
-});
+export const sumLinear = transientLinear(
+  defineLinear<ReductionParams>({
+    name: "sum",
+    apply: (x, { axes, keepdims }) => sumKernel(x, axes, keepdims),
+    transpose: (y, { keepShape }, inputShape) => broadcastTo(new NDArray(y.data, keepShape), inputShape),
+  }),
+);
 
 /**
  * y = mean(x, axes) = sum(x, axes) / n with n the number of reduced entries.
  * TLM: ydot = mean(xdot, axes). Adjoint: xbar = broadcast(ybar) / n. Hessian: xhat = broadcast(yhat) / n.
  */
-export const meanLinear = defineLinear<ReductionParams>({
-  name: "mean",
-  apply: (x, { axes, keepdims }) => meanKernel(x, axes, keepdims),
-  // xbar = ybar / n repeated along the reduced axes
-  transpose: (y, { axes, keepShape }, inputShape) => {
-    let count = 1;
-    for (const axis of axes) count *= inputShape[axis];
-    const source = y.data;
-    const scaled = new Float64Array(source.length);
-    const inverse = 1 / count;
-    for (let i = 0; i < scaled.length; i++) scaled[i] = source[i] * inverse;
-    return broadcastTo(new NDArray(scaled, keepShape), inputShape);
-  },
-});
+export const meanLinear = transientLinear(
+  defineLinear<ReductionParams>({
+    name: "mean",
+    apply: (x, { axes, keepdims }) => meanKernel(x, axes, keepdims),
+    // xbar = ybar / n repeated along the reduced axes
+    transpose: (y, { axes, keepShape }, inputShape) => {
+      let count = 1;
+      for (const axis of axes) count *= inputShape[axis];
+      const source = y.data;
+      const scaled = new Float64Array(source.length);
+      const inverse = 1 / count;
+      for (let i = 0; i < scaled.length; i++) scaled[i] = source[i] * inverse;
+      return broadcastTo(new NDArray(scaled, keepShape), inputShape);
+    },
+  }),
+);
 
 /**
  * y = cumsum(x, axis) (of the flattened x when axis is undefined). A^T: the reversed cumulative sum,
  * xbar_i = sum_{j >= i} ybar_j along the axis.
  */
-export const cumsumLinear = defineLinear<number | undefined>({
-  name: "cumsum",
-  apply: (x, axis) => cumsumKernel(x, axis),
-  transpose: (y, axis, inputShape) => {
-    const shape = axis === undefined ? [y.size] : y.shape;
-    const [outer, length, inner] = splitAtAxis(shape, axis ?? 0);
-    const source = y.data;
-    const out = new Float64Array(source.length);
-    for (let o = 0; o < outer; o++) {
-      const base = o * length * inner;
-      const last = base + (length - 1) * inner;
-      for (let i = 0; i < inner && length > 0; i++) out[last + i] = source[last + i];
-      for (let k = length - 2; k >= 0; k--) {
-        const row = base + k * inner;
-        const next = row + inner;
-        for (let i = 0; i < inner; i++) out[row + i] = out[next + i] + source[row + i];
+export const cumsumLinear = transientLinear(
+  defineLinear<number | undefined>({
+    name: "cumsum",
+    apply: (x, axis) => cumsumKernel(x, axis),
+    transpose: (y, axis, inputShape) => {
+      const shape = axis === undefined ? [y.size] : y.shape;
+      const [outer, length, inner] = splitAtAxis(shape, axis ?? 0);
+      const source = y.data;
+      const out = new Float64Array(source.length);
+      for (let o = 0; o < outer; o++) {
+        const base = o * length * inner;
+        const last = base + (length - 1) * inner;
+        for (let i = 0; i < inner && length > 0; i++) out[last + i] = source[last + i];
+        for (let k = length - 2; k >= 0; k--) {
+          const row = base + k * inner;
+          const next = row + inner;
+          for (let i = 0; i < inner; i++) out[row + i] = out[next + i] + source[row + i];
+        }
       }
-    }
-    return new NDArray(out, inputShape);
-  },
-});
+      return new NDArray(out, inputShape);
+    },
+  }),
+);
 
 /** The input of a nonlinear reduction: an array, or a number (an AdjFloat, 0-d). */
 export type ReductionIn = readonly [ArrayRaw];

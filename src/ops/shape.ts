@@ -33,7 +33,7 @@ import {
   transpose as transposeKernel,
   where as whereKernel,
 } from "./kernels/shape.js";
-import { defineLinear, type LinearOperation } from "./linear.js";
+import { defineLinear, type LinearOperation, transientLinear } from "./linear.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared helpers (also used by src/ops/reduce.ts)
@@ -233,12 +233,15 @@ export const reduceToRaw: typeof sumToRaw = sumToRaw;
 
 /** A reshape under `name`: y = x viewed with the output shape; A^T: ybar viewed with the input shape. */
 function reshapeNamed(name: string): LinearOperation<readonly number[]> {
-  return defineLinear<readonly number[]>({
-    name,
-    apply: (x, shape) => new NDArray(x.data, shape),
-    transpose: (y, _shape, inputShape) => new NDArray(y.data, inputShape),
-    outputShape: (_inputShape, shape) => shape,
-  });
+  // transient: the transpose is a view of ybar (values/pool.ts)
+  return transientLinear(
+    defineLinear<readonly number[]>({
+      name,
+      apply: (x, shape) => new NDArray(x.data, shape),
+      transpose: (y, _shape, inputShape) => new NDArray(y.data, inputShape),
+      outputShape: (_inputShape, shape) => shape,
+    }),
+  );
 }
 
 /** y = reshape(x, shape): the same entries in a new shape (params: the output shape). */

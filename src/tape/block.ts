@@ -21,7 +21,11 @@ export class BlockVariable {
   saved: unknown;
   /** The block that produced this value; `undefined` for an independent value (an input, a control). */
   block: Block | undefined;
-  /** First-order adjoint (reverse sweep). */
+  /**
+   * First-order adjoint (reverse sweep). After an adjoint sweep the controls' and the outputs' slots hold
+   * theirs; the slot of an intermediate array of 4096 entries or more is cleared once its block has run,
+   * its buffer reused by the sweep (values/pool.ts).
+   */
   adj: unknown = undefined;
   /** Tangent-linear value (forward sweep). */
   tlm: unknown = undefined;

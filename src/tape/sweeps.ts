@@ -10,6 +10,9 @@ import {
   ShapeMismatchError,
   ValueNotOnTapeError,
 } from "../errors.js";
+import { NDArray, shapesEqual } from "../values/ndarray.js";
+import { ndarraySpace } from "../values/ndarray-space.js";
+import { isTransientAdjoint, SweepBuffers } from "../values/pool.js";
 import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf } from "../values/space.js";
 import { stopAnnotating } from "./annotation.js";
 import type { Block } from "./block.js";
@@ -33,6 +36,13 @@ export interface SweepPath {
   slotVariables?: BlockVariable[];
   /** The flags of the operations of each scalar segment on the path (from the walk). */
   readonly segmentFlags?: Map<Block, Uint8Array>;
+  /**
+   * Set by the last adjointSweep: whether it reused the adjoint buffers of intermediate values (their
+   * slots were cleared; only the controls' and the outputs' adjoints are left), and its seeds (to redo it
+   * without reuse when a caller needs the intermediate adjoints).
+   */
+  adjointsRecycled?: boolean;
+  adjointSeeds?: readonly unknown[];
 }
 
 /** The operation flags of `block` when it is a scalar segment on the path. */
@@ -420,9 +430,16 @@ function accumulate(
   }
 }
 
-/** @internal reverse sweep: adjoint values of every value on the path, seeded at the outputs */
-export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
+/**
+ * @internal reverse sweep: adjoint values of every value on the path, seeded at the outputs. With `recycle`
+ * (the default; not over a checkpointed loop) the adjoint buffers of intermediate values are reused once
+ * dead (see values/pool.ts): afterwards only the controls' and the outputs' slots hold adjoints, and
+ * `path.adjointsRecycled` says so.
+ */
+export function adjointSweep(path: SweepPath, seeds: readonly unknown[], recycle = true): void {
   seedAdjoint(path, seeds, true);
+  path.adjointSeeds = seeds;
+  path.adjointsRecycled = false;
   const pool = new ContextPool();
   const manager = checkpointOf(path);
   if (manager !== undefined) {
@@ -436,10 +453,17 @@ export function adjointSweep(path: SweepPath, seeds: readonly unknown[]): void {
     adjointBlocks(partition.prefix, path, pool);
     return;
   }
-  adjointBlocks(path.blocks, path, pool);
+  const owner = recycle ? new SweepOwner(path) : undefined;
+  adjointBlocks(path.blocks, path, pool, owner);
+  if (owner?.cleared === true) path.adjointsRecycled = true;
 }
 
-function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+function adjointBlocks(
+  blocks: readonly Block[],
+  path: SweepPath,
+  pool: ContextPool,
+  owner?: SweepOwner,
+): void {
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
     const block = blocks[b];
@@ -456,7 +480,120 @@ function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextP
     fillInputs(deps, context);
     fillOutputs(outs, context);
     fillNeeded(deps, context, epoch);
-    accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
+    if (owner === undefined) accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
+    else owner.run(block, context, pool.adj);
+  }
+}
+
+/**
+ * The adjoint sweep's ownership of its array adjoints (values/pool.ts's ledger plus the slots): which
+ * blocks may compute into pooled buffers, which slots keep their values (controls and outputs), in-place
+ * sums into buffers no one else sees, and the buffers freed once their slots are consumed.
+ */
+class SweepOwner {
+  private readonly ledger = new SweepBuffers();
+  private readonly kept: ReadonlySet<BlockVariable>;
+  /** Whether a consumed slot of an intermediate value was cleared. */
+  cleared = false;
+
+  constructor(path: SweepPath) {
+    this.kept = new Set([...path.controls, ...path.outputs]);
+  }
+
+  /** One block's adjoint, accumulated; then its outputs' slots are consumed (no later block reads them). */
+  run(block: Block, context: PooledContext, accumulator: Accumulator): void {
+    const ledger = this.ledger;
+    const outs = block.outputs;
+    const transient = isTransientAdjoint(block);
+    if (!transient) for (let i = 0; i < outs.length; i++) ledger.escape(context.adjInputs[i]);
+    const previous = transient ? ledger.enter() : SweepBuffers.suspend();
+    let results: readonly unknown[];
+    try {
+      results = block.evaluateAdj(context);
+    } finally {
+      ledger.leave(previous);
+    }
+    if (ledger.idle(context.adjInputs, outs.length)) {
+      // small arrays and numbers only: the slots of this block hold nothing the ledger counts
+      accumulate(block.dependencies, results, context.needed, "adj", accumulator);
+      return;
+    }
+    this.accumulate(block.dependencies, results, context.needed, accumulator);
+    for (let i = 0; i < outs.length; i++) {
+      const output = outs[i];
+      if (this.kept.has(output) || !ledger.drop(output.adj)) continue;
+      output.adj = undefined;
+      this.cleared = true;
+    }
+    ledger.settle();
+  }
+
+  /** {@link accumulate} for the adjoint slots, with the ledger told of every value entering or leaving a slot. */
+  private accumulate(
+    dependencies: readonly BlockVariable[],
+    results: readonly unknown[],
+    needed: readonly boolean[],
+    accumulator: Accumulator,
+  ): void {
+    const ledger = this.ledger;
+    for (let i = 0; i < dependencies.length; i++) {
+      if (!needed[i]) continue;
+      const value = results[i];
+      if (value === undefined) continue;
+      const dependency = dependencies[i];
+      ledger.claim(value);
+      const current = dependency.adj;
+      if (current === undefined) {
+        dependency.adj = value;
+        ledger.hold(value, this.kept.has(dependency));
+      } else if (typeof current === "number" && typeof value === "number") {
+        dependency.adj = current + value;
+      } else if (current instanceof NDArray && value instanceof NDArray) {
+        if (ledger.owns(current) && current.data.buffer !== value.data.buffer) {
+          // the same value for the next dependencies too (x * x): summed in one pass, in the same order
+          let times = 1;
+          while (
+            i + times < dependencies.length &&
+            dependencies[i + times] === dependency &&
+            results[i + times] === value &&
+            needed[i + times]
+          )
+            times++;
+          addRepeated(current, value, times);
+          i += times - 1;
+        } else {
+          const previous = ledger.enter();
+          let sum: NDArray;
+          try {
+            sum = ndarraySpace.add(current, value);
+          } finally {
+            ledger.leave(previous);
+          }
+          ledger.claim(sum);
+          ledger.hold(sum, this.kept.has(dependency));
+          dependency.adj = sum;
+          ledger.drop(current);
+        }
+        ledger.consider(value);
+      } else {
+        dependency.adj = accumulator.add(dependency, current, value);
+      }
+    }
+  }
+}
+
+/** target += value, `times` times over, entry by entry in that order (as `times` in-place sums would add). */
+function addRepeated(target: NDArray, value: NDArray, times: number): void {
+  const x = target.data;
+  const y = value.data;
+  if (times !== 2 || x.length !== y.length || !shapesEqual(target.shape, value.shape)) {
+    // addTo checks the shapes
+    for (let t = 0; t < times; t++) ndarraySpace.addTo?.(target, value);
+    return;
+  }
+  for (let i = 0; i < x.length; i++) {
+    const v = y[i];
+    x[i] = x[i] + v + v;
   }
 }
 
@@ -473,7 +610,8 @@ export function hessianSweep(
 ): void {
   const manager = checkpointOf(path);
   // a checkpointed loop recomputes its values, so adjoints left by an earlier sweep are not reused
-  const adjointsReady = options.adjointsReady === true && manager === undefined;
+  const adjointsReady =
+    options.adjointsReady === true && manager === undefined && path.adjointsRecycled !== true;
   resetSlots(path, !adjointsReady, false, true);
   if (!adjointsReady) seedAdjoint(path, seeds, false);
   const hessianSeeds = options.hessianSeeds;
@@ -570,6 +708,10 @@ export function checkFiniteResults(
 ): void {
   const bad = results.findIndex((value) => value !== undefined && !isFiniteRaw(value));
   if (bad < 0) return;
+  // the search reads the adjoints of intermediate values: redo a sweep that reused their buffers without reuse
+  const seeds = path.adjointSeeds;
+  if (slot === "adj" && path.adjointsRecycled === true && seeds !== undefined)
+    adjointSweep(path, seeds, false);
   const blocks = path.blocks;
   let culprit: Block | undefined;
   if (slot === "tlm") {

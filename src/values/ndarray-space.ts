@@ -1,6 +1,7 @@
 /** @file NDArray's vector space and its registration as an overloaded type. */
 import { ShapeMismatchError } from "../errors.js";
 import { arrayFromUnknown, NDArray } from "./ndarray.js";
+import { takeArray } from "./pool.js";
 import { registerOverloadedType, type VectorSpace } from "./space.js";
 
 function sameShape(operation: string, a: NDArray, b: NDArray): void {
@@ -25,7 +26,8 @@ export const ndarraySpace: VectorSpace<NDArray> = {
   zerosLike: (a) => new NDArray(new Float64Array(a.size), a.shape),
   add: (a, b) => {
     sameShape("add", a, b);
-    const out = new Float64Array(a.size);
+    // a pooled buffer inside an adjoint sweep's sums (see values/pool.ts), else a new one
+    const out = takeArray(a.size);
     const x = a.data;
     const y = b.data;
     for (let i = 0; i < out.length; i++) out[i] = x[i] + y[i];
@@ -75,7 +77,36 @@ export const ndarraySpace: VectorSpace<NDArray> = {
     const y = value.data;
     for (let i = 0; i < x.length; i++) x[i] += y[i];
   },
+  allFinite: (a) => allFiniteEntries(a.data),
 };
+
+/**
+ * Whether every entry is finite: x - x is 0 for a finite x and NaN for an infinity or NaN, so one sum of
+ * the differences (four running sums, no branch) is 0 exactly when all are finite (a sum of zeros stays 0).
+ */
+function allFiniteEntries(x: Float64Array): boolean {
+  const n = x.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a = x[i];
+    const b = x[i + 1];
+    const c = x[i + 2];
+    const d = x[i + 3];
+    s0 += a - a;
+    s1 += b - b;
+    s2 += c - c;
+    s3 += d - d;
+  }
+  for (; i < n; i++) {
+    const a = x[i];
+    s0 += a - a;
+  }
+  return s0 + s1 + s2 + s3 === 0;
+}
 
 registerOverloadedType<NDArray, NDArray>({
   name: "NDArray",

@@ -38,6 +38,8 @@ export interface VectorSpace<R> {
    * memory with its arguments.
    */
   addTo?(target: R, value: R): void;
+  /** @internal Optional: whether every entry is finite (without copying the entries out). */
+  allFinite?(value: R): boolean;
 }
 
 /**
@@ -234,7 +236,9 @@ export class Accumulator {
 /** @internal whether every entry of a raw value is finite */
 export function isFiniteRaw(raw: unknown): boolean {
   if (typeof raw === "number") return Number.isFinite(raw);
-  const data = spaceOf(raw).toFloat64Array(raw);
+  const space = spaceOf(raw);
+  if (space.allFinite !== undefined) return space.allFinite(raw);
+  const data = space.toFloat64Array(raw);
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
   return true;
 }

@@ -2,6 +2,7 @@
 
 import { invalidArgument, ShapeMismatchError } from "../../errors.js";
 import { asNDArray, formatShape, NDArray, shapeSize, shapesEqual } from "../../values/ndarray.js";
+import { takeArray } from "../../values/pool.js";
 import { broadcastPattern, broadcastStrides, forEachRun } from "./strided.js";
 
 /**
@@ -79,7 +80,8 @@ export function broadcastTo(a: NDArray, shape: readonly number[]): NDArray {
   checkBroadcastable(a.shape, shape, "broadcastTo");
   const size = shapeSize(shape);
   if (size === a.size) return new NDArray(a.data, shape);
-  const out = new Float64Array(size);
+  // every entry is written below (a pooled buffer inside an adjoint sweep, see values/pool.ts)
+  const out = takeArray(size);
   if (a.size === 1) {
     out.fill(a.data[0]);
     return new NDArray(out, shape);

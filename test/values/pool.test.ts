@@ -1,0 +1,256 @@
+import fc from "fast-check";
+import {
+  AdjFloat,
+  Control,
+  computeGradient,
+  computeHessian,
+  defineLinear,
+  NDArray,
+  NonFiniteValueError,
+  np,
+  ShapeMismatchError,
+  Tape,
+  withTape,
+} from "tsadjoint";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { pooledBytes, SweepBuffers, setPoolMinimum, takeArray, takeZeros } from "../../src/values/pool.js";
+
+type Value = number | AdjFloat | NDArray;
+
+let previousMinimum = 0;
+beforeEach(() => {
+  // pool every array, however small, so that the small test arrays go through the ledger
+  previousMinimum = setPoolMinimum(1);
+});
+afterEach(() => {
+  setPoolMinimum(previousMinimum);
+});
+
+/** The float64 bit patterns of a result (exact comparison, -0 and NaN included). */
+function bits(value: unknown): string[] {
+  const data =
+    value instanceof NDArray
+      ? value.data
+      : Float64Array.of(value instanceof AdjFloat ? value.value : Number(value));
+  return Array.from(new BigUint64Array(Float64Array.from(data).buffer), (b) => b.toString(16));
+}
+
+/** Gradient entries, with arrays of at least `minimum` entries pooled (none for an infinite minimum). */
+function gradientBits(build: (tape: Tape) => { J: Value; controls: Control[] }, minimum: number): string[][] {
+  setPoolMinimum(minimum);
+  const tape = new Tape();
+  const { J, controls } = build(tape);
+  if (typeof J === "number") throw new Error("J must be recorded");
+  const result = computeGradient(J, controls, { tape });
+  return (Array.isArray(result) ? result : [result]).map(bits);
+}
+
+/** A random program over x, y (broadcasting to x) and an AdjFloat p, sharing values between operations. */
+function randomProgram(
+  x: NDArray,
+  y: NDArray,
+  p: AdjFloat,
+  ops: readonly { kind: number; a: number; b: number; axis: number; keepdims: boolean }[],
+): NDArray {
+  const values: Value[] = [x, y, p];
+  const pick = (k: number) => values[k % values.length];
+  for (const op of ops) {
+    const a = pick(op.a);
+    const b = pick(op.b);
+    try {
+      values.push(applyOp(op, a, b, p));
+    } catch (error) {
+      if (error instanceof ShapeMismatchError) continue;
+      throw error;
+    }
+  }
+  let total: Value = np.sum(np.square(values[values.length - 1]));
+  for (const value of values) total = np.add(total, np.sum(np.multiply(np.sin(value), 0.5)));
+  return np.multiply(np.add(total, 0), 1) as NDArray;
+}
+
+function applyOp(
+  op: { kind: number; axis: number; keepdims: boolean },
+  a: Value,
+  b: Value,
+  p: AdjFloat,
+): Value {
+  switch (op.kind) {
+    case 0:
+      return np.multiply(a, b);
+    case 1:
+      return np.add(a, b);
+    case 2:
+      return np.subtract(np.tanh(a), b);
+    case 3:
+      return np.divide(a, np.add(np.square(b), 1));
+    case 4:
+      return np.power(np.add(np.square(a), 1), p);
+    case 5:
+      return np.power(np.add(np.square(a), 0.5), 2);
+    case 6:
+      return np.multiply(a, a);
+    case 7:
+      return np.add(a, a);
+    case 8:
+      if (!(a instanceof NDArray) || a.ndim === 0) return np.cos(a);
+      return np.sum(a, { axis: op.axis % a.ndim, keepdims: op.keepdims });
+    case 9:
+      if (!(a instanceof NDArray)) return np.multiply(a, 2);
+      return np.reshape(np.ravel(a), a.shape);
+    case 10:
+      if (!(a instanceof NDArray)) return np.square(a);
+      return np.mean(np.multiply(np.expand_dims(a, 0), np.power(a, 2)), { axis: 0 });
+    default:
+      return np.cumsum(np.sqrt(np.add(np.square(a), 1)));
+  }
+}
+
+describe("takeArray / takeZeros", () => {
+  it("outside an adjoint sweep: a new zeroed array of the length, never a pooled one", () => {
+    const a = takeArray(5);
+    const b = takeZeros(5);
+    expect(a.length).toBe(5);
+    expect(Array.from(a)).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(b)).toEqual([0, 0, 0, 0, 0]);
+    expect(a.buffer).not.toBe(b.buffer);
+  });
+
+  it("within a ledger: an issued array that entered no slot is pooled by settle and handed out again (zeroed by takeZeros)", () => {
+    const ledger = new SweepBuffers();
+    const before = pooledBytes();
+    const previous = ledger.enter();
+    const first = takeArray(7);
+    first.fill(3);
+    ledger.leave(previous);
+    ledger.settle();
+    expect(pooledBytes()).toBe(before + 56);
+    const again = ledger.enter();
+    const second = takeZeros(7);
+    ledger.leave(again);
+    expect(second).toBe(first);
+    expect(Array.from(second)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(pooledBytes()).toBe(before);
+  });
+});
+
+describe("computeGradient with the adjoint buffers reused", () => {
+  it("is bit-identical to the sweep without reuse on random programs (shared operands, x*x, x+x, views, sums)", () => {
+    const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 });
+    const opArb = fc.array(
+      fc.record({
+        kind: fc.integer({ min: 0, max: 11 }),
+        a: fc.nat(),
+        b: fc.nat(),
+        axis: fc.nat(),
+        keepdims: fc.boolean(),
+      }),
+      { minLength: 2, maxLength: 10 },
+    );
+    fc.assert(
+      fc.property(
+        shapeArb,
+        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+        opArb,
+        (shape, ones, ops) => {
+          const rng = np.random.default_rng(shape.length * 7 + ops.length);
+          const partner = shape.map((n, i) => (ones[i] ? 1 : n)).slice(ones[2] ? 1 : 0);
+          const x = rng.normal(0, 1, shape);
+          const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
+          const build = (tape: Tape) => {
+            const p = new AdjFloat(1.7);
+            const J = withTape(tape, () => randomProgram(x, y, p, ops));
+            return { J, controls: [new Control(x), new Control(y), new Control(p)] };
+          };
+          const reference = gradientBits(build, Number.POSITIVE_INFINITY);
+          const first = gradientBits(build, 1);
+          // a second sweep runs on the buffers the first one freed
+          const second = gradientBits(build, 1);
+          // pooled and unpooled (shorter) arrays mixed in one sweep
+          const mixed = gradientBits(build, 6);
+          expect(first).toEqual(reference);
+          expect(second).toEqual(reference);
+          expect(mixed).toEqual(reference);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("never reuses a returned gradient, a control's adjoint on an intermediate value, or the seed", () => {
+    const rng = np.random.default_rng(3);
+    const x = rng.normal(0, 1, [40, 3]);
+    const seed = rng.normal(0, 1, [40, 3]);
+    const seedCopy = Array.from(seed.data);
+    const tape = new Tape();
+    const u = withTape(tape, () => np.multiply(np.sin(x), np.exp(x)));
+    const J = withTape(tape, () => np.add(np.multiply(u, u), np.reshape(np.ravel(u), [40, 3])));
+    const [gx, gu] = computeGradient(J, [new Control(x), new Control(u)], {
+      tape,
+      adjValue: seed,
+    }) as NDArray[];
+    const kept = [Array.from(gx.data), Array.from(gu.data)];
+    // more sweeps on other tapes take every freed buffer of this length
+    for (let k = 0; k < 4; k++) {
+      const other = new Tape();
+      const z = rng.normal(0, 1, [40, 3]);
+      const K = withTape(other, () => np.sum(np.square(np.tanh(np.multiply(z, 2)))));
+      computeGradient(K, new Control(z), { tape: other });
+    }
+    expect([Array.from(gx.data), Array.from(gu.data)]).toEqual(kept);
+    expect(Array.from(seed.data)).toEqual(seedCopy);
+  });
+
+  it("never reuses or changes an adjoint that a user's linear operation was handed (it may have stored it)", () => {
+    const stored: NDArray[] = [];
+    const keep = defineLinear({
+      name: "keep",
+      apply: (x) => np.multiply(x, 1),
+      transpose: (y) => {
+        stored.push(y);
+        return y;
+      },
+    });
+    const rng = np.random.default_rng(4);
+    const x = rng.normal(0, 1, [30]);
+    const tape = new Tape();
+    const J = withTape(tape, () => np.sum(np.square(np.add(keep(np.sin(x), undefined), np.cos(x)))));
+    computeGradient(J, new Control(x), { tape });
+    expect(stored).toHaveLength(1);
+    const copy = Array.from(stored[0].data);
+    for (let k = 0; k < 4; k++) {
+      const other = new Tape();
+      const z = rng.normal(0, 1, [30]);
+      const K = withTape(other, () => np.sum(np.square(np.multiply(np.tanh(z), z))));
+      computeGradient(K, new Control(z), { tape: other });
+    }
+    expect(Array.from(stored[0].data)).toEqual(copy);
+  });
+
+  it("gives the Hessian action of the sweep without reuse (the second-order sweep computes its own adjoints)", () => {
+    const rng = np.random.default_rng(5);
+    const g = rng.normal(0, 1, [25, 2]);
+    const v = rng.normal(0, 1, [25, 2]);
+    const hvp = (pooled: boolean) => {
+      setPoolMinimum(pooled ? 1 : Number.POSITIVE_INFINITY);
+      const tape = new Tape();
+      const p = new AdjFloat(3.2);
+      const J = withTape(tape, () => {
+        const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+        return np.sum(np.power(np.multiply(np.reshape(mu, [25, 1]), g), 2));
+      });
+      const controls = [new Control(g), new Control(p)];
+      computeGradient(J, controls, { tape });
+      return computeHessian(J, controls, [v, 0.3], { tape }).map(bits);
+    };
+    expect(hvp(true)).toEqual(hvp(false));
+  });
+
+  it("NonFiniteValueError still names the block where the derivative became infinite", () => {
+    const tape = new Tape();
+    const x = np.array([0, 1, 4, 9]);
+    const J = withTape(tape, () => np.sum(np.sqrt(np.subtract(np.add(x, 1), 1))));
+    expect(() => computeGradient(J, new Control(x), { tape })).toThrow(NonFiniteValueError);
+    expect(() => computeGradient(J, new Control(x), { tape })).toThrow(/block 'sqrt'/);
+  });
+});
