@@ -371,6 +371,10 @@ export function partialTimesInto(
     return;
   }
   const power = rule === powerRule;
+  if (power && wrt === 0 && g.o0 === 0 && inner === g.n && aInner === 1 && g.a0 === 0 && bInner === 0) {
+    powerTlmFirstScalarExponent(out, a, b[g.b0], z, s, g.n);
+    return;
+  }
   const partial = wrt === 0 ? rule.da : rule.db;
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const x = a[ia];
@@ -426,6 +430,17 @@ function multiplyTlmBoth(
 ): void {
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
+  if (aInner === 0 && bInner === 1 && bWrap === 1) {
+    // a column ([n, 1]) against contiguous rows b ([n, k]): a and its tangent read once per row
+    const shift = g.b0 - g.o0;
+    for (let i = g.o0, ja = g.a0; i < end; ja += aWrap) {
+      const c = a[ja];
+      const cd = ad[ja];
+      const stop = i + inner;
+      for (; i < stop; i++) out[i] = b[i + shift] * cd + c * bd[i + shift];
+    }
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     out[i] = b[ib] * ad[ia] + a[ia] * bd[ib];
     if (++t === inner) {
@@ -450,6 +465,10 @@ function powerTlmBoth(
 ): void {
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
+  if (g.o0 === 0 && inner === g.n && aInner === 1 && g.a0 === 0 && bInner === 0) {
+    powerTlmBothScalarExponent(out, a, b[g.b0], z, ad, bd[g.b0], g.n);
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const x = a[ia];
     const e = b[ib];
@@ -465,6 +484,46 @@ function powerTlmBoth(
       ia += aInner;
       ib += bInner;
     }
+  }
+}
+
+/**
+ * powerTlmBoth with a contiguous base and one exponent e (tangent `bdi`) for every entry: the same formula
+ * with e's tests taken once.
+ */
+function powerTlmBothScalarExponent(
+  out: Float64Array,
+  a: Float64Array,
+  e: number,
+  z: Float64Array,
+  ad: Float64Array,
+  bdi: number,
+  n: number,
+): void {
+  const em1 = e - 1;
+  const eZero = e === 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const zi = z[i];
+    out[i] =
+      (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] + (zi === 0 ? 0 : zi * Math.log(x)) * bdi;
+  }
+}
+
+/** partialTimesInto of power with respect to a contiguous base, one exponent e for every entry. */
+function powerTlmFirstScalarExponent(
+  out: Float64Array,
+  a: Float64Array,
+  e: number,
+  z: Float64Array,
+  s: Float64Array,
+  n: number,
+): void {
+  const em1 = e - 1;
+  const eZero = e === 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    out[i] = (eZero ? 0 : x === 0 ? e * x ** em1 : (e * z[i]) / x) * s[i];
   }
 }
 
