@@ -282,7 +282,7 @@ export function computeHessian<const C extends Controls>(
     operation,
   );
   checkFiniteInputs(path, operation);
-  tlmSweep(path, seeds);
+  tlmSweep(path, seeds, { forSecondOrder: true });
   hessianSweep(path, [seed]);
   const results = collectSlot(path, "hessian");
   checkFiniteResults(path, results, "hessian", operation);

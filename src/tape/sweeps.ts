@@ -14,7 +14,7 @@ import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf 
 import { stopAnnotating } from "./annotation.js";
 import type { Block } from "./block.js";
 import type { BlockVariable } from "./block-variable.js";
-import { hasFusedSecondOrder, hasScalarSweeps } from "./capabilities.js";
+import { hasFusedSecondOrder, hasScalarSweeps, hasTangentFreeSecondOrder } from "./capabilities.js";
 import type { Checkpointer, KeptValues, LoopOps } from "./checkpointing.js";
 import { ScalarSegment } from "./scalar-segment.js";
 import { type Tape, walkBetween } from "./tape.js";
@@ -33,6 +33,8 @@ export interface SweepPath {
   slotVariables?: BlockVariable[];
   /** The flags of the operations of each scalar segment on the path (from the walk). */
   readonly segmentFlags?: Map<Block, Uint8Array>;
+  /** Per block of the path, whether a Hessian sweep reads its outputs' tangents (built on first use). */
+  secondOrderTangents?: Uint8Array;
 }
 
 /** The operation flags of `block` when it is a scalar segment on the path. */
@@ -345,8 +347,17 @@ function slotVariablesOf(path: SweepPath): BlockVariable[] {
   return variables;
 }
 
-/** @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls */
-export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
+/**
+ * @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls. With
+ * `forSecondOrder` (a Hessian sweep follows and the outputs' tangents are not read), only the tangents the
+ * Hessian sweep reads: a block runs when a block after it that is not TangentFreeSecondOrder, or one that
+ * runs, reads its outputs (e.g. J = sum(f^2): neither f^2's tangent nor J's).
+ */
+export function tlmSweep(
+  path: SweepPath,
+  seeds: readonly unknown[],
+  options: { forSecondOrder?: boolean } = {},
+): void {
   resetSlots(path, false, true, false);
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
@@ -365,14 +376,40 @@ export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
     tlmBlocks(partition.suffix, path, pool);
     return;
   }
-  tlmBlocks(path.blocks, path, pool);
+  const run = options.forSecondOrder === true && path.controlWriters === undefined;
+  tlmBlocks(path.blocks, path, pool, run ? secondOrderTangentsOf(path) : undefined);
 }
 
-function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+/**
+ * Which blocks of the path a Hessian sweep needs the tangents of (see tlmSweep's `forSecondOrder`), by a
+ * reverse walk: a scalar segment runs with every block before it (its inputs are not listed here).
+ */
+function secondOrderTangentsOf(path: SweepPath): Uint8Array {
+  if (path.secondOrderTangents !== undefined) return path.secondOrderTangents;
+  const blocks = path.blocks;
+  const runs = new Uint8Array(blocks.length);
+  const read = new Set<BlockVariable>();
+  for (let b = blocks.length - 1; b >= 0; b--) {
+    const block = blocks[b];
+    if (segmentOf(block, path) !== undefined) {
+      runs.fill(1, 0, b + 1);
+      break;
+    }
+    const run = block.outputs.some((output) => read.has(output));
+    if (run) runs[b] = 1;
+    if (run || !hasTangentFreeSecondOrder(block)) for (const d of block.dependencies) read.add(d);
+  }
+  path.secondOrderTangents = runs;
+  return runs;
+}
+
+function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool, runs?: Uint8Array): void {
   const controls = path.controls;
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
-  for (const block of blocks) {
+  for (let b = 0; b < blocks.length; b++) {
+    if (runs !== undefined && runs[b] === 0) continue;
+    const block = blocks[b];
     const segment = segmentOf(block, path);
     if (segment !== undefined) {
       segment._sweepTlm(flagsOf(segment, path), epoch);

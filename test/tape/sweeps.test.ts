@@ -1,0 +1,92 @@
+import {
+  AdjFloat,
+  Control,
+  computeHessian,
+  defineLinear,
+  np,
+  ReducedFunctional,
+  Tape,
+  withTape,
+} from "tsadjoint";
+import { describe, expect, it } from "vitest";
+import { findPath, hessianSweep, tlmSweep } from "../../src/tape/sweeps.js";
+import type { NDArray } from "../../src/values/ndarray.js";
+
+/** The seed's flux J = sum((|g|^2 + 1e-12)^((p - 2) / 2) g)^2), returning its intermediates too. */
+function flux(g: NDArray, p: AdjFloat) {
+  const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+  const f = np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
+  const f2 = np.power(f, 2);
+  return { mu, f, f2, J: np.sum(f2) };
+}
+
+function entries(value: unknown): number[] {
+  if (typeof value === "number") return [value];
+  return Array.from((value as NDArray).data);
+}
+
+/** Whether two lists hold the same float64 values, bit for bit. */
+function same(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
+
+describe("tlmSweep", () => {
+  it("with forSecondOrder skips the tangents only tangent-free blocks read, and the Hessian action is unchanged bit for bit", () => {
+    const rng = np.random.default_rng(7);
+    const tape = new Tape();
+    const g = rng.normal(0, 1, [30, 2]);
+    const p = new AdjFloat(3.3);
+    const { mu, f, f2, J } = withTape(tape, () => flux(g, p));
+    const direction = [rng.normal(0, 1, [30, 2]), 0.4];
+    const path = findPath(tape, [g.blockVariable, p.blockVariable], [J.blockVariable], "test");
+    const run = (forSecondOrder: boolean) => {
+      tlmSweep(path, direction, { forSecondOrder });
+      hessianSweep(path, [1]);
+      return [...entries(g.blockVariable.hessian), ...entries(p.blockVariable.hessian)];
+    };
+    const full = run(false);
+    // every tangent on the path when the option is off
+    expect(J.blockVariable.tlm).toBeDefined();
+    expect(f2.blockVariable.tlm).toBeDefined();
+    const skipping = run(true);
+    // f^2 feeds only the sum (linear): neither its tangent nor J's is computed; f's is (f^2's second order reads it)
+    expect(J.blockVariable.tlm).toBeUndefined();
+    expect(f2.blockVariable.tlm).toBeUndefined();
+    expect(f.blockVariable.tlm).toBeDefined();
+    expect(mu.blockVariable.tlm).toBeDefined();
+    expect(same(skipping, full)).toBe(true);
+    // computeHessian and ReducedFunctional.hessian take the skipping sweep: the same numbers
+    const [hg, hp] = computeHessian(J, [new Control(g), new Control(p)], direction as [NDArray, number], {
+      tape,
+    });
+    expect(same([...hg.data, hp.value], full)).toBe(true);
+    const rf = new ReducedFunctional(J, [new Control(g), new Control(p)], { tape });
+    const [rg, rp] = rf.hessian(direction as [NDArray, number]);
+    expect(same([...rg.data, rp.value], full)).toBe(true);
+  });
+
+  it("with forSecondOrder still computes the tangents a nonlinear block after a linear one reads", () => {
+    const rng = np.random.default_rng(3);
+    const double = defineLinear<void>({
+      name: "double",
+      apply: (x) => np.multiply(x, 2),
+      transpose: (y) => np.multiply(y, 2),
+    });
+    const tape = new Tape();
+    const x = rng.normal(0, 1, [12]);
+    // x -> linear -> linear -> nonlinear: the tangents through both linear blocks are read by the power
+    const J = withTape(tape, () => np.sum(np.power(double(double(x)), 3)));
+    const path = findPath(tape, [x.blockVariable], [J.blockVariable], "test");
+    const v = rng.normal(0, 1, [12]);
+    tlmSweep(path, [v]);
+    hessianSweep(path, [1]);
+    const full = entries(x.blockVariable.hessian);
+    tlmSweep(path, [v], { forSecondOrder: true });
+    hessianSweep(path, [1]);
+    expect(same(entries(x.blockVariable.hessian), full)).toBe(true);
+    // J = sum (4x)^3 = 64 sum x^3: H v = 384 x v entry by entry
+    full.forEach((h, i) => {
+      expect(h).toBeCloseTo(384 * x.data[i] * v.data[i], 10);
+    });
+  });
+});
