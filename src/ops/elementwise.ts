@@ -281,7 +281,7 @@ export class UnaryElementwiseBlock
       const xhat = unarySecondScalar(rule, x, y, yhat === undefined ? 0 : df * yhat, ybar, xdot);
       return [[ybar === undefined ? undefined : df * ybar], [xhat]];
     }
-    const [xbar, xhat] = this.arraySecondOrder(context, true);
+    const [xbar, xhat] = this.arraySecondOrder(context, context.adjNeeded?.[0] ?? true);
     return [[xbar], [xhat]];
   }
 
@@ -526,6 +526,7 @@ export class BinaryElementwiseBlock
       hessianInputs: [zhat],
       tlmInputs: [adot, bdot],
       needed,
+      adjNeeded,
     }: HessianContext<TwoOperands, OneOperand>,
     withAdjoint: boolean,
   ): SecondOrderResult {
@@ -537,7 +538,15 @@ export class BinaryElementwiseBlock
       needA: needed[0],
       needB: needed[1],
     };
-    return binarySecondOrder(this.rule, a, b, asArray(z), seeds, withAdjoint);
+    return binarySecondOrder(
+      this.rule,
+      a,
+      b,
+      asArray(z),
+      seeds,
+      withAdjoint && (adjNeeded?.[0] ?? true),
+      withAdjoint && (adjNeeded?.[1] ?? true),
+    );
   }
 
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_a, f_b evaluated once. */
@@ -765,6 +774,7 @@ export class BinaryConstantBlock
       adjInputs: [zbar],
       hessianInputs: [zhat],
       tlmInputs: [vdot],
+      adjNeeded,
     }: HessianContext<OneOperand, OneOperand>,
     withAdjoint: boolean,
   ): SecondOrderResult {
@@ -778,7 +788,8 @@ export class BinaryConstantBlock
       needA: !first,
       needB: first,
     };
-    return binarySecondOrder(this.rule, a, b, asArray(z), seeds, withAdjoint);
+    const adjoint = withAdjoint && (adjNeeded?.[0] ?? true);
+    return binarySecondOrder(this.rule, a, b, asArray(z), seeds, adjoint, adjoint);
   }
 
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_v evaluated once. */
@@ -1175,7 +1186,7 @@ interface SecondOrderSeeds {
 type SecondOrderResult = [Operand | undefined, Operand | undefined, Operand | undefined, Operand | undefined];
 
 /**
- * The adjoint (when `withAdjoint`) and the second-order adjoint of a binary rule in one pass, each partial
+ * The adjoints (a's when `adjointA`, b's when `adjointB`) and the second-order adjoint of a binary rule in one pass, each partial
  * derivative evaluated once per entry, each result summed straight into its operand's shape (a scalar
  * operand's terms into one running sum, no full-size temporary):
  * ahat = sum-to-shape(f_a zhat + zbar (f_aa adot + f_ab bdot)),
@@ -1187,7 +1198,8 @@ function binarySecondOrder(
   b: Operand,
   z: NDArray,
   seeds: SecondOrderSeeds,
-  withAdjoint: boolean,
+  adjointA: boolean,
+  adjointB: boolean,
 ): SecondOrderResult {
   const shape = z.shape;
   const zs = z.data;
@@ -1217,7 +1229,11 @@ function binarySecondOrder(
   // shared (arrays are immutable), as binaryAdjoint shares zbar
   const oneA = needA && gatherA === "full" && (rule === addRule || rule === subtractRule);
   const oneB = needB && gatherB === "full" && rule === addRule;
-  const shareBar = withAdjoint && bar !== undefined;
+  // x * x computes a's results for both operands: a's adjoint when either is asked for
+  const withA = adjointA || (mirror && adjointB);
+  const withB = adjointB;
+  const shareA = withA && bar !== undefined;
+  const shareB = withB && bar !== undefined;
   const shareHat = (oneA || oneB) && hat !== undefined && !hasNegativeZero(hat);
   const loop: SecondOrderLoop = {
     hat,
@@ -1226,9 +1242,8 @@ function binarySecondOrder(
     bd: bdot === undefined ? undefined : seedData(bdot, b),
     outA: needA && !(oneA && shareHat) ? gatherBuffer(gatherA, a, n) : undefined,
     outB: needB && !mirror && !(oneB && shareHat) ? gatherBuffer(gatherB, b, n) : undefined,
-    adjA: withAdjoint && bar !== undefined && needA && !oneA ? gatherBuffer(gatherA, a, n) : undefined,
-    adjB:
-      withAdjoint && bar !== undefined && needB && !mirror && !oneB ? gatherBuffer(gatherB, b, n) : undefined,
+    adjA: withA && bar !== undefined && needA && !oneA ? gatherBuffer(gatherA, a, n) : undefined,
+    adjB: withB && bar !== undefined && needB && !mirror && !oneB ? gatherBuffer(gatherB, b, n) : undefined,
     reduceA: gatherA === "scalar" || gatherA === "reduce",
     reduceB: gatherB === "scalar" || gatherB === "reduce",
     dense,
@@ -1239,10 +1254,10 @@ function binarySecondOrder(
     if (grid !== null) secondOrderInto(rule, as, bs, zs, loop, grid);
     else runGrids(a, b, shape, (run) => secondOrderInto(rule, as, bs, zs, loop, run));
   }
-  const adjA = oneA && shareBar ? new NDArray(bar, shapeOf(a)) : gatheredIf(loop.adjA, gatherA, a, shape);
+  const adjA = oneA && shareA ? new NDArray(bar, shapeOf(a)) : gatheredIf(loop.adjA, gatherA, a, shape);
   const outA = oneA && shareHat ? new NDArray(hat, shapeOf(a)) : gatheredIf(loop.outA, gatherA, a, shape);
   if (mirror) return [adjA, adjA, outA, outA];
-  const adjB = oneB && shareBar ? new NDArray(bar, shapeOf(b)) : gatheredIf(loop.adjB, gatherB, b, shape);
+  const adjB = oneB && shareB ? new NDArray(bar, shapeOf(b)) : gatheredIf(loop.adjB, gatherB, b, shape);
   const outB = oneB && shareHat ? new NDArray(hat, shapeOf(b)) : gatheredIf(loop.outB, gatherB, b, shape);
   return [adjA, adjB, outA, outB];
 }

@@ -283,7 +283,7 @@ export function computeHessian<const C extends Controls>(
   );
   checkFiniteInputs(path, operation);
   tlmSweep(path, seeds, { forSecondOrder: true });
-  hessianSweep(path, [seed]);
+  hessianSweep(path, [seed], { controlAdjoints: false });
   const results = collectSlot(path, "hessian");
   checkFiniteResults(path, results, "hessian", operation);
   return perControl(

@@ -315,7 +315,7 @@ export class ReducedFunctional<const C extends Controls = Controls> {
     const path = this.path(operation, true);
     checkFiniteInputs(path, operation);
     tlmSweep(path, this.chosen(seeds), { forSecondOrder: true });
-    hessianSweep(path, [this.seed(this.scale)]);
+    hessianSweep(path, [this.seed(this.scale)], { controlAdjoints: false });
     const results = this.expand(path, collectSlot(path, "hessian"));
     checkFiniteResults(path, results, "hessian", operation);
     const wrapped = results.map((raw) => wrapRaw(raw, operation));

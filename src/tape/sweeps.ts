@@ -132,6 +132,7 @@ interface PooledContext {
   hessianInputs: unknown[];
   tlmInputs: unknown[];
   needed: boolean[];
+  adjNeeded: boolean[];
 }
 
 function newContext(dependencyCount: number, outputCount: number): PooledContext {
@@ -142,6 +143,7 @@ function newContext(dependencyCount: number, outputCount: number): PooledContext
     hessianInputs: new Array<unknown>(outputCount).fill(undefined),
     tlmInputs: new Array<unknown>(dependencyCount).fill(undefined),
     needed: new Array<boolean>(dependencyCount).fill(false),
+    adjNeeded: new Array<boolean>(dependencyCount).fill(false),
   };
 }
 
@@ -195,6 +197,18 @@ function fillTangents(d: readonly BlockVariable[], context: PooledContext, epoch
 
 function fillNeeded(d: readonly BlockVariable[], context: PooledContext, epoch: number): void {
   for (let i = 0; i < d.length; i++) context.needed[i] = d[i].forwardMark === epoch;
+}
+
+/** Which dependencies' adjoints a fused second-order call computes: the needed ones, the controls' skipped. */
+function fillAdjNeeded(
+  d: readonly BlockVariable[],
+  context: PooledContext,
+  path: SweepPath,
+  skipControls: boolean,
+): void {
+  const needed = context.needed;
+  for (let i = 0; i < d.length; i++)
+    context.adjNeeded[i] = needed[i] && !(skipControls && path.controls.includes(d[i]));
 }
 
 /** Fills the first- and second-order adjoint seeds of the outputs; returns [any adjoint, any second-order]. */
@@ -502,11 +516,14 @@ function adjointBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextP
  * Seeds: first-order adjoints of the outputs and, optionally, second-order adjoints of the outputs (a
  * nested tape receives them from its outer sweep; zero otherwise). With `adjointsReady`, the first-order
  * adjoints are those an adjointSweep with the same seeds has just left in the slots, and are reused.
+ * With `controlAdjoints: false` (a Hessian action, which reads only the controls' second-order adjoints)
+ * the controls' first-order adjoints are not computed where a block can leave them out, and their `adj`
+ * slots are left empty.
  */
 export function hessianSweep(
   path: SweepPath,
   seeds: readonly unknown[],
-  options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean } = {},
+  options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean; controlAdjoints?: boolean } = {},
 ): void {
   const manager = checkpointOf(path);
   // a checkpointed loop recomputes its values, so adjoints left by an earlier sweep are not reused
@@ -530,7 +547,12 @@ export function hessianSweep(
     hessianBlocks(partition.prefix, path, pool, false);
     return;
   }
-  hessianBlocks(path.blocks, path, pool, adjointsReady);
+  // without the controls' first-order adjoints (a Hessian action reads only second-order ones): the fused
+  // blocks are not asked for them and the sweep leaves the controls' adj slots empty
+  const skipControls =
+    options.controlAdjoints === false && !adjointsReady && path.controlWriters === undefined;
+  hessianBlocks(path.blocks, path, pool, adjointsReady, skipControls);
+  if (skipControls) for (const control of path.controls) control.adj = undefined;
 }
 
 function hessianBlocks(
@@ -538,6 +560,7 @@ function hessianBlocks(
   path: SweepPath,
   pool: ContextPool,
   adjointsReady: boolean,
+  skipControls = false,
 ): void {
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
@@ -565,11 +588,15 @@ function hessianBlocks(
       continue;
     }
     if (hasFusedSecondOrder(block)) {
+      fillAdjNeeded(deps, context, path, skipControls);
       const [adjoints, hessians] = block.evaluateAdjAndHessian(context);
-      if (anyAdj) accumulate(deps, adjoints, context.needed, "adj", pool.adj);
+      if (anyAdj) accumulate(deps, adjoints, context.adjNeeded, "adj", pool.adj);
       accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
     } else {
-      if (anyAdj) accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
+      if (anyAdj) {
+        fillAdjNeeded(deps, context, path, skipControls);
+        accumulate(deps, block.evaluateAdj(context), context.adjNeeded, "adj", pool.adj);
+      }
       accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
     }
   }
