@@ -199,16 +199,14 @@ function fillNeeded(d: readonly BlockVariable[], context: PooledContext, epoch: 
   for (let i = 0; i < d.length; i++) context.needed[i] = d[i].forwardMark === epoch;
 }
 
-/** Which dependencies' adjoints a fused second-order call computes: the needed ones, the controls' skipped. */
+/** Which dependencies' adjoints a second-order call computes: the needed ones but the `skipped` (controls). */
 function fillAdjNeeded(
   d: readonly BlockVariable[],
   context: PooledContext,
-  path: SweepPath,
-  skipControls: boolean,
+  skipped: ReadonlySet<BlockVariable> | undefined,
 ): void {
   const needed = context.needed;
-  for (let i = 0; i < d.length; i++)
-    context.adjNeeded[i] = needed[i] && !(skipControls && path.controls.includes(d[i]));
+  for (let i = 0; i < d.length; i++) context.adjNeeded[i] = needed[i] && skipped?.has(d[i]) !== true;
 }
 
 /** Fills the first- and second-order adjoint seeds of the outputs; returns [any adjoint, any second-order]. */
@@ -551,7 +549,7 @@ export function hessianSweep(
   // blocks are not asked for them and the sweep leaves the controls' adj slots empty
   const skipControls =
     options.controlAdjoints === false && !adjointsReady && path.controlWriters === undefined;
-  hessianBlocks(path.blocks, path, pool, adjointsReady, skipControls);
+  hessianBlocks(path.blocks, path, pool, adjointsReady, skipControls ? new Set(path.controls) : undefined);
   if (skipControls) for (const control of path.controls) control.adj = undefined;
 }
 
@@ -560,7 +558,7 @@ function hessianBlocks(
   path: SweepPath,
   pool: ContextPool,
   adjointsReady: boolean,
-  skipControls = false,
+  skipped?: ReadonlySet<BlockVariable>,
 ): void {
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
@@ -588,13 +586,13 @@ function hessianBlocks(
       continue;
     }
     if (hasFusedSecondOrder(block)) {
-      fillAdjNeeded(deps, context, path, skipControls);
+      fillAdjNeeded(deps, context, skipped);
       const [adjoints, hessians] = block.evaluateAdjAndHessian(context);
       if (anyAdj) accumulate(deps, adjoints, context.adjNeeded, "adj", pool.adj);
       accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
     } else {
       if (anyAdj) {
-        fillAdjNeeded(deps, context, path, skipControls);
+        fillAdjNeeded(deps, context, skipped);
         accumulate(deps, block.evaluateAdj(context), context.adjNeeded, "adj", pool.adj);
       }
       accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
