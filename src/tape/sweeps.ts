@@ -199,14 +199,23 @@ function fillNeeded(d: readonly BlockVariable[], context: PooledContext, epoch: 
   for (let i = 0; i < d.length; i++) context.needed[i] = d[i].forwardMark === epoch;
 }
 
-/** Which dependencies' adjoints a second-order call computes: the needed ones but the `skipped` (controls). */
+/**
+ * Which dependencies' adjoints a second-order call computes: the needed ones but the `skipped` (controls);
+ * returns whether any is.
+ */
 function fillAdjNeeded(
   d: readonly BlockVariable[],
   context: PooledContext,
   skipped: ReadonlySet<BlockVariable> | undefined,
-): void {
+): boolean {
   const needed = context.needed;
-  for (let i = 0; i < d.length; i++) context.adjNeeded[i] = needed[i] && skipped?.has(d[i]) !== true;
+  let any = false;
+  for (let i = 0; i < d.length; i++) {
+    const wanted = needed[i] && skipped?.has(d[i]) !== true;
+    context.adjNeeded[i] = wanted;
+    if (wanted) any = true;
+  }
+  return any;
 }
 
 /** Fills the first- and second-order adjoint seeds of the outputs; returns [any adjoint, any second-order]. */
@@ -591,10 +600,9 @@ function hessianBlocks(
       if (anyAdj) accumulate(deps, adjoints, context.adjNeeded, "adj", pool.adj);
       accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
     } else {
-      if (anyAdj) {
-        fillAdjNeeded(deps, context, skipped);
+      // no adjoint call when every dependency that needs one is a skipped control
+      if (anyAdj && fillAdjNeeded(deps, context, skipped))
         accumulate(deps, block.evaluateAdj(context), context.adjNeeded, "adj", pool.adj);
-      }
       accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
     }
   }

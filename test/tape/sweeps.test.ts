@@ -113,4 +113,31 @@ describe("hessianSweep", () => {
     // the intermediates' adjoints (the second-order terms' seeds) are computed as before
     expect(same(entries(f.blockVariable.adj), fAdjoint)).toBe(true);
   });
+  it("with controlAdjoints false makes no adjoint call for a block whose only adjoint would go to a control", () => {
+    let transposes = 0;
+    const double = defineLinear<void>({
+      name: "double",
+      apply: (x) => np.multiply(x, 2),
+      transpose: (y) => {
+        transposes++;
+        return np.multiply(y, 2);
+      },
+    });
+    const rng = np.random.default_rng(4);
+    const tape = new Tape();
+    const x = rng.normal(0, 1, [8]);
+    const J = withTape(tape, () => np.sum(np.power(double(x), 3)));
+    const path = findPath(tape, [x.blockVariable], [J.blockVariable], "test");
+    const v = rng.normal(0, 1, [8]);
+    tlmSweep(path, [v]);
+    transposes = 0;
+    hessianSweep(path, [1]);
+    expect(transposes).toBe(2); // the adjoint and the second-order adjoint
+    const full = entries(x.blockVariable.hessian);
+    tlmSweep(path, [v]);
+    transposes = 0;
+    hessianSweep(path, [1], { controlAdjoints: false });
+    expect(transposes).toBe(1); // the second-order adjoint only
+    expect(same(entries(x.blockVariable.hessian), full)).toBe(true);
+  });
 });
