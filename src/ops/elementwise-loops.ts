@@ -13,6 +13,7 @@
  * that code optimised while a long loop runs (on-stack replacement) does not deoptimise on every call.
  */
 
+import { followsTangentSweep, tangentSweepTick } from "../tape/sweep-clock.js";
 import {
   addRule,
   type BinaryRule,
@@ -488,8 +489,27 @@ function powerTlmBoth(
 }
 
 /**
+ * ln a of the powers whose tangent took it in a tangent-linear sweep that a second-order sweep follows
+ * (see sweep-clock), keyed by the base's entries (arrays are immutable): the second-order loop takes it
+ * (the same Math.log values) instead of taking the logarithms again; released with the base array.
+ */
+const powerLogs = new WeakMap<Float64Array, { logs: Float64Array; tick: number }>();
+
+/**
+ * The ln a a power's tangent kept for base `a` (n entries), dropped from the cache; undefined if none, or if
+ * it was not kept by the tangent sweep just before the running second-order sweep.
+ */
+function takePowerLogs(a: Float64Array, n: number): Float64Array | undefined {
+  const entry = powerLogs.get(a);
+  if (entry === undefined) return undefined;
+  powerLogs.delete(a);
+  return followsTangentSweep(entry.tick) && entry.logs.length === n ? entry.logs : undefined;
+}
+
+/**
  * powerTlmBoth with a contiguous base and one exponent e (tangent `bdi`) for every entry: the same formula
- * with e's tests taken once.
+ * with e's tests taken once; in a tangent sweep before a second-order sweep, ln a (taken for every entry)
+ * is kept for the second-order loop.
  */
 function powerTlmBothScalarExponent(
   out: Float64Array,
@@ -502,6 +522,19 @@ function powerTlmBothScalarExponent(
 ): void {
   const em1 = e - 1;
   const eZero = e === 0;
+  const tick = tangentSweepTick();
+  if (tick >= 0) {
+    const logs = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = a[i];
+      const zi = z[i];
+      const log = Math.log(x);
+      logs[i] = log;
+      out[i] = (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] + (zi === 0 ? 0 : zi * log) * bdi;
+    }
+    powerLogs.set(a, { logs, tick });
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const x = a[i];
     const zi = z[i];
@@ -1240,6 +1273,10 @@ function powerSecondOrderScalarExponent(
   const hasB = outB !== undefined;
   let sumAdjB = adjB === undefined ? 0 : adjB[ib];
   let sumOutB = outB === undefined ? 0 : outB[ib];
+  // ln a kept by the tangent loop (the same values), else taken here where a term uses it
+  const kept = hasB ? takePowerLogs(as, n) : undefined;
+  const logs = kept ?? as;
+  const useKept = kept !== undefined;
   for (let i = 0; i < n; i++) {
     const x = as[i];
     const zi = zs[i];
@@ -1247,7 +1284,7 @@ function powerSecondOrderScalarExponent(
     const w = bar === undefined ? 0 : bar[i];
     const adi = ad === undefined ? 0 : ad[i];
     const needCross = w !== 0 && ((hasA && bdi !== 0) || (hasB && adi !== 0));
-    const log = hasB || needCross ? Math.log(x) : 0;
+    const log = hasB || needCross ? (useKept ? logs[i] : Math.log(x)) : 0;
     const cross = needCross ? w * (x === 0 ? x ** em1 * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
     if (outA !== undefined) {
       const da = eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x;

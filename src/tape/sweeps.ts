@@ -17,6 +17,7 @@ import type { BlockVariable } from "./block-variable.js";
 import { hasFusedSecondOrder, hasScalarSweeps, hasTangentFreeSecondOrder } from "./capabilities.js";
 import type { Checkpointer, KeptValues, LoopOps } from "./checkpointing.js";
 import { ScalarSegment } from "./scalar-segment.js";
+import { inSecondOrderSweep, inTangentSweep } from "./sweep-clock.js";
 import { type Tape, walkBetween } from "./tape.js";
 
 /** @internal the blocks between some controls and some outputs, found by one walk */
@@ -397,8 +398,9 @@ export function tlmSweep(
     tlmBlocks(partition.suffix, path, pool);
     return;
   }
-  const run = options.forSecondOrder === true && path.controlWriters === undefined;
-  tlmBlocks(path.blocks, path, pool, run ? secondOrderTangentsOf(path) : undefined);
+  const forSecondOrder = options.forSecondOrder === true;
+  const runs = forSecondOrder && path.controlWriters === undefined ? secondOrderTangentsOf(path) : undefined;
+  inTangentSweep(forSecondOrder, () => tlmBlocks(path.blocks, path, pool, runs));
 }
 
 /**
@@ -558,7 +560,8 @@ export function hessianSweep(
   // blocks are not asked for them and the sweep leaves the controls' adj slots empty
   const skipControls =
     options.controlAdjoints === false && !adjointsReady && path.controlWriters === undefined;
-  hessianBlocks(path.blocks, path, pool, adjointsReady, skipControls ? new Set(path.controls) : undefined);
+  const skipped = skipControls ? new Set(path.controls) : undefined;
+  inSecondOrderSweep(() => hessianBlocks(path.blocks, path, pool, adjointsReady, skipped));
   if (skipControls) for (const control of path.controls) control.adj = undefined;
 }
 

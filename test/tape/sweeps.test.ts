@@ -140,4 +140,48 @@ describe("hessianSweep", () => {
     expect(transposes).toBe(1); // the second-order adjoint only
     expect(same(entries(x.blockVariable.hessian), full)).toBe(true);
   });
+  it("after a tangent sweep forSecondOrder, a power with a recorded exponent takes ln a from its tangent loop (the same numbers)", () => {
+    const rng = np.random.default_rng(9);
+    const tape = new Tape();
+    const g = rng.normal(0, 1, [40, 2]);
+    const p = new AdjFloat(3.1);
+    const { J } = withTape(tape, () => flux(g, p));
+    const path = findPath(tape, [g.blockVariable, p.blockVariable], [J.blockVariable], "test");
+    const direction = [rng.normal(0, 1, [40, 2]), 0.2];
+    const log = Math.log;
+    let calls = 0;
+    const counting = (x: number) => {
+      calls++;
+      return log(x);
+    };
+    const run = (forSecondOrder: boolean) => {
+      tlmSweep(path, direction, { forSecondOrder });
+      calls = 0;
+      Math.log = counting;
+      try {
+        hessianSweep(path, [1]);
+      } finally {
+        Math.log = log;
+      }
+      return [...entries(g.blockVariable.hessian), ...entries(p.blockVariable.hessian)];
+    };
+    const fresh = run(false);
+    const freshCalls = calls;
+    const kept = run(true);
+    // the power over 40 points took its 40 logarithms again without the kept ones
+    expect(freshCalls - calls).toBe(40);
+    expect(same(kept, fresh)).toBe(true);
+    // kept values are used once: a second Hessian sweep after the same tangent sweep takes them again
+    calls = 0;
+    Math.log = counting;
+    try {
+      hessianSweep(path, [1]);
+    } finally {
+      Math.log = log;
+    }
+    expect(calls).toBe(freshCalls);
+    expect(same([...entries(g.blockVariable.hessian), ...entries(p.blockVariable.hessian)], fresh)).toBe(
+      true,
+    );
+  });
 });
