@@ -387,15 +387,18 @@ export function tlmSweep(
   const manager = checkpointOf(path);
   if (manager !== undefined) {
     const partition = manager.partition(path.blocks);
-    tlmBlocks(partition.prefix, path, pool);
-    manager.forward(
-      "tangent-linear sweep of a checkpointed tape",
-      loopOps(path, "hessian"),
-      partition,
-      true,
-      keepOf(path),
-    );
-    tlmBlocks(partition.suffix, path, pool);
+    // every block of a checkpointed tape runs; nothing is kept for the second-order sweep
+    inTangentSweep(false, () => {
+      tlmBlocks(partition.prefix, path, pool);
+      manager.forward(
+        "tangent-linear sweep of a checkpointed tape",
+        loopOps(path, "hessian"),
+        partition,
+        true,
+        keepOf(path),
+      );
+      tlmBlocks(partition.suffix, path, pool);
+    });
     return;
   }
   const forSecondOrder = options.forSecondOrder === true;
@@ -550,10 +553,12 @@ export function hessianSweep(
     const operation = "Hessian of a checkpointed tape";
     const ops = loopOps(path, "hessian");
     // the blocks after the loop read the last step's values: make them ready first
-    manager.prepareReverse(operation, ops, partition, true, keepOf(path));
-    hessianBlocks(partition.suffix, path, pool, false);
-    manager.reverse(operation, ops, partition, true, keepOf(path));
-    hessianBlocks(partition.prefix, path, pool, false);
+    inSecondOrderSweep(() => {
+      manager.prepareReverse(operation, ops, partition, true, keepOf(path));
+      hessianBlocks(partition.suffix, path, pool, false);
+      manager.reverse(operation, ops, partition, true, keepOf(path));
+      hessianBlocks(partition.prefix, path, pool, false);
+    });
     return;
   }
   // without the controls' first-order adjoints (a Hessian action reads only second-order ones): the fused
