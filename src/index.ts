@@ -66,11 +66,14 @@ export {
   type FusedSecondOrder,
   fusedSecondOrder,
   hasFusedSecondOrder,
+  hasTangentFreeSecondOrder,
   isDisposable,
   type JacobianBlock,
   type JacobianContext,
   jacobianPropagation,
   propagatesJacobians,
+  type TangentFreeSecondOrder,
+  tangentFreeSecondOrder,
 } from "./tape/capabilities.js";
 export type { CheckpointingSchedule, CheckpointStatistics } from "./tape/checkpointing.js";
 export {

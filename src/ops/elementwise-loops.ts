@@ -13,6 +13,7 @@
  * that code optimised while a long loop runs (on-stack replacement) does not deoptimise on every call.
  */
 
+import { followsTangentSweep, tangentSweepTick } from "../tape/sweep-clock.js";
 import {
   addRule,
   type BinaryRule,
@@ -371,6 +372,10 @@ export function partialTimesInto(
     return;
   }
   const power = rule === powerRule;
+  if (power && wrt === 0 && g.o0 === 0 && inner === g.n && aInner === 1 && g.a0 === 0 && bInner === 0) {
+    powerTlmFirstScalarExponent(out, a, b[g.b0], z, s, g.n);
+    return;
+  }
   const partial = wrt === 0 ? rule.da : rule.db;
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const x = a[ia];
@@ -426,6 +431,17 @@ function multiplyTlmBoth(
 ): void {
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
+  if (aInner === 0 && bInner === 1 && bWrap === 1) {
+    // a column ([n, 1]) against contiguous rows b ([n, k]): a and its tangent read once per row
+    const shift = g.b0 - g.o0;
+    for (let i = g.o0, ja = g.a0; i < end; ja += aWrap) {
+      const c = a[ja];
+      const cd = ad[ja];
+      const stop = i + inner;
+      for (; i < stop; i++) out[i] = b[i + shift] * cd + c * bd[i + shift];
+    }
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     out[i] = b[ib] * ad[ia] + a[ia] * bd[ib];
     if (++t === inner) {
@@ -450,6 +466,10 @@ function powerTlmBoth(
 ): void {
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
+  if (g.o0 === 0 && inner === g.n && aInner === 1 && g.a0 === 0 && bInner === 0) {
+    powerTlmBothScalarExponent(out, a, b[g.b0], z, ad, bd[g.b0], g.n);
+    return;
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const x = a[ia];
     const e = b[ib];
@@ -465,6 +485,78 @@ function powerTlmBoth(
       ia += aInner;
       ib += bInner;
     }
+  }
+}
+
+/**
+ * ln a of the powers whose tangent took it in a tangent-linear sweep that a second-order sweep follows
+ * (see sweep-clock), keyed by the base's entries (arrays are immutable): the second-order loop takes it
+ * (the same Math.log values) instead of taking the logarithms again; released with the base array.
+ */
+const powerLogs = new WeakMap<Float64Array, { logs: Float64Array; tick: number }>();
+
+/**
+ * The ln a a power's tangent kept for base `a` (n entries), dropped from the cache; undefined if none, or if
+ * it was not kept by the tangent sweep just before the running second-order sweep.
+ */
+function takePowerLogs(a: Float64Array, n: number): Float64Array | undefined {
+  const entry = powerLogs.get(a);
+  if (entry === undefined) return undefined;
+  powerLogs.delete(a);
+  return followsTangentSweep(entry.tick) && entry.logs.length === n ? entry.logs : undefined;
+}
+
+/**
+ * powerTlmBoth with a contiguous base and one exponent e (tangent `bdi`) for every entry: the same formula
+ * with e's tests taken once; in a tangent sweep before a second-order sweep, ln a (taken for every entry)
+ * is kept for the second-order loop.
+ */
+function powerTlmBothScalarExponent(
+  out: Float64Array,
+  a: Float64Array,
+  e: number,
+  z: Float64Array,
+  ad: Float64Array,
+  bdi: number,
+  n: number,
+): void {
+  const em1 = e - 1;
+  const eZero = e === 0;
+  const tick = tangentSweepTick();
+  if (tick >= 0) {
+    const logs = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = a[i];
+      const zi = z[i];
+      const log = Math.log(x);
+      logs[i] = log;
+      out[i] = (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] + (zi === 0 ? 0 : zi * log) * bdi;
+    }
+    powerLogs.set(a, { logs, tick });
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const zi = z[i];
+    out[i] =
+      (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] + (zi === 0 ? 0 : zi * Math.log(x)) * bdi;
+  }
+}
+
+/** partialTimesInto of power with respect to a contiguous base, one exponent e for every entry. */
+function powerTlmFirstScalarExponent(
+  out: Float64Array,
+  a: Float64Array,
+  e: number,
+  z: Float64Array,
+  s: Float64Array,
+  n: number,
+): void {
+  const em1 = e - 1;
+  const eZero = e === 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    out[i] = (eZero ? 0 : x === 0 ? e * x ** em1 : (e * z[i]) / x) * s[i];
   }
 }
 
@@ -995,6 +1087,17 @@ function multiplySecondOrderDense(as: Float64Array, bs: Float64Array, loop: Seco
     multiplySecondOrderFirst(bs, hat, bar, bd, outA, adjA, g.n);
     return;
   }
+  if (outA !== undefined && outB !== undefined) {
+    if (aInner === 0 && reduceA && !reduceB && bInner === 1 && bWrap === 1) {
+      // a column ([n, 1], summed per row) against contiguous rows b ([n, k])
+      multiplySecondOrderColumnRows(as, ad, outA, adjA, g.a0, aWrap, bs, bd, outB, adjB, g.b0, hat, bar, g);
+      return;
+    }
+    if (bInner === 0 && reduceB && !reduceA && aInner === 1 && aWrap === 1) {
+      multiplySecondOrderColumnRows(bs, bd, outB, adjB, g.b0, bWrap, as, ad, outA, adjA, g.a0, hat, bar, g);
+      return;
+    }
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const ai = as[ia];
     const bi = bs[ib];
@@ -1022,6 +1125,65 @@ function multiplySecondOrderDense(as: Float64Array, bs: Float64Array, loop: Seco
       ia += aInner;
       ib += bInner;
     }
+  }
+}
+
+/**
+ * multiply, every seed given, a column c (one entry per row of `inner` output entries, from c0 stepping
+ * `cStep` between rows; its results summed per row) against contiguous rows r (from r0): the dense loop's
+ * formulas (x * y = y * x and the two terms of a sum commute exactly, so either operand may be the
+ * column), outC[j] += r zhat + zbar rdot and adjC[j] += r zbar added in a register over the row in entry
+ * order (the same sums as the dense loop's `+=`), outR = c zhat + zbar cdot, adjR = c zbar per entry.
+ */
+function multiplySecondOrderColumnRows(
+  cs: Float64Array,
+  cd: Float64Array,
+  outC: Float64Array,
+  adjC: Float64Array | undefined,
+  c0: number,
+  cStep: number,
+  rs: Float64Array,
+  rd: Float64Array,
+  outR: Float64Array,
+  adjR: Float64Array | undefined,
+  r0: number,
+  hat: Float64Array,
+  bar: Float64Array,
+  g: Grid,
+): void {
+  const inner = g.inner;
+  const end = g.o0 + g.n;
+  const shift = r0 - g.o0;
+  for (let i = g.o0, j = c0; i < end; j += cStep) {
+    const c = cs[j];
+    const cdj = cd[j];
+    let sumOut = outC[j];
+    let sumAdj = adjC === undefined ? 0 : adjC[j];
+    const stop = i + inner;
+    if (adjC !== undefined && adjR !== undefined) {
+      for (; i < stop; i++) {
+        const r = rs[i + shift];
+        const h = hat[i];
+        const w = bar[i];
+        sumAdj += r * w;
+        sumOut += r * h + w * rd[i + shift];
+        adjR[i] = c * w;
+        outR[i] = c * h + w * cdj;
+      }
+      adjC[j] = sumAdj;
+    } else {
+      for (; i < stop; i++) {
+        const r = rs[i + shift];
+        const h = hat[i];
+        const w = bar[i];
+        if (adjC !== undefined) sumAdj += r * w;
+        sumOut += r * h + w * rd[i + shift];
+        if (adjR !== undefined) adjR[i] = c * w;
+        outR[i] = c * h + w * cdj;
+      }
+      if (adjC !== undefined) adjC[j] = sumAdj;
+    }
+    outC[j] = sumOut;
   }
 }
 
@@ -1136,6 +1298,12 @@ function powerSecondOrder(
   const { hat, bar, ad, bd, outA, outB, adjA, adjB, reduceA, reduceB } = loop;
   const { inner, aInner, aWrap, bInner, bWrap } = g;
   const end = g.o0 + g.n;
+  if (g.o0 === 0 && inner === g.n && aInner === 1 && g.a0 === 0 && bInner === 0 && !reduceA) {
+    if (outB === undefined || reduceB) {
+      powerSecondOrderScalarExponent(as, bs[g.b0], zs, loop, bd === undefined ? 0 : bd[g.b0], g.b0, g.n);
+      return;
+    }
+  }
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const x = as[ia];
     const e = bs[ib];
@@ -1183,6 +1351,69 @@ function powerSecondOrder(
       ib += bInner;
     }
   }
+}
+
+/**
+ * power with a contiguous base a (results one per entry) and one exponent e for every entry (a constant,
+ * or an AdjFloat's value): powerSecondOrder's formulas with e's tests and products taken once
+ * (`e * (e - 1) * ...` multiplies e * (e - 1) first, so hoisting it gives the same numbers), the exponent's
+ * tangent `bdi` one value, and b's results (`outB`, `adjB`, one entry at `ib`) summed in registers in entry
+ * order (the same sums as the general loop's `+=`).
+ */
+function powerSecondOrderScalarExponent(
+  as: Float64Array,
+  e: number,
+  zs: Float64Array,
+  loop: SecondOrderLoop,
+  bdi: number,
+  ib: number,
+  n: number,
+): void {
+  const { hat, bar, ad, outA, outB, adjA, adjB } = loop;
+  const em1 = e - 1;
+  const em2 = e - 2;
+  const ee1 = e * (e - 1);
+  const eZero = e === 0;
+  const noDaa = e === 0 || e === 1;
+  const hasA = outA !== undefined;
+  const hasB = outB !== undefined;
+  let sumAdjB = adjB === undefined ? 0 : adjB[ib];
+  let sumOutB = outB === undefined ? 0 : outB[ib];
+  // ln a kept by the tangent loop (the same values), else taken here where a term uses it
+  const kept = hasB ? takePowerLogs(as, n) : undefined;
+  const logs = kept ?? as;
+  const useKept = kept !== undefined;
+  for (let i = 0; i < n; i++) {
+    const x = as[i];
+    const zi = zs[i];
+    const h = hat === undefined ? 0 : hat[i];
+    const w = bar === undefined ? 0 : bar[i];
+    const adi = ad === undefined ? 0 : ad[i];
+    const needCross = w !== 0 && ((hasA && bdi !== 0) || (hasB && adi !== 0));
+    const log = hasB || needCross ? (useKept ? logs[i] : Math.log(x)) : 0;
+    const cross = needCross ? w * (x === 0 ? x ** em1 * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
+    if (outA !== undefined) {
+      const da = eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x;
+      if (adjA !== undefined) adjA[i] = da * w;
+      let value = h !== 0 ? da * h : 0;
+      if (w !== 0 && adi !== 0) {
+        const daa = noDaa ? 0 : x === 0 ? ee1 * x ** em2 : (ee1 * zi) / (x * x);
+        value += w * daa * adi;
+      }
+      if (bdi !== 0) value += cross * bdi;
+      outA[i] = value;
+    }
+    if (hasB) {
+      const db = zi === 0 ? 0 : zi * log;
+      if (adjB !== undefined) sumAdjB += db * w;
+      let value = h !== 0 ? db * h : 0;
+      if (w !== 0 && bdi !== 0) value += w * (zi === 0 ? 0 : zi * (log * log)) * bdi;
+      if (adi !== 0) value += cross * adi;
+      sumOutB += value;
+    }
+  }
+  if (adjB !== undefined) adjB[ib] = sumAdjB;
+  if (outB !== undefined) outB[ib] = sumOutB;
 }
 
 /**

@@ -295,7 +295,7 @@ export class UnaryElementwiseBlock
       const xhat = unarySecondScalar(rule, x, y, yhat === undefined ? 0 : df * yhat, ybar, xdot);
       return [[ybar === undefined ? undefined : df * ybar], [xhat]];
     }
-    const [xbar, xhat] = this.arraySecondOrder(context, true);
+    const [xbar, xhat] = this.arraySecondOrder(context, context.adjNeeded?.[0] ?? true);
     return [[xbar], [xhat]];
   }
 
@@ -544,6 +544,7 @@ export class BinaryElementwiseBlock
       hessianInputs: [zhat],
       tlmInputs: [adot, bdot],
       needed,
+      adjNeeded,
     }: HessianContext<TwoOperands, OneOperand>,
     withAdjoint: boolean,
   ): SecondOrderResult {
@@ -555,7 +556,15 @@ export class BinaryElementwiseBlock
       needA: needed[0],
       needB: needed[1],
     };
-    return binarySecondOrder(this.rule, a, b, asArray(z), seeds, withAdjoint);
+    return binarySecondOrder(
+      this.rule,
+      a,
+      b,
+      asArray(z),
+      seeds,
+      withAdjoint && (adjNeeded?.[0] ?? true),
+      withAdjoint && (adjNeeded?.[1] ?? true),
+    );
   }
 
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_a, f_b evaluated once. */
@@ -787,6 +796,7 @@ export class BinaryConstantBlock
       adjInputs: [zbar],
       hessianInputs: [zhat],
       tlmInputs: [vdot],
+      adjNeeded,
     }: HessianContext<OneOperand, OneOperand>,
     withAdjoint: boolean,
   ): SecondOrderResult {
@@ -800,7 +810,8 @@ export class BinaryConstantBlock
       needA: !first,
       needB: first,
     };
-    return binarySecondOrder(this.rule, a, b, asArray(z), seeds, withAdjoint);
+    const adjoint = withAdjoint && (adjNeeded?.[0] ?? true);
+    return binarySecondOrder(this.rule, a, b, asArray(z), seeds, adjoint, adjoint);
   }
 
   /** Adjoint and second-order adjoint in one pass (the Hessian sweep's fast path): f_v evaluated once. */
@@ -1101,6 +1112,28 @@ function binaryTlm(
   const shape = z.shape;
   const zs = z.data;
   const n = zs.length;
+  // f_a = 1 with a's tangent alone, full-size: zdot = 1 * adot is adot entry for entry (1 * x is x
+  // exactly), so the tangent's buffer is shared (arrays are immutable), as binaryAdjoint shares zbar
+  if (
+    bdot === undefined &&
+    adot !== undefined &&
+    typeof adot !== "number" &&
+    adot.size === n &&
+    typeof a !== "number" &&
+    a.size === n &&
+    (rule === addRule || rule === subtractRule)
+  )
+    return new NDArray(adot.data, shape);
+  if (
+    adot === undefined &&
+    bdot !== undefined &&
+    typeof bdot !== "number" &&
+    bdot.size === n &&
+    typeof b !== "number" &&
+    b.size === n &&
+    rule === addRule
+  )
+    return new NDArray(bdot.data, shape);
   const as = dataOf(a);
   const bs = dataOf(b);
   const ad = adot === undefined ? undefined : seedData(adot, a);
@@ -1177,7 +1210,7 @@ interface SecondOrderSeeds {
 type SecondOrderResult = [Operand | undefined, Operand | undefined, Operand | undefined, Operand | undefined];
 
 /**
- * The adjoint (when `withAdjoint`) and the second-order adjoint of a binary rule in one pass, each partial
+ * The adjoints (a's when `adjointA`, b's when `adjointB`) and the second-order adjoint of a binary rule in one pass, each partial
  * derivative evaluated once per entry, each result summed straight into its operand's shape (a scalar
  * operand's terms into one running sum, no full-size temporary):
  * ahat = sum-to-shape(f_a zhat + zbar (f_aa adot + f_ab bdot)),
@@ -1189,7 +1222,8 @@ function binarySecondOrder(
   b: Operand,
   z: NDArray,
   seeds: SecondOrderSeeds,
-  withAdjoint: boolean,
+  adjointA: boolean,
+  adjointB: boolean,
 ): SecondOrderResult {
   const shape = z.shape;
   const zs = z.data;
@@ -1214,27 +1248,48 @@ function binarySecondOrder(
     flatStep(bdot, n) !== 0;
   // x * x with one tangent: ahat = bhat and abar = bbar entry for entry, computed once and shared
   const mirror = rule === multiplyRule && a === b && adot === bdot && needA && needB;
+  // a partial of 1 on a full-size operand (add's a and b, subtract's a): abar = 1 * zbar is zbar and
+  // ahat = (zhat !== 0 ? 1 * zhat : 0) is zhat entry for entry when zhat holds no -0, so their buffers are
+  // shared (arrays are immutable), as binaryAdjoint shares zbar
+  const oneA = needA && gatherA === "full" && (rule === addRule || rule === subtractRule);
+  const oneB = needB && gatherB === "full" && rule === addRule;
+  // x * x computes a's results for both operands: a's adjoint when either is asked for
+  const withA = adjointA || (mirror && adjointB);
+  const withB = adjointB;
+  const shareA = withA && bar !== undefined;
+  const shareB = withB && bar !== undefined;
+  const shareHat = (oneA || oneB) && hat !== undefined && !hasNegativeZero(hat);
   const loop: SecondOrderLoop = {
     hat,
     bar,
     ad: adot === undefined ? undefined : seedData(adot, a),
     bd: bdot === undefined ? undefined : seedData(bdot, b),
-    outA: needA ? gatherBuffer(gatherA, a, n) : undefined,
-    outB: needB && !mirror ? gatherBuffer(gatherB, b, n) : undefined,
-    adjA: withAdjoint && bar !== undefined && needA ? gatherBuffer(gatherA, a, n) : undefined,
-    adjB: withAdjoint && bar !== undefined && needB && !mirror ? gatherBuffer(gatherB, b, n) : undefined,
+    outA: needA && !(oneA && shareHat) ? gatherBuffer(gatherA, a, n) : undefined,
+    outB: needB && !mirror && !(oneB && shareHat) ? gatherBuffer(gatherB, b, n) : undefined,
+    adjA: withA && bar !== undefined && needA && !oneA ? gatherBuffer(gatherA, a, n) : undefined,
+    adjB: withB && bar !== undefined && needB && !mirror && !oneB ? gatherBuffer(gatherB, b, n) : undefined,
     reduceA: gatherA === "scalar" || gatherA === "reduce",
     reduceB: gatherB === "scalar" || gatherB === "reduce",
     dense,
   };
   const as = dataOf(a);
   const bs = dataOf(b);
-  if (grid !== null) secondOrderInto(rule, as, bs, zs, loop, grid);
-  else runGrids(a, b, shape, (run) => secondOrderInto(rule, as, bs, zs, loop, run));
-  const adjA = gatheredIf(loop.adjA, gatherA, a, shape);
-  const outA = gatheredIf(loop.outA, gatherA, a, shape);
+  if (loop.outA !== undefined || loop.outB !== undefined) {
+    if (grid !== null) secondOrderInto(rule, as, bs, zs, loop, grid);
+    else runGrids(a, b, shape, (run) => secondOrderInto(rule, as, bs, zs, loop, run));
+  }
+  const adjA = oneA && shareA ? new NDArray(bar, shapeOf(a)) : gatheredIf(loop.adjA, gatherA, a, shape);
+  const outA = oneA && shareHat ? new NDArray(hat, shapeOf(a)) : gatheredIf(loop.outA, gatherA, a, shape);
   if (mirror) return [adjA, adjA, outA, outA];
-  return [adjA, gatheredIf(loop.adjB, gatherB, b, shape), outA, gatheredIf(loop.outB, gatherB, b, shape)];
+  const adjB = oneB && shareB ? new NDArray(bar, shapeOf(b)) : gatheredIf(loop.adjB, gatherB, b, shape);
+  const outB = oneB && shareHat ? new NDArray(hat, shapeOf(b)) : gatheredIf(loop.outB, gatherB, b, shape);
+  return [adjA, adjB, outA, outB];
+}
+
+/** Whether any entry is -0 (a shared zhat must equal the loops' `zhat !== 0 ? 1 * zhat : 0`, which gives +0). */
+function hasNegativeZero(data: Float64Array): boolean {
+  for (let i = 0; i < data.length; i++) if (data[i] === 0 && 1 / data[i] < 0) return true;
+  return false;
 }
 
 /** What elementwise operations accept: numbers, AdjFloats and NDArrays. */

@@ -14,6 +14,7 @@ import {
   type TlmContext,
 } from "../tape/block.js";
 import type { BlockVariable } from "../tape/block-variable.js";
+import { tangentFreeSecondOrder } from "../tape/capabilities.js";
 import { record } from "../tape/record.js";
 import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
@@ -94,6 +95,11 @@ export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> 
   /** @internal A built-in definition's transpose stores nothing and returns fresh arrays or views (values/pool.ts). */
   [transientAdjoint](): boolean {
     return this.constructor === LinearBlock && transientDefinitions.has(this.definition);
+  }
+
+  /** The second-order adjoint applies A^T to yhat and reads no tangent (a subclass may override the modes). */
+  get [tangentFreeSecondOrder](): boolean {
+    return this.constructor === LinearBlock;
   }
 
   private forward(raw: LinearValue): LinearValue {

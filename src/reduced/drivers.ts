@@ -282,8 +282,8 @@ export function computeHessian<const C extends Controls>(
     operation,
   );
   checkFiniteInputs(path, operation);
-  tlmSweep(path, seeds);
-  hessianSweep(path, [seed]);
+  tlmSweep(path, seeds, { forSecondOrder: true });
+  hessianSweep(path, [seed], { controlAdjoints: false });
   const results = collectSlot(path, "hessian");
   checkFiniteResults(path, results, "hessian", operation);
   return perControl(

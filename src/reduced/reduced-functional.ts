@@ -314,8 +314,8 @@ export class ReducedFunctional<const C extends Controls = Controls> {
     );
     const path = this.path(operation, true);
     checkFiniteInputs(path, operation);
-    tlmSweep(path, this.chosen(seeds));
-    hessianSweep(path, [this.seed(this.scale)]);
+    tlmSweep(path, this.chosen(seeds), { forSecondOrder: true });
+    hessianSweep(path, [this.seed(this.scale)], { controlAdjoints: false });
     const results = this.expand(path, collectSlot(path, "hessian"));
     checkFiniteResults(path, results, "hessian", operation);
     const wrapped = results.map((raw) => wrapRaw(raw, operation));

@@ -136,6 +136,12 @@ export interface HessianContext<I extends Values = Values, O extends Values = Va
   readonly tlmInputs: Seeds<I>;
   /** Second-order adjoint of each output; `undefined` means zero. */
   readonly hessianInputs: Seeds<O>;
+  /**
+   * Which dependencies' first-order adjoints `evaluateAdjAndHessian` (FusedSecondOrder) is asked for
+   * (absent: those `needed` marks). A Hessian action's sweep leaves the controls' out (nothing reads
+   * them); a block may compute them anyway, and the sweep drops them.
+   */
+  readonly adjNeeded?: readonly boolean[];
 }
 
 /**

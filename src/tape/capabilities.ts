@@ -16,6 +16,8 @@ export const jacobianPropagation: unique symbol = Symbol("tsadjoint.capability.j
 export const disposable: unique symbol = Symbol("tsadjoint.capability.disposable");
 /** @internal Marker of {@link ScalarSweeps}. */
 export const scalarSweeps: unique symbol = Symbol("tsadjoint.capability.scalarSweeps");
+/** Marker of {@link TangentFreeSecondOrder}. */
+export const tangentFreeSecondOrder: unique symbol = Symbol("tsadjoint.capability.tangentFreeSecondOrder");
 
 /**
  * Optional fast path for the Hessian sweep: a block that computes its adjoint (`evaluateAdj`) and its
@@ -135,4 +137,30 @@ export function propagatesJacobians(block: Block): block is Block & JacobianBloc
  */
 export function isDisposable(block: Block): block is Block & DisposableBlock {
   return disposable in block && block[disposable] === true;
+}
+
+/**
+ * A block whose second-order modes (`evaluateHessian`, and `evaluateAdjAndHessian` if it has one) never
+ * read `tlmInputs`: a linear operation, whose second-order adjoint is the adjoint applied to the output's
+ * second-order adjoint. The tangent-linear sweep before a Hessian sweep then skips the tangents only such
+ * blocks would read. Declare it with a marker getter returning `true` (a subclass that overrides those
+ * modes may return `false`).
+ *
+ * @example
+ * class Scale extends Block<In, Out> implements TangentFreeSecondOrder {
+ *   get [tangentFreeSecondOrder]() { return true; }
+ * }
+ */
+export interface TangentFreeSecondOrder {
+  readonly [tangentFreeSecondOrder]: boolean;
+}
+
+/**
+ * Whether `block` declares {@link TangentFreeSecondOrder} (its second-order modes read no tangent).
+ *
+ * @example
+ * if (!hasTangentFreeSecondOrder(block)) for (const d of block.dependencies) tangentNeeded.add(d);
+ */
+export function hasTangentFreeSecondOrder(block: Block): boolean {
+  return tangentFreeSecondOrder in block && block[tangentFreeSecondOrder] === true;
 }

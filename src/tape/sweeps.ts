@@ -17,9 +17,10 @@ import { Accumulator, addRaw, describeShape, describeType, isFiniteRaw, spaceOf 
 import { stopAnnotating } from "./annotation.js";
 import type { Block } from "./block.js";
 import type { BlockVariable } from "./block-variable.js";
-import { hasFusedSecondOrder, hasScalarSweeps } from "./capabilities.js";
+import { hasFusedSecondOrder, hasScalarSweeps, hasTangentFreeSecondOrder } from "./capabilities.js";
 import type { Checkpointer, KeptValues, LoopOps } from "./checkpointing.js";
 import { ScalarSegment } from "./scalar-segment.js";
+import { inSecondOrderSweep, inTangentSweep } from "./sweep-clock.js";
 import { type Tape, walkBetween } from "./tape.js";
 
 /** @internal the blocks between some controls and some outputs, found by one walk */
@@ -43,6 +44,8 @@ export interface SweepPath {
    */
   adjointsRecycled?: boolean;
   adjointSeeds?: readonly unknown[];
+  /** Per block of the path, whether a Hessian sweep reads its outputs' tangents (built on first use). */
+  secondOrderTangents?: Uint8Array;
 }
 
 /** The operation flags of `block` when it is a scalar segment on the path. */
@@ -140,6 +143,7 @@ interface PooledContext {
   hessianInputs: unknown[];
   tlmInputs: unknown[];
   needed: boolean[];
+  adjNeeded: boolean[];
 }
 
 function newContext(dependencyCount: number, outputCount: number): PooledContext {
@@ -150,6 +154,7 @@ function newContext(dependencyCount: number, outputCount: number): PooledContext
     hessianInputs: new Array<unknown>(outputCount).fill(undefined),
     tlmInputs: new Array<unknown>(dependencyCount).fill(undefined),
     needed: new Array<boolean>(dependencyCount).fill(false),
+    adjNeeded: new Array<boolean>(dependencyCount).fill(false),
   };
 }
 
@@ -203,6 +208,25 @@ function fillTangents(d: readonly BlockVariable[], context: PooledContext, epoch
 
 function fillNeeded(d: readonly BlockVariable[], context: PooledContext, epoch: number): void {
   for (let i = 0; i < d.length; i++) context.needed[i] = d[i].forwardMark === epoch;
+}
+
+/**
+ * Which dependencies' adjoints a second-order call computes: the needed ones but the `skipped` (controls);
+ * returns whether any is.
+ */
+function fillAdjNeeded(
+  d: readonly BlockVariable[],
+  context: PooledContext,
+  skipped: ReadonlySet<BlockVariable> | undefined,
+): boolean {
+  const needed = context.needed;
+  let any = false;
+  for (let i = 0; i < d.length; i++) {
+    const wanted = needed[i] && skipped?.has(d[i]) !== true;
+    context.adjNeeded[i] = wanted;
+    if (wanted) any = true;
+  }
+  return any;
 }
 
 /** Fills the first- and second-order adjoint seeds of the outputs; returns [any adjoint, any second-order]. */
@@ -355,8 +379,17 @@ function slotVariablesOf(path: SweepPath): BlockVariable[] {
   return variables;
 }
 
-/** @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls */
-export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
+/**
+ * @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls. With
+ * `forSecondOrder` (a Hessian sweep follows and the outputs' tangents are not read), only the tangents the
+ * Hessian sweep reads: a block runs when a block after it that is not TangentFreeSecondOrder, or one that
+ * runs, reads its outputs (e.g. J = sum(f^2): neither f^2's tangent nor J's).
+ */
+export function tlmSweep(
+  path: SweepPath,
+  seeds: readonly unknown[],
+  options: { forSecondOrder?: boolean } = {},
+): void {
   resetSlots(path, false, true, false);
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
@@ -364,25 +397,55 @@ export function tlmSweep(path: SweepPath, seeds: readonly unknown[]): void {
   const manager = checkpointOf(path);
   if (manager !== undefined) {
     const partition = manager.partition(path.blocks);
-    tlmBlocks(partition.prefix, path, pool);
-    manager.forward(
-      "tangent-linear sweep of a checkpointed tape",
-      loopOps(path, "hessian"),
-      partition,
-      true,
-      keepOf(path),
-    );
-    tlmBlocks(partition.suffix, path, pool);
+    // every block of a checkpointed tape runs; nothing is kept for the second-order sweep
+    inTangentSweep(false, () => {
+      tlmBlocks(partition.prefix, path, pool);
+      manager.forward(
+        "tangent-linear sweep of a checkpointed tape",
+        loopOps(path, "hessian"),
+        partition,
+        true,
+        keepOf(path),
+      );
+      tlmBlocks(partition.suffix, path, pool);
+    });
     return;
   }
-  tlmBlocks(path.blocks, path, pool);
+  const forSecondOrder = options.forSecondOrder === true;
+  const runs = forSecondOrder && path.controlWriters === undefined ? secondOrderTangentsOf(path) : undefined;
+  inTangentSweep(forSecondOrder, () => tlmBlocks(path.blocks, path, pool, runs));
 }
 
-function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool): void {
+/**
+ * Which blocks of the path a Hessian sweep needs the tangents of (see tlmSweep's `forSecondOrder`), by a
+ * reverse walk: a scalar segment runs with every block before it (its inputs are not listed here).
+ */
+function secondOrderTangentsOf(path: SweepPath): Uint8Array {
+  if (path.secondOrderTangents !== undefined) return path.secondOrderTangents;
+  const blocks = path.blocks;
+  const runs = new Uint8Array(blocks.length);
+  const read = new Set<BlockVariable>();
+  for (let b = blocks.length - 1; b >= 0; b--) {
+    const block = blocks[b];
+    if (segmentOf(block, path) !== undefined) {
+      runs.fill(1, 0, b + 1);
+      break;
+    }
+    const run = block.outputs.some((output) => read.has(output));
+    if (run) runs[b] = 1;
+    if (run || !hasTangentFreeSecondOrder(block)) for (const d of block.dependencies) read.add(d);
+  }
+  path.secondOrderTangents = runs;
+  return runs;
+}
+
+function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool, runs?: Uint8Array): void {
   const controls = path.controls;
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
-  for (const block of blocks) {
+  for (let b = 0; b < blocks.length; b++) {
+    if (runs !== undefined && runs[b] === 0) continue;
+    const block = blocks[b];
     const segment = segmentOf(block, path);
     if (segment !== undefined) {
       segment._sweepTlm(flagsOf(segment, path), epoch);
@@ -602,11 +665,14 @@ function addRepeated(target: NDArray, value: NDArray, times: number): void {
  * Seeds: first-order adjoints of the outputs and, optionally, second-order adjoints of the outputs (a
  * nested tape receives them from its outer sweep; zero otherwise). With `adjointsReady`, the first-order
  * adjoints are those an adjointSweep with the same seeds has just left in the slots, and are reused.
+ * With `controlAdjoints: false` (a Hessian action, which reads only the controls' second-order adjoints)
+ * the controls' first-order adjoints are not computed where a block can leave them out, and their `adj`
+ * slots are left empty.
  */
 export function hessianSweep(
   path: SweepPath,
   seeds: readonly unknown[],
-  options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean } = {},
+  options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean; controlAdjoints?: boolean } = {},
 ): void {
   const manager = checkpointOf(path);
   // a checkpointed loop recomputes its values, so adjoints left by an earlier sweep are not reused
@@ -625,13 +691,21 @@ export function hessianSweep(
     const operation = "Hessian of a checkpointed tape";
     const ops = loopOps(path, "hessian");
     // the blocks after the loop read the last step's values: make them ready first
-    manager.prepareReverse(operation, ops, partition, true, keepOf(path));
-    hessianBlocks(partition.suffix, path, pool, false);
-    manager.reverse(operation, ops, partition, true, keepOf(path));
-    hessianBlocks(partition.prefix, path, pool, false);
+    inSecondOrderSweep(() => {
+      manager.prepareReverse(operation, ops, partition, true, keepOf(path));
+      hessianBlocks(partition.suffix, path, pool, false);
+      manager.reverse(operation, ops, partition, true, keepOf(path));
+      hessianBlocks(partition.prefix, path, pool, false);
+    });
     return;
   }
-  hessianBlocks(path.blocks, path, pool, adjointsReady);
+  // without the controls' first-order adjoints (a Hessian action reads only second-order ones): the fused
+  // blocks are not asked for them and the sweep leaves the controls' adj slots empty
+  const skipControls =
+    options.controlAdjoints === false && !adjointsReady && path.controlWriters === undefined;
+  const skipped = skipControls ? new Set(path.controls) : undefined;
+  inSecondOrderSweep(() => hessianBlocks(path.blocks, path, pool, adjointsReady, skipped));
+  if (skipControls) for (const control of path.controls) control.adj = undefined;
 }
 
 function hessianBlocks(
@@ -639,6 +713,7 @@ function hessianBlocks(
   path: SweepPath,
   pool: ContextPool,
   adjointsReady: boolean,
+  skipped?: ReadonlySet<BlockVariable>,
 ): void {
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
@@ -666,11 +741,14 @@ function hessianBlocks(
       continue;
     }
     if (hasFusedSecondOrder(block)) {
+      fillAdjNeeded(deps, context, skipped);
       const [adjoints, hessians] = block.evaluateAdjAndHessian(context);
-      if (anyAdj) accumulate(deps, adjoints, context.needed, "adj", pool.adj);
+      if (anyAdj) accumulate(deps, adjoints, context.adjNeeded, "adj", pool.adj);
       accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
     } else {
-      if (anyAdj) accumulate(deps, block.evaluateAdj(context), context.needed, "adj", pool.adj);
+      // no adjoint call when every dependency that needs one is a skipped control
+      if (anyAdj && fillAdjNeeded(deps, context, skipped))
+        accumulate(deps, block.evaluateAdj(context), context.adjNeeded, "adj", pool.adj);
       accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
     }
   }

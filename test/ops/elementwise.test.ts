@@ -158,3 +158,80 @@ describe("elementwise blocks: the sweeps' scalar fast paths", () => {
     expect(fast.every((text) => Number.isFinite(Number(text)))).toBe(true);
   });
 });
+
+describe("elementwise blocks: shared buffers and left-out adjoints in the second-order modes", () => {
+  const rng = np.random.default_rng(5);
+
+  /** A Hessian context of a one-dependency block (x + c or x - c) on arrays of shape [6]. */
+  function constantContext(zhat: Float64Array, adjNeeded?: boolean[]) {
+    const x = rng.normal(0, 1, [6]);
+    const zbar = rng.normal(0, 1, [6]);
+    const xdot = rng.normal(0, 1, [6]);
+    return {
+      x,
+      zbar,
+      context: {
+        inputs: [x] as const,
+        outputs: [np.add(x, 0.5)] as const,
+        adjInputs: [zbar] as const,
+        hessianInputs: [new np.NDArray(zhat, [6])] as const,
+        tlmInputs: [xdot] as const,
+        needed: [true],
+        ...(adjNeeded === undefined ? {} : { adjNeeded }),
+      },
+    };
+  }
+
+  it("x + c passes zbar, zhat and the tangent on as they are (1 * v is v), but writes +0 for a -0 in zhat", () => {
+    const zhat = Float64Array.of(0.5, -2, 0, 3, 1e-300, -7);
+    for (const rule of [binaryRules.add, binaryRules.subtract]) {
+      const { x, zbar, context } = constantContext(zhat);
+      const block = new BinaryConstantBlock(rule, 0.5, false, x.blockVariable, np.add(x, 0.5).blockVariable);
+      const [[xbar], [xhat]] = block.evaluateAdjAndHessian(context);
+      expect((xbar as np.NDArray).data).toBe(zbar.data);
+      expect((xhat as np.NDArray).data).toBe(zhat);
+      const [xdotOut] = block.evaluateTlm(context);
+      expect((xdotOut as np.NDArray).data).toBe(context.tlmInputs[0].data);
+    }
+    const withNegativeZero = Float64Array.of(0.5, -0, 0, 3, -1, -7);
+    const { x, context } = constantContext(withNegativeZero);
+    const block = new BinaryConstantBlock(
+      binaryRules.add,
+      0.5,
+      false,
+      x.blockVariable,
+      np.add(x, 0.5).blockVariable,
+    );
+    const [, [xhat]] = block.evaluateAdjAndHessian(context);
+    const data = (xhat as np.NDArray).data;
+    expect(data).not.toBe(withNegativeZero);
+    expect(Object.is(data[1], 0)).toBe(true);
+    expect(Array.from(data)).toEqual([0.5, 0, 0, 3, -1, -7]);
+  });
+
+  it("evaluateAdjAndHessian leaves out the adjoints adjNeeded does not ask for, with the same second-order adjoints", () => {
+    const a = rng.normal(0, 1, [4, 1]);
+    const b = rng.normal(0, 1, [4, 3]);
+    const z = np.multiply(a, b);
+    const base = {
+      inputs: [a, b] as const,
+      outputs: [z] as const,
+      adjInputs: [rng.normal(0, 1, [4, 3])] as const,
+      hessianInputs: [rng.normal(0, 1, [4, 3])] as const,
+      tlmInputs: [rng.normal(0, 1, [4, 1]), rng.normal(0, 1, [4, 3])] as const,
+      needed: [true, true],
+    };
+    for (const rule of [binaryRules.multiply, binaryRules.power, binaryRules.add]) {
+      const block = new BinaryElementwiseBlock(rule, a.blockVariable, b.blockVariable, z.blockVariable);
+      const operands = rule === binaryRules.power ? { inputs: [np.add(np.abs(a), 0.5), b] as const } : {};
+      const all = block.evaluateAdjAndHessian({ ...base, ...operands });
+      const some = block.evaluateAdjAndHessian({ ...base, ...operands, adjNeeded: [true, false] });
+      expect(some[0][1]).toBeUndefined();
+      expect(Array.from((some[0][0] as np.NDArray).data)).toEqual(Array.from((all[0][0] as np.NDArray).data));
+      for (const k of [0, 1])
+        expect(Array.from((some[1][k] as np.NDArray).data)).toEqual(
+          Array.from((all[1][k] as np.NDArray).data),
+        );
+    }
+  });
+});
