@@ -103,7 +103,7 @@ if (Number.isNaN(sink)) console.log("(sink)");
 if (args.includes("--phases")) {
   // biome-ignore lint/suspicious/noExplicitAny: a debugging breakdown over private fields
   const c = compiled as any;
-  const runners: { forward(): void; tangent(): void; second(): void }[] = c.runners;
+  const runners: { forward(): void; tangent(): void; adjoint(): void; second(): void }[] = c.runners;
   const phase = (name: string, fn: () => void) => {
     const s = stats(fn, repeats);
     console.log(`${name}: ${s.median.toFixed(3)} ms (min ${s.min.toFixed(3)}, CPU ${s.cpu.toFixed(3)})`);
@@ -113,9 +113,18 @@ if (args.includes("--phases")) {
   runners.forEach((r, s) => {
     phase(`runner ${s} forward`, () => r.forward());
     phase(`runner ${s} tangent`, () => r.tangent());
+    phase(`runner ${s} adjoint`, () => r.adjoint());
     phase(`runner ${s} second`, () => r.second());
   });
   phase("clearReverse(true)", () => c.store.clearReverse(true));
+  phase("checkFinite", () => c.checkFinite("x"));
+  phase("tangents (Hessian action)", () => c.tangents([vg, vp], "x", true));
+  phase("second passes", () => {
+    for (let s = runners.length - 1; s >= 0; s--) runners[s].second();
+  });
+  phase("checkResults", () => c.checkResults("hessian", "x"));
+  phase("results", () => c.results("hessian"));
+  phase("whole derivative", () => compiled.derivative());
   phase("whole hessian", () => compiled.hessian([vg, vp]));
   phase("whole evaluate", () => compiled.evaluate(nextPoint()));
 }
@@ -129,6 +138,15 @@ if (args.includes("--overhead")) {
   compiled.evaluate(nextPoint());
   phase("checkFinite", () => c.checkFinite("x"));
   phase("tangents (all)", () => c.tangents([vg, vp], "x", true));
+  phase("second passes, fresh H0", () => {
+    c.store.take("hessian", 0);
+    for (let s = c.secondPasses.length - 1; s >= 0; s--) c.secondPasses[s]();
+  });
+  phase("second passes, fresh H0 and A0", () => {
+    c.store.take("hessian", 0);
+    c.store.take("adjoint", 0);
+    for (let s = c.secondPasses.length - 1; s >= 0; s--) c.secondPasses[s]();
+  });
   phase("checkResults", () => c.checkResults("hessian", "x"));
   phase("take + new buffer", () => c.store.take("hessian", c.program.controls[0]));
   phase("alloc 200000", () => {

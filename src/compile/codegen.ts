@@ -1285,9 +1285,10 @@ function rowLoop(
     .filter((code) => code !== "")
     .join("\n");
   if (order.every((p) => p.kernels.length === 0)) {
+    const body = hoistReads(order.map((p) => p.row).join(""));
     return (
       `${reads}${before}let i = 0;\n` +
-      `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${head}${order.map((p) => p.row).join("")}` +
+      `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${head}${body}` +
       `i += ${row.inner};\n}\n${after}\n`
     );
   }
@@ -1296,7 +1297,7 @@ function rowLoop(
   const flush = () => {
     if (rows === "") return;
     const from = counters.map((c) => `, ${c.name} = r0 * ${c.outer}`).join("");
-    tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${head}${rows}}\n`;
+    tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${head}${hoistReads(rows)}}\n`;
     rows = "";
   };
   for (const p of order) {
@@ -1309,6 +1310,36 @@ function rowLoop(
     `${reads}${before}for (let r0 = 0; r0 < ${row.rows}; r0 += ${TILE_ROWS}) {\n` +
     `const r1 = Math.min(r0 + ${TILE_ROWS}, ${row.rows});\n${tile}}\n${after}\n`
   );
+}
+
+/** A read of a value, tangent or log-cache buffer entry in generated code: name and index expression. */
+const BUFFER_READ = /\b([VTC]\d+)\[([^[\]]*)\]/g;
+/** A write (or a fill) of a buffer in generated code. */
+const BUFFER_WRITE = /\b([A-Z]\d+)(?:\[[^[\]]*\] \+?=(?!=)|\.fill\()/g;
+
+/**
+ * A row body with each entry it reads from a buffer it does not write loaded once, at the start of the
+ * row: the bodies of a row read the same entries again and again (an operand in the value, the partials
+ * and the adjoint of each member), and the compiler cannot keep them in registers across the stores to
+ * other typed arrays in between. The same entries are read, so the numbers do not change. Reads indexed by
+ * an inner loop's `t` stay where they are.
+ */
+function hoistReads(body: string): string {
+  const written = new Set([...body.matchAll(BUFFER_WRITE)].map((m) => m[1]));
+  const names = new Map<string, string>();
+  const loads: string[] = [];
+  const hoisted = body.replace(BUFFER_READ, (read: string, buffer: string, index: string) => {
+    if (written.has(buffer) || /\bt\b/.test(index)) return read;
+    const key = `${buffer}[${index.replace(/[()\s]/g, "")}]`;
+    let name = names.get(key);
+    if (name === undefined) {
+      name = `ld${names.size}`;
+      names.set(key, name);
+      loads.push(`const ${name} = ${read};\n`);
+    }
+    return name;
+  });
+  return loads.join("") + hoisted;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   compileFunctional,
   InvalidArgumentError,
   NDArray,
+  NonFiniteValueError,
   np,
   pointMap,
   ReducedFunctional,
@@ -261,6 +262,30 @@ describe("compileFunctional", () => {
     compiled.derivative();
     compiled.hessian([rng.normal(0, 1, [20, 2]), 1]);
     expect(Array.from(dg.data)).toEqual(Array.from(copy));
+  });
+
+  it("refuses derivatives at a non-finite control value or result, checked again after each evaluate", () => {
+    const tape = new Tape();
+    const x = np.array([0.5, 1.5, 2.5, 3.5, 4.5]);
+    const J = withTape(tape, () => np.sum(np.multiply(np.sqrt(x), np.minimum(x, 10))));
+    const compiled = compileFunctional(new ReducedFunctional(J, new Control(x), { tape }));
+    compiled.evaluate(np.array([1, 2, 3, 4, 5]));
+    const first = compiled.derivative();
+    // a non-finite entry in any position (the check runs in groups of four and a remainder)
+    for (let k = 0; k < 5; k++) {
+      const bad = np.array([1, 2, 3, 4, 5]);
+      bad.data[k] = k % 2 === 0 ? Number.NaN : Number.POSITIVE_INFINITY;
+      compiled.evaluate(bad);
+      expect(() => compiled.derivative()).toThrow(NonFiniteValueError);
+      expect(() => compiled.hessian(np.ones([5]))).toThrow(/control 0 holds a non-finite value/);
+    }
+    // a finite point again: the earlier verdict is not reused
+    compiled.evaluate(np.array([1, 2, 3, 4, 5]));
+    expect(Array.from(compiled.derivative().data)).toEqual(Array.from(first.data));
+    expect(Array.from(compiled.derivative().data)).toEqual(Array.from(first.data));
+    // sqrt at 0: finite control and value, infinite derivative
+    compiled.evaluate(np.array([0, 2, 3, 4, 5]));
+    expect(() => compiled.derivative()).toThrow(/the derivative is not finite/);
   });
 
   it("honours scale, derivativeComponents and the callbacks of the ReducedFunctional", () => {

@@ -147,6 +147,13 @@ describe("chainSource", () => {
     expect(source.tangent).toContain(functional);
     expect(source.hessianTangent).toBeDefined();
     expect(source.hessianTangent).not.toContain(functional);
+    // a row reads each entry of a buffer it does not write once, at its start; written buffers in place
+    const g = `V${program.slots[program.controls[0]].base}`;
+    for (const text of [source.tangent, source.adjoint, source.second]) {
+      expect(text).toMatch(new RegExp(`const ld\\d+ = ${g}\\[\\(i \\+ 0\\)\\];`));
+      expect(text.match(new RegExp(`\\b${g}\\[`, "g"))).toHaveLength(row.inner);
+    }
+    expect(source.tangent).toMatch(/\bT\d+\[r\] = /);
     expectSame(rf, [2500, 2], 5, 0);
   });
 
