@@ -265,7 +265,7 @@ class GroupWriter {
     const strided = this.accesses.filter((a) => a.mode === "strided");
     if (strided.length === 0) {
       if (this.size === 1) return `{ const i = 0;\n${body({ flat: "0", strided: () => "0" })}}\n`;
-      return `for (let i = 0; i < ${this.size}; i++) {\n${body({ flat: "i", strided: () => "i" })}}\n`;
+      return `for (let i = 0; i < ${this.size}; i++) {\n${hoistReads(body({ flat: "i", strided: () => "i" }))}}\n`;
     }
     // collapse axes (size-1 axes dropped)
     const dims: { n: number; st: number[] }[] = [];
@@ -306,9 +306,9 @@ class GroupWriter {
         };
         inner += `{\n${body(idx)}}\n`;
       }
-      inner += `i += ${last.n};\n`;
+      inner = `${hoistReads(inner)}i += ${last.n};\n`;
     } else {
-      inner = `{\n${body({ flat: "i", strided: (id) => q(position.get(id) ?? 0, levels - 1) })}}\ni++;\n`;
+      inner = `{\n${hoistReads(body({ flat: "i", strided: (id) => q(position.get(id) ?? 0, levels - 1) }))}}\ni++;\n`;
     }
     return `let i = 0;\n${open}${inner}${close}`;
   }
