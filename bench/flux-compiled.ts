@@ -1,6 +1,6 @@
 /**
  * @file The compiled flux alone (`node --conditions=tsadjoint-source --import tsx bench/flux-compiled.ts [n]
- * [repeats] [--dump] [--check]`): compiled gradient and Hessian-vector product of J = sum(f^2), f = mu g,
+ * [repeats] [--dump] [--check] [--phases] [--table-log]`): compiled gradient and Hessian-vector product of J = sum(f^2), f = mu g,
  * mu = (|g|^2 + 1e-12)^((p-2)/2), at new points, with wall and CPU times; `--check` compares the compiled
  * results bit for bit with the uncompiled ReducedFunctional's; `--dump` prints the generated loops.
  */
@@ -32,6 +32,12 @@ const nextPoint = (): [NDArray, number] => {
   flip = !flip;
   return [flip ? g1 : g0, p0];
 };
+if (args.includes("--table-log")) {
+  // what the compiled loops would do if the power rule took ln with the table log: one logInto call per
+  // loop (the rule takes Math.log today, so --check then reports last-bit differences)
+  const { powerLogKernel } = await import("../src/compile/codegen.js");
+  powerLogKernel.on = true;
+}
 const compiled = compileFunctional(rf);
 if (args.includes("--dump")) {
   const { chainSource, groupSource, reverseAssignments } = await import("../src/compile/codegen.js");

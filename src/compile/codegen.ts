@@ -22,7 +22,7 @@ import {
   powerRule,
   subtractRule,
 } from "../ops/elementwise-rules.js";
-import { expInto, logInto, powScalarExponentRun } from "../ops/kernels/transcendental.js";
+import { expInto, logInto, powScalarExponentRun, scalarLog } from "../ops/kernels/transcendental.js";
 import type { Store } from "./buffers.js";
 import type { StepRunner } from "./fallback.js";
 import {
@@ -232,6 +232,31 @@ class GroupWriter {
    * second-order loop (which always follows it, at the same values) reads them.
    */
   private readonly logCache = new Map<Member, string>();
+
+  /**
+   * ln a of a power member at the current entry, as the rule takes it: `R.db(a, 1, 1)` is 1 * ln(a), the
+   * rule's own logarithm exactly (its db is z ln a); or, with the batch log (see powerLogKernel), the
+   * entry of the cache a kernel filled before the loop.
+   */
+  private powerLn(m: Member, a: string, idx: IndexMap, prologue: string[]): string {
+    const cache = this.logKernel(m, prologue);
+    return cache === undefined ? `${this.rule(m)}.db(${a}, 1, 1)` : `${cache}[${idx.flat}]`;
+  }
+
+  /**
+   * With the batch log, the cache of ln a filled over the whole operand by one kernel call before the loop
+   * (once per loop): for a power whose exponent is recorded and whose base is read entry by entry from its
+   * own buffer; else undefined.
+   */
+  private logKernel(m: Member, prologue: string[]): string | undefined {
+    if (!powerLogKernel.on || m.kind !== "binary" || this.memberOfSlot.has(m.args[0])) return undefined;
+    if (this.access(m.args[0]).mode !== "flat") return undefined;
+    const cache = this.logCacheOf(m);
+    if (cache === undefined) return undefined;
+    const line = `${this.extern(logInto, "X")}(${this.buf("value", m.args[0])}, ${cache}, ${this.size});`;
+    if (!prologue.includes(line)) prologue.push(line);
+    return cache;
+  }
 
   private logCacheOf(m: Member): string | undefined {
     if (m.kind !== "binary" || m.rule !== powerRule || !this.active(m.args[1]) || this.size === 1)
@@ -680,7 +705,10 @@ class GroupWriter {
         if (cache !== undefined) this.tangentForHessian = true;
         if (cache !== undefined && m.kind === "binary") {
           // the tangent's f_b takes ln a: kept for the second-order loop that follows in a Hessian action
-          code += `const L${j} = Math.log(${this.valueOf(m.args[0], idx, prologue)});\n${cache}[${idx.flat}] = L${j};\n`;
+          const a = this.valueOf(m.args[0], idx, prologue);
+          const ln = this.powerLn(m, a, idx, prologue);
+          code += `const L${j} = ${ln};\n`;
+          if (ln !== `${cache}[${idx.flat}]`) code += `${cache}[${idx.flat}] = L${j};\n`;
           this.powerLog = `L${j}`;
         }
         code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
@@ -759,7 +787,10 @@ class GroupWriter {
           const ga = this.fresh("g");
           const gb = this.fresh("g");
           if (this.active(ka)) code += `const ${ga} = ${this.partial(m, "da", a, b, z)} * b${j};\n`;
+          const cache = m.rule === powerRule && this.active(kb) ? this.logKernel(m, prologue) : undefined;
+          if (cache !== undefined) this.powerLog = `${cache}[${idx.flat}]`;
           if (this.active(kb)) code += `const ${gb} = ${this.partial(m, "db", a, b, z)} * b${j};\n`;
+          this.powerLog = undefined;
           code += this.addTo("adjoint", ka, ga, idx, acc, `${j}:0`);
           code += this.addTo("adjoint", kb, gb, idx, acc, `${j}:1`);
         } else {
@@ -871,7 +902,7 @@ class GroupWriter {
       // ln a once per entry (as the power's second-order loop takes it), kept by the tangent loop
       const log = this.fresh("L");
       const cached = this.logCache.get(m);
-      code += `const ${log} = ${cached === undefined ? `Math.log(${a})` : `${cached}[${idx.flat}]`};\n`;
+      code += `const ${log} = ${cached === undefined ? this.powerLn(m, a, idx, prologue) : `${cached}[${idx.flat}]`};\n`;
       this.powerLog = log;
     }
     // the cross term enters ahat with bdot and bhat with adot only: skipped where neither is needed
@@ -926,6 +957,19 @@ class GroupWriter {
     };
   }
 }
+
+/** A value where the table logarithm and V8's `Math.log` differ (2 ulp apart). */
+const LOG_PROBE = 2.8706161938607693;
+
+/**
+ * Whether the generated loops take a power's ln a with the batch kernel `logInto` (one call over the whole
+ * operand before a loop; fast where the kernel is) instead of entry by entry through the rule: on when the
+ * power rule's logarithm is the table logarithm (`scalarLog`, whose entries `logInto` reproduces bit for
+ * bit), recognised where it and `Math.log` differ; writable for tests.
+ */
+export const powerLogKernel = {
+  on: powerRule.db(LOG_PROBE, 1, 1) === scalarLog(LOG_PROBE) && scalarLog(LOG_PROBE) !== Math.log(LOG_PROBE),
+};
 
 /** Stands for the row body in a loop's source while a row chain's parts are cut apart. */
 const ROW_MARK = "\u0000row\u0000";

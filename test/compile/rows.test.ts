@@ -10,7 +10,12 @@ import {
 } from "tsadjoint";
 import { describe, expect, it } from "vitest";
 import { Store } from "../../src/compile/buffers.js";
-import { chainRegisters, chainSource, reverseAssignments } from "../../src/compile/codegen.js";
+import {
+  chainRegisters,
+  chainSource,
+  powerLogKernel,
+  reverseAssignments,
+} from "../../src/compile/codegen.js";
 import { buildProgram, type GroupStep } from "../../src/compile/program.js";
 import { collapsedStride, rowChains } from "../../src/compile/rows.js";
 import { findPath } from "../../src/tape/sweeps.js";
@@ -155,6 +160,36 @@ describe("chainSource", () => {
     }
     expect(source.tangent).toMatch(/\bT\d+\[r\] = /);
     expectSame(rf, [2500, 2], 5, 0);
+  });
+
+  it("takes the power's ln a through its rule, or with the batch log over the whole base before a loop", () => {
+    const { rf, program, store } = recorded([600, 2], 8, flux);
+    const [chain] = rowChains(program).filter((c) => c.row !== undefined);
+    const row = chain.row;
+    if (row === undefined) throw new Error("no chain");
+    const groups = chain.steps.filter((s): s is GroupStep => s.kind === "group");
+    const sourceOf = () => chainSource(program, groups, row, store, reverseAssignments(program));
+    const saved = powerLogKernel.on;
+    try {
+      powerLogKernel.on = false;
+      const byRule = sourceOf();
+      // entry by entry, as the rule takes it (its db at z = 1 is its own logarithm exactly)
+      expect(byRule.tangent).toMatch(/= R\d+\.db\(\w+, 1, 1\);/);
+      expect(byRule.adjoint).toMatch(/R\d+\.db\(/);
+      expect(byRule.tangent).not.toContain("Math.log");
+      powerLogKernel.on = true;
+      const batched = sourceOf();
+      // one kernel call over the base's buffer before the tangent and the adjoint loops, none per entry
+      for (const text of [batched.tangent, batched.adjoint]) {
+        expect(text).toMatch(/X\d+\(V\d+, C\d+, 600\);/);
+        expect(text).not.toMatch(/\.db\(/);
+      }
+      expect(batched.second).not.toMatch(/X\d+\(V\d+, C\d+/);
+      // the table log differs from Math.log (the rule's today) in the last bit for a few entries
+      expectSame(rf, [600, 2], 9, 1e-14);
+    } finally {
+      powerLogKernel.on = saved;
+    }
   });
 
   it("loops over rows of more than 4 entries and over several trailing axes, to 1e-14 of the uncompiled path", () => {
