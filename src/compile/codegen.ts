@@ -160,6 +160,21 @@ class GroupWriter {
     return this.accessWith(slot, strides);
   }
 
+  /**
+   * Whether a sum of a row-chain group adds up exactly the entries of one row (it reduces the row's trailing
+   * axes T and nothing else): its output has one entry per row, complete at the end of the group's row body.
+   */
+  private sumOfRow(m: Extract<Member, { kind: "sum" }>): boolean {
+    const row = this.row;
+    if (row === undefined || this.shape.length === row.split) return false;
+    const axes = new Set(m.params.axes);
+    return this.shape.every((n, d) => n === 1 || d >= row.split === axes.has(d));
+  }
+
+  /** Statements opening and closing the current loop's row body (a row sum's register, its store). */
+  private readonly rowHead: string[] = [];
+  private readonly rowTail: string[] = [];
+
   /** The access of a sum's output: stride 0 along the reduced axes. */
   private sumAccess(m: Extract<Member, { kind: "sum" }>): Access {
     if (this.shape.length === 0) return this.accessWith(m.out, []);
@@ -360,6 +375,20 @@ class GroupWriter {
    * stride in the row.
    */
   private rowBody(row: RowShape, body: (idx: IndexMap) => string): string {
+    const head = this.rowHead.splice(0).join("");
+    const tail = this.rowTail.splice(0).join("");
+    return head + this.rowEntries(row, body) + tail;
+  }
+
+  /** The index expressions of a row's first entry (t = 0). */
+  private rowStart(): IndexMap {
+    if (this.row === undefined) throw new Error("internal: not a row body");
+    const counters = new Map(this.rowCounters(this.row).map((c) => [c.id, c.name]));
+    return { flat: "i", strided: (id) => `(${counters.get(id) ?? "r"} + 0)` };
+  }
+
+  /** The entries of one row of the group (see rowBody). */
+  private rowEntries(row: RowShape, body: (idx: IndexMap) => string): string {
     if (this.shape.length === row.split) {
       if (this.accesses.some((a) => a.mode === "strided")) throw new Error("internal: a strided row access");
       const code = body({ flat: "r", strided: () => "r" });
@@ -641,6 +670,7 @@ class GroupWriter {
     epilogue: string[],
   ): (j: number, idx: IndexMap) => string {
     const names = new Map<number, string>();
+    const rows = new Map<number, string>();
     this.group.members.forEach((m, j) => {
       if (m.kind !== "sum") return;
       const a = this.sumAccess(m);
@@ -651,10 +681,16 @@ class GroupWriter {
         prologue.push(`let ${name} = 0;`);
         epilogue.push(`${buffer}[0] = ${name};`);
         names.set(j, name);
+      } else if (this.sumOfRow(m)) {
+        // the sum of a row's entries: a register from 0 (the same additions), stored once at the row's end
+        const name = this.fresh("rs");
+        this.rowHead.push(`let ${name} = 0;\n`);
+        this.rowTail.push(`${buffer}[${this.index(a, this.rowStart())}] = ${name};\n`);
+        rows.set(j, name);
       } else prologue.push(`${buffer}.fill(0);`);
     });
     return (j, idx) => {
-      const name = names.get(j);
+      const name = names.get(j) ?? rows.get(j);
       if (name !== undefined) return name;
       const m = this.group.members[j];
       if (m.kind !== "sum") throw new Error("internal: not a sum");

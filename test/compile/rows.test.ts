@@ -159,6 +159,18 @@ describe("chainSource", () => {
       expect(text.match(new RegExp(`\\b${g}\\[`, "g"))).toHaveLength(row.inner);
     }
     expect(source.tangent).toMatch(/\bT\d+\[r\] = /);
+    // |g|^2, a sum over each row's entries, adds up in a register stored once per row (no cleared buffer)
+    const s = program.slots.find((slot) => slot.producer !== undefined && slot.shape.length === 1);
+    if (s === undefined) throw new Error("no [n] slot");
+    for (const [text, channel] of [
+      [source.forward, "V"],
+      [source.tangent, "T"],
+    ]) {
+      expect(text).not.toContain(".fill(0)");
+      expect(text).toMatch(
+        new RegExp(`let (rs\\w+) = 0;[^]*\\1 \\+= [^]*${channel}${s.base}\\[\\(q\\w+ \\+ 0\\)\\] = \\1;`),
+      );
+    }
     expectSame(rf, [2500, 2], 5, 0);
   });
 
