@@ -383,8 +383,15 @@ class GroupWriter {
   /** The index expressions of a row's first entry (t = 0). */
   private rowStart(): IndexMap {
     if (this.row === undefined) throw new Error("internal: not a row body");
-    const counters = new Map(this.rowCounters(this.row).map((c) => [c.id, c.name]));
-    return { flat: "i", strided: (id) => `(${counters.get(id) ?? "r"} + 0)` };
+    const counters = new Map(this.rowCounters(this.row).map((c) => [c.id, c]));
+    return {
+      flat: "i",
+      strided: (id) => {
+        const c = counters.get(id);
+        if (c === undefined) throw new Error("internal: no row counter");
+        return rowPosition(c, "0");
+      },
+    };
   }
 
   /** The entries of one row of the group (see rowBody). */
@@ -398,7 +405,7 @@ class GroupWriter {
     const at = (id: number, step: (inner: number) => string) => {
       const c = counters.get(id);
       if (c === undefined) throw new Error("internal: no row counter");
-      return `(${c.name} + ${step(c.inner)})`;
+      return rowPosition(c, step(c.inner));
     };
     if (row.inner <= 4) {
       let code = "";
@@ -1392,34 +1399,84 @@ function rowLoop(
   );
 }
 
-/** A read of a value, tangent or log-cache buffer entry in generated code: name and index expression. */
-const BUFFER_READ = /\b([VTC]\d+)\[([^[\]]*)\]/g;
+/**
+ * The position of a strided access in a row: its row counter plus `offset`; a counter stepping by 1 per row
+ * is the row index r itself, written so (the same entry is then the same text wherever it is read).
+ */
+function rowPosition(counter: { name: string; outer: number }, offset: string): string {
+  const base = counter.outer === 1 ? "r" : counter.name;
+  return offset === "0" && base === "r" ? "r" : `(${base} + ${offset})`;
+}
+
+/** A read of a buffer entry in generated code: buffer name and index expression. */
+const BUFFER_READ = /\b([A-Z]\d+)\[([^[\]]*)\]/g;
 /** A write (or a fill) of a buffer in generated code. */
 const BUFFER_WRITE = /\b([A-Z]\d+)(?:\[[^[\]]*\] \+?=(?!=)|\.fill\()/g;
+/** A statement writing one buffer entry: buffer, index, operator, right-hand side. */
+const WRITE_STATEMENT = /^([A-Z]\d+)\[([^[\]]*)\] (\+?=) (.*);$/;
+
+/** An index expression as (variable, constant offset) when it has that form: `r`, `(i + 3)`, `0`. */
+function offsetForm(index: string): [string, number] | undefined {
+  const text = index.replace(/\s/g, "");
+  const match = /^\(?([a-z]\w*)?(?:\+?(\d+))?\)?$/.exec(text);
+  if (match === null || (match[1] === undefined && match[2] === undefined)) return undefined;
+  return [match[1] ?? "", Number(match[2] ?? 0)];
+}
+
+/** Whether two index expressions of one row are different entries for certain (same variable, offsets). */
+function distinct(a: string, b: string): boolean {
+  const x = offsetForm(a);
+  const y = offsetForm(b);
+  return x !== undefined && y !== undefined && x[0] === y[0] && x[1] !== y[1];
+}
 
 /**
- * A row body with each entry it reads from a buffer it does not write loaded once, at the start of the
- * row: the bodies of a row read the same entries again and again (an operand in the value, the partials
- * and the adjoint of each member), and the compiler cannot keep them in registers across the stores to
- * other typed arrays in between. The same entries are read, so the numbers do not change. Reads indexed by
- * an inner loop's `t` stay where they are.
+ * A row body with its buffer traffic kept in registers where the numbers cannot change:
+ * - each entry read from a value, tangent or log-cache buffer the row does not write is loaded once, at the
+ *   start of the row (the bodies of a row read the same entries again and again: an operand in the value,
+ *   the partials and the adjoint of each member);
+ * - a buffer entry the row writes and reads again later in the row (a sum then read by the next group, an
+ *   adjoint assigned and then added to) is read from the register holding what was stored, as long as no
+ *   write in between may hit the same entry.
+ * The compiler cannot do either by itself across the stores to other typed arrays in between. Reads indexed
+ * by an inner loop's `t`, and any forwarding in a row with an inner loop, are left as they are.
  */
 function hoistReads(body: string): string {
   const written = new Set([...body.matchAll(BUFFER_WRITE)].map((m) => m[1]));
+  const inner = body.includes("for (");
   const names = new Map<string, string>();
   const loads: string[] = [];
-  const hoisted = body.replace(BUFFER_READ, (read: string, buffer: string, index: string) => {
-    if (written.has(buffer) || /\bt\b/.test(index)) return read;
-    const key = `${buffer}[${index.replace(/[()\s]/g, "")}]`;
-    let name = names.get(key);
-    if (name === undefined) {
-      name = `ld${names.size}`;
-      names.set(key, name);
-      loads.push(`const ${name} = ${read};\n`);
-    }
-    return name;
+  /** Per written buffer: index text -> the register holding the entry's last stored value. */
+  const known = new Map<string, Map<string, string>>();
+  let registers = 0;
+  const readsIn = (code: string) =>
+    code.replace(BUFFER_READ, (read: string, buffer: string, index: string) => {
+      if (written.has(buffer)) return inner ? read : (known.get(buffer)?.get(index) ?? read);
+      if (!/^[VTC]/.test(buffer) || /\bt\b/.test(index)) return read;
+      const key = `${buffer}[${index.replace(/[()\s]/g, "")}]`;
+      let name = names.get(key);
+      if (name === undefined) {
+        name = `ld${names.size}`;
+        names.set(key, name);
+        loads.push(`const ${name} = ${read};\n`);
+      }
+      return name;
+    });
+  const lines = body.split("\n").map((line) => {
+    const write = WRITE_STATEMENT.exec(line);
+    if (write === null || inner) return readsIn(line);
+    const [, buffer, index, op, rhs] = write;
+    const value = op === "=" ? readsIn(rhs) : `${readsIn(`${buffer}[${index}]`)} + (${readsIn(rhs)})`;
+    const entries = known.get(buffer) ?? new Map<string, string>();
+    for (const other of [...entries.keys()]) if (!distinct(other, index)) entries.delete(other);
+    const register = `fw${registers++}`;
+    entries.set(index, register);
+    known.set(buffer, entries);
+    return `${buffer}[${index}] = (${register} = ${value});`;
   });
-  return loads.join("") + hoisted;
+  const declared =
+    registers === 0 ? "" : `let ${Array.from({ length: registers }, (_, k) => `fw${k}`).join(", ")};\n`;
+  return loads.join("") + declared + lines.join("\n");
 }
 
 /**
