@@ -135,6 +135,18 @@ if (args.includes("--phases")) {
     phase(`runner ${s} second`, () => r.second());
   });
   phase("clearReverse(true)", () => c.store.clearReverse(true));
+  for (const r of runners as { hessianTangent?(): void; second(): void; secondWithTangents?(): void }[]) {
+    const fusedPass = r.secondWithTangents;
+    const tangentPass = r.hessianTangent;
+    if (fusedPass === undefined || tangentPass === undefined) continue;
+    for (let k = 0; k < 3; k++) {
+      phase("hessian tangent, then second", () => {
+        tangentPass();
+        r.second();
+      });
+      phase("second with the tangents fused", () => fusedPass());
+    }
+  }
   phase("checkFinite", () => c.checkFinite("x"));
   phase("tangents (Hessian action)", () => c.tangents([vg, vp], "x", true));
   phase("second passes", () => {

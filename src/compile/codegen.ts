@@ -59,6 +59,12 @@ export interface GroupSource {
   readonly tangentForHessian: boolean;
   /** A row chain's tangent loop for the Hessian action: without the groups whose tangents it never reads. */
   readonly hessianTangent?: string;
+  /**
+   * A row chain's second-order loop with that tangent loop fused into it: per row, the tangent bodies (the
+   * same statements, in program order) and then the second-order bodies, which read the row's tangents
+   * from registers. Run in place of both when no later step reads the chain's outputs.
+   */
+  readonly secondWithTangents?: string;
 }
 
 /** Builds the source of one group. */
@@ -1326,6 +1332,7 @@ export function chainSource(
     adjoint: declare("ra"),
     second: declare("ra") + declare("rh"),
   };
+  const kept = parts.filter((p) => p.tangentForHessian);
   const loop = (name: LoopName, reverse: boolean, kept = parts) => {
     const inOrder = kept.map((p) => p[name]);
     return rowLoop(reverse ? [...inOrder].reverse() : inOrder, row, counters, heads[name]);
@@ -1338,11 +1345,17 @@ export function chainSource(
     adjoint: loop("adjoint", true),
     second: loop("second", true),
     tangentForHessian: parts.some((p) => p.tangentForHessian),
-    hessianTangent: loop(
-      "tangent",
-      false,
-      parts.filter((p) => p.tangentForHessian),
-    ),
+    hessianTangent: loop("tangent", false, kept),
+    ...(kept.length === 0
+      ? {}
+      : {
+          secondWithTangents: rowLoop(
+            [...kept.map((p) => p.tangent), ...[...parts].reverse().map((p) => p.second)],
+            row,
+            counters,
+            heads.second,
+          ),
+        }),
   };
 }
 
@@ -1528,19 +1541,26 @@ export function chainRegisters(program: Program, groups: readonly GroupStep[], r
 /** The runner of generated source. */
 function runnerOf(s: GroupSource): GroupRunner {
   const hessianTangent = s.hessianTangent === undefined ? "" : `hessianTangent() {\n${s.hessianTangent}},\n`;
+  const fused =
+    s.secondWithTangents === undefined ? "" : `secondWithTangents() {\n${s.secondWithTangents}},\n`;
   const body =
     `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
-    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n${hessianTangent}};`;
+    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n${hessianTangent}${fused}};`;
   const make = new Function(...s.names, body);
   const runner: unknown = make(...s.values);
   if (!isRunner(runner)) throw new Error("internal: the generated group is not a runner");
   const { forward, tangent, adjoint, second } = runner;
   const result: GroupRunner = { forward, tangent, adjoint, second, tangentForHessian: s.tangentForHessian };
+  let full: GroupRunner = result;
   if ("hessianTangent" in runner && typeof runner.hessianTangent === "function") {
     const hessian = runner.hessianTangent;
-    return { ...result, hessianTangent: () => hessian() };
+    full = { ...full, hessianTangent: () => hessian() };
   }
-  return result;
+  if ("secondWithTangents" in runner && typeof runner.secondWithTangents === "function") {
+    const fusedLoop = runner.secondWithTangents;
+    full = { ...full, secondWithTangents: () => fusedLoop() };
+  }
+  return full;
 }
 
 function isRunner(value: unknown): value is StepRunner {

@@ -120,6 +120,8 @@ export class CompiledFunctional<const C extends Controls = Controls> {
   private readonly runners: StepRunner[];
   /** The runners whose tangent loop the Hessian action needs (all but those writing only J's tangent). */
   private readonly hessianTangents: StepRunner[];
+  /** Per runner, the pass the Hessian action runs in reverse order: its second, or that with its tangents. */
+  private readonly secondPasses: (() => void)[];
   private readonly controlsArgument: C;
   private readonly components: readonly number[] | undefined;
   private readonly callbacks: ReducedFunctionalCallbacks;
@@ -160,9 +162,18 @@ export class CompiledFunctional<const C extends Controls = Controls> {
       built = this.build(path.blocks, controls, output, false);
     }
     if (built === undefined) throw new InvalidArgumentError(OPERATION, `internal: ${this.failure}`);
-    [this.program, this.store, this.runners] = built;
+    let chainSteps: readonly (readonly Step[])[];
+    [this.program, this.store, this.runners, chainSteps] = built;
+    // a step whose outputs no later step reads runs its Hessian-action tangents inside its second-order pass
+    const fused = this.runners.map(
+      (runner, s) => runner.secondWithTangents !== undefined && !readLater(this.program, chainSteps, s),
+    );
+    this.secondPasses = this.runners.map((runner, s) => {
+      const withTangents = runner.secondWithTangents;
+      return fused[s] && withTangents !== undefined ? withTangents : runner.second;
+    });
     this.hessianTangents = this.runners
-      .filter((runner) => !("tangentForHessian" in runner) || runner.tangentForHessian)
+      .filter((runner, s) => !fused[s] && (!("tangentForHessian" in runner) || runner.tangentForHessian))
       .map((runner) =>
         runner.hessianTangent === undefined ? runner : { ...runner, tangent: runner.hessianTangent },
       );
@@ -190,7 +201,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     controls: Parameters<typeof buildProgram>[1],
     output: Parameters<typeof buildProgram>[2],
     fuse: boolean,
-  ): [Program, Store, StepRunner[]] | undefined {
+  ): [Program, Store, StepRunner[], (readonly Step[])[]] | undefined {
     const program = buildProgram(blocks, controls, output, fuse, OPERATION);
     const store = new Store(program, (slot) => slot.saved);
     try {
@@ -211,7 +222,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
           : fallbackRunner(step, store);
       });
       for (const bases of assigned.values()) store.assignedByLoops(bases);
-      return [program, store, runners];
+      return [program, store, runners, chains.map(({ steps }) => steps)];
     } catch (error) {
       if (!fuse) throw error;
       this.failure = `code generation failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -425,7 +436,7 @@ export class CompiledFunctional<const C extends Controls = Controls> {
     }
     this.store.clearReverse(true);
     this.seedFunctional("adjoint", this.scale);
-    for (let s = this.runners.length - 1; s >= 0; s--) this.runners[s].second();
+    for (let s = this.secondPasses.length - 1; s >= 0; s--) this.secondPasses[s]();
     this.checkResults("hessian", operation);
     const results = this.results("hessian");
     const wrapped = results.map((raw) => wrapRaw(raw, operation));
@@ -456,6 +467,27 @@ export function compileFunctional<const C extends Controls>(
   options: CompileOptions = {},
 ): CompiledFunctional<C> {
   return new CompiledFunctional(reduced, options);
+}
+
+/**
+ * Whether a step of a runner after runner `s` reads (as an operand, or through a view) a value that runner
+ * `s` produces: then its tangents must be ready before the later runners' passes, not computed inside its
+ * own second-order pass.
+ */
+function readLater(program: Program, chains: readonly (readonly Step[])[], s: number): boolean {
+  const base = (k: number) => program.slots[k].base;
+  const produced = new Set(chains[s].flatMap((step) => outputsOf(step).map(base)));
+  return chains
+    .slice(s + 1)
+    .some((steps) => steps.some((step) => operandsOf(step).some((k) => produced.has(base(k)))));
+}
+
+function outputsOf(step: Step): readonly number[] {
+  return step.kind === "group" ? step.members.map((m) => m.out) : step.outputs;
+}
+
+function operandsOf(step: Step): readonly number[] {
+  return step.kind === "group" ? step.members.flatMap((m) => m.args) : step.inputs;
 }
 
 function isGroup(step: Step): step is GroupStep {
