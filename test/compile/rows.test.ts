@@ -168,16 +168,18 @@ describe("chainSource", () => {
     ]) {
       expect(text).not.toContain(".fill(0)");
       expect(text).toMatch(
-        new RegExp(`let (rs\\w+) = 0;[^]*\\1 \\+= [^]*${channel}${s.base}\\[r\\] = \\(fw\\d+ = \\1\\);`),
+        new RegExp(
+          `let (rs\\w+) = 0;[\\s\\S]*\\1 \\+= [\\s\\S]*${channel}${s.base}\\[r\\] = \\(fw\\d+ = \\1\\);`,
+        ),
       );
     }
     // what a row stores and reads again (|g|^2 + 1e-12 reads |g|^2; g's adjoint is assigned, then added to)
     // comes from the register holding the stored value, not from memory
-    expect(source.forward).toMatch(/V\d+\[r\] = \((fw\d+) = rs\w+\);\n[^]*const v0 = \1 \+ 1e-12;/);
+    expect(source.forward).toMatch(/V\d+\[r\] = \((fw\d+) = rs\w+\);\n[\s\S]*const v0 = \1 \+ 1e-12;/);
     const a = g.replace("V", "A");
     expect(source.adjoint).toMatch(
       new RegExp(
-        `${a}\\[\\(i \\+ 0\\)\\] = \\((fw\\d+) = [^]*${a}\\[\\(i \\+ 0\\)\\] = \\(fw\\d+ = \\1 \\+ `,
+        `${a}\\[\\(i \\+ 0\\)\\] = \\((fw\\d+) = [\\s\\S]*${a}\\[\\(i \\+ 0\\)\\] = \\(fw\\d+ = \\1 \\+ `,
       ),
     );
     // the Hessian action's tangents fused into the second-order loop: each row's tangents are stored once
