@@ -56,6 +56,7 @@ if (args.includes("--dump")) {
     console.log(
       `--- forward\n${s.forward}\n--- tangent\n${s.tangent}\n--- adjoint\n${s.adjoint}\n--- second\n${s.second}`,
     );
+    if (s.secondWithTangents !== undefined) console.log(`--- second with tangents\n${s.secondWithTangents}`);
   }
 }
 if (args.includes("--check")) {

@@ -1349,11 +1349,13 @@ export function chainSource(
     ...(kept.length === 0
       ? {}
       : {
-          secondWithTangents: rowLoop(
-            [...kept.map((p) => p.tangent), ...[...parts].reverse().map((p) => p.second)],
-            row,
-            counters,
-            heads.second,
+          secondWithTangents: withoutDeadStores(
+            rowLoop(
+              [...kept.map((p) => p.tangent), ...[...parts].reverse().map((p) => p.second)],
+              row,
+              counters,
+              heads.second,
+            ),
           ),
         }),
   };
@@ -1490,6 +1492,39 @@ function hoistReads(body: string): string {
   const declared =
     registers === 0 ? "" : `let ${Array.from({ length: registers }, (_, k) => `fw${k}`).join(", ")};\n`;
   return loads.join("") + declared + lines.join("\n");
+}
+
+/** A store of a tangent or log-cache entry whose value a register also holds (see hoistReads). */
+const FORWARDED_STORE = /^([TC]\d+)\[[^[\]]*\] = \((fw\d+ = .*)\);$/;
+
+/**
+ * The fused tangent and second-order loop without the stores of tangents and logs that nothing reads from
+ * memory: a buffer whose every appearance in the loop is such a store, each of its entries read back from
+ * the register (the loop runs only when no later step reads the chain's outputs, and the buffers are the
+ * chain's own, so no other loop of the Hessian action reads them; `tlm` fills them again itself).
+ */
+function withoutDeadStores(loop: string): string {
+  const lines = loop.split("\n");
+  const stores = new Map<string, number>();
+  for (const line of lines) {
+    const match = FORWARDED_STORE.exec(line);
+    if (match !== null) stores.set(match[1], (stores.get(match[1]) ?? 0) + 1);
+  }
+  // the buffer's name appears in these stores only, and in its declaration (a log cache is bound by name)
+  const appearances = (buffer: string) => loop.match(new RegExp(`\\b${buffer}\\b`, "g"))?.length ?? 0;
+  const declared = (buffer: string) => (loop.includes(`const ${buffer} = `) ? 1 : 0);
+  const dead = new Set(
+    [...stores]
+      .filter(([buffer, count]) => appearances(buffer) === count + declared(buffer))
+      .map(([buffer]) => buffer),
+  );
+  return lines
+    .filter((line) => !/^const ([TC]\d+) = /.test(line) || !dead.has(line.slice(6, line.indexOf(" ", 6))))
+    .map((line) => {
+      const match = FORWARDED_STORE.exec(line);
+      return match !== null && dead.has(match[1]) ? `${match[2]};` : line;
+    })
+    .join("\n");
 }
 
 /**
