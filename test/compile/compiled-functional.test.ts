@@ -286,6 +286,19 @@ describe("compileFunctional", () => {
     }
   });
 
+  it("starts at the tape's values, derivatives included (its loops ran once at compile time, then reset)", () => {
+    const { rf } = fluxFunctional(30, 12);
+    const [J] = entries(rf.functional);
+    const [ug, up] = rf.derivative();
+    const [hg, hp] = rf.hessian([np.ones([30, 2]), 0.5]);
+    const compiled = compileFunctional(rf);
+    expect(compiled.value()).toBe(J);
+    const [dg, dp] = compiled.derivative();
+    expect(identical(dg, ug) && identical(dp, up)).toBe(true);
+    const [cg, cp] = compiled.hessian([np.ones([30, 2]), 0.5]);
+    expect(identical(cg, hg) && identical(cp, hp)).toBe(true);
+  });
+
   it("returns fresh arrays that later calls never write", () => {
     const { rf, rng } = fluxFunctional(20, 6);
     const compiled = compileFunctional(rf);
