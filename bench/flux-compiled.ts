@@ -36,7 +36,7 @@ if (args.includes("--table-log")) {
   // what the compiled loops would do if the power rule took ln with the table log: one logInto call per
   // loop (the rule takes Math.log today, so --check then reports last-bit differences)
   const { powerLogKernel } = await import("../src/compile/codegen.js");
-  powerLogKernel.on = true;
+  powerLogKernel.table = true;
 }
 const compiled = compileFunctional(rf);
 if (args.includes("--dump")) {
