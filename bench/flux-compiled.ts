@@ -150,8 +150,9 @@ if (args.includes("--phases")) {
   }
   phase("checkFinite", () => c.checkFinite("x"));
   phase("tangents (Hessian action)", () => c.tangents([vg, vp], "x", true));
-  phase("second passes", () => {
-    for (let s = runners.length - 1; s >= 0; s--) runners[s].second();
+  const passes: (() => void)[] = c.secondPasses;
+  phase("second passes (the fused one included)", () => {
+    for (let s = passes.length - 1; s >= 0; s--) passes[s]();
   });
   phase("checkResults", () => c.checkResults("hessian", "x"));
   phase("results", () => c.results("hessian"));
