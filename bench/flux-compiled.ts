@@ -1,6 +1,6 @@
 /**
  * @file The compiled flux alone (`node --conditions=tsadjoint-source --import tsx bench/flux-compiled.ts [n]
- * [repeats] [--dump] [--check]`): compiled gradient and Hessian-vector product of J = sum(f^2), f = mu g,
+ * [repeats] [--dump] [--check] [--phases] [--table-log]`): compiled gradient and Hessian-vector product of J = sum(f^2), f = mu g,
  * mu = (|g|^2 + 1e-12)^((p-2)/2), at new points, with wall and CPU times; `--check` compares the compiled
  * results bit for bit with the uncompiled ReducedFunctional's; `--dump` prints the generated loops.
  */
@@ -32,6 +32,12 @@ const nextPoint = (): [NDArray, number] => {
   flip = !flip;
   return [flip ? g1 : g0, p0];
 };
+if (args.includes("--table-log")) {
+  // what the compiled loops would do if the power rule took ln with the table log: one logInto call per
+  // loop (the rule takes Math.log today, so --check then reports last-bit differences)
+  const { powerLogKernel } = await import("../src/compile/codegen.js");
+  powerLogKernel.table = true;
+}
 const compiled = compileFunctional(rf);
 if (args.includes("--dump")) {
   const { chainSource, groupSource, reverseAssignments } = await import("../src/compile/codegen.js");
@@ -50,6 +56,7 @@ if (args.includes("--dump")) {
     console.log(
       `--- forward\n${s.forward}\n--- tangent\n${s.tangent}\n--- adjoint\n${s.adjoint}\n--- second\n${s.second}`,
     );
+    if (s.secondWithTangents !== undefined) console.log(`--- second with tangents\n${s.secondWithTangents}`);
   }
 }
 if (args.includes("--check")) {
@@ -86,16 +93,28 @@ if (args.includes("--check")) {
   console.log(same ? "check: bit-identical to the uncompiled ReducedFunctional" : "check: MISMATCH");
 }
 let sink = 0;
-const gradient = stats(() => {
-  compiled.evaluate(nextPoint());
-  const [dg] = compiled.derivative();
-  sink += dg.data[0];
-}, repeats);
-const hvp = stats(() => {
-  compiled.evaluate(nextPoint());
-  const [hg] = compiled.hessian([vg, vp]);
-  sink += hg.data[0];
-}, repeats);
+// Each call returns a fresh 1.6 MB array and drops the last: until V8 has collected enough of them for
+// malloc to reuse their memory (about 35 calls here), new ones land on freshly mapped pages (390 page faults,
+// about 4 ms each). Warm up past that, as the peers' steady state is timed.
+const WARMUPS = 40;
+const gradient = stats(
+  () => {
+    compiled.evaluate(nextPoint());
+    const [dg] = compiled.derivative();
+    sink += dg.data[0];
+  },
+  repeats,
+  WARMUPS,
+);
+const hvp = stats(
+  () => {
+    compiled.evaluate(nextPoint());
+    const [hg] = compiled.hessian([vg, vp]);
+    sink += hg.data[0];
+  },
+  repeats,
+  WARMUPS,
+);
 const fmt = (s: { median: number; min: number; cpu: number }) =>
   `${s.median.toFixed(2)} ms (min ${s.min.toFixed(2)}, CPU ${s.cpu.toFixed(2)})`;
 console.log(`compiled gradient ${fmt(gradient)}; compiled HVP ${fmt(hvp)}`);
@@ -103,7 +122,7 @@ if (Number.isNaN(sink)) console.log("(sink)");
 if (args.includes("--phases")) {
   // biome-ignore lint/suspicious/noExplicitAny: a debugging breakdown over private fields
   const c = compiled as any;
-  const runners: { forward(): void; tangent(): void; second(): void }[] = c.runners;
+  const runners: { forward(): void; tangent(): void; adjoint(): void; second(): void }[] = c.runners;
   const phase = (name: string, fn: () => void) => {
     const s = stats(fn, repeats);
     console.log(`${name}: ${s.median.toFixed(3)} ms (min ${s.min.toFixed(3)}, CPU ${s.cpu.toFixed(3)})`);
@@ -113,9 +132,31 @@ if (args.includes("--phases")) {
   runners.forEach((r, s) => {
     phase(`runner ${s} forward`, () => r.forward());
     phase(`runner ${s} tangent`, () => r.tangent());
+    phase(`runner ${s} adjoint`, () => r.adjoint());
     phase(`runner ${s} second`, () => r.second());
   });
   phase("clearReverse(true)", () => c.store.clearReverse(true));
+  for (const r of runners as { hessianTangent?(): void; second(): void; secondWithTangents?(): void }[]) {
+    const fusedPass = r.secondWithTangents;
+    const tangentPass = r.hessianTangent;
+    if (fusedPass === undefined || tangentPass === undefined) continue;
+    for (let k = 0; k < 3; k++) {
+      phase("hessian tangent, then second", () => {
+        tangentPass();
+        r.second();
+      });
+      phase("second with the tangents fused", () => fusedPass());
+    }
+  }
+  phase("checkFinite", () => c.checkFinite("x"));
+  phase("tangents (Hessian action)", () => c.tangents([vg, vp], "x", true));
+  const passes: (() => void)[] = c.secondPasses;
+  phase("second passes (the fused one included)", () => {
+    for (let s = passes.length - 1; s >= 0; s--) passes[s]();
+  });
+  phase("checkResults", () => c.checkResults("hessian", "x"));
+  phase("results", () => c.results("hessian"));
+  phase("whole derivative", () => compiled.derivative());
   phase("whole hessian", () => compiled.hessian([vg, vp]));
   phase("whole evaluate", () => compiled.evaluate(nextPoint()));
 }
@@ -129,6 +170,15 @@ if (args.includes("--overhead")) {
   compiled.evaluate(nextPoint());
   phase("checkFinite", () => c.checkFinite("x"));
   phase("tangents (all)", () => c.tangents([vg, vp], "x", true));
+  phase("second passes, fresh H0", () => {
+    c.store.take("hessian", 0);
+    for (let s = c.secondPasses.length - 1; s >= 0; s--) c.secondPasses[s]();
+  });
+  phase("second passes, fresh H0 and A0", () => {
+    c.store.take("hessian", 0);
+    c.store.take("adjoint", 0);
+    for (let s = c.secondPasses.length - 1; s >= 0; s--) c.secondPasses[s]();
+  });
   phase("checkResults", () => c.checkResults("hessian", "x"));
   phase("take + new buffer", () => c.store.take("hessian", c.program.controls[0]));
   phase("alloc 200000", () => {

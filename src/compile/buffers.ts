@@ -50,6 +50,26 @@ export class Store {
     }
   }
 
+  /**
+   * Puts every buffer back as the constructor made it: values from `initial`, zeros elsewhere (after the
+   * generated loops ran once at compile time, see CompiledFunctional).
+   */
+  reset(initial: (slot: Slot) => unknown): void {
+    for (const slot of this.program.slots) {
+      if (slot.base !== slot.id || slot.kind === "other") continue;
+      const raw = initial(slot);
+      const value = this.buffers.value[slot.id];
+      if (value !== undefined) {
+        value.fill(0);
+        if (typeof raw === "number") value[0] = raw;
+        else if (raw instanceof NDArray) value.set(raw.data);
+      }
+      this.buffers.tangent[slot.id]?.fill(0);
+      this.buffers.adjoint[slot.id]?.fill(0);
+      this.buffers.hessian[slot.id]?.fill(0);
+    }
+  }
+
   /** The buffer of `channel` holding slot `k` (its base's). */
   buffer(channel: Channel, k: number): Float64Array | undefined {
     return this.buffers[channel][this.program.slots[k].base];

@@ -22,7 +22,7 @@ import {
   powerRule,
   subtractRule,
 } from "../ops/elementwise-rules.js";
-import { expInto, logInto, powScalarExponentRun } from "../ops/kernels/transcendental.js";
+import { expInto, logInto, powScalarExponentRun, scalarLog } from "../ops/kernels/transcendental.js";
 import type { Store } from "./buffers.js";
 import type { StepRunner } from "./fallback.js";
 import {
@@ -59,6 +59,12 @@ export interface GroupSource {
   readonly tangentForHessian: boolean;
   /** A row chain's tangent loop for the Hessian action: without the groups whose tangents it never reads. */
   readonly hessianTangent?: string;
+  /**
+   * A row chain's second-order loop with that tangent loop fused into it: per row, the tangent bodies (the
+   * same statements, in program order) and then the second-order bodies, which read the row's tangents
+   * from registers. Run in place of both when no later step reads the chain's outputs.
+   */
+  readonly secondWithTangents?: string;
 }
 
 /** Builds the source of one group. */
@@ -160,6 +166,21 @@ class GroupWriter {
     return this.accessWith(slot, strides);
   }
 
+  /**
+   * Whether a sum of a row-chain group adds up exactly the entries of one row (it reduces the row's trailing
+   * axes T and nothing else): its output has one entry per row, complete at the end of the group's row body.
+   */
+  private sumOfRow(m: Extract<Member, { kind: "sum" }>): boolean {
+    const row = this.row;
+    if (row === undefined || this.shape.length === row.split) return false;
+    const axes = new Set(m.params.axes);
+    return this.shape.every((n, d) => n === 1 || d >= row.split === axes.has(d));
+  }
+
+  /** Statements opening and closing the current loop's row body (a row sum's register, its store). */
+  private readonly rowHead: string[] = [];
+  private readonly rowTail: string[] = [];
+
   /** The access of a sum's output: stride 0 along the reduced axes. */
   private sumAccess(m: Extract<Member, { kind: "sum" }>): Access {
     if (this.shape.length === 0) return this.accessWith(m.out, []);
@@ -233,6 +254,32 @@ class GroupWriter {
    */
   private readonly logCache = new Map<Member, string>();
 
+  /**
+   * ln a of a power member at the current entry, as the rule takes it: `R.db(a, 1, 1)` is 1 * ln(a), the
+   * rule's own logarithm exactly (its db is z ln a); or the entry of the cache a kernel filled before the
+   * loop (see powerLogKernel).
+   */
+  private powerLn(m: Member, a: string, idx: IndexMap, prologue: string[]): string {
+    const cache = this.logKernel(m, prologue);
+    return cache === undefined ? `${this.rule(m)}.db(${a}, 1, 1)` : `${cache}[${idx.flat}]`;
+  }
+
+  /**
+   * The cache of ln a filled over the whole base by one kernel call before the loop (once per loop; see
+   * powerLogKernel): for a power whose exponent is recorded and whose base is read entry by entry from its
+   * own buffer; else undefined.
+   */
+  private logKernel(m: Member, prologue: string[]): string | undefined {
+    const kernel = powerLogKernel.table ? logInto : powerRuleLogInto;
+    if (m.kind !== "binary" || this.memberOfSlot.has(m.args[0])) return undefined;
+    if (this.access(m.args[0]).mode !== "flat") return undefined;
+    const cache = this.logCacheOf(m);
+    if (cache === undefined) return undefined;
+    const line = `${this.extern(kernel, "X")}(${this.buf("value", m.args[0])}, ${cache}, ${this.size});`;
+    if (!prologue.includes(line)) prologue.push(line);
+    return cache;
+  }
+
   private logCacheOf(m: Member): string | undefined {
     if (m.kind !== "binary" || m.rule !== powerRule || !this.active(m.args[1]) || this.size === 1)
       return undefined;
@@ -265,7 +312,7 @@ class GroupWriter {
     const strided = this.accesses.filter((a) => a.mode === "strided");
     if (strided.length === 0) {
       if (this.size === 1) return `{ const i = 0;\n${body({ flat: "0", strided: () => "0" })}}\n`;
-      return `for (let i = 0; i < ${this.size}; i++) {\n${body({ flat: "i", strided: () => "i" })}}\n`;
+      return `for (let i = 0; i < ${this.size}; i++) {\n${hoistReads(body({ flat: "i", strided: () => "i" }))}}\n`;
     }
     // collapse axes (size-1 axes dropped)
     const dims: { n: number; st: number[] }[] = [];
@@ -306,9 +353,9 @@ class GroupWriter {
         };
         inner += `{\n${body(idx)}}\n`;
       }
-      inner += `i += ${last.n};\n`;
+      inner = `${hoistReads(inner)}i += ${last.n};\n`;
     } else {
-      inner = `{\n${body({ flat: "i", strided: (id) => q(position.get(id) ?? 0, levels - 1) })}}\ni++;\n`;
+      inner = `{\n${hoistReads(body({ flat: "i", strided: (id) => q(position.get(id) ?? 0, levels - 1) }))}}\ni++;\n`;
     }
     return `let i = 0;\n${open}${inner}${close}`;
   }
@@ -335,6 +382,27 @@ class GroupWriter {
    * stride in the row.
    */
   private rowBody(row: RowShape, body: (idx: IndexMap) => string): string {
+    const head = this.rowHead.splice(0).join("");
+    const tail = this.rowTail.splice(0).join("");
+    return head + this.rowEntries(row, body) + tail;
+  }
+
+  /** The index expressions of a row's first entry (t = 0). */
+  private rowStart(): IndexMap {
+    if (this.row === undefined) throw new Error("internal: not a row body");
+    const counters = new Map(this.rowCounters(this.row).map((c) => [c.id, c]));
+    return {
+      flat: "i",
+      strided: (id) => {
+        const c = counters.get(id);
+        if (c === undefined) throw new Error("internal: no row counter");
+        return rowPosition(c, "0");
+      },
+    };
+  }
+
+  /** The entries of one row of the group (see rowBody). */
+  private rowEntries(row: RowShape, body: (idx: IndexMap) => string): string {
     if (this.shape.length === row.split) {
       if (this.accesses.some((a) => a.mode === "strided")) throw new Error("internal: a strided row access");
       const code = body({ flat: "r", strided: () => "r" });
@@ -344,7 +412,7 @@ class GroupWriter {
     const at = (id: number, step: (inner: number) => string) => {
       const c = counters.get(id);
       if (c === undefined) throw new Error("internal: no row counter");
-      return `(${c.name} + ${step(c.inner)})`;
+      return rowPosition(c, step(c.inner));
     };
     if (row.inner <= 4) {
       let code = "";
@@ -616,6 +684,7 @@ class GroupWriter {
     epilogue: string[],
   ): (j: number, idx: IndexMap) => string {
     const names = new Map<number, string>();
+    const rows = new Map<number, string>();
     this.group.members.forEach((m, j) => {
       if (m.kind !== "sum") return;
       const a = this.sumAccess(m);
@@ -626,10 +695,16 @@ class GroupWriter {
         prologue.push(`let ${name} = 0;`);
         epilogue.push(`${buffer}[0] = ${name};`);
         names.set(j, name);
+      } else if (this.sumOfRow(m)) {
+        // the sum of a row's entries: a register from 0 (the same additions), stored once at the row's end
+        const name = this.fresh("rs");
+        this.rowHead.push(`let ${name} = 0;\n`);
+        this.rowTail.push(`${buffer}[${this.index(a, this.rowStart())}] = ${name};\n`);
+        rows.set(j, name);
       } else prologue.push(`${buffer}.fill(0);`);
     });
     return (j, idx) => {
-      const name = names.get(j);
+      const name = names.get(j) ?? rows.get(j);
       if (name !== undefined) return name;
       const m = this.group.members[j];
       if (m.kind !== "sum") throw new Error("internal: not a sum");
@@ -680,7 +755,10 @@ class GroupWriter {
         if (cache !== undefined) this.tangentForHessian = true;
         if (cache !== undefined && m.kind === "binary") {
           // the tangent's f_b takes ln a: kept for the second-order loop that follows in a Hessian action
-          code += `const L${j} = Math.log(${this.valueOf(m.args[0], idx, prologue)});\n${cache}[${idx.flat}] = L${j};\n`;
+          const a = this.valueOf(m.args[0], idx, prologue);
+          const ln = this.powerLn(m, a, idx, prologue);
+          code += `const L${j} = ${ln};\n`;
+          if (ln !== `${cache}[${idx.flat}]`) code += `${cache}[${idx.flat}] = L${j};\n`;
           this.powerLog = `L${j}`;
         }
         code += `const d${j} = ${this.tangentExpr(m, j, idx, prologue)};\n`;
@@ -759,7 +837,10 @@ class GroupWriter {
           const ga = this.fresh("g");
           const gb = this.fresh("g");
           if (this.active(ka)) code += `const ${ga} = ${this.partial(m, "da", a, b, z)} * b${j};\n`;
+          const cache = m.rule === powerRule && this.active(kb) ? this.logKernel(m, prologue) : undefined;
+          if (cache !== undefined) this.powerLog = `${cache}[${idx.flat}]`;
           if (this.active(kb)) code += `const ${gb} = ${this.partial(m, "db", a, b, z)} * b${j};\n`;
+          this.powerLog = undefined;
           code += this.addTo("adjoint", ka, ga, idx, acc, `${j}:0`);
           code += this.addTo("adjoint", kb, gb, idx, acc, `${j}:1`);
         } else {
@@ -871,7 +952,7 @@ class GroupWriter {
       // ln a once per entry (as the power's second-order loop takes it), kept by the tangent loop
       const log = this.fresh("L");
       const cached = this.logCache.get(m);
-      code += `const ${log} = ${cached === undefined ? `Math.log(${a})` : `${cached}[${idx.flat}]`};\n`;
+      code += `const ${log} = ${cached === undefined ? this.powerLn(m, a, idx, prologue) : `${cached}[${idx.flat}]`};\n`;
       this.powerLog = log;
     }
     // the cross term enters ahat with bdot and bhat with adot only: skipped where neither is needed
@@ -925,6 +1006,28 @@ class GroupWriter {
       tangentForHessian: this.tangentForHessian,
     };
   }
+}
+
+/** A value where the table logarithm and V8's `Math.log` differ (2 ulp apart). */
+const LOG_PROBE = 2.8706161938607693;
+
+/**
+ * How the generated loops take a power's ln a where its base is read entry by entry from its own buffer:
+ * by one kernel call over the whole base before the loop, into a cache the loop reads (measured: the Hessian
+ * action's fused loop about 8% faster with the logarithm's calls out of it, the gradient the same). The
+ * kernel is `logInto` when the power rule's logarithm is the table logarithm (`scalarLog`, whose entries
+ * `logInto` reproduces bit for bit; recognised where it and `Math.log` differ, and fast where the kernel is),
+ * else the rule's own logarithm entry by entry (powerRuleLogInto). `table` is writable for tests.
+ */
+export const powerLogKernel = {
+  table:
+    powerRule.db(LOG_PROBE, 1, 1) === scalarLog(LOG_PROBE) && scalarLog(LOG_PROBE) !== Math.log(LOG_PROBE),
+};
+
+/** out[i] = ln x[i] for i < n as the power rule takes it (its db at z = 1): the rule's log over an array. */
+function powerRuleLogInto(x: Float64Array, out: Float64Array, n: number): void {
+  const db = powerRule.db;
+  for (let i = 0; i < n; i++) out[i] = db(x[i], 1, 1);
 }
 
 /** Stands for the row body in a loop's source while a row chain's parts are cut apart. */
@@ -1239,6 +1342,7 @@ export function chainSource(
     adjoint: declare("ra"),
     second: declare("ra") + declare("rh"),
   };
+  const kept = parts.filter((p) => p.tangentForHessian);
   const loop = (name: LoopName, reverse: boolean, kept = parts) => {
     const inOrder = kept.map((p) => p[name]);
     return rowLoop(reverse ? [...inOrder].reverse() : inOrder, row, counters, heads[name]);
@@ -1251,11 +1355,19 @@ export function chainSource(
     adjoint: loop("adjoint", true),
     second: loop("second", true),
     tangentForHessian: parts.some((p) => p.tangentForHessian),
-    hessianTangent: loop(
-      "tangent",
-      false,
-      parts.filter((p) => p.tangentForHessian),
-    ),
+    hessianTangent: loop("tangent", false, kept),
+    ...(kept.length === 0
+      ? {}
+      : {
+          secondWithTangents: withoutDeadStores(
+            rowLoop(
+              [...kept.map((p) => p.tangent), ...[...parts].reverse().map((p) => p.second)],
+              row,
+              counters,
+              heads.second,
+            ),
+          ),
+        }),
   };
 }
 
@@ -1285,9 +1397,10 @@ function rowLoop(
     .filter((code) => code !== "")
     .join("\n");
   if (order.every((p) => p.kernels.length === 0)) {
+    const body = hoistReads(order.map((p) => p.row).join(""));
     return (
       `${reads}${before}let i = 0;\n` +
-      `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${head}${order.map((p) => p.row).join("")}` +
+      `for (let r = 0${init}; r < ${row.rows}; r++${step}) {\n${head}${body}` +
       `i += ${row.inner};\n}\n${after}\n`
     );
   }
@@ -1296,7 +1409,7 @@ function rowLoop(
   const flush = () => {
     if (rows === "") return;
     const from = counters.map((c) => `, ${c.name} = r0 * ${c.outer}`).join("");
-    tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${head}${rows}}\n`;
+    tile += `for (let r = r0${from}; r < r1; r++${step}) {\nconst i = r * ${row.inner};\n${head}${hoistReads(rows)}}\n`;
     rows = "";
   };
   for (const p of order) {
@@ -1309,6 +1422,119 @@ function rowLoop(
     `${reads}${before}for (let r0 = 0; r0 < ${row.rows}; r0 += ${TILE_ROWS}) {\n` +
     `const r1 = Math.min(r0 + ${TILE_ROWS}, ${row.rows});\n${tile}}\n${after}\n`
   );
+}
+
+/**
+ * The position of a strided access in a row: its row counter plus `offset`; a counter stepping by 1 per row
+ * is the row index r itself, written so (the same entry is then the same text wherever it is read).
+ */
+function rowPosition(counter: { name: string; outer: number }, offset: string): string {
+  const base = counter.outer === 1 ? "r" : counter.name;
+  return offset === "0" && base === "r" ? "r" : `(${base} + ${offset})`;
+}
+
+/** A read of a buffer entry in generated code: buffer name and index expression. */
+const BUFFER_READ = /\b([A-Z]\d+)\[([^[\]]*)\]/g;
+/** A write (or a fill) of a buffer in generated code. */
+const BUFFER_WRITE = /\b([A-Z]\d+)(?:\[[^[\]]*\] \+?=(?!=)|\.fill\()/g;
+/** A statement writing one buffer entry: buffer, index, operator, right-hand side. */
+const WRITE_STATEMENT = /^([A-Z]\d+)\[([^[\]]*)\] (\+?=) (.*);$/;
+
+/** An index expression as (variable, constant offset) when it has that form: `r`, `(i + 3)`, `0`. */
+function offsetForm(index: string): [string, number] | undefined {
+  const text = index.replace(/\s/g, "");
+  const match = /^\(?([a-z]\w*)?(?:\+?(\d+))?\)?$/.exec(text);
+  if (match === null || (match[1] === undefined && match[2] === undefined)) return undefined;
+  return [match[1] ?? "", Number(match[2] ?? 0)];
+}
+
+/** Whether two index expressions of one row are different entries for certain (same variable, offsets). */
+function distinct(a: string, b: string): boolean {
+  const x = offsetForm(a);
+  const y = offsetForm(b);
+  return x !== undefined && y !== undefined && x[0] === y[0] && x[1] !== y[1];
+}
+
+/**
+ * A row body with its buffer traffic kept in registers where the numbers cannot change:
+ * - each entry read from a value, tangent or log-cache buffer the row does not write is loaded once, at the
+ *   start of the row (the bodies of a row read the same entries again and again: an operand in the value,
+ *   the partials and the adjoint of each member);
+ * - a buffer entry the row writes and reads again later in the row (a sum then read by the next group, an
+ *   adjoint assigned and then added to) is read from the register holding what was stored, as long as no
+ *   write in between may hit the same entry.
+ * The compiler cannot do either by itself across the stores to other typed arrays in between. Reads indexed
+ * by an inner loop's `t`, and any forwarding in a row with an inner loop, are left as they are.
+ */
+function hoistReads(body: string): string {
+  const written = new Set([...body.matchAll(BUFFER_WRITE)].map((m) => m[1]));
+  const inner = body.includes("for (");
+  const names = new Map<string, string>();
+  const loads: string[] = [];
+  /** Per written buffer: index text -> the register holding the entry's last stored value. */
+  const known = new Map<string, Map<string, string>>();
+  let registers = 0;
+  const readsIn = (code: string) =>
+    code.replace(BUFFER_READ, (read: string, buffer: string, index: string) => {
+      if (written.has(buffer)) return inner ? read : (known.get(buffer)?.get(index) ?? read);
+      if (!/^[VTC]/.test(buffer) || /\bt\b/.test(index)) return read;
+      const key = `${buffer}[${index.replace(/[()\s]/g, "")}]`;
+      let name = names.get(key);
+      if (name === undefined) {
+        name = `ld${names.size}`;
+        names.set(key, name);
+        loads.push(`const ${name} = ${read};\n`);
+      }
+      return name;
+    });
+  const lines = body.split("\n").map((line) => {
+    const write = WRITE_STATEMENT.exec(line);
+    if (write === null || inner) return readsIn(line);
+    const [, buffer, index, op, rhs] = write;
+    const value = op === "=" ? readsIn(rhs) : `${readsIn(`${buffer}[${index}]`)} + (${readsIn(rhs)})`;
+    const entries = known.get(buffer) ?? new Map<string, string>();
+    for (const other of [...entries.keys()]) if (!distinct(other, index)) entries.delete(other);
+    const register = `fw${registers++}`;
+    entries.set(index, register);
+    known.set(buffer, entries);
+    return `${buffer}[${index}] = (${register} = ${value});`;
+  });
+  const declared =
+    registers === 0 ? "" : `let ${Array.from({ length: registers }, (_, k) => `fw${k}`).join(", ")};\n`;
+  return loads.join("") + declared + lines.join("\n");
+}
+
+/** A store of a tangent or log-cache entry whose value a register also holds (see hoistReads). */
+const FORWARDED_STORE = /^([TC]\d+)\[[^[\]]*\] = \((fw\d+ = .*)\);$/;
+
+/**
+ * The fused tangent and second-order loop without the stores of tangents and logs that nothing reads from
+ * memory: a buffer whose every appearance in the loop is such a store, each of its entries read back from
+ * the register (the loop runs only when no later step reads the chain's outputs, and the buffers are the
+ * chain's own, so no other loop of the Hessian action reads them; `tlm` fills them again itself).
+ */
+function withoutDeadStores(loop: string): string {
+  const lines = loop.split("\n");
+  const stores = new Map<string, number>();
+  for (const line of lines) {
+    const match = FORWARDED_STORE.exec(line);
+    if (match !== null) stores.set(match[1], (stores.get(match[1]) ?? 0) + 1);
+  }
+  // the buffer's name appears in these stores only, and in its declaration (a log cache is bound by name)
+  const appearances = (buffer: string) => loop.match(new RegExp(`\\b${buffer}\\b`, "g"))?.length ?? 0;
+  const declared = (buffer: string) => (loop.includes(`const ${buffer} = `) ? 1 : 0);
+  const dead = new Set(
+    [...stores]
+      .filter(([buffer, count]) => appearances(buffer) === count + declared(buffer))
+      .map(([buffer]) => buffer),
+  );
+  return lines
+    .filter((line) => !/^const ([TC]\d+) = /.test(line) || !dead.has(line.slice(6, line.indexOf(" ", 6))))
+    .map((line) => {
+      const match = FORWARDED_STORE.exec(line);
+      return match !== null && dead.has(match[1]) ? `${match[2]};` : line;
+    })
+    .join("\n");
 }
 
 /**
@@ -1360,19 +1586,26 @@ export function chainRegisters(program: Program, groups: readonly GroupStep[], r
 /** The runner of generated source. */
 function runnerOf(s: GroupSource): GroupRunner {
   const hessianTangent = s.hessianTangent === undefined ? "" : `hessianTangent() {\n${s.hessianTangent}},\n`;
+  const fused =
+    s.secondWithTangents === undefined ? "" : `secondWithTangents() {\n${s.secondWithTangents}},\n`;
   const body =
     `"use strict";\nreturn {\nforward() {\n${s.forward}},\ntangent() {\n${s.tangent}},\n` +
-    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n${hessianTangent}};`;
+    `adjoint() {\n${s.adjoint}},\nsecond() {\n${s.second}},\n${hessianTangent}${fused}};`;
   const make = new Function(...s.names, body);
   const runner: unknown = make(...s.values);
   if (!isRunner(runner)) throw new Error("internal: the generated group is not a runner");
   const { forward, tangent, adjoint, second } = runner;
   const result: GroupRunner = { forward, tangent, adjoint, second, tangentForHessian: s.tangentForHessian };
+  let full: GroupRunner = result;
   if ("hessianTangent" in runner && typeof runner.hessianTangent === "function") {
     const hessian = runner.hessianTangent;
-    return { ...result, hessianTangent: () => hessian() };
+    full = { ...full, hessianTangent: () => hessian() };
   }
-  return result;
+  if ("secondWithTangents" in runner && typeof runner.secondWithTangents === "function") {
+    const fusedLoop = runner.secondWithTangents;
+    full = { ...full, secondWithTangents: () => fusedLoop() };
+  }
+  return full;
 }
 
 function isRunner(value: unknown): value is StepRunner {

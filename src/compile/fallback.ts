@@ -21,6 +21,11 @@ export interface StepRunner {
   second(): void;
   /** The tangent loop a Hessian action runs instead of `tangent` (when it can skip part of it). */
   readonly hessianTangent?: () => void;
+  /**
+   * The second-order pass with this step's Hessian-action tangent pass fused into it (run instead of both
+   * when no later step reads this step's outputs).
+   */
+  readonly secondWithTangents?: () => void;
 }
 
 /**

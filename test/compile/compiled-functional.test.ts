@@ -7,6 +7,7 @@ import {
   compileFunctional,
   InvalidArgumentError,
   NDArray,
+  NonFiniteValueError,
   np,
   pointMap,
   ReducedFunctional,
@@ -252,6 +253,52 @@ describe("compileFunctional", () => {
     expect(compareModes(rf, compiled, [point], [direction]).worst).toBeLessThanOrEqual(1e-14);
   });
 
+  it("gives the uncompiled Hessian action whether or not a later block reads a row chain's outputs", () => {
+    // f = mu g is the end of a row chain; alone, the chain's tangents run inside its second-order loop; read by
+    // a matmul after it, they run before the matmul's second-order pass needs them
+    const rng = np.random.default_rng(11);
+    const g = rng.normal(0, 1, [40, 2]);
+    const p = new AdjFloat(3.1);
+    const f = (x: NDArray, q: AdjFloat) => {
+      const mu = np.power(np.add(np.sum(np.multiply(x, x), 1), 1e-12), np.divide(np.subtract(q, 2), 2));
+      return np.multiply(np.reshape(mu, [40, 1]), x);
+    };
+    for (const objective of [
+      (x: NDArray, q: AdjFloat) => np.sum(np.power(f(x, q), 2)),
+      (x: NDArray, q: AdjFloat) => np.sum(np.matmul(np.transpose(f(x, q)), f(x, q))),
+    ]) {
+      const tape = new Tape();
+      const J = withTape(tape, () => objective(g, p));
+      const rf = new ReducedFunctional(J, [new Control(g), new Control(p)], { tape });
+      const compiled = compileFunctional(rf);
+      for (let k = 0; k < 2; k++) {
+        const point: [NDArray, number] = [rng.normal(0, 1, [40, 2]), 2.7 + 0.3 * k];
+        const direction: [NDArray, number] = [rng.normal(0, 1, [40, 2]), 0.4];
+        expect(compiled.evaluate(point)).toBe(rf.evaluate(point));
+        const [hg, hp] = compiled.hessian(direction);
+        const [ug, up] = rf.hessian(direction);
+        expect(relativeError(hg, ug)).toBeLessThanOrEqual(1e-14);
+        expect(relativeError(hp, up)).toBeLessThanOrEqual(1e-14);
+        // the tangents stay right for a following TLM and Hessian action at the same point
+        expect(compiled.tlm(direction)).toBe(rf.tlm(direction));
+        expect(identical(compiled.hessian(direction)[0], hg)).toBe(true);
+      }
+    }
+  });
+
+  it("starts at the tape's values, derivatives included (its loops ran once at compile time, then reset)", () => {
+    const { rf } = fluxFunctional(30, 12);
+    const [J] = entries(rf.functional);
+    const [ug, up] = rf.derivative();
+    const [hg, hp] = rf.hessian([np.ones([30, 2]), 0.5]);
+    const compiled = compileFunctional(rf);
+    expect(compiled.value()).toBe(J);
+    const [dg, dp] = compiled.derivative();
+    expect(identical(dg, ug) && identical(dp, up)).toBe(true);
+    const [cg, cp] = compiled.hessian([np.ones([30, 2]), 0.5]);
+    expect(identical(cg, hg) && identical(cp, hp)).toBe(true);
+  });
+
   it("returns fresh arrays that later calls never write", () => {
     const { rf, rng } = fluxFunctional(20, 6);
     const compiled = compileFunctional(rf);
@@ -261,6 +308,30 @@ describe("compileFunctional", () => {
     compiled.derivative();
     compiled.hessian([rng.normal(0, 1, [20, 2]), 1]);
     expect(Array.from(dg.data)).toEqual(Array.from(copy));
+  });
+
+  it("refuses derivatives at a non-finite control value or result, checked again after each evaluate", () => {
+    const tape = new Tape();
+    const x = np.array([0.5, 1.5, 2.5, 3.5, 4.5]);
+    const J = withTape(tape, () => np.sum(np.multiply(np.sqrt(x), np.minimum(x, 10))));
+    const compiled = compileFunctional(new ReducedFunctional(J, new Control(x), { tape }));
+    compiled.evaluate(np.array([1, 2, 3, 4, 5]));
+    const first = compiled.derivative();
+    // a non-finite entry in any position (the check runs in groups of four and a remainder)
+    for (let k = 0; k < 5; k++) {
+      const bad = np.array([1, 2, 3, 4, 5]);
+      bad.data[k] = k % 2 === 0 ? Number.NaN : Number.POSITIVE_INFINITY;
+      compiled.evaluate(bad);
+      expect(() => compiled.derivative()).toThrow(NonFiniteValueError);
+      expect(() => compiled.hessian(np.ones([5]))).toThrow(/control 0 holds a non-finite value/);
+    }
+    // a finite point again: the earlier verdict is not reused
+    compiled.evaluate(np.array([1, 2, 3, 4, 5]));
+    expect(Array.from(compiled.derivative().data)).toEqual(Array.from(first.data));
+    expect(Array.from(compiled.derivative().data)).toEqual(Array.from(first.data));
+    // sqrt at 0: finite control and value, infinite derivative
+    compiled.evaluate(np.array([0, 2, 3, 4, 5]));
+    expect(() => compiled.derivative()).toThrow(/the derivative is not finite/);
   });
 
   it("honours scale, derivativeComponents and the callbacks of the ReducedFunctional", () => {

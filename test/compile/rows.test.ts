@@ -10,9 +10,15 @@ import {
 } from "tsadjoint";
 import { describe, expect, it } from "vitest";
 import { Store } from "../../src/compile/buffers.js";
-import { chainRegisters, chainSource, reverseAssignments } from "../../src/compile/codegen.js";
+import {
+  chainRegisters,
+  chainSource,
+  powerLogKernel,
+  reverseAssignments,
+} from "../../src/compile/codegen.js";
 import { buildProgram, type GroupStep } from "../../src/compile/program.js";
 import { collapsedStride, rowChains } from "../../src/compile/rows.js";
+import { logInto } from "../../src/ops/kernels/transcendental.js";
 import { findPath } from "../../src/tape/sweeps.js";
 
 type Objective = (g: NDArray, p: AdjFloat) => NDArray;
@@ -147,7 +153,81 @@ describe("chainSource", () => {
     expect(source.tangent).toContain(functional);
     expect(source.hessianTangent).toBeDefined();
     expect(source.hessianTangent).not.toContain(functional);
+    // a row reads each entry of a buffer it does not write once, at its start; written buffers in place
+    const g = `V${program.slots[program.controls[0]].base}`;
+    for (const text of [source.tangent, source.adjoint, source.second]) {
+      expect(text).toMatch(new RegExp(`const ld\\d+ = ${g}\\[\\(i \\+ 0\\)\\];`));
+      expect(text.match(new RegExp(`\\b${g}\\[`, "g"))).toHaveLength(row.inner);
+    }
+    expect(source.tangent).toMatch(/\bT\d+\[r\] = /);
+    // |g|^2, a sum over each row's entries, adds up in a register stored once per row (no cleared buffer)
+    const s = program.slots.find((slot) => slot.producer !== undefined && slot.shape.length === 1);
+    if (s === undefined) throw new Error("no [n] slot");
+    for (const [text, channel] of [
+      [source.forward, "V"],
+      [source.tangent, "T"],
+    ]) {
+      expect(text).not.toContain(".fill(0)");
+      expect(text).toMatch(
+        new RegExp(
+          `let (rs\\w+) = 0;[\\s\\S]*\\1 \\+= [\\s\\S]*${channel}${s.base}\\[r\\] = \\(fw\\d+ = \\1\\);`,
+        ),
+      );
+    }
+    // what a row stores and reads again (|g|^2 + 1e-12 reads |g|^2; g's adjoint is assigned, then added to)
+    // comes from the register holding the stored value, not from memory
+    expect(source.forward).toMatch(/V\d+\[r\] = \((fw\d+) = rs\w+\);\n[\s\S]*const v0 = \1 \+ 1e-12;/);
+    const a = g.replace("V", "A");
+    expect(source.adjoint).toMatch(
+      new RegExp(
+        `${a}\\[\\(i \\+ 0\\)\\] = \\((fw\\d+) = [\\s\\S]*${a}\\[\\(i \\+ 0\\)\\] = \\(fw\\d+ = \\1 \\+ `,
+      ),
+    );
+    // the Hessian action's tangents fused into the second-order loop: each row's tangents stay in registers
+    // (nothing reads them from memory), while the separate tangent loop stores them; ln a comes from one
+    // kernel call before either loop, into a cache the loop reads
+    const fused = source.secondWithTangents ?? "";
+    expect(fused.match(/for \(let r = 0/g)).toHaveLength(1);
+    for (const base of [s.base, ...registers]) {
+      expect(source.hessianTangent).toMatch(new RegExp(`\\bT${base}\\[r\\] = `));
+      expect(fused).not.toMatch(new RegExp(`\\bT${base}\\b`));
+    }
+    expect(source.hessianTangent).toMatch(/X\d+\(V\d+, C\d+, 2500\);/);
+    expect(fused).not.toMatch(/\bC\d+\[[^\]]*\] = /);
+    expect(fused).not.toContain(functional);
     expectSame(rf, [2500, 2], 5, 0);
+  });
+
+  it("takes the power's ln a by one kernel call over the whole base before a loop: the rule's log, or logInto", () => {
+    const { rf, program, store } = recorded([600, 2], 8, flux);
+    const [chain] = rowChains(program).filter((c) => c.row !== undefined);
+    const row = chain.row;
+    if (row === undefined) throw new Error("no chain");
+    const groups = chain.steps.filter((s): s is GroupStep => s.kind === "group");
+    const sourceOf = () => chainSource(program, groups, row, store, reverseAssignments(program));
+    const saved = powerLogKernel.table;
+    try {
+      for (const table of [false, true]) {
+        powerLogKernel.table = table;
+        const source = sourceOf();
+        // one kernel call before the tangent, the adjoint and the fused loops, no logarithm per entry
+        for (const text of [source.tangent, source.adjoint, source.secondWithTangents ?? ""]) {
+          expect(text).toMatch(/X\d+\(V\d+, C\d+, 600\);/);
+          expect(text).not.toMatch(/\.db\(|Math\.log/);
+        }
+        // the second-order loop after the tangent loop reads the tangent loop's cache
+        expect(source.second).not.toMatch(/X\d+\(V\d+, C\d+/);
+        expect(source.values.includes(logInto)).toBe(table);
+      }
+      // the rule's own logarithm (Math.log today): bit for bit
+      powerLogKernel.table = false;
+      expectSame(rf, [600, 2], 9, 0);
+      // the table log differs from Math.log in the last bit for a few entries
+      powerLogKernel.table = true;
+      expectSame(rf, [600, 2], 9, 1e-14);
+    } finally {
+      powerLogKernel.table = saved;
+    }
   });
 
   it("loops over rows of more than 4 entries and over several trailing axes, to 1e-14 of the uncompiled path", () => {
