@@ -997,7 +997,8 @@ export interface SecondOrderLoop {
  * The adjoint and second-order adjoint of a binary rule in one pass over the grid, entry by entry:
  * adjA = f_a zbar, adjB = f_b zbar, outA = f_a zhat + zbar (f_aa adot + f_ab bdot),
  * outB = f_b zhat + zbar (f_ab adot + f_bb bdot), each written per output entry or summed straight into its
- * operand's shape. Multiply and power have inline formulas (power takes ln a once per entry, block by block with the batch kernel).
+ * operand's shape. Multiply and power have inline formulas (power takes ln a once per entry, block by block
+ * with the batch kernel).
  *
  * @example
  * secondOrderInto(multiplyRule, a, b, z, loop, grid);
