@@ -31,7 +31,61 @@ import {
   tanhRule,
   type UnaryRule,
 } from "./elementwise-rules.js";
-import { expInto, logInto, powRun, powScalarExponentRun } from "./kernels/transcendental.js";
+import {
+  expInto,
+  logInto,
+  logRun,
+  powRun,
+  powScalarExponentRun,
+  scalarLog,
+} from "./kernels/transcendental.js";
+
+// ---------------------------------------------------------------------------------------------------------
+// ln a of the power loops: the power rule's logarithm is the table logarithm (`scalarLog`), whose entries the
+// batch kernel `logRun` reproduces bit for bit; so the loops take ln a for a block of entries with one kernel
+// call (WebAssembly SIMD where available, about half the time of `Math.log` an entry), then do the block's
+// arithmetic reading it, in the rule's operation order.
+
+/** Entries per block of logarithms (the kernel's own chunk: its copies stay in cache). */
+const LOG_BLOCK = 2048;
+/** ln a of the current block (shared by the power loops, which never run inside one another). */
+const blockLogs = new Float64Array(LOG_BLOCK);
+/** The current block's bases gathered along a grid walk that does not read them contiguously. */
+const blockBases = new Float64Array(LOG_BLOCK);
+
+/**
+ * blockLogs[k] = ln a (the power rule's logarithm) for the m <= LOG_BLOCK entries of a grid walk from a[ia]
+ * with t entries of the current row done: one kernel call on a contiguous run, one scalarLog for a base
+ * broadcast over the block, else one kernel call on the bases gathered along the walk.
+ */
+function walkLogs(
+  a: Float64Array,
+  ia: number,
+  t: number,
+  inner: number,
+  aInner: number,
+  aWrap: number,
+  m: number,
+): Float64Array {
+  if (aInner === 1 && t + m <= inner) {
+    logRun(a, ia, blockLogs, 0, m);
+    return blockLogs;
+  }
+  if (aInner === 0 && t + m <= inner) {
+    // one base for the whole block (a broadcast value): its logarithm once (scalarLog: logRun's entries)
+    blockLogs.fill(scalarLog(a[ia]), 0, m);
+    return blockLogs;
+  }
+  for (let k = 0; k < m; k++) {
+    blockBases[k] = a[ia];
+    if (++t === inner) {
+      t = 0;
+      ia += aWrap;
+    } else ia += aInner;
+  }
+  logRun(blockBases, 0, blockLogs, 0, m);
+  return blockLogs;
+}
 
 /**
  * z[i] = f(a[i * sa], b[i * sb]) for i < n.
@@ -376,6 +430,10 @@ export function partialTimesInto(
     powerTlmFirstScalarExponent(out, a, b[g.b0], z, s, g.n);
     return;
   }
+  if (power && wrt === 1) {
+    powerTlmSecond(out, a, z, s, g);
+    return;
+  }
   const partial = wrt === 0 ? rule.da : rule.db;
   for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
     const x = a[ia];
@@ -383,10 +441,8 @@ export function partialTimesInto(
     const zi = z[i];
     const si = s[wrt === 0 ? ia : ib];
     let value: number;
-    if (power) {
-      if (wrt === 0) value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * si;
-      else value = (zi === 0 ? 0 : zi * Math.log(x)) * si;
-    } else value = partial(x, e, zi) * si;
+    if (power) value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * si;
+    else value = partial(x, e, zi) * si;
     out[i] = value;
     if (++t === inner) {
       t = 0;
@@ -395,6 +451,28 @@ export function partialTimesInto(
     } else {
       ia += aInner;
       ib += bInner;
+    }
+  }
+}
+
+/** partialTimesInto of power with respect to its exponent: out[i] = a^b ln(a) bdot, ln a block by block. */
+function powerTlmSecond(out: Float64Array, a: Float64Array, z: Float64Array, s: Float64Array, g: Grid): void {
+  const { inner, aInner, aWrap, bInner, bWrap } = g;
+  const end = g.o0 + g.n;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; ) {
+    const m = Math.min(LOG_BLOCK, end - i);
+    const logs = walkLogs(a, ia, t, inner, aInner, aWrap, m);
+    for (let k = 0; k < m; k++, i++) {
+      const zi = z[i];
+      out[i] = (zi === 0 ? 0 : zi * logs[k]) * s[ib];
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
     }
   }
 }
@@ -470,20 +548,24 @@ function powerTlmBoth(
     powerTlmBothScalarExponent(out, a, b[g.b0], z, ad, bd[g.b0], g.n);
     return;
   }
-  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
-    const x = a[ia];
-    const e = b[ib];
-    const zi = z[i];
-    out[i] =
-      (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * ad[ia] +
-      (zi === 0 ? 0 : zi * Math.log(x)) * bd[ib];
-    if (++t === inner) {
-      t = 0;
-      ia += aWrap;
-      ib += bWrap;
-    } else {
-      ia += aInner;
-      ib += bInner;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; ) {
+    const m = Math.min(LOG_BLOCK, end - i);
+    const logs = walkLogs(a, ia, t, inner, aInner, aWrap, m);
+    for (let k = 0; k < m; k++, i++) {
+      const x = a[ia];
+      const e = b[ib];
+      const zi = z[i];
+      out[i] =
+        (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * ad[ia] +
+        (zi === 0 ? 0 : zi * logs[k]) * bd[ib];
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
     }
   }
 }
@@ -491,7 +573,7 @@ function powerTlmBoth(
 /**
  * ln a of the powers whose tangent took it in a tangent-linear sweep that a second-order sweep follows
  * (see sweep-clock), keyed by the base's entries (arrays are immutable): the second-order loop takes it
- * (the same Math.log values) instead of taking the logarithms again; released with the base array.
+ * (the same values) instead of taking the logarithms again; released with the base array.
  */
 const powerLogs = new WeakMap<Float64Array, { logs: Float64Array; tick: number }>();
 
@@ -525,21 +607,26 @@ function powerTlmBothScalarExponent(
   const tick = tangentSweepTick();
   if (tick >= 0) {
     const logs = new Float64Array(n);
+    logInto(a, logs, n);
     for (let i = 0; i < n; i++) {
       const x = a[i];
       const zi = z[i];
-      const log = Math.log(x);
-      logs[i] = log;
-      out[i] = (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] + (zi === 0 ? 0 : zi * log) * bdi;
+      out[i] =
+        (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] + (zi === 0 ? 0 : zi * logs[i]) * bdi;
     }
     powerLogs.set(a, { logs, tick });
     return;
   }
-  for (let i = 0; i < n; i++) {
-    const x = a[i];
-    const zi = z[i];
-    out[i] =
-      (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] + (zi === 0 ? 0 : zi * Math.log(x)) * bdi;
+  for (let i0 = 0; i0 < n; i0 += LOG_BLOCK) {
+    const stop = Math.min(n, i0 + LOG_BLOCK);
+    logRun(a, i0, blockLogs, 0, stop - i0);
+    for (let i = i0; i < stop; i++) {
+      const x = a[i];
+      const zi = z[i];
+      out[i] =
+        (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] +
+        (zi === 0 ? 0 : zi * blockLogs[i - i0]) * bdi;
+    }
   }
 }
 
@@ -754,28 +841,32 @@ function powerAdjoint(
     powerScalarExponentAdjoint(a, g.a0, b[g.b0], z, zbar, g.o0, end, outA, outB, g.b0);
     return;
   }
-  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
-    const w = zbar[i];
-    const x = a[ia];
-    const zi = z[i];
-    if (outA !== undefined) {
-      const e = b[ib];
-      const value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * w;
-      if (reduceA) outA[ia] += value;
-      else outA[i] = value;
-    }
-    if (outB !== undefined) {
-      const value = (zi === 0 ? 0 : zi * Math.log(x)) * w;
-      if (reduceB) outB[ib] += value;
-      else outB[i] = value;
-    }
-    if (++t === inner) {
-      t = 0;
-      ia += aWrap;
-      ib += bWrap;
-    } else {
-      ia += aInner;
-      ib += bInner;
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; ) {
+    const m = Math.min(LOG_BLOCK, end - i);
+    const logs = outB === undefined ? blockLogs : walkLogs(a, ia, t, inner, aInner, aWrap, m);
+    for (let k = 0; k < m; k++, i++) {
+      const w = zbar[i];
+      const x = a[ia];
+      const zi = z[i];
+      if (outA !== undefined) {
+        const e = b[ib];
+        const value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * w;
+        if (reduceA) outA[ia] += value;
+        else outA[i] = value;
+      }
+      if (outB !== undefined) {
+        const value = (zi === 0 ? 0 : zi * logs[k]) * w;
+        if (reduceB) outB[ib] += value;
+        else outB[i] = value;
+      }
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
     }
   }
 }
@@ -800,12 +891,16 @@ function powerScalarExponentAdjoint(
     // both in one pass (the division and the logarithm overlap)
     const em1 = e - 1;
     let sum = outB[jb];
-    for (let i = o0, ia = a0; i < end; i++, ia++) {
-      const x = a[ia];
-      const zi = z[i];
-      const w = zbar[i];
-      outA[i] = (x === 0 ? e * x ** em1 : (e * zi) / x) * w;
-      sum += (zi === 0 ? 0 : zi * Math.log(x)) * w;
+    for (let i0 = o0; i0 < end; i0 += LOG_BLOCK) {
+      const stop = Math.min(end, i0 + LOG_BLOCK);
+      logRun(a, a0 + (i0 - o0), blockLogs, 0, stop - i0);
+      for (let i = i0, ia = a0 + (i0 - o0); i < stop; i++, ia++) {
+        const x = a[ia];
+        const zi = z[i];
+        const w = zbar[i];
+        outA[i] = (x === 0 ? e * x ** em1 : (e * zi) / x) * w;
+        sum += (zi === 0 ? 0 : zi * blockLogs[i - i0]) * w;
+      }
     }
     outB[jb] = sum;
     return;
@@ -822,9 +917,13 @@ function powerScalarExponentAdjoint(
   }
   if (outB !== undefined) {
     let sum = outB[jb];
-    for (let i = o0, ia = a0; i < end; i++, ia++) {
-      const zi = z[i];
-      sum += (zi === 0 ? 0 : zi * Math.log(a[ia])) * zbar[i];
+    for (let i0 = o0; i0 < end; i0 += LOG_BLOCK) {
+      const stop = Math.min(end, i0 + LOG_BLOCK);
+      logRun(a, a0 + (i0 - o0), blockLogs, 0, stop - i0);
+      for (let i = i0; i < stop; i++) {
+        const zi = z[i];
+        sum += (zi === 0 ? 0 : zi * blockLogs[i - i0]) * zbar[i];
+      }
     }
     outB[jb] = sum;
   }
@@ -898,7 +997,8 @@ export interface SecondOrderLoop {
  * The adjoint and second-order adjoint of a binary rule in one pass over the grid, entry by entry:
  * adjA = f_a zbar, adjB = f_b zbar, outA = f_a zhat + zbar (f_aa adot + f_ab bdot),
  * outB = f_b zhat + zbar (f_ab adot + f_bb bdot), each written per output entry or summed straight into its
- * operand's shape. Multiply and power have inline formulas (power takes ln a once per entry).
+ * operand's shape. Multiply and power have inline formulas (power takes ln a once per entry, block by block
+ * with the batch kernel).
  *
  * @example
  * secondOrderInto(multiplyRule, a, b, z, loop, grid);
@@ -1287,7 +1387,7 @@ function multiplySecondOrder(as: Float64Array, bs: Float64Array, loop: SecondOrd
   }
 }
 
-/** power z = a^b, the rule's formulas with ln a evaluated once per entry. */
+/** power z = a^b, the rule's formulas with ln a taken once per entry (block by block, see walkLogs). */
 function powerSecondOrder(
   as: Float64Array,
   bs: Float64Array,
@@ -1304,51 +1404,58 @@ function powerSecondOrder(
       return;
     }
   }
-  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; i++) {
-    const x = as[ia];
-    const e = bs[ib];
-    const zi = zs[i];
-    const h = hat === undefined ? 0 : hat[i];
-    const w = bar === undefined ? 0 : bar[i];
-    const adi = ad === undefined ? 0 : ad[ia];
-    const bdi = bd === undefined ? 0 : bd[ib];
-    // f_ab (and ln a for it) only where a term uses it: no logarithm for a constant exponent's ahat
-    const needCross = w !== 0 && ((outA !== undefined && bdi !== 0) || (outB !== undefined && adi !== 0));
-    const log = outB !== undefined || needCross ? Math.log(x) : 0;
-    const cross = needCross ? w * (x === 0 ? x ** (e - 1) * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
-    if (outA !== undefined) {
-      const da = e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x;
-      if (adjA !== undefined)
-        if (reduceA) adjA[ia] += da * w;
-        else adjA[i] = da * w;
-      let value = h !== 0 ? da * h : 0;
-      if (w !== 0 && adi !== 0) {
-        const daa =
-          e === 0 || e === 1 ? 0 : x === 0 ? e * (e - 1) * x ** (e - 2) : (e * (e - 1) * zi) / (x * x);
-        value += w * daa * adi;
+  // ln a where a term may use it: b's results, or the cross term of ahat with b's tangent (not for a constant
+  // exponent's ahat); taken block by block, read where a term uses it
+  const needLogs = outB !== undefined || (outA !== undefined && bd !== undefined);
+  for (let i = g.o0, t = 0, ia = g.a0, ib = g.b0; i < end; ) {
+    const m = Math.min(LOG_BLOCK, end - i);
+    const logs = needLogs ? walkLogs(as, ia, t, inner, aInner, aWrap, m) : blockLogs;
+    for (let k = 0; k < m; k++, i++) {
+      const x = as[ia];
+      const e = bs[ib];
+      const zi = zs[i];
+      const h = hat === undefined ? 0 : hat[i];
+      const w = bar === undefined ? 0 : bar[i];
+      const adi = ad === undefined ? 0 : ad[ia];
+      const bdi = bd === undefined ? 0 : bd[ib];
+      // f_ab only where a term uses it
+      const needCross = w !== 0 && ((outA !== undefined && bdi !== 0) || (outB !== undefined && adi !== 0));
+      const log = outB !== undefined || needCross ? logs[k] : 0;
+      const cross = needCross ? w * (x === 0 ? x ** (e - 1) * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
+      if (outA !== undefined) {
+        const da = e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x;
+        if (adjA !== undefined)
+          if (reduceA) adjA[ia] += da * w;
+          else adjA[i] = da * w;
+        let value = h !== 0 ? da * h : 0;
+        if (w !== 0 && adi !== 0) {
+          const daa =
+            e === 0 || e === 1 ? 0 : x === 0 ? e * (e - 1) * x ** (e - 2) : (e * (e - 1) * zi) / (x * x);
+          value += w * daa * adi;
+        }
+        if (bdi !== 0) value += cross * bdi;
+        if (reduceA) outA[ia] += value;
+        else outA[i] = value;
       }
-      if (bdi !== 0) value += cross * bdi;
-      if (reduceA) outA[ia] += value;
-      else outA[i] = value;
-    }
-    if (outB !== undefined) {
-      const db = zi === 0 ? 0 : zi * log;
-      if (adjB !== undefined)
-        if (reduceB) adjB[ib] += db * w;
-        else adjB[i] = db * w;
-      let value = h !== 0 ? db * h : 0;
-      if (w !== 0 && bdi !== 0) value += w * (zi === 0 ? 0 : zi * log ** 2) * bdi;
-      if (adi !== 0) value += cross * adi;
-      if (reduceB) outB[ib] += value;
-      else outB[i] = value;
-    }
-    if (++t === inner) {
-      t = 0;
-      ia += aWrap;
-      ib += bWrap;
-    } else {
-      ia += aInner;
-      ib += bInner;
+      if (outB !== undefined) {
+        const db = zi === 0 ? 0 : zi * log;
+        if (adjB !== undefined)
+          if (reduceB) adjB[ib] += db * w;
+          else adjB[i] = db * w;
+        let value = h !== 0 ? db * h : 0;
+        if (w !== 0 && bdi !== 0) value += w * (zi === 0 ? 0 : zi * log ** 2) * bdi;
+        if (adi !== 0) value += cross * adi;
+        if (reduceB) outB[ib] += value;
+        else outB[i] = value;
+      }
+      if (++t === inner) {
+        t = 0;
+        ia += aWrap;
+        ib += bWrap;
+      } else {
+        ia += aInner;
+        ib += bInner;
+      }
     }
   }
 }
@@ -1379,37 +1486,42 @@ function powerSecondOrderScalarExponent(
   const hasB = outB !== undefined;
   let sumAdjB = adjB === undefined ? 0 : adjB[ib];
   let sumOutB = outB === undefined ? 0 : outB[ib];
-  // ln a kept by the tangent loop (the same values), else taken here where a term uses it
+  // ln a kept by the tangent loop (the same values), else taken here block by block where a term may use it
   const kept = hasB ? takePowerLogs(as, n) : undefined;
-  const logs = kept ?? as;
-  const useKept = kept !== undefined;
-  for (let i = 0; i < n; i++) {
-    const x = as[i];
-    const zi = zs[i];
-    const h = hat === undefined ? 0 : hat[i];
-    const w = bar === undefined ? 0 : bar[i];
-    const adi = ad === undefined ? 0 : ad[i];
-    const needCross = w !== 0 && ((hasA && bdi !== 0) || (hasB && adi !== 0));
-    const log = hasB || needCross ? (useKept ? logs[i] : Math.log(x)) : 0;
-    const cross = needCross ? w * (x === 0 ? x ** em1 * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
-    if (outA !== undefined) {
-      const da = eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x;
-      if (adjA !== undefined) adjA[i] = da * w;
-      let value = h !== 0 ? da * h : 0;
-      if (w !== 0 && adi !== 0) {
-        const daa = noDaa ? 0 : x === 0 ? ee1 * x ** em2 : (ee1 * zi) / (x * x);
-        value += w * daa * adi;
+  const needLogs = kept === undefined && (hasB || (hasA && bdi !== 0));
+  const logs = kept ?? blockLogs;
+  for (let i0 = 0; i0 < n; i0 += LOG_BLOCK) {
+    const stop = Math.min(n, i0 + LOG_BLOCK);
+    if (needLogs) logRun(as, i0, blockLogs, 0, stop - i0);
+    const shift = kept === undefined ? i0 : 0;
+    for (let i = i0; i < stop; i++) {
+      const x = as[i];
+      const zi = zs[i];
+      const h = hat === undefined ? 0 : hat[i];
+      const w = bar === undefined ? 0 : bar[i];
+      const adi = ad === undefined ? 0 : ad[i];
+      const needCross = w !== 0 && ((hasA && bdi !== 0) || (hasB && adi !== 0));
+      const log = hasB || needCross ? logs[i - shift] : 0;
+      const cross = needCross ? w * (x === 0 ? x ** em1 * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
+      if (outA !== undefined) {
+        const da = eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x;
+        if (adjA !== undefined) adjA[i] = da * w;
+        let value = h !== 0 ? da * h : 0;
+        if (w !== 0 && adi !== 0) {
+          const daa = noDaa ? 0 : x === 0 ? ee1 * x ** em2 : (ee1 * zi) / (x * x);
+          value += w * daa * adi;
+        }
+        if (bdi !== 0) value += cross * bdi;
+        outA[i] = value;
       }
-      if (bdi !== 0) value += cross * bdi;
-      outA[i] = value;
-    }
-    if (hasB) {
-      const db = zi === 0 ? 0 : zi * log;
-      if (adjB !== undefined) sumAdjB += db * w;
-      let value = h !== 0 ? db * h : 0;
-      if (w !== 0 && bdi !== 0) value += w * (zi === 0 ? 0 : zi * (log * log)) * bdi;
-      if (adi !== 0) value += cross * adi;
-      sumOutB += value;
+      if (hasB) {
+        const db = zi === 0 ? 0 : zi * log;
+        if (adjB !== undefined) sumAdjB += db * w;
+        let value = h !== 0 ? db * h : 0;
+        if (w !== 0 && bdi !== 0) value += w * (zi === 0 ? 0 : zi * (log * log)) * bdi;
+        if (adi !== 0) value += cross * adi;
+        sumOutB += value;
+      }
     }
   }
   if (adjB !== undefined) adjB[ib] = sumAdjB;
