@@ -1041,8 +1041,9 @@ function unarySecondOrder(
   const hat = yhat?.data;
   const dot = xdot?.data;
   const n = xs.length;
-  const adjoint = withAdjoint && bar !== undefined ? new Float64Array(n) : undefined;
-  const second = new Float64Array(n);
+  // pooled inside a sweep ledger (values/pool.ts): every entry is written below
+  const adjoint = withAdjoint && bar !== undefined ? takeArray(n) : undefined;
+  const second = takeArray(n);
   const needFirst = adjoint !== undefined || hat !== undefined;
   for (let i = 0; i < n; i++) {
     const df = needFirst ? rule.df(xs[i], ys[i]) : 0;
@@ -1138,7 +1139,8 @@ function binaryTlm(
   const bs = dataOf(b);
   const ad = adot === undefined ? undefined : seedData(adot, a);
   const bd = bdot === undefined ? undefined : seedData(bdot, b);
-  const out = new Float64Array(n);
+  // pooled inside a sweep ledger (values/pool.ts): the grids write every entry
+  const out = takeArray(n);
   const grid = gridFor(a, b, shape, n);
   if (grid !== null) tlmOnGrid(rule, out, as, bs, zs, ad, bd, grid);
   else runGrids(a, b, shape, (run) => tlmOnGrid(rule, out, as, bs, zs, ad, bd, run));
