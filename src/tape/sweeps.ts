@@ -740,7 +740,15 @@ class SweepOwner {
       } else if (typeof current === "number" && typeof value === "number") {
         dependency[slot] = current + value;
       } else if (current instanceof NDArray && value instanceof NDArray) {
-        if (ledger.owns(current) && current.data.buffer !== value.data.buffer) {
+        if (
+          current === value &&
+          ledger.owns(current) &&
+          !(i + 1 < dependencies.length && dependencies[i + 1] === dependency && results[i + 1] === value)
+        ) {
+          // x * x's one result for both operands, which the slot took as it came: doubled in place
+          // (x + x entry by entry, as the sum of the two would be)
+          doubleInPlace(current);
+        } else if (ledger.owns(current) && current.data.buffer !== value.data.buffer) {
           // the same value for the next dependencies too (x * x): summed in one pass, in the same order
           let times = 1;
           while (
@@ -770,6 +778,15 @@ class SweepOwner {
         dependency[slot] = accumulator.add(dependency, current, value);
       }
     }
+  }
+}
+
+/** target = target + target, entry by entry. */
+function doubleInPlace(target: NDArray): void {
+  const x = target.data;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    x[i] = v + v;
   }
 }
 
