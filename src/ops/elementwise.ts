@@ -138,7 +138,7 @@ export class UnaryElementwiseBlock
   extends OneInputBlock<OneOperand, OneOperand>
   implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's derivative modes store nothing and return fresh arrays or views of their seeds (values/pool.ts). */
   [transientAdjoint](): boolean {
     return this.constructor === UnaryElementwiseBlock && builtinRules.has(this.rule);
   }
@@ -334,7 +334,7 @@ export class BinaryElementwiseBlock
   extends Block<TwoOperands, OneOperand>
   implements FusedSecondOrder<TwoOperands, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's derivative modes store nothing and return fresh arrays or views of their seeds (values/pool.ts). */
   [transientAdjoint](): boolean {
     return this.constructor === BinaryElementwiseBlock && builtinRules.has(this.rule);
   }
@@ -619,7 +619,7 @@ export class BinaryConstantBlock
   extends OneInputBlock<OneOperand, OneOperand>
   implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's derivative modes store nothing and return fresh arrays or views of their seeds (values/pool.ts). */
   [transientAdjoint](): boolean {
     return this.constructor === BinaryConstantBlock && builtinRules.has(this.rule);
   }

@@ -400,7 +400,10 @@ function slotVariablesOf(path: SweepPath): BlockVariable[] {
  * @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls. With
  * `forSecondOrder` (a Hessian sweep follows and the outputs' tangents are not read), only the tangents the
  * Hessian sweep reads: a block runs when a block after it that is not TangentFreeSecondOrder, or one that
- * runs, reads its outputs (e.g. J = sum(f^2): neither f^2's tangent nor J's).
+ * runs, reads its outputs (e.g. J = sum(f^2): neither f^2's tangent nor J's). Such a sweep (not over a
+ * checkpointed loop, no control on an intermediate value) also computes the tangents into pooled buffers
+ * (values/pool.ts) and hands its ledger to the next hessianSweep, which frees them once read; `recycle:
+ * false` turns that off.
  */
 export function tlmSweep(
   path: SweepPath,
@@ -812,7 +815,10 @@ function addRepeated(target: NDArray, value: NDArray, times: number): void {
  * adjoints are those an adjointSweep with the same seeds has just left in the slots, and are reused.
  * With `controlAdjoints: false` (a Hessian action, which reads only the controls' second-order adjoints)
  * the controls' first-order adjoints are not computed where a block can leave them out, and their `adj`
- * slots are left empty.
+ * slots are left empty. Right after a tlmSweep with `forSecondOrder` (and without `adjointsReady` or
+ * `recycle: false`) it reuses dead buffers: an intermediate value's tangent, adjoint and second-order adjoint
+ * are freed once its producer has run (see SweepOwner), their slots cleared, and `path.secondOrderRecycled`
+ * (and `adjointsRecycled`) says so; only the controls' and the outputs' slots keep their values.
  */
 export function hessianSweep(
   path: SweepPath,
