@@ -14,8 +14,10 @@ import {
   Tape,
   withTape,
 } from "tsadjoint";
+import { Revolve } from "tsadjoint/checkpoint";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pooledBytes, SweepBuffers, setPoolMinimum, takeArray, takeZeros } from "../../src/values/pool.js";
+import { record } from "../checkpoint/program.js";
 
 type Value = number | AdjFloat | NDArray;
 
@@ -406,5 +408,27 @@ describe("computeHessian with the tangent, adjoint and second-order adjoint buff
     const v = np.array([1, 1, 1, 1]);
     expect(() => computeHessian(J, new Control(x), v, { tape })).toThrow(NonFiniteValueError);
     expect(() => computeHessian(J, new Control(x), v, { tape })).toThrow(/block 'sqrt'/);
+  });
+
+  it("a time loop of solves, a pointMap and an overloadFunction, checkpointed (no reuse there) or not, matches the sweeps without reuse", () => {
+    const run = (minimum: number, checkpointed: boolean) => {
+      setPoolMinimum(minimum);
+      const program = record(6, checkpointed ? new Revolve(6, 2) : undefined);
+      const h = [
+        np.array([0.2, -0.1, 0.3, 0.05, 0.1]),
+        new AdjFloat(0.3),
+        np.array([0.1, 0.2, -0.2, 0.05, 0.4]),
+      ];
+      const out: string[][] = [];
+      for (let k = 0; k < 2; k++) {
+        out.push(...(program.rf.hessian(h) as Value[]).map(bits));
+        out.push(
+          ...(computeHessian(program.J, program.controls, h, { tape: program.tape }) as Value[]).map(bits),
+        );
+      }
+      return out;
+    };
+    expect(run(1, false)).toEqual(run(Number.POSITIVE_INFINITY, false));
+    expect(run(1, true)).toEqual(run(Number.POSITIVE_INFINITY, true));
   });
 });
