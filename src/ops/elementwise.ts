@@ -138,7 +138,7 @@ export class UnaryElementwiseBlock
   extends OneInputBlock<OneOperand, OneOperand>
   implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's derivative modes store nothing and return fresh arrays or views of their seeds (values/pool.ts). */
   [transientAdjoint](): boolean {
     return this.constructor === UnaryElementwiseBlock && builtinRules.has(this.rule);
   }
@@ -334,7 +334,7 @@ export class BinaryElementwiseBlock
   extends Block<TwoOperands, OneOperand>
   implements FusedSecondOrder<TwoOperands, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's derivative modes store nothing and return fresh arrays or views of their seeds (values/pool.ts). */
   [transientAdjoint](): boolean {
     return this.constructor === BinaryElementwiseBlock && builtinRules.has(this.rule);
   }
@@ -619,7 +619,7 @@ export class BinaryConstantBlock
   extends OneInputBlock<OneOperand, OneOperand>
   implements FusedSecondOrder<OneOperand, OneOperand>, ScalarSweeps, TransientAdjoint
 {
-  /** @internal A built-in rule's adjoint stores nothing and returns fresh arrays or views of its seed (values/pool.ts). */
+  /** @internal A built-in rule's derivative modes store nothing and return fresh arrays or views of their seeds (values/pool.ts). */
   [transientAdjoint](): boolean {
     return this.constructor === BinaryConstantBlock && builtinRules.has(this.rule);
   }
@@ -1041,8 +1041,9 @@ function unarySecondOrder(
   const hat = yhat?.data;
   const dot = xdot?.data;
   const n = xs.length;
-  const adjoint = withAdjoint && bar !== undefined ? new Float64Array(n) : undefined;
-  const second = new Float64Array(n);
+  // pooled inside a sweep ledger (values/pool.ts): every entry is written below
+  const adjoint = withAdjoint && bar !== undefined ? takeArray(n) : undefined;
+  const second = takeArray(n);
   const needFirst = adjoint !== undefined || hat !== undefined;
   for (let i = 0; i < n; i++) {
     const df = needFirst ? rule.df(xs[i], ys[i]) : 0;
@@ -1138,7 +1139,8 @@ function binaryTlm(
   const bs = dataOf(b);
   const ad = adot === undefined ? undefined : seedData(adot, a);
   const bd = bdot === undefined ? undefined : seedData(bdot, b);
-  const out = new Float64Array(n);
+  // pooled inside a sweep ledger (values/pool.ts): the grids write every entry
+  const out = takeArray(n);
   const grid = gridFor(a, b, shape, n);
   if (grid !== null) tlmOnGrid(rule, out, as, bs, zs, ad, bd, grid);
   else runGrids(a, b, shape, (run) => tlmOnGrid(rule, out, as, bs, zs, ad, bd, run));

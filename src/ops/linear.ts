@@ -92,7 +92,7 @@ export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> 
     return this.definition.name;
   }
 
-  /** @internal A built-in definition's transpose stores nothing and returns fresh arrays or views (values/pool.ts). */
+  /** @internal A built-in definition's apply and transpose (all four modes) store nothing and return fresh arrays or views (values/pool.ts). */
   [transientAdjoint](): boolean {
     return this.constructor === LinearBlock && transientDefinitions.has(this.definition);
   }
@@ -138,12 +138,13 @@ export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> 
   }
 }
 
-/** The built-in definitions whose transpose stores nothing and returns fresh arrays or views of its argument. */
+/** The built-in definitions whose apply and transpose store nothing and return fresh arrays or views of their argument. */
 const transientDefinitions = new WeakSet<object>();
 
 /**
- * @internal Declares a built-in linear operation's transpose transient (see values/pool.ts): it stores
- * neither its argument nor its result, and returns a fresh array or a view of its argument. Returns it.
+ * @internal Declares a built-in linear operation transient (see values/pool.ts): its apply (the tangent
+ * mode) and its transpose (the adjoint and second-order modes) store neither their argument nor their
+ * result, and return a fresh array or a view of their argument. Returns it.
  * @example
  * export const sumLinear = transientLinear(defineLinear({ ... }));
  */

@@ -46,6 +46,23 @@ export interface SweepPath {
   adjointSeeds?: readonly unknown[];
   /** Per block of the path, whether a Hessian sweep reads its outputs' tangents (built on first use). */
   secondOrderTangents?: Uint8Array;
+  /**
+   * The buffer ledger of the last tlmSweep with `forSecondOrder` (its tangents' buffers), handed to the
+   * hessianSweep that follows it (which takes it, so a later sweep never sees it).
+   */
+  secondOrderOwner?: SweepOwner;
+  /**
+   * Set by the last Hessian action (tlmSweep with `forSecondOrder`, then hessianSweep): whether it reused
+   * the buffers of intermediate values' tangents, adjoints and second-order adjoints (their slots were
+   * cleared), and its seeds (to redo it without reuse when a caller needs the intermediate slots).
+   */
+  secondOrderRecycled?: boolean;
+  secondOrderSeeds?: {
+    readonly tangents: readonly unknown[];
+    readonly seeds: readonly unknown[];
+    readonly hessianSeeds?: readonly unknown[];
+    readonly controlAdjoints?: boolean;
+  };
 }
 
 /** The operation flags of `block` when it is a scalar segment on the path. */
@@ -383,14 +400,18 @@ function slotVariablesOf(path: SweepPath): BlockVariable[] {
  * @internal forward sweep: tangent-linear values of every value on the path, seeded at the controls. With
  * `forSecondOrder` (a Hessian sweep follows and the outputs' tangents are not read), only the tangents the
  * Hessian sweep reads: a block runs when a block after it that is not TangentFreeSecondOrder, or one that
- * runs, reads its outputs (e.g. J = sum(f^2): neither f^2's tangent nor J's).
+ * runs, reads its outputs (e.g. J = sum(f^2): neither f^2's tangent nor J's). Such a sweep (not over a
+ * checkpointed loop, no control on an intermediate value) also computes the tangents into pooled buffers
+ * (values/pool.ts) and hands its ledger to the next hessianSweep, which frees them once read; `recycle:
+ * false` turns that off.
  */
 export function tlmSweep(
   path: SweepPath,
   seeds: readonly unknown[],
-  options: { forSecondOrder?: boolean } = {},
+  options: { forSecondOrder?: boolean; recycle?: boolean } = {},
 ): void {
   resetSlots(path, false, true, false);
+  path.secondOrderOwner = undefined;
   const controls = path.controls;
   for (let i = 0; i < controls.length; i++) controls[i].tlm = addRaw(controls[i].tlm, seeds[i]);
   const pool = new ContextPool();
@@ -413,7 +434,13 @@ export function tlmSweep(
   }
   const forSecondOrder = options.forSecondOrder === true;
   const runs = forSecondOrder && path.controlWriters === undefined ? secondOrderTangentsOf(path) : undefined;
-  inTangentSweep(forSecondOrder, () => tlmBlocks(path.blocks, path, pool, runs));
+  // the tangents of a Hessian action go to pooled buffers, freed by the Hessian sweep once read
+  const owner = runs !== undefined && options.recycle !== false ? new SweepOwner(path) : undefined;
+  inTangentSweep(forSecondOrder, () => tlmBlocks(path.blocks, path, pool, runs, owner));
+  if (owner !== undefined) {
+    path.secondOrderOwner = owner;
+    path.secondOrderSeeds = { tangents: seeds, seeds: [] };
+  }
 }
 
 /**
@@ -439,7 +466,13 @@ function secondOrderTangentsOf(path: SweepPath): Uint8Array {
   return runs;
 }
 
-function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool, runs?: Uint8Array): void {
+function tlmBlocks(
+  blocks: readonly Block[],
+  path: SweepPath,
+  pool: ContextPool,
+  runs?: Uint8Array,
+  owner?: SweepOwner,
+): void {
   const controls = path.controls;
   const epoch = path.forwardEpoch;
   const writers = path.controlWriters;
@@ -460,6 +493,10 @@ function tlmBlocks(blocks: readonly Block[], path: SweepPath, pool: ContextPool,
     if (!fillTangents(deps, context, epoch)) continue;
     fillInputs(deps, context);
     fillOutputs(outs, context);
+    if (owner !== undefined) {
+      owner.tangent(block, context);
+      continue;
+    }
     const results = block.evaluateTlm(context);
     for (let i = 0; i < outs.length; i++) {
       if (writers?.has(block) && controls.includes(outs[i])) continue;
@@ -549,9 +586,16 @@ function adjointBlocks(
 }
 
 /**
- * The adjoint sweep's ownership of its array adjoints (values/pool.ts's ledger plus the slots): which
- * blocks may compute into pooled buffers, which slots keep their values (controls and outputs), in-place
- * sums into buffers no one else sees, and the buffers freed once their slots are consumed.
+ * A sweep's ownership of its array slots (values/pool.ts's ledger plus the slots): which blocks may
+ * compute into pooled buffers, which slots keep their values (controls and outputs), in-place sums into
+ * buffers no one else sees, and the buffers freed once their slots are consumed. The adjoint sweep has
+ * one; a Hessian action has one for its tangent sweep and the Hessian sweep that follows it (the tangents
+ * are freed there, once read).
+ *
+ * Lifetimes in the Hessian sweep (reverse order): a block reads its outputs' adjoints and second-order
+ * adjoints and its dependencies' tangents, so once a block has run, nothing later reads its outputs'
+ * slots: every reader of an output's tangent (a block depending on it) comes after the output's producer
+ * on the tape, so it has already run.
  */
 class SweepOwner {
   private readonly ledger = new SweepBuffers();
@@ -563,39 +607,126 @@ class SweepOwner {
     this.kept = new Set([...path.controls, ...path.outputs]);
   }
 
+  /** Runs one mode of `block` with pooled buffers when it is transient (else with none, as any caller). */
+  private call<T>(transient: boolean, mode: () => T): T {
+    const ledger = this.ledger;
+    const previous = transient ? ledger.enter() : SweepBuffers.suspend();
+    try {
+      return mode();
+    } finally {
+      ledger.leave(previous);
+    }
+  }
+
+  /** Marks the first `count` of `values` escaped (seeds handed to a block that may keep them). */
+  private escape(values: readonly unknown[], count: number): void {
+    for (let i = 0; i < count; i++) this.ledger.escape(values[i]);
+  }
+
   /** One block's adjoint, accumulated; then its outputs' slots are consumed (no later block reads them). */
   run(block: Block, context: PooledContext, accumulator: Accumulator): void {
     const ledger = this.ledger;
     const outs = block.outputs;
     const transient = isTransientAdjoint(block);
-    if (!transient) for (let i = 0; i < outs.length; i++) ledger.escape(context.adjInputs[i]);
-    const previous = transient ? ledger.enter() : SweepBuffers.suspend();
-    let results: readonly unknown[];
-    try {
-      results = block.evaluateAdj(context);
-    } finally {
-      ledger.leave(previous);
-    }
+    if (!transient) this.escape(context.adjInputs, outs.length);
+    const results = this.call(transient, () => block.evaluateAdj(context));
     if (ledger.idle(context.adjInputs, outs.length)) {
       // small arrays and numbers only: the slots of this block hold nothing the ledger counts
       accumulate(block.dependencies, results, context.needed, "adj", accumulator);
       return;
     }
-    this.accumulate(block.dependencies, results, context.needed, accumulator);
+    this.accumulate(block.dependencies, results, context.needed, "adj", accumulator);
+    this.consume(outs, false);
+  }
+
+  /** One block's tangents (a Hessian action's tangent sweep): its outputs' slots hold them. */
+  tangent(block: Block, context: PooledContext): void {
+    const ledger = this.ledger;
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const transient = isTransientAdjoint(block);
+    if (!transient) this.escape(context.tlmInputs, deps.length);
+    const results = this.call(transient, () => block.evaluateTlm(context));
     for (let i = 0; i < outs.length; i++) {
-      const output = outs[i];
-      if (this.kept.has(output) || !ledger.drop(output.adj)) continue;
-      output.adj = undefined;
-      this.cleared = true;
+      const value = results[i];
+      ledger.claim(value);
+      outs[i].tlm = value;
+      ledger.hold(value, this.kept.has(outs[i]));
     }
     ledger.settle();
   }
 
-  /** {@link accumulate} for the adjoint slots, with the ledger told of every value entering or leaving a slot. */
+  /**
+   * One block's first- and second-order adjoints (the Hessian sweep's step after a Hessian action's
+   * tangent sweep, as hessianBlocks runs it without reuse), accumulated; then its outputs' slots are consumed.
+   */
+  secondOrder(
+    block: Block,
+    context: PooledContext,
+    anyAdj: boolean,
+    skipped: ReadonlySet<BlockVariable> | undefined,
+    pool: ContextPool,
+  ): void {
+    const deps = block.dependencies;
+    const outs = block.outputs;
+    const transient = isTransientAdjoint(block);
+    if (!transient) {
+      this.escape(context.adjInputs, outs.length);
+      this.escape(context.hessianInputs, outs.length);
+      this.escape(context.tlmInputs, deps.length);
+    }
+    if (hasFusedSecondOrder(block)) {
+      fillAdjNeeded(deps, context, skipped);
+      const [adjoints, hessians] = this.call(transient, () => block.evaluateAdjAndHessian(context));
+      if (anyAdj) this.accumulate(deps, adjoints, context.adjNeeded, "adj", pool.adj);
+      this.accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
+    } else {
+      // no adjoint call when every dependency that needs one is a skipped control
+      if (anyAdj && fillAdjNeeded(deps, context, skipped)) {
+        const adjoints = this.call(transient, () => block.evaluateAdj(context));
+        this.accumulate(deps, adjoints, context.adjNeeded, "adj", pool.adj);
+      }
+      const hessians = this.call(transient, () => block.evaluateHessian(context));
+      this.accumulate(deps, hessians, context.needed, "hessian", pool.hessian);
+    }
+    this.consume(outs, true);
+  }
+
+  /**
+   * After a block: lets go of its outputs' adjoint slots (and, `secondOrder`, their second-order adjoint
+   * and tangent slots) but the kept ones, clears the slots the ledger tracked, and frees what became dead.
+   */
+  consume(outs: readonly BlockVariable[], secondOrder: boolean): void {
+    const ledger = this.ledger;
+    for (let i = 0; i < outs.length; i++) {
+      const output = outs[i];
+      if (this.kept.has(output)) continue;
+      if (ledger.drop(output.adj)) {
+        output.adj = undefined;
+        this.cleared = true;
+      }
+      if (!secondOrder) continue;
+      if (ledger.drop(output.hessian)) {
+        output.hessian = undefined;
+        this.cleared = true;
+      }
+      if (ledger.drop(output.tlm)) {
+        output.tlm = undefined;
+        this.cleared = true;
+      }
+    }
+    ledger.settle();
+  }
+
+  /**
+   * {@link accumulate} for one kind of slot, with the ledger told of every value entering or leaving a
+   * slot (`accumulator`: the sweep's, for values the ledger does not handle).
+   */
   private accumulate(
     dependencies: readonly BlockVariable[],
     results: readonly unknown[],
     needed: readonly boolean[],
+    slot: "adj" | "hessian",
     accumulator: Accumulator,
   ): void {
     const ledger = this.ledger;
@@ -605,14 +736,22 @@ class SweepOwner {
       if (value === undefined) continue;
       const dependency = dependencies[i];
       ledger.claim(value);
-      const current = dependency.adj;
+      const current = dependency[slot];
       if (current === undefined) {
-        dependency.adj = value;
+        dependency[slot] = value;
         ledger.hold(value, this.kept.has(dependency));
       } else if (typeof current === "number" && typeof value === "number") {
-        dependency.adj = current + value;
+        dependency[slot] = current + value;
       } else if (current instanceof NDArray && value instanceof NDArray) {
-        if (ledger.owns(current) && current.data.buffer !== value.data.buffer) {
+        if (
+          current === value &&
+          ledger.owns(current) &&
+          !(i + 1 < dependencies.length && dependencies[i + 1] === dependency && results[i + 1] === value)
+        ) {
+          // x * x's one result for both operands, which the slot took as it came: doubled in place
+          // (x + x entry by entry, as the sum of the two would be)
+          doubleInPlace(current);
+        } else if (ledger.owns(current) && current.data.buffer !== value.data.buffer) {
           // the same value for the next dependencies too (x * x): summed in one pass, in the same order
           let times = 1;
           while (
@@ -634,14 +773,23 @@ class SweepOwner {
           }
           ledger.claim(sum);
           ledger.hold(sum, this.kept.has(dependency));
-          dependency.adj = sum;
+          dependency[slot] = sum;
           ledger.drop(current);
         }
         ledger.consider(value);
       } else {
-        dependency.adj = accumulator.add(dependency, current, value);
+        dependency[slot] = accumulator.add(dependency, current, value);
       }
     }
+  }
+}
+
+/** target = target + target, entry by entry. */
+function doubleInPlace(target: NDArray): void {
+  const x = target.data;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    x[i] = v + v;
   }
 }
 
@@ -667,13 +815,25 @@ function addRepeated(target: NDArray, value: NDArray, times: number): void {
  * adjoints are those an adjointSweep with the same seeds has just left in the slots, and are reused.
  * With `controlAdjoints: false` (a Hessian action, which reads only the controls' second-order adjoints)
  * the controls' first-order adjoints are not computed where a block can leave them out, and their `adj`
- * slots are left empty.
+ * slots are left empty. Right after a tlmSweep with `forSecondOrder` (and without `adjointsReady` or
+ * `recycle: false`) it reuses dead buffers: an intermediate value's tangent, adjoint and second-order adjoint
+ * are freed once its producer has run (see SweepOwner), their slots cleared, and `path.secondOrderRecycled`
+ * (and `adjointsRecycled`) says so; only the controls' and the outputs' slots keep their values.
  */
 export function hessianSweep(
   path: SweepPath,
   seeds: readonly unknown[],
-  options: { hessianSeeds?: readonly unknown[]; adjointsReady?: boolean; controlAdjoints?: boolean } = {},
+  options: {
+    hessianSeeds?: readonly unknown[];
+    adjointsReady?: boolean;
+    controlAdjoints?: boolean;
+    recycle?: boolean;
+  } = {},
 ): void {
+  // the ledger of the tangent sweep just before (a Hessian action's): taken, whether used or not
+  const tangentOwner = path.secondOrderOwner;
+  path.secondOrderOwner = undefined;
+  path.secondOrderRecycled = false;
   const manager = checkpointOf(path);
   // a checkpointed loop recomputes its values, so adjoints left by an earlier sweep are not reused
   const adjointsReady =
@@ -704,8 +864,24 @@ export function hessianSweep(
   const skipControls =
     options.controlAdjoints === false && !adjointsReady && path.controlWriters === undefined;
   const skipped = skipControls ? new Set(path.controls) : undefined;
-  inSecondOrderSweep(() => hessianBlocks(path.blocks, path, pool, adjointsReady, skipped));
+  // reuse (values/pool.ts) only right after a Hessian action's tangent sweep, which issued the tangents
+  const owner = !adjointsReady && options.recycle !== false ? tangentOwner : undefined;
+  if (owner !== undefined) {
+    path.adjointsRecycled = false;
+    path.adjointSeeds = seeds;
+    path.secondOrderSeeds = {
+      tangents: path.secondOrderSeeds?.tangents ?? [],
+      seeds,
+      hessianSeeds,
+      controlAdjoints: options.controlAdjoints,
+    };
+  }
+  inSecondOrderSweep(() => hessianBlocks(path.blocks, path, pool, adjointsReady, skipped, owner));
   if (skipControls) for (const control of path.controls) control.adj = undefined;
+  if (owner?.cleared === true) {
+    path.adjointsRecycled = true;
+    path.secondOrderRecycled = true;
+  }
 }
 
 function hessianBlocks(
@@ -714,6 +890,7 @@ function hessianBlocks(
   pool: ContextPool,
   adjointsReady: boolean,
   skipped?: ReadonlySet<BlockVariable>,
+  owner?: SweepOwner,
 ): void {
   const epoch = path.forwardEpoch;
   for (let b = blocks.length - 1; b >= 0; b--) {
@@ -731,11 +908,18 @@ function hessianBlocks(
     const outs = block.outputs;
     const context = pool.for(deps.length, outs.length);
     const [anyAdj, anyHessian] = fillSeeds(outs, context, true);
-    if (!anyAdj && !anyHessian) continue;
+    if (!anyAdj && !anyHessian) {
+      owner?.consume(outs, true);
+      continue;
+    }
     fillInputs(deps, context);
     fillOutputs(outs, context);
     fillTangents(deps, context, epoch);
     fillNeeded(deps, context, epoch);
+    if (owner !== undefined) {
+      owner.secondOrder(block, context, anyAdj, skipped, pool);
+      continue;
+    }
     if (adjointsReady) {
       accumulate(deps, block.evaluateHessian(context), context.needed, "hessian", pool.hessian);
       continue;
@@ -790,6 +974,16 @@ export function checkFiniteResults(
   const seeds = path.adjointSeeds;
   if (slot === "adj" && path.adjointsRecycled === true && seeds !== undefined)
     adjointSweep(path, seeds, false);
+  // the same for a Hessian action that reused the buffers of its tangents and (second-order) adjoints
+  const secondOrder = path.secondOrderSeeds;
+  if (slot !== "adj" && path.secondOrderRecycled === true && secondOrder !== undefined) {
+    tlmSweep(path, secondOrder.tangents, { forSecondOrder: true, recycle: false });
+    hessianSweep(path, secondOrder.seeds, {
+      hessianSeeds: secondOrder.hessianSeeds,
+      controlAdjoints: secondOrder.controlAdjoints,
+      recycle: false,
+    });
+  }
   const blocks = path.blocks;
   let culprit: Block | undefined;
   if (slot === "tlm") {

@@ -1,15 +1,19 @@
 /**
- * @file The adjoint sweep's buffer pool: Float64Arrays that a sweep proved dead are handed out again to the
- * next adjoint computations, so the sweep writes into memory that is still in cache instead of fresh
+ * @file The sweeps' buffer pool: Float64Arrays that a sweep proved dead are handed out again to the next
+ * derivative computations, so the sweep writes into memory that is still in cache instead of fresh
  * ArrayBuffers (V8 frees those only at a garbage collection, so each new one lands on cold memory).
+ * Two kinds of sweep keep a ledger: the adjoint sweep (its adjoints), and a Hessian action (the tangent
+ * sweep with `forSecondOrder` and the Hessian sweep that follows it share one ledger: its tangents,
+ * adjoints and second-order adjoints).
  *
  * Ownership is what makes reuse sound. A buffer enters the pool only through {@link SweepBuffers}, the
- * ledger of one adjoint sweep, and only when the ledger has seen every reference to it:
+ * ledger of one such sweep, and only when the ledger has seen every reference to it:
  * - the ledger *issues* a buffer (through {@link takeArray}) only while it is active, which the sweep
- *   arranges only around the adjoint of a block that declares {@link transientAdjoint} (built-in code that
+ *   arranges only around the modes of a block that declares {@link transientAdjoint} (built-in code that
  *   stores neither its seeds nor its results) and around its own sums;
- * - an issued buffer becomes *claimed* when a result viewing it enters an adjoint slot; the ledger then
- *   counts the slots that hold a view of it (by ArrayBuffer identity, so views and shared results count);
+ * - an issued buffer becomes *claimed* when a result viewing it enters a slot (a tangent, an adjoint or a
+ *   second-order adjoint); the ledger then counts the slots of every kind that hold a view of it (by
+ *   ArrayBuffer identity, so views and shared results count);
  * - a claimed buffer is *kept* (never reused) once it reaches a control's or an output's slot, which the
  *   caller returns or reads, and *escaped* (never reused, never added to in place) once it is handed as a
  *   seed to a block that does not declare {@link transientAdjoint} (it may have stored it);
@@ -21,9 +25,12 @@
 import { NDArray } from "./ndarray.js";
 
 /**
- * @internal Marker of a block whose `evaluateAdj` stores neither its context's arrays nor its results,
- * and returns only fresh arrays or views of its seeds (`adjInputs`): a method returning whether this
- * block qualifies (a built-in class checks that it is not a subclass).
+ * @internal Marker of a block whose derivative modes (`evaluateTlm`, `evaluateAdj`, `evaluateHessian` and
+ * FusedSecondOrder's `evaluateAdjAndHessian`) store neither their context's arrays nor their results, nor
+ * any array they took from {@link takeArray}, and return only fresh arrays or views of their seeds (the
+ * context's tangents, adjoints or second-order adjoints): a method returning whether this block qualifies
+ * (a built-in class checks that it is not a subclass). What a mode keeps for a later sweep must be a
+ * `new Float64Array` (power's tangent loop keeps ln a so), never a pooled one.
  */
 export const transientAdjoint: unique symbol = Symbol("tsadjoint.capability.transientAdjoint");
 
@@ -50,7 +57,7 @@ const MAX_BYTES = 64 * 1024 * 1024;
 const free = new Map<number, Float64Array[]>();
 let freeBytes = 0;
 
-/** The ledger of the sweep computing the current block's adjoint (undefined: nothing is pooled). */
+/** The ledger of the sweep running the current block's mode (undefined: nothing is pooled). */
 let active: SweepBuffers | undefined;
 
 /**
@@ -135,10 +142,10 @@ function bufferOf(value: unknown): ArrayBufferLike | undefined {
 }
 
 /**
- * @internal The ledger of one adjoint sweep (see the file comment). The sweep calls, per block: `escape`
- * on the seeds of a block that is not transient, `enter`/`leave` around a transient block's adjoint and
- * around its own sums, `claim` + `hold` when a value enters a slot, `drop` when a slot lets go of a
- * value, and `settle` after the block, which frees what became dead.
+ * @internal The ledger of one adjoint sweep or Hessian action (see the file comment). The sweep calls, per
+ * block: `escape` on the seeds of a block that is not transient, `enter`/`leave` around a transient
+ * block's mode and around its own sums, `claim` + `hold` when a value enters a slot, `drop` when a slot
+ * lets go of a value, and `settle` after the block, which frees what became dead.
  */
 export class SweepBuffers {
   private readonly issued = new Map<ArrayBufferLike, Float64Array>();

@@ -8,12 +8,16 @@ import {
   NDArray,
   NonFiniteValueError,
   np,
+  pointMap,
+  ReducedFunctional,
   ShapeMismatchError,
   Tape,
   withTape,
 } from "tsadjoint";
+import { Revolve } from "tsadjoint/checkpoint";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pooledBytes, SweepBuffers, setPoolMinimum, takeArray, takeZeros } from "../../src/values/pool.js";
+import { record } from "../checkpoint/program.js";
 
 type Value = number | AdjFloat | NDArray;
 
@@ -252,5 +256,179 @@ describe("computeGradient with the adjoint buffers reused", () => {
     const J = withTape(tape, () => np.sum(np.sqrt(np.subtract(np.add(x, 1), 1))));
     expect(() => computeGradient(J, new Control(x), { tape })).toThrow(NonFiniteValueError);
     expect(() => computeGradient(J, new Control(x), { tape })).toThrow(/block 'sqrt'/);
+  });
+});
+
+/** Hessian-action entries, with arrays of at least `minimum` entries pooled (none for an infinite minimum). */
+function hessianBits(
+  build: (tape: Tape) => { J: Value; controls: Control[]; direction: (NDArray | number)[] },
+  minimum: number,
+): string[][] {
+  setPoolMinimum(minimum);
+  const tape = new Tape();
+  const { J, controls, direction } = build(tape);
+  if (typeof J === "number") throw new Error("J must be recorded");
+  const result = computeHessian(J, controls, direction, { tape });
+  return (Array.isArray(result) ? result : [result]).map(bits);
+}
+
+describe("computeHessian with the tangent, adjoint and second-order adjoint buffers reused", () => {
+  it("is bit-identical to the sweeps without reuse on random programs (shared operands, x*x, x+x, views, sums)", () => {
+    const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 });
+    const opArb = fc.array(
+      fc.record({
+        kind: fc.integer({ min: 0, max: 11 }),
+        a: fc.nat(),
+        b: fc.nat(),
+        axis: fc.nat(),
+        keepdims: fc.boolean(),
+      }),
+      { minLength: 2, maxLength: 10 },
+    );
+    fc.assert(
+      fc.property(
+        shapeArb,
+        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+        opArb,
+        (shape, ones, ops) => {
+          const rng = np.random.default_rng(shape.length * 5 + ops.length);
+          const partner = shape.map((n, i) => (ones[i] ? 1 : n)).slice(ones[2] ? 1 : 0);
+          const x = rng.normal(0, 1, shape);
+          const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
+          const vx = rng.normal(0, 1, x.shape);
+          const vy = rng.normal(0, 1, y.shape);
+          const build = (tape: Tape) => {
+            const p = new AdjFloat(1.7);
+            const J = withTape(tape, () => randomProgram(x, y, p, ops));
+            return {
+              J,
+              controls: [new Control(x), new Control(y), new Control(p)],
+              direction: [vx, vy, 0.3],
+            };
+          };
+          const reference = hessianBits(build, Number.POSITIVE_INFINITY);
+          const first = hessianBits(build, 1);
+          // a second Hessian action runs on the buffers the first one freed
+          const second = hessianBits(build, 1);
+          const mixed = hessianBits(build, 6);
+          expect(first).toEqual(reference);
+          expect(second).toEqual(reference);
+          expect(mixed).toEqual(reference);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("ReducedFunctional.hessian, repeated at new points and directions, matches the sweeps without reuse", () => {
+    const rng = np.random.default_rng(6);
+    const g = rng.normal(0, 1, [30, 2]);
+    const directions = [0, 1, 2].map(() => rng.normal(0, 1, [30, 2]));
+    const run = (minimum: number) => {
+      setPoolMinimum(minimum);
+      const tape = new Tape();
+      const p = new AdjFloat(3.2);
+      const J = withTape(tape, () => {
+        const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+        return np.sum(np.power(np.multiply(np.reshape(mu, [30, 1]), g), 2));
+      });
+      const rf = new ReducedFunctional(J, [new Control(g), new Control(p)], { tape });
+      const out: string[][] = [];
+      directions.forEach((v, k) => {
+        rf.evaluate([np.multiply(g, 1 + 0.1 * k), new AdjFloat(3 + 0.1 * k)]);
+        out.push(...(rf.hessian([v, 0.3 * k]) as Value[]).map(bits));
+        out.push(...(rf.derivative() as Value[]).map(bits));
+      });
+      return out;
+    };
+    expect(run(1)).toEqual(run(Number.POSITIVE_INFINITY));
+  });
+
+  it("through a pointMap (nested tangent and second-order sweeps, reused nested slots) matches the sweeps without reuse", () => {
+    const flux = pointMap([[-1, 2], []], [-1, 2], { bare: true })((g: NDArray, p: AdjFloat) => {
+      const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+      return np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
+    });
+    const rng = np.random.default_rng(7);
+    const g = rng.normal(0, 1, [12, 2]);
+    const v = rng.normal(0, 1, [12, 2]);
+    const w = rng.normal(0, 1, [12, 2]);
+    const run = (minimum: number) => {
+      setPoolMinimum(minimum);
+      const tape = new Tape();
+      const p = new AdjFloat(3.2);
+      const J = withTape(tape, () => np.sum(np.square(np.sin(flux(np.multiply(g, 1.5), p) as NDArray))));
+      const controls = [new Control(g), new Control(p)];
+      const out: string[][] = [];
+      // the adjoint left in the nested slots, then two Hessian actions (the nested sweeps' reuse checks)
+      out.push(...(computeGradient(J, controls, { tape }) as Value[]).map(bits));
+      out.push(...(computeHessian(J, controls, [v, 0.3], { tape }) as Value[]).map(bits));
+      out.push(...(computeHessian(J, controls, [w, -0.2], { tape }) as Value[]).map(bits));
+      out.push(...(computeHessian(J, controls, [w, -0.2], { tape }) as Value[]).map(bits));
+      return out;
+    };
+    expect(run(1)).toEqual(run(Number.POSITIVE_INFINITY));
+  });
+
+  it("never reuses or changes a tangent, adjoint or second-order adjoint a user's linear operation was handed", () => {
+    const stored: { array: NDArray; copy: number[] }[] = [];
+    const keep = (array: NDArray) => {
+      stored.push({ array, copy: Array.from(array.data) });
+      return array;
+    };
+    const scale = defineLinear({
+      name: "scale",
+      // apply sees the values (forward, replay) and the tangents; transpose the adjoints and second-order ones
+      apply: (x) => np.multiply(keep(x), 2),
+      transpose: (y) => np.multiply(keep(y), 2),
+    });
+    const rng = np.random.default_rng(8);
+    const x = rng.normal(0, 1, [16]);
+    const v = rng.normal(0, 1, [16]);
+    const tape = new Tape();
+    const J = withTape(tape, () =>
+      np.sum(np.square(np.sin(np.multiply(np.cos(scale(np.tanh(np.sin(x)), undefined)), np.sin(x))))),
+    );
+    const before = stored.length;
+    computeHessian(J, new Control(x), v, { tape });
+    expect(stored.length).toBeGreaterThan(before + 2);
+    for (let k = 0; k < 3; k++) {
+      const other = new Tape();
+      const z = rng.normal(0, 1, [16]);
+      const K = withTape(other, () => np.sum(np.square(np.tanh(np.multiply(np.sin(z), z)))));
+      computeHessian(K, new Control(z), rng.normal(0, 1, [16]), { tape: other });
+    }
+    for (const { array, copy } of stored) expect(Array.from(array.data)).toEqual(copy);
+  });
+
+  it("NonFiniteValueError still names the block where the second-order adjoint became infinite", () => {
+    const tape = new Tape();
+    const x = np.array([0, 1, 4, 9]);
+    const J = withTape(tape, () => np.sum(np.sqrt(np.subtract(np.add(x, 1), 1))));
+    const v = np.array([1, 1, 1, 1]);
+    expect(() => computeHessian(J, new Control(x), v, { tape })).toThrow(NonFiniteValueError);
+    expect(() => computeHessian(J, new Control(x), v, { tape })).toThrow(/block 'sqrt'/);
+  });
+
+  it("a time loop of solves, a pointMap and an overloadFunction, checkpointed (no reuse there) or not, matches the sweeps without reuse", () => {
+    const run = (minimum: number, checkpointed: boolean) => {
+      setPoolMinimum(minimum);
+      const program = record(6, checkpointed ? new Revolve(6, 2) : undefined);
+      const h = [
+        np.array([0.2, -0.1, 0.3, 0.05, 0.1]),
+        new AdjFloat(0.3),
+        np.array([0.1, 0.2, -0.2, 0.05, 0.4]),
+      ];
+      const out: string[][] = [];
+      for (let k = 0; k < 2; k++) {
+        out.push(...(program.rf.hessian(h) as Value[]).map(bits));
+        out.push(
+          ...(computeHessian(program.J, program.controls, h, { tape: program.tape }) as Value[]).map(bits),
+        );
+      }
+      return out;
+    };
+    expect(run(1, false)).toEqual(run(Number.POSITIVE_INFINITY, false));
+    expect(run(1, true)).toEqual(run(Number.POSITIVE_INFINITY, true));
   });
 });
