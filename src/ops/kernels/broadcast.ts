@@ -112,13 +112,25 @@ export function broadcastTo(a: NDArray, shape: readonly number[]): NDArray {
 /** out = each entry of src repeated over a contiguous group of g entries. */
 function repeatEachInto(out: Float64Array, src: Float64Array, g: number): void {
   if (g >= 16) for (let j = 0, o = 0; j < src.length; j++, o += g) out.fill(src[j], o, o + g);
-  else if (g === 2)
-    for (let j = 0, o = 0; j < src.length; j++, o += 2) {
+  else if (g === 2) {
+    // two entries of src a step, loads ahead of stores (V8 reloads a typed array's data pointer after a store)
+    const n = src.length;
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
       const v = src[j];
+      const u = src[j + 1];
+      const o = 2 * j;
       out[o] = v;
       out[o + 1] = v;
+      out[o + 2] = u;
+      out[o + 3] = u;
     }
-  else
+    if (j < n) {
+      const v = src[j];
+      out[2 * j] = v;
+      out[2 * j + 1] = v;
+    }
+  } else
     for (let j = 0, o = 0; j < src.length; j++) {
       const v = src[j];
       for (let t = 0; t < g; t++) out[o++] = v;
@@ -204,7 +216,18 @@ export function sumPatternInto(
 function sumGroupsInto(out: Float64Array, src: Float64Array, g: number): void {
   const n = out.length;
   if (g === 2) {
-    for (let j = 0, position = 0; j < n; j++, position += 2) out[j] = 0 + src[position] + src[position + 1];
+    // two groups a step, loads ahead of stores (V8 reloads a typed array's data pointer after a store)
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
+      const position = 2 * j;
+      const x0 = src[position];
+      const x1 = src[position + 1];
+      const y0 = src[position + 2];
+      const y1 = src[position + 3];
+      out[j] = 0 + x0 + x1;
+      out[j + 1] = 0 + y0 + y1;
+    }
+    if (j < n) out[j] = 0 + src[2 * j] + src[2 * j + 1];
     return;
   }
   if (g === 3) {
