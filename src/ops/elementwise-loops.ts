@@ -551,6 +551,20 @@ function multiplyTlmBoth(
   if (aInner === 0 && bInner === 1 && bWrap === 1) {
     // a column ([n, 1]) against contiguous rows b ([n, k]): a and its tangent read once per row
     const shift = g.b0 - g.o0;
+    if (inner === 2) {
+      // rows of two, loads ahead of stores (see powerBaseAdjointRow)
+      for (let i = g.o0, ja = g.a0; i < end; i += 2, ja += aWrap) {
+        const c = a[ja];
+        const cd = ad[ja];
+        const b0 = b[i + shift];
+        const b1 = b[i + 1 + shift];
+        const d0 = bd[i + shift];
+        const d1 = bd[i + 1 + shift];
+        out[i] = b0 * cd + c * d0;
+        out[i + 1] = b1 * cd + c * d1;
+      }
+      return;
+    }
     for (let i = g.o0, ja = g.a0; i < end; ja += aWrap) {
       const c = a[ja];
       const cd = ad[ja];
@@ -1450,6 +1464,30 @@ function multiplySecondOrderColumnRows(
   const inner = g.inner;
   const end = g.o0 + g.n;
   const shift = r0 - g.o0;
+  if (inner === 2 && adjC !== undefined && adjR !== undefined) {
+    // rows of two, unrolled with loads ahead of stores (see powerBaseAdjointRow): the same sums in entry order
+    for (let i = g.o0, j = c0; i < end; i += 2, j += cStep) {
+      const c = cs[j];
+      const cdj = cd[j];
+      const r0v = rs[i + shift];
+      const r1v = rs[i + 1 + shift];
+      const rd0 = rd[i + shift];
+      const rd1 = rd[i + 1 + shift];
+      const h0 = hat[i];
+      const h1 = hat[i + 1];
+      const w0 = bar[i];
+      const w1 = bar[i + 1];
+      const sumOut = outC[j];
+      const sumAdj = adjC[j];
+      adjC[j] = sumAdj + r0v * w0 + r1v * w1;
+      outC[j] = sumOut + (r0v * h0 + w0 * rd0) + (r1v * h1 + w1 * rd1);
+      adjR[i] = c * w0;
+      adjR[i + 1] = c * w1;
+      outR[i] = c * h0 + w0 * cdj;
+      outR[i + 1] = c * h1 + w1 * cdj;
+    }
+    return;
+  }
   for (let i = g.o0, j = c0; i < end; j += cStep) {
     const c = cs[j];
     const cdj = cd[j];
@@ -1531,7 +1569,23 @@ function multiplySecondOrderFirst(
   n: number,
 ): void {
   if (adjA !== undefined) {
-    for (let i = 0; i < n; i++) {
+    // two entries a step, loads ahead of stores (see powerBaseAdjointRow)
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const b0 = bs[i];
+      const b1 = bs[i + 1];
+      const w0 = bar[i];
+      const w1 = bar[i + 1];
+      const h0 = hat[i];
+      const h1 = hat[i + 1];
+      const d0 = bd[i];
+      const d1 = bd[i + 1];
+      adjA[i] = b0 * w0;
+      adjA[i + 1] = b1 * w1;
+      outA[i] = b0 * h0 + w0 * d0;
+      outA[i + 1] = b1 * h1 + w1 * d1;
+    }
+    if (i < n) {
       const bi = bs[i];
       const w = bar[i];
       adjA[i] = bi * w;
