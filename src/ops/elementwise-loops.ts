@@ -1680,7 +1680,13 @@ function powerSecondOrder(
         let value = h !== 0 ? da * h : 0;
         if (w !== 0 && adi !== 0) {
           const daa =
-            e === 0 || e === 1 ? 0 : x === 0 ? e * (e - 1) * x ** (e - 2) : (e * (e - 1) * zi) / (x * x);
+            e === 2
+              ? 2
+              : e === 0 || e === 1
+                ? 0
+                : x === 0
+                  ? e * (e - 1) * x ** (e - 2)
+                  : (e * (e - 1) * zi) / (x * x);
           value += w * daa * adi;
         }
         if (bdi !== 0) value += cross * bdi;
@@ -1727,6 +1733,10 @@ function powerSecondOrderScalarExponent(
   n: number,
 ): void {
   const { hat, bar, ad, outA, outB, adjA, adjB } = loop;
+  if (e === 2 && outB === undefined && bdi === 0 && outA !== undefined) {
+    squareSecondOrderRow(as, hat, bar, ad, outA, adjA, n);
+    return;
+  }
   const em1 = e - 1;
   const em2 = e - 2;
   const ee1 = e * (e - 1);
@@ -1758,7 +1768,7 @@ function powerSecondOrderScalarExponent(
         if (adjA !== undefined) adjA[i] = da * w;
         let value = h !== 0 ? da * h : 0;
         if (w !== 0 && adi !== 0) {
-          const daa = noDaa ? 0 : x === 0 ? ee1 * x ** em2 : (ee1 * zi) / (x * x);
+          const daa = e === 2 ? 2 : noDaa ? 0 : x === 0 ? ee1 * x ** em2 : (ee1 * zi) / (x * x);
           value += w * daa * adi;
         }
         if (bdi !== 0) value += cross * bdi;
@@ -1776,6 +1786,68 @@ function powerSecondOrderScalarExponent(
   }
   if (adjB !== undefined) adjB[ib] = sumAdjB;
   if (outB !== undefined) outB[ib] = sumOutB;
+}
+
+/**
+ * {@link powerSecondOrderScalarExponent} for the exponent 2 with no exponent terms (f_a = 2 a, f_aa = 2, no
+ * cross term): adjA = 2 a zbar, outA = 2 a zhat (0 where zhat is 0) + zbar 2 adot (where both are nonzero),
+ * the general loop's operations entry by entry, two entries a step with loads ahead of stores.
+ */
+function squareSecondOrderRow(
+  as: Float64Array,
+  hat: Float64Array | undefined,
+  bar: Float64Array | undefined,
+  ad: Float64Array | undefined,
+  outA: Float64Array,
+  adjA: Float64Array | undefined,
+  n: number,
+): void {
+  if (hat === undefined || bar === undefined || ad === undefined) {
+    for (let i = 0; i < n; i++) {
+      const da = 2 * as[i];
+      const h = hat === undefined ? 0 : hat[i];
+      const w = bar === undefined ? 0 : bar[i];
+      const adi = ad === undefined ? 0 : ad[i];
+      if (adjA !== undefined) adjA[i] = da * w;
+      let value = h !== 0 ? da * h : 0;
+      if (w !== 0 && adi !== 0) value += w * 2 * adi;
+      outA[i] = value;
+    }
+    return;
+  }
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const x0 = as[i];
+    const x1 = as[i + 1];
+    const h0 = hat[i];
+    const h1 = hat[i + 1];
+    const w0 = bar[i];
+    const w1 = bar[i + 1];
+    const d0 = ad[i];
+    const d1 = ad[i + 1];
+    const da0 = 2 * x0;
+    const da1 = 2 * x1;
+    let v0 = h0 !== 0 ? da0 * h0 : 0;
+    let v1 = h1 !== 0 ? da1 * h1 : 0;
+    if (w0 !== 0 && d0 !== 0) v0 += w0 * 2 * d0;
+    if (w1 !== 0 && d1 !== 0) v1 += w1 * 2 * d1;
+    if (adjA !== undefined) {
+      adjA[i] = da0 * w0;
+      adjA[i + 1] = da1 * w1;
+    }
+    outA[i] = v0;
+    outA[i + 1] = v1;
+  }
+  if (i < n) {
+    const da = 2 * as[i];
+    const h = hat[i];
+    const w = bar[i];
+    const adi = ad[i];
+    if (adjA !== undefined) adjA[i] = da * w;
+    let value = h !== 0 ? da * h : 0;
+    if (w !== 0 && adi !== 0) value += w * 2 * adi;
+    outA[i] = value;
+  }
 }
 
 /**

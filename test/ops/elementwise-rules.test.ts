@@ -115,6 +115,18 @@ describe("powerRule's f_a for the exponent 2 is 2 a (autograd's g * 2 * a ** 1)"
     expect(Object.is(powerRule.da(-0, 2, 0), -0)).toBe(true);
   });
 
+  it("has f_aa = 2 for the exponent 2, which (2 z) / (a a) gives except where z = a a under- or overflows", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-150, max: 1e150, noNaN: true }), (a) => {
+        const z = powerRule.f(a, 2);
+        expect(powerRule.daa(a, 2, z)).toBe(2);
+        expect((2 * 1 * z) / (a * a)).toBe(2);
+      }),
+    );
+    expect(powerRule.daa(1e-200, 2, powerRule.f(1e-200, 2))).toBe(2); // (2 * 0) / 0 would be NaN
+    expect(powerRule.daa(1e200, 2, powerRule.f(1e200, 2))).toBe(2); // Infinity / Infinity would be NaN
+  });
+
   it("gives 2 x seed as the gradient, on arrays and on the scalar tape", () => {
     const rng = np.random.default_rng(11);
     const x = rng.normal(0, 3, [7, 3]);
