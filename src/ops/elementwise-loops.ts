@@ -138,9 +138,23 @@ export function binaryValuesInto(
 // Contiguous loops against one value (a broadcast number or single entry), each in its own small function so
 // that V8 keeps the value in a register and the loop free of a second index.
 
+// These loops take four entries a step, their loads ahead of their stores (V8 reloads a typed array's data
+// pointer after a store; see powerBaseAdjointRow): the same operation on each entry.
+
 /** out[i] = a[i] + c. */
 function addScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = a[i] + c;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const x0 = a[i];
+    const x1 = a[i + 1];
+    const x2 = a[i + 2];
+    const x3 = a[i + 3];
+    out[i] = x0 + c;
+    out[i + 1] = x1 + c;
+    out[i + 2] = x2 + c;
+    out[i + 3] = x3 + c;
+  }
+  for (; i < n; i++) out[i] = a[i] + c;
 }
 
 /** out[i] = a[i] - c. */
@@ -155,7 +169,18 @@ function scalarSubtractInto(out: Float64Array, c: number, b: Float64Array, n: nu
 
 /** out[i] = a[i] * c. */
 function multiplyScalarInto(out: Float64Array, a: Float64Array, c: number, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = a[i] * c;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const x0 = a[i];
+    const x1 = a[i + 1];
+    const x2 = a[i + 2];
+    const x3 = a[i + 3];
+    out[i] = x0 * c;
+    out[i + 1] = x1 * c;
+    out[i + 2] = x2 * c;
+    out[i + 3] = x3 * c;
+  }
+  for (; i < n; i++) out[i] = a[i] * c;
 }
 
 /** out[i] = a[i] / c. */
@@ -170,7 +195,18 @@ function scalarDivideInto(out: Float64Array, c: number, b: Float64Array, n: numb
 
 /** out[i] = a[i] * a[i] (x * x and x ** 2), one load per entry. */
 function squareInto(out: Float64Array, a: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const x0 = a[i];
+    const x1 = a[i + 1];
+    const x2 = a[i + 2];
+    const x3 = a[i + 3];
+    out[i] = x0 * x0;
+    out[i + 1] = x1 * x1;
+    out[i + 2] = x2 * x2;
+    out[i + 3] = x3 * x3;
+  }
+  for (; i < n; i++) {
     const v = a[i];
     out[i] = v * v;
   }
@@ -359,10 +395,13 @@ function multiplyColumnRows(
 ): void {
   const shift = r0 - o0;
   if (inner === 2) {
+    // loads ahead of stores (see powerBaseAdjointRow)
     for (let i = o0, jc = c0; i < end; i += 2, jc += cStep) {
       const m = c[jc];
-      out[i] = m * r[i + shift];
-      out[i + 1] = m * r[i + 1 + shift];
+      const r0 = r[i + shift];
+      const r1 = r[i + 1 + shift];
+      out[i] = m * r0;
+      out[i + 1] = m * r1;
     }
     return;
   }
@@ -441,7 +480,7 @@ export function partialTimesInto(
     const zi = z[i];
     const si = s[wrt === 0 ? ia : ib];
     let value: number;
-    if (power) value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * si;
+    if (power) value = (e === 2 ? 2 * x : e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * si;
     else value = partial(x, e, zi) * si;
     out[i] = value;
     if (++t === inner) {
@@ -512,6 +551,20 @@ function multiplyTlmBoth(
   if (aInner === 0 && bInner === 1 && bWrap === 1) {
     // a column ([n, 1]) against contiguous rows b ([n, k]): a and its tangent read once per row
     const shift = g.b0 - g.o0;
+    if (inner === 2) {
+      // rows of two, loads ahead of stores (see powerBaseAdjointRow)
+      for (let i = g.o0, ja = g.a0; i < end; i += 2, ja += aWrap) {
+        const c = a[ja];
+        const cd = ad[ja];
+        const b0 = b[i + shift];
+        const b1 = b[i + 1 + shift];
+        const d0 = bd[i + shift];
+        const d1 = bd[i + 1 + shift];
+        out[i] = b0 * cd + c * d0;
+        out[i + 1] = b1 * cd + c * d1;
+      }
+      return;
+    }
     for (let i = g.o0, ja = g.a0; i < end; ja += aWrap) {
       const c = a[ja];
       const cd = ad[ja];
@@ -556,7 +609,7 @@ function powerTlmBoth(
       const e = b[ib];
       const zi = z[i];
       out[i] =
-        (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * ad[ia] +
+        (e === 2 ? 2 * x : e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * ad[ia] +
         (zi === 0 ? 0 : zi * logs[k]) * bd[ib];
       if (++t === inner) {
         t = 0;
@@ -612,7 +665,8 @@ function powerTlmBothScalarExponent(
       const x = a[i];
       const zi = z[i];
       out[i] =
-        (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] + (zi === 0 ? 0 : zi * logs[i]) * bdi;
+        (e === 2 ? 2 * x : eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] +
+        (zi === 0 ? 0 : zi * logs[i]) * bdi;
     }
     powerLogs.set(a, { logs, tick });
     return;
@@ -624,7 +678,7 @@ function powerTlmBothScalarExponent(
       const x = a[i];
       const zi = z[i];
       out[i] =
-        (eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] +
+        (e === 2 ? 2 * x : eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x) * ad[i] +
         (zi === 0 ? 0 : zi * blockLogs[i - i0]) * bdi;
     }
   }
@@ -643,7 +697,7 @@ function powerTlmFirstScalarExponent(
   const eZero = e === 0;
   for (let i = 0; i < n; i++) {
     const x = a[i];
-    out[i] = (eZero ? 0 : x === 0 ? e * x ** em1 : (e * z[i]) / x) * s[i];
+    out[i] = (e === 2 ? 2 * x : eZero ? 0 : x === 0 ? e * x ** em1 : (e * z[i]) / x) * s[i];
   }
 }
 
@@ -784,6 +838,10 @@ function columnRowsAdjoint(
   outC: Float64Array | undefined,
   outR: Float64Array | undefined,
 ): void {
+  if (inner === 2 && outC !== undefined && outR !== undefined) {
+    columnPairsAdjoint(c, c0, cStep, r, r0, zbar, o0, end, outC, outR);
+    return;
+  }
   for (let i = o0, jc = c0, ir = r0; i < end; jc += cStep) {
     const rowEnd = i + inner;
     if (outC === undefined) {
@@ -807,6 +865,29 @@ function columnRowsAdjoint(
   }
 }
 
+/** {@link columnRowsAdjoint} with rows of 2 entries and both targets: the same sums and products, unrolled. */
+function columnPairsAdjoint(
+  c: Float64Array,
+  c0: number,
+  cStep: number,
+  r: Float64Array,
+  r0: number,
+  zbar: Float64Array,
+  o0: number,
+  end: number,
+  outC: Float64Array,
+  outR: Float64Array,
+): void {
+  for (let i = o0, jc = c0, ir = r0; i < end; i += 2, jc += cStep, ir += 2) {
+    const w0 = zbar[i];
+    const w1 = zbar[i + 1];
+    const v = c[jc];
+    outC[jc] = outC[jc] + r[ir] * w0 + r[ir + 1] * w1;
+    outR[i] = v * w0;
+    outR[i + 1] = v * w1;
+  }
+}
+
 /** out[i] = v[j] * s[i] for o0 <= i < end, j from j0 by step. */
 function scaledRow(
   out: Float64Array,
@@ -817,6 +898,21 @@ function scaledRow(
   o0: number,
   end: number,
 ): void {
+  if (step === 1) {
+    // two entries a step, loads ahead of stores (see powerBaseAdjointRow)
+    let i = o0;
+    let j = j0;
+    for (; i + 1 < end; i += 2, j += 2) {
+      const v0 = v[j];
+      const v1 = v[j + 1];
+      const s0 = s[i];
+      const s1 = s[i + 1];
+      out[i] = v0 * s0;
+      out[i + 1] = v1 * s1;
+    }
+    if (i < end) out[i] = v[j] * s[i];
+    return;
+  }
   for (let i = o0, j = j0; i < end; i++, j += step) out[i] = v[j] * s[i];
 }
 
@@ -850,7 +946,7 @@ function powerAdjoint(
       const zi = z[i];
       if (outA !== undefined) {
         const e = b[ib];
-        const value = (e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * w;
+        const value = (e === 2 ? 2 * x : e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x) * w;
         if (reduceA) outA[ia] += value;
         else outA[i] = value;
       }
@@ -889,31 +985,19 @@ function powerScalarExponentAdjoint(
 ): void {
   if (outA !== undefined && outB !== undefined && e !== 0) {
     // both in one pass (the division and the logarithm overlap)
-    const em1 = e - 1;
     let sum = outB[jb];
     for (let i0 = o0; i0 < end; i0 += LOG_BLOCK) {
       const stop = Math.min(end, i0 + LOG_BLOCK);
       logRun(a, a0 + (i0 - o0), blockLogs, 0, stop - i0);
-      for (let i = i0, ia = a0 + (i0 - o0); i < stop; i++, ia++) {
-        const x = a[ia];
-        const zi = z[i];
-        const w = zbar[i];
-        outA[i] = (x === 0 ? e * x ** em1 : (e * zi) / x) * w;
-        sum += (zi === 0 ? 0 : zi * blockLogs[i - i0]) * w;
-      }
+      sum = powerBothBlock(a, a0 + (i0 - o0), e, z, zbar, i0, stop, outA, sum);
     }
     outB[jb] = sum;
     return;
   }
   if (outA !== undefined) {
     if (e === 0) for (let i = o0; i < end; i++) outA[i] = 0 * zbar[i];
-    else {
-      const em1 = e - 1;
-      for (let i = o0, ia = a0; i < end; i++, ia++) {
-        const x = a[ia];
-        outA[i] = (x === 0 ? e * x ** em1 : (e * z[i]) / x) * zbar[i];
-      }
-    }
+    else if (e === 2) squareAdjointRow(a, a0, zbar, o0, end, outA);
+    else powerBaseAdjointRow(a, a0, e, z, zbar, o0, end, outA);
   }
   if (outB !== undefined) {
     let sum = outB[jb];
@@ -927,6 +1011,132 @@ function powerScalarExponentAdjoint(
     }
     outB[jb] = sum;
   }
+}
+
+// The loops below take two entries a step, their loads ahead of their stores: V8 reloads a typed array's
+// data pointer after a store, so this runs about 1.5x faster than one entry a step (the same operations on
+// each entry, the sums in entry order).
+
+/** outA[i] = f_a zbar[i] of a power with exponent 2 (the rule's f_a = 2 a) for o0 <= i < end, a read from a0. */
+function squareAdjointRow(
+  a: Float64Array,
+  a0: number,
+  zbar: Float64Array,
+  o0: number,
+  end: number,
+  outA: Float64Array,
+): void {
+  let i = o0;
+  let ia = a0;
+  for (; i + 1 < end; i += 2, ia += 2) {
+    const x0 = a[ia];
+    const x1 = a[ia + 1];
+    const w0 = zbar[i];
+    const w1 = zbar[i + 1];
+    outA[i] = 2 * x0 * w0;
+    outA[i + 1] = 2 * x1 * w1;
+  }
+  if (i < end) outA[i] = 2 * a[ia] * zbar[i];
+}
+
+/**
+ * outA[i] = f_a zbar[i] of a power with exponent e !== 0, 2 (the rule's formula: a^(e-1) as z / a) for
+ * o0 <= i < end, a read from a0.
+ */
+function powerBaseAdjointRow(
+  a: Float64Array,
+  a0: number,
+  e: number,
+  z: Float64Array,
+  zbar: Float64Array,
+  o0: number,
+  end: number,
+  outA: Float64Array,
+): void {
+  const em1 = e - 1;
+  let i = o0;
+  let ia = a0;
+  for (; i + 1 < end; i += 2, ia += 2) {
+    const x0 = a[ia];
+    const x1 = a[ia + 1];
+    const z0 = z[i];
+    const z1 = z[i + 1];
+    const w0 = zbar[i];
+    const w1 = zbar[i + 1];
+    outA[i] = (x0 === 0 ? e * x0 ** em1 : (e * z0) / x0) * w0;
+    outA[i + 1] = (x1 === 0 ? e * x1 ** em1 : (e * z1) / x1) * w1;
+  }
+  if (i < end) {
+    const x = a[ia];
+    outA[i] = (x === 0 ? e * x ** em1 : (e * z[i]) / x) * zbar[i];
+  }
+}
+
+/**
+ * One block of the power adjoint with both targets (exponent e !== 0, ln a of the block in blockLogs from
+ * entry i0): outA[i] = f_a zbar[i], and the exponent's terms a^e ln(a) zbar[i] added in entry order to
+ * `sum`, which is returned.
+ */
+function powerBothBlock(
+  a: Float64Array,
+  a0: number,
+  e: number,
+  z: Float64Array,
+  zbar: Float64Array,
+  i0: number,
+  stop: number,
+  outA: Float64Array,
+  sum: number,
+): number {
+  if (e === 2) {
+    // f_a = 2 a (the rule's formula for exponent 2)
+    squareAdjointRow(a, a0, zbar, i0, stop, outA);
+    return powerExponentTerms(z, zbar, i0, stop, sum);
+  }
+  const em1 = e - 1;
+  const logs = blockLogs;
+  let total = sum;
+  let i = i0;
+  let ia = a0;
+  for (; i + 1 < stop; i += 2, ia += 2) {
+    const x0 = a[ia];
+    const x1 = a[ia + 1];
+    const z0 = z[i];
+    const z1 = z[i + 1];
+    const w0 = zbar[i];
+    const w1 = zbar[i + 1];
+    const l0 = logs[i - i0];
+    const l1 = logs[i + 1 - i0];
+    outA[i] = (x0 === 0 ? e * x0 ** em1 : (e * z0) / x0) * w0;
+    outA[i + 1] = (x1 === 0 ? e * x1 ** em1 : (e * z1) / x1) * w1;
+    total += (z0 === 0 ? 0 : z0 * l0) * w0;
+    total += (z1 === 0 ? 0 : z1 * l1) * w1;
+  }
+  if (i < stop) {
+    const x = a[ia];
+    const zi = z[i];
+    const w = zbar[i];
+    outA[i] = (x === 0 ? e * x ** em1 : (e * zi) / x) * w;
+    total += (zi === 0 ? 0 : zi * logs[i - i0]) * w;
+  }
+  return total;
+}
+
+/** `sum` + the exponent's terms a^e ln(a) zbar[i] of a block (ln a in blockLogs from entry i0), in entry order. */
+function powerExponentTerms(
+  z: Float64Array,
+  zbar: Float64Array,
+  i0: number,
+  stop: number,
+  sum: number,
+): number {
+  const logs = blockLogs;
+  let total = sum;
+  for (let i = i0; i < stop; i++) {
+    const zi = z[i];
+    total += (zi === 0 ? 0 : zi * logs[i - i0]) * zbar[i];
+  }
+  return total;
 }
 
 /** The other rules: add and subtract (1 * zbar, sign * zbar), else the rule's partials through calls. */
@@ -1254,6 +1464,30 @@ function multiplySecondOrderColumnRows(
   const inner = g.inner;
   const end = g.o0 + g.n;
   const shift = r0 - g.o0;
+  if (inner === 2 && adjC !== undefined && adjR !== undefined) {
+    // rows of two, unrolled with loads ahead of stores (see powerBaseAdjointRow): the same sums in entry order
+    for (let i = g.o0, j = c0; i < end; i += 2, j += cStep) {
+      const c = cs[j];
+      const cdj = cd[j];
+      const r0v = rs[i + shift];
+      const r1v = rs[i + 1 + shift];
+      const rd0 = rd[i + shift];
+      const rd1 = rd[i + 1 + shift];
+      const h0 = hat[i];
+      const h1 = hat[i + 1];
+      const w0 = bar[i];
+      const w1 = bar[i + 1];
+      const sumOut = outC[j];
+      const sumAdj = adjC[j];
+      adjC[j] = sumAdj + r0v * w0 + r1v * w1;
+      outC[j] = sumOut + (r0v * h0 + w0 * rd0) + (r1v * h1 + w1 * rd1);
+      adjR[i] = c * w0;
+      adjR[i + 1] = c * w1;
+      outR[i] = c * h0 + w0 * cdj;
+      outR[i + 1] = c * h1 + w1 * cdj;
+    }
+    return;
+  }
   for (let i = g.o0, j = c0; i < end; j += cStep) {
     const c = cs[j];
     const cdj = cd[j];
@@ -1335,7 +1569,23 @@ function multiplySecondOrderFirst(
   n: number,
 ): void {
   if (adjA !== undefined) {
-    for (let i = 0; i < n; i++) {
+    // two entries a step, loads ahead of stores (see powerBaseAdjointRow)
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const b0 = bs[i];
+      const b1 = bs[i + 1];
+      const w0 = bar[i];
+      const w1 = bar[i + 1];
+      const h0 = hat[i];
+      const h1 = hat[i + 1];
+      const d0 = bd[i];
+      const d1 = bd[i + 1];
+      adjA[i] = b0 * w0;
+      adjA[i + 1] = b1 * w1;
+      outA[i] = b0 * h0 + w0 * d0;
+      outA[i + 1] = b1 * h1 + w1 * d1;
+    }
+    if (i < n) {
       const bi = bs[i];
       const w = bar[i];
       adjA[i] = bi * w;
@@ -1423,14 +1673,20 @@ function powerSecondOrder(
       const log = outB !== undefined || needCross ? logs[k] : 0;
       const cross = needCross ? w * (x === 0 ? x ** (e - 1) * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
       if (outA !== undefined) {
-        const da = e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x;
+        const da = e === 2 ? 2 * x : e === 0 ? 0 : x === 0 ? e * x ** (e - 1) : (e * zi) / x;
         if (adjA !== undefined)
           if (reduceA) adjA[ia] += da * w;
           else adjA[i] = da * w;
         let value = h !== 0 ? da * h : 0;
         if (w !== 0 && adi !== 0) {
           const daa =
-            e === 0 || e === 1 ? 0 : x === 0 ? e * (e - 1) * x ** (e - 2) : (e * (e - 1) * zi) / (x * x);
+            e === 2
+              ? 2
+              : e === 0 || e === 1
+                ? 0
+                : x === 0
+                  ? e * (e - 1) * x ** (e - 2)
+                  : (e * (e - 1) * zi) / (x * x);
           value += w * daa * adi;
         }
         if (bdi !== 0) value += cross * bdi;
@@ -1477,6 +1733,10 @@ function powerSecondOrderScalarExponent(
   n: number,
 ): void {
   const { hat, bar, ad, outA, outB, adjA, adjB } = loop;
+  if (e === 2 && outB === undefined && bdi === 0 && outA !== undefined) {
+    squareSecondOrderRow(as, hat, bar, ad, outA, adjA, n);
+    return;
+  }
   const em1 = e - 1;
   const em2 = e - 2;
   const ee1 = e * (e - 1);
@@ -1504,11 +1764,11 @@ function powerSecondOrderScalarExponent(
       const log = hasB || needCross ? logs[i - shift] : 0;
       const cross = needCross ? w * (x === 0 ? x ** em1 * (1 + e * log) : (zi / x) * (1 + e * log)) : 0;
       if (outA !== undefined) {
-        const da = eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x;
+        const da = e === 2 ? 2 * x : eZero ? 0 : x === 0 ? e * x ** em1 : (e * zi) / x;
         if (adjA !== undefined) adjA[i] = da * w;
         let value = h !== 0 ? da * h : 0;
         if (w !== 0 && adi !== 0) {
-          const daa = noDaa ? 0 : x === 0 ? ee1 * x ** em2 : (ee1 * zi) / (x * x);
+          const daa = e === 2 ? 2 : noDaa ? 0 : x === 0 ? ee1 * x ** em2 : (ee1 * zi) / (x * x);
           value += w * daa * adi;
         }
         if (bdi !== 0) value += cross * bdi;
@@ -1526,6 +1786,68 @@ function powerSecondOrderScalarExponent(
   }
   if (adjB !== undefined) adjB[ib] = sumAdjB;
   if (outB !== undefined) outB[ib] = sumOutB;
+}
+
+/**
+ * {@link powerSecondOrderScalarExponent} for the exponent 2 with no exponent terms (f_a = 2 a, f_aa = 2, no
+ * cross term): adjA = 2 a zbar, outA = 2 a zhat (0 where zhat is 0) + zbar 2 adot (where both are nonzero),
+ * the general loop's operations entry by entry, two entries a step with loads ahead of stores.
+ */
+function squareSecondOrderRow(
+  as: Float64Array,
+  hat: Float64Array | undefined,
+  bar: Float64Array | undefined,
+  ad: Float64Array | undefined,
+  outA: Float64Array,
+  adjA: Float64Array | undefined,
+  n: number,
+): void {
+  if (hat === undefined || bar === undefined || ad === undefined) {
+    for (let i = 0; i < n; i++) {
+      const da = 2 * as[i];
+      const h = hat === undefined ? 0 : hat[i];
+      const w = bar === undefined ? 0 : bar[i];
+      const adi = ad === undefined ? 0 : ad[i];
+      if (adjA !== undefined) adjA[i] = da * w;
+      let value = h !== 0 ? da * h : 0;
+      if (w !== 0 && adi !== 0) value += w * 2 * adi;
+      outA[i] = value;
+    }
+    return;
+  }
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const x0 = as[i];
+    const x1 = as[i + 1];
+    const h0 = hat[i];
+    const h1 = hat[i + 1];
+    const w0 = bar[i];
+    const w1 = bar[i + 1];
+    const d0 = ad[i];
+    const d1 = ad[i + 1];
+    const da0 = 2 * x0;
+    const da1 = 2 * x1;
+    let v0 = h0 !== 0 ? da0 * h0 : 0;
+    let v1 = h1 !== 0 ? da1 * h1 : 0;
+    if (w0 !== 0 && d0 !== 0) v0 += w0 * 2 * d0;
+    if (w1 !== 0 && d1 !== 0) v1 += w1 * 2 * d1;
+    if (adjA !== undefined) {
+      adjA[i] = da0 * w0;
+      adjA[i + 1] = da1 * w1;
+    }
+    outA[i] = v0;
+    outA[i + 1] = v1;
+  }
+  if (i < n) {
+    const da = 2 * as[i];
+    const h = hat[i];
+    const w = bar[i];
+    const adi = ad[i];
+    if (adjA !== undefined) adjA[i] = da * w;
+    let value = h !== 0 ? da * h : 0;
+    if (w !== 0 && adi !== 0) value += w * 2 * adi;
+    outA[i] = value;
+  }
 }
 
 /**

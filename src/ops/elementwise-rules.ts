@@ -318,12 +318,14 @@ export const powerRule: BinaryRule = {
   name: "power",
   f: scalarPow,
   // With z = a^b (and a != 0 so that a^(b-1) = z / a, saving the powers):
-  // d(a^b) = b a^(b-1) da + a^b ln(a) db
-  da: (a, b, z) => (b === 0 ? 0 : a === 0 ? b * a ** (b - 1) : (b * z) / a),
+  // d(a^b) = b a^(b-1) da + a^b ln(a) db; for b = 2, f_a = 2 a exactly (autograd's g * 2 * a ** 1, and no
+  // z / a: exact where z overflows or underflows)
+  da: (a, b, z) => (b === 2 ? 2 * a : b === 0 ? 0 : a === 0 ? b * a ** (b - 1) : (b * z) / a),
   db: (a, _b, z) => (z === 0 ? 0 : z * scalarLog(a)),
   // daa = b (b-1) a^(b-2); dab = a^(b-1) (1 + b ln a); dbb = a^b ln(a)^2
+  // for b = 2, f_aa = 2 (what (2 z) / (a a) gives wherever z = a a neither overflows nor underflows to 0)
   daa: (a, b, z) =>
-    b === 0 || b === 1 ? 0 : a === 0 ? b * (b - 1) * a ** (b - 2) : (b * (b - 1) * z) / (a * a),
+    b === 2 ? 2 : b === 0 || b === 1 ? 0 : a === 0 ? b * (b - 1) * a ** (b - 2) : (b * (b - 1) * z) / (a * a),
   dab: (a, b, z) => (a === 0 ? a ** (b - 1) * (1 + b * scalarLog(a)) : (z / a) * (1 + b * scalarLog(a))),
   dbb: (a, _b, z) => (z === 0 ? 0 : z * scalarLog(a) ** 2),
   domain: [

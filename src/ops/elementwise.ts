@@ -24,7 +24,7 @@ import {
   unarySecondScalar,
 } from "../tape/scalar-segment.js";
 import { AdjFloat, registerAdjFloatArithmetic } from "../values/adj-float.js";
-import { NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
+import { emptyArray, NDArray, shapeSize, shapesEqual } from "../values/ndarray.js";
 import { type TransientAdjoint, takeArray, takeZeros, transientAdjoint } from "../values/pool.js";
 import {
   type AdjointTarget,
@@ -1006,7 +1006,8 @@ function gatheredIf(
 /** y = f(x) entry by entry. */
 function unaryValues(rule: UnaryRule, x: NDArray): NDArray {
   const input = x.data;
-  const out = new Float64Array(input.length);
+  // uninitialised (values/ndarray.ts): unaryValuesInto writes every entry
+  const out = emptyArray(input.length);
   unaryValuesInto(rule, out, input, out.length);
   return new NDArray(out, x.shape);
 }
@@ -1067,7 +1068,8 @@ function binaryValues(rule: BinaryRule, a: Operand, b: Operand): NDArray {
       ? a.shape
       : broadcastShapesFor(`np.${rule.name}`, [shapeOf(a), shapeOf(b)]);
   const n = shapeSize(shape);
-  const out = new Float64Array(n);
+  // uninitialised (values/ndarray.ts): the flat loop, the grid rows and the N-d blocks write every entry
+  const out = emptyArray(n);
   const sa = flatStep(a, n);
   const sb = flatStep(b, n);
   if ((sa >= 0 && sb >= 0) || rule === powerRule) {

@@ -469,3 +469,66 @@ export function asNDArray(x: number | NDArray): NDArray {
     throw invalidArgument(`asNDArray: expected a number or NDArray, got ${typeof x}`);
   return new NDArray(new Float64Array([x]), []);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Uninitialised allocation. `new Float64Array(n)` zero-fills its memory (a memset of a recycled chunk, on
+// memory that V8 frees only at a garbage collection and that is therefore cold), which a kernel writing every
+// entry anyway pays for twice. Node's `Buffer.allocUnsafeSlow` gives an unpooled, uninitialised ArrayBuffer
+// of its own (byteOffset 0), as NumPy's `np.empty` does; browsers (no Buffer) get `new Float64Array`.
+
+/** Below this many entries `new Float64Array` is cheaper (V8 allocates small arrays on its own heap). */
+const EMPTY_MINIMUM = 4096;
+
+/**
+ * Node's `Buffer.allocUnsafeSlow` as a function of a byte count giving a fresh ArrayBuffer, when the host has
+ * one (looked up on globalThis, so that the browser build imports nothing from node:buffer) and it behaves
+ * as documented (checked once on a probe); else undefined.
+ */
+function findUnsafeAllocator(): ((bytes: number) => ArrayBufferLike) | undefined {
+  const host: unknown = Reflect.get(globalThis, "Buffer");
+  if (typeof host !== "function") return undefined;
+  const allocate: unknown = Reflect.get(host, "allocUnsafeSlow");
+  if (typeof allocate !== "function") return undefined;
+  const raw = (bytes: number): unknown => Reflect.apply(allocate, host, [bytes]);
+  const probe = raw(64);
+  if (!(probe instanceof Uint8Array) || probe.byteOffset !== 0 || probe.buffer.byteLength !== 64)
+    return undefined;
+  return (bytes) => {
+    const view = raw(bytes);
+    if (!(view instanceof Uint8Array) || view.byteOffset !== 0) return new ArrayBuffer(bytes);
+    return view.buffer;
+  };
+}
+
+const unsafeAllocator = findUnsafeAllocator();
+
+/** A value every {@link emptyArray} entry is set to (tests: a missed entry then shows), or undefined. */
+let emptyPoison: number | undefined;
+
+/**
+ * @internal Makes every later {@link emptyArray} come filled with `value` (undefined: unspecified contents
+ * again), so that a test can tell a kernel that leaves an entry unwritten; returns the previous setting.
+ * @example
+ * const previous = setEmptyArrayPoison(Number.NaN); try { ... } finally { setEmptyArrayPoison(previous); }
+ */
+export function setEmptyArrayPoison(value: number | undefined): number | undefined {
+  const previous = emptyPoison;
+  emptyPoison = value;
+  return previous;
+}
+
+/**
+ * @internal A new Float64Array of `length` entries whose contents are UNSPECIFIED (uninitialised memory in
+ * Node): only for code that writes every entry before reading any, and that hands out no entry it did not
+ * write. Cheaper than `new Float64Array` on large arrays (no zero-fill pass over cold memory).
+ * @example
+ * const out = emptyArray(n); for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+ */
+export function emptyArray(length: number): Float64Array {
+  const out =
+    unsafeAllocator === undefined || length < EMPTY_MINIMUM
+      ? new Float64Array(length)
+      : new Float64Array(unsafeAllocator(length * 8), 0, length);
+  if (emptyPoison !== undefined) out.fill(emptyPoison);
+  return out;
+}

@@ -19,10 +19,10 @@
  *   seed to a block that does not declare {@link transientAdjoint} (it may have stored it);
  * - a claimed buffer whose count falls to zero is free; so is an issued buffer that never entered a slot
  *   (a temporary, or a result no dependency needed).
- * Outside an active ledger {@link takeArray} is `new Float64Array`, so every other caller gets a fresh,
- * zeroed array of its own.
+ * Outside an active ledger {@link takeArray} is {@link emptyArray} (a fresh array of its own, uninitialised),
+ * and so is a pooled miss.
  */
-import { NDArray } from "./ndarray.js";
+import { emptyArray, NDArray } from "./ndarray.js";
 
 /**
  * @internal Marker of a block whose derivative modes (`evaluateTlm`, `evaluateAdj`, `evaluateHessian` and
@@ -75,16 +75,16 @@ export function setPoolMinimum(length: number): number {
 /**
  * @internal An array of `length` entries whose contents are unspecified: the caller writes every entry
  * before reading any. Within an active sweep ledger, a free pooled array (issued to the ledger); else a
- * new one.
+ * new uninitialised one ({@link emptyArray}).
  * @example
  * const out = takeArray(n); for (let i = 0; i < n; i++) out[i] = x[i] * w[i];
  */
 export function takeArray(length: number): Float64Array {
   const ledger = active;
-  if (ledger === undefined || length < minimumLength) return new Float64Array(length);
+  if (ledger === undefined || length < minimumLength) return emptyArray(length);
   const list = free.get(length);
   const reused = list?.pop();
-  const array = reused ?? new Float64Array(length);
+  const array = reused ?? emptyArray(length);
   if (reused !== undefined) freeBytes -= array.byteLength;
   ledger.issue(array);
   return array;

@@ -5,7 +5,7 @@
  * shapes with broadcasting (the array loops take ln a block by block).
  */
 import fc from "fast-check";
-import { assertRule, type NDArray, np } from "tsadjoint";
+import { AdjFloat, assertRule, Control, computeGradient, type NDArray, np, Tape, withTape } from "tsadjoint";
 import { describe, expect, it } from "vitest";
 import { powerRule } from "../../src/ops/elementwise-rules.js";
 import { scalarLog } from "../../src/ops/kernels/transcendental.js";
@@ -100,5 +100,46 @@ describe("np.power on arrays: the rule checker over random shapes and broadcasts
     assertRule((x, y) => np.power(x as NDArray, y as NDArray), [a, b], { seed: 4 });
     const base = rng.uniform(0.5, 4, [2500]);
     assertRule((y) => np.power(base, y as NDArray), [rng.uniform(-2, 2, [2500])], { seed: 5 });
+  });
+});
+
+describe("powerRule's f_a for the exponent 2 is 2 a (autograd's g * 2 * a ** 1)", () => {
+  it("is 2 a exactly, where z / a would round, overflow or underflow", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true }), (a) => {
+        expect(Object.is(powerRule.da(a, 2, powerRule.f(a, 2)), 2 * a)).toBe(true);
+      }),
+    );
+    expect(powerRule.da(1e200, 2, powerRule.f(1e200, 2))).toBe(2e200); // z = Infinity
+    expect(powerRule.da(1e-200, 2, powerRule.f(1e-200, 2))).toBe(2e-200); // z = 0
+    expect(Object.is(powerRule.da(-0, 2, 0), -0)).toBe(true);
+  });
+
+  it("has f_aa = 2 for the exponent 2, which (2 z) / (a a) gives except where z = a a under- or overflows", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-150, max: 1e150, noNaN: true }), (a) => {
+        const z = powerRule.f(a, 2);
+        expect(powerRule.daa(a, 2, z)).toBe(2);
+        expect((2 * 1 * z) / (a * a)).toBe(2);
+      }),
+    );
+    expect(powerRule.daa(1e-200, 2, powerRule.f(1e-200, 2))).toBe(2); // (2 * 0) / 0 would be NaN
+    expect(powerRule.daa(1e200, 2, powerRule.f(1e200, 2))).toBe(2); // Infinity / Infinity would be NaN
+  });
+
+  it("gives 2 x seed as the gradient, on arrays and on the scalar tape", () => {
+    const rng = np.random.default_rng(11);
+    const x = rng.normal(0, 3, [7, 3]);
+    const seed = rng.normal(0, 1, [7, 3]);
+    const tape = new Tape();
+    const J = withTape(tape, () => np.sum(np.multiply(np.power(x, 2), seed)));
+    const gradient = computeGradient(J, new Control(x), { tape });
+    expect(Array.from(gradient.data)).toEqual(Array.from(x.data, (v, i) => 2 * v * seed.data[i]));
+    const scalarTape = new Tape();
+    for (const value of [3.7, 0.1, -1e-160, 1e150]) {
+      const s = new AdjFloat(value);
+      const y = withTape(scalarTape, () => np.power(s, 2));
+      expect(computeGradient(y, new Control(s), { tape: scalarTape }).value).toBe(2 * value);
+    }
   });
 });

@@ -1,6 +1,7 @@
 /** @file Tests for the NDArray class, the array()/asNDArray factories and shape utilities. */
 
 import fc from "fast-check";
+import { AdjFloat, Control, computeGradient, computeHessian, np, Tape, withTape } from "tsadjoint";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../src/errors.js";
 import {
@@ -8,10 +9,12 @@ import {
   arrayFromUnknown,
   asNDArray,
   contiguousStrides,
+  emptyArray,
   formatShape,
   NDArray,
   normalizeAxes,
   normalizeAxis,
+  setEmptyArrayPoison,
   shapeSize,
   shapesEqual,
 } from "../../src/values/ndarray.js";
@@ -220,5 +223,108 @@ describe("shape utilities", () => {
     expect(normalizeAxes(undefined, 3, "op")).toEqual([0, 1, 2]);
     expect(normalizeAxes([-1, 0], 3, "op")).toEqual([0, 2]);
     expect(() => normalizeAxes([0, -3], 3, "op")).toThrow(/repeated axis/);
+  });
+});
+
+describe("emptyArray", () => {
+  it("gives a new array of the length asked for, of its own buffer, filled with the poison when one is set", () => {
+    for (const length of [0, 1, 7, 4095, 4096, 10_000]) {
+      const a = emptyArray(length);
+      expect(a).toBeInstanceOf(Float64Array);
+      expect(a.length).toBe(length);
+      expect(a.byteOffset).toBe(0);
+      expect(a.buffer.byteLength).toBe(length * 8);
+      expect(emptyArray(length).buffer).not.toBe(a.buffer);
+    }
+    const previous = setEmptyArrayPoison(2.5);
+    try {
+      expect(Array.from(emptyArray(3))).toEqual([2.5, 2.5, 2.5]);
+      expect(emptyArray(5000).every((v) => v === 2.5)).toBe(true);
+    } finally {
+      setEmptyArrayPoison(previous);
+    }
+    expect(setEmptyArrayPoison(undefined)).toBe(previous);
+  });
+
+  /** Float64 bit patterns (exact comparison, -0 and NaN payloads included). */
+  const bitsOf = (values: readonly (NDArray | number)[]) =>
+    values.flatMap((v) =>
+      Array.from(new BigUint64Array(Float64Array.from(v instanceof NDArray ? v.data : [v]).buffer), (b) =>
+        b.toString(16),
+      ),
+    );
+
+  /** Everything the uninitialised allocations feed: values, sums over axes, broadcasts, sums back to shape. */
+  function results(shapeA: number[], shapeB: number[], seed: number): (NDArray | number)[] {
+    const rng = np.random.default_rng(seed);
+    const a = rng.normal(0, 1, shapeA);
+    const b = np.add(np.abs(rng.normal(0, 1, shapeB)), 0.5);
+    const out: (NDArray | number)[] = [];
+    const binaries = [np.add, np.subtract, np.multiply, np.divide, np.power, np.arctan2, np.maximum];
+    for (const op of binaries) {
+      out.push(op(a, b), op(b, a), op(a, 2), op(2, b), op(np.abs(b), 0.5), op(a, a));
+    }
+    for (const op of [np.exp, np.log, np.sqrt, np.sin, np.tanh, np.negative, np.square, np.cos])
+      out.push(op(b));
+    const z = np.multiply(a, b);
+    for (let axis = -z.ndim; axis < z.ndim; axis++) {
+      out.push(np.sum(z, axis), np.sum(z, axis, true), np.mean(z, axis));
+      if (z.shape[axis + (axis < 0 ? z.ndim : 0)] > 0) out.push(np.max(z, axis));
+    }
+    out.push(np.sum(z), np.norm(z), np.broadcast_to(b, z.shape), np.broadcast_to(a, z.shape));
+    return out;
+  }
+
+  it("is fully written by every kernel that uses it (a poison never shows, over many shapes)", () => {
+    const dimension = fc.integer({ min: 0, max: 5 });
+    fc.assert(
+      fc.property(
+        fc.array(dimension, { minLength: 0, maxLength: 4 }),
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (shape, ones, seed) => {
+          // b broadcasts against a: some axes of a set to 1, leading axes dropped
+          const shapeB = shape.map((n, i) => (ones[i] ? 1 : n)).slice(seed % 2);
+          const run = (poison: number | undefined) => {
+            const previous = setEmptyArrayPoison(poison);
+            try {
+              return bitsOf(results(shape, shapeB, seed));
+            } finally {
+              setEmptyArrayPoison(previous);
+            }
+          };
+          const reference = run(undefined);
+          expect(run(Number.NaN)).toEqual(reference);
+          expect(run(-7.25)).toEqual(reference);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("is fully written on large arrays too (the uninitialised path), gradients and Hessian actions included", () => {
+    const run = (poison: number | undefined) => {
+      const previous = setEmptyArrayPoison(poison);
+      try {
+        const out = results([2500, 2], [2500, 1], 3).concat(results([3, 1700], [1700], 4));
+        const tape = new Tape();
+        const rng = np.random.default_rng(5);
+        const g = rng.normal(0, 1, [3000, 2]);
+        const p = new AdjFloat(3.2);
+        const J = withTape(tape, () => {
+          const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+          return np.sum(np.power(np.multiply(np.reshape(mu, [3000, 1]), g), 2));
+        });
+        const controls = [new Control(g), new Control(p)];
+        const gradient = computeGradient(J, controls, { tape });
+        const hessian = computeHessian(J, controls, [rng.normal(0, 1, [3000, 2]), 0.3], { tape });
+        return bitsOf([...out, ...gradient, ...hessian].map((v) => (v instanceof AdjFloat ? v.value : v)));
+      } finally {
+        setEmptyArrayPoison(previous);
+      }
+    };
+    const reference = run(undefined);
+    expect(run(Number.NaN)).toEqual(reference);
+    expect(run(1e300)).toEqual(reference);
   });
 });

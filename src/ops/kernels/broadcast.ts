@@ -1,7 +1,7 @@
 /** @file NumPy broadcasting: shape rules, broadcastTo, its adjoint sumToShape, and fast elementwise loops. */
 
 import { invalidArgument, ShapeMismatchError } from "../../errors.js";
-import { asNDArray, formatShape, NDArray, shapeSize, shapesEqual } from "../../values/ndarray.js";
+import { asNDArray, emptyArray, formatShape, NDArray, shapeSize, shapesEqual } from "../../values/ndarray.js";
 import { takeArray } from "../../values/pool.js";
 import { broadcastPattern, broadcastStrides, forEachRun } from "./strided.js";
 
@@ -112,13 +112,25 @@ export function broadcastTo(a: NDArray, shape: readonly number[]): NDArray {
 /** out = each entry of src repeated over a contiguous group of g entries. */
 function repeatEachInto(out: Float64Array, src: Float64Array, g: number): void {
   if (g >= 16) for (let j = 0, o = 0; j < src.length; j++, o += g) out.fill(src[j], o, o + g);
-  else if (g === 2)
-    for (let j = 0, o = 0; j < src.length; j++, o += 2) {
+  else if (g === 2) {
+    // two entries of src a step, loads ahead of stores (V8 reloads a typed array's data pointer after a store)
+    const n = src.length;
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
       const v = src[j];
+      const u = src[j + 1];
+      const o = 2 * j;
       out[o] = v;
       out[o + 1] = v;
+      out[o + 2] = u;
+      out[o + 3] = u;
     }
-  else
+    if (j < n) {
+      const v = src[j];
+      out[2 * j] = v;
+      out[2 * j + 1] = v;
+    }
+  } else
     for (let j = 0, o = 0; j < src.length; j++) {
       const v = src[j];
       for (let t = 0; t < g; t++) out[o++] = v;
@@ -142,17 +154,16 @@ export function sumToShape(a: NDArray, shape: readonly number[]): NDArray {
   checkBroadcastable(shape, a.shape, "sumToShape");
   const size = shapeSize(shape);
   if (size === a.size) return new NDArray(a.data, shape);
-  const out = new Float64Array(size);
   const src = a.data;
-  if (size === 1) {
-    out[0] = sumAll(src);
-    return new NDArray(out, shape);
-  }
+  if (size === 1) return new NDArray(Float64Array.of(sumAll(src)), shape);
   const pattern = broadcastPattern(shape, a.shape);
   if (pattern !== null) {
-    sumPatternInto(out, src, pattern);
-    return new NDArray(out, shape);
+    // uninitialised (values/ndarray.ts): sumPatternInto writes every entry
+    const sums = emptyArray(size);
+    sumPatternInto(sums, src, pattern);
+    return new NDArray(sums, shape);
   }
+  const out = new Float64Array(size);
   const outStrides = broadcastStrides(shape, a.shape);
   accumulateInto(out, src, a.shape, outStrides);
   return new NDArray(out, shape);
@@ -182,8 +193,10 @@ export function sumToRaw(a: NDArray, target: number | NDArray): number | NDArray
 }
 
 /**
- * Adds `src` into the zero-filled `out` along a {@link broadcastPattern}: contiguous groups summed one by
- * one (`trailing`), or blocks added entry by entry (`leading`), in the same order as the strided loop.
+ * Writes into `out` (every entry; its contents are not read) the sums of `src` along a
+ * {@link broadcastPattern}: contiguous groups summed one by one (`trailing`), or blocks added entry by entry
+ * (`leading`), in the same order as the strided loop adding into zeros: each sum starts from +0 (so -0
+ * terms alone give +0, as `0 + -0` does).
  * @example
  * sumPatternInto(out, src, { trailing: 2 }); // out[j] = src[2j] + src[2j + 1]
  */
@@ -196,23 +209,52 @@ export function sumPatternInto(
   else sumBlocksInto(out, src, pattern.leading);
 }
 
-/** out[j] += the sum of src's j-th contiguous group of g entries (summed from 0). */
+// A sum started from +0 is never -0 (x + y is -0 only when both are -0), so adding it into a zero (+0 + s)
+// gives s itself: assigning the sums below gives the bits that adding them into a zero-filled array gave.
+
+/** out[j] = the sum of src's j-th contiguous group of g entries (summed from 0). */
 function sumGroupsInto(out: Float64Array, src: Float64Array, g: number): void {
+  const n = out.length;
   if (g === 2) {
-    for (let j = 0, position = 0; j < out.length; j++, position += 2)
-      out[j] += 0 + src[position] + src[position + 1];
+    // two groups a step, loads ahead of stores (V8 reloads a typed array's data pointer after a store)
+    let j = 0;
+    for (; j + 1 < n; j += 2) {
+      const position = 2 * j;
+      const x0 = src[position];
+      const x1 = src[position + 1];
+      const y0 = src[position + 2];
+      const y1 = src[position + 3];
+      out[j] = 0 + x0 + x1;
+      out[j + 1] = 0 + y0 + y1;
+    }
+    if (j < n) out[j] = 0 + src[2 * j] + src[2 * j + 1];
     return;
   }
-  for (let j = 0, position = 0; j < out.length; j++) {
+  if (g === 3) {
+    for (let j = 0, position = 0; j < n; j++, position += 3)
+      out[j] = 0 + src[position] + src[position + 1] + src[position + 2];
+    return;
+  }
+  if (g === 4) {
+    for (let j = 0, position = 0; j < n; j++, position += 4)
+      out[j] = 0 + src[position] + src[position + 1] + src[position + 2] + src[position + 3];
+    return;
+  }
+  for (let j = 0, position = 0; j < n; j++) {
     let total = 0;
     for (let t = 0; t < g; t++) total += src[position++];
-    out[j] += total;
+    out[j] = total;
   }
 }
 
-/** out[j] += src's j-th entry of every block of m entries, block after block. */
+/** out[j] = the sum of src's j-th entry of every block of m entries, block after block (from 0). */
 function sumBlocksInto(out: Float64Array, src: Float64Array, m: number): void {
-  for (let position = 0; position < src.length; ) for (let j = 0; j < m; j++) out[j] += src[position++];
+  if (src.length === 0) {
+    out.fill(0, 0, m);
+    return;
+  }
+  for (let j = 0; j < m; j++) out[j] = 0 + src[j];
+  for (let position = m; position < src.length; ) for (let j = 0; j < m; j++) out[j] += src[position++];
 }
 
 /**

@@ -1,7 +1,14 @@
 /** @file Reductions over axes (sum, prod, max, min, mean, norm), arg-extrema, extremum masks and cumsum. */
 
 import { invalidArgument } from "../../errors.js";
-import { type Axis, formatShape, NDArray, normalizeAxes, normalizeAxis } from "../../values/ndarray.js";
+import {
+  type Axis,
+  emptyArray,
+  formatShape,
+  NDArray,
+  normalizeAxes,
+  normalizeAxis,
+} from "../../values/ndarray.js";
 import { binaryBroadcast, sumPatternInto } from "./broadcast.js";
 import { broadcastPattern, broadcastStrides, forEachRun, splitAtAxis } from "./strided.js";
 
@@ -174,22 +181,26 @@ function reduce(a: NDArray, axis: Axis, keepdims: boolean, kind: ReduceKind, op:
     return new NDArray(new Float64Array(size).fill(identityOf(kind)), layout.outShape);
   }
   if (outSize === 1) return new NDArray(new Float64Array([foldAll(a.data, kind)]), layout.outShape);
-  const out = new Float64Array(outSize);
   if (layout.reducedCount === 1) {
+    // uninitialised (values/ndarray.ts): every entry is written
+    const copy = emptyArray(outSize);
     const src = a.data;
-    if (kind === "sumOfSquares") for (let i = 0; i < src.length; i++) out[i] = src[i] * src[i];
-    else out.set(src);
-    return new NDArray(out, layout.outShape);
+    if (kind === "sumOfSquares") for (let i = 0; i < src.length; i++) copy[i] = src[i] * src[i];
+    else copy.set(src);
+    return new NDArray(copy, layout.outShape);
   }
-  const identity = identityOf(kind);
-  if (identity !== 0) out.fill(identity);
   if (kind === "sum") {
     const pattern = broadcastPattern(layout.keepShape, a.shape);
     if (pattern !== null) {
-      sumPatternInto(out, a.data, pattern);
-      return new NDArray(out, layout.outShape);
+      // uninitialised (values/ndarray.ts): sumPatternInto writes every entry
+      const sums = emptyArray(outSize);
+      sumPatternInto(sums, a.data, pattern);
+      return new NDArray(sums, layout.outShape);
     }
   }
+  const out = new Float64Array(outSize);
+  const identity = identityOf(kind);
+  if (identity !== 0) out.fill(identity);
   reduceInto(out, a, broadcastStrides(layout.keepShape, a.shape), kind);
   return new NDArray(out, layout.outShape);
 }
