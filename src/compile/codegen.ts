@@ -1105,11 +1105,11 @@ function powerPartial(name: Partial, a: string, b: string, z: string, log: strin
     case "f":
       return `${a} ** ${b}`;
     case "da":
-      return `(${b} === 0 ? 0 : ${a} === 0 ? ${b} * ${a} ** (${b} - 1) : (${b} * ${z}) / ${a})`;
+      return `(${b} === 2 ? 2 * ${a} : ${b} === 0 ? 0 : ${a} === 0 ? ${b} * ${a} ** (${b} - 1) : (${b} * ${z}) / ${a})`;
     case "db":
       return `(${z} === 0 ? 0 : ${z} * ${log})`;
     case "daa":
-      return `(${b} === 0 || ${b} === 1 ? 0 : ${a} === 0 ? ${b} * (${b} - 1) * ${a} ** (${b} - 2) : (${b} * (${b} - 1) * ${z}) / (${a} * ${a}))`;
+      return `(${b} === 2 ? 2 : ${b} === 0 || ${b} === 1 ? 0 : ${a} === 0 ? ${b} * (${b} - 1) * ${a} ** (${b} - 2) : (${b} * (${b} - 1) * ${z}) / (${a} * ${a}))`;
     case "dab":
       return `(${a} === 0 ? ${a} ** (${b} - 1) * (1 + ${b} * ${log}) : (${z} / ${a}) * (1 + ${b} * ${log}))`;
     default:
