@@ -342,6 +342,11 @@ class ProgramBuilder {
       const scalar = strides.every((st, d) => shape[d] === 1 || st === 0);
       const broadcast = shape.some((n, d) => n > 1 && strides[d] === 0 && unit[d] !== 0);
       if (scalar || !broadcast) continue;
+      // broadcast along leading axes ([k] against [n, k]): the sweep's grid sums those terms in its own
+      // order, so the block's own modes run it
+      let last = -1;
+      for (let d = 0; d < shape.length; d++) if (shape[d] > 1 && strides[d] !== 0) last = d;
+      if (shape.some((n, d) => n > 1 && strides[d] === 0 && d < last)) return false;
       if (index < 0) return false;
       const variable = block.dependencies[i];
       if (this.reads.count(variable, index) !== 1 || this.reads.after(variable, index) !== 0) return false;
