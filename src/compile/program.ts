@@ -333,20 +333,15 @@ class ProgramBuilder {
     index: number,
   ): boolean {
     if (member.kind === "sum") return true;
-    const unit = contiguousStrides(shape);
     for (const [i, k] of member.args.entries()) {
       const slot = this.slots[k];
       if (!slot.active) continue;
       const strides = broadcastStrides(slot, shape);
       if (strides === undefined) return false;
       const scalar = strides.every((st, d) => shape[d] === 1 || st === 0);
-      const broadcast = shape.some((n, d) => n > 1 && strides[d] === 0 && unit[d] !== 0);
+      const broadcast = shape.some((n, d) => n > 1 && strides[d] === 0);
       if (scalar || !broadcast) continue;
-      // broadcast along leading axes ([k] against [n, k]): the sweep's grid sums those terms in its own
-      // order, so the block's own modes run it
-      let last = -1;
-      for (let d = 0; d < shape.length; d++) if (shape[d] > 1 && strides[d] !== 0) last = d;
-      if (shape.some((n, d) => n > 1 && strides[d] === 0 && d < last)) return false;
+      if (mixedBroadcast(shape, strides)) return false;
       if (index < 0) return false;
       const variable = block.dependencies[i];
       if (this.reads.count(variable, index) !== 1 || this.reads.after(variable, index) !== 0) return false;
@@ -379,7 +374,7 @@ class ProgramBuilder {
     }
     if (definition === broadcastToLinear.definition && kindOf(output.saved) === "array") {
       const strides = broadcastStrides(source, shape);
-      if (strides === undefined) return false;
+      if (strides === undefined || (active && mixedBroadcast(shape, strides))) return false;
       this.newSlot(output, "array", shape, active, { base: source.base, strides });
       this.counts.views++;
       return true;
@@ -587,6 +582,26 @@ function readIndex(blocks: readonly Block[]): ReadIndex {
     after: (v, from) => readsOf(v).filter((i) => i > from).length,
     count: (v, at) => readsOf(v).filter((i) => i === at).length,
   };
+}
+
+/**
+ * Whether a read with `strides` over `shape` broadcasts along axes both before and after an axis it walks
+ * ([3, 1] against [2, 3, 4]): the uncompiled sweep sums such terms block by block (per row, then across
+ * blocks, or with sumToShape), not in entry order as a loop adding straight into the buffer does, so such a
+ * read's adjoint comes from the block's own modes. Broadcasting along leading axes only ([k] against
+ * [n, k], entry order) or trailing axes only ([n, 1] against [n, k], row sums) gives the loop's sums.
+ */
+function mixedBroadcast(shape: readonly number[], strides: readonly number[]): boolean {
+  let last = -1;
+  for (let d = 0; d < shape.length; d++) if (shape[d] > 1 && strides[d] !== 0) last = d;
+  let before = false;
+  let after = false;
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] <= 1 || strides[d] !== 0) continue;
+    if (d < last) before = true;
+    else after = true;
+  }
+  return before && after;
 }
 
 /**

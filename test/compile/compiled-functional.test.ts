@@ -249,6 +249,27 @@ describe("compileFunctional", () => {
       });
       expect(stats.fallback).toBe(1); // x * y: the block's own modes sum y's terms before adding them
     });
+
+    it("an operand broadcast along axes before and after an axis it walks gets the sweep's block-wise sums", () => {
+      // [3, 1] against [2, 3, 4]: the sweep sums row by row, then across the leading axis
+      const direct = sameSums([2, 3, 4], [3, 1], (x, y, p) =>
+        np.multiply(np.sum(np.sin(np.multiply(x, np.tanh(y)))), p),
+      );
+      expect(direct.fallback).toBe(1);
+      const view = sameSums([2, 3, 4], [3, 1], (x, y, p) =>
+        np.multiply(np.sum(np.sin(np.multiply(x, np.broadcast_to(np.tanh(y), [2, 3, 4])))), p),
+      );
+      expect(view.views).toBe(0); // the broadcast_to runs its own modes (sumToShape)
+    });
+
+    it("an operand broadcast along leading or trailing axes only stays in the loop (entry-order or row sums)", () => {
+      for (const yShape of [[7], [5, 1], [1, 7]]) {
+        const stats = sameSums([5, 7], yShape, (x, y, p) =>
+          np.multiply(np.sum(np.sin(np.multiply(x, np.tanh(y)))), p),
+        );
+        expect(stats.fallback).toBe(0);
+      }
+    });
   });
 
   it("passes the Taylor test: rates ~1 without, ~2 with the gradient, ~3 with the Hessian", () => {
