@@ -7,6 +7,12 @@
  * by its typed loops rather than generated code a operation). Views (reshape, ravel, expand_dims,
  * squeeze, broadcast_to) are no step at all: their slot reads the buffers of the value they view, with
  * strides.
+ *
+ * Adjoint order: the reverse loops add each value's adjoint contributions (and second-order ones) in the
+ * uncompiled sweep's order, so the sums are the same float64s. Steps keep their tape order among the
+ * readers of an active value; a view stays free only when its adjoint is one contribution added where the
+ * sweep adds it; an operand read with broadcasting is summed into its buffer only when the loop's entry
+ * order gives the sweep's sums and nothing was added before. Otherwise the block runs its own modes.
  */
 import { InvalidArgumentError } from "../errors.js";
 import { BinaryConstantBlock, BinaryElementwiseBlock, UnaryElementwiseBlock } from "../ops/elementwise.js";
