@@ -11,8 +11,9 @@
  * Adjoint order: the reverse loops add each value's adjoint contributions (and second-order ones) in the
  * uncompiled sweep's order, so the sums are the same float64s. Steps keep their tape order among the
  * readers of an active value; a view stays free only when its adjoint is one contribution added where the
- * sweep adds it; an operand read with broadcasting is summed into its buffer only when the loop's entry
- * order gives the sweep's sums and nothing was added before. Otherwise the block runs its own modes.
+ * sweep adds it; an operand read with broadcasting gets its terms summed in entry order (straight into its
+ * buffer when nothing was added before, else apart and added after the loop) where that order gives the
+ * sweep's sums. Otherwise the block runs its own modes.
  */
 import { InvalidArgumentError } from "../errors.js";
 import { BinaryConstantBlock, BinaryElementwiseBlock, UnaryElementwiseBlock } from "../ops/elementwise.js";
@@ -58,6 +59,11 @@ export interface Slot {
 export type Member =
   | {
       readonly kind: "unary";
+      /**
+       * Operand positions whose adjoint terms (read with broadcasting) the loops sum apart and add after the
+       * loop, as the sweep adds a broadcast operand's summed terms (see ProgramBuilder.broadcastSums).
+       */
+      readonly ownSums?: readonly number[];
       readonly rule: UnaryRule;
       readonly out: number;
       readonly args: readonly [number];
@@ -66,6 +72,7 @@ export type Member =
     }
   | {
       readonly kind: "binary";
+      readonly ownSums?: readonly number[];
       readonly rule: BinaryRule;
       readonly out: number;
       readonly args: readonly [number, number];
@@ -74,6 +81,7 @@ export type Member =
     }
   | {
       readonly kind: "constant";
+      readonly ownSums?: readonly number[];
       readonly rule: BinaryRule;
       readonly out: number;
       readonly args: readonly [number];
@@ -84,6 +92,7 @@ export type Member =
     }
   | {
       readonly kind: "sum";
+      readonly ownSums?: readonly number[];
       readonly out: number;
       readonly args: readonly [number];
       readonly params: ReductionParams;
@@ -260,11 +269,14 @@ class ProgramBuilder {
     }
     if (this.fuse && this.tryView(block, inputs, active, index)) return;
     const member = this.fuse ? this.memberOf(block, inputs, active) : undefined;
-    if (member === undefined || !this.ownsBroadcastAdjoints(block, member.member, member.shape, index)) {
+    const ownSums =
+      member === undefined ? undefined : this.broadcastSums(block, member.member, member.shape, index);
+    if (member === undefined || ownSums === undefined) {
       this.addFallback(block, inputs, active);
       return;
     }
-    this.addMember(member.member, member.shape);
+    const m = member.member;
+    this.addMember(ownSums.length === 0 ? m : { ...m, ownSums }, member.shape);
   }
 
   private addFallback(block: Block, inputs: number[], active: boolean): void {
@@ -325,34 +337,35 @@ class ProgramBuilder {
   }
 
   /**
-   * Whether a member's loop may add its adjoint terms of operands read with broadcasting (several entries of
-   * the loop to one entry of the operand, other than a single value) straight into the operand's adjoint
-   * buffer: the sweep sums a broadcast operand's terms first (in entry order) and then adds that sum to what
-   * the operand's adjoint holds, so adding term by term gives the same numbers only when nothing was added
-   * before, that is when no later block reads the operand (or a view of it) and this block reads it once.
-   * Otherwise the block runs as a step of its own.
+   * How a member's loop adds its adjoint terms of operands read with broadcasting (several entries of the
+   * loop to one entry of the operand, other than a single value): the sweep sums a broadcast operand's terms
+   * first (in entry order) and then adds that sum to what the operand's adjoint holds. Straight into the
+   * operand's buffer gives those numbers when nothing was added before (no later block reads the operand or a
+   * view of it); otherwise the loop sums them apart (the positions returned, see Member.ownSums) and adds
+   * the sums after the loop. Undefined when the block must run as a step of its own: broadcasting the loop's
+   * order does not sum as the sweep does (mixedBroadcast), or a block reading the operand twice.
    */
-  private ownsBroadcastAdjoints(
+  private broadcastSums(
     block: Block,
     member: Member,
     shape: readonly number[],
     index: number,
-  ): boolean {
-    if (member.kind === "sum") return true;
+  ): number[] | undefined {
+    const own: number[] = [];
     for (const [i, k] of member.args.entries()) {
       const slot = this.slots[k];
       if (!slot.active) continue;
       const strides = broadcastStrides(slot, shape);
-      if (strides === undefined) return false;
+      if (strides === undefined) return undefined;
       const scalar = strides.every((st, d) => shape[d] === 1 || st === 0);
       const broadcast = shape.some((n, d) => n > 1 && strides[d] === 0);
       if (scalar || !broadcast) continue;
-      if (mixedBroadcast(shape, strides)) return false;
-      if (index < 0) return false;
+      if (mixedBroadcast(shape, strides) || index < 0) return undefined;
       const variable = block.dependencies[i];
-      if (this.reads.count(variable, index) !== 1 || this.reads.after(variable, index) !== 0) return false;
+      if (this.reads.count(variable, index) !== 1) return undefined;
+      if (this.reads.after(variable, index) !== 0) own.push(i);
     }
-    return true;
+    return own;
   }
 
   private controlSlots(): number[] {

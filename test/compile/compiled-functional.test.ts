@@ -247,7 +247,21 @@ describe("compileFunctional", () => {
         const e = np.sum(np.exp(np.multiply(y, 0.1)));
         return np.add(np.add(t, w), np.add(c, e));
       });
-      expect(stats.fallback).toBe(1); // x * y: the block's own modes sum y's terms before adding them
+      // x * y stays in its loop, which sums y's terms apart and adds the sums after the loop
+      expect(stats.fallback).toBe(0);
+      // the same through a broadcast_to view, into a sum and into a product
+      for (const reader of [
+        (x: NDArray, b: NDArray) => np.sum(np.sin(np.multiply(x, b))),
+        (x: NDArray, b: NDArray) => np.sum(np.multiply(np.sum(b), x)),
+        (x: NDArray, b: NDArray) => np.sum(np.multiply(np.sum(b, { axis: 0, keepdims: true }), x)),
+      ]) {
+        const viewed = sameSums([40, 3], [3], (x, y, p) => {
+          const t = np.tanh(y);
+          const w = reader(x, np.broadcast_to(t, [40, 3]));
+          return np.add(np.multiply(w, p), np.add(np.sum(np.cos(t)), np.sum(np.exp(np.multiply(t, 0.1)))));
+        });
+        expect(viewed).toMatchObject({ views: 1, fallback: 0 });
+      }
     });
 
     it("an operand broadcast along axes before and after an axis it walks gets the sweep's block-wise sums", () => {
