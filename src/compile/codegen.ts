@@ -506,6 +506,14 @@ class GroupWriter {
       const name = acc.nameFor(`${channel}:${site}`, channel, buffer);
       return `${name} += ${expr};\n`;
     }
+    if (this.ownSum(site)) {
+      // summed apart in entry order and added after the loop (see Member.ownSums)
+      const size = this.program.slots[this.program.slots[k].base].size;
+      const name = acc.sumFor(`${channel}:${site}`, buffer, size, () =>
+        this.extern(new Float64Array(size), "zs"),
+      );
+      return `${name}[${this.index(a, idx)}] += ${expr};\n`;
+    }
     const base = this.program.slots[k].base;
     const key = `${channel}:${base}`;
     if (this.assigned.has(base) && !this.written.has(key)) {
@@ -516,6 +524,13 @@ class GroupWriter {
       return `${buffer}[${this.index(a, idx)}] = (${expr}) + 0;\n`;
     }
     return `${buffer}[${this.index(a, idx)}] += ${expr};\n`;
+  }
+
+  /** Whether the operand at `site` (member j, or j:position) has its broadcast terms summed apart. */
+  private ownSum(site: string): boolean {
+    const [j, position] = site.split(":").map(Number);
+    const m = this.group.members[j];
+    return m?.ownSums?.includes(position ?? 0) === true;
   }
 
   /**
@@ -1195,7 +1210,8 @@ interface IndexMap {
  * and added to the buffer after the loop, in the order the occurrences were met.
  */
 class Accumulators {
-  private readonly list: { name: string; buffer: string }[] = [];
+  /** Scalar running sums (size undefined) and arrays of broadcast terms summed apart, in the order met. */
+  private readonly list: { name: string; buffer: string; size?: number }[] = [];
   private readonly byKey = new Map<string, string>();
 
   constructor(private readonly tag: string) {}
@@ -1210,12 +1226,33 @@ class Accumulators {
     return name;
   }
 
+  /**
+   * The array (bound by `bind`, laid out as the operand's buffer) summing one occurrence's broadcast terms,
+   * zeroed before the loop and added to the buffer after it.
+   */
+  sumFor(key: string, buffer: string, size: number, bind: () => string): string {
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known;
+    const name = bind();
+    this.list.push({ name, buffer, size });
+    this.byKey.set(key, name);
+    return name;
+  }
+
   declarations(): string {
-    return this.list.map(({ name }) => `let ${name} = 0;\n`).join("");
+    return this.list
+      .map(({ name, size }) => (size === undefined ? `let ${name} = 0;\n` : `${name}.fill(0);\n`))
+      .join("");
   }
 
   flushes(): string {
-    return this.list.map(({ name, buffer }) => `${buffer}[0] += ${name};\n`).join("");
+    return this.list
+      .map(({ name, buffer, size }) =>
+        size === undefined
+          ? `${buffer}[0] += ${name};\n`
+          : `for (let q = 0; q < ${size}; q++) ${buffer}[q] += ${name}[q];\n`,
+      )
+      .join("");
   }
 }
 

@@ -7,6 +7,13 @@
  * by its typed loops rather than generated code a operation). Views (reshape, ravel, expand_dims,
  * squeeze, broadcast_to) are no step at all: their slot reads the buffers of the value they view, with
  * strides.
+ *
+ * Adjoint order: the reverse loops add each value's adjoint contributions (and second-order ones) in the
+ * uncompiled sweep's order, so the sums are the same float64s. Steps keep their tape order among the
+ * readers of an active value; a view stays free only when its adjoint is one contribution added where the
+ * sweep adds it; an operand read with broadcasting gets its terms summed in entry order (straight into its
+ * buffer when nothing was added before, else apart and added after the loop) where that order gives the
+ * sweep's sums. Otherwise the block runs its own modes.
  */
 import { InvalidArgumentError } from "../errors.js";
 import { BinaryConstantBlock, BinaryElementwiseBlock, UnaryElementwiseBlock } from "../ops/elementwise.js";
@@ -52,6 +59,11 @@ export interface Slot {
 export type Member =
   | {
       readonly kind: "unary";
+      /**
+       * Operand positions whose adjoint terms (read with broadcasting) the loops sum apart and add after the
+       * loop, as the sweep adds a broadcast operand's summed terms (see ProgramBuilder.broadcastSums).
+       */
+      readonly ownSums?: readonly number[];
       readonly rule: UnaryRule;
       readonly out: number;
       readonly args: readonly [number];
@@ -60,6 +72,7 @@ export type Member =
     }
   | {
       readonly kind: "binary";
+      readonly ownSums?: readonly number[];
       readonly rule: BinaryRule;
       readonly out: number;
       readonly args: readonly [number, number];
@@ -68,6 +81,7 @@ export type Member =
     }
   | {
       readonly kind: "constant";
+      readonly ownSums?: readonly number[];
       readonly rule: BinaryRule;
       readonly out: number;
       readonly args: readonly [number];
@@ -78,6 +92,7 @@ export type Member =
     }
   | {
       readonly kind: "sum";
+      readonly ownSums?: readonly number[];
       readonly out: number;
       readonly args: readonly [number];
       readonly params: ReductionParams;
@@ -191,17 +206,17 @@ class ProgramBuilder {
   private readonly groupsByShape = new Map<string, GroupStep[]>();
   readonly counts = { fused: 0, views: 0, segments: 0, fallback: 0 };
   /**
-   * The latest step reading each active base slot, and the latest scalar-segment step reading it. A
-   * segment step adds its contributions to the adjoints of its inputs itself, so it keeps its tape order
-   * among the steps reading the same active value: the reverse loops then add to that value's adjoint in
-   * the uncompiled sweep's order (the same sums, bit for bit).
+   * The latest step reading each active base slot. Every step (a group, a fallback, a scalar segment) keeps
+   * its tape order among the steps reading the same active value: the reverse loops then add the
+   * contributions to that value's adjoint (and second-order adjoint) one after the other in the uncompiled
+   * sweep's order, `((c1 + c2) + c3) + ...` from the last reader back, so the sums are the same bit for bit.
    */
   private readonly lastReader = new Map<number, Step>();
-  private readonly lastSegmentReader = new Map<number, Step>();
 
   constructor(
     private readonly controlVariables: readonly BlockVariable[],
     private readonly fuse: boolean,
+    private readonly reads: ReadIndex = emptyReadIndex(),
   ) {
     for (const variable of controlVariables) this.slotFor(variable, true);
   }
@@ -241,8 +256,8 @@ class ProgramBuilder {
     return this.controlVariables.includes(variable);
   }
 
-  /** Adds one block of the path (in tape order). */
-  add(block: Block): void {
+  /** Adds one block of the path (in tape order; `index` its position among the path's blocks). */
+  add(block: Block, index = -1): void {
     const deps = block.dependencies;
     const outs = block.outputs;
     const inputs = deps.map((d) => this.slotFor(d));
@@ -252,13 +267,16 @@ class ProgramBuilder {
       this.addFallback(block, inputs, active);
       return;
     }
-    if (this.fuse && this.tryView(block, inputs, active)) return;
+    if (this.fuse && this.tryView(block, inputs, active, index)) return;
     const member = this.fuse ? this.memberOf(block, inputs, active) : undefined;
-    if (member === undefined) {
+    const ownSums =
+      member === undefined ? undefined : this.broadcastSums(block, member.member, member.shape, index);
+    if (member === undefined || ownSums === undefined) {
       this.addFallback(block, inputs, active);
       return;
     }
-    this.addMember(member.member, member.shape);
+    const m = member.member;
+    this.addMember(ownSums.length === 0 ? m : { ...m, ownSums }, member.shape);
   }
 
   private addFallback(block: Block, inputs: number[], active: boolean): void {
@@ -268,11 +286,8 @@ class ProgramBuilder {
     });
     const step: FallbackStep = { kind: "fallback", block, inputs, outputs, order: 0 };
     const segment = block instanceof ScalarSegment;
-    let latest = this.after(inputs);
-    if (segment) latest = Math.max(latest, this.latestReader(inputs, this.lastReader));
-    this.place(step, latest);
-    this.noteReader(step, inputs, this.lastReader);
-    if (segment) this.noteReader(step, inputs, this.lastSegmentReader);
+    this.place(step, Math.max(this.after(inputs), this.latestReader(inputs)));
+    this.noteReader(step, inputs);
     for (const k of outputs) {
       if (this.slots[k].producer === undefined && !this.controlSlots().includes(k))
         this.slots[k].producer = step;
@@ -281,25 +296,76 @@ class ProgramBuilder {
     else this.counts.fallback++;
   }
 
-  /** The order of the latest step in `readers` reading one of the active `inputs` (-infinity: none). */
-  private latestReader(inputs: readonly number[], readers: Map<number, Step>): number {
+  /** The order of the latest step reading one of the active `inputs` (-infinity: none). */
+  private latestReader(inputs: readonly number[]): number {
     let latest = Number.NEGATIVE_INFINITY;
     for (const k of inputs) {
       if (!this.slots[k].active) continue;
-      const reader = readers.get(this.slots[k].base);
+      const reader = this.lastReader.get(this.slots[k].base);
       if (reader !== undefined && reader.order > latest) latest = reader.order;
     }
     return latest;
   }
 
   /** Records `step` as a reader of the active `inputs` when it is the latest one. */
-  private noteReader(step: Step, inputs: readonly number[], readers: Map<number, Step>): void {
+  private noteReader(step: Step, inputs: readonly number[]): void {
     for (const k of inputs) {
       if (!this.slots[k].active) continue;
       const base = this.slots[k].base;
-      const known = readers.get(base);
-      if (known === undefined || known.order < step.order) readers.set(base, step);
+      const known = this.lastReader.get(base);
+      if (known === undefined || known.order < step.order) this.lastReader.set(base, step);
     }
+  }
+
+  /**
+   * Whether a view's adjoint may go straight into its base's adjoint, as the consumer's loop adds it: the
+   * sweep first sums the view's own contributions and adds that sum to the base's adjoint when the view's
+   * block runs, so this gives the same sum only when the view has at most one contribution (one read by one
+   * block, `c`) and no block between the view and `c` reads the base or another view of it (no other term
+   * comes between). Otherwise the view runs as a step of its own (its own adjoint, added in the sweep's
+   * order).
+   */
+  private viewAdjointIsFree(block: Block, index: number): boolean {
+    const reads = this.reads.of.get(block.outputs[0]) ?? [];
+    if (reads.length === 0) return true;
+    if (reads.length > 1 || index < 0) return false;
+    const consumer = reads[0];
+    return (
+      this.reads.between(block.dependencies[0], index, consumer) === 0 &&
+      this.reads.count(block.dependencies[0], consumer) === 1
+    );
+  }
+
+  /**
+   * How a member's loop adds its adjoint terms of operands read with broadcasting (several entries of the
+   * loop to one entry of the operand, other than a single value): the sweep sums a broadcast operand's terms
+   * first (in entry order) and then adds that sum to what the operand's adjoint holds. Straight into the
+   * operand's buffer gives those numbers when nothing was added before (no later block reads the operand or a
+   * view of it); otherwise the loop sums them apart (the positions returned, see Member.ownSums) and adds
+   * the sums after the loop. Undefined when the block must run as a step of its own: broadcasting the loop's
+   * order does not sum as the sweep does (mixedBroadcast), or a block reading the operand twice.
+   */
+  private broadcastSums(
+    block: Block,
+    member: Member,
+    shape: readonly number[],
+    index: number,
+  ): number[] | undefined {
+    const own: number[] = [];
+    for (const [i, k] of member.args.entries()) {
+      const slot = this.slots[k];
+      if (!slot.active) continue;
+      const strides = broadcastStrides(slot, shape);
+      if (strides === undefined) return undefined;
+      const scalar = strides.every((st, d) => shape[d] === 1 || st === 0);
+      const broadcast = shape.some((n, d) => n > 1 && strides[d] === 0);
+      if (scalar || !broadcast) continue;
+      if (mixedBroadcast(shape, strides) || index < 0) return undefined;
+      const variable = block.dependencies[i];
+      if (this.reads.count(variable, index) !== 1) return undefined;
+      if (this.reads.after(variable, index) !== 0) own.push(i);
+    }
+    return own;
   }
 
   private controlSlots(): number[] {
@@ -307,11 +373,12 @@ class ProgramBuilder {
   }
 
   /** A reshape-like or broadcast_to LinearBlock as a view of its input (no step). */
-  private tryView(block: Block, inputs: number[], active: boolean): boolean {
+  private tryView(block: Block, inputs: number[], active: boolean, index: number): boolean {
     if (!(block instanceof LinearBlock) || block.constructor !== LinearBlock) return false;
     const definition: unknown = block.definition;
     const output = block.outputs[0];
     if (inputs.length !== 1 || block.outputs.length !== 1) return false;
+    if (active && !this.viewAdjointIsFree(block, index)) return false;
     const source = this.slots[inputs[0]];
     if (source.kind === "other" || kindOf(output.saved) === "other") return false;
     const shape = shapeOfRaw(output.saved);
@@ -326,7 +393,7 @@ class ProgramBuilder {
     }
     if (definition === broadcastToLinear.definition && kindOf(output.saved) === "array") {
       const strides = broadcastStrides(source, shape);
-      if (strides === undefined) return false;
+      if (strides === undefined || (active && mixedBroadcast(shape, strides))) return false;
       this.newSlot(output, "array", shape, active, { base: source.base, strides });
       this.counts.views++;
       return true;
@@ -404,10 +471,10 @@ class ProgramBuilder {
     const groups = this.groupsByShape.get(key) ?? [];
     this.groupsByShape.set(key, groups);
     let target: GroupStep | undefined;
-    // after the scalar segments reading the same active values (see lastReader)
-    const bound = this.latestReader(member.args, this.lastSegmentReader);
+    // not before a step reading the same active values (see lastReader)
+    const bound = this.latestReader(member.args);
     for (let g = groups.length - 1; g >= 0 && g >= groups.length - JOIN_WINDOW; g--) {
-      if (groups[g].order > bound && this.canJoin(groups[g], member)) {
+      if (groups[g].order >= bound && this.canJoin(groups[g], member)) {
         target = groups[g];
         break;
       }
@@ -417,7 +484,7 @@ class ProgramBuilder {
       this.place(target, Math.max(this.after(member.args), bound));
       groups.push(target);
     }
-    this.noteReader(target, member.args, this.lastReader);
+    this.noteReader(target, member.args);
     target.members.push(member);
     this.slots[member.out].producer = target;
     this.counts.fused++;
@@ -473,6 +540,90 @@ class ProgramBuilder {
 }
 
 /**
+ * Where the blocks of a path read each value, counted over its view class (a value together with the
+ * reshapes and broadcasts of it and the values they view): the positions of the reads, ascending, one per
+ * dependency (a block reading a value twice reads it twice).
+ */
+interface ReadIndex {
+  /** The positions of the blocks reading a variable itself. */
+  readonly of: Map<BlockVariable, number[]>;
+  /** Reads of the variable's view class strictly between positions `from` and `to`. */
+  between(variable: BlockVariable, from: number, to: number): number;
+  /** Reads of the variable's view class after position `from`. */
+  after(variable: BlockVariable, from: number): number;
+  /** Reads of the variable's view class by the block at position `at`. */
+  count(variable: BlockVariable, at: number): number;
+}
+
+function emptyReadIndex(): ReadIndex {
+  return { of: new Map(), between: () => 0, after: () => 0, count: () => 0 };
+}
+
+/** Whether a block may become a view (a reshape-like or broadcast_to LinearBlock of one input). */
+function mayView(block: Block): boolean {
+  if (!(block instanceof LinearBlock) || block.constructor !== LinearBlock) return false;
+  if (block.dependencies.length !== 1 || block.outputs.length !== 1) return false;
+  const definition: unknown = block.definition;
+  return RESHAPES.has(definition) || definition === broadcastToLinear.definition;
+}
+
+/** The read positions of the path's values and of their view classes. */
+function readIndex(blocks: readonly Block[]): ReadIndex {
+  const of = new Map<BlockVariable, number[]>();
+  const root = new Map<BlockVariable, BlockVariable>();
+  const find = (v: BlockVariable): BlockVariable => {
+    let r = v;
+    for (let next = root.get(r); next !== undefined && next !== r; next = root.get(r)) r = next;
+    return r;
+  };
+  blocks.forEach((block, index) => {
+    for (const d of block.dependencies) {
+      const list = of.get(d) ?? [];
+      list.push(index);
+      of.set(d, list);
+    }
+    if (mayView(block)) {
+      const a = find(block.dependencies[0]);
+      const b = find(block.outputs[0]);
+      if (a !== b) root.set(b, a);
+    }
+  });
+  const classReads = new Map<BlockVariable, number[]>();
+  for (const [variable, list] of of) {
+    const r = find(variable);
+    classReads.set(r, [...(classReads.get(r) ?? []), ...list]);
+  }
+  for (const list of classReads.values()) list.sort((a, b) => a - b);
+  const readsOf = (v: BlockVariable) => classReads.get(find(v)) ?? [];
+  return {
+    of,
+    between: (v, from, to) => readsOf(v).filter((i) => i > from && i < to).length,
+    after: (v, from) => readsOf(v).filter((i) => i > from).length,
+    count: (v, at) => readsOf(v).filter((i) => i === at).length,
+  };
+}
+
+/**
+ * Whether a read with `strides` over `shape` broadcasts along axes both before and after an axis it walks
+ * ([3, 1] against [2, 3, 4]): the uncompiled sweep sums such terms block by block (per row, then across
+ * blocks, or with sumToShape), not in entry order as a loop adding straight into the buffer does, so such a
+ * read's adjoint comes from the block's own modes. Broadcasting along leading axes only ([k] against
+ * [n, k], entry order) or trailing axes only ([n, 1] against [n, k], row sums) gives the loop's sums.
+ */
+function mixedBroadcast(shape: readonly number[], strides: readonly number[]): boolean {
+  let last = -1;
+  for (let d = 0; d < shape.length; d++) if (shape[d] > 1 && strides[d] !== 0) last = d;
+  let before = false;
+  let after = false;
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] <= 1 || strides[d] !== 0) continue;
+    if (d < last) before = true;
+    else after = true;
+  }
+  return before && after;
+}
+
+/**
  * The strides of `slot`'s base buffer seen through NumPy broadcasting to `shape` (0 along broadcast axes),
  * or undefined when the shapes do not broadcast.
  */
@@ -501,8 +652,10 @@ export function buildProgram(
   fuse: boolean,
   operation: string,
 ): Program {
-  const builder = new ProgramBuilder(controls, fuse);
-  for (const block of blocks) builder.add(block);
+  const builder = new ProgramBuilder(controls, fuse, readIndex(blocks));
+  blocks.forEach((block, index) => {
+    builder.add(block, index);
+  });
   const slots = builder.slots;
   const controlSlots = controls.map((c) => builder.slotFor(c));
   for (const k of controlSlots) {

@@ -76,6 +76,8 @@ function fits(program: Program, chain: readonly GroupStep[], group: GroupStep, c
   const inChain = (step: Step | undefined) => step !== undefined && chain.some((g) => g === step);
   const outputs = new Set(group.members.map((m) => m.out));
   for (const m of group.members) {
+    // broadcast terms summed apart are added after the group's loop, not per row
+    if (m.ownSums !== undefined) return false;
     for (const k of m.args) {
       if (outputs.has(k)) continue; // a register of this group
       const slot = slots[k];
