@@ -19,7 +19,7 @@ import { record } from "../tape/record.js";
 import type { TapeOption } from "../tape/tape.js";
 import { AdjFloat } from "../values/adj-float.js";
 import { type ArrayInput, type ArrayRaw, array, asNDArray, formatShape, NDArray } from "../values/ndarray.js";
-import { type TransientAdjoint, transientAdjoint } from "../values/pool.js";
+import { transientAdjoint } from "../values/pool.js";
 import { describeType } from "../values/space.js";
 import { tapeOnly } from "./tape-option.js";
 
@@ -67,7 +67,7 @@ export interface LinearDefinition<P = void> {
  * @example
  * new LinearBlock(definition, params, [x.blockVariable], [output]);
  */
-export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> implements TransientAdjoint {
+export class LinearBlock<P = unknown> extends Block<LinearValues, LinearValues> {
   /** Whether the dependency's raw value is a number (an AdjFloat). */
   private readonly scalarInput: boolean;
   /** Whether the output's raw value is a number (an AdjFloat). */
