@@ -430,8 +430,17 @@ export class PointMapBlock
     needed,
   }: HessianContext<RawValues, RawValues>): readonly [Seeds<RawValues>, Seeds<RawValues>] {
     this.sync(inputs);
-    this.tangentsAt(tlmInputs);
-    hessianSweep(this.layout.path, this.outputSeeds(adjInputs), {
+    const path = this.layout.path;
+    const tlmReady =
+      this.tlmState?.generation === this.generation && sameEntries(this.tlmState.seeds, tlmInputs);
+    if (!tlmReady) {
+      // tangents for this sweep only (the outer tangent sweep did not run this block, e.g. a Hessian
+      // action's that skips the tangents it never reads): only those the nested second-order sweep reads,
+      // in pooled buffers that it frees once read (its slots of intermediate values are then cleared)
+      tlmSweep(path, this.controlSeeds(tlmInputs), { forSecondOrder: true });
+      this.tlmState = undefined;
+    }
+    hessianSweep(path, this.outputSeeds(adjInputs), {
       hessianSeeds: this.outputSeeds(hessianInputs),
     });
     this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
