@@ -428,6 +428,7 @@ export class PointMapBlock
     hessianInputs,
     tlmInputs,
     needed,
+    adjNeeded,
   }: HessianContext<RawValues, RawValues>): readonly [Seeds<RawValues>, Seeds<RawValues>] {
     this.sync(inputs);
     const path = this.layout.path;
@@ -440,10 +441,17 @@ export class PointMapBlock
       tlmSweep(path, this.controlSeeds(tlmInputs), { forSecondOrder: true });
       this.tlmState = undefined;
     }
+    // no dependency asked for its first-order adjoint (a Hessian action's controls): the nested sweep
+    // leaves its controls' adjoints out, so its adjoint slots are not those of an adjoint sweep
+    const adjAsked = adjNeeded ?? needed;
+    const controlAdjoints = this.layout.controlDependency.some((d) => adjAsked[d]);
     hessianSweep(path, this.outputSeeds(adjInputs), {
       hessianSeeds: this.outputSeeds(hessianInputs),
+      controlAdjoints,
     });
-    this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
+    this.adjointState = controlAdjoints
+      ? { generation: this.generation, seeds: adjInputs.slice() }
+      : undefined;
     return [this.dependencyResults("adj", needed), this.dependencyResults("hessian", needed)];
   }
 
