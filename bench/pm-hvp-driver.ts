@@ -14,7 +14,7 @@ const u = rng.normal(0, 1, [n]);
 const g = rng.uniform(0.5, 1.5, [n, 2]);
 const p = new AdjFloat(3.5);
 const tape = new Tape();
-const q = withTape(tape, () => flux(u, g, p));
+const q = withTape(tape, () => (process.env.PLAIN === "1" ? fluxBody(u, g, p) : flux(u, g, p)));
 const rf = new ReducedFunction(q, [new Control(g), new Control(p)], { tape });
 const w = rng.uniform(-1, 1, [n, 2]);
 const dg = rng.uniform(-1, 1, [n, 2]);
