@@ -428,13 +428,30 @@ export class PointMapBlock
     hessianInputs,
     tlmInputs,
     needed,
+    adjNeeded,
   }: HessianContext<RawValues, RawValues>): readonly [Seeds<RawValues>, Seeds<RawValues>] {
     this.sync(inputs);
-    this.tangentsAt(tlmInputs);
-    hessianSweep(this.layout.path, this.outputSeeds(adjInputs), {
+    const path = this.layout.path;
+    const tlmReady =
+      this.tlmState?.generation === this.generation && sameEntries(this.tlmState.seeds, tlmInputs);
+    if (!tlmReady) {
+      // tangents for this sweep only (the outer tangent sweep did not run this block, e.g. a Hessian
+      // action's that skips the tangents it never reads): only those the nested second-order sweep reads,
+      // in pooled buffers that it frees once read (its slots of intermediate values are then cleared)
+      tlmSweep(path, this.controlSeeds(tlmInputs), { forSecondOrder: true });
+      this.tlmState = undefined;
+    }
+    // no dependency asked for its first-order adjoint (a Hessian action's controls): the nested sweep
+    // leaves its controls' adjoints out, so its adjoint slots are not those of an adjoint sweep
+    const adjAsked = adjNeeded ?? needed;
+    const controlAdjoints = this.layout.controlDependency.some((d) => adjAsked[d]);
+    hessianSweep(path, this.outputSeeds(adjInputs), {
       hessianSeeds: this.outputSeeds(hessianInputs),
+      controlAdjoints,
     });
-    this.adjointState = { generation: this.generation, seeds: adjInputs.slice() };
+    this.adjointState = controlAdjoints
+      ? { generation: this.generation, seeds: adjInputs.slice() }
+      : undefined;
     return [this.dependencyResults("adj", needed), this.dependencyResults("hessian", needed)];
   }
 

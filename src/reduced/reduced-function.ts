@@ -229,8 +229,8 @@ export class ReducedFunction<const O extends Outputs = Outputs, const C extends 
     const seeds = this.outputSeeds(adjInput, operation);
     const path = this.path(operation);
     checkFiniteInputs(path, operation);
-    tlmSweep(path, directions);
-    hessianSweep(path, seeds);
+    tlmSweep(path, directions, { forSecondOrder: true });
+    hessianSweep(path, seeds, { controlAdjoints: false });
     const results = collectSlot(path, "hessian");
     checkFiniteResults(path, results, "hessian", operation);
     return perControl(

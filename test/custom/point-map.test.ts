@@ -433,3 +433,61 @@ describe("pointMap", () => {
     expect(afterStacksP).toBeCloseTo(freshP, 13);
   });
 });
+
+describe("pointMap Hessian actions between other sweeps", () => {
+  /** The flux's body recorded block by block (the reference for the pointMap block). */
+  function fluxBody(g: NDArray, p: AdjFloat | number): NDArray {
+    const mu = np.power(np.add(np.sum(np.multiply(g, g), 1), 1e-12), np.divide(np.subtract(p, 2), 2));
+    return np.multiply(np.reshape(mu, [...mu.shape, 1]), g);
+  }
+
+  it("hessAction equals the plain tape's before and after adjoint, tangent and other Hessian sweeps", () => {
+    const rng = np.random.default_rng(21);
+    const n = 7;
+    const u = rng.normal(0, 1, [n]);
+    const h = rng.uniform(0.5, 1.5, [n, 2]);
+    const p = new AdjFloat(3.4);
+    // the point map's output alone (its tangents are not read) and fed to a later block (they are), with
+    // its per-point input a control (no first-order adjoint asked for) or computed from one (asked for)
+    const build = (mapped: boolean) => {
+      const tape = new Tape();
+      const outputs = withTape(tape, () => {
+        const g = np.multiply(h, h);
+        const q = mapped ? flux(u, g, p) : fluxBody(g, p);
+        const r = mapped ? flux(u, h, p) : fluxBody(h, p);
+        return [q, np.multiply(r, r)] as const;
+      });
+      return new ReducedFunction([...outputs], [new Control(h), new Control(p)], { tape });
+    };
+    const mapped = build(true);
+    const plain = build(false);
+    const d1 = [rng.uniform(-1, 1, [n, 2]), 0.4] as const;
+    const d2 = [rng.uniform(-1, 1, [n, 2]), -0.2] as const;
+    const w1 = [rng.uniform(-1, 1, [n, 2]), rng.uniform(-1, 1, [n, 2])] as const;
+    const w2 = [rng.uniform(-1, 1, [n, 2]), undefined] as const;
+    const steps: ((rf: ReturnType<typeof build>) => unknown)[] = [
+      (rf) => rf.hessAction(d1, w1),
+      (rf) => rf.hessAction(d1, w1),
+      (rf) => rf.adjJacAction(w1),
+      (rf) => rf.hessAction(d1, w1),
+      (rf) => rf.jacAction(d2),
+      (rf) => rf.hessAction(d1, w2),
+      (rf) => rf.hessAction(d2, w2),
+      (rf) => rf.adjJacAction(w2),
+      (rf) => rf.hessAction(d2, w1),
+    ];
+    for (const step of steps) {
+      const a = step(mapped) as (NDArray | AdjFloat)[];
+      const b = step(plain) as (NDArray | AdjFloat)[];
+      expect(a).toHaveLength(b.length);
+      a.forEach((value, i) => {
+        const other = b[i];
+        if (value instanceof np.NDArray && other instanceof np.NDArray)
+          expectClose(value.data, other.data, 1e-13);
+        else if (value instanceof AdjFloat && other instanceof AdjFloat)
+          expect(value.value).toBeCloseTo(other.value, 12);
+        else throw new Error("expected matching result types");
+      });
+    }
+  });
+});
