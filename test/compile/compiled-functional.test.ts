@@ -18,6 +18,7 @@ import {
   withTape,
 } from "tsadjoint";
 import { describe, expect, it } from "vitest";
+import { randomProgram } from "../support/random-program.js";
 
 type Value = number | AdjFloat | NDArray;
 
@@ -145,7 +146,7 @@ describe("compileFunctional", () => {
           const x = rng.normal(0, 1, shape);
           const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
           const p = new AdjFloat(1.7);
-          const J = withTape(tape, () => randomProgram(x, y, p, ops));
+          const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
           const rf = new ReducedFunctional(J, [new Control(x), new Control(y), new Control(p)], { tape });
           const compiled = compileFunctional(rf);
           expect(compiled.stats.mode).toBe("generated");
@@ -581,36 +582,6 @@ describe("compileFunctional", () => {
     expect(same).toBe(total);
   });
 });
-
-/**
- * A random program over x (shape S), y (broadcasts to S) and an AdjFloat p: each op combines entries of a
- * pool of values (unary / binary / constant ops with broadcasting, a power with the AdjFloat exponent, sums
- * over an axis with keepdims either way, reshapes); J sums the squares of the last value and of the pool.
- */
-function randomProgram(
-  x: NDArray,
-  y: NDArray,
-  p: AdjFloat,
-  ops: readonly { kind: number; a: number; b: number; axis: number; keepdims: boolean }[],
-): NDArray {
-  const pool: Value[] = [x, y, p];
-  const pick = (k: number) => pool[k % pool.length];
-  for (const op of ops) {
-    const a = pick(op.a);
-    const b = pick(op.b);
-    let out: Value;
-    try {
-      out = applyOp(op, a, b, p);
-    } catch (error) {
-      if (error instanceof ShapeMismatchError) continue; // operands that do not broadcast
-      throw error;
-    }
-    pool.push(out);
-  }
-  let total: Value = np.sum(np.square(pool[pool.length - 1]));
-  for (const value of pool) total = np.add(total, np.sum(np.multiply(np.sin(value), 0.5)));
-  return np.multiply(np.add(total, 0), 1) as NDArray;
-}
 
 function applyOp(
   op: { kind: number; axis: number; keepdims: boolean },

@@ -10,7 +10,6 @@ import {
   np,
   pointMap,
   ReducedFunctional,
-  ShapeMismatchError,
   Tape,
   withTape,
 } from "tsadjoint";
@@ -18,6 +17,7 @@ import { Revolve } from "tsadjoint/checkpoint";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pooledBytes, SweepBuffers, setPoolMinimum, takeArray, takeZeros } from "../../src/values/pool.js";
 import { record } from "../checkpoint/program.js";
+import { randomProgram } from "../support/random-program.js";
 
 type Value = number | AdjFloat | NDArray;
 
@@ -47,30 +47,6 @@ function gradientBits(build: (tape: Tape) => { J: Value; controls: Control[] }, 
   if (typeof J === "number") throw new Error("J must be recorded");
   const result = computeGradient(J, controls, { tape });
   return (Array.isArray(result) ? result : [result]).map(bits);
-}
-
-/** A random program over x, y (broadcasting to x) and an AdjFloat p, sharing values between operations. */
-function randomProgram(
-  x: NDArray,
-  y: NDArray,
-  p: AdjFloat,
-  ops: readonly { kind: number; a: number; b: number; axis: number; keepdims: boolean }[],
-): NDArray {
-  const values: Value[] = [x, y, p];
-  const pick = (k: number) => values[k % values.length];
-  for (const op of ops) {
-    const a = pick(op.a);
-    const b = pick(op.b);
-    try {
-      values.push(applyOp(op, a, b, p));
-    } catch (error) {
-      if (error instanceof ShapeMismatchError) continue;
-      throw error;
-    }
-  }
-  let total: Value = np.sum(np.square(values[values.length - 1]));
-  for (const value of values) total = np.add(total, np.sum(np.multiply(np.sin(value), 0.5)));
-  return np.multiply(np.add(total, 0), 1) as NDArray;
 }
 
 function applyOp(
@@ -163,7 +139,7 @@ describe("computeGradient with the adjoint buffers reused", () => {
           const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
           const build = (tape: Tape) => {
             const p = new AdjFloat(1.7);
-            const J = withTape(tape, () => randomProgram(x, y, p, ops));
+            const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
             return { J, controls: [new Control(x), new Control(y), new Control(p)] };
           };
           const reference = gradientBits(build, Number.POSITIVE_INFINITY);
@@ -299,7 +275,7 @@ describe("computeHessian with the tangent, adjoint and second-order adjoint buff
           const vy = rng.normal(0, 1, y.shape);
           const build = (tape: Tape) => {
             const p = new AdjFloat(1.7);
-            const J = withTape(tape, () => randomProgram(x, y, p, ops));
+            const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
             return {
               J,
               controls: [new Control(x), new Control(y), new Control(p)],
