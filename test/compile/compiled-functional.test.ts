@@ -18,7 +18,7 @@ import {
   withTape,
 } from "tsadjoint";
 import { describe, expect, it } from "vitest";
-import { randomProgram } from "../support/random-program.js";
+import { programArbitraries, programInputs, randomProgram } from "../support/random-program.js";
 
 type Value = number | AdjFloat | NDArray;
 
@@ -121,47 +121,30 @@ describe("compileFunctional", () => {
   });
 
   it("matches the uncompiled path on random programs of elementwise ops, broadcasting, sums, reshapes and AdjFloats", () => {
-    const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 });
-    const opArb = fc.array(
-      fc.record({
-        kind: fc.integer({ min: 0, max: 11 }),
-        a: fc.nat(),
-        b: fc.nat(),
-        axis: fc.nat(),
-        keepdims: fc.boolean(),
-      }),
-      { minLength: 2, maxLength: 9 },
-    );
+    const arbitraries = programArbitraries(9);
     let identicalCount = 0;
     let totalCount = 0;
     fc.assert(
-      fc.property(
-        shapeArb,
-        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
-        opArb,
-        (shape, ones, ops) => {
-          const rng = np.random.default_rng(shape.length * 7 + ops.length);
-          const partner = shape.map((n, i) => (ones[i] ? 1 : n)).slice(ones[2] ? 1 : 0);
-          const tape = new Tape();
-          const x = rng.normal(0, 1, shape);
-          const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
-          const p = new AdjFloat(1.7);
-          const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
-          const rf = new ReducedFunctional(J, [new Control(x), new Control(y), new Control(p)], { tape });
-          const compiled = compileFunctional(rf);
-          expect(compiled.stats.mode).toBe("generated");
-          const points = [0, 1, 2].map((k) => [
-            rng.normal(0, 1, x.shape),
-            rng.normal(0, 1, y.shape),
-            1.3 + 0.3 * k,
-          ]);
-          const directions = [[rng.normal(0, 1, x.shape), rng.normal(0, 1, y.shape), 0.7]];
-          const result = compareModes(rf, compiled, points, directions);
-          identicalCount += result.identical;
-          totalCount += result.total;
-          expect(result.worst).toBeLessThanOrEqual(1e-14);
-        },
-      ),
+      fc.property(...arbitraries, (shape, ones, ops) => {
+        const rng = np.random.default_rng(shape.length * 7 + ops.length);
+        const tape = new Tape();
+        const { x, y } = programInputs(rng, shape, ones);
+        const p = new AdjFloat(1.7);
+        const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
+        const rf = new ReducedFunctional(J, [new Control(x), new Control(y), new Control(p)], { tape });
+        const compiled = compileFunctional(rf);
+        expect(compiled.stats.mode).toBe("generated");
+        const points = [0, 1, 2].map((k) => [
+          rng.normal(0, 1, x.shape),
+          rng.normal(0, 1, y.shape),
+          1.3 + 0.3 * k,
+        ]);
+        const directions = [[rng.normal(0, 1, x.shape), rng.normal(0, 1, y.shape), 0.7]];
+        const result = compareModes(rf, compiled, points, directions);
+        identicalCount += result.identical;
+        totalCount += result.total;
+        expect(result.worst).toBeLessThanOrEqual(1e-14);
+      }),
       { numRuns: 300 },
     );
     // every result is the same float64 (600 runs at this seed and three others): the loops follow the blocks'

@@ -3,6 +3,7 @@
  * each test gives its own table of operations; the driver picks their operands from a growing pool of
  * values, skips operands that do not broadcast, and sums the result into a scalar J.
  */
+import fc from "fast-check";
 import { type AdjFloat, type NDArray, np, ShapeMismatchError } from "tsadjoint";
 
 /** A value of a random program: a number, an AdjFloat or an NDArray. */
@@ -45,4 +46,46 @@ export function randomProgram(
   for (const value of pool) total = np.add(total, np.sum(np.multiply(np.sin(value), 0.5)));
   // cast: np.multiply of a recorded sum is an NDArray (0-d); the union type cannot say so
   return np.multiply(np.add(total, 0), 1) as NDArray;
+}
+
+/**
+ * The arbitraries of a random program: the shape S of x (1 to 3 axes of 1 to 3), three flags that make y's
+ * shape broadcast to S (an axis of 1, the leading axis dropped), and 2 to `maxOps` operations of kinds
+ * 0 to 11.
+ *
+ * @example
+ * fc.assert(fc.property(...programArbitraries(9), (shape, ones, ops) => { ... }));
+ */
+export function programArbitraries(maxOps: number) {
+  return [
+    fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }),
+    fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+    fc.array(
+      fc.record({
+        kind: fc.integer({ min: 0, max: 11 }),
+        a: fc.nat(),
+        b: fc.nat(),
+        axis: fc.nat(),
+        keepdims: fc.boolean(),
+      }),
+      { minLength: 2, maxLength: maxOps },
+    ),
+  ] as const;
+}
+
+/**
+ * x of `shape` and y of the shape `ones` derives from it (broadcasting to x), drawn from `rng`.
+ *
+ * @example
+ * const { x, y } = programInputs(rng, [2, 3], [false, true, false]); // y has shape [1, 3]... or [3]
+ */
+export function programInputs(
+  rng: ReturnType<typeof np.random.default_rng>,
+  shape: readonly number[],
+  ones: readonly boolean[],
+): { x: NDArray; y: NDArray } {
+  const partner = shape.map((n, i) => (ones[i] ? 1 : n)).slice(ones[2] ? 1 : 0);
+  const x = rng.normal(0, 1, [...shape]);
+  const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
+  return { x, y };
 }

@@ -17,7 +17,7 @@ import { Revolve } from "tsadjoint/checkpoint";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { pooledBytes, SweepBuffers, setPoolMinimum, takeArray, takeZeros } from "../../src/values/pool.js";
 import { record } from "../checkpoint/program.js";
-import { randomProgram } from "../support/random-program.js";
+import { programArbitraries, programInputs, randomProgram } from "../support/random-program.js";
 
 type Value = number | AdjFloat | NDArray;
 
@@ -116,43 +116,26 @@ describe("takeArray / takeZeros", () => {
 
 describe("computeGradient with the adjoint buffers reused", () => {
   it("is bit-identical to the sweep without reuse on random programs (shared operands, x*x, x+x, views, sums)", () => {
-    const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 });
-    const opArb = fc.array(
-      fc.record({
-        kind: fc.integer({ min: 0, max: 11 }),
-        a: fc.nat(),
-        b: fc.nat(),
-        axis: fc.nat(),
-        keepdims: fc.boolean(),
-      }),
-      { minLength: 2, maxLength: 10 },
-    );
+    const arbitraries = programArbitraries(10);
     fc.assert(
-      fc.property(
-        shapeArb,
-        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
-        opArb,
-        (shape, ones, ops) => {
-          const rng = np.random.default_rng(shape.length * 7 + ops.length);
-          const partner = shape.map((n, i) => (ones[i] ? 1 : n)).slice(ones[2] ? 1 : 0);
-          const x = rng.normal(0, 1, shape);
-          const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
-          const build = (tape: Tape) => {
-            const p = new AdjFloat(1.7);
-            const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
-            return { J, controls: [new Control(x), new Control(y), new Control(p)] };
-          };
-          const reference = gradientBits(build, Number.POSITIVE_INFINITY);
-          const first = gradientBits(build, 1);
-          // a second sweep runs on the buffers the first one freed
-          const second = gradientBits(build, 1);
-          // pooled and unpooled (shorter) arrays mixed in one sweep
-          const mixed = gradientBits(build, 6);
-          expect(first).toEqual(reference);
-          expect(second).toEqual(reference);
-          expect(mixed).toEqual(reference);
-        },
-      ),
+      fc.property(...arbitraries, (shape, ones, ops) => {
+        const rng = np.random.default_rng(shape.length * 7 + ops.length);
+        const { x, y } = programInputs(rng, shape, ones);
+        const build = (tape: Tape) => {
+          const p = new AdjFloat(1.7);
+          const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
+          return { J, controls: [new Control(x), new Control(y), new Control(p)] };
+        };
+        const reference = gradientBits(build, Number.POSITIVE_INFINITY);
+        const first = gradientBits(build, 1);
+        // a second sweep runs on the buffers the first one freed
+        const second = gradientBits(build, 1);
+        // pooled and unpooled (shorter) arrays mixed in one sweep
+        const mixed = gradientBits(build, 6);
+        expect(first).toEqual(reference);
+        expect(second).toEqual(reference);
+        expect(mixed).toEqual(reference);
+      }),
       { numRuns: 80 },
     );
   });
@@ -250,48 +233,31 @@ function hessianBits(
 
 describe("computeHessian with the tangent, adjoint and second-order adjoint buffers reused", () => {
   it("is bit-identical to the sweeps without reuse on random programs (shared operands, x*x, x+x, views, sums)", () => {
-    const shapeArb = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 });
-    const opArb = fc.array(
-      fc.record({
-        kind: fc.integer({ min: 0, max: 11 }),
-        a: fc.nat(),
-        b: fc.nat(),
-        axis: fc.nat(),
-        keepdims: fc.boolean(),
-      }),
-      { minLength: 2, maxLength: 10 },
-    );
+    const arbitraries = programArbitraries(10);
     fc.assert(
-      fc.property(
-        shapeArb,
-        fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
-        opArb,
-        (shape, ones, ops) => {
-          const rng = np.random.default_rng(shape.length * 5 + ops.length);
-          const partner = shape.map((n, i) => (ones[i] ? 1 : n)).slice(ones[2] ? 1 : 0);
-          const x = rng.normal(0, 1, shape);
-          const y = rng.normal(0, 1, partner.length === 0 ? [1] : partner);
-          const vx = rng.normal(0, 1, x.shape);
-          const vy = rng.normal(0, 1, y.shape);
-          const build = (tape: Tape) => {
-            const p = new AdjFloat(1.7);
-            const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
-            return {
-              J,
-              controls: [new Control(x), new Control(y), new Control(p)],
-              direction: [vx, vy, 0.3],
-            };
+      fc.property(...arbitraries, (shape, ones, ops) => {
+        const rng = np.random.default_rng(shape.length * 5 + ops.length);
+        const { x, y } = programInputs(rng, shape, ones);
+        const vx = rng.normal(0, 1, x.shape);
+        const vy = rng.normal(0, 1, y.shape);
+        const build = (tape: Tape) => {
+          const p = new AdjFloat(1.7);
+          const J = withTape(tape, () => randomProgram(x, y, p, ops, applyOp));
+          return {
+            J,
+            controls: [new Control(x), new Control(y), new Control(p)],
+            direction: [vx, vy, 0.3],
           };
-          const reference = hessianBits(build, Number.POSITIVE_INFINITY);
-          const first = hessianBits(build, 1);
-          // a second Hessian action runs on the buffers the first one freed
-          const second = hessianBits(build, 1);
-          const mixed = hessianBits(build, 6);
-          expect(first).toEqual(reference);
-          expect(second).toEqual(reference);
-          expect(mixed).toEqual(reference);
-        },
-      ),
+        };
+        const reference = hessianBits(build, Number.POSITIVE_INFINITY);
+        const first = hessianBits(build, 1);
+        // a second Hessian action runs on the buffers the first one freed
+        const second = hessianBits(build, 1);
+        const mixed = hessianBits(build, 6);
+        expect(first).toEqual(reference);
+        expect(second).toEqual(reference);
+        expect(mixed).toEqual(reference);
+      }),
       { numRuns: 60 },
     );
   });
