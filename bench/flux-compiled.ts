@@ -5,7 +5,7 @@
  * results bit for bit with the uncompiled ReducedFunctional's; `--dump` prints the generated loops.
  */
 import { AdjFloat, Control, compileFunctional, np, ReducedFunctional, Tape, withTape } from "tsadjoint";
-import { objective, timeStats as stats } from "./flux.js";
+import { objective, timeStats as stats, WARMUPS } from "./flux.js";
 
 type NDArray = InstanceType<typeof np.NDArray>;
 
@@ -93,10 +93,7 @@ if (args.includes("--check")) {
   console.log(same ? "check: bit-identical to the uncompiled ReducedFunctional" : "check: MISMATCH");
 }
 let sink = 0;
-// Each call returns a fresh 1.6 MB array and drops the last: until V8 has collected enough of them for
-// malloc to reuse their memory (about 35 calls here), new ones land on freshly mapped pages (390 page faults,
-// about 4 ms each). Warm up past that, as the peers' steady state is timed.
-const WARMUPS = 40;
+// warm up past malloc's growth to its steady state, as every flux bench does (WARMUPS in bench/flux.ts)
 const gradient = stats(
   () => {
     compiled.evaluate(nextPoint());
