@@ -25,27 +25,7 @@ import {
   TRANSCENDENTAL_WASM_LAYOUT,
 } from "../../../src/ops/kernels/transcendental-wasm-binary.js";
 import { assembleTranscendentalWasm, BINARY_MODULE, binaryModuleSource } from "../../../wasm/build.js";
-
-/** Seeded generator (mulberry32). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const bits = new Float64Array(1);
-const bitWords = new Uint32Array(bits.buffer);
-
-/** A double with uniformly random bits (every exponent, sign, NaN payload and Infinity included). */
-function randomBits(random: () => number): number {
-  bitWords[0] = Math.floor(random() * 4294967296);
-  bitWords[1] = Math.floor(random() * 4294967296);
-  return bits[0];
-}
+import { cyclingInputs, generator, randomBits } from "../../support/float-inputs.js";
 
 const SPECIALS = [
   0,
@@ -82,9 +62,7 @@ function sprinkle(x: Float64Array, random: () => number, every: number): Float64
 /** n inputs cycling over focused ranges, with specials sprinkled in. */
 function inputs(n: number, seed: number, makers: ((random: () => number) => number)[]): Float64Array {
   const random = generator(seed);
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = makers[i % makers.length](random);
-  return sprinkle(x, random, 50);
+  return sprinkle(cyclingInputs(n, random, makers), random, 50);
 }
 
 /** Indices where a and b differ as bit patterns (NaN payloads included), at most `limit` of them. */

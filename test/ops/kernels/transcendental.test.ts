@@ -17,28 +17,11 @@ import {
   scalarLog,
   scalarPow,
 } from "../../../src/ops/kernels/transcendental.js";
-
-/** Seeded generator (mulberry32). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { cyclingInputs, generator, randomBits } from "../../support/float-inputs.js";
 
 const bits = new Float64Array(1);
 const bitWords = new Uint32Array(bits.buffer);
 const bigBits = new BigInt64Array(bits.buffer);
-
-/** A double with uniformly random bits (every exponent, sign, NaN and Infinity included). */
-function randomBits(random: () => number): number {
-  bitWords[0] = Math.floor(random() * 4294967296);
-  bitWords[1] = Math.floor(random() * 4294967296);
-  return bits[0];
-}
 
 /** Position of a double on the ordered line of doubles (-0 and +0 both at 0). */
 function order(x: number): bigint {
@@ -89,9 +72,7 @@ function finiteShare(values: Float64Array): number {
 /** Fills n inputs by cycling over generators (each a focused range). */
 function inputs(n: number, seed: number, makers: ((random: () => number) => number)[]): Float64Array {
   const random = generator(seed);
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) x[i] = makers[i % makers.length](random);
-  return x;
+  return cyclingInputs(n, random, makers);
 }
 
 describe("expInto / scalarExp", () => {
